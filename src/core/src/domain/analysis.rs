@@ -1,0 +1,39 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::Symbol;
+use crate::time::Timestamp;
+
+/// Identifier of a saved analysis (`anl_` + 16 hex digits).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AnalysisId(pub String);
+
+impl fmt::Display for AnalysisId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A saved analysis: what was asked, when, the headline, and the full result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisRecord {
+    /// Identifier.
+    pub id: AnalysisId,
+    /// The analysed underlying.
+    pub symbol: Symbol,
+    /// "full_analysis", "chart" or "options".
+    pub kind: String,
+    /// The strategy asked for, when any.
+    #[serde(default)]
+    pub strategy: Option<String>,
+    /// When it was made (market clock).
+    pub created_at: Timestamp,
+    /// Where the data came from (`tastytrade`, `replay:demo`).
+    pub source: String,
+    /// The recommendation in a few words.
+    pub summary: String,
+    /// The full structured result.
+    pub result: serde_json::Value,
+}

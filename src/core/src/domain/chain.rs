@@ -1,0 +1,147 @@
+use serde::{Deserialize, Serialize};
+
+use super::{OptionType, Symbol};
+use crate::time::{Date, Timestamp};
+
+/// An option chain with the market of every contract, as a broker returns it.
+///
+/// Greeks and implied volatilities computed by ttai are not part of this type; they are derived
+/// from it (see `app::chain`), so a recorded chain stays what the broker said.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionChain {
+    /// The underlying's symbol.
+    pub underlying: Symbol,
+    /// The underlying's price when the chain's quotes were taken, when known.
+    #[serde(default)]
+    pub underlying_price: Option<f64>,
+    /// Shares per contract (100 for standard equity options).
+    pub shares_per_contract: u32,
+    /// Exercise style as the exchange lists it ("American" for US equity options).
+    #[serde(default = "default_exercise_style")]
+    pub exercise_style: String,
+    /// Expirations, soonest first.
+    pub expirations: Vec<Expiration>,
+    /// When the quotes were taken.
+    pub as_of: Timestamp,
+}
+
+fn default_exercise_style() -> String {
+    "American".to_owned()
+}
+
+/// One expiration date with its strikes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expiration {
+    /// The expiration date.
+    pub date: Date,
+    /// "Regular" (monthly), "Weekly", "Quarterly" or "End-Of-Month", as listed.
+    #[serde(default = "default_expiration_type")]
+    pub expiration_type: String,
+    /// "AM" or "PM" settlement.
+    #[serde(default = "default_settlement")]
+    pub settlement: String,
+    /// Strikes, lowest first.
+    pub strikes: Vec<StrikeRow>,
+}
+
+fn default_expiration_type() -> String {
+    "Regular".to_owned()
+}
+
+fn default_settlement() -> String {
+    "PM".to_owned()
+}
+
+/// The call and the put at one strike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrikeRow {
+    /// The strike price.
+    pub strike: f64,
+    /// The call at this strike, when listed.
+    #[serde(default)]
+    pub call: Option<OptionContract>,
+    /// The put at this strike, when listed.
+    #[serde(default)]
+    pub put: Option<OptionContract>,
+}
+
+impl StrikeRow {
+    /// The contract of one side.
+    pub fn side(&self, option_type: OptionType) -> Option<&OptionContract> {
+        match option_type {
+            OptionType::Call => self.call.as_ref(),
+            OptionType::Put => self.put.as_ref(),
+        }
+    }
+}
+
+/// One listed option with its market.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionContract {
+    /// OCC symbol, e.g. `SPY   250117P00450000`.
+    pub symbol: String,
+    /// Streamer symbol for market data, e.g. `.SPY250117P450`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streamer_symbol: Option<String>,
+    /// Best bid.
+    #[serde(default)]
+    pub bid: Option<f64>,
+    /// Best ask.
+    #[serde(default)]
+    pub ask: Option<f64>,
+    /// Last trade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<f64>,
+    /// Contracts traded today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<f64>,
+    /// Open interest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_interest: Option<f64>,
+}
+
+impl OptionContract {
+    /// Mid of a two-sided market (bid > 0, ask ≥ bid); `None` otherwise.
+    pub fn mid(&self) -> Option<f64> {
+        match (self.bid, self.ask) {
+            (Some(b), Some(a)) if b > 0.0 && a >= b && a.is_finite() => Some(super::round4((a + b) / 2.0)),
+            _ => None,
+        }
+    }
+
+    /// True when both sides are quoted with a positive bid.
+    pub fn is_two_sided(&self) -> bool {
+        self.mid().is_some()
+    }
+}
+
+impl OptionChain {
+    /// The expiration on a date.
+    pub fn expiration(&self, date: Date) -> Option<&Expiration> {
+        self.expirations.iter().find(|e| e.date == date)
+    }
+}
+
+/// Builds the OCC symbol of an equity option: root padded to 6, `YYMMDD`, `C`/`P`, strike × 1000
+/// as 8 digits.
+pub fn occ_symbol(root: &str, expiration: Date, option_type: OptionType, strike: f64) -> String {
+    let (y, m, d) = expiration.ymd();
+    let kind = match option_type {
+        OptionType::Call => 'C',
+        OptionType::Put => 'P',
+    };
+    let strike_thousandths = (strike * 1000.0).round() as i64;
+    format!("{root:<6}{:02}{m:02}{d:02}{kind}{strike_thousandths:08}", y.rem_euclid(100))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occ_symbols_match_the_standard() {
+        let date: Date = "2025-01-17".parse().unwrap();
+        assert_eq!(occ_symbol("SPY", date, OptionType::Put, 450.0), "SPY   250117P00450000");
+        assert_eq!(occ_symbol("AAPL", date, OptionType::Call, 62.5), "AAPL  250117C00062500");
+    }
+}

@@ -1,0 +1,154 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A ticker as the broker spells it: an equity (`SPY`), an index (`SPX`), a class share
+/// (`BRK/B`), a future (`/ESZ4`) or an OCC option symbol (`SPY   250117P00450000`).
+///
+/// Invariant: 1–32 characters, upper case, only `A-Z 0-9 . / space -`, not blank.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Symbol(String);
+
+/// Why a symbol was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SymbolError {
+    /// Empty or only spaces.
+    #[error("symbol is empty")]
+    Empty,
+    /// Longer than 32 characters.
+    #[error("symbol is longer than 32 characters")]
+    TooLong,
+    /// A character a ticker cannot contain.
+    #[error("symbol contains {0:?}, which no ticker contains")]
+    BadCharacter(char),
+}
+
+impl Symbol {
+    /// Validates and upper-cases a ticker; surrounding spaces are trimmed.
+    pub fn parse(text: &str) -> Result<Symbol, SymbolError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(SymbolError::Empty);
+        }
+        if trimmed.chars().count() > 32 {
+            return Err(SymbolError::TooLong);
+        }
+        let upper = trimmed.to_ascii_uppercase();
+        if let Some(c) =
+            upper.chars().find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(*c)))
+        {
+            return Err(SymbolError::BadCharacter(c));
+        }
+        Ok(Symbol(upper))
+    }
+
+    /// The ticker text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Symbol {
+    type Err = SymbolError;
+    fn from_str(text: &str) -> Result<Symbol, SymbolError> {
+        Symbol::parse(text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Symbol {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Symbol, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Symbol::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What kind of instrument a symbol names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstrumentType {
+    /// A stock or an ETF.
+    Equity,
+    /// An option on an equity or ETF.
+    EquityOption,
+    /// A cash index such as SPX (no trades of its own).
+    Index,
+    /// A futures contract.
+    Future,
+    /// An option on a future.
+    FutureOption,
+    /// A cryptocurrency pair.
+    Cryptocurrency,
+    /// Anything else the broker reports.
+    Other,
+}
+
+/// Call or put.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionType {
+    /// The right to buy at the strike.
+    Call,
+    /// The right to sell at the strike.
+    Put,
+}
+
+impl OptionType {
+    /// `"call"` or `"put"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptionType::Call => "call",
+            OptionType::Put => "put",
+        }
+    }
+}
+
+/// One answer of a symbol search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SymbolMatch {
+    /// The ticker.
+    pub symbol: Symbol,
+    /// The instrument's name, e.g. "SPDR S&P 500 ETF Trust".
+    pub description: String,
+    /// The kind of instrument, when the broker says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument_type: Option<InstrumentType>,
+    /// Whether options are listed on it, when the broker says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_options: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn symbols_are_normalised_and_checked() {
+        assert_eq!(Symbol::parse(" spy ").unwrap().as_str(), "SPY");
+        assert_eq!(Symbol::parse("brk/b").unwrap().as_str(), "BRK/B");
+        assert_eq!(Symbol::parse("SPY   250117P00450000").unwrap().as_str(), "SPY   250117P00450000");
+        assert_eq!(Symbol::parse("  "), Err(SymbolError::Empty));
+        assert_eq!(Symbol::parse("SP;Y"), Err(SymbolError::BadCharacter(';')));
+        assert_eq!(Symbol::parse(&"A".repeat(33)), Err(SymbolError::TooLong));
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_symbols_hold_the_invariant(text in "\\PC{0,40}") {
+            if let Ok(symbol) = Symbol::parse(&text) {
+                let s = symbol.as_str();
+                prop_assert!(!s.trim().is_empty() && s.chars().count() <= 32);
+                prop_assert!(s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(c)));
+                prop_assert_eq!(Symbol::parse(s).unwrap(), symbol.clone());
+            }
+        }
+    }
+}

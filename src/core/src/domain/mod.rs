@@ -1,0 +1,40 @@
+//! Domain types: what a trader and an analysis talk about.
+//!
+//! These types have a stable serde form because it is also the tape format of the replay broker
+//! (design.md §7: tapes record domain JSON). Wire formats of brokers never appear here; adapters
+//! map their own wire types into these in one place.
+//!
+//! Conventions: prices are `f64` in currency units; volatilities, IV ranks and percentiles are
+//! fractions (0.25 = 25 %); quantities are signed (short is negative).
+
+mod account;
+mod alert;
+mod analysis;
+mod candle;
+mod chain;
+mod instrument;
+mod metrics;
+mod quote;
+
+pub use account::{Account, AccountNumber, Balances, Position};
+pub use alert::{Alert, AlertCondition, AlertId, AlertStatus, Notification, NotificationId};
+pub use analysis::{AnalysisId, AnalysisRecord};
+pub use candle::{Candle, Timeframe, weekly_from_daily};
+pub use chain::{Expiration, OptionChain, OptionContract, StrikeRow, occ_symbol};
+pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch};
+pub use metrics::MarketMetrics;
+pub use quote::Quote;
+
+/// Rounds a computed money value to 4 decimals so that `(1.1 + 1.2) / 2` prints as `1.15`.
+pub fn round4(value: f64) -> f64 {
+    if value.is_finite() { (value * 10_000.0).round() / 10_000.0 } else { value }
+}
+
+/// Rounds to `places` decimals.
+pub fn round_to(value: f64, places: i32) -> f64 {
+    if !value.is_finite() {
+        return value;
+    }
+    let scale = 10_f64.powi(places);
+    (value * scale).round() / scale
+}

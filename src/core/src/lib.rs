@@ -1,0 +1,28 @@
+//! `ttai-core`: the pure core of ttai.
+//!
+//! Layout:
+//! - [`domain`]: instruments, quotes, chains, positions, balances, metrics, candles, alerts,
+//!   analyses, with the serde form that tapes record.
+//! - [`ports`]: the five ports (`BrokerPort`, `StorePort`, `VaultPort`, `NotifierPort`,
+//!   `TransportPort`) with their error enums; adapters implement them.
+//! - [`app`]: use cases over the ports (market data, alerts, analysis).
+//! - [`mcp`]: the MCP protocol engine on jsonrpsee: sessions, JSON-RPC envelope, tools,
+//!   resources, prompts.
+//! - [`quant`]: Black-Scholes-Merton, implied volatility and TA-Lib-exact indicators.
+//! - [`time`]: dates and instants without a clock.
+//!
+//! The key decision: the core does no I/O and reads no clock. It knows nothing of HTTP, redb,
+//! orion, warp or ureq; "now" comes from the broker's market clock, so replay is deterministic.
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod domain;
+pub mod error;
+pub mod mcp;
+pub mod ports;
+pub mod time;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use error::{AppError, ErrorCode};

@@ -1,0 +1,131 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol, SymbolMatch,
+    Timeframe,
+};
+use crate::time::Timestamp;
+
+/// Why a broker call failed. Messages never contain secrets, tokens or request headers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BrokerError {
+    /// No credentials, or the broker refused them (HTTP 401). The message says how to log in.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated but not permitted (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The symbol, account or series does not exist; the text names it.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Throttled (HTTP 429).
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds to wait, when known.
+        retry_after_secs: Option<u64>,
+    },
+    /// 5xx, timeouts, connection failures: may succeed later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An answer that could not be read (HTML, empty, wrong shape).
+    #[error("{0}")]
+    InvalidResponse(String),
+    /// The broker refused the request as malformed (HTTP 400/422).
+    #[error("{0}")]
+    Rejected(String),
+    /// This broker cannot provide that kind of data (e.g. a timeframe it does not carry).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Anything else, with the adapter's name.
+    #[error("{adapter}: {message}")]
+    Other {
+        /// The adapter that failed.
+        adapter: &'static str,
+        /// What happened, without secrets.
+        message: String,
+    },
+}
+
+/// What a broker is, for every answer's `source`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerInfo {
+    /// `tastytrade` or `replay:<tape name>`.
+    pub source: String,
+    /// True when the data is made up (a synthetic tape): answers say so.
+    pub synthetic: bool,
+    /// True for a live account, false for replay.
+    pub live: bool,
+}
+
+/// The replay clock of a recorded tape: what "now" is for the broker, the alert monitor and the
+/// backtest.
+pub trait ReplayClock: Send + Sync {
+    /// The current replay time.
+    fn now(&self) -> Timestamp;
+    /// First and last recorded instants of the tape.
+    fn span(&self) -> (Timestamp, Timestamp);
+    /// Moves the clock; times outside the span are clamped to it. Returns the new time.
+    fn set(&self, at: Timestamp) -> Timestamp;
+}
+
+/// Market data and account data from a brokerage (design.md §1).
+///
+/// Answers for several symbols contain at most one entry per requested symbol, in no promised
+/// order; unknown symbols are left out (the caller reports them as missing).
+#[async_trait]
+pub trait BrokerPort: Send + Sync {
+    /// Where answers come from.
+    fn info(&self) -> BrokerInfo;
+
+    /// The market clock: wall time for a live broker, the replay clock for a tape.
+    fn now(&self) -> Timestamp;
+
+    /// The replay clock, for brokers that have one.
+    fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
+        None
+    }
+
+    /// Accounts of the logged-in customer, open ones only.
+    ///
+    /// # Errors
+    /// MUST return `Unauthenticated` when there are no valid credentials.
+    async fn accounts(&self) -> Result<Vec<Account>, BrokerError>;
+
+    /// Balances of one account.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn balances(&self, account: &AccountNumber) -> Result<Balances, BrokerError>;
+
+    /// Open positions of one account, with marks where the broker has them.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn positions(&self, account: &AccountNumber) -> Result<Vec<Position>, BrokerError>;
+
+    /// Quotes for up to 100 symbols (adapters chunk larger requests). Unknown symbols are left
+    /// out; an empty request gives an empty answer.
+    async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError>;
+
+    /// The option chain of an underlying, with the market of every contract.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when the underlying has no options or does not exist.
+    async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError>;
+
+    /// Volatility metrics for up to 100 symbols; unknown symbols are left out.
+    async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError>;
+
+    /// Candles of `timeframe` whose period starts at or after `since`, oldest first.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown symbol, and `Unsupported` for a timeframe the broker
+    /// does not carry (the caller then aggregates from daily bars).
+    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp)
+    -> Result<Vec<Candle>, BrokerError>;
+
+    /// Instruments whose symbol or name matches `query`, best first, at most `limit`.
+    async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError>;
+}

@@ -1,0 +1,147 @@
+use async_trait::async_trait;
+
+use crate::domain::{
+    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+};
+use crate::time::Timestamp;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist; the text names it.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The disk is full: the write was not made and earlier data is intact.
+    #[error("the disk is full")]
+    Full,
+    /// Another process holds the database.
+    #[error("{0}")]
+    InUse(String),
+    /// The file is damaged.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A passing failure (I/O); may succeed later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else, with the adapter's name.
+    #[error("{adapter}: {message}")]
+    Other {
+        /// The adapter that failed.
+        adapter: &'static str,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// An alert to create; the store assigns the id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAlert {
+    /// The watched symbol.
+    pub symbol: Symbol,
+    /// Above or below.
+    pub condition: AlertCondition,
+    /// The price to cross.
+    pub threshold: f64,
+    /// The user's note.
+    pub note: Option<String>,
+    /// When it was set.
+    pub created_at: Timestamp,
+}
+
+/// An analysis to save; the store assigns the id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAnalysis {
+    /// The analysed underlying.
+    pub symbol: Symbol,
+    /// "full_analysis", "chart" or "options".
+    pub kind: String,
+    /// The strategy, when any.
+    pub strategy: Option<String>,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// Where the data came from.
+    pub source: String,
+    /// The headline.
+    pub summary: String,
+    /// The full result.
+    pub result: serde_json::Value,
+}
+
+/// Durable state: saved analyses, price alerts and the notification outbox (design.md §6).
+///
+/// Every write is durable when the call returns. Ids are assigned by the store, unique for the
+/// life of the database: `anl_…`, `alrt_…`, `ntf_…`.
+#[async_trait]
+pub trait StorePort: Send + Sync {
+    /// Saves an analysis and returns it with its id.
+    ///
+    /// # Errors
+    /// MUST return `Full` when the disk is full, leaving earlier records intact.
+    async fn save_analysis(&self, analysis: NewAnalysis) -> Result<AnalysisRecord, StoreError>;
+
+    /// One analysis.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown id.
+    async fn get_analysis(&self, id: &AnalysisId) -> Result<AnalysisRecord, StoreError>;
+
+    /// Analyses newest first (by `created_at`, then by id), of one symbol or of all, at most
+    /// `limit`.
+    async fn list_analyses(&self, symbol: Option<&Symbol>, limit: usize) -> Result<Vec<AnalysisRecord>, StoreError>;
+
+    /// Symbols that have saved analyses, sorted.
+    async fn analysed_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
+
+    /// Creates an active alert and returns it with its id.
+    async fn create_alert(&self, alert: NewAlert) -> Result<Alert, StoreError>;
+
+    /// One alert, whatever its status.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown id.
+    async fn get_alert(&self, id: &AlertId) -> Result<Alert, StoreError>;
+
+    /// Alerts with the given status (all when `None`), oldest first.
+    async fn list_alerts(&self, status: Option<AlertStatus>) -> Result<Vec<Alert>, StoreError>;
+
+    /// Marks an alert deleted and returns it.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown or already deleted id.
+    async fn delete_alert(&self, id: &AlertId, at: Timestamp) -> Result<Alert, StoreError>;
+
+    /// In one transaction: if the alert is still active, marks it triggered at `at` with `price`
+    /// and puts a notification built by `notification` into the outbox; returns the
+    /// notification. Returns `None` when the alert is no longer active (it fires once).
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown id.
+    async fn trigger_alert(
+        &self,
+        id: &AlertId,
+        at: Timestamp,
+        price: f64,
+        notification: PendingNotification,
+    ) -> Result<Option<Notification>, StoreError>;
+
+    /// Notifications waiting for delivery, oldest first, at most `limit`.
+    async fn pending_notifications(&self, limit: usize) -> Result<Vec<Notification>, StoreError>;
+
+    /// Counts one more failed delivery attempt.
+    async fn record_delivery_attempt(&self, id: &NotificationId) -> Result<(), StoreError>;
+
+    /// Removes a delivered notification. Removing one that is gone is not an error.
+    async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError>;
+}
+
+/// The text of a notification to put in the outbox when an alert fires; the store adds the id,
+/// the alert and the time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingNotification {
+    /// "alert_triggered".
+    pub kind: String,
+    /// One line for people.
+    pub title: String,
+    /// Details for people.
+    pub message: String,
+}

@@ -1,0 +1,2 @@
+//! ttai: the binary.
+fn main() {}

@@ -1,1 +1,138 @@
-//! Use cases over the ports.
+//! Use cases over the ports: the application services the MCP tools call.
+//!
+//! [`App`] holds the ports chosen by the composition root and the settings the use cases need.
+//! Tools never talk to a port directly when a use case exists for it, so caching (market data)
+//! and invariants (alerts fire once) live in one place.
+
+mod chain;
+mod logged_out;
+mod market;
+mod portfolio;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+pub use chain::{ChainFilter, ChainView, ContractView, ExpirationView, StrikeView};
+pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
+pub use market::SourceInfo;
+pub use portfolio::{BalancesView, PositionView, PositionsView};
+
+use crate::domain::{Account, AccountNumber};
+use crate::error::{AppError, ErrorCode};
+use crate::ports::{BrokerPort, StorePort};
+
+/// Settings the use cases need; built by the composition root from `Settings`.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// The account to use when a tool names none (`--account`); else the first account.
+    pub default_account: Option<String>,
+    /// Risk-free rate for option models (continuously compounded, decimal).
+    pub risk_free_rate: f64,
+    /// Dividend yield used when the broker has none for an underlying (decimal).
+    pub dividend_yield: f64,
+    /// How long a quote is served from the cache.
+    pub quote_ttl: Duration,
+    /// How long an option chain is served from the cache.
+    pub chain_ttl: Duration,
+}
+
+/// Something that happened that connected clients may want to hear about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppEvent {
+    /// A resource's content changed (`notifications/resources/updated`).
+    ResourceUpdated(String),
+}
+
+/// The ports and settings, shared by every request.
+pub struct App {
+    broker: Arc<dyn BrokerPort>,
+    store: Arc<dyn StorePort>,
+    config: AppConfig,
+    /// Fan-out of [`AppEvent`]s to the MCP sessions; lagging receivers lose old events only.
+    events: broadcast::Sender<AppEvent>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("broker", &self.broker.info().source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Wires the ports.
+    pub fn new(broker: Arc<dyn BrokerPort>, store: Arc<dyn StorePort>, config: AppConfig) -> App {
+        let (events, _) = broadcast::channel(256);
+        App {
+            broker,
+            store,
+            config,
+            events,
+        }
+    }
+
+    /// The broker.
+    pub fn broker(&self) -> &Arc<dyn BrokerPort> {
+        &self.broker
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn StorePort> {
+        &self.store
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Announces an event to connected clients.
+    pub fn emit(&self, event: AppEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// A receiver of future events.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<AppEvent> {
+        self.events.subscribe()
+    }
+
+    /// The account a request is about: the one named (it must be the customer's), else the
+    /// configured default, else the first account.
+    pub async fn resolve_account(
+        &self,
+        requested: Option<&str>,
+    ) -> Result<(AccountNumber, Vec<Account>), AppError> {
+        let accounts = self.broker.accounts().await?;
+        let wanted = requested
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .or(self.config.default_account.as_deref());
+        let chosen = match wanted {
+            Some(number) => accounts
+                .iter()
+                .find(|a| a.number.as_str().eq_ignore_ascii_case(number))
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::NotFound,
+                        format!(
+                            "account {} is not one of this login's accounts ({})",
+                            AccountNumber::new(number).masked(),
+                            accounts
+                                .iter()
+                                .map(|a| a.number.masked())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .with_detail("field", "account")
+                })?,
+            None => accounts
+                .first()
+                .ok_or_else(|| AppError::not_found("this login has no open accounts"))?,
+        };
+        Ok((chosen.number.clone(), accounts))
+    }
+}

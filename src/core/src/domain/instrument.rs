@@ -36,8 +36,9 @@ impl Symbol {
             return Err(SymbolError::TooLong);
         }
         let upper = trimmed.to_ascii_uppercase();
-        if let Some(c) =
-            upper.chars().find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(*c)))
+        if let Some(c) = upper
+            .chars()
+            .find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(*c)))
         {
             return Err(SymbolError::BadCharacter(c));
         }
@@ -125,6 +126,40 @@ pub struct SymbolMatch {
     pub has_options: Option<bool>,
 }
 
+/// Ranks instruments against a search query the way a trader expects: exact ticker, then ticker
+/// prefix, then words of the name that start with the query, then names containing it; ties by
+/// ticker. Used by brokers that search locally (replay, fakes).
+pub fn rank_symbol_matches(instruments: &[SymbolMatch], query: &str, limit: usize) -> Vec<SymbolMatch> {
+    let q = query.trim().to_ascii_lowercase();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let mut scored: Vec<(u8, &SymbolMatch)> = instruments
+        .iter()
+        .filter_map(|m| {
+            let symbol = m.symbol.as_str().to_ascii_lowercase();
+            let name = m.description.to_ascii_lowercase();
+            let rank = if symbol == q {
+                0
+            } else if symbol.starts_with(&q) {
+                1
+            } else if name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.starts_with(&q))
+            {
+                2
+            } else if name.contains(&q) {
+                3
+            } else {
+                return None;
+            };
+            Some((rank, m))
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.symbol.cmp(&b.1.symbol)));
+    scored.into_iter().take(limit).map(|(_, m)| m.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +169,10 @@ mod tests {
     fn symbols_are_normalised_and_checked() {
         assert_eq!(Symbol::parse(" spy ").unwrap().as_str(), "SPY");
         assert_eq!(Symbol::parse("brk/b").unwrap().as_str(), "BRK/B");
-        assert_eq!(Symbol::parse("SPY   250117P00450000").unwrap().as_str(), "SPY   250117P00450000");
+        assert_eq!(
+            Symbol::parse("SPY   250117P00450000").unwrap().as_str(),
+            "SPY   250117P00450000"
+        );
         assert_eq!(Symbol::parse("  "), Err(SymbolError::Empty));
         assert_eq!(Symbol::parse("SP;Y"), Err(SymbolError::BadCharacter(';')));
         assert_eq!(Symbol::parse(&"A".repeat(33)), Err(SymbolError::TooLong));

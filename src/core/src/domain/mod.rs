@@ -21,13 +21,17 @@ pub use alert::{Alert, AlertCondition, AlertId, AlertStatus, Notification, Notif
 pub use analysis::{AnalysisId, AnalysisRecord};
 pub use candle::{Candle, Timeframe, weekly_from_daily};
 pub use chain::{Expiration, OptionChain, OptionContract, StrikeRow, occ_symbol};
-pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch};
+pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch, rank_symbol_matches};
 pub use metrics::MarketMetrics;
 pub use quote::Quote;
 
 /// Rounds a computed money value to 4 decimals so that `(1.1 + 1.2) / 2` prints as `1.15`.
 pub fn round4(value: f64) -> f64 {
-    if value.is_finite() { (value * 10_000.0).round() / 10_000.0 } else { value }
+    if value.is_finite() {
+        (value * 10_000.0).round() / 10_000.0
+    } else {
+        value
+    }
 }
 
 /// Rounds to `places` decimals.

@@ -1,5 +1,484 @@
-//! The MCP engine.
+//! The MCP protocol engine on jsonrpsee (design.md §4, crates.md).
+//!
+//! jsonrpsee owns method dispatch: every MCP method is registered on an `RpcModule`. The engine
+//! owns the envelope around it ([`envelope`]): parsing frames, notifications (never answered),
+//! batches (answered or refused by the negotiated version), client ids of any form (jsonrpsee gets
+//! an internal `u64` and the client's id is put back on the answer), cancellation, and a panic in
+//! a handler becoming a -32603 answer.
+//!
+//! Transports call [`McpServer::handle_frame`] for every message of a session; answers and
+//! notifications go out through the `Outbound` given with the frame (request-related) or the
+//! session's own (everything else).
 
-/// Placeholder while the engine is written.
-#[derive(Debug)]
-pub struct McpServer;
+mod catch_unwind;
+mod completion;
+pub mod envelope;
+mod methods;
+mod prompts;
+pub mod protocol;
+mod resources;
+pub(crate) mod schema;
+pub mod session;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use jsonrpsee::types::{Id, Params};
+use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+pub use protocol::ProtocolVersion;
+pub use session::{LogLevel, Outbound, Session};
+pub use tools::{Args, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
+
+use crate::app::{App, AppEvent};
+use catch_unwind::CatchUnwind;
+use envelope::{EnvelopeError, Incoming, codes};
+
+/// Name and version the server reports in `initialize`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `ttai`.
+    pub name: String,
+    /// The binary's version.
+    pub version: String,
+}
+
+/// What became of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameOutcome {
+    /// Nothing to answer (notifications, responses): HTTP answers 202.
+    NoReply,
+    /// The answer was already sent to `reply_to`.
+    Answered,
+    /// The answer will be sent to `reply_to` when the request completes.
+    Pending,
+}
+
+/// What every request handler can reach.
+pub(crate) struct EngineCore {
+    pub(crate) app: Arc<App>,
+    pub(crate) tools: ToolRegistry,
+    pub(crate) info: ServerInfo,
+    sessions: Mutex<HashMap<u64, Weak<Session>>>,
+}
+
+impl EngineCore {
+    fn live_sessions(&self) -> Vec<Arc<Session>> {
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sessions.retain(|_, weak| weak.strong_count() > 0);
+        sessions.values().filter_map(Weak::upgrade).collect()
+    }
+}
+
+/// The per-request context handed to jsonrpsee handlers through `Extensions`.
+#[derive(Clone)]
+pub(crate) struct RequestCtx {
+    pub(crate) session: Arc<Session>,
+    pub(crate) reply_to: Arc<dyn Outbound>,
+}
+
+struct Inner {
+    core: Arc<EngineCore>,
+    methods: Methods,
+    next_internal_id: AtomicU64,
+    next_session_id: AtomicU64,
+}
+
+/// The MCP server: sessions in, answers out. Cheap to clone.
+#[derive(Clone)]
+pub struct McpServer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer")
+            .field("tools", &self.inner.core.tools)
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpServer {
+    /// A server over `app` with `tools`. Must be called inside a Tokio runtime: it starts the task
+    /// that forwards resource updates to subscribed sessions.
+    pub fn new(app: Arc<App>, tools: ToolRegistry, info: ServerInfo) -> McpServer {
+        let core = Arc::new(EngineCore {
+            app,
+            tools,
+            info,
+            sessions: Mutex::new(HashMap::new()),
+        });
+        let methods = methods::build(core.clone());
+        let server = McpServer {
+            inner: Arc::new(Inner {
+                core,
+                methods,
+                next_internal_id: AtomicU64::new(1),
+                next_session_id: AtomicU64::new(1),
+            }),
+        };
+        server.start_event_pump();
+        server
+    }
+
+    /// The application the server serves.
+    pub fn app(&self) -> &Arc<App> {
+        &self.inner.core.app
+    }
+
+    /// The tools offered.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.core.tools
+    }
+
+    /// Opens a session whose unsolicited messages go to `outbound`.
+    pub fn open_session(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
+        let id = self.inner.next_session_id.fetch_add(1, Ordering::Relaxed);
+        let session = Arc::new(Session::new(id, outbound));
+        self.inner
+            .core
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, Arc::downgrade(&session));
+        session
+    }
+
+    /// Ends a session: aborts its in-flight requests, stops its notifications.
+    pub fn close_session(&self, session: &Arc<Session>) {
+        session.close();
+        self.inner
+            .core
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&session.id());
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.inner
+            .core
+            .live_sessions()
+            .iter()
+            .filter(|s| !s.is_closed())
+            .count()
+    }
+
+    fn start_event_pump(&self) {
+        let mut events = self.inner.core.app.subscribe_events();
+        let core = Arc::downgrade(&self.inner.core);
+        tokio::spawn(async move {
+            loop {
+                let event = match events.recv().await {
+                    Ok(event) => event,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                let Some(core) = core.upgrade() else { break };
+                match event {
+                    AppEvent::ResourceUpdated(uri) => {
+                        let message =
+                            envelope::notification("notifications/resources/updated", &json!({ "uri": uri }));
+                        for session in core.live_sessions() {
+                            if session.is_subscribed(&uri) {
+                                session.send(message.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Handles one frame (a JSON-RPC message or batch) of `session`. Answers go to `reply_to`.
+    ///
+    /// Notifications are handled before this returns, and so is `initialize`, so a client that
+    /// pipelines messages sees them take effect in order.
+    pub fn handle_frame(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        let trimmed = frame.trim_start();
+        if trimmed.starts_with('[') {
+            return self.handle_batch(session, frame, reply_to);
+        }
+        match envelope::classify(frame) {
+            Err(err) => {
+                reply_to.send(refusal(&err));
+                FrameOutcome::Answered
+            }
+            Ok(Incoming::Notification { method, params }) => {
+                self.on_notification(session, &method, params);
+                FrameOutcome::NoReply
+            }
+            Ok(Incoming::Response) => FrameOutcome::NoReply,
+            Ok(Incoming::Request { id, method, params }) => {
+                let id = id.get().to_owned();
+                if method == "initialize" {
+                    reply_to.send(self.initialize(session, &id, params));
+                    return FrameOutcome::Answered;
+                }
+                let params = params.map(|p| p.get().to_owned());
+                self.spawn_request(session.clone(), id, method, params, reply_to);
+                FrameOutcome::Pending
+            }
+        }
+    }
+
+    fn handle_batch(&self, session: &Arc<Session>, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome {
+        let elements = match envelope::split_batch(frame) {
+            Ok(elements) => elements,
+            Err(err) => {
+                reply_to.send(refusal(&err));
+                return FrameOutcome::Answered;
+            }
+        };
+        if elements.is_empty() {
+            reply_to.send(envelope::error_response(
+                None,
+                codes::INVALID_REQUEST,
+                "Invalid Request: empty batch",
+                None,
+            ));
+            return FrameOutcome::Answered;
+        }
+        let allowed = session
+            .protocol_version()
+            .is_some_and(ProtocolVersion::allows_batches);
+        if !allowed {
+            let version = session
+                .protocol_version()
+                .map_or("none negotiated", ProtocolVersion::as_str);
+            reply_to.send(envelope::error_response(
+                None,
+                codes::INVALID_REQUEST,
+                &format!("Invalid Request: JSON-RPC batches are not part of MCP {version}; send one message at a time"),
+                None,
+            ));
+            return FrameOutcome::Answered;
+        }
+        // Classify everything now so that notifications take effect in order; run the requests
+        // in one task and answer with one array.
+        let mut immediate: Vec<String> = Vec::new();
+        let mut requests: Vec<(String, String, Option<String>)> = Vec::new();
+        for element in elements {
+            match envelope::classify(element.get()) {
+                Err(err) => immediate.push(refusal(&err)),
+                Ok(Incoming::Notification { method, params }) => {
+                    self.on_notification(session, &method, params)
+                }
+                Ok(Incoming::Response) => {}
+                Ok(Incoming::Request { id, method, .. }) if method == "initialize" => {
+                    immediate.push(envelope::error_response(
+                        Some(id.get()),
+                        codes::INVALID_REQUEST,
+                        "Invalid Request: initialize must not be part of a batch",
+                        None,
+                    ))
+                }
+                Ok(Incoming::Request { id, method, params }) => {
+                    requests.push((id.get().to_owned(), method, params.map(|p| p.get().to_owned())));
+                }
+            }
+        }
+        if requests.is_empty() && immediate.is_empty() {
+            return FrameOutcome::NoReply;
+        }
+        if requests.is_empty() {
+            reply_to.send(format!("[{}]", immediate.join(",")));
+            return FrameOutcome::Answered;
+        }
+        let server = self.clone();
+        let session = session.clone();
+        tokio::spawn(async move {
+            let mut answers = immediate;
+            for (id, method, params) in requests {
+                let key = id.clone();
+                session.begin_request(&key);
+                answers.push(
+                    server
+                        .run_request(&session, id, method, params, reply_to.clone())
+                        .await,
+                );
+                session.end_request(&key);
+            }
+            reply_to.send(format!("[{}]", answers.join(",")));
+        });
+        FrameOutcome::Pending
+    }
+
+    fn on_notification(&self, session: &Arc<Session>, method: &str, params: Option<&RawValue>) {
+        match method {
+            "notifications/initialized" => session.mark_initialized(),
+            "notifications/cancelled" => {
+                let request_id = params
+                    .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+                    .and_then(|p| p.get("requestId").cloned());
+                if let Some(id) = request_id {
+                    let key = id.to_string();
+                    if session.cancel(&key) {
+                        tracing::debug!(request = %key, "request cancelled by the client");
+                    }
+                }
+            }
+            // Other notifications (roots/list_changed, progress) need nothing from us.
+            _ => {}
+        }
+    }
+
+    fn initialize(&self, session: &Arc<Session>, id: &str, params: Option<&RawValue>) -> String {
+        let params: Value = params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or(Value::Null);
+        let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
+            return envelope::error_response(
+                Some(id),
+                codes::INVALID_PARAMS,
+                "Invalid params: initialize needs protocolVersion (a string)",
+                None,
+            );
+        };
+        let version = ProtocolVersion::negotiate(requested);
+        let client_name = params
+            .pointer("/clientInfo/name")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        session.set_negotiated(version, client_name.clone());
+        tracing::info!(
+            client = client_name.as_deref().unwrap_or("unknown"),
+            requested,
+            negotiated = version.as_str(),
+            "initialize"
+        );
+        let info = &self.inner.core.info;
+        let result = json!({
+            "protocolVersion": version.as_str(),
+            "capabilities": protocol::capabilities(),
+            "serverInfo": { "name": info.name, "title": "ttai — options analysis for TastyTrade", "version": info.version },
+            "instructions": protocol::INSTRUCTIONS,
+        });
+        envelope::success_response(id, &result.to_string())
+    }
+
+    fn spawn_request(
+        &self,
+        session: Arc<Session>,
+        id: String,
+        method: String,
+        params: Option<String>,
+        reply_to: Arc<dyn Outbound>,
+    ) {
+        let server = self.clone();
+        let key = id.clone();
+        session.begin_request(&key);
+        let task_session = session.clone();
+        let task_key = key.clone();
+        let handle = tokio::spawn(async move {
+            let answer = server
+                .run_request(&task_session, id, method, params, reply_to.clone())
+                .await;
+            task_session.end_request(&task_key);
+            if !task_session.is_closed() {
+                reply_to.send(answer);
+            }
+        });
+        session.attach_abort(&key, handle.abort_handle());
+    }
+
+    /// Runs one request through jsonrpsee and returns the answer with the client's id.
+    async fn run_request(
+        &self,
+        session: &Arc<Session>,
+        id: String,
+        method: String,
+        params: Option<String>,
+        reply_to: Arc<dyn Outbound>,
+    ) -> String {
+        if let Some(p) = &params
+            && !p.starts_with('{')
+        {
+            return envelope::error_response(
+                Some(&id),
+                codes::INVALID_PARAMS,
+                "Invalid params: params must be an object",
+                None,
+            );
+        }
+        let Some((_, callback)) = self.inner.methods.method_with_name(&method) else {
+            return envelope::error_response(
+                Some(&id),
+                codes::METHOD_NOT_FOUND,
+                &format!("Method not found: {method}"),
+                None,
+            );
+        };
+        let internal = self.inner.next_internal_id.fetch_add(1, Ordering::Relaxed);
+        let mut extensions = Extensions::new();
+        extensions.insert(RequestCtx {
+            session: session.clone(),
+            reply_to,
+        });
+        let params_text = params.unwrap_or_else(|| "{}".to_owned());
+        let callback = callback.clone();
+        let run = async move {
+            let params = Params::new(Some(params_text.as_str())).into_owned();
+            let response = match callback {
+                MethodCallback::Async(cb) => {
+                    (cb)(
+                        Id::Number(internal),
+                        params,
+                        ConnectionId(0),
+                        usize::MAX,
+                        extensions,
+                    )
+                    .await
+                }
+                MethodCallback::Sync(cb) => (cb)(Id::Number(internal), params, usize::MAX, extensions),
+                MethodCallback::Unsubscription(cb) => (cb)(
+                    Id::Number(internal),
+                    params,
+                    ConnectionId(0),
+                    usize::MAX,
+                    extensions,
+                ),
+                MethodCallback::Subscription(_) => {
+                    return envelope::error_response(None, codes::METHOD_NOT_FOUND, "Method not found", None);
+                }
+            };
+            let (raw, _, _) = response.into_parts();
+            raw.get().to_owned()
+        };
+        match CatchUnwind::new(run).await {
+            Ok(answer) => envelope::restore_id(&answer, internal, &id),
+            Err(panic) => {
+                tracing::error!(method = %method, panic = %panic, "handler panicked; answered -32603 and kept serving");
+                envelope::error_response(Some(&id), codes::INTERNAL_ERROR, "Internal error", None)
+            }
+        }
+    }
+}
+
+fn refusal(err: &EnvelopeError) -> String {
+    match err {
+        EnvelopeError::Parse => envelope::error_response(None, codes::PARSE_ERROR, "Parse error", None),
+        EnvelopeError::Invalid { id, reason } => envelope::error_response(
+            id.as_deref(),
+            codes::INVALID_REQUEST,
+            &format!("Invalid Request: {reason}"),
+            None,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;

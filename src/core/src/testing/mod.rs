@@ -1,1 +1,19 @@
-//! In-memory fakes of the ports, for tests (feature `testing`).
+//! In-memory fakes of the ports (feature `testing`), verified by the same contract suites as the
+//! real adapters, so core tests can trust them. Test-support code: it may panic on broken
+//! fixtures.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod broker;
+mod notifier;
+mod outbound;
+mod sample;
+pub mod schema;
+mod store;
+mod vault;
+
+pub use broker::{FakeBroker, FakeMarket};
+pub use notifier::RecordingNotifier;
+pub use outbound::CollectingOutbound;
+pub use sample::{SAMPLE_ACCOUNT, sample_candles, sample_market, sample_now};
+pub use store::InMemoryStore;
+pub use vault::MemoryVault;

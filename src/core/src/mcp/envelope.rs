@@ -1,0 +1,313 @@
+//! The JSON-RPC envelope: what jsonrpsee leaves to us (crates.md).
+//!
+//! jsonrpsee dispatches one request to a method. Everything around it is ours: telling requests
+//! from notifications and responses, refusing malformed frames with the right code, ids of any
+//! integer or string form (negative ones included), and batches.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+/// JSON-RPC error codes used by the engine.
+pub mod codes {
+    /// Invalid JSON.
+    pub const PARSE_ERROR: i32 = -32700;
+    /// Not a valid request object.
+    pub const INVALID_REQUEST: i32 = -32600;
+    /// Unknown method.
+    pub const METHOD_NOT_FOUND: i32 = -32601;
+    /// Bad params (also unknown tool or prompt).
+    pub const INVALID_PARAMS: i32 = -32602;
+    /// Internal error, including a caught panic.
+    pub const INTERNAL_ERROR: i32 = -32603;
+    /// MCP: resource not found.
+    pub const RESOURCE_NOT_FOUND: i32 = -32002;
+}
+
+/// One classified message.
+#[derive(Debug)]
+pub(crate) enum Incoming<'a> {
+    /// A request: the client waits for an answer carrying `id`.
+    Request {
+        id: &'a RawValue,
+        method: String,
+        params: Option<&'a RawValue>,
+    },
+    /// A notification: never answered.
+    Notification {
+        method: String,
+        params: Option<&'a RawValue>,
+    },
+    /// A response to a request the server sent.
+    Response,
+}
+
+/// Why a frame was refused.
+#[derive(Debug, PartialEq)]
+pub(crate) enum EnvelopeError {
+    /// Not JSON: -32700, id null.
+    Parse,
+    /// JSON but not a valid message: -32600, with the id when it could be read.
+    Invalid {
+        id: Option<String>,
+        reason: &'static str,
+    },
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+}
+
+/// A present field, even `null`, is `Some` (serde's `Option` would make `null` absent).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(deserializer).map(Some)
+}
+
+/// True for an id MCP accepts: a string or an integer (any sign, any size), not null.
+pub(crate) fn is_valid_id(raw: &RawValue) -> bool {
+    let text = raw.get();
+    if text.starts_with('"') {
+        return true;
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Classifies one JSON object frame (not a batch).
+pub(crate) fn classify(frame: &str) -> Result<Incoming<'_>, EnvelopeError> {
+    let message: RawMessage<'_> = match serde_json::from_str(frame) {
+        Ok(m) => m,
+        Err(_) => return Err(diagnose(frame)),
+    };
+    let id = message.id;
+    let id_text = || id.filter(|raw| is_valid_id(raw)).map(|raw| raw.get().to_owned());
+    if message.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return Err(EnvelopeError::Invalid {
+            id: id_text(),
+            reason: "jsonrpc must be \"2.0\"",
+        });
+    }
+    if let Some(raw) = id
+        && !is_valid_id(raw)
+    {
+        return Err(EnvelopeError::Invalid {
+            id: None,
+            reason: "id must be a string or an integer",
+        });
+    }
+    match (message.method, id) {
+        (Some(method), id) => {
+            let Ok(method) = serde_json::from_str::<String>(method.get()) else {
+                return Err(EnvelopeError::Invalid {
+                    id: id_text(),
+                    reason: "method must be a string",
+                });
+            };
+            if message.result.is_some() || message.error.is_some() {
+                return Err(EnvelopeError::Invalid {
+                    id: id_text(),
+                    reason: "a request cannot carry result or error",
+                });
+            }
+            match id {
+                Some(id) => Ok(Incoming::Request {
+                    id,
+                    method,
+                    params: message.params,
+                }),
+                None => Ok(Incoming::Notification {
+                    method,
+                    params: message.params,
+                }),
+            }
+        }
+        (None, Some(_)) if message.result.is_some() != message.error.is_some() => Ok(Incoming::Response),
+        (None, _) => Err(EnvelopeError::Invalid {
+            id: id_text(),
+            reason: "not a request, notification or response",
+        }),
+    }
+}
+
+/// For a frame the typed parse refused: invalid JSON, or JSON that is not a message.
+fn diagnose(frame: &str) -> EnvelopeError {
+    match serde_json::from_str::<serde_json::Value>(frame) {
+        Err(_) => EnvelopeError::Parse,
+        Ok(serde_json::Value::Object(map)) => {
+            let id = map.get("id").and_then(|id| match id {
+                serde_json::Value::String(_) => serde_json::to_string(id).ok(),
+                serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+                _ => None,
+            });
+            EnvelopeError::Invalid {
+                id,
+                reason: "malformed message",
+            }
+        }
+        Ok(_) => EnvelopeError::Invalid {
+            id: None,
+            reason: "a message must be a JSON object",
+        },
+    }
+}
+
+/// Splits a batch frame into its elements; `Err` for invalid JSON.
+pub(crate) fn split_batch(frame: &str) -> Result<Vec<&RawValue>, EnvelopeError> {
+    serde_json::from_str::<Vec<&RawValue>>(frame).map_err(|_| {
+        if serde_json::from_str::<serde_json::Value>(frame).is_ok() {
+            EnvelopeError::Invalid {
+                id: None,
+                reason: "malformed batch",
+            }
+        } else {
+            EnvelopeError::Parse
+        }
+    })
+}
+
+/// A complete error response with a raw id (`null` when absent).
+pub(crate) fn error_response(
+    id: Option<&str>,
+    code: i32,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> String {
+    let mut error = serde_json::Map::new();
+    error.insert("code".into(), code.into());
+    error.insert("message".into(), message.into());
+    if let Some(data) = data {
+        error.insert("data".into(), data.clone());
+    }
+    let error = serde_json::Value::Object(error);
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{}}}",
+        id.unwrap_or("null"),
+        error
+    )
+}
+
+/// A complete success response with a raw id and an already serialized result.
+pub(crate) fn success_response(id: &str, result: &str) -> String {
+    format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{result}}}")
+}
+
+/// A notification message.
+pub(crate) fn notification(method: &str, params: &serde_json::Value) -> String {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"method\":{},\"params\":{}}}",
+        serde_json::Value::from(method),
+        params
+    )
+}
+
+/// Replaces jsonrpsee's internal numeric id with the client's raw id. jsonrpsee writes
+/// `{"jsonrpc":"2.0","id":N,...}`; anything else is rebuilt through serde.
+pub(crate) fn restore_id(response: &str, internal_id: u64, client_id: &str) -> String {
+    let prefix = format!("{{\"jsonrpc\":\"2.0\",\"id\":{internal_id},");
+    if let Some(rest) = response.strip_prefix(&prefix) {
+        let mut out = String::with_capacity(response.len() + client_id.len());
+        out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
+        out.push_str(client_id);
+        out.push(',');
+        out.push_str(rest);
+        return out;
+    }
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(response) {
+        Ok(mut map) => {
+            if let Ok(id) = serde_json::from_str::<serde_json::Value>(client_id) {
+                map.insert("id".into(), id);
+            }
+            serde_json::Value::Object(map).to_string()
+        }
+        Err(_) => error_response(Some(client_id), codes::INTERNAL_ERROR, "Internal error", None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn requests_notifications_and_responses_are_told_apart() {
+        match classify(r#"{"jsonrpc":"2.0","id":-7,"method":"ping"}"#).unwrap() {
+            Incoming::Request { id, method, params } => {
+                assert_eq!(id.get(), "-7");
+                assert_eq!(method, "ping");
+                assert!(params.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap(),
+            Incoming::Notification { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(),
+            Incoming::Response
+        ));
+    }
+
+    #[test]
+    fn malformed_frames_get_the_right_code() {
+        assert_eq!(classify("{not json").unwrap_err(), EnvelopeError::Parse);
+        assert_eq!(
+            classify(r#"{"id":1,"method":"ping"}"#).unwrap_err(),
+            EnvelopeError::Invalid {
+                id: Some("1".into()),
+                reason: "jsonrpc must be \"2.0\""
+            }
+        );
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#).unwrap_err(),
+            EnvelopeError::Invalid { id: None, .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#).unwrap_err(),
+            EnvelopeError::Invalid { id: None, .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":3,"method":7}"#).unwrap_err(),
+            EnvelopeError::Invalid { id: Some(_), .. }
+        ));
+        assert!(matches!(
+            classify("42").unwrap_err(),
+            EnvelopeError::Invalid { id: None, .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0"}"#).unwrap_err(),
+            EnvelopeError::Invalid { .. }
+        ));
+    }
+
+    #[test]
+    fn ids_are_restored_exactly() {
+        let r = restore_id(r#"{"jsonrpc":"2.0","id":5,"result":{}}"#, 5, "\"abc\"");
+        assert_eq!(r, r#"{"jsonrpc":"2.0","id":"abc","result":{}}"#);
+        let r = restore_id(
+            r#"{"jsonrpc":"2.0","id":5,"result":{}}"#,
+            5,
+            "-18446744073709551616",
+        );
+        assert_eq!(r, r#"{"jsonrpc":"2.0","id":-18446744073709551616,"result":{}}"#);
+    }
+
+    proptest! {
+        #[test]
+        fn classify_never_panics(text in "\\PC{0,200}") {
+            let _ = classify(&text);
+            let _ = split_batch(&text);
+        }
+    }
+}

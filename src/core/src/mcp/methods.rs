@@ -1,0 +1,235 @@
+//! The MCP methods registered on jsonrpsee's `RpcModule`.
+
+use std::sync::Arc;
+
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{Extensions, Methods, RpcModule};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::envelope::codes;
+use super::session::LogLevel;
+use super::tools::{Args, ToolContext};
+use super::{EngineCore, RequestCtx, completion, prompts, resources};
+use crate::error::{AppError, ErrorCode};
+
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(codes::INVALID_PARAMS, message.into(), None::<()>)
+}
+
+/// An application failure in a method that has no `isError` form (resources, prompts): -32000
+/// with the error payload as data.
+pub(crate) fn app_failure(err: &AppError) -> ErrorObjectOwned {
+    if err.code == ErrorCode::InternalError {
+        tracing::error!(error = %err, "request failed");
+    }
+    ErrorObjectOwned::owned(-32000, err.message.clone(), Some(err.to_payload()))
+}
+
+fn ctx(ext: &Extensions) -> RpcResult<RequestCtx> {
+    ext.get::<RequestCtx>()
+        .cloned()
+        .ok_or_else(|| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))
+}
+
+fn object_params(params: &Params<'_>) -> RpcResult<Map<String, Value>> {
+    match params.as_str() {
+        None => Ok(Map::new()),
+        Some(text) => serde_json::from_str::<Map<String, Value>>(text)
+            .map_err(|_| invalid_params("Invalid params: params must be an object")),
+    }
+}
+
+/// Refuses a pagination cursor: ttai never hands one out, so any cursor is stale or foreign.
+fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
+    match params.get("cursor") {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) => Err(invalid_params(
+            "Invalid params: unknown cursor (this server does not paginate)",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallToolParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default, rename = "_meta")]
+    meta: Option<Map<String, Value>>,
+}
+
+/// `tools/call` result, with the structured content serialized once.
+#[derive(Clone, Serialize)]
+struct CallToolResult {
+    content: Vec<Value>,
+    #[serde(rename = "structuredContent")]
+    structured_content: Box<RawValue>,
+    #[serde(rename = "isError")]
+    is_error: bool,
+}
+
+fn tool_result(
+    structured: &Value,
+    images: Vec<super::ImageContent>,
+    is_error: bool,
+) -> RpcResult<CallToolResult> {
+    let text = serde_json::to_string(structured)
+        .map_err(|_| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))?;
+    let raw = RawValue::from_string(text.clone())
+        .map_err(|_| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))?;
+    let mut content = Vec::with_capacity(1 + images.len());
+    content.push(json!({ "type": "text", "text": text }));
+    for image in images {
+        content.push(json!({ "type": "image", "data": image.data_base64, "mimeType": image.mime_type }));
+    }
+    Ok(CallToolResult {
+        content,
+        structured_content: raw,
+        is_error,
+    })
+}
+
+async fn tools_call(
+    params: Params<'static>,
+    core: Arc<EngineCore>,
+    ext: Extensions,
+) -> RpcResult<CallToolResult> {
+    let request = ctx(&ext)?;
+    let call: CallToolParams = params.parse().map_err(|_| {
+        invalid_params("Invalid params: tools/call needs `name` (a string) and optional `arguments`")
+    })?;
+    let Some((spec, tool)) = core.tools.get(&call.name) else {
+        return Err(ErrorObjectOwned::owned(
+            codes::INVALID_PARAMS,
+            format!("Unknown tool: {}", call.name),
+            Some(json!({ "available": core.tools.specs().map(|s| s.name).collect::<Vec<_>>() })),
+        ));
+    };
+    let progress_token = call
+        .meta
+        .as_ref()
+        .and_then(|m| m.get("progressToken"))
+        .filter(|t| !t.is_null())
+        .cloned();
+    let tool_ctx = ToolContext {
+        session: request.session.clone(),
+        reply_to: request.reply_to.clone(),
+        progress_token,
+    };
+    let outcome = match Args::from_value(call.arguments) {
+        Ok(args) => tool.call(&core.app, args, &tool_ctx).await,
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(output) => tool_result(&output.structured, output.images, false),
+        Err(err) => {
+            match err.code {
+                ErrorCode::InternalError | ErrorCode::DatabaseError => {
+                    tracing::error!(tool = spec.name, error = %err, "tool failed");
+                }
+                _ => tracing::debug!(tool = spec.name, error = %err, "tool refused"),
+            }
+            tool_ctx.log(
+                LogLevel::Error,
+                spec.name,
+                json!({ "error": err.code.as_str(), "message": err.message }),
+            );
+            tool_result(&err.to_payload(), Vec::new(), true)
+        }
+    }
+}
+
+fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    module.register_method("ping", |_, _, _| -> RpcResult<Value> { Ok(json!({})) })?;
+
+    module.register_method("tools/list", |params, core, _| -> RpcResult<Value> {
+        check_cursor(&object_params(&params)?)?;
+        Ok(core.tools.list_json().clone())
+    })?;
+
+    module.register_async_method("tools/call", tools_call)?;
+
+    module.register_method("logging/setLevel", |params, _, ext| -> RpcResult<Value> {
+        let request = ctx(ext)?;
+        let params = object_params(&params)?;
+        let level = params
+            .get("level")
+            .and_then(Value::as_str)
+            .and_then(LogLevel::parse)
+            .ok_or_else(|| invalid_params("Invalid params: level must be one of debug, info, notice, warning, error, critical, alert, emergency"))?;
+        request.session.set_log_level(level);
+        Ok(json!({}))
+    })?;
+
+    module.register_method("resources/list", |params, core, _| -> RpcResult<Value> {
+        check_cursor(&object_params(&params)?)?;
+        Ok(resources::list(core))
+    })?;
+
+    module.register_method("resources/templates/list", |params, _, _| -> RpcResult<Value> {
+        check_cursor(&object_params(&params)?)?;
+        Ok(resources::templates())
+    })?;
+
+    module.register_async_method("resources/read", |params, core, _| async move {
+        let params = object_params(&params)?;
+        let uri = params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_params("Invalid params: resources/read needs `uri` (a string)"))?;
+        resources::read(&core, uri).await
+    })?;
+
+    module.register_method("resources/subscribe", |params, core, ext| -> RpcResult<Value> {
+        let request = ctx(ext)?;
+        let params = object_params(&params)?;
+        let uri = params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_params("Invalid params: resources/subscribe needs `uri` (a string)"))?;
+        resources::check_exists(core, uri)?;
+        request.session.subscribe(uri);
+        Ok(json!({}))
+    })?;
+
+    module.register_method("resources/unsubscribe", |params, _, ext| -> RpcResult<Value> {
+        let request = ctx(ext)?;
+        let params = object_params(&params)?;
+        let uri = params
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid_params("Invalid params: resources/unsubscribe needs `uri` (a string)"))?;
+        request.session.unsubscribe(uri);
+        Ok(json!({}))
+    })?;
+
+    module.register_method("prompts/list", |params, _, _| -> RpcResult<Value> {
+        check_cursor(&object_params(&params)?)?;
+        Ok(prompts::list())
+    })?;
+
+    module.register_method("prompts/get", |params, _, _| -> RpcResult<Value> {
+        let params = object_params(&params)?;
+        prompts::get(&params)
+    })?;
+
+    module.register_async_method("completion/complete", |params, core, _| async move {
+        let params = object_params(&params)?;
+        completion::complete(&core, &params).await
+    })?;
+    Ok(())
+}
+
+/// Builds the method table over `core`.
+pub(crate) fn build(core: Arc<EngineCore>) -> Methods {
+    let mut module = RpcModule::from_arc(core);
+    if let Err(err) = register(&mut module) {
+        // Names are static and distinct; a duplicate is a programming error caught by tests.
+        tracing::error!(error = %err, "registering MCP methods failed");
+    }
+    module.into()
+}

@@ -1,0 +1,104 @@
+//! Small builders for the JSON Schemas of tool inputs and outputs, so each tool file reads as its
+//! contract.
+
+use serde_json::{Map, Value, json};
+
+/// A number (nullable when `nullable`).
+pub(crate) fn number(description: &str, nullable: bool) -> Value {
+    if nullable {
+        json!({ "type": ["number", "null"], "description": description })
+    } else {
+        json!({ "type": "number", "description": description })
+    }
+}
+
+/// An integer (nullable when `nullable`).
+pub(crate) fn integer(description: &str, nullable: bool) -> Value {
+    if nullable {
+        json!({ "type": ["integer", "null"], "description": description })
+    } else {
+        json!({ "type": "integer", "description": description })
+    }
+}
+
+/// A string (nullable when `nullable`).
+pub(crate) fn string(description: &str, nullable: bool) -> Value {
+    if nullable {
+        json!({ "type": ["string", "null"], "description": description })
+    } else {
+        json!({ "type": "string", "description": description })
+    }
+}
+
+/// A boolean.
+pub(crate) fn boolean(description: &str) -> Value {
+    json!({ "type": "boolean", "description": description })
+}
+
+/// A string from a fixed set.
+pub(crate) fn enumeration(description: &str, values: &[&str]) -> Value {
+    json!({ "type": "string", "enum": values, "description": description })
+}
+
+/// An array of `items`.
+pub(crate) fn array(description: &str, items: Value) -> Value {
+    json!({ "type": "array", "description": description, "items": items })
+}
+
+/// An object with the given properties; `required` lists the mandatory ones. Unknown
+/// properties are refused in inputs and allowed in outputs (`strict`).
+pub(crate) fn object(properties: &[(&str, Value)], required: &[&str], strict: bool) -> Value {
+    let mut props = Map::new();
+    for (name, schema) in properties {
+        props.insert((*name).to_owned(), schema.clone());
+    }
+    let mut schema = Map::new();
+    schema.insert("type".into(), "object".into());
+    schema.insert("properties".into(), Value::Object(props));
+    schema.insert("required".into(), json!(required));
+    if strict {
+        schema.insert("additionalProperties".into(), false.into());
+    }
+    Value::Object(schema)
+}
+
+/// Marks a schema as nullable (adds `"null"` to its type).
+pub(crate) fn nullable(mut schema: Value) -> Value {
+    if let Some(map) = schema.as_object_mut() {
+        match map.get("type").cloned() {
+            Some(Value::String(t)) => {
+                map.insert("type".into(), json!([t, "null"]));
+            }
+            Some(Value::Array(mut types)) => {
+                if !types.iter().any(|t| t == "null") {
+                    types.push("null".into());
+                }
+                map.insert("type".into(), Value::Array(types));
+            }
+            _ => {}
+        }
+    }
+    schema
+}
+
+/// The `source` and `synthetic` fields every broker-backed result carries.
+pub(crate) fn source_fields() -> [(&'static str, Value); 2] {
+    [
+        (
+            "source",
+            string(
+                "where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded)",
+                false,
+            ),
+        ),
+        (
+            "synthetic",
+            boolean("true when the data is made up (a demo tape): never real prices"),
+        ),
+    ]
+}
+
+/// Joins property lists.
+pub(crate) fn props<'a>(parts: &[&[(&'a str, Value)]]) -> Vec<(&'a str, Value)> {
+    parts.iter().flat_map(|p| p.iter().cloned()).collect()
+}

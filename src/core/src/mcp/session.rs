@@ -1,0 +1,229 @@
+//! One MCP session: the negotiated version, subscriptions, log level and in-flight requests.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+use tokio::task::AbortHandle;
+
+use super::envelope;
+use super::protocol::ProtocolVersion;
+
+/// Where a session's outgoing messages go. Implemented by transports: stdio writes a line,
+/// HTTP queues an SSE event or answers a POST.
+pub trait Outbound: Send + Sync {
+    /// Sends one complete JSON-RPC message. Must not block for long.
+    fn send(&self, message: String);
+}
+
+/// MCP log levels, in increasing severity (RFC 5424 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    /// Debugging detail.
+    Debug,
+    /// Normal events.
+    Info,
+    /// Significant normal events (an alert fired).
+    Notice,
+    /// Something looks wrong.
+    Warning,
+    /// A request failed.
+    Error,
+    /// A component failed.
+    Critical,
+    /// Action needed now.
+    Alert,
+    /// The system is unusable.
+    Emergency,
+}
+
+impl LogLevel {
+    /// Reads an MCP level name.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        Some(match text {
+            "debug" => LogLevel::Debug,
+            "info" => LogLevel::Info,
+            "notice" => LogLevel::Notice,
+            "warning" => LogLevel::Warning,
+            "error" => LogLevel::Error,
+            "critical" => LogLevel::Critical,
+            "alert" => LogLevel::Alert,
+            "emergency" => LogLevel::Emergency,
+            _ => return None,
+        })
+    }
+
+    /// The MCP level name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Error => "error",
+            LogLevel::Critical => "critical",
+            LogLevel::Alert => "alert",
+            LogLevel::Emergency => "emergency",
+        }
+    }
+}
+
+#[derive(Default)]
+struct SessionState {
+    protocol_version: Option<ProtocolVersion>,
+    client_name: Option<String>,
+    log_level: Option<LogLevel>,
+    subscriptions: HashSet<String>,
+}
+
+/// A connected client. Cheap to share; all state is behind short, non-async locks.
+pub struct Session {
+    id: u64,
+    /// The session's own stream for messages not tied to a request (resource updates, logs).
+    outbound: Arc<dyn Outbound>,
+    state: Mutex<SessionState>,
+    /// Requests being served, by the client's raw id, so `notifications/cancelled` can abort them.
+    in_flight: Mutex<HashMap<String, Option<AbortHandle>>>,
+    initialized: AtomicBool,
+    closed: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(id: u64, outbound: Arc<dyn Outbound>) -> Session {
+        Session {
+            id,
+            outbound,
+            state: Mutex::new(SessionState::default()),
+            in_flight: Mutex::new(HashMap::new()),
+            initialized: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The engine's number for this session (not the HTTP session id).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The negotiated protocol version, once `initialize` was answered.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        lock(&self.state).protocol_version
+    }
+
+    pub(crate) fn set_negotiated(&self, version: ProtocolVersion, client_name: Option<String>) {
+        let mut state = lock(&self.state);
+        state.protocol_version = Some(version);
+        state.client_name = client_name;
+    }
+
+    /// The client's name from `initialize`.
+    pub fn client_name(&self) -> Option<String> {
+        lock(&self.state).client_name.clone()
+    }
+
+    pub(crate) fn mark_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// True after `notifications/initialized`.
+    pub fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_log_level(&self, level: LogLevel) {
+        lock(&self.state).log_level = Some(level);
+    }
+
+    pub(crate) fn subscribe(&self, uri: &str) {
+        lock(&self.state).subscriptions.insert(uri.to_owned());
+    }
+
+    pub(crate) fn unsubscribe(&self, uri: &str) {
+        lock(&self.state).subscriptions.remove(uri);
+    }
+
+    pub(crate) fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.state).subscriptions.contains(uri)
+    }
+
+    /// Sends a message on the session's own stream.
+    pub(crate) fn send(&self, message: String) {
+        if !self.closed.load(Ordering::Acquire) {
+            self.outbound.send(message);
+        }
+    }
+
+    /// Sends `notifications/message` when the client asked for this level or more.
+    pub fn log(&self, level: LogLevel, logger: &str, data: Value) {
+        self.log_to(&*self.outbound, level, logger, data);
+    }
+
+    pub(crate) fn log_to(&self, sink: &dyn Outbound, level: LogLevel, logger: &str, data: Value) {
+        let wanted = lock(&self.state).log_level;
+        if wanted.is_some_and(|min| level >= min) && !self.closed.load(Ordering::Acquire) {
+            sink.send(envelope::notification(
+                "notifications/message",
+                &json!({ "level": level.as_str(), "logger": logger, "data": data }),
+            ));
+        }
+    }
+
+    pub(crate) fn begin_request(&self, key: &str) {
+        lock(&self.in_flight).insert(key.to_owned(), None);
+    }
+
+    pub(crate) fn attach_abort(&self, key: &str, handle: AbortHandle) {
+        if let Some(slot) = lock(&self.in_flight).get_mut(key) {
+            *slot = Some(handle);
+        }
+    }
+
+    pub(crate) fn end_request(&self, key: &str) {
+        lock(&self.in_flight).remove(key);
+    }
+
+    /// Aborts an in-flight request; true when one was found.
+    pub(crate) fn cancel(&self, key: &str) -> bool {
+        match lock(&self.in_flight).remove(key) {
+            Some(Some(handle)) => {
+                handle.abort();
+                true
+            }
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    /// Number of requests being served.
+    pub fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+
+    /// Ends the session: aborts what is in flight and drops later messages.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for (_, handle) in lock(&self.in_flight).drain() {
+            if let Some(handle) = handle {
+                handle.abort();
+            }
+        }
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,451 @@
+//! Engine tests: the JSON-RPC envelope, version negotiation, dispatch, errors, cancellation,
+//! progress and panics, driven through `handle_frame` as a transport would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::app::AppConfig;
+use crate::testing::{CollectingOutbound, FakeBroker, InMemoryStore, sample_market, sample_now, schema};
+
+struct Boom;
+
+#[async_trait]
+impl Tool for Boom {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "boom",
+            title: "Boom",
+            description: "panics",
+            input_schema: json!({"type": "object"}),
+            output_schema: json!({"type": "object"}),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        }
+    }
+    async fn call(&self, _: &App, _: Args, _: &ToolContext) -> Result<ToolOutput, crate::AppError> {
+        panic!("boom");
+    }
+}
+
+struct Slow;
+
+#[async_trait]
+impl Tool for Slow {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "slow",
+            title: "Slow",
+            description: "reports progress then waits",
+            ..Boom.spec()
+        }
+    }
+    async fn call(&self, _: &App, _: Args, ctx: &ToolContext) -> Result<ToolOutput, crate::AppError> {
+        ctx.progress(1.0, Some(2.0), "halfway");
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok(ToolOutput::new(json!({})))
+    }
+}
+
+struct Harness {
+    server: McpServer,
+    session: Arc<Session>,
+    out: Arc<CollectingOutbound>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
+        let config = AppConfig {
+            default_account: None,
+            risk_free_rate: 0.04,
+            dividend_yield: 0.0,
+            quote_ttl: Duration::from_secs(60),
+            chain_ttl: Duration::from_secs(300),
+        };
+        let app = Arc::new(App::new(broker, Arc::new(InMemoryStore::new()), config));
+        let mut tools = ToolRegistry::standard();
+        tools.push(Arc::new(Boom));
+        tools.push(Arc::new(Slow));
+        let server = McpServer::new(
+            app,
+            ToolRegistry::new(tools),
+            ServerInfo {
+                name: "ttai".into(),
+                version: "test".into(),
+            },
+        );
+        let out = Arc::new(CollectingOutbound::new());
+        let session = server.open_session(out.clone());
+        Harness { server, session, out }
+    }
+
+    /// Sends a frame and returns the messages that arrive within a short wait.
+    async fn send(&self, frame: &str, expect: usize) -> Vec<Value> {
+        let before = self.out.messages().len();
+        self.server.handle_frame(&self.session, frame, self.out.clone());
+        let all = self.out.wait_for(before + expect, Duration::from_secs(5)).await;
+        all[before..]
+            .iter()
+            .map(|m| serde_json::from_str(m).expect("every message is JSON"))
+            .collect()
+    }
+
+    async fn one(&self, frame: &str) -> Value {
+        let mut replies = self.send(frame, 1).await;
+        assert_eq!(replies.len(), 1, "expected one reply to {frame}");
+        replies.remove(0)
+    }
+
+    async fn init(&self, version: &str) -> Value {
+        let reply = self
+            .one(&format!(
+                r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"{version}","capabilities":{{}},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
+            ))
+            .await;
+        self.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, 0)
+            .await;
+        reply
+    }
+
+    async fn call(&self, tool: &str, args: Value) -> Value {
+        let frame = json!({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name": tool, "arguments": args}});
+        self.one(&frame.to_string()).await
+    }
+}
+
+#[tokio::test]
+async fn initialize_echoes_a_supported_version_and_offers_the_newest_otherwise() {
+    let h = Harness::new();
+    let reply = h.init("2025-03-26").await;
+    assert_eq!(reply["result"]["protocolVersion"], "2025-03-26");
+    assert_eq!(reply["result"]["serverInfo"]["name"], "ttai");
+    assert_eq!(reply["result"]["capabilities"]["resources"]["subscribe"], true);
+    let h = Harness::new();
+    assert_eq!(
+        h.init("1999-01-01").await["result"]["protocolVersion"],
+        "2025-11-25"
+    );
+    let h = Harness::new();
+    let reply = h
+        .one(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#)
+        .await;
+    assert_eq!(reply["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn ids_of_every_form_are_echoed_exactly() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    for id in [
+        "\"abc\"",
+        "-1",
+        "0",
+        "18446744073709551615",
+        "-9223372036854775808",
+        "\"\"",
+    ] {
+        let frame = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+        let before = h.out.messages().len();
+        h.server.handle_frame(&h.session, &frame, h.out.clone());
+        let raw = h.out.wait_for(before + 1, Duration::from_secs(5)).await[before].clone();
+        assert!(raw.contains(&format!("\"id\":{id},")), "{raw}");
+        assert!(raw.contains("\"result\":{}"), "{raw}");
+    }
+}
+
+#[tokio::test]
+async fn notifications_and_responses_get_no_reply() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    assert!(
+        h.send(r#"{"jsonrpc":"2.0","method":"notifications/whatever"}"#, 0)
+            .await
+            .is_empty()
+    );
+    assert!(
+        h.send(r#"{"jsonrpc":"2.0","id":9,"result":{}}"#, 0)
+            .await
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(h.out.messages().len(), 1, "only the initialize answer");
+}
+
+#[tokio::test]
+async fn malformed_frames_get_protocol_errors_and_the_server_keeps_serving() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    assert_eq!(h.one("{oops").await["error"]["code"], -32700);
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"1.0","id":3,"method":"ping"}"#).await["error"]["code"],
+        -32600
+    );
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":4,"method":"nope"}"#).await["error"]["code"],
+        -32601
+    );
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":5,"method":"tools/list","params":[1]}"#)
+            .await["error"]["code"],
+        -32602
+    );
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":6,"method":"ping"}"#).await["result"],
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn batches_follow_the_negotiated_version() {
+    let h = Harness::new();
+    h.init("2025-06-18").await;
+    let refused = h.one(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#).await;
+    assert_eq!(refused["error"]["code"], -32600);
+
+    let h = Harness::new();
+    h.init("2025-03-26").await;
+    let answer = h
+        .one(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"x","method":"nope"}]"#)
+        .await;
+    let answers = answer.as_array().expect("a batch answer is an array");
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["id"], 1);
+    assert_eq!(answers[1]["error"]["code"], -32601);
+    assert_eq!(h.one("[]").await["error"]["code"], -32600);
+    assert!(
+        h.send(r#"[{"jsonrpc":"2.0","method":"notifications/initialized"}]"#, 0)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn tools_list_describes_every_tool_with_schemas_and_annotations() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let reply = h.one(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
+    let tools = reply["result"]["tools"].as_array().unwrap();
+    for name in [
+        "get_quote",
+        "get_option_chain",
+        "get_positions",
+        "get_balances",
+        "get_market_metrics",
+        "search_symbols",
+    ] {
+        let tool = tools
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} listed"));
+        assert_eq!(tool["inputSchema"]["type"], "object");
+        assert_eq!(tool["outputSchema"]["type"], "object");
+        assert_eq!(tool["annotations"]["readOnlyHint"], true);
+    }
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"zz"}}"#)
+            .await["error"]["code"],
+        -32602
+    );
+}
+
+#[tokio::test]
+async fn every_standard_tool_answers_with_content_matching_its_output_schema() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let calls = [
+        ("get_quote", json!({"symbol": "SPY"})),
+        ("get_quote", json!({"symbols": ["SPY", "AAPL", "NOPE"]})),
+        ("get_option_chain", json!({"symbol": "SPY"})),
+        (
+            "get_option_chain",
+            json!({"symbol": "AAPL", "strikes_around": 2, "dte_min": 40}),
+        ),
+        ("get_positions", json!({})),
+        ("get_balances", json!({})),
+        ("get_market_metrics", json!({"symbols": ["SPY", "AAPL"]})),
+        ("search_symbols", json!({"query": "apple"})),
+    ];
+    for (tool, args) in calls {
+        let reply = h.call(tool, args.clone()).await;
+        let result = &reply["result"];
+        assert_eq!(result["isError"], false, "{tool} {args}: {reply}");
+        let structured = &result["structuredContent"];
+        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+        assert_eq!(&text, structured, "the text content is the same JSON");
+        let (spec, _) = h.server.tools().get(tool).unwrap();
+        let problems = schema::validate(&spec.output_schema, structured);
+        assert!(problems.is_empty(), "{tool}: {problems:?}");
+        assert_eq!(structured["source"], "fake");
+    }
+    let quotes = h.call("get_quote", json!({"symbols": "spy,nope"})).await;
+    assert_eq!(quotes["result"]["structuredContent"]["missing"], json!(["NOPE"]));
+}
+
+#[tokio::test]
+async fn tool_failures_are_results_the_model_can_read() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let bad = h.call("get_quote", json!({"symbol": 42})).await;
+    assert_eq!(bad["result"]["isError"], true);
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["code"],
+        "VALIDATION_ERROR"
+    );
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["details"]["field"],
+        "symbol"
+    );
+    let unknown_arg = h.call("get_balances", json!({"acount": "x"})).await;
+    assert_eq!(
+        unknown_arg["result"]["structuredContent"]["error"]["code"],
+        "VALIDATION_ERROR"
+    );
+    let missing = h.call("get_quote", json!({"symbol": "ZZZZ"})).await;
+    assert_eq!(
+        missing["result"]["structuredContent"]["error"]["code"],
+        "NOT_FOUND"
+    );
+    let unknown = h.call("no_such_tool", json!({})).await;
+    assert_eq!(unknown["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_internal_error_and_the_server_keeps_serving() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let reply = h.call("boom", json!({})).await;
+    assert_eq!(reply["error"]["code"], -32603);
+    assert_eq!(reply["id"], "c1");
+    assert_eq!(
+        h.call("get_quote", json!({"symbol": "SPY"})).await["result"]["isError"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn progress_is_reported_and_a_cancelled_request_is_never_answered() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let frame = r#"{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"slow","arguments":{},"_meta":{"progressToken":"tok"}}}"#;
+    let progress = h.send(frame, 1).await;
+    assert_eq!(progress[0]["method"], "notifications/progress");
+    assert_eq!(progress[0]["params"]["progressToken"], "tok");
+    assert_eq!(h.session.in_flight(), 1);
+    h.send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77,"reason":"user"}}"#,
+        0,
+    )
+    .await;
+    assert_eq!(h.session.in_flight(), 0);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        h.out.messages().iter().all(|m| !m.contains("\"id\":77")),
+        "no answer for the cancelled request"
+    );
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":78,"method":"ping"}"#).await["id"],
+        78
+    );
+}
+
+#[tokio::test]
+async fn logging_follows_the_level_the_client_sets() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"loud"}}"#)
+            .await["error"]["code"],
+        -32602
+    );
+    h.one(r#"{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"error"}}"#)
+        .await;
+    let replies = h
+        .send(
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_quote","arguments":{}}}"#,
+            2,
+        )
+        .await;
+    assert!(
+        replies
+            .iter()
+            .any(|m| m["method"] == "notifications/message" && m["params"]["level"] == "error")
+    );
+}
+
+#[tokio::test]
+async fn resources_and_prompts_are_listed_read_and_refused_properly() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let list = h
+        .one(r#"{"jsonrpc":"2.0","id":1,"method":"resources/list"}"#)
+        .await;
+    assert!(
+        list["result"]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["uri"] == "portfolio://positions")
+    );
+    for uri in ["portfolio://positions", "portfolio://balances"] {
+        let read = h
+            .one(&format!(
+                r#"{{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{{"uri":"{uri}"}}}}"#
+            ))
+            .await;
+        let text = read["result"]["contents"][0]["text"].as_str().unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(value["account"], "5WT•••01");
+    }
+    let missing = h
+        .one(r#"{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"nope://x"}}"#)
+        .await;
+    assert_eq!(missing["error"]["code"], -32002);
+
+    let prompts = h.one(r#"{"jsonrpc":"2.0","id":4,"method":"prompts/list"}"#).await;
+    let names: Vec<&str> = prompts["result"]["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "analyze-for-csp",
+            "morning-briefing",
+            "position-review",
+            "iv-rank-scan"
+        ]
+    );
+    let got = h.one(r#"{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"analyze-for-csp","arguments":{"symbol":"spy"}}}"#).await;
+    assert!(
+        got["result"]["messages"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("SPY")
+    );
+    let missing_arg = h
+        .one(r#"{"jsonrpc":"2.0","id":6,"method":"prompts/get","params":{"name":"position-review"}}"#)
+        .await;
+    assert_eq!(missing_arg["error"]["code"], -32602);
+    let unknown = h
+        .one(r#"{"jsonrpc":"2.0","id":7,"method":"prompts/get","params":{"name":"nope"}}"#)
+        .await;
+    assert_eq!(unknown["error"]["code"], -32602);
+}
+
+#[tokio::test]
+async fn completions_suggest_symbols_for_prompt_arguments() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let reply = h
+        .one(r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"analyze-for-csp"},"argument":{"name":"symbol","value":"a"}}}"#)
+        .await;
+    assert_eq!(reply["result"]["completion"]["values"], json!(["AAPL"]));
+}

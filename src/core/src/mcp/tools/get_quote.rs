@@ -1,0 +1,168 @@
+//! `get_quote`: quotes for one symbol or up to 100.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec, num, with_source};
+use crate::app::App;
+use crate::domain::{Quote, round4};
+use crate::error::AppError;
+use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+
+/// The `get_quote` tool.
+pub(crate) struct GetQuote;
+
+pub(crate) fn quote_schema() -> Value {
+    object(
+        &[
+            ("symbol", string("the quoted symbol", false)),
+            (
+                "instrument_type",
+                string("equity, index, equity_option, ...", true),
+            ),
+            ("bid", number("best bid", true)),
+            ("ask", number("best ask", true)),
+            ("mid", number("(bid + ask) / 2 of a two-sided market", true)),
+            ("mark", number("the broker's mark", true)),
+            ("last", number("last trade", true)),
+            ("volume", number("volume today", true)),
+            ("open", number("today's open", true)),
+            ("day_high", number("today's high", true)),
+            ("day_low", number("today's low", true)),
+            ("prev_close", number("previous session's close", true)),
+            ("change", number("last (or mark) minus previous close", true)),
+            (
+                "change_percent",
+                number("change as a percent of the previous close", true),
+            ),
+            ("as_of", string("RFC 3339 time of the quote", false)),
+        ],
+        &[
+            "symbol",
+            "bid",
+            "ask",
+            "mid",
+            "mark",
+            "last",
+            "volume",
+            "prev_close",
+            "day_high",
+            "day_low",
+            "as_of",
+        ],
+        false,
+    )
+}
+
+pub(crate) fn quote_json(quote: &Quote) -> Value {
+    let price = quote.last.or(quote.mark);
+    let change = match (price, quote.prev_close) {
+        (Some(p), Some(c)) => Some(round4(p - c)),
+        _ => None,
+    };
+    let change_percent = match (change, quote.prev_close) {
+        (Some(ch), Some(c)) if c != 0.0 => Some((ch / c * 10_000.0).round() / 100.0),
+        _ => None,
+    };
+    json!({
+        "symbol": quote.symbol.as_str(),
+        "instrument_type": quote.instrument_type.map(|t| serde_json::to_value(t).unwrap_or(Value::Null)),
+        "bid": num(quote.bid),
+        "ask": num(quote.ask),
+        "mid": num(quote.mid()),
+        "mark": num(quote.mark.or_else(|| quote.mid())),
+        "last": num(quote.last),
+        "volume": num(quote.volume),
+        "open": num(quote.open),
+        "day_high": num(quote.day_high),
+        "day_low": num(quote.day_low),
+        "prev_close": num(quote.prev_close),
+        "change": num(change),
+        "change_percent": num(change_percent),
+        "as_of": quote.as_of.to_string(),
+    })
+}
+
+#[async_trait]
+impl Tool for GetQuote {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "get_quote",
+            title: "Get quote",
+            description: "Current quote for one symbol (`symbol`) or up to 100 (`symbols`): bid, ask, mid, mark, \
+                last, volume, previous close, day high/low and the time of the quote. Symbols the broker does not \
+                know are listed in `missing`.",
+            input_schema: object(
+                &[
+                    ("symbol", string("one ticker, e.g. SPY", false)),
+                    (
+                        "symbols",
+                        json!({"type": "array", "items": {"type": "string"}, "maxItems": 100, "minItems": 1,
+                        "description": "several tickers (instead of `symbol`), at most 100"}),
+                    ),
+                ],
+                &[],
+                true,
+            ),
+            output_schema: object(
+                &props(&[
+                    &[
+                        (
+                            "quotes",
+                            array("one quote per symbol found, in the order asked", quote_schema()),
+                        ),
+                        (
+                            "missing",
+                            array("symbols the broker has no quote for", json!({"type": "string"})),
+                        ),
+                        ("count", integer("number of quotes", false)),
+                    ],
+                    &source_fields(),
+                ]),
+                &["quotes", "missing", "count", "source", "synthetic"],
+                false,
+            ),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&["symbol", "symbols"])?;
+        let symbols = match (args.symbol("symbol")?, args.symbols("symbols", 100)?) {
+            (Some(one), None) => vec![one],
+            (None, Some(many)) => many,
+            (Some(_), Some(_)) => {
+                return Err(AppError::invalid(
+                    "symbol",
+                    "give `symbol` or `symbols`, not both",
+                ));
+            }
+            (None, None) => return Err(AppError::invalid("symbol", "is required (or give `symbols`)")),
+        };
+        let quotes = app.quotes(&symbols).await?;
+        let mut found = Vec::with_capacity(quotes.len());
+        let mut missing = Vec::new();
+        for symbol in &symbols {
+            match quotes.iter().find(|q| &q.symbol == symbol) {
+                Some(q) => found.push(quote_json(q)),
+                None => missing.push(Value::from(symbol.as_str())),
+            }
+        }
+        if found.is_empty() {
+            let names: Vec<&str> = symbols.iter().map(|s| s.as_str()).collect();
+            return Err(AppError::not_found(format!(
+                "no quote for {}: check the ticker with search_symbols",
+                names.join(", ")
+            ))
+            .with_detail("symbols", names));
+        }
+        let mut fields = Map::new();
+        fields.insert("count".into(), found.len().into());
+        fields.insert("quotes".into(), Value::Array(found));
+        fields.insert("missing".into(), Value::Array(missing));
+        Ok(ToolOutput::new(with_source(app, fields)))
+    }
+}

@@ -1,0 +1,229 @@
+//! The MCP tools: one file per tool, each a [`Tool`] with its input and output schema.
+//!
+//! A tool validates its arguments into typed values (a VALIDATION_ERROR names the field), calls a
+//! use case on [`App`], and returns structured content; the engine adds the text copy and the
+//! `isError` envelope.
+
+mod args;
+mod get_balances;
+mod get_market_metrics;
+mod get_option_chain;
+mod get_positions;
+mod get_quote;
+mod search_symbols;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value, json};
+
+pub use args::Args;
+
+use super::envelope;
+use super::session::{LogLevel, Outbound, Session};
+use crate::app::App;
+use crate::error::AppError;
+
+/// What a tool is, for `tools/list`.
+#[derive(Clone, Debug)]
+pub struct ToolSpec {
+    /// snake_case name (the seed's names are kept exactly).
+    pub name: &'static str,
+    /// Human title.
+    pub title: &'static str,
+    /// What it does and when to use it, for the model.
+    pub description: &'static str,
+    /// JSON Schema of the arguments.
+    pub input_schema: Value,
+    /// JSON Schema of `structuredContent`.
+    pub output_schema: Value,
+    /// True when the tool changes nothing.
+    pub read_only: bool,
+    /// True when it deletes something.
+    pub destructive: bool,
+    /// True when repeating the call changes nothing more.
+    pub idempotent: bool,
+    /// True when it talks to the outside world (the broker).
+    pub open_world: bool,
+}
+
+impl ToolSpec {
+    fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+            "outputSchema": self.output_schema,
+            "annotations": {
+                "title": self.title,
+                "readOnlyHint": self.read_only,
+                "destructiveHint": self.destructive,
+                "idempotentHint": self.idempotent,
+                "openWorldHint": self.open_world,
+            }
+        })
+    }
+}
+
+/// An image to return as MCP image content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageContent {
+    /// Base64 of the image bytes.
+    pub data_base64: String,
+    /// `image/png`.
+    pub mime_type: &'static str,
+}
+
+/// What a tool returns on success.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutput {
+    /// The structured result; must match the output schema.
+    pub structured: Value,
+    /// Images to add after the text content.
+    pub images: Vec<ImageContent>,
+}
+
+impl ToolOutput {
+    /// A structured result without images.
+    pub fn new(structured: Value) -> ToolOutput {
+        ToolOutput {
+            structured,
+            images: Vec::new(),
+        }
+    }
+}
+
+/// The request a tool runs in: progress, logging, the session.
+pub struct ToolContext {
+    pub(crate) session: Arc<Session>,
+    pub(crate) reply_to: Arc<dyn Outbound>,
+    pub(crate) progress_token: Option<Value>,
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("progress_token", &self.progress_token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolContext {
+    /// A context for calls outside a client session (the `call` command, tests).
+    pub fn detached(session: Arc<Session>, reply_to: Arc<dyn Outbound>) -> ToolContext {
+        ToolContext {
+            session,
+            reply_to,
+            progress_token: None,
+        }
+    }
+
+    /// Sends `notifications/progress` when the client asked for progress.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: &str) {
+        if let Some(token) = &self.progress_token {
+            let mut params = Map::new();
+            params.insert("progressToken".into(), token.clone());
+            params.insert("progress".into(), progress.into());
+            if let Some(total) = total {
+                params.insert("total".into(), total.into());
+            }
+            params.insert("message".into(), message.into());
+            self.reply_to.send(envelope::notification(
+                "notifications/progress",
+                &Value::Object(params),
+            ));
+        }
+    }
+
+    /// Sends a log message to the client (when its level allows).
+    pub fn log(&self, level: LogLevel, logger: &str, data: Value) {
+        self.session.log_to(&*self.reply_to, level, logger, data);
+    }
+}
+
+/// One MCP tool.
+#[async_trait]
+pub trait Tool: Send + Sync {
+    /// The tool's description; called once when the registry is built.
+    fn spec(&self) -> ToolSpec;
+
+    /// Runs the tool.
+    async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError>;
+}
+
+/// The tools a server offers, with `tools/list` prepared once.
+pub struct ToolRegistry {
+    tools: Vec<(ToolSpec, Arc<dyn Tool>)>,
+    by_name: HashMap<&'static str, usize>,
+    list_json: Value,
+}
+
+impl std::fmt::Debug for ToolRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.tools.iter().map(|(s, _)| s.name))
+            .finish()
+    }
+}
+
+impl ToolRegistry {
+    /// A registry of the given tools, in listing order.
+    pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolRegistry {
+        let tools: Vec<(ToolSpec, Arc<dyn Tool>)> = tools.into_iter().map(|t| (t.spec(), t)).collect();
+        let by_name = tools.iter().enumerate().map(|(i, (s, _))| (s.name, i)).collect();
+        let list_json = json!({ "tools": tools.iter().map(|(s, _)| s.to_json()).collect::<Vec<_>>() });
+        ToolRegistry {
+            tools,
+            by_name,
+            list_json,
+        }
+    }
+
+    /// The market-data and account tools every broker supports.
+    pub fn standard() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(get_quote::GetQuote),
+            Arc::new(get_option_chain::GetOptionChain),
+            Arc::new(get_positions::GetPositions),
+            Arc::new(get_balances::GetBalances),
+            Arc::new(get_market_metrics::GetMarketMetrics),
+            Arc::new(search_symbols::SearchSymbols),
+        ]
+    }
+
+    /// The `tools/list` result.
+    pub fn list_json(&self) -> &Value {
+        &self.list_json
+    }
+
+    /// A tool by name.
+    pub fn get(&self, name: &str) -> Option<(&ToolSpec, &Arc<dyn Tool>)> {
+        self.by_name
+            .get(name)
+            .and_then(|&i| self.tools.get(i))
+            .map(|(s, t)| (s, t))
+    }
+
+    /// Every tool's spec, in listing order.
+    pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
+        self.tools.iter().map(|(s, _)| s)
+    }
+}
+
+/// The `source`/`synthetic` pair of a result, as JSON fields.
+pub(crate) fn with_source(app: &App, mut fields: Map<String, Value>) -> Value {
+    let source = app.source();
+    fields.insert("source".into(), source.source.into());
+    fields.insert("synthetic".into(), source.synthetic.into());
+    Value::Object(fields)
+}
+
+/// An `Option<f64>` as JSON (null for none or non-finite).
+pub(crate) fn num(value: Option<f64>) -> Value {
+    match value {
+        Some(v) if v.is_finite() => Value::from(v),
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,205 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
+    SymbolMatch, Timeframe, rank_symbol_matches,
+};
+use crate::ports::{BrokerError, BrokerInfo, BrokerPort};
+use crate::time::Timestamp;
+
+/// The data a [`FakeBroker`] serves.
+#[derive(Clone, Debug, Default)]
+pub struct FakeMarket {
+    /// Accounts.
+    pub accounts: Vec<Account>,
+    /// Balances, one per account.
+    pub balances: Vec<Balances>,
+    /// Positions of every account.
+    pub positions: Vec<Position>,
+    /// Quotes.
+    pub quotes: Vec<Quote>,
+    /// Option chains.
+    pub chains: Vec<OptionChain>,
+    /// Market metrics.
+    pub metrics: Vec<MarketMetrics>,
+    /// Candle series.
+    pub candles: Vec<(Symbol, Timeframe, Vec<Candle>)>,
+    /// Instruments for symbol search.
+    pub instruments: Vec<SymbolMatch>,
+}
+
+/// An in-memory broker: serves a [`FakeMarket`], counts calls, and fails on request.
+#[derive(Debug)]
+pub struct FakeBroker {
+    market: Mutex<FakeMarket>,
+    now: Mutex<Timestamp>,
+    calls: Mutex<HashMap<&'static str, usize>>,
+    quote_symbols_requested: AtomicUsize,
+    failure: Mutex<Option<BrokerError>>,
+}
+
+impl FakeBroker {
+    /// A broker serving `market`, with its clock at `now`.
+    pub fn new(market: FakeMarket, now: Timestamp) -> FakeBroker {
+        FakeBroker {
+            market: Mutex::new(market),
+            now: Mutex::new(now),
+            calls: Mutex::new(HashMap::new()),
+            quote_symbols_requested: AtomicUsize::new(0),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Replaces the quote of a symbol (or adds it).
+    pub fn set_quote(&self, quote: Quote) {
+        if let Ok(mut m) = self.market.lock() {
+            m.quotes.retain(|q| q.symbol != quote.symbol);
+            m.quotes.push(quote);
+        }
+    }
+
+    /// Moves the clock.
+    pub fn set_now(&self, now: Timestamp) {
+        if let Ok(mut n) = self.now.lock() {
+            *n = now;
+        }
+    }
+
+    /// Makes every later call fail with `error` until cleared with `None`.
+    pub fn fail_with(&self, error: Option<BrokerError>) {
+        if let Ok(mut f) = self.failure.lock() {
+            *f = error;
+        }
+    }
+
+    /// Calls made to a method (`quotes`, `option_chain`, ...).
+    pub fn calls(&self, method: &str) -> usize {
+        self.calls
+            .lock()
+            .map(|c| c.get(method).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Symbols asked for across all `quotes` calls.
+    pub fn quote_symbols_requested(&self) -> usize {
+        self.quote_symbols_requested.load(Ordering::Relaxed)
+    }
+
+    fn enter(&self, method: &'static str) -> Result<FakeMarket, BrokerError> {
+        if let Ok(mut c) = self.calls.lock() {
+            *c.entry(method).or_insert(0) += 1;
+        }
+        if let Some(err) = self.failure.lock().ok().and_then(|f| f.clone()) {
+            return Err(err);
+        }
+        self.market
+            .lock()
+            .map(|m| m.clone())
+            .map_err(|_| BrokerError::Unavailable("fake poisoned".to_owned()))
+    }
+}
+
+fn account_known(market: &FakeMarket, account: &AccountNumber) -> Result<(), BrokerError> {
+    if market.accounts.iter().any(|a| &a.number == account) {
+        Ok(())
+    } else {
+        Err(BrokerError::NotFound(format!("account {}", account.masked())))
+    }
+}
+
+#[async_trait]
+impl BrokerPort for FakeBroker {
+    fn info(&self) -> BrokerInfo {
+        BrokerInfo {
+            source: "fake".to_owned(),
+            synthetic: true,
+            live: false,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now.lock().map(|n| *n).unwrap_or(Timestamp::from_millis(0))
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, BrokerError> {
+        Ok(self.enter("accounts")?.accounts)
+    }
+
+    async fn balances(&self, account: &AccountNumber) -> Result<Balances, BrokerError> {
+        let market = self.enter("balances")?;
+        account_known(&market, account)?;
+        market
+            .balances
+            .into_iter()
+            .find(|b| &b.account == account)
+            .ok_or_else(|| BrokerError::NotFound(format!("balances of {}", account.masked())))
+    }
+
+    async fn positions(&self, account: &AccountNumber) -> Result<Vec<Position>, BrokerError> {
+        let market = self.enter("positions")?;
+        account_known(&market, account)?;
+        Ok(market
+            .positions
+            .into_iter()
+            .filter(|p| &p.account == account)
+            .collect())
+    }
+
+    async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
+        let market = self.enter("quotes")?;
+        self.quote_symbols_requested
+            .fetch_add(symbols.len(), Ordering::Relaxed);
+        Ok(market
+            .quotes
+            .into_iter()
+            .filter(|q| symbols.contains(&q.symbol))
+            .collect())
+    }
+
+    async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
+        let market = self.enter("option_chain")?;
+        market
+            .chains
+            .into_iter()
+            .find(|c| &c.underlying == underlying)
+            .ok_or_else(|| BrokerError::NotFound(format!("option chain of {underlying}")))
+    }
+
+    async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError> {
+        let market = self.enter("market_metrics")?;
+        Ok(market
+            .metrics
+            .into_iter()
+            .filter(|m| symbols.contains(&m.symbol))
+            .collect())
+    }
+
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError> {
+        let market = self.enter("candles")?;
+        if !market.candles.iter().any(|(s, _, _)| s == symbol) {
+            return Err(BrokerError::NotFound(format!("candles of {symbol}")));
+        }
+        let series = market
+            .candles
+            .into_iter()
+            .find(|(s, t, _)| s == symbol && *t == timeframe)
+            .ok_or_else(|| {
+                BrokerError::Unsupported(format!("{} candles are not available", timeframe.as_str()))
+            })?;
+        Ok(series.2.into_iter().filter(|c| c.time >= since).collect())
+    }
+
+    async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {
+        let market = self.enter("search_symbols")?;
+        Ok(rank_symbol_matches(&market.instruments, query, limit))
+    }
+}

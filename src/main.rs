@@ -1,2 +1,109 @@
-//! ttai: the binary.
-fn main() {}
+//! `ttai`: parse the command line, validate settings, start logging, compose, run.
+//!
+//! After start-up nothing exits the process: request failures become replies and background
+//! failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything else), the
+//! cause chain on stderr.
+
+mod cli;
+mod commands;
+mod compose;
+mod settings;
+mod telemetry;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use ttai_core::ports::ShutdownTrigger;
+
+use cli::{Cli, Command};
+use settings::Settings;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_options(&cli.options) {
+        Ok(settings) => settings,
+        Err(problems) => {
+            eprintln!("ttai: invalid settings:");
+            for problem in problems {
+                eprintln!("  - {problem}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("ttai: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(run(cli.command, settings));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("ttai: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<ExitCode> {
+    match command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Call(args) => {
+            let composed = compose::build(&settings)?;
+            commands::call::run(composed.server, &args).await
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let composed = compose::build(&settings)?;
+    let transport = compose::transport(&settings)?;
+    let (trigger, shutdown) = ShutdownTrigger::new();
+    let on_signal = trigger.clone();
+    tokio::spawn(async move {
+        signal().await;
+        tracing::info!("signal received; shutting down");
+        on_signal.fire();
+    });
+    if let Some(replay) = composed.replay.clone() {
+        // Read the tape in the background so the first tool call does not wait for it.
+        tokio::spawn(async move {
+            if let Err(err) = replay.preload().await {
+                tracing::error!(error = %err, "the replay tape cannot be read");
+            }
+        });
+    }
+    tracing::info!(transport = transport.name(), broker = %composed.server.app().broker().info().source, "serving MCP");
+    transport.serve(composed.server.clone(), shutdown).await.context("transport failed")?;
+    trigger.fire();
+    Ok(ExitCode::SUCCESS)
+}

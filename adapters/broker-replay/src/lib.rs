@@ -1,0 +1,276 @@
+//! `broker-replay`: a `BrokerPort` over a recorded tape (design.md §7).
+//!
+//! Each call is answered with the latest recorded entry at or before the replay clock (default:
+//! the tape's end), and `NotFound` otherwise; candle series are the union of every recorded bar up
+//! to the clock. Every answer's source is `replay:<tape name>` and synthetic tapes say so.
+//!
+//! The key decision: the tape is parsed off the async runtime, once, on first use (or when
+//! [`ReplayBroker::preload`] is called), so start-up stays within a few milliseconds; entries keep
+//! their JSON text and are decoded per answer, so the tape's memory is its text size.
+
+pub mod demo_gen;
+mod recorder;
+pub mod tape;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+use ttai_core::domain::{
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol, SymbolMatch,
+    Timeframe, rank_symbol_matches,
+};
+use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
+use ttai_core::time::Timestamp;
+
+pub use recorder::Recorder;
+pub use tape::{Manifest, Op, TapeBuilder, TapeError, TapeSource};
+
+use tape::{Entry, Tape, candles_key};
+
+/// The bundled demo tape (synthetic), compiled into the binary.
+pub fn demo_tape() -> TapeSource {
+    TapeSource::Embedded {
+        manifest: include_bytes!("../tapes/demo/manifest.json"),
+        tape_gz: include_bytes!("../tapes/demo/tape.jsonl.gz"),
+    }
+}
+
+/// The name of the bundled demo tape, known without loading it.
+pub const DEMO_TAPE_NAME: &str = "demo";
+
+/// The replay clock: milliseconds since the epoch, clamped to the tape's span.
+#[derive(Debug)]
+struct Clock {
+    now: AtomicI64,
+    start: i64,
+    end: i64,
+}
+
+impl ReplayClock for Clock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.now.load(Ordering::Acquire))
+    }
+    fn span(&self) -> (Timestamp, Timestamp) {
+        (Timestamp::from_millis(self.start), Timestamp::from_millis(self.end))
+    }
+    fn set(&self, at: Timestamp) -> Timestamp {
+        let clamped = at.millis().clamp(self.start, self.end);
+        self.now.store(clamped, Ordering::Release);
+        Timestamp::from_millis(clamped)
+    }
+}
+
+struct Loaded {
+    tape: Tape,
+    clock: Arc<Clock>,
+}
+
+/// A broker that replays a tape.
+pub struct ReplayBroker {
+    source: TapeSource,
+    /// The tape's name as known before loading (the manifest's name replaces it once loaded).
+    name: String,
+    synthetic_hint: bool,
+    start_at: Option<Timestamp>,
+    loaded: OnceCell<Result<Loaded, TapeError>>,
+}
+
+impl std::fmt::Debug for ReplayBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayBroker").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl ReplayBroker {
+    /// A broker over `source`. `name` is used in answers until the manifest is read;
+    /// `start_at` sets the clock (`--replay-at`), default the tape's end. Nothing is read yet.
+    pub fn new(source: TapeSource, name: &str, synthetic: bool, start_at: Option<Timestamp>) -> ReplayBroker {
+        ReplayBroker { source, name: name.to_owned(), synthetic_hint: synthetic, start_at, loaded: OnceCell::new() }
+    }
+
+    /// A broker over the bundled demo tape.
+    pub fn demo(start_at: Option<Timestamp>) -> ReplayBroker {
+        ReplayBroker::new(demo_tape(), DEMO_TAPE_NAME, true, start_at)
+    }
+
+    /// Reads the tape now (off the runtime); errors name the file and line.
+    pub async fn preload(&self) -> Result<Manifest, TapeError> {
+        match self.loaded().await {
+            Ok(loaded) => Ok(loaded.tape.manifest.clone()),
+            Err(err) => Err(err.clone()),
+        }
+    }
+
+    async fn loaded(&self) -> Result<&Loaded, &TapeError> {
+        let result = self
+            .loaded
+            .get_or_init(|| async {
+                let source = self.source.clone();
+                let start_at = self.start_at;
+                let parsed = tokio::task::spawn_blocking(move || tape::load(&source))
+                    .await
+                    .unwrap_or_else(|e| Err(TapeError::Io { path: "tape".into(), message: format!("loader failed: {e}") }));
+                parsed.map(|tape| {
+                    let now = start_at.map_or(tape.end, |t| t).millis().clamp(tape.start.millis(), tape.end.millis());
+                    let clock = Arc::new(Clock { now: AtomicI64::new(now), start: tape.start.millis(), end: tape.end.millis() });
+                    tracing::info!(tape = %tape.manifest.name, start = %tape.start, end = %tape.end, "replay tape loaded");
+                    Loaded { tape, clock }
+                })
+            })
+            .await;
+        result.as_ref()
+    }
+
+    async fn tape(&self) -> Result<&Loaded, BrokerError> {
+        self.loaded().await.map_err(|e| BrokerError::Other { adapter: "replay", message: e.to_string() })
+    }
+}
+
+fn decode<T: DeserializeOwned>(tape: &Tape, entry: &Entry) -> Result<T, BrokerError> {
+    serde_json::from_str(entry.data.get()).map_err(|e| {
+        BrokerError::InvalidResponse(format!("{} line {}: {e}", tape.file, entry.line))
+    })
+}
+
+impl Loaded {
+    fn latest(&self, op: Op, key: &str) -> Option<&Entry> {
+        let now = self.clock.now();
+        let entries = self.tape.entries.get(&(op, key.to_owned()))?;
+        let idx = entries.partition_point(|e| e.at <= now);
+        idx.checked_sub(1).and_then(|i| entries.get(i))
+    }
+
+    fn latest_decoded<T: DeserializeOwned>(&self, op: Op, key: &str) -> Result<Option<T>, BrokerError> {
+        self.latest(op, key).map(|e| decode(&self.tape, e)).transpose()
+    }
+
+    fn has_key(&self, op: Op, key: &str) -> bool {
+        self.tape.entries.contains_key(&(op, key.to_owned()))
+    }
+}
+
+#[async_trait]
+impl BrokerPort for ReplayBroker {
+    fn info(&self) -> BrokerInfo {
+        let (name, synthetic) = match self.loaded.get() {
+            Some(Ok(loaded)) => (loaded.tape.manifest.name.clone(), loaded.tape.manifest.synthetic),
+            _ => (self.name.clone(), self.synthetic_hint),
+        };
+        BrokerInfo { source: format!("replay:{name}"), synthetic, live: false }
+    }
+
+    fn now(&self) -> Timestamp {
+        match self.loaded.get() {
+            Some(Ok(loaded)) => loaded.clock.now(),
+            _ => self.start_at.unwrap_or(Timestamp::from_millis(0)),
+        }
+    }
+
+    fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
+        match self.loaded.get() {
+            Some(Ok(loaded)) => Some(loaded.clock.clone()),
+            _ => None,
+        }
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, BrokerError> {
+        let t = self.tape().await?;
+        Ok(t.latest_decoded(Op::Accounts, "")?.unwrap_or_default())
+    }
+
+    async fn balances(&self, account: &AccountNumber) -> Result<Balances, BrokerError> {
+        let t = self.tape().await?;
+        t.latest_decoded(Op::Balances, account.as_str())?
+            .ok_or_else(|| BrokerError::NotFound(format!("account {}", account.masked())))
+    }
+
+    async fn positions(&self, account: &AccountNumber) -> Result<Vec<Position>, BrokerError> {
+        let t = self.tape().await?;
+        match t.latest_decoded(Op::Positions, account.as_str())? {
+            Some(positions) => Ok(positions),
+            None if t.has_key(Op::Balances, account.as_str()) => Ok(Vec::new()),
+            None => Err(BrokerError::NotFound(format!("account {}", account.masked()))),
+        }
+    }
+
+    async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
+        let t = self.tape().await?;
+        let mut out = Vec::with_capacity(symbols.len());
+        for symbol in symbols {
+            if let Some(quote) = t.latest_decoded::<Quote>(Op::Quote, symbol.as_str())? {
+                out.push(quote);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
+        let t = self.tape().await?;
+        t.latest_decoded(Op::OptionChain, underlying.as_str())?.ok_or_else(|| {
+            BrokerError::NotFound(format!("option chain of {underlying} on the tape at {}", t.clock.now()))
+        })
+    }
+
+    async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError> {
+        let t = self.tape().await?;
+        let mut out = Vec::with_capacity(symbols.len());
+        for symbol in symbols {
+            if let Some(m) = t.latest_decoded::<MarketMetrics>(Op::MarketMetrics, symbol.as_str())? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+        let t = self.tape().await?;
+        let key = candles_key(symbol, timeframe);
+        let Some(entries) = t.tape.entries.get(&(Op::Candles, key)) else {
+            let any = [Timeframe::Daily, Timeframe::Weekly, Timeframe::Intraday]
+                .iter()
+                .any(|tf| t.has_key(Op::Candles, &candles_key(symbol, *tf)));
+            return Err(if any {
+                BrokerError::Unsupported(format!("the tape has no {} candles of {symbol}", timeframe.as_str()))
+            } else {
+                BrokerError::NotFound(format!("candles of {symbol}"))
+            });
+        };
+        let now = t.clock.now();
+        let mut bars: Vec<Candle> = Vec::new();
+        for entry in entries.iter().take_while(|e| e.at <= now) {
+            let batch: Vec<Candle> = decode(&t.tape, entry)?;
+            bars.extend(batch.into_iter().filter(|c| c.time >= since && c.time <= now));
+        }
+        bars.sort_by_key(|c| c.time);
+        // A later recording of the same bar replaces the earlier one.
+        bars.reverse();
+        bars.dedup_by_key(|c| c.time);
+        bars.reverse();
+        Ok(bars)
+    }
+
+    async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {
+        let t = self.tape().await?;
+        let key = query.trim().to_ascii_lowercase();
+        if let Some(found) = t.latest_decoded::<Vec<SymbolMatch>>(Op::SymbolSearch, &key)? {
+            return Ok(found.into_iter().take(limit).collect());
+        }
+        let directory: Vec<SymbolMatch> = match t.latest_decoded(Op::SymbolSearch, "")? {
+            Some(directory) => directory,
+            None => {
+                let mut symbols: Vec<&String> =
+                    t.tape.entries.keys().filter(|(op, _)| *op == Op::Quote).map(|(_, k)| k).collect();
+                symbols.sort();
+                symbols
+                    .into_iter()
+                    .filter_map(|s| Symbol::parse(s).ok())
+                    .map(|symbol| SymbolMatch { symbol, description: String::new(), instrument_type: None, has_options: None })
+                    .collect()
+            }
+        };
+        Ok(rank_symbol_matches(&directory, query, limit))
+    }
+}

@@ -1,0 +1,85 @@
+//! The command line (design.md §1–2): global options, then a subcommand (`serve` by default).
+//!
+//! Options are read as text here and validated together in `settings`, so that every problem is
+//! reported at once.
+
+
+use clap::{Args, Parser, Subcommand};
+
+/// ttai: an MCP server for analysing options trades on a TastyTrade account.
+#[derive(Debug, Parser)]
+#[command(name = "ttai", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) options: GlobalOptions,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Settings shared by every command; flags override environment variables.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct GlobalOptions {
+    /// Data directory (database, vault, logs, user knowledge documents).
+    #[arg(long, global = true, env = "TTAI_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<String>,
+    /// Log level: error, warn, info, debug, trace or off (logs go to stderr).
+    #[arg(long, global = true, env = "TTAI_LOG_LEVEL", value_name = "LEVEL")]
+    pub(crate) log_level: Option<String>,
+    /// Broker: tastytrade (live account) or replay (a recorded tape; the bundled demo by default).
+    #[arg(long, global = true, env = "TTAI_BROKER", value_name = "BROKER")]
+    pub(crate) broker: Option<String>,
+    /// Tape folder for the replay broker (default: the bundled synthetic demo tape).
+    #[arg(long, global = true, env = "TTAI_TAPE", value_name = "DIR")]
+    pub(crate) tape: Option<String>,
+    /// Replay clock start (RFC 3339 or YYYY-MM-DD); default: the tape's end.
+    #[arg(long, global = true, env = "TTAI_REPLAY_AT", value_name = "TIME")]
+    pub(crate) replay_at: Option<String>,
+    /// Account number to use when a tool names none (default: the first account).
+    #[arg(long, global = true, env = "TASTYTRADE_ACCOUNT", value_name = "NUMBER")]
+    pub(crate) account: Option<String>,
+    /// MCP transport for `serve`: stdio or http (`sse` is accepted as a synonym of http).
+    #[arg(long, global = true, env = "TTAI_TRANSPORT", value_name = "TRANSPORT")]
+    pub(crate) transport: Option<String>,
+    /// Address to listen on (http).
+    #[arg(long, global = true, env = "TTAI_HOST", value_name = "HOST")]
+    pub(crate) host: Option<String>,
+    /// Port to listen on (http); 0 picks a free port.
+    #[arg(long, global = true, env = "TTAI_PORT", value_name = "PORT")]
+    pub(crate) port: Option<String>,
+    /// Bearer token required on every HTTP request (required on a non-loopback host).
+    #[arg(long, global = true, env = "TTAI_AUTH_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub(crate) auth_token: Option<String>,
+    /// Notifications backend: auto (stderr for stdio, webhook for http), stderr or webhook.
+    #[arg(long, global = true, env = "TTAI_NOTIFICATION_BACKEND", value_name = "BACKEND")]
+    pub(crate) notify: Option<String>,
+    /// Risk-free rate for option models, decimal (default 0.04).
+    #[arg(long, global = true, env = "TTAI_RISK_FREE_RATE", value_name = "RATE")]
+    pub(crate) risk_free_rate: Option<String>,
+    /// Dividend yield used when the broker has none, decimal (default 0).
+    #[arg(long, global = true, env = "TTAI_DIVIDEND_YIELD", value_name = "YIELD")]
+    pub(crate) dividend_yield: Option<String>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Serve MCP (the default).
+    Serve,
+    /// Run one tool through the MCP dispatch and print its result as JSON.
+    Call(CallArgs),
+}
+
+/// `ttai call`.
+#[derive(Debug, Args)]
+pub(crate) struct CallArgs {
+    /// Tool name, e.g. get_quote.
+    pub(crate) tool: String,
+    /// Arguments as key=value (values that parse as JSON are JSON, others are strings).
+    pub(crate) args: Vec<String>,
+    /// Arguments as one JSON object instead.
+    #[arg(long, value_name = "JSON", conflicts_with = "args")]
+    pub(crate) json: Option<String>,
+    /// Print the whole MCP result (content, structuredContent, isError) instead of the structured content.
+    #[arg(long)]
+    pub(crate) raw: bool,
+}

@@ -1,0 +1,324 @@
+//! Settings (design.md §2): defaults < environment < flags, validated together.
+//!
+//! `cli::GlobalOptions` holds the raw text (clap already applied flag-over-env precedence);
+//! [`Settings::from_options`] turns it into typed settings or the list of every problem, each
+//! naming its setting, so the user fixes them in one go (exit code 2).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ttai_core::ports::Secret;
+use ttai_core::time::Timestamp;
+
+use crate::cli::GlobalOptions;
+
+/// The MCP transport of `serve`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportChoice {
+    Stdio,
+    Http,
+}
+
+/// Which broker answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BrokerChoice {
+    Tastytrade,
+    Replay,
+}
+
+/// Where notifications go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotifyChoice {
+    Stderr,
+    Webhook,
+}
+
+/// Validated settings.
+#[derive(Clone, Debug)]
+#[allow(dead_code)]
+pub(crate) struct Settings {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_level: tracing::level_filters::LevelFilter,
+    pub(crate) transport: TransportChoice,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) auth_token: Option<Secret>,
+    pub(crate) broker: BrokerChoice,
+    pub(crate) tape: Option<PathBuf>,
+    pub(crate) replay_at: Option<Timestamp>,
+    pub(crate) api_url: String,
+    pub(crate) account: Option<String>,
+    pub(crate) quote_ttl: Duration,
+    pub(crate) chain_ttl: Duration,
+    pub(crate) notify: NotifyChoice,
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) webhook_secret: Option<Secret>,
+    pub(crate) alert_interval: Duration,
+    pub(crate) risk_free_rate: f64,
+    pub(crate) dividend_yield: f64,
+}
+
+/// Reads an environment variable that has no flag; empty counts as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Reads `90`, `90s`, `500ms`, `5m`, `1h` as a duration.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let value: f64 = number.parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    (seconds <= 365.0 * 86_400.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn valid_url(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !host.is_empty() && !host.contains(char::is_whitespace)
+}
+
+impl Settings {
+    /// Validates the options and the flag-less environment variables.
+    pub(crate) fn from_options(options: &GlobalOptions) -> Result<Settings, Vec<String>> {
+        let mut problems = Vec::new();
+        let data_dir = match options.data_dir.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => match env("HOME") {
+                Some(home) => PathBuf::from(home).join(".ttai"),
+                None => {
+                    problems.push("data dir: HOME is not set; give --data-dir or TTAI_DATA_DIR".to_owned());
+                    PathBuf::from(".ttai")
+                }
+            },
+        };
+        let log_level = match options.log_level.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("info") => tracing::level_filters::LevelFilter::INFO,
+            Some("error") => tracing::level_filters::LevelFilter::ERROR,
+            Some("warn" | "warning") => tracing::level_filters::LevelFilter::WARN,
+            Some("debug") => tracing::level_filters::LevelFilter::DEBUG,
+            Some("trace") => tracing::level_filters::LevelFilter::TRACE,
+            Some("off") => tracing::level_filters::LevelFilter::OFF,
+            Some(other) => {
+                problems.push(format!("log level (--log-level / TTAI_LOG_LEVEL): {other:?} is not one of error, warn, info, debug, trace, off"));
+                tracing::level_filters::LevelFilter::INFO
+            }
+        };
+        let transport = match options.transport.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("stdio") => TransportChoice::Stdio,
+            Some("http" | "sse" | "streamable-http") => TransportChoice::Http,
+            Some(other) => {
+                problems.push(format!("transport (--transport / TTAI_TRANSPORT): {other:?} is not stdio or http"));
+                TransportChoice::Stdio
+            }
+        };
+        let host = options.host.clone().map(|h| h.trim().to_owned()).unwrap_or_else(|| "127.0.0.1".to_owned());
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            problems.push(format!("host (--host / TTAI_HOST): {host:?} is not a host name or address"));
+        }
+        let port = match options.port.as_deref().map(str::trim) {
+            None => 5180,
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) => port,
+                Err(_) => {
+                    problems.push(format!("port (--port / TTAI_PORT): {text:?} is not a port number (0–65535)"));
+                    5180
+                }
+            },
+        };
+        let auth_token = options.auth_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(Secret::new);
+        if let Some(token) = &auth_token {
+            if token.expose().len() < 16 {
+                problems.push("auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned());
+            }
+        }
+        if transport == TransportChoice::Http && !is_loopback(&host) && auth_token.is_none() {
+            problems.push(format!(
+                "auth token (--auth-token / TTAI_AUTH_TOKEN): required to listen on {host}, which is not a loopback address"
+            ));
+        }
+        let broker = match options.broker.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("tastytrade" | "live") => BrokerChoice::Tastytrade,
+            Some("replay") => BrokerChoice::Replay,
+            Some(other) => {
+                problems.push(format!("broker (--broker / TTAI_BROKER): {other:?} is not tastytrade or replay"));
+                BrokerChoice::Tastytrade
+            }
+        };
+        let tape = options.tape.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(PathBuf::from);
+        if let Some(dir) = &tape {
+            if !dir.is_dir() {
+                problems.push(format!("tape (--tape / TTAI_TAPE): {} is not a folder", dir.display()));
+            }
+        }
+        let replay_at = match options.replay_at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(text) => match text.parse::<Timestamp>() {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(format!("replay time (--replay-at / TTAI_REPLAY_AT): {e}"));
+                    None
+                }
+            },
+        };
+        let api_url = env("TASTYTRADE_API_URL").unwrap_or_else(|| "https://api.tastyworks.com".to_owned());
+        let api_url = api_url.trim().trim_end_matches('/').to_owned();
+        if !valid_url(&api_url) {
+            problems.push(format!("API URL (TASTYTRADE_API_URL): {api_url:?} is not an http(s) URL"));
+        }
+        let account = options.account.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+        let mut duration = |name: &str, var: &str, default: u64| match env(var) {
+            None => Duration::from_secs(default),
+            Some(text) => parse_duration(&text).unwrap_or_else(|| {
+                problems.push(format!("{name} ({var}): {text:?} is not a duration such as 60, 60s, 5m or 500ms"));
+                Duration::from_secs(default)
+            }),
+        };
+        let quote_ttl = duration("quote cache TTL", "TTAI_QUOTE_TTL", 60);
+        let chain_ttl = duration("chain cache TTL", "TTAI_CHAIN_TTL", 300);
+        let alert_interval = duration("alert check interval", "TTAI_ALERT_INTERVAL", 15);
+        if alert_interval < Duration::from_millis(100) {
+            problems.push("alert check interval (TTAI_ALERT_INTERVAL): must be at least 100ms".to_owned());
+        }
+        let notify = match options.notify.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("auto") => match transport {
+                TransportChoice::Stdio => NotifyChoice::Stderr,
+                TransportChoice::Http => NotifyChoice::Webhook,
+            },
+            Some("stderr") => NotifyChoice::Stderr,
+            Some("webhook") => NotifyChoice::Webhook,
+            Some(other) => {
+                problems.push(format!("notifications (--notify / TTAI_NOTIFICATION_BACKEND): {other:?} is not auto, stderr or webhook"));
+                NotifyChoice::Stderr
+            }
+        };
+        let webhook_url = env("TTAI_WEBHOOK_URL").map(|u| u.trim().to_owned());
+        if let Some(url) = &webhook_url {
+            if !valid_url(url) {
+                problems.push(format!("webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"));
+            }
+        }
+        let webhook_secret = env("TTAI_WEBHOOK_SECRET").map(Secret::new);
+        let mut fraction = |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {
+            None => default,
+            Some(text) => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => v,
+                _ => {
+                    problems.push(format!("{name} ({flag}): {text:?} is not a decimal between 0 and {max}"));
+                    default
+                }
+            },
+        };
+        let risk_free_rate = fraction("risk-free rate", "--risk-free-rate / TTAI_RISK_FREE_RATE", options.risk_free_rate.as_deref(), 0.04, 0.25);
+        let dividend_yield = fraction("dividend yield", "--dividend-yield / TTAI_DIVIDEND_YIELD", options.dividend_yield.as_deref(), 0.0, 0.25);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Settings {
+            data_dir,
+            log_level,
+            transport,
+            host,
+            port,
+            auth_token,
+            broker,
+            tape,
+            replay_at,
+            api_url,
+            account,
+            quote_ttl,
+            chain_ttl,
+            notify,
+            webhook_url,
+            webhook_secret,
+            alert_interval,
+            risk_free_rate,
+            dividend_yield,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> GlobalOptions {
+        GlobalOptions {
+            data_dir: Some("/tmp/ttai-test".into()),
+            log_level: None,
+            broker: None,
+            tape: None,
+            replay_at: None,
+            account: None,
+            transport: None,
+            host: None,
+            port: None,
+            auth_token: None,
+            notify: None,
+            risk_free_rate: None,
+            dividend_yield: None,
+        }
+    }
+
+    #[test]
+    fn defaults_are_design_md_defaults() {
+        let s = Settings::from_options(&options()).unwrap();
+        assert_eq!(s.transport, TransportChoice::Stdio);
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 5180));
+        assert_eq!(s.broker, BrokerChoice::Tastytrade);
+        assert_eq!(s.notify, NotifyChoice::Stderr);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut o = options();
+        o.transport = Some("carrier-pigeon".into());
+        o.port = Some("70000".into());
+        o.broker = Some("robinhood".into());
+        o.log_level = Some("loud".into());
+        let problems = Settings::from_options(&o).unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("port")));
+        assert!(problems.iter().any(|p| p.starts_with("transport")));
+    }
+
+    #[test]
+    fn a_public_host_needs_a_token() {
+        let mut o = options();
+        o.transport = Some("http".into());
+        o.host = Some("0.0.0.0".into());
+        assert!(Settings::from_options(&o).unwrap_err()[0].contains("auth token"));
+        o.auth_token = Some("a-long-enough-token-123".into());
+        assert!(Settings::from_options(&o).is_ok());
+        o.transport = Some("sse".into());
+        assert_eq!(Settings::from_options(&o).unwrap().transport, TransportChoice::Http);
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("60"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1"), None);
+    }
+}

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod mcp;
 pub mod ports;
+pub mod quant;
 pub mod time;
 
 #[cfg(any(test, feature = "testing"))]

@@ -418,7 +418,7 @@ pub fn generate() -> (Manifest, TapeBuilder) {
     let mut rng = Rng(SEED);
     let series = simulate(&mut rng, &days);
     let mut tape = TapeBuilder::new();
-    let mut push = |tape: &mut TapeBuilder, at: Timestamp, op: Op, key: &str, data: &dyn erased::Data| {
+    let push = |tape: &mut TapeBuilder, at: Timestamp, op: Op, key: &str, data: &dyn erased::Data| {
         data.push_into(tape, at, op, key);
     };
     let account = AccountNumber::new(ACCOUNT);

@@ -130,9 +130,9 @@ impl ReplayBroker {
 }
 
 fn decode<T: DeserializeOwned>(tape: &Tape, entry: &Entry) -> Result<T, BrokerError> {
-    serde_json::from_str(entry.data.get()).map_err(|e| {
-        BrokerError::InvalidResponse(format!("{} line {}: {e}", tape.file, entry.line))
-    })
+    let bad = |e: String| BrokerError::InvalidResponse(format!("{} line {}: {e}", tape.file, entry.line));
+    let text = tape.data_text(entry).map_err(bad)?;
+    serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
 }
 
 impl Loaded {
@@ -272,5 +272,127 @@ impl BrokerPort for ReplayBroker {
             }
         };
         Ok(rank_symbol_matches(&directory, query, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use ttai_core::time::Date;
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_demo_tape_is_synthetic_and_complete() {
+        let broker = ReplayBroker::demo(None);
+        let manifest = broker.preload().await.unwrap();
+        assert!(manifest.synthetic);
+        assert_eq!(broker.info().source, "replay:demo");
+        assert!(broker.info().synthetic);
+        let symbols: Vec<Symbol> = manifest.symbols.iter().map(|s| sym(s)).collect();
+        assert!(symbols.len() >= 3);
+        let quotes = broker.quotes(&symbols).await.unwrap();
+        assert_eq!(quotes.len(), symbols.len());
+        for symbol in &symbols {
+            let candles = broker.candles(symbol, Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+            assert!(candles.len() >= 250, "{symbol}: {} candles", candles.len());
+            let chain = broker.option_chain(symbol).await.unwrap();
+            assert!(chain.expirations.len() >= 2);
+            assert!(chain.expirations.iter().all(|e| e.date > broker.now().date()));
+            assert_eq!(broker.market_metrics(std::slice::from_ref(symbol)).await.unwrap().len(), 1);
+        }
+        let accounts = broker.accounts().await.unwrap();
+        let account = &accounts[0].number;
+        assert!(!broker.positions(account).await.unwrap().is_empty());
+        assert!(broker.balances(account).await.unwrap().net_liquidating_value > 0.0);
+    }
+
+    #[tokio::test]
+    async fn the_clock_selects_what_was_recorded_by_then() {
+        let broker = ReplayBroker::demo(None);
+        broker.preload().await.unwrap();
+        let clock = broker.replay_clock().unwrap();
+        let (start, end) = clock.span();
+        assert_eq!(broker.now(), end);
+        let at_end = broker.quotes(&[sym("SPY")]).await.unwrap().remove(0);
+        let earlier = clock.set(end.add_millis(-30 * ttai_core::time::MS_PER_DAY));
+        let before = broker.quotes(&[sym("SPY")]).await.unwrap().remove(0);
+        assert!(before.as_of <= earlier);
+        assert_ne!(before.as_of, at_end.as_of);
+        let candles = broker.candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+        assert!(candles.last().unwrap().time <= earlier);
+        assert_eq!(clock.set(Timestamp::from_millis(0)), start, "clamped to the tape");
+        assert!(matches!(broker.option_chain(&sym("SPY")).await, Err(BrokerError::NotFound(_))));
+    }
+
+    #[tokio::test]
+    async fn replay_at_starts_the_clock_there() {
+        let at: Timestamp = "2026-06-01T12:00:00Z".parse().unwrap();
+        let broker = ReplayBroker::demo(Some(at));
+        broker.preload().await.unwrap();
+        assert_eq!(broker.now(), at);
+        let quote = broker.quotes(&[sym("AAPL")]).await.unwrap().remove(0);
+        assert_eq!(quote.as_of.date(), Date::from_ymd(2026, 5, 29).unwrap());
+    }
+
+    fn write(dir: &std::path::Path, manifest: &str, tape: &str) {
+        std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+        std::fs::write(dir.join("tape.jsonl"), tape).unwrap();
+    }
+
+    const MANIFEST: &str = r#"{"name":"t","synthetic":true}"#;
+    const QUOTE: &str = r#"{"symbol":"SPY","bid":1.0,"ask":1.1,"last":1.05,"mark":1.05,"volume":1,"day_high":1.1,"day_low":1.0,"prev_close":1.0,"as_of":"2025-01-02T21:00:00Z"}"#;
+
+    async fn load_error(manifest: &str, tape: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), manifest, tape);
+        let broker = ReplayBroker::new(TapeSource::Dir(dir.path().to_owned()), "t", true, None);
+        broker.preload().await.unwrap_err().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_broken_tape_is_a_clear_error_naming_the_line() {
+        let good = format!(r#"{{"at":"2025-01-02T21:00:00Z","op":"quote","key":"SPY","data":{QUOTE}}}"#);
+        let e = load_error(MANIFEST, &format!("{good}\n{{\"at\":\"2025-01-02T21:00:00Z\",\"op\":\"quotes\",\"key\":\"SPY\",\"data\":{{}}}}\n")).await;
+        assert!(e.contains("line 2") && e.contains("unknown op"), "{e}");
+        let e = load_error(MANIFEST, &format!("{good}\n{}\n", good.replace("2025-01-02", "2024-12-31"))).await;
+        assert!(e.contains("line 2") && e.contains("earlier"), "{e}");
+        let e = load_error(MANIFEST, &format!("{good}\n{}\n", good.replace("\"bid\":1.0", "\"bid\":\"x\""))).await;
+        assert!(e.contains("line 2") && e.contains("data of quote"), "{e}");
+        let e = load_error(MANIFEST, "\n\n").await;
+        assert!(e.contains("empty"), "{e}");
+        let e = load_error("{}", &good).await;
+        assert!(e.contains("manifest"), "{e}");
+        let e = load_error(MANIFEST, "not json\n").await;
+        assert!(e.contains("line 1"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let broker = ReplayBroker::new(TapeSource::Dir(dir.path().join("missing")), "t", true, None);
+        assert!(broker.preload().await.unwrap_err().to_string().contains("manifest.json"));
+        let calls = broker.quotes(&[sym("SPY")]).await.unwrap_err();
+        assert!(matches!(calls, BrokerError::Other { .. }));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_hand_edited_tape_never_panics(cut in 0usize..400, junk in "\\PC{0,20}") {
+            let line = format!(r#"{{"at":"2025-01-02T21:00:00Z","op":"quote","key":"SPY","data":{QUOTE}}}"#);
+            let mut text = line.clone();
+            let cut = cut.min(text.len());
+            if text.is_char_boundary(cut) {
+                text.insert_str(cut, &junk);
+            }
+            let dir = tempfile::tempdir().unwrap();
+            write(dir.path(), MANIFEST, &format!("{line}\n{text}\n"));
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let broker = ReplayBroker::new(TapeSource::Dir(dir.path().to_owned()), "t", true, None);
+                let _ = broker.preload().await;
+                let _ = broker.quotes(&[sym("SPY")]).await;
+            });
+        }
     }
 }

@@ -136,12 +136,38 @@ struct RawLine<'a> {
     data: &'a RawValue,
 }
 
-/// One recorded answer, data kept as JSON text until asked for.
+/// Where an entry's data lives.
+#[derive(Debug)]
+pub(crate) enum Stored {
+    /// The data's JSON text.
+    Raw(Box<RawValue>),
+    /// A gzip member of the tape bytes holding exactly this line: inflated on demand, so a
+    /// compressed tape stays compressed in memory.
+    Member { start: usize, end: usize },
+}
+
+/// One recorded answer.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) at: Timestamp,
     pub(crate) line: usize,
-    pub(crate) data: Box<RawValue>,
+    pub(crate) stored: Stored,
+}
+
+/// The compressed bytes a tape's `Member` entries point into.
+#[derive(Clone)]
+pub(crate) enum Bytes {
+    Static(&'static [u8]),
+    Owned(std::sync::Arc<[u8]>),
+}
+
+impl Bytes {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Static(b) => b,
+            Bytes::Owned(b) => b,
+        }
+    }
 }
 
 /// A parsed tape: entries by (op, key), each list in time order.
@@ -151,6 +177,24 @@ pub(crate) struct Tape {
     pub(crate) entries: HashMap<(Op, String), Vec<Entry>>,
     pub(crate) start: Timestamp,
     pub(crate) end: Timestamp,
+    pub(crate) bytes: Option<Bytes>,
+}
+
+impl Tape {
+    /// The JSON text of an entry's data.
+    pub(crate) fn data_text<'a>(&'a self, entry: &'a Entry) -> Result<std::borrow::Cow<'a, str>, String> {
+        match &entry.stored {
+            Stored::Raw(raw) => Ok(std::borrow::Cow::Borrowed(raw.get())),
+            Stored::Member { start, end } => {
+                let bytes = self.bytes.as_ref().ok_or("tape bytes are gone")?;
+                let member = bytes.as_slice().get(*start..*end).ok_or("entry outside the tape")?;
+                let mut text = String::new();
+                flate2::bufread::GzDecoder::new(member).read_to_string(&mut text).map_err(|e| e.to_string())?;
+                let line: RawLine<'_> = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
+                Ok(std::borrow::Cow::Owned(line.data.get().to_owned()))
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Tape {
@@ -204,17 +248,15 @@ pub(crate) fn load(source: &TapeSource) -> Result<Tape, TapeError> {
                 let file = std::fs::File::open(&plain).map_err(|e| io(&plain, e))?;
                 parse_lines(manifest, BufReader::new(file), &plain.display().to_string())
             } else if gz.exists() {
-                let file = std::fs::File::open(&gz).map_err(|e| io(&gz, e))?;
-                let reader = BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
-                parse_lines(manifest, reader, &gz.display().to_string())
+                let bytes = std::fs::read(&gz).map_err(|e| io(&gz, e))?;
+                parse_members(manifest, Bytes::Owned(bytes.into()), &gz.display().to_string())
             } else {
                 Err(io(&plain, "missing (neither tape.jsonl nor tape.jsonl.gz is in the tape folder)"))
             }
         }
         TapeSource::Embedded { manifest, tape_gz } => {
             let manifest = parse_manifest(manifest, "demo/manifest.json")?;
-            let reader = BufReader::new(flate2::read::MultiGzDecoder::new(*tape_gz));
-            parse_lines(manifest, reader, "demo/tape.jsonl.gz")
+            parse_members(manifest, Bytes::Static(tape_gz), "demo/tape.jsonl.gz")
         }
     }
 }
@@ -228,28 +270,30 @@ fn parse_manifest(bytes: &[u8], path: &str) -> Result<Manifest, TapeError> {
     Ok(manifest)
 }
 
-fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Result<Tape, TapeError> {
-    let mut entries: HashMap<(Op, String), Vec<Entry>> = HashMap::new();
-    let mut line_text = String::new();
-    let mut line_no = 0_usize;
-    let mut start: Option<Timestamp> = None;
-    let mut last: Option<Timestamp> = None;
-    loop {
-        line_text.clear();
-        let read = reader
-            .by_ref()
-            .take(64 * 1024 * 1024)
-            .read_line(&mut line_text)
-            .map_err(|e| TapeError::Line { file: file.to_owned(), line: line_no + 1, message: format!("unreadable: {e}") })?;
-        if read == 0 {
-            break;
-        }
-        line_no += 1;
-        let text = line_text.trim();
+/// Accumulates lines into a tape, checking each.
+struct Collector {
+    file: String,
+    entries: HashMap<(Op, String), Vec<Entry>>,
+    line_no: usize,
+    start: Option<Timestamp>,
+    last: Option<Timestamp>,
+}
+
+impl Collector {
+    fn new(file: &str) -> Collector {
+        Collector { file: file.to_owned(), entries: HashMap::new(), line_no: 0, start: None, last: None }
+    }
+
+    /// Adds one line; `member` is where its gzip member lies, when it has one of its own.
+    fn line(&mut self, text: &str, member: Option<(usize, usize)>) -> Result<(), TapeError> {
+        self.line_no += 1;
+        let text = text.trim();
         if text.is_empty() {
-            continue;
+            return Ok(());
         }
-        let bad = |message: String| TapeError::Line { file: file.to_owned(), line: line_no, message };
+        let line_no = self.line_no;
+        let file = self.file.clone();
+        let bad = |message: String| TapeError::Line { file: file.clone(), line: line_no, message };
         let raw: RawLine<'_> = serde_json::from_str(text)
             .map_err(|e| bad(format!("not a tape line ({e}); expected {{\"at\",\"op\",\"key\",\"data\"}}")))?;
         let at: Timestamp = raw.at.parse().map_err(|e| bad(format!("at: {e}")))?;
@@ -259,20 +303,82 @@ fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Resu
                 raw.op
             ))
         })?;
-        if let Some(previous) = last {
-            if at < previous {
-                return Err(bad(format!("at {at} is earlier than the line before ({previous}); a tape is in time order")));
-            }
+        if let Some(previous) = self.last
+            && at < previous
+        {
+            return Err(bad(format!("at {at} is earlier than the line before ({previous}); a tape is in time order")));
         }
         check_data(op, raw.data).map_err(|e| bad(format!("data of {}: {e}", op.as_str())))?;
-        last = Some(at);
-        start.get_or_insert(at);
-        entries.entry((op, raw.key)).or_default().push(Entry { at, line: line_no, data: raw.data.to_owned() });
+        self.last = Some(at);
+        self.start.get_or_insert(at);
+        let stored = match member {
+            Some((start, end)) => Stored::Member { start, end },
+            None => Stored::Raw(raw.data.to_owned()),
+        };
+        self.entries.entry((op, raw.key)).or_default().push(Entry { at, line: line_no, stored });
+        Ok(())
     }
-    let (Some(start), Some(end)) = (start, last) else {
-        return Err(TapeError::Empty(file.to_owned()));
-    };
-    Ok(Tape { manifest, file: file.to_owned(), entries, start, end })
+
+    fn finish(self, manifest: Manifest, bytes: Option<Bytes>) -> Result<Tape, TapeError> {
+        let (Some(start), Some(end)) = (self.start, self.last) else {
+            return Err(TapeError::Empty(self.file));
+        };
+        Ok(Tape { manifest, file: self.file, entries: self.entries, start, end, bytes })
+    }
+}
+
+fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Result<Tape, TapeError> {
+    let mut collector = Collector::new(file);
+    let mut line_text = String::new();
+    loop {
+        line_text.clear();
+        let read = reader.by_ref().take(64 * 1024 * 1024).read_line(&mut line_text).map_err(|e| TapeError::Line {
+            file: file.to_owned(),
+            line: collector.line_no + 1,
+            message: format!("unreadable: {e}"),
+        })?;
+        if read == 0 {
+            break;
+        }
+        collector.line(&line_text, None)?;
+    }
+    collector.finish(manifest, None)
+}
+
+/// Reads a gzip tape member by member. A member holding exactly one line is indexed by its place
+/// in the compressed bytes and inflated again when asked for; other members are kept as text.
+fn parse_members(manifest: Manifest, bytes: Bytes, file: &str) -> Result<Tape, TapeError> {
+    let mut collector = Collector::new(file);
+    let all = bytes.as_slice();
+    let mut offset = 0_usize;
+    let mut text = String::new();
+    let mut kept_any_member = false;
+    while offset < all.len() {
+        let rest = all.get(offset..).unwrap_or_default();
+        text.clear();
+        let mut decoder = flate2::bufread::GzDecoder::new(rest);
+        decoder.read_to_string(&mut text).map_err(|e| TapeError::Line {
+            file: file.to_owned(),
+            line: collector.line_no + 1,
+            message: format!("not a gzip stream: {e}"),
+        })?;
+        let remaining = decoder.into_inner().len();
+        let consumed = rest.len() - remaining;
+        if consumed == 0 {
+            break;
+        }
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.len() == 1 {
+            collector.line(lines.first().copied().unwrap_or_default(), Some((offset, offset + consumed)))?;
+            kept_any_member = true;
+        } else {
+            for line in text.lines() {
+                collector.line(line, None)?;
+            }
+        }
+        offset += consumed;
+    }
+    collector.finish(manifest, kept_any_member.then_some(bytes))
 }
 
 /// Checks that `data` has the domain shape of `op`, so a hand-edited tape fails at load time
@@ -344,10 +450,16 @@ impl TapeBuilder {
         std::fs::write(&manifest_path, manifest_text).map_err(|e| io(&manifest_path, e))?;
         let jsonl = self.to_jsonl();
         if gzip {
+            // One gzip member per line: still one valid .gz file (zcat reads it whole), and a
+            // reader can keep it compressed and inflate single entries.
             let path = dir.join("tape.jsonl.gz");
-            let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
-            encoder.write_all(jsonl.as_bytes()).map_err(|e| io(&path, e))?;
-            let bytes = encoder.finish().map_err(|e| io(&path, e))?;
+            let mut bytes = Vec::new();
+            for line in jsonl.lines() {
+                let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+                encoder.write_all(line.as_bytes()).map_err(|e| io(&path, e))?;
+                encoder.write_all(b"\n").map_err(|e| io(&path, e))?;
+                bytes.extend(encoder.finish().map_err(|e| io(&path, e))?);
+            }
             std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
             let _ = std::fs::remove_file(dir.join("tape.jsonl"));
         } else {

@@ -1,0 +1,179 @@
+//! The `BrokerPort` contract, asserted against the canonical scenario.
+
+use std::sync::Arc;
+
+use ttai_core::domain::{AccountNumber, OptionType, Symbol, Timeframe};
+use ttai_core::ports::{BrokerError, BrokerPort};
+use ttai_core::testing::SAMPLE_ACCOUNT;
+use ttai_core::time::Timestamp;
+
+use crate::scenario;
+
+/// Makes a fresh broker serving the canonical scenario.
+#[async_trait::async_trait]
+pub trait BrokerHarness: Send + Sync {
+    /// A new broker.
+    async fn fresh(&self) -> Arc<dyn BrokerPort>;
+}
+
+fn sym(s: &str) -> Symbol {
+    Symbol::parse(s).unwrap()
+}
+
+/// Accounts list the scenario's account.
+pub async fn accounts_lists_the_customers_accounts(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let accounts = broker.accounts().await.unwrap();
+    assert_eq!(accounts.iter().map(|a| a.number.as_str()).collect::<Vec<_>>(), [SAMPLE_ACCOUNT]);
+}
+
+/// Balances of the account match the scenario; an unknown account is `NotFound`.
+pub async fn balances_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let expected = scenario::market().balances.remove(0);
+    let balances = broker.balances(&AccountNumber::new(SAMPLE_ACCOUNT)).await.unwrap();
+    assert_eq!(balances.net_liquidating_value, expected.net_liquidating_value);
+    assert_eq!(balances.derivative_buying_power, expected.derivative_buying_power);
+    assert_eq!(balances.maintenance_requirement, expected.maintenance_requirement);
+    let err = broker.balances(&AccountNumber::new("NOPE0000")).await.unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// Positions carry signed quantities, options their strike and expiration; an unknown account is
+/// `NotFound`.
+pub async fn positions_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let mut positions = broker.positions(&AccountNumber::new(SAMPLE_ACCOUNT)).await.unwrap();
+    positions.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    let mut expected = scenario::market().positions;
+    expected.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+    assert_eq!(positions.len(), expected.len());
+    for (got, want) in positions.iter().zip(&expected) {
+        assert_eq!(got.symbol, want.symbol);
+        assert_eq!(got.quantity, want.quantity);
+        assert_eq!(got.average_open_price, want.average_open_price);
+        assert_eq!(got.multiplier, want.multiplier);
+        assert_eq!(got.option_type, want.option_type);
+        assert_eq!(got.strike, want.strike);
+        assert_eq!(got.expiration, want.expiration);
+    }
+    assert!(positions.iter().any(|p| p.quantity < 0.0 && p.option_type == Some(OptionType::Put)));
+    let err = broker.positions(&AccountNumber::new("NOPE0000")).await.unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// Quotes answer known symbols with the scenario's prices and leave unknown ones out.
+pub async fn quotes_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let quotes = broker.quotes(&[sym("SPY"), sym("NOPE"), sym("AAPL")]).await.unwrap();
+    assert_eq!(quotes.len(), 2);
+    for q in &quotes {
+        let want = scenario::market().quotes.into_iter().find(|w| w.symbol == q.symbol).unwrap();
+        assert_eq!(q.bid, want.bid);
+        assert_eq!(q.ask, want.ask);
+        assert_eq!(q.last, want.last);
+        assert_eq!(q.prev_close, want.prev_close);
+        assert_eq!(q.mid(), want.mid());
+    }
+    assert!(broker.quotes(&[]).await.unwrap().is_empty());
+}
+
+/// Chains are sorted (expirations, strikes) with OCC symbols and two-sided markets; an unknown
+/// underlying is `NotFound`.
+pub async fn option_chain_of_an_unknown_underlying_is_not_found(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let chain = broker.option_chain(&sym("SPY")).await.unwrap();
+    let want = scenario::market().chains.into_iter().find(|c| c.underlying.as_str() == "SPY").unwrap();
+    assert_eq!(chain.expirations.len(), want.expirations.len());
+    assert!(chain.expirations.len() >= 2);
+    assert!(chain.expirations.windows(2).all(|w| w[0].date < w[1].date));
+    for (got, exp) in chain.expirations.iter().zip(&want.expirations) {
+        assert_eq!(got.date, exp.date);
+        assert!(got.strikes.windows(2).all(|w| w[0].strike < w[1].strike));
+        for (row, want_row) in got.strikes.iter().zip(&exp.strikes) {
+            assert_eq!(row.strike, want_row.strike);
+            let put = row.put.as_ref().unwrap();
+            assert_eq!(put.symbol.len(), 21, "OCC symbol {}", put.symbol);
+            assert_eq!(put.bid, want_row.put.as_ref().unwrap().bid);
+            assert_eq!(put.ask, want_row.put.as_ref().unwrap().ask);
+        }
+    }
+    let err = broker.option_chain(&sym("NOPE")).await.unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// Market metrics answer known symbols in fractions and leave unknown ones out.
+pub async fn market_metrics_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let metrics = broker.market_metrics(&[sym("AAPL"), sym("NOPE")]).await.unwrap();
+    assert_eq!(metrics.len(), 1);
+    let m = &metrics[0];
+    let want = scenario::market().metrics.into_iter().find(|w| w.symbol.as_str() == "AAPL").unwrap();
+    assert_eq!(m.iv_rank, want.iv_rank);
+    assert_eq!(m.iv_index, want.iv_index);
+    assert_eq!(m.earnings_date, want.earnings_date);
+    assert!(m.iv_rank.unwrap() <= 1.0, "IV rank is a fraction");
+}
+
+/// Daily candles are oldest first and honour `since`; an unknown symbol is `NotFound`; a missing
+/// timeframe is `Unsupported`.
+pub async fn candles_are_oldest_first_and_honour_since(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let all = broker.candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+    assert_eq!(all.len(), 300);
+    assert!(all.windows(2).all(|w| w[0].time < w[1].time));
+    let since = all[250].time;
+    let recent = broker.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
+    assert_eq!(recent.len(), 50);
+    assert_eq!(recent[0], all[250]);
+    let err = broker.candles(&sym("NOPE"), Timeframe::Daily, since).await.unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+    let err = broker.candles(&sym("SPY"), Timeframe::Weekly, since).await.unwrap_err();
+    assert!(matches!(err, BrokerError::Unsupported(_)), "{err:?}");
+}
+
+/// Symbol search ranks by ticker then name and honours the limit.
+pub async fn symbol_search_ranks_and_limits(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let found = broker.search_symbols("apple", 5).await.unwrap();
+    assert_eq!(found.first().map(|m| m.symbol.as_str()), Some("AAPL"));
+    let found = broker.search_symbols("SPY", 5).await.unwrap();
+    assert_eq!(found.first().map(|m| m.symbol.as_str()), Some("SPY"));
+    assert!(broker.search_symbols("a", 1).await.unwrap().len() <= 1);
+    assert!(broker.search_symbols("zzzzzz", 5).await.unwrap().is_empty());
+}
+
+/// The market clock and the source are reported.
+pub async fn clock_and_source_are_reported(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let _ = broker.accounts().await.unwrap();
+    assert_eq!(broker.now(), scenario::now());
+    assert!(!broker.info().source.is_empty());
+}
+
+/// Expands every broker check into a `#[tokio::test]` against `$harness`.
+#[macro_export]
+macro_rules! broker_contract {
+    ($harness:expr) => {
+        $crate::broker_contract!(@checks $harness;
+            accounts_lists_the_customers_accounts,
+            balances_of_an_unknown_account_are_not_found,
+            positions_of_an_unknown_account_are_not_found,
+            quotes_leave_unknown_symbols_out,
+            option_chain_of_an_unknown_underlying_is_not_found,
+            market_metrics_leave_unknown_symbols_out,
+            candles_are_oldest_first_and_honour_since,
+            symbol_search_ranks_and_limits,
+            clock_and_source_are_reported,
+        );
+    };
+    (@checks $harness:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let harness = $harness;
+                $crate::broker::$check(&harness).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,13 @@
+//! `contract-tests`: one suite per port, run against every adapter of that port and against the
+//! in-memory fakes (style.md §4.6), so that core tests can trust the fakes and every adapter
+//! behaves the same.
+//!
+//! Each suite is a module of `pub async fn` checks named after the port's MUST clauses, taking a
+//! harness that makes fresh instances; a macro turns every check into its own `#[tokio::test]` for
+//! a given harness, and `tests/contracts.rs` is the matrix. The canonical scenario is
+//! `ttai_core::testing::sample_market`: the fake broker is seeded with it and the replay tape is
+//! written from it, so every broker answers the same questions identically.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+pub mod broker;
+pub mod scenario;

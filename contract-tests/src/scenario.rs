@@ -1,0 +1,58 @@
+//! The canonical scenario and its forms: a fake broker, a tape.
+
+use std::path::Path;
+
+use broker_replay::{Manifest, Op, TapeBuilder};
+use ttai_core::testing::{FakeMarket, sample_market, sample_now};
+use ttai_core::time::Timestamp;
+
+/// The scenario's market.
+pub fn market() -> FakeMarket {
+    sample_market()
+}
+
+/// The scenario's clock.
+pub fn now() -> Timestamp {
+    sample_now()
+}
+
+/// Writes the scenario as a replay tape in `dir` (plain or gzipped), every answer recorded at
+/// the scenario's clock, candles one bar per line at each bar's close.
+pub fn write_tape(dir: &Path, gzip: bool) {
+    let market = market();
+    let at = now();
+    let mut tape = TapeBuilder::new();
+    tape.push(at, Op::Accounts, "", &market.accounts).unwrap();
+    tape.push(at, Op::SymbolSearch, "", &market.instruments).unwrap();
+    for b in &market.balances {
+        tape.push(at, Op::Balances, b.account.as_str(), b).unwrap();
+        let positions: Vec<_> = market.positions.iter().filter(|p| p.account == b.account).collect();
+        tape.push(at, Op::Positions, b.account.as_str(), &positions).unwrap();
+    }
+    for q in &market.quotes {
+        tape.push(at, Op::Quote, q.symbol.as_str(), q).unwrap();
+    }
+    for c in &market.chains {
+        tape.push(at, Op::OptionChain, c.underlying.as_str(), c).unwrap();
+    }
+    for m in &market.metrics {
+        tape.push(at, Op::MarketMetrics, m.symbol.as_str(), m).unwrap();
+    }
+    for (symbol, timeframe, candles) in &market.candles {
+        let key = broker_replay::tape::candles_key(symbol, *timeframe);
+        for candle in candles {
+            let bar_close = candle.time.add_millis(20 * 3_600_000).min(at);
+            tape.push(bar_close, Op::Candles, &key, &vec![*candle]).unwrap();
+        }
+    }
+    let manifest = Manifest {
+        name: "scenario".into(),
+        description: "the canonical contract-test scenario".into(),
+        synthetic: true,
+        symbols: market.quotes.iter().map(|q| q.symbol.to_string()).collect(),
+        start: None,
+        end: Some(at),
+        extra: serde_json::Map::new(),
+    };
+    tape.write_dir(dir, &manifest, gzip).unwrap();
+}

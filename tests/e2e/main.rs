@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `ttai` binary driven the way clients drive it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod cli;
+mod python_sdk;
+mod stdio;
+mod support;

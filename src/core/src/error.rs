@@ -77,7 +77,12 @@ impl std::error::Error for AppError {}
 impl AppError {
     /// An error with a code and message, not retryable, no details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into(), retryable: false, details: Map::new() }
+        AppError {
+            code,
+            message: message.into(),
+            retryable: false,
+            details: Map::new(),
+        }
     }
 
     /// A VALIDATION_ERROR naming the argument at fault.
@@ -92,7 +97,10 @@ impl AppError {
 
     /// An INTERNAL_ERROR with a generic message; the cause is logged, not shown.
     pub fn internal(context: &str) -> AppError {
-        AppError::new(ErrorCode::InternalError, format!("internal error while {context}; the details are in the server log"))
+        AppError::new(
+            ErrorCode::InternalError,
+            format!("internal error while {context}; the details are in the server log"),
+        )
     }
 
     /// Adds a detail.
@@ -140,13 +148,19 @@ impl From<BrokerError> for AppError {
                 e = e.with_detail("retry_after", retry_after_secs.unwrap_or(5));
                 e
             }
-            BrokerError::Unavailable(message) => {
-                AppError::new(ErrorCode::TastytradeError, format!("the broker is unavailable: {message}")).retryable()
-            }
-            BrokerError::InvalidResponse(message) => {
-                AppError::new(ErrorCode::TastytradeError, format!("the broker answered something unreadable: {message}"))
-            }
-            BrokerError::Rejected(message) => AppError::new(ErrorCode::ValidationError, format!("the broker refused the request: {message}")),
+            BrokerError::Unavailable(message) => AppError::new(
+                ErrorCode::TastytradeError,
+                format!("the broker is unavailable: {message}"),
+            )
+            .retryable(),
+            BrokerError::InvalidResponse(message) => AppError::new(
+                ErrorCode::TastytradeError,
+                format!("the broker answered something unreadable: {message}"),
+            ),
+            BrokerError::Rejected(message) => AppError::new(
+                ErrorCode::ValidationError,
+                format!("the broker refused the request: {message}"),
+            ),
             BrokerError::Unsupported(message) => AppError::new(ErrorCode::NotFound, message),
             BrokerError::Other { adapter, message } => {
                 tracing::error!(adapter, %message, "broker failure");
@@ -165,13 +179,21 @@ impl From<StoreError> for AppError {
                 "the disk is full: nothing was saved, and everything saved before is intact",
             ),
             StoreError::InUse(message) => AppError::new(ErrorCode::DatabaseError, message),
-            StoreError::Corrupt(message) => AppError::new(ErrorCode::DatabaseError, format!("the database is damaged: {message}")),
-            StoreError::Unavailable(message) => {
-                AppError::new(ErrorCode::DatabaseError, format!("the database is unavailable: {message}")).retryable()
-            }
+            StoreError::Corrupt(message) => AppError::new(
+                ErrorCode::DatabaseError,
+                format!("the database is damaged: {message}"),
+            ),
+            StoreError::Unavailable(message) => AppError::new(
+                ErrorCode::DatabaseError,
+                format!("the database is unavailable: {message}"),
+            )
+            .retryable(),
             StoreError::Other { adapter, message } => {
                 tracing::error!(adapter, %message, "store failure");
-                AppError::new(ErrorCode::DatabaseError, format!("database error ({adapter}): {message}"))
+                AppError::new(
+                    ErrorCode::DatabaseError,
+                    format!("database error ({adapter}): {message}"),
+                )
             }
         }
     }

@@ -82,7 +82,9 @@ impl Date {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
             return None;
         }
-        i32::try_from(days_from_civil(i64::from(year), month, day)).ok().map(Date)
+        i32::try_from(days_from_civil(i64::from(year), month, day))
+            .ok()
+            .map(Date)
     }
 
     /// The date `days` days after 1970-01-01.
@@ -152,7 +154,8 @@ fn parse_digits(text: &str, what: &str) -> Result<u32, TimeParseError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(TimeParseError(format!("{what} is not a number")));
     }
-    text.parse::<u32>().map_err(|_| TimeParseError(format!("{what} is out of range")))
+    text.parse::<u32>()
+        .map_err(|_| TimeParseError(format!("{what} is out of range")))
 }
 
 impl FromStr for Date {
@@ -172,7 +175,8 @@ impl FromStr for Date {
         let year = parse_digits(y, "year").map_err(|_| bad())?;
         let month = parse_digits(m, "month").map_err(|_| bad())?;
         let day = parse_digits(d, "day").map_err(|_| bad())?;
-        Date::from_ymd(year as i32, month, day).ok_or_else(|| TimeParseError(format!("{text:?} is not a calendar date")))
+        Date::from_ymd(year as i32, month, day)
+            .ok_or_else(|| TimeParseError(format!("{text:?} is not a calendar date")))
     }
 }
 
@@ -243,7 +247,11 @@ impl FromStr for Timestamp {
     /// Reads RFC 3339 (`2025-04-29T21:33:25.130Z`, `...+00:00`, `...-06:00`, a space instead of
     /// `T`), or a bare date `YYYY-MM-DD` meaning midnight UTC.
     fn from_str(text: &str) -> Result<Timestamp, TimeParseError> {
-        let bad = || TimeParseError(format!("expected an RFC 3339 time such as 2025-01-15T21:00:00Z, got {text:?}"));
+        let bad = || {
+            TimeParseError(format!(
+                "expected an RFC 3339 time such as 2025-01-15T21:00:00Z, got {text:?}"
+            ))
+        };
         if text.len() == 10 {
             return text.parse::<Date>().map(Date::at_midnight_utc);
         }
@@ -255,31 +263,36 @@ impl FromStr for Timestamp {
         let date: Date = date_part.parse().map_err(|_| bad())?;
         let rest = text.get(11..).ok_or_else(bad)?;
         // Split the offset off the end.
-        let (clock, offset_ms) = if let Some(clock) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z')) {
-            (clock, 0_i64)
-        } else {
-            let idx = rest.rfind(['+', '-']).ok_or_else(bad)?;
-            let (clock, off) = rest.split_at(idx);
-            let sign = if off.starts_with('-') { -1 } else { 1 };
-            let off = off.get(1..).ok_or_else(bad)?;
-            let (oh, om) = off.split_once(':').ok_or_else(bad)?;
-            if oh.len() != 2 || om.len() != 2 {
-                return Err(bad());
-            }
-            let oh = parse_digits(oh, "offset hours").map_err(|_| bad())?;
-            let om = parse_digits(om, "offset minutes").map_err(|_| bad())?;
-            if oh > 23 || om > 59 {
-                return Err(bad());
-            }
-            (clock, sign * (i64::from(oh) * 3_600_000 + i64::from(om) * 60_000))
-        };
+        let (clock, offset_ms) =
+            if let Some(clock) = rest.strip_suffix('Z').or_else(|| rest.strip_suffix('z')) {
+                (clock, 0_i64)
+            } else {
+                let idx = rest.rfind(['+', '-']).ok_or_else(bad)?;
+                let (clock, off) = rest.split_at(idx);
+                let sign = if off.starts_with('-') { -1 } else { 1 };
+                let off = off.get(1..).ok_or_else(bad)?;
+                let (oh, om) = off.split_once(':').ok_or_else(bad)?;
+                if oh.len() != 2 || om.len() != 2 {
+                    return Err(bad());
+                }
+                let oh = parse_digits(oh, "offset hours").map_err(|_| bad())?;
+                let om = parse_digits(om, "offset minutes").map_err(|_| bad())?;
+                if oh > 23 || om > 59 {
+                    return Err(bad());
+                }
+                (clock, sign * (i64::from(oh) * 3_600_000 + i64::from(om) * 60_000))
+            };
         let (hms, frac) = match clock.split_once('.') {
             Some((hms, frac)) => (hms, Some(frac)),
             None => (clock, None),
         };
         let mut hms_parts = hms.split(':');
-        let (Some(h), Some(mi), Some(s), None) = (hms_parts.next(), hms_parts.next(), hms_parts.next(), hms_parts.next())
-        else {
+        let (Some(h), Some(mi), Some(s), None) = (
+            hms_parts.next(),
+            hms_parts.next(),
+            hms_parts.next(),
+            hms_parts.next(),
+        ) else {
             return Err(bad());
         };
         if h.len() != 2 || mi.len() != 2 || s.len() != 2 {

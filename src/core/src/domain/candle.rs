@@ -95,22 +95,35 @@ mod tests {
     use crate::time::Date;
 
     fn bar(date: &str, o: f64, h: f64, l: f64, c: f64) -> Candle {
-        Candle { time: date.parse::<Date>().unwrap().at_midnight_utc(), open: o, high: h, low: l, close: c, volume: 10.0 }
+        Candle {
+            time: date.parse::<Date>().unwrap().at_midnight_utc(),
+            open: o,
+            high: h,
+            low: l,
+            close: c,
+            volume: 10.0,
+        }
     }
 
     #[test]
     fn weeks_take_first_open_last_close_and_extremes() {
         let daily = [
-            bar("2025-01-09", 10.0, 11.0, 9.0, 10.5), // Thursday
+            bar("2025-01-09", 10.0, 11.0, 9.0, 10.5),  // Thursday
             bar("2025-01-10", 10.5, 12.0, 10.0, 11.0), // Friday
-            bar("2025-01-13", 11.0, 11.5, 8.0, 9.0),  // Monday
-            bar("2025-01-17", 9.0, 9.5, 8.5, 9.2),    // Friday
+            bar("2025-01-13", 11.0, 11.5, 8.0, 9.0),   // Monday
+            bar("2025-01-17", 9.0, 9.5, 8.5, 9.2),     // Friday
         ];
         let weeks = weekly_from_daily(&daily);
         assert_eq!(weeks.len(), 2);
         assert_eq!(weeks[0].time.date().to_string(), "2025-01-06");
-        assert_eq!((weeks[0].open, weeks[0].high, weeks[0].low, weeks[0].close), (10.0, 12.0, 9.0, 11.0));
+        assert_eq!(
+            (weeks[0].open, weeks[0].high, weeks[0].low, weeks[0].close),
+            (10.0, 12.0, 9.0, 11.0)
+        );
         assert_eq!(weeks[0].volume, 20.0);
-        assert_eq!((weeks[1].open, weeks[1].high, weeks[1].low, weeks[1].close), (11.0, 11.5, 8.0, 9.2));
+        assert_eq!(
+            (weeks[1].open, weeks[1].high, weeks[1].low, weeks[1].close),
+            (11.0, 11.5, 8.0, 9.2)
+        );
     }
 }

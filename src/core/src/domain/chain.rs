@@ -131,7 +131,10 @@ pub fn occ_symbol(root: &str, expiration: Date, option_type: OptionType, strike:
         OptionType::Put => 'P',
     };
     let strike_thousandths = (strike * 1000.0).round() as i64;
-    format!("{root:<6}{:02}{m:02}{d:02}{kind}{strike_thousandths:08}", y.rem_euclid(100))
+    format!(
+        "{root:<6}{:02}{m:02}{d:02}{kind}{strike_thousandths:08}",
+        y.rem_euclid(100)
+    )
 }
 
 #[cfg(test)]
@@ -141,7 +144,13 @@ mod tests {
     #[test]
     fn occ_symbols_match_the_standard() {
         let date: Date = "2025-01-17".parse().unwrap();
-        assert_eq!(occ_symbol("SPY", date, OptionType::Put, 450.0), "SPY   250117P00450000");
-        assert_eq!(occ_symbol("AAPL", date, OptionType::Call, 62.5), "AAPL  250117C00062500");
+        assert_eq!(
+            occ_symbol("SPY", date, OptionType::Put, 450.0),
+            "SPY   250117P00450000"
+        );
+        assert_eq!(
+            occ_symbol("AAPL", date, OptionType::Call, 62.5),
+            "AAPL  250117C00062500"
+        );
     }
 }

@@ -36,8 +36,9 @@ impl Symbol {
             return Err(SymbolError::TooLong);
         }
         let upper = trimmed.to_ascii_uppercase();
-        if let Some(c) =
-            upper.chars().find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(*c)))
+        if let Some(c) = upper
+            .chars()
+            .find(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || " ./-".contains(*c)))
         {
             return Err(SymbolError::BadCharacter(c));
         }
@@ -134,7 +135,10 @@ mod tests {
     fn symbols_are_normalised_and_checked() {
         assert_eq!(Symbol::parse(" spy ").unwrap().as_str(), "SPY");
         assert_eq!(Symbol::parse("brk/b").unwrap().as_str(), "BRK/B");
-        assert_eq!(Symbol::parse("SPY   250117P00450000").unwrap().as_str(), "SPY   250117P00450000");
+        assert_eq!(
+            Symbol::parse("SPY   250117P00450000").unwrap().as_str(),
+            "SPY   250117P00450000"
+        );
         assert_eq!(Symbol::parse("  "), Err(SymbolError::Empty));
         assert_eq!(Symbol::parse("SP;Y"), Err(SymbolError::BadCharacter(';')));
         assert_eq!(Symbol::parse(&"A".repeat(33)), Err(SymbolError::TooLong));

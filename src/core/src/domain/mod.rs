@@ -27,7 +27,11 @@ pub use quote::Quote;
 
 /// Rounds a computed money value to 4 decimals so that `(1.1 + 1.2) / 2` prints as `1.15`.
 pub fn round4(value: f64) -> f64 {
-    if value.is_finite() { (value * 10_000.0).round() / 10_000.0 } else { value }
+    if value.is_finite() {
+        (value * 10_000.0).round() / 10_000.0
+    } else {
+        value
+    }
 }
 
 /// Rounds to `places` decimals.

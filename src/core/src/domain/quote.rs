@@ -65,7 +65,10 @@ impl Quote {
 
     /// The best single price: last trade, else mark, else mid. This is what alerts compare.
     pub fn reference_price(&self) -> Option<f64> {
-        self.last.filter(|p| p.is_finite() && *p > 0.0).or(self.mark).or_else(|| self.mid())
+        self.last
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .or(self.mark)
+            .or_else(|| self.mid())
     }
 
     /// Mark when given, else mid, else last: the value used to price a position.

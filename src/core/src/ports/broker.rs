@@ -3,8 +3,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol, SymbolMatch,
-    Timeframe,
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
+    SymbolMatch, Timeframe,
 };
 use crate::time::Timestamp;
 
@@ -123,8 +123,12 @@ pub trait BrokerPort: Send + Sync {
     /// # Errors
     /// MUST return `NotFound` for an unknown symbol, and `Unsupported` for a timeframe the broker
     /// does not carry (the caller then aggregates from daily bars).
-    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp)
-    -> Result<Vec<Candle>, BrokerError>;
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError>;
 
     /// Instruments whose symbol or name matches `query`, best first, at most `limit`.
     async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError>;

@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId,
+    Symbol,
 };
 use crate::time::Timestamp;
 
@@ -87,7 +88,11 @@ pub trait StorePort: Send + Sync {
 
     /// Analyses newest first (by `created_at`, then by id), of one symbol or of all, at most
     /// `limit`.
-    async fn list_analyses(&self, symbol: Option<&Symbol>, limit: usize) -> Result<Vec<AnalysisRecord>, StoreError>;
+    async fn list_analyses(
+        &self,
+        symbol: Option<&Symbol>,
+        limit: usize,
+    ) -> Result<Vec<AnalysisRecord>, StoreError>;
 
     /// Symbols that have saved analyses, sorted.
     async fn analysed_symbols(&self) -> Result<Vec<Symbol>, StoreError>;

@@ -6,6 +6,8 @@
 //! - [`ports`]: the five ports (`BrokerPort`, `StorePort`, `VaultPort`, `NotifierPort`,
 //!   `TransportPort`) with their error enums; adapters implement them.
 //! - [`app`]: use cases over the ports (market data, alerts, analysis).
+//! - [`knowledge`]: the options-trading knowledge base (built-in Markdown documents plus the
+//!   user's notes) and its BM25 passage search.
 //! - [`mcp`]: the MCP protocol engine on jsonrpsee: sessions, JSON-RPC envelope, tools,
 //!   resources, prompts.
 //! - [`quant`]: Black-Scholes-Merton, implied volatility and TA-Lib-exact indicators.
@@ -18,6 +20,7 @@
 pub mod app;
 pub mod domain;
 pub mod error;
+pub mod knowledge;
 pub mod mcp;
 pub mod ports;
 pub mod quant;

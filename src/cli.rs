@@ -3,7 +3,6 @@
 //! Options are read as text here and validated together in `settings`, so that every problem is
 //! reported at once.
 
-
 use clap::{Args, Parser, Subcommand};
 
 /// ttai: an MCP server for analysing options trades on a TastyTrade account.
@@ -47,10 +46,21 @@ pub(crate) struct GlobalOptions {
     #[arg(long, global = true, env = "TTAI_PORT", value_name = "PORT")]
     pub(crate) port: Option<String>,
     /// Bearer token required on every HTTP request (required on a non-loopback host).
-    #[arg(long, global = true, env = "TTAI_AUTH_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TTAI_AUTH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub(crate) auth_token: Option<String>,
     /// Notifications backend: auto (stderr for stdio, webhook for http), stderr or webhook.
-    #[arg(long, global = true, env = "TTAI_NOTIFICATION_BACKEND", value_name = "BACKEND")]
+    #[arg(
+        long,
+        global = true,
+        env = "TTAI_NOTIFICATION_BACKEND",
+        value_name = "BACKEND"
+    )]
     pub(crate) notify: Option<String>,
     /// Risk-free rate for option models, decimal (default 0.04).
     #[arg(long, global = true, env = "TTAI_RISK_FREE_RATE", value_name = "RATE")]

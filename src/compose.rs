@@ -16,7 +16,9 @@ use crate::settings::{BrokerChoice, Settings, TransportChoice};
 
 /// The wall clock, for live brokers.
 pub(crate) fn wall_clock() -> Timestamp {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     Timestamp::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
@@ -31,7 +33,11 @@ fn broker(settings: &Settings) -> (Arc<dyn BrokerPort>, Option<Arc<ReplayBroker>
         BrokerChoice::Replay => {
             let replay = Arc::new(match &settings.tape {
                 Some(dir) => {
-                    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("tape").to_owned();
+                    let name = dir
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or("tape")
+                        .to_owned();
                     ReplayBroker::new(TapeSource::Dir(dir.clone()), &name, false, settings.replay_at)
                 }
                 None => ReplayBroker::demo(settings.replay_at),
@@ -58,7 +64,10 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
     };
     let app = Arc::new(App::new(broker, store(settings), config));
     let tools = ToolRegistry::new(ToolRegistry::standard());
-    let info = ServerInfo { name: "ttai".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() };
+    let info = ServerInfo {
+        name: "ttai".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
     let server = Arc::new(McpServer::new(app, tools, info));
     Ok(Composed { server, replay })
 }
@@ -67,7 +76,9 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
 pub(crate) fn transport(settings: &Settings) -> anyhow::Result<Arc<dyn TransportPort>> {
     match settings.transport {
         TransportChoice::Stdio => Ok(Arc::new(StdioTransport::new())),
-        TransportChoice::Http => Err(anyhow::anyhow!("the http transport is not built into this version"))
-            .context("transport (--transport http)"),
+        TransportChoice::Http => Err(anyhow::anyhow!(
+            "the http transport is not built into this version"
+        ))
+        .context("transport (--transport http)"),
     }
 }

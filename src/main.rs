@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("ttai: cannot start the async runtime: {err}");
@@ -103,7 +103,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         });
     }
     tracing::info!(transport = transport.name(), broker = %composed.server.app().broker().info().source, "serving MCP");
-    transport.serve(composed.server.clone(), shutdown).await.context("transport failed")?;
+    transport
+        .serve(composed.server.clone(), shutdown)
+        .await
+        .context("transport failed")?;
     trigger.fire();
     Ok(ExitCode::SUCCESS)
 }

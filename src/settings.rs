@@ -90,7 +90,10 @@ fn is_loopback(host: &str) -> bool {
 }
 
 fn valid_url(text: &str) -> bool {
-    let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) else {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
         return false;
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -111,7 +114,13 @@ impl Settings {
                 }
             },
         };
-        let log_level = match options.log_level.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        let log_level = match options
+            .log_level
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("info") => tracing::level_filters::LevelFilter::INFO,
             Some("error") => tracing::level_filters::LevelFilter::ERROR,
             Some("warn" | "warning") => tracing::level_filters::LevelFilter::WARN,
@@ -123,54 +132,96 @@ impl Settings {
                 tracing::level_filters::LevelFilter::INFO
             }
         };
-        let transport = match options.transport.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        let transport = match options
+            .transport
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("stdio") => TransportChoice::Stdio,
             Some("http" | "sse" | "streamable-http") => TransportChoice::Http,
             Some(other) => {
-                problems.push(format!("transport (--transport / TTAI_TRANSPORT): {other:?} is not stdio or http"));
+                problems.push(format!(
+                    "transport (--transport / TTAI_TRANSPORT): {other:?} is not stdio or http"
+                ));
                 TransportChoice::Stdio
             }
         };
-        let host = options.host.clone().map(|h| h.trim().to_owned()).unwrap_or_else(|| "127.0.0.1".to_owned());
+        let host = options
+            .host
+            .clone()
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|| "127.0.0.1".to_owned());
         if host.is_empty() || host.contains(char::is_whitespace) {
-            problems.push(format!("host (--host / TTAI_HOST): {host:?} is not a host name or address"));
+            problems.push(format!(
+                "host (--host / TTAI_HOST): {host:?} is not a host name or address"
+            ));
         }
         let port = match options.port.as_deref().map(str::trim) {
             None => 5180,
             Some(text) => match text.parse::<u16>() {
                 Ok(port) => port,
                 Err(_) => {
-                    problems.push(format!("port (--port / TTAI_PORT): {text:?} is not a port number (0–65535)"));
+                    problems.push(format!(
+                        "port (--port / TTAI_PORT): {text:?} is not a port number (0–65535)"
+                    ));
                     5180
                 }
             },
         };
-        let auth_token = options.auth_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(Secret::new);
-        if let Some(token) = &auth_token {
-            if token.expose().len() < 16 {
-                problems.push("auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned());
+        let auth_token = options
+            .auth_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        if let Some(token) = &auth_token
+            && token.expose().len() < 16 {
+                problems.push(
+                    "auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned(),
+                );
             }
-        }
         if transport == TransportChoice::Http && !is_loopback(&host) && auth_token.is_none() {
             problems.push(format!(
                 "auth token (--auth-token / TTAI_AUTH_TOKEN): required to listen on {host}, which is not a loopback address"
             ));
         }
-        let broker = match options.broker.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        let broker = match options
+            .broker
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("tastytrade" | "live") => BrokerChoice::Tastytrade,
             Some("replay") => BrokerChoice::Replay,
             Some(other) => {
-                problems.push(format!("broker (--broker / TTAI_BROKER): {other:?} is not tastytrade or replay"));
+                problems.push(format!(
+                    "broker (--broker / TTAI_BROKER): {other:?} is not tastytrade or replay"
+                ));
                 BrokerChoice::Tastytrade
             }
         };
-        let tape = options.tape.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(PathBuf::from);
-        if let Some(dir) = &tape {
-            if !dir.is_dir() {
-                problems.push(format!("tape (--tape / TTAI_TAPE): {} is not a folder", dir.display()));
+        let tape = options
+            .tape
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(PathBuf::from);
+        if let Some(dir) = &tape
+            && !dir.is_dir() {
+                problems.push(format!(
+                    "tape (--tape / TTAI_TAPE): {} is not a folder",
+                    dir.display()
+                ));
             }
-        }
-        let replay_at = match options.replay_at.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let replay_at = match options
+            .replay_at
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             None => None,
             Some(text) => match text.parse::<Timestamp>() {
                 Ok(t) => Some(t),
@@ -183,13 +234,22 @@ impl Settings {
         let api_url = env("TASTYTRADE_API_URL").unwrap_or_else(|| "https://api.tastyworks.com".to_owned());
         let api_url = api_url.trim().trim_end_matches('/').to_owned();
         if !valid_url(&api_url) {
-            problems.push(format!("API URL (TASTYTRADE_API_URL): {api_url:?} is not an http(s) URL"));
+            problems.push(format!(
+                "API URL (TASTYTRADE_API_URL): {api_url:?} is not an http(s) URL"
+            ));
         }
-        let account = options.account.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+        let account = options
+            .account
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
         let mut duration = |name: &str, var: &str, default: u64| match env(var) {
             None => Duration::from_secs(default),
             Some(text) => parse_duration(&text).unwrap_or_else(|| {
-                problems.push(format!("{name} ({var}): {text:?} is not a duration such as 60, 60s, 5m or 500ms"));
+                problems.push(format!(
+                    "{name} ({var}): {text:?} is not a duration such as 60, 60s, 5m or 500ms"
+                ));
                 Duration::from_secs(default)
             }),
         };
@@ -199,7 +259,13 @@ impl Settings {
         if alert_interval < Duration::from_millis(100) {
             problems.push("alert check interval (TTAI_ALERT_INTERVAL): must be at least 100ms".to_owned());
         }
-        let notify = match options.notify.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        let notify = match options
+            .notify
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("auto") => match transport {
                 TransportChoice::Stdio => NotifyChoice::Stderr,
                 TransportChoice::Http => NotifyChoice::Webhook,
@@ -212,24 +278,40 @@ impl Settings {
             }
         };
         let webhook_url = env("TTAI_WEBHOOK_URL").map(|u| u.trim().to_owned());
-        if let Some(url) = &webhook_url {
-            if !valid_url(url) {
-                problems.push(format!("webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"));
+        if let Some(url) = &webhook_url
+            && !valid_url(url) {
+                problems.push(format!(
+                    "webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"
+                ));
             }
-        }
         let webhook_secret = env("TTAI_WEBHOOK_SECRET").map(Secret::new);
-        let mut fraction = |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {
-            None => default,
-            Some(text) => match text.parse::<f64>() {
-                Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => v,
-                _ => {
-                    problems.push(format!("{name} ({flag}): {text:?} is not a decimal between 0 and {max}"));
-                    default
-                }
-            },
-        };
-        let risk_free_rate = fraction("risk-free rate", "--risk-free-rate / TTAI_RISK_FREE_RATE", options.risk_free_rate.as_deref(), 0.04, 0.25);
-        let dividend_yield = fraction("dividend yield", "--dividend-yield / TTAI_DIVIDEND_YIELD", options.dividend_yield.as_deref(), 0.0, 0.25);
+        let mut fraction =
+            |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {
+                None => default,
+                Some(text) => match text.parse::<f64>() {
+                    Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => v,
+                    _ => {
+                        problems.push(format!(
+                            "{name} ({flag}): {text:?} is not a decimal between 0 and {max}"
+                        ));
+                        default
+                    }
+                },
+            };
+        let risk_free_rate = fraction(
+            "risk-free rate",
+            "--risk-free-rate / TTAI_RISK_FREE_RATE",
+            options.risk_free_rate.as_deref(),
+            0.04,
+            0.25,
+        );
+        let dividend_yield = fraction(
+            "dividend yield",
+            "--dividend-yield / TTAI_DIVIDEND_YIELD",
+            options.dividend_yield.as_deref(),
+            0.0,
+            0.25,
+        );
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -310,7 +392,10 @@ mod tests {
         o.auth_token = Some("a-long-enough-token-123".into());
         assert!(Settings::from_options(&o).is_ok());
         o.transport = Some("sse".into());
-        assert_eq!(Settings::from_options(&o).unwrap().transport, TransportChoice::Http);
+        assert_eq!(
+            Settings::from_options(&o).unwrap().transport,
+            TransportChoice::Http
+        );
     }
 
     #[test]

@@ -24,18 +24,27 @@ fn sym(s: &str) -> Symbol {
 pub async fn accounts_lists_the_customers_accounts(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
     let accounts = broker.accounts().await.unwrap();
-    assert_eq!(accounts.iter().map(|a| a.number.as_str()).collect::<Vec<_>>(), [SAMPLE_ACCOUNT]);
+    assert_eq!(
+        accounts.iter().map(|a| a.number.as_str()).collect::<Vec<_>>(),
+        [SAMPLE_ACCOUNT]
+    );
 }
 
 /// Balances of the account match the scenario; an unknown account is `NotFound`.
 pub async fn balances_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
     let expected = scenario::market().balances.remove(0);
-    let balances = broker.balances(&AccountNumber::new(SAMPLE_ACCOUNT)).await.unwrap();
+    let balances = broker
+        .balances(&AccountNumber::new(SAMPLE_ACCOUNT))
+        .await
+        .unwrap();
     assert_eq!(balances.net_liquidating_value, expected.net_liquidating_value);
     assert_eq!(balances.derivative_buying_power, expected.derivative_buying_power);
     assert_eq!(balances.maintenance_requirement, expected.maintenance_requirement);
-    let err = broker.balances(&AccountNumber::new("NOPE0000")).await.unwrap_err();
+    let err = broker
+        .balances(&AccountNumber::new("NOPE0000"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
 }
 
@@ -43,7 +52,10 @@ pub async fn balances_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness)
 /// `NotFound`.
 pub async fn positions_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
-    let mut positions = broker.positions(&AccountNumber::new(SAMPLE_ACCOUNT)).await.unwrap();
+    let mut positions = broker
+        .positions(&AccountNumber::new(SAMPLE_ACCOUNT))
+        .await
+        .unwrap();
     positions.sort_by(|a, b| a.symbol.cmp(&b.symbol));
     let mut expected = scenario::market().positions;
     expected.sort_by(|a, b| a.symbol.cmp(&b.symbol));
@@ -57,18 +69,32 @@ pub async fn positions_of_an_unknown_account_are_not_found(h: &dyn BrokerHarness
         assert_eq!(got.strike, want.strike);
         assert_eq!(got.expiration, want.expiration);
     }
-    assert!(positions.iter().any(|p| p.quantity < 0.0 && p.option_type == Some(OptionType::Put)));
-    let err = broker.positions(&AccountNumber::new("NOPE0000")).await.unwrap_err();
+    assert!(
+        positions
+            .iter()
+            .any(|p| p.quantity < 0.0 && p.option_type == Some(OptionType::Put))
+    );
+    let err = broker
+        .positions(&AccountNumber::new("NOPE0000"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
 }
 
 /// Quotes answer known symbols with the scenario's prices and leave unknown ones out.
 pub async fn quotes_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
-    let quotes = broker.quotes(&[sym("SPY"), sym("NOPE"), sym("AAPL")]).await.unwrap();
+    let quotes = broker
+        .quotes(&[sym("SPY"), sym("NOPE"), sym("AAPL")])
+        .await
+        .unwrap();
     assert_eq!(quotes.len(), 2);
     for q in &quotes {
-        let want = scenario::market().quotes.into_iter().find(|w| w.symbol == q.symbol).unwrap();
+        let want = scenario::market()
+            .quotes
+            .into_iter()
+            .find(|w| w.symbol == q.symbol)
+            .unwrap();
         assert_eq!(q.bid, want.bid);
         assert_eq!(q.ask, want.ask);
         assert_eq!(q.last, want.last);
@@ -83,7 +109,11 @@ pub async fn quotes_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
 pub async fn option_chain_of_an_unknown_underlying_is_not_found(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
     let chain = broker.option_chain(&sym("SPY")).await.unwrap();
-    let want = scenario::market().chains.into_iter().find(|c| c.underlying.as_str() == "SPY").unwrap();
+    let want = scenario::market()
+        .chains
+        .into_iter()
+        .find(|c| c.underlying.as_str() == "SPY")
+        .unwrap();
     assert_eq!(chain.expirations.len(), want.expirations.len());
     assert!(chain.expirations.len() >= 2);
     assert!(chain.expirations.windows(2).all(|w| w[0].date < w[1].date));
@@ -108,7 +138,11 @@ pub async fn market_metrics_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
     let metrics = broker.market_metrics(&[sym("AAPL"), sym("NOPE")]).await.unwrap();
     assert_eq!(metrics.len(), 1);
     let m = &metrics[0];
-    let want = scenario::market().metrics.into_iter().find(|w| w.symbol.as_str() == "AAPL").unwrap();
+    let want = scenario::market()
+        .metrics
+        .into_iter()
+        .find(|w| w.symbol.as_str() == "AAPL")
+        .unwrap();
     assert_eq!(m.iv_rank, want.iv_rank);
     assert_eq!(m.iv_index, want.iv_index);
     assert_eq!(m.earnings_date, want.earnings_date);
@@ -119,16 +153,28 @@ pub async fn market_metrics_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
 /// timeframe is `Unsupported`.
 pub async fn candles_are_oldest_first_and_honour_since(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
-    let all = broker.candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+    let all = broker
+        .candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0))
+        .await
+        .unwrap();
     assert_eq!(all.len(), 300);
     assert!(all.windows(2).all(|w| w[0].time < w[1].time));
     let since = all[250].time;
-    let recent = broker.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
+    let recent = broker
+        .candles(&sym("SPY"), Timeframe::Daily, since)
+        .await
+        .unwrap();
     assert_eq!(recent.len(), 50);
     assert_eq!(recent[0], all[250]);
-    let err = broker.candles(&sym("NOPE"), Timeframe::Daily, since).await.unwrap_err();
+    let err = broker
+        .candles(&sym("NOPE"), Timeframe::Daily, since)
+        .await
+        .unwrap_err();
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
-    let err = broker.candles(&sym("SPY"), Timeframe::Weekly, since).await.unwrap_err();
+    let err = broker
+        .candles(&sym("SPY"), Timeframe::Weekly, since)
+        .await
+        .unwrap_err();
     assert!(matches!(err, BrokerError::Unsupported(_)), "{err:?}");
 }
 

@@ -7,7 +7,12 @@
 //! a given harness, and `tests/contracts.rs` is the matrix. The canonical scenario is
 //! `ttai_core::testing::sample_market`: the fake broker is seeded with it and the replay tape is
 //! written from it, so every broker answers the same questions identically.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod broker;
 pub mod scenario;

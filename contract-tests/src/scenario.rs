@@ -26,8 +26,13 @@ pub fn write_tape(dir: &Path, gzip: bool) {
     tape.push(at, Op::SymbolSearch, "", &market.instruments).unwrap();
     for b in &market.balances {
         tape.push(at, Op::Balances, b.account.as_str(), b).unwrap();
-        let positions: Vec<_> = market.positions.iter().filter(|p| p.account == b.account).collect();
-        tape.push(at, Op::Positions, b.account.as_str(), &positions).unwrap();
+        let positions: Vec<_> = market
+            .positions
+            .iter()
+            .filter(|p| p.account == b.account)
+            .collect();
+        tape.push(at, Op::Positions, b.account.as_str(), &positions)
+            .unwrap();
     }
     for q in &market.quotes {
         tape.push(at, Op::Quote, q.symbol.as_str(), q).unwrap();

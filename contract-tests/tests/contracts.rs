@@ -1,4 +1,5 @@
 //! The contract matrix: every suite against every adapter and every fake.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
@@ -34,7 +35,12 @@ mod broker {
         #[async_trait::async_trait]
         impl BrokerHarness for Replay {
             async fn fresh(&self) -> Arc<dyn BrokerPort> {
-                Arc::new(ReplayBroker::new(TapeSource::Dir(self.0.path().to_owned()), "scenario", true, None))
+                Arc::new(ReplayBroker::new(
+                    TapeSource::Dir(self.0.path().to_owned()),
+                    "scenario",
+                    true,
+                    None,
+                ))
             }
         }
 
@@ -56,7 +62,12 @@ mod broker {
         #[async_trait::async_trait]
         impl BrokerHarness for Replay {
             async fn fresh(&self) -> Arc<dyn BrokerPort> {
-                Arc::new(ReplayBroker::new(TapeSource::Dir(self.0.path().to_owned()), "scenario", true, None))
+                Arc::new(ReplayBroker::new(
+                    TapeSource::Dir(self.0.path().to_owned()),
+                    "scenario",
+                    true,
+                    None,
+                ))
             }
         }
 

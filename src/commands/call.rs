@@ -43,7 +43,8 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<String>, id: &str) -> anyhow::Res
             .await
             .context("no answer within 10 minutes")?
             .context("the server closed")?;
-        let value: Value = serde_json::from_str(&message).context("the server answered something that is not JSON")?;
+        let value: Value =
+            serde_json::from_str(&message).context("the server answered something that is not JSON")?;
         if value.get("id").and_then(Value::as_str) == Some(id) {
             return Ok(value);
         }
@@ -66,22 +67,37 @@ pub(crate) async fn run(server: Arc<McpServer>, args: &CallArgs) -> anyhow::Resu
         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "ttai-call", "version": env!("CARGO_PKG_VERSION")}}});
     server.handle_frame(&session, &init.to_string(), outbound.clone());
     next(&mut rx, "init").await?;
-    server.handle_frame(&session, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, outbound.clone());
+    server.handle_frame(
+        &session,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        outbound.clone(),
+    );
     let call = json!({"jsonrpc": "2.0", "id": "call", "method": "tools/call", "params": {"name": args.tool, "arguments": arguments}});
     server.handle_frame(&session, &call.to_string(), outbound.clone());
     let reply = next(&mut rx, "call").await?;
     server.close_session(&session);
     if let Some(error) = reply.get("error") {
         let message = error.get("message").and_then(Value::as_str).unwrap_or("error");
-        let available = error.pointer("/data/available").map(|a| format!("; available tools: {a}")).unwrap_or_default();
+        let available = error
+            .pointer("/data/available")
+            .map(|a| format!("; available tools: {a}"))
+            .unwrap_or_default();
         bail!("{message}{available}");
     }
     let result = reply.get("result").cloned().unwrap_or(Value::Null);
     let is_error = result.get("isError").and_then(Value::as_bool).unwrap_or(false);
-    let shown = if args.raw { &result } else { result.get("structuredContent").unwrap_or(&result) };
+    let shown = if args.raw {
+        &result
+    } else {
+        result.get("structuredContent").unwrap_or(&result)
+    };
     let text = serde_json::to_string_pretty(shown).context("printing the result")?;
     transport_stdio::print_document(&text).context("writing to stdout")?;
-    Ok(if is_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if is_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]
@@ -90,7 +106,13 @@ mod tests {
 
     #[test]
     fn pairs_become_json() {
-        let map = parse_pairs(&["symbol=SPY".into(), "limit=5".into(), "symbols=[\"A\",\"B\"]".into(), "note=a=b".into()]).unwrap();
+        let map = parse_pairs(&[
+            "symbol=SPY".into(),
+            "limit=5".into(),
+            "symbols=[\"A\",\"B\"]".into(),
+            "note=a=b".into(),
+        ])
+        .unwrap();
         assert_eq!(map["symbol"], "SPY");
         assert_eq!(map["limit"], 5);
         assert_eq!(map["symbols"], json!(["A", "B"]));

@@ -1,5 +1,11 @@
 //! End-to-end tests: the real `ttai` binary driven the way clients drive it.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![allow(unreachable_pub, dead_code)]
 
 mod cli;
 mod python_sdk;

@@ -81,7 +81,16 @@ impl Ttai {
             }
         });
         let stdin = child.stdin.take();
-        Ttai { child, stdin, lines: rx, stdout_log, stderr, next_id: 1, data_dir, pending: Vec::new() }
+        Ttai {
+            child,
+            stdin,
+            lines: rx,
+            stdout_log,
+            stderr,
+            next_id: 1,
+            data_dir,
+            pending: Vec::new(),
+        }
     }
 
     /// Writes one raw line.
@@ -98,14 +107,18 @@ impl Ttai {
             return Some(self.pending.remove(0));
         }
         match self.lines.recv_timeout(timeout) {
-            Ok(line) => Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"))),
+            Ok(line) => Some(
+                serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}")),
+            ),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => None,
         }
     }
 
     pub fn recv(&mut self) -> Value {
-        self.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|| panic!("no message from ttai; stderr:\n{}", self.stderr()))
+        self.recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("no message from ttai; stderr:\n{}", self.stderr()))
     }
 
     /// Messages until the answer with `id`; notifications seen on the way are returned too.
@@ -115,7 +128,8 @@ impl Ttai {
         let mut kept = Vec::new();
         while Instant::now() < deadline {
             let message = match self.lines.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => serde_json::from_str::<Value>(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}")),
+                Ok(line) => serde_json::from_str::<Value>(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}")),
                 Err(_) => continue,
             };
             if message.get("id") == Some(id) && message.get("method").is_none() {
@@ -223,5 +237,11 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 
 /// The output schema of a tool from `tools/list`.
 pub fn output_schema(tools: &Value, name: &str) -> Value {
-    tools["result"]["tools"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["outputSchema"].clone()
+    tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap()["outputSchema"]
+        .clone()
 }

@@ -1,7 +1,9 @@
 //! Regenerates the bundled demo tape: `cargo run -p broker-replay --example gen_demo_tape -- DIR`.
 
 fn main() -> std::process::ExitCode {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "adapters/broker-replay/tapes/demo".to_owned());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "adapters/broker-replay/tapes/demo".to_owned());
     let (manifest, tape) = broker_replay::demo_gen::generate();
     match tape.write_dir(std::path::Path::new(&dir), &manifest, true) {
         Ok(()) => {

@@ -12,8 +12,9 @@
 //! same bytes: `cargo run -p broker-replay --example gen_demo_tape -- adapters/broker-replay/tapes/demo`.
 
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, OptionChain, OptionContract,
-    OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe, occ_symbol, round_to,
+    Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, OptionChain,
+    OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe, occ_symbol,
+    round_to,
 };
 use ttai_core::quant::bsm::{self, BsmInput};
 use ttai_core::time::{Date, Timestamp, Weekday};
@@ -63,10 +64,62 @@ struct Spec {
 }
 
 const SPECS: [Spec; 4] = [
-    Spec { symbol: "SPY", description: "SPDR S&P 500 ETF Trust (synthetic)", start: 520.0, beta: 1.0, idio_vol: 0.0, strike_step: 5.0, earnings: false, div_yield: 0.013, base_volume: 60e6, liquidity: 5.0, skew: 0.14, spread: 0.01 },
-    Spec { symbol: "QQQ", description: "Invesco QQQ Trust (synthetic)", start: 440.0, beta: 1.2, idio_vol: 0.07, strike_step: 5.0, earnings: false, div_yield: 0.006, base_volume: 40e6, liquidity: 5.0, skew: 0.12, spread: 0.01 },
-    Spec { symbol: "AAPL", description: "Apple Inc. - Common Stock (synthetic)", start: 200.0, beta: 1.1, idio_vol: 0.17, strike_step: 2.5, earnings: true, div_yield: 0.005, base_volume: 55e6, liquidity: 4.0, skew: 0.09, spread: 0.02 },
-    Spec { symbol: "IWM", description: "iShares Russell 2000 ETF (synthetic)", start: 210.0, beta: 1.15, idio_vol: 0.09, strike_step: 2.0, earnings: false, div_yield: 0.011, base_volume: 30e6, liquidity: 4.0, skew: 0.11, spread: 0.01 },
+    Spec {
+        symbol: "SPY",
+        description: "SPDR S&P 500 ETF Trust (synthetic)",
+        start: 520.0,
+        beta: 1.0,
+        idio_vol: 0.0,
+        strike_step: 5.0,
+        earnings: false,
+        div_yield: 0.013,
+        base_volume: 60e6,
+        liquidity: 5.0,
+        skew: 0.14,
+        spread: 0.01,
+    },
+    Spec {
+        symbol: "QQQ",
+        description: "Invesco QQQ Trust (synthetic)",
+        start: 440.0,
+        beta: 1.2,
+        idio_vol: 0.07,
+        strike_step: 5.0,
+        earnings: false,
+        div_yield: 0.006,
+        base_volume: 40e6,
+        liquidity: 5.0,
+        skew: 0.12,
+        spread: 0.01,
+    },
+    Spec {
+        symbol: "AAPL",
+        description: "Apple Inc. - Common Stock (synthetic)",
+        start: 200.0,
+        beta: 1.1,
+        idio_vol: 0.17,
+        strike_step: 2.5,
+        earnings: true,
+        div_yield: 0.005,
+        base_volume: 55e6,
+        liquidity: 4.0,
+        skew: 0.09,
+        spread: 0.02,
+    },
+    Spec {
+        symbol: "IWM",
+        description: "iShares Russell 2000 ETF (synthetic)",
+        start: 210.0,
+        beta: 1.15,
+        idio_vol: 0.09,
+        strike_step: 2.0,
+        earnings: false,
+        div_yield: 0.011,
+        base_volume: 30e6,
+        liquidity: 4.0,
+        skew: 0.11,
+        spread: 0.01,
+    },
 ];
 
 const REGIME_VOL: [f64; 3] = [0.11, 0.16, 0.30];
@@ -85,7 +138,11 @@ fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u32) -> Date {
 }
 
 fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Date {
-    let next = if month == 12 { date(year + 1, 1, 1) } else { date(year, month + 1, 1) };
+    let next = if month == 12 {
+        date(year + 1, 1, 1)
+    } else {
+        date(year, month + 1, 1)
+    };
     let mut d = next.add_days(-1);
     while d.weekday() != weekday {
         d = d.add_days(-1);
@@ -208,9 +265,29 @@ fn simulate(rng: &mut Rng, days: &[Date]) -> Vec<Series> {
     for (i, _) in days.iter().enumerate() {
         let u = rng.uniform();
         state = match state {
-            0 => if u < 0.012 { 1 } else { 0 },
-            1 => if u < 0.010 { 0 } else if u < 0.018 { 2 } else { 1 },
-            _ => if u < 0.045 { 1 } else { 2 },
+            0 => {
+                if u < 0.012 {
+                    1
+                } else {
+                    0
+                }
+            }
+            1 => {
+                if u < 0.010 {
+                    0
+                } else if u < 0.018 {
+                    2
+                } else {
+                    1
+                }
+            }
+            _ => {
+                if u < 0.045 {
+                    1
+                } else {
+                    2
+                }
+            }
         };
         // A deliberate sell-off about two-thirds through the last year.
         if (n * 3 / 4..n * 3 / 4 + 18).contains(&i) {
@@ -222,31 +299,61 @@ fn simulate(rng: &mut Rng, days: &[Date]) -> Vec<Series> {
     let dt = 1.0 / 252.0;
     let mut all = Vec::new();
     for spec in &SPECS {
-        let earnings = if spec.earnings { earnings_dates(days.first().copied().unwrap_or(date(2000, 1, 1)), days.last().copied().unwrap_or(date(2000, 1, 1))) } else { Vec::new() };
+        let earnings = if spec.earnings {
+            earnings_dates(
+                days.first().copied().unwrap_or(date(2000, 1, 1)),
+                days.last().copied().unwrap_or(date(2000, 1, 1)),
+            )
+        } else {
+            Vec::new()
+        };
         let mut close = spec.start;
         let mut iv_noise = 0.0_f64;
         let mut out = Vec::with_capacity(n);
         for (i, day) in days.iter().enumerate() {
-            let sigma_m = REGIME_VOL.get(regime.get(i).copied().unwrap_or(1)).copied().unwrap_or(0.16);
-            let stress_drift = if regime.get(i) == Some(&2) && (n * 3 / 4..n * 3 / 4 + 12).contains(&i) { -0.9 } else { 0.0 };
-            let m = (MARKET_DRIFT + stress_drift - 0.5 * sigma_m * sigma_m) * dt + sigma_m * dt.sqrt() * market.get(i).copied().unwrap_or(0.0);
+            let sigma_m = REGIME_VOL
+                .get(regime.get(i).copied().unwrap_or(1))
+                .copied()
+                .unwrap_or(0.16);
+            let stress_drift = if regime.get(i) == Some(&2) && (n * 3 / 4..n * 3 / 4 + 12).contains(&i) {
+                -0.9
+            } else {
+                0.0
+            };
+            let m = (MARKET_DRIFT + stress_drift - 0.5 * sigma_m * sigma_m) * dt
+                + sigma_m * dt.sqrt() * market.get(i).copied().unwrap_or(0.0);
             let idio = spec.idio_vol * dt.sqrt() * rng.normal();
-            let total_vol = (spec.beta * spec.beta * sigma_m * sigma_m + spec.idio_vol * spec.idio_vol).sqrt();
+            let total_vol =
+                (spec.beta * spec.beta * sigma_m * sigma_m + spec.idio_vol * spec.idio_vol).sqrt();
             let sigma_d = total_vol * dt.sqrt();
             let after_earnings = i > 0 && days.get(i - 1).is_some_and(|p| earnings.contains(p));
-            let gap = if after_earnings { 0.055 * rng.normal() } else { 0.15 * sigma_d * rng.normal() };
+            let gap = if after_earnings {
+                0.055 * rng.normal()
+            } else {
+                0.15 * sigma_d * rng.normal()
+            };
             let log_return = spec.beta * m + idio + if after_earnings { gap } else { 0.0 };
             let prev_close = close;
             let open = round_to(prev_close * gap.exp(), 2);
             close = round_to(prev_close * log_return.exp(), 2).max(1.0);
             let high = round_to(open.max(close) * (0.45 * sigma_d * rng.normal().abs()).exp(), 2);
             let low = round_to(open.min(close) * (-0.45 * sigma_d * rng.normal().abs()).exp(), 2);
-            let volume = (spec.base_volume * (0.7 + 0.6 * rng.uniform()) * (total_vol / long_term_vol(spec)).powf(1.2)).round();
+            let volume = (spec.base_volume
+                * (0.7 + 0.6 * rng.uniform())
+                * (total_vol / long_term_vol(spec)).powf(1.2))
+            .round();
             iv_noise = 0.92 * iv_noise + 0.012 * rng.normal();
             let iv30 = (total_vol * 1.12 + iv_noise).clamp(0.07, 1.5);
             out.push(Day {
                 date: *day,
-                candle: Candle { time: day.at_midnight_utc(), open, high, low, close, volume },
+                candle: Candle {
+                    time: day.at_midnight_utc(),
+                    open,
+                    high,
+                    low,
+                    close,
+                    volume,
+                },
                 prev_close,
                 iv30,
             });
@@ -321,7 +428,16 @@ fn tick_ceil(price: f64) -> f64 {
 }
 
 fn model_price(option_type: OptionType, spot: f64, strike: f64, t: f64, vol: f64, div: f64) -> f64 {
-    bsm::price(&BsmInput { option_type, spot, strike, t, vol, rate: RATE, div }).unwrap_or(0.0)
+    bsm::price(&BsmInput {
+        option_type,
+        spot,
+        strike,
+        t,
+        vol,
+        rate: RATE,
+        div,
+    })
+    .unwrap_or(0.0)
 }
 
 fn chain_snapshot(spec: &Spec, day: &Day, series: &Series, calendar: &[Date], rng: &mut Rng) -> OptionChain {
@@ -348,7 +464,11 @@ fn chain_snapshot(spec: &Spec, day: &Day, series: &Series, calendar: &[Date], rn
                         let width = (0.03 + 0.025 * moneyness) * value + 0.01;
                         let bid = tick_floor(value - width / 2.0).max(0.0);
                         let ask = tick_ceil(value + width / 2.0).max(0.01);
-                        let oi = (spec.liquidity * 2_000.0 * (-moneyness * moneyness / 2.0).exp() * (0.5 + rng.uniform())).round();
+                        let oi = (spec.liquidity
+                            * 2_000.0
+                            * (-moneyness * moneyness / 2.0).exp()
+                            * (0.5 + rng.uniform()))
+                        .round();
                         let volume = (oi * 0.12 * rng.uniform()).round();
                         OptionContract {
                             symbol: occ_symbol(spec.symbol, exp, option_type, strike),
@@ -362,14 +482,22 @@ fn chain_snapshot(spec: &Spec, day: &Day, series: &Series, calendar: &[Date], rn
                     };
                     let call = side(OptionType::Call);
                     let put = side(OptionType::Put);
-                    StrikeRow { strike: round_to(strike, 2), call: Some(call), put: Some(put) }
+                    StrikeRow {
+                        strike: round_to(strike, 2),
+                        call: Some(call),
+                        put: Some(put),
+                    }
                 })
                 .collect();
             let third_friday = nth_weekday(exp.ymd().0, exp.ymd().1, Weekday::Friday, 3);
             let regular = exp == third_friday || exp == third_friday.add_days(-1);
             Expiration {
                 date: exp,
-                expiration_type: if regular { "Regular".into() } else { "Weekly".into() },
+                expiration_type: if regular {
+                    "Regular".into()
+                } else {
+                    "Weekly".into()
+                },
                 settlement: "PM".into(),
                 strikes,
             }
@@ -390,7 +518,10 @@ fn hv(closes: &[f64], window: usize) -> Option<f64> {
         return None;
     }
     let tail = closes.get(closes.len() - window - 1..)?;
-    let returns: Vec<f64> = tail.windows(2).filter_map(|w| Some((w.get(1)? / w.first()?).ln())).collect();
+    let returns: Vec<f64> = tail
+        .windows(2)
+        .filter_map(|w| Some((w.get(1)? / w.first()?).ln()))
+        .collect();
     let mean = returns.iter().sum::<f64>() / returns.len() as f64;
     let var = returns.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (returns.len() as f64 - 1.0);
     Some(round_to(var.sqrt() * 252_f64.sqrt(), 4))
@@ -431,7 +562,9 @@ pub fn generate() -> (Manifest, TapeBuilder) {
             has_options: Some(true),
         })
         .collect();
-    let first_at = days.first().map_or(Timestamp::from_millis(0), |d| d.at_utc(14, 30));
+    let first_at = days
+        .first()
+        .map_or(Timestamp::from_millis(0), |d| d.at_utc(14, 30));
     push(&mut tape, first_at, Op::SymbolSearch, "", &directory);
     let accounts = vec![Account {
         number: account.clone(),
@@ -452,9 +585,19 @@ pub fn generate() -> (Manifest, TapeBuilder) {
     for (i, day) in days.iter().enumerate() {
         let at = close_time(*day);
         for (s, spec) in SPECS.iter().enumerate() {
-            let Some(d) = series.get(s).and_then(|x| x.days.get(i)) else { continue };
-            iv_history.get_mut(s).map(|h| h.push(d.iv30));
-            push(&mut tape, at, Op::Candles, &candles_key(&sym(spec.symbol), Timeframe::Daily), &vec![d.candle]);
+            let Some(d) = series.get(s).and_then(|x| x.days.get(i)) else {
+                continue;
+            };
+            if let Some(h) = iv_history.get_mut(s) {
+                h.push(d.iv30);
+            }
+            push(
+                &mut tape,
+                at,
+                Op::Candles,
+                &candles_key(&sym(spec.symbol), Timeframe::Daily),
+                &vec![d.candle],
+            );
             if i < chain_start_index {
                 continue;
             }
@@ -479,12 +622,29 @@ pub fn generate() -> (Manifest, TapeBuilder) {
             };
             push(&mut tape, at, Op::Quote, spec.symbol, &quote);
             let history = iv_history.get(s).map(Vec::as_slice).unwrap_or_default();
-            let window = history.get(history.len().saturating_sub(252)..).unwrap_or_default();
-            let (lo, hi) = window.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            let window = history
+                .get(history.len().saturating_sub(252)..)
+                .unwrap_or_default();
+            let (lo, hi) = window
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
             let rank = if hi > lo { (d.iv30 - lo) / (hi - lo) } else { 0.5 };
-            let percentile = window.iter().filter(|v| **v < d.iv30).count() as f64 / window.len().max(1) as f64;
-            let closes: Vec<f64> = series.get(s).map(|x| x.days.get(..=i).unwrap_or_default().iter().map(|d| d.candle.close).collect()).unwrap_or_default();
-            let next_earnings = series.get(s).and_then(|x| x.earnings.iter().find(|e| **e >= *day).copied());
+            let percentile =
+                window.iter().filter(|v| **v < d.iv30).count() as f64 / window.len().max(1) as f64;
+            let closes: Vec<f64> = series
+                .get(s)
+                .map(|x| {
+                    x.days
+                        .get(..=i)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|d| d.candle.close)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let next_earnings = series
+                .get(s)
+                .and_then(|x| x.earnings.iter().find(|e| **e >= *day).copied());
             let metrics = MarketMetrics {
                 symbol: sym(spec.symbol),
                 iv_index: Some(round_to(d.iv30, 4)),
@@ -506,7 +666,10 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         }
         if i == chain_start_index {
             for (k, (s, qty)) in stock.iter().enumerate() {
-                let price = series.get(*s).and_then(|x| x.days.get(i)).map_or(0.0, |d| d.candle.close);
+                let price = series
+                    .get(*s)
+                    .and_then(|x| x.days.get(i))
+                    .map_or(0.0, |d| d.candle.close);
                 cash -= price * qty;
                 if let Some(c) = stock_cost.get_mut(k) {
                     *c = price;
@@ -529,10 +692,15 @@ pub fn generate() -> (Manifest, TapeBuilder) {
             cash += intrinsic * o.quantity * 100.0;
             false
         });
-        let is_snapshot = day.weekday() == Weekday::Friday || days.get(i + 1).is_some_and(|n| n.days_since_epoch() - day.days_since_epoch() > 3);
+        let is_snapshot = day.weekday() == Weekday::Friday
+            || days
+                .get(i + 1)
+                .is_some_and(|n| n.days_since_epoch() - day.days_since_epoch() > 3);
         if is_snapshot {
             for (s, spec) in SPECS.iter().enumerate() {
-                let (Some(x), Some(d)) = (series.get(s), series.get(s).and_then(|x| x.days.get(i))) else { continue };
+                let (Some(x), Some(d)) = (series.get(s), series.get(s).and_then(|x| x.days.get(i))) else {
+                    continue;
+                };
                 let chain = chain_snapshot(spec, d, x, &calendar, &mut rng);
                 // The account sells a ~0.25-delta SPY put and ~0.20-delta AAPL calls (covered) each
                 // month when none is open, at the expiration nearest 40 days.
@@ -541,8 +709,8 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                     "AAPL" => Some((OptionType::Call, 0.20, 3.0)),
                     _ => None,
                 };
-                if let Some((option_type, target, qty)) = wants {
-                    if !shorts.iter().any(|o| o.underlying == s) {
+                if let Some((option_type, target, qty)) = wants
+                    && !shorts.iter().any(|o| o.underlying == s) {
                         let pick = chain
                             .expirations
                             .iter()
@@ -554,18 +722,49 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                                     .filter_map(|row| {
                                         let c = row.side(option_type)?;
                                         let mid = c.mid()?;
-                                        let iv = bsm::implied_volatility(option_type, d.candle.close, row.strike, t, RATE, spec.div_yield, mid)?;
-                                        let g = bsm::greeks(&BsmInput { option_type, spot: d.candle.close, strike: row.strike, t, vol: iv, rate: RATE, div: spec.div_yield }).ok()?;
-                                        Some(((g.delta.abs() - target).abs(), row.strike, c.symbol.clone(), mid, e.date))
+                                        let iv = bsm::implied_volatility(
+                                            option_type,
+                                            d.candle.close,
+                                            row.strike,
+                                            t,
+                                            RATE,
+                                            spec.div_yield,
+                                            mid,
+                                        )?;
+                                        let g = bsm::greeks(&BsmInput {
+                                            option_type,
+                                            spot: d.candle.close,
+                                            strike: row.strike,
+                                            t,
+                                            vol: iv,
+                                            rate: RATE,
+                                            div: spec.div_yield,
+                                        })
+                                        .ok()?;
+                                        Some((
+                                            (g.delta.abs() - target).abs(),
+                                            row.strike,
+                                            c.symbol.clone(),
+                                            mid,
+                                            e.date,
+                                        ))
                                     })
                                     .min_by(|a, b| a.0.total_cmp(&b.0))
                             });
                         if let Some((_, strike, symbol, mid, expiration)) = pick {
                             cash += mid * qty * 100.0;
-                            shorts.push(ShortOption { symbol, underlying: s, option_type, strike, expiration, quantity: -qty, open_price: mid, opened: *day });
+                            shorts.push(ShortOption {
+                                symbol,
+                                underlying: s,
+                                option_type,
+                                strike,
+                                expiration,
+                                quantity: -qty,
+                                open_price: mid,
+                                opened: *day,
+                            });
                         }
                     }
-                }
                 push(&mut tape, at, Op::OptionChain, spec.symbol, &chain);
             }
         }
@@ -573,7 +772,9 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         let mut positions = Vec::new();
         let mut stock_value = 0.0;
         for (k, (s, qty)) in stock.iter().enumerate() {
-            let Some(d) = series.get(*s).and_then(|x| x.days.get(i)) else { continue };
+            let Some(d) = series.get(*s).and_then(|x| x.days.get(i)) else {
+                continue;
+            };
             let Some(spec) = SPECS.get(*s) else { continue };
             stock_value += d.candle.close * qty;
             positions.push(Position {
@@ -595,12 +796,47 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         let mut option_value = 0.0;
         let mut option_requirement = 0.0;
         for o in &shorts {
-            let (Some(d), Some(spec)) = (series.get(o.underlying).and_then(|x| x.days.get(i)), SPECS.get(o.underlying)) else { continue };
+            let (Some(d), Some(spec)) = (
+                series.get(o.underlying).and_then(|x| x.days.get(i)),
+                SPECS.get(o.underlying),
+            ) else {
+                continue;
+            };
             let t = f64::from(day.days_until(o.expiration)) / 365.0;
-            let earnings_inside = series.get(o.underlying).and_then(|x| x.earnings.iter().find(|e| **e >= *day)).is_some_and(|e| *e < o.expiration);
-            let vol = surface(spec, d.iv30, d.candle.close, o.strike, t.max(1.0 / 365.0), earnings_inside);
-            let mark = round_to(model_price(o.option_type, d.candle.close, o.strike, t.max(0.0), vol, spec.div_yield), 2);
-            let prev = round_to(model_price(o.option_type, d.prev_close, o.strike, t + 1.0 / 365.0, vol, spec.div_yield), 2);
+            let earnings_inside = series
+                .get(o.underlying)
+                .and_then(|x| x.earnings.iter().find(|e| **e >= *day))
+                .is_some_and(|e| *e < o.expiration);
+            let vol = surface(
+                spec,
+                d.iv30,
+                d.candle.close,
+                o.strike,
+                t.max(1.0 / 365.0),
+                earnings_inside,
+            );
+            let mark = round_to(
+                model_price(
+                    o.option_type,
+                    d.candle.close,
+                    o.strike,
+                    t.max(0.0),
+                    vol,
+                    spec.div_yield,
+                ),
+                2,
+            );
+            let prev = round_to(
+                model_price(
+                    o.option_type,
+                    d.prev_close,
+                    o.strike,
+                    t + 1.0 / 365.0,
+                    vol,
+                    spec.div_yield,
+                ),
+                2,
+            );
             option_value += mark * o.quantity * 100.0;
             if o.option_type == OptionType::Put {
                 option_requirement += o.strike * 100.0 * o.quantity.abs();
@@ -623,7 +859,10 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         }
         let net_liq = round_to(cash + stock_value + option_value, 2);
         let maintenance = round_to(stock_value * 0.25 + option_requirement * 0.2, 2);
-        let derivative_bp = round_to((cash - option_requirement).max(0.0) + (stock_value * 0.5 - maintenance).max(0.0) * 0.0, 2);
+        let derivative_bp = round_to(
+            (cash - option_requirement).max(0.0) + (stock_value * 0.5 - maintenance).max(0.0) * 0.0,
+            2,
+        );
         let balances = Balances {
             account: account.clone(),
             net_liquidating_value: net_liq,

@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol, SymbolMatch,
-    Timeframe, rank_symbol_matches,
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
+    SymbolMatch, Timeframe, rank_symbol_matches,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
 use ttai_core::time::Timestamp;
@@ -54,7 +54,10 @@ impl ReplayClock for Clock {
         Timestamp::from_millis(self.now.load(Ordering::Acquire))
     }
     fn span(&self) -> (Timestamp, Timestamp) {
-        (Timestamp::from_millis(self.start), Timestamp::from_millis(self.end))
+        (
+            Timestamp::from_millis(self.start),
+            Timestamp::from_millis(self.end),
+        )
     }
     fn set(&self, at: Timestamp) -> Timestamp {
         let clamped = at.millis().clamp(self.start, self.end);
@@ -80,7 +83,9 @@ pub struct ReplayBroker {
 
 impl std::fmt::Debug for ReplayBroker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplayBroker").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("ReplayBroker")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,7 +93,13 @@ impl ReplayBroker {
     /// A broker over `source`. `name` is used in answers until the manifest is read;
     /// `start_at` sets the clock (`--replay-at`), default the tape's end. Nothing is read yet.
     pub fn new(source: TapeSource, name: &str, synthetic: bool, start_at: Option<Timestamp>) -> ReplayBroker {
-        ReplayBroker { source, name: name.to_owned(), synthetic_hint: synthetic, start_at, loaded: OnceCell::new() }
+        ReplayBroker {
+            source,
+            name: name.to_owned(),
+            synthetic_hint: synthetic,
+            start_at,
+            loaded: OnceCell::new(),
+        }
     }
 
     /// A broker over the bundled demo tape.
@@ -125,7 +136,10 @@ impl ReplayBroker {
     }
 
     async fn tape(&self) -> Result<&Loaded, BrokerError> {
-        self.loaded().await.map_err(|e| BrokerError::Other { adapter: "replay", message: e.to_string() })
+        self.loaded().await.map_err(|e| BrokerError::Other {
+            adapter: "replay",
+            message: e.to_string(),
+        })
     }
 }
 
@@ -159,7 +173,11 @@ impl BrokerPort for ReplayBroker {
             Some(Ok(loaded)) => (loaded.tape.manifest.name.clone(), loaded.tape.manifest.synthetic),
             _ => (self.name.clone(), self.synthetic_hint),
         };
-        BrokerInfo { source: format!("replay:{name}"), synthetic, live: false }
+        BrokerInfo {
+            source: format!("replay:{name}"),
+            synthetic,
+            live: false,
+        }
     }
 
     fn now(&self) -> Timestamp {
@@ -209,9 +227,13 @@ impl BrokerPort for ReplayBroker {
 
     async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
         let t = self.tape().await?;
-        t.latest_decoded(Op::OptionChain, underlying.as_str())?.ok_or_else(|| {
-            BrokerError::NotFound(format!("option chain of {underlying} on the tape at {}", t.clock.now()))
-        })
+        t.latest_decoded(Op::OptionChain, underlying.as_str())?
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!(
+                    "option chain of {underlying} on the tape at {}",
+                    t.clock.now()
+                ))
+            })
     }
 
     async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError> {
@@ -225,7 +247,12 @@ impl BrokerPort for ReplayBroker {
         Ok(out)
     }
 
-    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError> {
         let t = self.tape().await?;
         let key = candles_key(symbol, timeframe);
         let Some(entries) = t.tape.entries.get(&(Op::Candles, key)) else {
@@ -233,7 +260,10 @@ impl BrokerPort for ReplayBroker {
                 .iter()
                 .any(|tf| t.has_key(Op::Candles, &candles_key(symbol, *tf)));
             return Err(if any {
-                BrokerError::Unsupported(format!("the tape has no {} candles of {symbol}", timeframe.as_str()))
+                BrokerError::Unsupported(format!(
+                    "the tape has no {} candles of {symbol}",
+                    timeframe.as_str()
+                ))
             } else {
                 BrokerError::NotFound(format!("candles of {symbol}"))
             });
@@ -261,13 +291,23 @@ impl BrokerPort for ReplayBroker {
         let directory: Vec<SymbolMatch> = match t.latest_decoded(Op::SymbolSearch, "")? {
             Some(directory) => directory,
             None => {
-                let mut symbols: Vec<&String> =
-                    t.tape.entries.keys().filter(|(op, _)| *op == Op::Quote).map(|(_, k)| k).collect();
+                let mut symbols: Vec<&String> = t
+                    .tape
+                    .entries
+                    .keys()
+                    .filter(|(op, _)| *op == Op::Quote)
+                    .map(|(_, k)| k)
+                    .collect();
                 symbols.sort();
                 symbols
                     .into_iter()
                     .filter_map(|s| Symbol::parse(s).ok())
-                    .map(|symbol| SymbolMatch { symbol, description: String::new(), instrument_type: None, has_options: None })
+                    .map(|symbol| SymbolMatch {
+                        symbol,
+                        description: String::new(),
+                        instrument_type: None,
+                        has_options: None,
+                    })
                     .collect()
             }
         };
@@ -297,12 +337,22 @@ mod tests {
         let quotes = broker.quotes(&symbols).await.unwrap();
         assert_eq!(quotes.len(), symbols.len());
         for symbol in &symbols {
-            let candles = broker.candles(symbol, Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+            let candles = broker
+                .candles(symbol, Timeframe::Daily, Timestamp::from_millis(0))
+                .await
+                .unwrap();
             assert!(candles.len() >= 250, "{symbol}: {} candles", candles.len());
             let chain = broker.option_chain(symbol).await.unwrap();
             assert!(chain.expirations.len() >= 2);
             assert!(chain.expirations.iter().all(|e| e.date > broker.now().date()));
-            assert_eq!(broker.market_metrics(std::slice::from_ref(symbol)).await.unwrap().len(), 1);
+            assert_eq!(
+                broker
+                    .market_metrics(std::slice::from_ref(symbol))
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
         }
         let accounts = broker.accounts().await.unwrap();
         let account = &accounts[0].number;
@@ -322,10 +372,16 @@ mod tests {
         let before = broker.quotes(&[sym("SPY")]).await.unwrap().remove(0);
         assert!(before.as_of <= earlier);
         assert_ne!(before.as_of, at_end.as_of);
-        let candles = broker.candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0)).await.unwrap();
+        let candles = broker
+            .candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0))
+            .await
+            .unwrap();
         assert!(candles.last().unwrap().time <= earlier);
         assert_eq!(clock.set(Timestamp::from_millis(0)), start, "clamped to the tape");
-        assert!(matches!(broker.option_chain(&sym("SPY")).await, Err(BrokerError::NotFound(_))));
+        assert!(matches!(
+            broker.option_chain(&sym("SPY")).await,
+            Err(BrokerError::NotFound(_))
+        ));
     }
 
     #[tokio::test]
@@ -358,9 +414,17 @@ mod tests {
         let good = format!(r#"{{"at":"2025-01-02T21:00:00Z","op":"quote","key":"SPY","data":{QUOTE}}}"#);
         let e = load_error(MANIFEST, &format!("{good}\n{{\"at\":\"2025-01-02T21:00:00Z\",\"op\":\"quotes\",\"key\":\"SPY\",\"data\":{{}}}}\n")).await;
         assert!(e.contains("line 2") && e.contains("unknown op"), "{e}");
-        let e = load_error(MANIFEST, &format!("{good}\n{}\n", good.replace("2025-01-02", "2024-12-31"))).await;
+        let e = load_error(
+            MANIFEST,
+            &format!("{good}\n{}\n", good.replace("2025-01-02", "2024-12-31")),
+        )
+        .await;
         assert!(e.contains("line 2") && e.contains("earlier"), "{e}");
-        let e = load_error(MANIFEST, &format!("{good}\n{}\n", good.replace("\"bid\":1.0", "\"bid\":\"x\""))).await;
+        let e = load_error(
+            MANIFEST,
+            &format!("{good}\n{}\n", good.replace("\"bid\":1.0", "\"bid\":\"x\"")),
+        )
+        .await;
         assert!(e.contains("line 2") && e.contains("data of quote"), "{e}");
         let e = load_error(MANIFEST, "\n\n").await;
         assert!(e.contains("empty"), "{e}");
@@ -370,7 +434,14 @@ mod tests {
         assert!(e.contains("line 1"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let broker = ReplayBroker::new(TapeSource::Dir(dir.path().join("missing")), "t", true, None);
-        assert!(broker.preload().await.unwrap_err().to_string().contains("manifest.json"));
+        assert!(
+            broker
+                .preload()
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("manifest.json")
+        );
         let calls = broker.quotes(&[sym("SPY")]).await.unwrap_err();
         assert!(matches!(calls, BrokerError::Other { .. }));
     }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use serde::Serialize;
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol, SymbolMatch,
-    Timeframe,
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
+    SymbolMatch, Timeframe,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
 use ttai_core::time::Timestamp;
@@ -25,12 +25,17 @@ pub struct Recorder {
 
 impl std::fmt::Debug for Recorder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorder").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Recorder")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
 fn io(path: &Path, err: impl std::fmt::Display) -> TapeError {
-    TapeError::Io { path: path.display().to_string(), message: err.to_string() }
+    TapeError::Io {
+        path: path.display().to_string(),
+        message: err.to_string(),
+    }
 }
 
 impl Recorder {
@@ -39,8 +44,10 @@ impl Recorder {
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         let manifest_path = dir.join("manifest.json");
         let manifest = match std::fs::read(&manifest_path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| TapeError::Manifest { path: manifest_path.display().to_string(), message: e.to_string() })?,
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| TapeError::Manifest {
+                path: manifest_path.display().to_string(),
+                message: e.to_string(),
+            })?,
             Err(_) => Manifest {
                 name: name.to_owned(),
                 description: format!("recorded from {} by ttai record", inner.info().source),
@@ -52,8 +59,17 @@ impl Recorder {
             },
         };
         let tape_path = dir.join("tape.jsonl");
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&tape_path).map_err(|e| io(&tape_path, e))?;
-        let recorder = Recorder { inner, dir: dir.to_owned(), file: Mutex::new(file), manifest: Mutex::new(manifest) };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&tape_path)
+            .map_err(|e| io(&tape_path, e))?;
+        let recorder = Recorder {
+            inner,
+            dir: dir.to_owned(),
+            file: Mutex::new(file),
+            manifest: Mutex::new(manifest),
+        };
         recorder.write_manifest()?;
         Ok(recorder)
     }
@@ -75,9 +91,15 @@ impl Recorder {
         let Ok(mut file) = self.file.lock() else { return };
         let at = self.inner.now();
         let line = TapeLine { at, op, key, data };
-        let Ok(mut text) = serde_json::to_string(&line) else { return };
+        let Ok(mut text) = serde_json::to_string(&line) else {
+            return;
+        };
         text.push('\n');
-        if file.write_all(text.as_bytes()).and_then(|()| file.flush()).is_err() {
+        if file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .is_err()
+        {
             tracing::warn!(op = op.as_str(), "could not append to the tape");
             return;
         }
@@ -92,19 +114,17 @@ impl Recorder {
                 m.end = Some(at);
                 changed = true;
             }
-            if let Some(s) = symbol {
-                if !m.symbols.iter().any(|x| x == s) {
+            if let Some(s) = symbol
+                && !m.symbols.iter().any(|x| x == s) {
                     m.symbols.push(s.to_owned());
                     changed = true;
                 }
-            }
             changed
         });
-        if changed.unwrap_or(false) {
-            if let Err(err) = self.write_manifest() {
+        if changed.unwrap_or(false)
+            && let Err(err) = self.write_manifest() {
                 tracing::warn!(error = %err, "could not update the tape manifest");
             }
-        }
     }
 }
 
@@ -137,13 +157,23 @@ impl BrokerPort for Recorder {
     async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
         let answer = self.inner.quotes(symbols).await?;
         for quote in &answer {
-            self.record(Op::Quote, quote.symbol.as_str(), quote, Some(quote.symbol.as_str()));
+            self.record(
+                Op::Quote,
+                quote.symbol.as_str(),
+                quote,
+                Some(quote.symbol.as_str()),
+            );
         }
         Ok(answer)
     }
     async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
         let answer = self.inner.option_chain(underlying).await?;
-        self.record(Op::OptionChain, underlying.as_str(), &answer, Some(underlying.as_str()));
+        self.record(
+            Op::OptionChain,
+            underlying.as_str(),
+            &answer,
+            Some(underlying.as_str()),
+        );
         Ok(answer)
     }
     async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError> {
@@ -153,14 +183,29 @@ impl BrokerPort for Recorder {
         }
         Ok(answer)
     }
-    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError> {
         let answer = self.inner.candles(symbol, timeframe, since).await?;
-        self.record(Op::Candles, &candles_key(symbol, timeframe), &answer, Some(symbol.as_str()));
+        self.record(
+            Op::Candles,
+            &candles_key(symbol, timeframe),
+            &answer,
+            Some(symbol.as_str()),
+        );
         Ok(answer)
     }
     async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {
         let answer = self.inner.search_symbols(query, limit).await?;
-        self.record(Op::SymbolSearch, &query.trim().to_ascii_lowercase(), &answer, None);
+        self.record(
+            Op::SymbolSearch,
+            &query.trim().to_ascii_lowercase(),
+            &answer,
+            None,
+        );
         Ok(answer)
     }
 }

@@ -178,7 +178,14 @@ pub(crate) struct Tape {
     pub(crate) start: Timestamp,
     pub(crate) end: Timestamp,
     pub(crate) bytes: Option<Bytes>,
+    /// Inflated text of small member entries, so hot answers (quotes) are not inflated per call.
+    pub(crate) inflated: std::sync::Mutex<HashMap<usize, std::sync::Arc<str>>>,
 }
+
+/// Entries up to this size stay inflated once read.
+const KEEP_INFLATED: usize = 4096;
+/// At most this many inflated entries are kept (then the cache starts over).
+const KEEP_ENTRIES: usize = 2048;
 
 impl Tape {
     /// The JSON text of an entry's data.
@@ -186,12 +193,28 @@ impl Tape {
         match &entry.stored {
             Stored::Raw(raw) => Ok(std::borrow::Cow::Borrowed(raw.get())),
             Stored::Member { start, end } => {
+                if let Some(text) = self.inflated.lock().ok().and_then(|c| c.get(start).cloned()) {
+                    return Ok(std::borrow::Cow::Owned(text.to_string()));
+                }
                 let bytes = self.bytes.as_ref().ok_or("tape bytes are gone")?;
-                let member = bytes.as_slice().get(*start..*end).ok_or("entry outside the tape")?;
+                let member = bytes
+                    .as_slice()
+                    .get(*start..*end)
+                    .ok_or("entry outside the tape")?;
                 let mut text = String::new();
-                flate2::bufread::GzDecoder::new(member).read_to_string(&mut text).map_err(|e| e.to_string())?;
+                flate2::bufread::GzDecoder::new(member)
+                    .read_to_string(&mut text)
+                    .map_err(|e| e.to_string())?;
                 let line: RawLine<'_> = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
-                Ok(std::borrow::Cow::Owned(line.data.get().to_owned()))
+                let data = line.data.get();
+                if data.len() <= KEEP_INFLATED
+                    && let Ok(mut cache) = self.inflated.lock() {
+                        if cache.len() >= KEEP_ENTRIES {
+                            cache.clear();
+                        }
+                        cache.insert(*start, std::sync::Arc::from(data));
+                    }
+                Ok(std::borrow::Cow::Owned(data.to_owned()))
             }
         }
     }
@@ -199,7 +222,10 @@ impl Tape {
 
 impl fmt::Debug for Tape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tape").field("name", &self.manifest.name).field("keys", &self.entries.len()).finish()
+        f.debug_struct("Tape")
+            .field("name", &self.manifest.name)
+            .field("keys", &self.entries.len())
+            .finish()
     }
 }
 
@@ -232,7 +258,10 @@ fn op_from(text: &str) -> Option<Op> {
 }
 
 fn io(path: &Path, err: impl fmt::Display) -> TapeError {
-    TapeError::Io { path: path.display().to_string(), message: err.to_string() }
+    TapeError::Io {
+        path: path.display().to_string(),
+        message: err.to_string(),
+    }
 }
 
 /// Reads manifest and lines from a source.
@@ -249,29 +278,45 @@ pub(crate) fn load(source: &TapeSource) -> Result<Tape, TapeError> {
                 parse_lines(manifest, BufReader::new(file), &plain.display().to_string())
             } else if gz.exists() {
                 let bytes = std::fs::read(&gz).map_err(|e| io(&gz, e))?;
-                parse_members(manifest, Bytes::Owned(bytes.into()), &gz.display().to_string())
+                parse_members(
+                    manifest,
+                    Bytes::Owned(bytes.into()),
+                    &gz.display().to_string(),
+                    true,
+                )
             } else {
-                Err(io(&plain, "missing (neither tape.jsonl nor tape.jsonl.gz is in the tape folder)"))
+                Err(io(
+                    &plain,
+                    "missing (neither tape.jsonl nor tape.jsonl.gz is in the tape folder)",
+                ))
             }
         }
         TapeSource::Embedded { manifest, tape_gz } => {
             let manifest = parse_manifest(manifest, "demo/manifest.json")?;
-            parse_members(manifest, Bytes::Static(tape_gz), "demo/tape.jsonl.gz")
+            parse_members(manifest, Bytes::Static(tape_gz), "demo/tape.jsonl.gz", false)
         }
     }
 }
 
 fn parse_manifest(bytes: &[u8], path: &str) -> Result<Manifest, TapeError> {
-    let manifest: Manifest = serde_json::from_slice(bytes)
-        .map_err(|e| TapeError::Manifest { path: path.to_owned(), message: e.to_string() })?;
+    let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| TapeError::Manifest {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
     if manifest.name.trim().is_empty() {
-        return Err(TapeError::Manifest { path: path.to_owned(), message: "name must not be empty".to_owned() });
+        return Err(TapeError::Manifest {
+            path: path.to_owned(),
+            message: "name must not be empty".to_owned(),
+        });
     }
     Ok(manifest)
 }
 
 /// Accumulates lines into a tape, checking each.
 struct Collector {
+    /// False for the bundled tape, whose entries are checked by its own tests: decoding every
+    /// chain at start-up would cost a third of a second of CPU for nothing.
+    check: bool,
     file: String,
     entries: HashMap<(Op, String), Vec<Entry>>,
     line_no: usize,
@@ -281,7 +326,14 @@ struct Collector {
 
 impl Collector {
     fn new(file: &str) -> Collector {
-        Collector { file: file.to_owned(), entries: HashMap::new(), line_no: 0, start: None, last: None }
+        Collector {
+            check: true,
+            file: file.to_owned(),
+            entries: HashMap::new(),
+            line_no: 0,
+            start: None,
+            last: None,
+        }
     }
 
     /// Adds one line; `member` is where its gzip member lies, when it has one of its own.
@@ -293,9 +345,16 @@ impl Collector {
         }
         let line_no = self.line_no;
         let file = self.file.clone();
-        let bad = |message: String| TapeError::Line { file: file.clone(), line: line_no, message };
-        let raw: RawLine<'_> = serde_json::from_str(text)
-            .map_err(|e| bad(format!("not a tape line ({e}); expected {{\"at\",\"op\",\"key\",\"data\"}}")))?;
+        let bad = |message: String| TapeError::Line {
+            file: file.clone(),
+            line: line_no,
+            message,
+        };
+        let raw: RawLine<'_> = serde_json::from_str(text).map_err(|e| {
+            bad(format!(
+                "not a tape line ({e}); expected {{\"at\",\"op\",\"key\",\"data\"}}"
+            ))
+        })?;
         let at: Timestamp = raw.at.parse().map_err(|e| bad(format!("at: {e}")))?;
         let op = op_from(raw.op).ok_or_else(|| {
             bad(format!(
@@ -306,16 +365,24 @@ impl Collector {
         if let Some(previous) = self.last
             && at < previous
         {
-            return Err(bad(format!("at {at} is earlier than the line before ({previous}); a tape is in time order")));
+            return Err(bad(format!(
+                "at {at} is earlier than the line before ({previous}); a tape is in time order"
+            )));
         }
-        check_data(op, raw.data).map_err(|e| bad(format!("data of {}: {e}", op.as_str())))?;
+        if self.check {
+            check_data(op, raw.data).map_err(|e| bad(format!("data of {}: {e}", op.as_str())))?;
+        }
         self.last = Some(at);
         self.start.get_or_insert(at);
         let stored = match member {
             Some((start, end)) => Stored::Member { start, end },
             None => Stored::Raw(raw.data.to_owned()),
         };
-        self.entries.entry((op, raw.key)).or_default().push(Entry { at, line: line_no, stored });
+        self.entries.entry((op, raw.key)).or_default().push(Entry {
+            at,
+            line: line_no,
+            stored,
+        });
         Ok(())
     }
 
@@ -323,7 +390,15 @@ impl Collector {
         let (Some(start), Some(end)) = (self.start, self.last) else {
             return Err(TapeError::Empty(self.file));
         };
-        Ok(Tape { manifest, file: self.file, entries: self.entries, start, end, bytes })
+        Ok(Tape {
+            manifest,
+            file: self.file,
+            entries: self.entries,
+            start,
+            end,
+            bytes,
+            inflated: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 }
 
@@ -332,11 +407,15 @@ fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Resu
     let mut line_text = String::new();
     loop {
         line_text.clear();
-        let read = reader.by_ref().take(64 * 1024 * 1024).read_line(&mut line_text).map_err(|e| TapeError::Line {
-            file: file.to_owned(),
-            line: collector.line_no + 1,
-            message: format!("unreadable: {e}"),
-        })?;
+        let read = reader
+            .by_ref()
+            .take(64 * 1024 * 1024)
+            .read_line(&mut line_text)
+            .map_err(|e| TapeError::Line {
+                file: file.to_owned(),
+                line: collector.line_no + 1,
+                message: format!("unreadable: {e}"),
+            })?;
         if read == 0 {
             break;
         }
@@ -347,8 +426,9 @@ fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Resu
 
 /// Reads a gzip tape member by member. A member holding exactly one line is indexed by its place
 /// in the compressed bytes and inflated again when asked for; other members are kept as text.
-fn parse_members(manifest: Manifest, bytes: Bytes, file: &str) -> Result<Tape, TapeError> {
+fn parse_members(manifest: Manifest, bytes: Bytes, file: &str, check: bool) -> Result<Tape, TapeError> {
     let mut collector = Collector::new(file);
+    collector.check = check;
     let all = bytes.as_slice();
     let mut offset = 0_usize;
     let mut text = String::new();
@@ -369,7 +449,10 @@ fn parse_members(manifest: Manifest, bytes: Bytes, file: &str) -> Result<Tape, T
         }
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         if lines.len() == 1 {
-            collector.line(lines.first().copied().unwrap_or_default(), Some((offset, offset + consumed)))?;
+            collector.line(
+                lines.first().copied().unwrap_or_default(),
+                Some((offset, offset + consumed)),
+            )?;
             kept_any_member = true;
         } else {
             for line in text.lines() {
@@ -384,7 +467,9 @@ fn parse_members(manifest: Manifest, bytes: Bytes, file: &str) -> Result<Tape, T
 /// Checks that `data` has the domain shape of `op`, so a hand-edited tape fails at load time
 /// with its line number rather than later.
 fn check_data(op: Op, data: &RawValue) -> Result<(), serde_json::Error> {
-    use ttai_core::domain::{Account, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, SymbolMatch};
+    use ttai_core::domain::{
+        Account, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, SymbolMatch,
+    };
     let text = data.get();
     match op {
         Op::Quote => serde_json::from_str::<Quote>(text).map(drop),
@@ -412,7 +497,13 @@ impl TapeBuilder {
     }
 
     /// Adds one recorded answer.
-    pub fn push<T: Serialize>(&mut self, at: Timestamp, op: Op, key: &str, data: &T) -> Result<(), serde_json::Error> {
+    pub fn push<T: Serialize>(
+        &mut self,
+        at: Timestamp,
+        op: Op,
+        key: &str,
+        data: &T,
+    ) -> Result<(), serde_json::Error> {
         let text = serde_json::to_string(&TapeLine { at, op, key, data })?;
         self.lines.push((at, text));
         Ok(())
@@ -455,7 +546,9 @@ impl TapeBuilder {
             let path = dir.join("tape.jsonl.gz");
             let mut bytes = Vec::new();
             for line in jsonl.lines() {
-                let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
+                let mut encoder = flate2::GzBuilder::new()
+                    .mtime(0)
+                    .write(Vec::new(), flate2::Compression::best());
                 encoder.write_all(line.as_bytes()).map_err(|e| io(&path, e))?;
                 encoder.write_all(b"\n").map_err(|e| io(&path, e))?;
                 bytes.extend(encoder.finish().map_err(|e| io(&path, e))?);

@@ -7,8 +7,14 @@ fn regenerating_the_demo_tape_gives_identical_bytes() {
     tape.write_dir(dir.path(), &manifest, true).unwrap();
     let fresh = std::fs::read(dir.path().join("tape.jsonl.gz")).unwrap();
     let committed = include_bytes!("../tapes/demo/tape.jsonl.gz");
-    assert!(fresh == committed.as_slice(), "the committed demo tape differs from the generator's output; regenerate it");
+    assert!(
+        fresh == committed.as_slice(),
+        "the committed demo tape differs from the generator's output; regenerate it"
+    );
     let fresh_manifest = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
     assert_eq!(fresh_manifest, include_str!("../tapes/demo/manifest.json"));
-    assert!(committed.len() < 5 * 1024 * 1024, "the demo tape stays under 5 MB");
+    assert!(
+        committed.len() < 5 * 1024 * 1024,
+        "the demo tape stays under 5 MB"
+    );
 }

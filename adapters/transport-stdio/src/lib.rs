@@ -32,7 +32,9 @@ struct StdoutSink {
 impl StdoutSink {
     #[allow(clippy::disallowed_methods)]
     fn new() -> StdoutSink {
-        StdoutSink { out: std::io::stdout() }
+        StdoutSink {
+            out: std::io::stdout(),
+        }
     }
 
     fn write_line(&self, text: &str) -> std::io::Result<()> {
@@ -69,14 +71,22 @@ impl StdioTransport {
 }
 
 /// Reads stdin until EOF, handing each line to the server. Runs on its own thread.
-fn read_loop(server: Arc<McpServer>, session: Arc<ttai_core::mcp::Session>, sink: Arc<StdoutSink>, runtime: tokio::runtime::Handle) {
+fn read_loop(
+    server: Arc<McpServer>,
+    session: Arc<ttai_core::mcp::Session>,
+    sink: Arc<StdoutSink>,
+    runtime: tokio::runtime::Handle,
+) {
     let _entered = runtime.enter();
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut line: Vec<u8> = Vec::with_capacity(4096);
     loop {
         line.clear();
-        let read = match (&mut input).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line) {
+        let read = match (&mut input)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => break,
             Ok(n) => n,
             Err(err) => {
@@ -109,7 +119,7 @@ fn read_loop(server: Arc<McpServer>, session: Arc<ttai_core::mcp::Session>, sink
         if text.trim().is_empty() {
             continue;
         }
-        server.handle_frame(&session, text, sink.clone());
+        server.handle_frame_inline(&session, text, sink.clone());
     }
 }
 

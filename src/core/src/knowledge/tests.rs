@@ -453,21 +453,3 @@ proptest! {
         }
     }
 }
-
-/// Prints the top hits for the queries in `$Q` (separated by `|`), to tune ranking by eye:
-/// `Q='iron condor adjustments|theta' cargo test -p ttai-core print_rankings -- --ignored --nocapture`.
-#[test]
-#[ignore = "a tuning aid, not a check"]
-fn print_rankings() {
-    for query in std::env::var("Q")
-        .unwrap_or_default()
-        .split('|')
-        .filter(|q| !q.trim().is_empty())
-    {
-        let hits = KB.search(query, 8).unwrap();
-        println!("== {query}\n{}", describe(&hits));
-        if let Some(hit) = hits.first() {
-            println!("   matched {:?}\n   snippet {}", hit.matched_terms, hit.snippet);
-        }
-    }
-}

@@ -73,24 +73,20 @@ struct CallToolResult {
 }
 
 fn tool_result(
-    structured: &Value,
+    structured: Box<RawValue>,
     images: Vec<super::ImageContent>,
     is_error: bool,
-) -> RpcResult<CallToolResult> {
-    let text = serde_json::to_string(structured)
-        .map_err(|_| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))?;
-    let raw = RawValue::from_string(text.clone())
-        .map_err(|_| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))?;
+) -> CallToolResult {
     let mut content = Vec::with_capacity(1 + images.len());
-    content.push(json!({ "type": "text", "text": text }));
+    content.push(json!({ "type": "text", "text": structured.get() }));
     for image in images {
         content.push(json!({ "type": "image", "data": image.data_base64, "mimeType": image.mime_type }));
     }
-    Ok(CallToolResult {
+    CallToolResult {
         content,
-        structured_content: raw,
+        structured_content: structured,
         is_error,
-    })
+    }
 }
 
 async fn tools_call(
@@ -125,7 +121,7 @@ async fn tools_call(
         Err(err) => Err(err),
     };
     match outcome {
-        Ok(output) => tool_result(&output.structured, output.images, false),
+        Ok(output) => Ok(tool_result(output.structured, output.images, false)),
         Err(err) => {
             match err.code {
                 ErrorCode::InternalError | ErrorCode::DatabaseError => {
@@ -138,7 +134,11 @@ async fn tools_call(
                 spec.name,
                 json!({ "error": err.code.as_str(), "message": err.message }),
             );
-            tool_result(&err.to_payload(), Vec::new(), true)
+            Ok(tool_result(
+                super::ToolOutput::new(err.to_payload()).structured,
+                Vec::new(),
+                true,
+            ))
         }
     }
 }

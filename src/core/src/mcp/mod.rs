@@ -208,6 +208,30 @@ impl McpServer {
         frame: &str,
         reply_to: Arc<dyn Outbound>,
     ) -> FrameOutcome {
+        self.handle(session, frame, reply_to, false)
+    }
+
+    /// Like [`McpServer::handle_frame`], but a request is first polled on the calling thread: if it
+    /// completes without waiting (a cached quote, a listing), it is answered right here, without
+    /// waking a runtime thread; otherwise it continues as a task. For a transport that reads on a
+    /// dedicated thread (stdio), this saves a cross-thread wake-up per request. The calling thread
+    /// must be inside the runtime's context (`Handle::enter`).
+    pub fn handle_frame_inline(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        self.handle(session, frame, reply_to, true)
+    }
+
+    fn handle(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+        inline: bool,
+    ) -> FrameOutcome {
         let trimmed = frame.trim_start();
         if trimmed.starts_with('[') {
             return self.handle_batch(session, frame, reply_to);
@@ -229,6 +253,9 @@ impl McpServer {
                     return FrameOutcome::Answered;
                 }
                 let params = params.map(|p| p.get().to_owned());
+                if inline && self.try_inline(session, &id, &method, params.as_deref(), &reply_to) {
+                    return FrameOutcome::Answered;
+                }
                 self.spawn_request(session.clone(), id, method, params, reply_to);
                 FrameOutcome::Pending
             }
@@ -368,6 +395,59 @@ impl McpServer {
             "instructions": protocol::INSTRUCTIONS,
         });
         envelope::success_response(id, &result.to_string())
+    }
+
+    /// Polls a request once on this thread; true when it was answered.
+    fn try_inline(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<&str>,
+        reply_to: &Arc<dyn Outbound>,
+    ) -> bool {
+        // Long-running tools must stay cancellable: they always run as tasks.
+        if method == "tools/call" && params.is_some_and(|p| p.contains("\"run_full_analysis\"")) {
+            return false;
+        }
+        let server = self.clone();
+        let task_session = session.clone();
+        let (task_id, method, params, sink) = (
+            id.to_owned(),
+            method.to_owned(),
+            params.map(str::to_owned),
+            reply_to.clone(),
+        );
+        let mut future = Box::pin(async move {
+            server
+                .run_request(&task_session, task_id, method, params, sink)
+                .await
+        });
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(answer) => {
+                reply_to.send(answer);
+                true
+            }
+            std::task::Poll::Pending => {
+                // Not finished: hand the started future to the runtime, which polls it again with
+                // a real waker, and keep it cancellable under the client's id.
+                let key = id.to_owned();
+                session.begin_request(&key);
+                let task_session = session.clone();
+                let task_key = key.clone();
+                let reply_to = reply_to.clone();
+                let handle = tokio::spawn(async move {
+                    let answer = future.await;
+                    task_session.end_request(&task_key);
+                    if !task_session.is_closed() {
+                        reply_to.send(answer);
+                    }
+                });
+                session.attach_abort(&key, handle.abort_handle());
+                true
+            }
+        }
     }
 
     fn spawn_request(

@@ -1,9 +1,9 @@
 //! `get_quote`: quotes for one symbol or up to 100.
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec, num, with_source};
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::{Quote, round4};
 use crate::error::AppError;
@@ -54,7 +54,31 @@ pub(crate) fn quote_schema() -> Value {
     )
 }
 
-pub(crate) fn quote_json(quote: &Quote) -> Value {
+/// One quote as the tool shows it (serialized straight to JSON, no intermediate `Value`).
+#[derive(serde::Serialize)]
+pub(crate) struct QuoteView<'a> {
+    symbol: &'a str,
+    instrument_type: Option<crate::domain::InstrumentType>,
+    bid: Option<f64>,
+    ask: Option<f64>,
+    mid: Option<f64>,
+    mark: Option<f64>,
+    last: Option<f64>,
+    volume: Option<f64>,
+    open: Option<f64>,
+    day_high: Option<f64>,
+    day_low: Option<f64>,
+    prev_close: Option<f64>,
+    change: Option<f64>,
+    change_percent: Option<f64>,
+    as_of: crate::time::Timestamp,
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+pub(crate) fn quote_view(quote: &Quote) -> QuoteView<'_> {
     let price = quote.last.or(quote.mark);
     let change = match (price, quote.prev_close) {
         (Some(p), Some(c)) => Some(round4(p - c)),
@@ -64,23 +88,32 @@ pub(crate) fn quote_json(quote: &Quote) -> Value {
         (Some(ch), Some(c)) if c != 0.0 => Some((ch / c * 10_000.0).round() / 100.0),
         _ => None,
     };
-    json!({
-        "symbol": quote.symbol.as_str(),
-        "instrument_type": quote.instrument_type.map(|t| serde_json::to_value(t).unwrap_or(Value::Null)),
-        "bid": num(quote.bid),
-        "ask": num(quote.ask),
-        "mid": num(quote.mid()),
-        "mark": num(quote.mark.or_else(|| quote.mid())),
-        "last": num(quote.last),
-        "volume": num(quote.volume),
-        "open": num(quote.open),
-        "day_high": num(quote.day_high),
-        "day_low": num(quote.day_low),
-        "prev_close": num(quote.prev_close),
-        "change": num(change),
-        "change_percent": num(change_percent),
-        "as_of": quote.as_of.to_string(),
-    })
+    QuoteView {
+        symbol: quote.symbol.as_str(),
+        instrument_type: quote.instrument_type,
+        bid: finite(quote.bid),
+        ask: finite(quote.ask),
+        mid: finite(quote.mid()),
+        mark: finite(quote.mark.or_else(|| quote.mid())),
+        last: finite(quote.last),
+        volume: finite(quote.volume),
+        open: finite(quote.open),
+        day_high: finite(quote.day_high),
+        day_low: finite(quote.day_low),
+        prev_close: finite(quote.prev_close),
+        change: finite(change),
+        change_percent: finite(change_percent),
+        as_of: quote.as_of,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    quotes: Vec<QuoteView<'a>>,
+    missing: Vec<&'a str>,
+    count: usize,
+    source: String,
+    synthetic: bool,
 }
 
 #[async_trait]
@@ -147,8 +180,8 @@ impl Tool for GetQuote {
         let mut missing = Vec::new();
         for symbol in &symbols {
             match quotes.iter().find(|q| &q.symbol == symbol) {
-                Some(q) => found.push(quote_json(q)),
-                None => missing.push(Value::from(symbol.as_str())),
+                Some(q) => found.push(quote_view(q)),
+                None => missing.push(symbol.as_str()),
             }
         }
         if found.is_empty() {
@@ -159,10 +192,13 @@ impl Tool for GetQuote {
             ))
             .with_detail("symbols", names));
         }
-        let mut fields = Map::new();
-        fields.insert("count".into(), found.len().into());
-        fields.insert("quotes".into(), Value::Array(found));
-        fields.insert("missing".into(), Value::Array(missing));
-        Ok(ToolOutput::new(with_source(app, fields)))
+        let source = app.source();
+        Ok(ToolOutput::serialize(&Output {
+            count: found.len(),
+            quotes: found,
+            missing,
+            source: source.source,
+            synthetic: source.synthetic,
+        }))
     }
 }

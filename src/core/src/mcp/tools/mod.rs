@@ -77,10 +77,10 @@ pub struct ImageContent {
 }
 
 /// What a tool returns on success.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ToolOutput {
-    /// The structured result; must match the output schema.
-    pub structured: Value,
+    /// The structured result, serialized once; must match the output schema.
+    pub structured: Box<serde_json::value::RawValue>,
     /// Images to add after the text content.
     pub images: Vec<ImageContent>,
 }
@@ -88,10 +88,24 @@ pub struct ToolOutput {
 impl ToolOutput {
     /// A structured result without images.
     pub fn new(structured: Value) -> ToolOutput {
+        ToolOutput::serialize(&structured)
+    }
+
+    /// A structured result serialized straight from a typed value (no intermediate `Value`).
+    pub fn serialize<T: serde::Serialize + ?Sized>(structured: &T) -> ToolOutput {
+        let raw = serde_json::value::to_raw_value(structured).unwrap_or_else(|_| {
+            // Serializing domain values cannot fail (no maps with non-string keys); be safe anyway.
+            serde_json::value::to_raw_value(&serde_json::json!({})).unwrap_or_else(|_| empty_raw())
+        });
         ToolOutput {
-            structured,
+            structured: raw,
             images: Vec::new(),
         }
+    }
+
+    /// The structured result as a `Value` (tests, and tools that read another tool's output).
+    pub fn structured_value(&self) -> Value {
+        serde_json::from_str(self.structured.get()).unwrap_or(Value::Null)
     }
 }
 
@@ -210,6 +224,10 @@ impl ToolRegistry {
     pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
         self.tools.iter().map(|(s, _)| s)
     }
+}
+
+fn empty_raw() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::NULL.to_owned()
 }
 
 /// The `source`/`synthetic` pair of a result, as JSON fields.

@@ -1,0 +1,169 @@
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
+//! Stdio benchmark: sequential `tools/call get_quote` round trips on the replay broker (p50, p99,
+//! calls/s), pipelined calls (16 in flight), and cold start (spawn → `initialize` answered).
+//!
+//! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000).
+//! This client is as thin as the one in `shared/bench/mcp_bench.py`: pre-serialized requests, raw
+//! pipe reads, answers matched by line.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+
+fn spawn() -> (
+    std::process::Child,
+    std::process::ChildStdin,
+    BufReader<std::process::ChildStdout>,
+) {
+    let data = std::env::temp_dir().join("ttai-bench-stdio");
+    let mut child = Command::new(BIN)
+        .args(["--broker", "replay", "--log-level", "warn", "serve"])
+        .env("TTAI_DATA_DIR", &data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ttai starts");
+    let stdin = child.stdin.take().expect("stdin");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    (child, stdin, stdout)
+}
+
+const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
+
+fn call(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"get_quote","arguments":{{"symbol":"SPY"}}}}}}"#
+    )
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p / 100.0).round() as usize;
+    sorted.get(idx).copied().unwrap_or_default()
+}
+
+fn cpu_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn main() {
+    let n: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(20_000);
+    let mut line = String::new();
+
+    // Cold start: spawn → initialize answered, 10 times.
+    let mut starts = Vec::new();
+    for _ in 0..10 {
+        let t0 = Instant::now();
+        let (mut child, mut stdin, mut stdout) = spawn();
+        writeln!(stdin, "{INIT}").expect("write");
+        line.clear();
+        stdout.read_line(&mut line).expect("read");
+        starts.push(t0.elapsed());
+        drop(stdin);
+        let _ = child.wait();
+    }
+    starts.sort();
+
+    // Sequential round trips.
+    let (mut child, mut stdin, mut stdout) = spawn();
+    writeln!(stdin, "{INIT}").expect("write");
+    line.clear();
+    stdout.read_line(&mut line).expect("read");
+    let requests: Vec<String> = (1..=n + 200).map(call).collect();
+    for request in &requests[..200] {
+        writeln!(stdin, "{request}").expect("write");
+        line.clear();
+        stdout.read_line(&mut line).expect("read");
+        assert!(!line.contains("\"isError\":true"), "{line}");
+    }
+    let cpu_before = cpu_of(child.id());
+    let mut latencies = Vec::with_capacity(n as usize);
+    let t0 = Instant::now();
+    for request in &requests[200..] {
+        let t = Instant::now();
+        stdin.write_all(request.as_bytes()).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+        line.clear();
+        stdout.read_line(&mut line).expect("read");
+        latencies.push(t.elapsed());
+    }
+    let elapsed = t0.elapsed();
+    let cpu = match (cpu_before, cpu_of(child.id())) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    latencies.sort();
+
+    // Pipelined: 16 requests in flight.
+    let inflight = 16_u64;
+    let t1 = Instant::now();
+    let mut sent = 0_u64;
+    let mut received = 0_u64;
+    while received < n {
+        while sent < n && sent - received < inflight {
+            writeln!(stdin, "{}", call(1_000_000 + sent)).expect("write");
+            sent += 1;
+        }
+        stdin.flush().expect("flush");
+        line.clear();
+        stdout.read_line(&mut line).expect("read");
+        received += 1;
+    }
+    let pipelined = t1.elapsed();
+    let rss = peak_rss_kb(child.id());
+    drop(stdin);
+    let _ = child.wait();
+
+    println!("stdio bench, {n} sequential tools/call get_quote (replay broker, demo tape):");
+    println!(
+        "  p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs   {:.0} calls/s",
+        percentile(&latencies, 50.0).as_secs_f64() * 1e6,
+        percentile(&latencies, 99.0).as_secs_f64() * 1e6,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e6,
+        n as f64 / elapsed.as_secs_f64()
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "  server CPU {:.1} µs per call",
+            cpu.as_secs_f64() * 1e6 / n as f64
+        );
+    }
+    println!(
+        "  pipelined ({inflight} in flight): {:.0} calls/s",
+        n as f64 / pipelined.as_secs_f64()
+    );
+    if let Some(kb) = rss {
+        println!("  peak RSS {:.1} MB", kb as f64 / 1024.0);
+    }
+    println!(
+        "  cold start (spawn → initialize answered), 10 runs: p50 {:.2} ms, min {:.2} ms, max {:.2} ms",
+        percentile(&starts, 50.0).as_secs_f64() * 1e3,
+        starts.first().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        starts.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+}

@@ -1,0 +1,69 @@
+//! A real third-party client: the official MCP Python SDK (installed into `.venv` by
+//! `.ci/setup-python`, which the test command runs first).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{BIN, repo};
+
+/// The venv's python; the test fails (it does not skip) when the setup script was not run.
+pub fn python() -> std::path::PathBuf {
+    let python = repo().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/setup-python (the README's test command does)",
+        python.display()
+    );
+    python
+}
+
+#[test]
+fn the_python_sdk_lists_and_calls_tools_over_stdio() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = Command::new(python())
+        .arg(repo().join("tests/e2e/python/stdio_client.py"))
+        .arg(BIN)
+        .arg(data_dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "python client failed:\n{}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["server"], "ttai");
+    assert_eq!(summary["protocol_version"], "2025-11-25");
+    for tool in [
+        "get_quote",
+        "get_option_chain",
+        "get_positions",
+        "get_balances",
+        "get_market_metrics",
+        "search_symbols",
+    ] {
+        assert!(
+            summary["tools"].as_array().unwrap().iter().any(|t| t == tool),
+            "{tool} listed"
+        );
+    }
+    let calls = summary["calls"].as_array().unwrap();
+    for call in &calls[..calls.len() - 1] {
+        assert_eq!(call["is_error"], false, "{call}");
+        assert_eq!(call["source"], "replay:demo");
+        assert_eq!(call["text_is_json"], true);
+    }
+    assert_eq!(calls.last().unwrap()["code"], "VALIDATION_ERROR");
+    assert!(
+        summary["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "portfolio://balances")
+    );
+    assert_eq!(summary["positions_resource_account"], "5SY•••01");
+    assert_eq!(summary["prompt_mentions_symbol"], true);
+}

@@ -77,6 +77,9 @@ pub(crate) enum Command {
     Serve,
     /// Run one tool through the MCP dispatch and print its result as JSON.
     Call(CallArgs),
+    /// Run the quant library on reference input files (design.md §9), for anyone to check the numbers.
+    #[command(subcommand)]
+    Quant(QuantCommand),
 }
 
 /// `ttai call`.
@@ -92,4 +95,27 @@ pub(crate) struct CallArgs {
     /// Print the whole MCP result (content, structuredContent, isError) instead of the structured content.
     #[arg(long)]
     pub(crate) raw: bool,
+}
+
+/// `ttai quant`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum QuantCommand {
+    /// Black-Scholes-Merton prices, greeks and implied vols for a `ttai-quant-bs-input/1` JSON file.
+    Bs {
+        /// Input JSON file.
+        #[arg(long, value_name = "FILE")]
+        json: std::path::PathBuf,
+        /// Write the output here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Indicators and support/resistance for a `date,open,high,low,close,volume` CSV file.
+    Ta {
+        /// Input CSV file.
+        #[arg(long, value_name = "FILE")]
+        csv: std::path::PathBuf,
+        /// Write the output here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
 }

@@ -58,6 +58,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
             let composed = compose::build(&settings)?;
             commands::call::run(composed.server, &args).await
         }
+        Command::Quant(command) => commands::quant::run(&command),
     }
 }
 

@@ -177,11 +177,12 @@ impl Settings {
             .filter(|t| !t.is_empty())
             .map(Secret::new);
         if let Some(token) = &auth_token
-            && token.expose().len() < 16 {
-                problems.push(
-                    "auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned(),
-                );
-            }
+            && token.expose().len() < 16
+        {
+            problems.push(
+                "auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned(),
+            );
+        }
         if transport == TransportChoice::Http && !is_loopback(&host) && auth_token.is_none() {
             problems.push(format!(
                 "auth token (--auth-token / TTAI_AUTH_TOKEN): required to listen on {host}, which is not a loopback address"
@@ -210,12 +211,13 @@ impl Settings {
             .filter(|t| !t.is_empty())
             .map(PathBuf::from);
         if let Some(dir) = &tape
-            && !dir.is_dir() {
-                problems.push(format!(
-                    "tape (--tape / TTAI_TAPE): {} is not a folder",
-                    dir.display()
-                ));
-            }
+            && !dir.is_dir()
+        {
+            problems.push(format!(
+                "tape (--tape / TTAI_TAPE): {} is not a folder",
+                dir.display()
+            ));
+        }
         let replay_at = match options
             .replay_at
             .as_deref()
@@ -279,11 +281,12 @@ impl Settings {
         };
         let webhook_url = env("TTAI_WEBHOOK_URL").map(|u| u.trim().to_owned());
         if let Some(url) = &webhook_url
-            && !valid_url(url) {
-                problems.push(format!(
-                    "webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"
-                ));
-            }
+            && !valid_url(url)
+        {
+            problems.push(format!(
+                "webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"
+            ));
+        }
         let webhook_secret = env("TTAI_WEBHOOK_SECRET").map(Secret::new);
         let mut fraction =
             |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {

@@ -1,3 +1,4 @@
 //! Subcommands other than `serve`.
 
 pub(crate) mod call;
+pub(crate) mod quant;

@@ -9,5 +9,6 @@
 
 mod cli;
 mod python_sdk;
+mod quant;
 mod stdio;
 mod support;

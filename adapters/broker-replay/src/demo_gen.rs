@@ -710,61 +710,62 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                     _ => None,
                 };
                 if let Some((option_type, target, qty)) = wants
-                    && !shorts.iter().any(|o| o.underlying == s) {
-                        let pick = chain
-                            .expirations
-                            .iter()
-                            .min_by_key(|e| (day.days_until(e.date) - 40).abs())
-                            .and_then(|e| {
-                                let t = f64::from(day.days_until(e.date)) / 365.0;
-                                e.strikes
-                                    .iter()
-                                    .filter_map(|row| {
-                                        let c = row.side(option_type)?;
-                                        let mid = c.mid()?;
-                                        let iv = bsm::implied_volatility(
-                                            option_type,
-                                            d.candle.close,
-                                            row.strike,
-                                            t,
-                                            RATE,
-                                            spec.div_yield,
-                                            mid,
-                                        )?;
-                                        let g = bsm::greeks(&BsmInput {
-                                            option_type,
-                                            spot: d.candle.close,
-                                            strike: row.strike,
-                                            t,
-                                            vol: iv,
-                                            rate: RATE,
-                                            div: spec.div_yield,
-                                        })
-                                        .ok()?;
-                                        Some((
-                                            (g.delta.abs() - target).abs(),
-                                            row.strike,
-                                            c.symbol.clone(),
-                                            mid,
-                                            e.date,
-                                        ))
+                    && !shorts.iter().any(|o| o.underlying == s)
+                {
+                    let pick = chain
+                        .expirations
+                        .iter()
+                        .min_by_key(|e| (day.days_until(e.date) - 40).abs())
+                        .and_then(|e| {
+                            let t = f64::from(day.days_until(e.date)) / 365.0;
+                            e.strikes
+                                .iter()
+                                .filter_map(|row| {
+                                    let c = row.side(option_type)?;
+                                    let mid = c.mid()?;
+                                    let iv = bsm::implied_volatility(
+                                        option_type,
+                                        d.candle.close,
+                                        row.strike,
+                                        t,
+                                        RATE,
+                                        spec.div_yield,
+                                        mid,
+                                    )?;
+                                    let g = bsm::greeks(&BsmInput {
+                                        option_type,
+                                        spot: d.candle.close,
+                                        strike: row.strike,
+                                        t,
+                                        vol: iv,
+                                        rate: RATE,
+                                        div: spec.div_yield,
                                     })
-                                    .min_by(|a, b| a.0.total_cmp(&b.0))
-                            });
-                        if let Some((_, strike, symbol, mid, expiration)) = pick {
-                            cash += mid * qty * 100.0;
-                            shorts.push(ShortOption {
-                                symbol,
-                                underlying: s,
-                                option_type,
-                                strike,
-                                expiration,
-                                quantity: -qty,
-                                open_price: mid,
-                                opened: *day,
-                            });
-                        }
+                                    .ok()?;
+                                    Some((
+                                        (g.delta.abs() - target).abs(),
+                                        row.strike,
+                                        c.symbol.clone(),
+                                        mid,
+                                        e.date,
+                                    ))
+                                })
+                                .min_by(|a, b| a.0.total_cmp(&b.0))
+                        });
+                    if let Some((_, strike, symbol, mid, expiration)) = pick {
+                        cash += mid * qty * 100.0;
+                        shorts.push(ShortOption {
+                            symbol,
+                            underlying: s,
+                            option_type,
+                            strike,
+                            expiration,
+                            quantity: -qty,
+                            open_price: mid,
+                            opened: *day,
+                        });
                     }
+                }
                 push(&mut tape, at, Op::OptionChain, spec.symbol, &chain);
             }
         }

@@ -115,16 +115,18 @@ impl Recorder {
                 changed = true;
             }
             if let Some(s) = symbol
-                && !m.symbols.iter().any(|x| x == s) {
-                    m.symbols.push(s.to_owned());
-                    changed = true;
-                }
+                && !m.symbols.iter().any(|x| x == s)
+            {
+                m.symbols.push(s.to_owned());
+                changed = true;
+            }
             changed
         });
         if changed.unwrap_or(false)
-            && let Err(err) = self.write_manifest() {
-                tracing::warn!(error = %err, "could not update the tape manifest");
-            }
+            && let Err(err) = self.write_manifest()
+        {
+            tracing::warn!(error = %err, "could not update the tape manifest");
+        }
     }
 }
 

@@ -208,12 +208,13 @@ impl Tape {
                 let line: RawLine<'_> = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
                 let data = line.data.get();
                 if data.len() <= KEEP_INFLATED
-                    && let Ok(mut cache) = self.inflated.lock() {
-                        if cache.len() >= KEEP_ENTRIES {
-                            cache.clear();
-                        }
-                        cache.insert(*start, std::sync::Arc::from(data));
+                    && let Ok(mut cache) = self.inflated.lock()
+                {
+                    if cache.len() >= KEEP_ENTRIES {
+                        cache.clear();
                     }
+                    cache.insert(*start, std::sync::Arc::from(data));
+                }
                 Ok(std::borrow::Cow::Owned(data.to_owned()))
             }
         }

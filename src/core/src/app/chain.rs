@@ -3,9 +3,125 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{OptionChain, OptionContract, Symbol, round4};
+use crate::domain::{OptionChain, OptionContract, OptionType, Symbol, round_to, round4};
 use crate::error::AppError;
-use crate::time::Date;
+use crate::quant::bsm::{self, BsmInput};
+use crate::time::{Date, Timestamp};
+
+/// What the option model needs besides the contract: the underlying price when the quotes were
+/// taken, the rates, and that time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pricing {
+    /// Underlying price.
+    pub spot: f64,
+    /// Risk-free rate (continuous, decimal).
+    pub rate: f64,
+    /// Dividend yield (continuous, decimal).
+    pub dividend_yield: f64,
+    /// When the option quotes were taken; time to expiry is measured from here.
+    pub quotes_at: Timestamp,
+}
+
+/// Model numbers of one contract, from its mid. All `None` when the market is not two-sided or
+/// the mid lies outside the no-arbitrage bounds (no implied volatility exists).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ContractAnalytics {
+    /// Implied volatility of the mid (fraction).
+    pub iv: Option<f64>,
+    /// ∂V/∂S.
+    pub delta: Option<f64>,
+    /// ∂²V/∂S².
+    pub gamma: Option<f64>,
+    /// Value change per calendar day (negative: decay), per share.
+    pub theta: Option<f64>,
+    /// Value change per vol point, per share.
+    pub vega: Option<f64>,
+    /// Risk-neutral probability of finishing in the money.
+    pub prob_itm: Option<f64>,
+}
+
+/// Options expire at the close: 21:00 UTC on the expiration date (16:00 New York in winter; an
+/// hour early in summer, which moves a 30-day option's time by 0.14 %).
+pub fn expiry_instant(expiration: Date) -> Timestamp {
+    expiration.at_utc(21, 0)
+}
+
+/// Years (ACT/365) from `from` to the close of `expiration`, 0 when past.
+pub fn years_to_expiry(from: Timestamp, expiration: Date) -> f64 {
+    from.years_until(expiry_instant(expiration)).max(0.0)
+}
+
+/// IV from the mid and greeks at that IV, or nothing when there is no two-sided market.
+pub fn analyse_contract(
+    pricing: &Pricing,
+    option_type: OptionType,
+    strike: f64,
+    expiration: Date,
+    contract: &OptionContract,
+) -> ContractAnalytics {
+    let Some(mid) = contract.mid() else {
+        return ContractAnalytics::default();
+    };
+    let t = years_to_expiry(pricing.quotes_at, expiration);
+    let Some(iv) = bsm::implied_volatility(
+        option_type,
+        pricing.spot,
+        strike,
+        t,
+        pricing.rate,
+        pricing.dividend_yield,
+        mid,
+    ) else {
+        return ContractAnalytics::default();
+    };
+    let input = BsmInput {
+        option_type,
+        spot: pricing.spot,
+        strike,
+        t,
+        vol: iv,
+        rate: pricing.rate,
+        div: pricing.dividend_yield,
+    };
+    match bsm::greeks(&input) {
+        Ok(g) => ContractAnalytics {
+            iv: Some(round_to(iv, 6)),
+            delta: Some(round_to(g.delta, 6)),
+            gamma: Some(round_to(g.gamma, 8)),
+            theta: Some(round_to(g.theta, 6)),
+            vega: Some(round_to(g.vega, 6)),
+            prob_itm: Some(round_to(g.prob_itm, 6)),
+        },
+        Err(_) => ContractAnalytics {
+            iv: Some(round_to(iv, 6)),
+            ..ContractAnalytics::default()
+        },
+    }
+}
+
+/// Analytics of every contract of a chain, in chain order (expiration, strike, call then put).
+/// Pure and allocation-light: one `Vec` for the answer.
+pub fn enrich(
+    chain: &OptionChain,
+    pricing: &Pricing,
+) -> Vec<(Option<ContractAnalytics>, Option<ContractAnalytics>)> {
+    let rows: usize = chain.expirations.iter().map(|e| e.strikes.len()).sum();
+    let mut out = Vec::with_capacity(rows);
+    for expiration in &chain.expirations {
+        for row in &expiration.strikes {
+            let call = row
+                .call
+                .as_ref()
+                .map(|c| analyse_contract(pricing, OptionType::Call, row.strike, expiration.date, c));
+            let put = row
+                .put
+                .as_ref()
+                .map(|c| analyse_contract(pricing, OptionType::Put, row.strike, expiration.date, c));
+            out.push((call, put));
+        }
+    }
+    out
+}
 
 /// How to cut a chain down.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +169,9 @@ pub struct ContractView {
     pub two_sided: bool,
     /// (ask − bid) / mid, in percent.
     pub spread_percent: Option<f64>,
+    /// Implied volatility and greeks from the mid (null without a two-sided market).
+    #[serde(flatten)]
+    pub analytics: ContractAnalytics,
 }
 
 /// One strike.
@@ -100,11 +219,38 @@ pub struct ChainView {
     pub available_expirations: Vec<AvailableExpiration>,
     /// The filters applied.
     pub filters: FiltersView,
+    /// How IV and greeks were computed.
+    pub model: ModelView,
     /// Data source.
     pub source: String,
     /// True for made-up data.
     pub synthetic: bool,
 }
+
+/// How the chain's IV and greeks were computed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelView {
+    /// The model and its caveat.
+    pub name: &'static str,
+    /// Risk-free rate used.
+    pub risk_free_rate: f64,
+    /// Dividend yield used.
+    pub dividend_yield: f64,
+    /// `market_metrics` or `setting`.
+    pub dividend_yield_source: &'static str,
+    /// The underlying price used.
+    pub underlying_price: Option<f64>,
+    /// The time IV and greeks are computed at.
+    pub quotes_at: String,
+    /// Units of the greeks.
+    pub units: &'static str,
+}
+
+/// The model's name, with its limit stated.
+pub const MODEL_NAME: &str = "Black-Scholes-Merton with continuous dividend yield: a European approximation of American equity options";
+
+/// The greeks' units.
+pub const GREEK_UNITS: &str = "iv: fraction; delta: per $1 of the underlying; gamma: delta per $1; theta: $ per share per calendar day; vega: $ per share per vol point; time: ACT/365 to 21:00 UTC on the expiration date";
 
 /// A listed expiration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -128,7 +274,7 @@ pub struct FiltersView {
     pub strikes_around: Option<usize>,
 }
 
-pub(crate) fn contract_view(contract: &OptionContract) -> ContractView {
+pub(crate) fn contract_view(contract: &OptionContract, analytics: ContractAnalytics) -> ContractView {
     let mid = contract.mid();
     ContractView {
         symbol: contract.symbol.clone(),
@@ -143,6 +289,7 @@ pub(crate) fn contract_view(contract: &OptionContract) -> ContractView {
             (Some(b), Some(a), Some(m)) if m > 0.0 => Some(((a - b) / m * 10_000.0).round() / 100.0),
             _ => None,
         },
+        analytics,
     }
 }
 
@@ -160,6 +307,23 @@ pub(crate) fn around(strikes: &[f64], price: Option<f64>, n: Option<usize>) -> s
 }
 
 impl App {
+    /// The dividend yield of an underlying: the broker's when it has one, else the setting.
+    pub(crate) async fn dividend_yield(&self, symbol: &Symbol) -> (f64, &'static str) {
+        let metrics = self
+            .broker()
+            .market_metrics(std::slice::from_ref(symbol))
+            .await
+            .unwrap_or_default();
+        match metrics
+            .first()
+            .and_then(|m| m.dividend_yield)
+            .filter(|y| y.is_finite() && *y >= 0.0 && *y < 0.5)
+        {
+            Some(y) => (y, "market_metrics"),
+            None => (self.config().dividend_yield, "setting"),
+        }
+    }
+
     /// The underlying price for a chain: the chain's own, else a quote.
     pub(crate) async fn chain_underlying_price(&self, chain: &OptionChain) -> Option<f64> {
         if let Some(price) = chain.underlying_price {
@@ -174,6 +338,13 @@ impl App {
         let chain = self.option_chain(symbol).await?;
         let today = self.broker().now().date();
         let price = self.chain_underlying_price(&chain).await;
+        let (dividend_yield, dividend_yield_source) = self.dividend_yield(symbol).await;
+        let pricing = price.map(|spot| Pricing {
+            spot,
+            rate: self.config().risk_free_rate,
+            dividend_yield,
+            quotes_at: chain.as_of,
+        });
         let available: Vec<AvailableExpiration> = chain
             .expirations
             .iter()
@@ -203,10 +374,20 @@ impl App {
                 settlement: expiration.settlement.clone(),
                 strikes: rows
                     .iter()
-                    .map(|row| StrikeView {
-                        strike: row.strike,
-                        call: row.call.as_ref().map(contract_view),
-                        put: row.put.as_ref().map(contract_view),
+                    .map(|row| {
+                        let side = |option_type: OptionType, contract: &OptionContract| {
+                            let analytics = pricing
+                                .map(|p| {
+                                    analyse_contract(&p, option_type, row.strike, expiration.date, contract)
+                                })
+                                .unwrap_or_default();
+                            contract_view(contract, analytics)
+                        };
+                        StrikeView {
+                            strike: row.strike,
+                            call: row.call.as_ref().map(|c| side(OptionType::Call, c)),
+                            put: row.put.as_ref().map(|c| side(OptionType::Put, c)),
+                        }
                     })
                     .collect(),
             });
@@ -239,6 +420,15 @@ impl App {
                 dte_max: filter.dte_max,
                 strikes_around: filter.strikes_around,
             },
+            model: ModelView {
+                name: MODEL_NAME,
+                risk_free_rate: self.config().risk_free_rate,
+                dividend_yield,
+                dividend_yield_source,
+                underlying_price: price.map(round4),
+                quotes_at: chain.as_of.to_string(),
+                units: GREEK_UNITS,
+            },
             source: source.source,
             synthetic: source.synthetic,
         })
@@ -248,6 +438,120 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Expiration, StrikeRow};
+
+    fn contract(bid: Option<f64>, ask: Option<f64>) -> OptionContract {
+        OptionContract {
+            symbol: "X".into(),
+            streamer_symbol: None,
+            bid,
+            ask,
+            last: None,
+            volume: None,
+            open_interest: None,
+        }
+    }
+
+    #[test]
+    fn a_contract_priced_by_the_model_gives_back_its_volatility() {
+        let quotes_at: Timestamp = "2025-01-15T21:00:00Z".parse().unwrap();
+        let expiration = Date::from_ymd(2025, 2, 14).unwrap();
+        let pricing = Pricing {
+            spot: 100.0,
+            rate: 0.04,
+            dividend_yield: 0.01,
+            quotes_at,
+        };
+        let t = years_to_expiry(quotes_at, expiration);
+        assert!((t - 30.0 / 365.0).abs() < 1e-12);
+        let price = bsm::price(&BsmInput {
+            option_type: OptionType::Put,
+            spot: 100.0,
+            strike: 95.0,
+            t,
+            vol: 0.3,
+            rate: 0.04,
+            div: 0.01,
+        })
+        .unwrap();
+        let a = analyse_contract(
+            &pricing,
+            OptionType::Put,
+            95.0,
+            expiration,
+            &contract(Some(price - 0.0001), Some(price + 0.0001)),
+        );
+        assert!((a.iv.unwrap() - 0.3).abs() < 1e-4, "{a:?}");
+        assert!(a.delta.unwrap() < 0.0 && a.delta.unwrap() > -0.5);
+        assert!(a.theta.unwrap() < 0.0);
+        assert!(a.vega.unwrap() > 0.0 && a.gamma.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn no_two_sided_market_means_no_numbers() {
+        let pricing = Pricing {
+            spot: 100.0,
+            rate: 0.04,
+            dividend_yield: 0.0,
+            quotes_at: "2025-01-15T21:00:00Z".parse().unwrap(),
+        };
+        let expiration = Date::from_ymd(2025, 2, 14).unwrap();
+        for c in [
+            contract(Some(0.0), Some(0.05)),
+            contract(None, Some(1.0)),
+            contract(Some(1.2), Some(1.0)),
+        ] {
+            assert_eq!(
+                analyse_contract(&pricing, OptionType::Call, 120.0, expiration, &c),
+                ContractAnalytics::default()
+            );
+        }
+        // A mid below intrinsic value has no implied volatility: nothing is guessed.
+        let below = contract(Some(4.0), Some(4.1));
+        assert_eq!(
+            analyse_contract(&pricing, OptionType::Call, 90.0, expiration, &below),
+            ContractAnalytics::default()
+        );
+    }
+
+    #[test]
+    fn enrich_covers_every_contract_in_order() {
+        let expiration = Date::from_ymd(2025, 2, 14).unwrap();
+        let chain = OptionChain {
+            underlying: Symbol::parse("X").unwrap(),
+            underlying_price: Some(100.0),
+            shares_per_contract: 100,
+            exercise_style: "American".into(),
+            expirations: vec![Expiration {
+                date: expiration,
+                expiration_type: "Regular".into(),
+                settlement: "PM".into(),
+                strikes: vec![
+                    StrikeRow {
+                        strike: 95.0,
+                        call: Some(contract(Some(6.0), Some(6.2))),
+                        put: Some(contract(Some(1.0), Some(1.1))),
+                    },
+                    StrikeRow {
+                        strike: 105.0,
+                        call: Some(contract(Some(1.5), Some(1.6))),
+                        put: None,
+                    },
+                ],
+            }],
+            as_of: "2025-01-15T21:00:00Z".parse().unwrap(),
+        };
+        let pricing = Pricing {
+            spot: 100.0,
+            rate: 0.04,
+            dividend_yield: 0.0,
+            quotes_at: chain.as_of,
+        };
+        let rows = enrich(&chain, &pricing);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].0.unwrap().delta.unwrap() > 0.5);
+        assert!(rows[1].1.is_none());
+    }
 
     #[test]
     fn strikes_around_the_money_are_centred_and_clamped() {

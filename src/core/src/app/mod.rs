@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-pub use chain::{ChainFilter, ChainView, ContractView, ExpirationView, StrikeView};
+pub use chain::{
+    ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
+    ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
+};
 pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
 pub use market::SourceInfo;
 pub use portfolio::{BalancesView, PositionView, PositionsView};

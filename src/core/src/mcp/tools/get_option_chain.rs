@@ -109,8 +109,10 @@ impl Tool for GetOptionChain {
             name: "get_option_chain",
             title: "Get option chain",
             description: "Option chain of an underlying: expirations → strikes → call and put with bid, ask, mid, \
-                volume, open interest. Default view: expirations 0–60 days out and 10 strikes on each side of the \
-                money; narrow it with `expiration`, `dte_min`/`dte_max` and `strikes_around`.",
+                volume, open interest, and the implied volatility of the mid with delta, gamma, theta and vega \
+                (Black-Scholes-Merton; null when the market is not two-sided). Default view: expirations 0–60 days \
+                out and 10 strikes on each side of the money; narrow it with `expiration`, `dte_min`/`dte_max` and \
+                `strikes_around`.",
             input_schema: object(
                 &[
                     ("symbol", string("underlying ticker, e.g. SPY", false)),

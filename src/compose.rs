@@ -62,8 +62,17 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
         quote_ttl: settings.quote_ttl,
         chain_ttl: settings.chain_ttl,
     };
-    let app = Arc::new(App::new(broker, store(settings), config));
-    let tools = ToolRegistry::new(ToolRegistry::standard());
+    let knowledge = Arc::new(crate::knowledge_fs::KnowledgeFolder::new(
+        settings.data_dir.join("knowledge"),
+    ));
+    let app = Arc::new(App::new(broker, store(settings), config).with_knowledge_source(knowledge));
+    let mut tools = ToolRegistry::standard();
+    tools.extend(ToolRegistry::alerts_and_history());
+    tools.extend(ToolRegistry::knowledge());
+    if replay.is_some() {
+        tools.extend(ToolRegistry::replay());
+    }
+    let tools = ToolRegistry::new(tools);
     let info = ServerInfo {
         name: "ttai".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),

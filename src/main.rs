@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod compose;
+mod knowledge_fs;
 mod settings;
 mod telemetry;
 

@@ -187,10 +187,10 @@ impl BrokerPort for ReplayBroker {
         }
     }
 
-    fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
-        match self.loaded.get() {
-            Some(Ok(loaded)) => Some(loaded.clock.clone()),
-            _ => None,
+    async fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
+        match self.loaded().await {
+            Ok(loaded) => Some(loaded.clock.clone()),
+            Err(_) => None,
         }
     }
 
@@ -364,7 +364,7 @@ mod tests {
     async fn the_clock_selects_what_was_recorded_by_then() {
         let broker = ReplayBroker::demo(None);
         broker.preload().await.unwrap();
-        let clock = broker.replay_clock().unwrap();
+        let clock = broker.replay_clock().await.unwrap();
         let (start, end) = clock.span();
         assert_eq!(broker.now(), end);
         let at_end = broker.quotes(&[sym("SPY")]).await.unwrap().remove(0);

@@ -138,8 +138,8 @@ impl BrokerPort for Recorder {
     fn now(&self) -> Timestamp {
         self.inner.now()
     }
-    fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
-        self.inner.replay_clock()
+    async fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
+        self.inner.replay_clock().await
     }
     async fn accounts(&self) -> Result<Vec<Account>, BrokerError> {
         let answer = self.inner.accounts().await?;

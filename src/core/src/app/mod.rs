@@ -4,23 +4,31 @@
 //! Tools never talk to a port directly when a use case exists for it, so caching (market data)
 //! and invariants (alerts fire once) live in one place.
 
+mod alerts;
 mod chain;
+mod knowledge;
 mod logged_out;
 mod market;
 mod portfolio;
+mod replay;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use alerts::{
+    ALERTS_URI, AlertSignals, CheckReport, alert_json, notification_json, run_deliverer, run_monitor,
+};
 pub use chain::{
     ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
     ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
 };
+pub use knowledge::KnowledgeSource;
 pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
 pub use market::SourceInfo;
 pub use portfolio::{BalancesView, PositionView, PositionsView};
+pub use replay::ClockView;
 
 use crate::domain::{Account, AccountNumber};
 use crate::error::{AppError, ErrorCode};
@@ -55,6 +63,12 @@ pub struct App {
     config: AppConfig,
     /// Fan-out of [`AppEvent`]s to the MCP sessions; lagging receivers lose old events only.
     events: broadcast::Sender<AppEvent>,
+    /// Wake-ups for the alert monitor and the deliverer.
+    alert_signals: Arc<AlertSignals>,
+    /// Where user knowledge documents come from (none: built-in documents only).
+    knowledge_source: Option<Arc<dyn KnowledgeSource>>,
+    /// The knowledge index, built on first use and rebuilt when the user's documents change.
+    knowledge: tokio::sync::Mutex<Option<knowledge::KnowledgeState>>,
 }
 
 impl std::fmt::Debug for App {
@@ -74,6 +88,9 @@ impl App {
             store,
             config,
             events,
+            alert_signals: Arc::new(AlertSignals::default()),
+            knowledge_source: None,
+            knowledge: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -90,6 +107,15 @@ impl App {
     /// The settings.
     pub fn config(&self) -> &AppConfig {
         &self.config
+    }
+
+    /// The alert monitor's and deliverer's wake-ups.
+    pub fn alert_signals(&self) -> &AlertSignals {
+        &self.alert_signals
+    }
+
+    pub(crate) fn alert_signals_arc(&self) -> Arc<AlertSignals> {
+        self.alert_signals.clone()
     }
 
     /// Announces an event to connected clients.

@@ -59,9 +59,32 @@ pub(crate) async fn complete(
         }
         Some("ref/resource") => {
             let uri = reference.get("uri").and_then(Value::as_str).unwrap_or_default();
-            Err(invalid_params(format!(
-                "Invalid params: no completions for resource {uri}"
-            )))
+            match (uri, arg_name) {
+                ("history://analyses/{symbol}", "symbol") => {
+                    let prefix = value.trim().to_ascii_uppercase();
+                    let mut values: Vec<String> = core
+                        .app
+                        .store()
+                        .analysed_symbols()
+                        .await
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|s| s.to_string())
+                        .collect();
+                    values.extend(symbols(core, value).await);
+                    values.retain(|s| s.starts_with(&prefix));
+                    Ok(answer(values))
+                }
+                ("knowledge://options/strategies/{strategy}", "strategy") => {
+                    let prefix = value.trim().to_ascii_lowercase();
+                    let mut names = core.app.knowledge().await.strategy_names();
+                    names.retain(|n| n.starts_with(&prefix));
+                    Ok(answer(names))
+                }
+                _ => Err(invalid_params(format!(
+                    "Invalid params: no completions for {uri} argument {arg_name}"
+                ))),
+            }
         }
         _ => Err(invalid_params(
             "Invalid params: ref.type must be ref/prompt or ref/resource",

@@ -165,9 +165,9 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
         Ok(json!({}))
     })?;
 
-    module.register_method("resources/list", |params, core, _| -> RpcResult<Value> {
+    module.register_async_method("resources/list", |params, core, _| async move {
         check_cursor(&object_params(&params)?)?;
-        Ok(resources::list(core))
+        RpcResult::Ok(resources::list(&core).await)
     })?;
 
     module.register_method("resources/templates/list", |params, _, _| -> RpcResult<Value> {

@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use super::EngineCore;
 use super::envelope::codes;
 use super::methods::app_failure;
+use super::tools::get_analysis_history::analysis_json;
+use super::tools::search_knowledge::document_uri;
 use crate::error::AppError;
 
 struct StaticResource {
@@ -28,10 +30,29 @@ const STATIC: &[StaticResource] = &[
         title: "Account balances",
         description: "Net liquidating value, cash, buying power and maintenance requirement of the default account.",
     },
+    StaticResource {
+        uri: "alerts://active",
+        name: "active-alerts",
+        title: "Active price alerts",
+        description: "Price alerts being watched. Subscribe to hear when one is added, removed or fires.",
+    },
+    StaticResource {
+        uri: "history://analyses",
+        name: "analysis-history",
+        title: "Analysis history",
+        description: "Saved analyses of every symbol, newest first (the 50 latest).",
+    },
 ];
 
-pub(crate) fn list(_core: &EngineCore) -> Value {
-    let resources: Vec<Value> = STATIC
+/// The history template's prefix.
+const HISTORY_PREFIX: &str = "history://analyses/";
+/// The strategy template's prefix.
+const STRATEGY_PREFIX: &str = "knowledge://options/strategies/";
+/// Knowledge documents' prefix.
+const DOCUMENT_PREFIX: &str = "knowledge://documents/";
+
+pub(crate) async fn list(core: &EngineCore) -> Value {
+    let mut resources: Vec<Value> = STATIC
         .iter()
         .map(|r| {
             json!({
@@ -43,11 +64,39 @@ pub(crate) fn list(_core: &EngineCore) -> Value {
             })
         })
         .collect();
+    let base = core.app.knowledge().await;
+    for document in base.documents() {
+        resources.push(json!({
+            "uri": document_uri(&document.path),
+            "name": document.path,
+            "title": document.title,
+            "description": format!("Knowledge: {} ({})", document.title, match document.origin {
+                crate::knowledge::Origin::Builtin => "built-in",
+                crate::knowledge::Origin::User => "your document",
+            }),
+            "mimeType": "text/markdown",
+        }));
+    }
     json!({ "resources": resources })
 }
 
 pub(crate) fn templates() -> Value {
-    json!({ "resourceTemplates": [] })
+    json!({ "resourceTemplates": [
+        {
+            "uriTemplate": "history://analyses/{symbol}",
+            "name": "analysis-history-by-symbol",
+            "title": "Analysis history of a symbol",
+            "description": "Saved analyses of one underlying, newest first, with their full results.",
+            "mimeType": "application/json"
+        },
+        {
+            "uriTemplate": "knowledge://options/strategies/{strategy}",
+            "name": "strategy-guide",
+            "title": "Options strategy guide",
+            "description": "The knowledge document of one strategy: cash-secured-put, covered-call, wheel, bull-put-spread, bear-call-spread, iron-condor, short-strangle, calendar-spread (and the user's own).",
+            "mimeType": "text/markdown"
+        }
+    ] })
 }
 
 pub(crate) fn not_found(uri: &str) -> ErrorObjectOwned {
@@ -60,11 +109,21 @@ pub(crate) fn not_found(uri: &str) -> ErrorObjectOwned {
 
 /// Refuses URIs that name no resource.
 pub(crate) fn check_exists(_core: &EngineCore, uri: &str) -> Result<(), ErrorObjectOwned> {
-    if STATIC.iter().any(|r| r.uri == uri) {
+    let templated = uri
+        .strip_prefix(HISTORY_PREFIX)
+        .is_some_and(|s| crate::domain::Symbol::parse(s).is_ok())
+        || uri.starts_with(STRATEGY_PREFIX)
+        || uri.starts_with(DOCUMENT_PREFIX);
+    if STATIC.iter().any(|r| r.uri == uri) || templated {
         Ok(())
     } else {
         Err(not_found(uri))
     }
+}
+
+fn markdown_contents(uri: &str, document: &crate::knowledge::Document) -> Value {
+    let text = format!("# {}\n\n{}", document.title, document.body.trim_start());
+    json!({ "contents": [{ "uri": uri, "mimeType": "text/markdown", "text": text }] })
 }
 
 fn json_contents(uri: &str, value: &Value) -> Value {
@@ -86,6 +145,65 @@ pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObj
             let view = app.balances_view(None).await.map_err(|e| app_failure(&e))?;
             Ok(json_contents(uri, &to_value(&view)?))
         }
-        _ => Err(not_found(uri)),
+        "alerts://active" => {
+            let alerts = app
+                .list_alerts(Some(crate::domain::AlertStatus::Active))
+                .await
+                .map_err(|e| app_failure(&e))?;
+            let list: Vec<Value> = alerts.iter().map(crate::app::alert_json).collect();
+            Ok(json_contents(
+                uri,
+                &json!({ "alerts": list, "count": list.len() }),
+            ))
+        }
+        "history://analyses" => {
+            let records = app
+                .store()
+                .list_analyses(None, 50)
+                .await
+                .map_err(|e| app_failure(&e.into()))?;
+            let list: Vec<Value> = records.iter().map(|r| analysis_json(r, false)).collect();
+            Ok(json_contents(
+                uri,
+                &json!({ "analyses": list, "count": list.len() }),
+            ))
+        }
+        _ if uri.starts_with(STRATEGY_PREFIX) => {
+            let name = uri.get(STRATEGY_PREFIX.len()..).unwrap_or_default();
+            let base = app.knowledge().await;
+            match base.strategy(name) {
+                Some(document) => Ok(markdown_contents(uri, document)),
+                None => Err(ErrorObjectOwned::owned(
+                    codes::RESOURCE_NOT_FOUND,
+                    format!(
+                        "Unknown strategy {name:?}; known strategies: {}",
+                        base.strategy_names().join(", ")
+                    ),
+                    Some(json!({ "uri": uri, "strategies": base.strategy_names() })),
+                )),
+            }
+        }
+        _ if uri.starts_with(DOCUMENT_PREFIX) => {
+            let path = uri.get(DOCUMENT_PREFIX.len()..).unwrap_or_default();
+            let base = app.knowledge().await;
+            base.document(path)
+                .map(|d| markdown_contents(uri, d))
+                .ok_or_else(|| not_found(uri))
+        }
+        _ => match uri.strip_prefix(HISTORY_PREFIX).map(crate::domain::Symbol::parse) {
+            Some(Ok(symbol)) => {
+                let records = app
+                    .store()
+                    .list_analyses(Some(&symbol), 50)
+                    .await
+                    .map_err(|e| app_failure(&e.into()))?;
+                let list: Vec<Value> = records.iter().map(|r| analysis_json(r, true)).collect();
+                Ok(json_contents(
+                    uri,
+                    &json!({ "symbol": symbol.as_str(), "analyses": list, "count": list.len() }),
+                ))
+            }
+            _ => Err(not_found(uri)),
+        },
     }
 }

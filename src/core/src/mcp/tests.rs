@@ -70,6 +70,8 @@ impl Harness {
         };
         let app = Arc::new(App::new(broker, Arc::new(InMemoryStore::new()), config));
         let mut tools = ToolRegistry::standard();
+        tools.extend(ToolRegistry::alerts_and_history());
+        tools.extend(ToolRegistry::knowledge());
         tools.push(Arc::new(Boom));
         tools.push(Arc::new(Slow));
         let server = McpServer::new(
@@ -448,4 +450,143 @@ async fn completions_suggest_symbols_for_prompt_arguments() {
         .one(r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"analyze-for-csp"},"argument":{"name":"symbol","value":"a"}}}"#)
         .await;
     assert_eq!(reply["result"]["completion"]["values"], json!(["AAPL"]));
+}
+
+#[tokio::test]
+async fn alert_tools_set_list_delete_and_notify_subscribers() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    h.one(r#"{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"alerts://active"}}"#)
+        .await;
+    let frame = json!({"jsonrpc":"2.0","id":"set","method":"tools/call","params":{"name":"set_price_alert",
+        "arguments":{"symbol": "spy", "condition": "above", "threshold": 9999, "note": "moon"}}});
+    let messages = h.send(&frame.to_string(), 2).await;
+    let set = messages.iter().find(|m| m["id"] == "set").unwrap().clone();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["method"] == "notifications/resources/updated"
+                && m["params"]["uri"] == "alerts://active")
+    );
+    let structured = &set["result"]["structuredContent"];
+    assert_eq!(set["result"]["isError"], false, "{set}");
+    let (spec, _) = h.server.tools().get("set_price_alert").unwrap();
+    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    let id = structured["alert"]["id"].as_str().unwrap().to_owned();
+    h.one(r#"{"jsonrpc":"2.0","id":9,"method":"resources/unsubscribe","params":{"uri":"alerts://active"}}"#)
+        .await;
+    let listed = h.call("list_alerts", json!({})).await;
+    assert_eq!(listed["result"]["structuredContent"]["count"], 1);
+    let bad = h
+        .call(
+            "set_price_alert",
+            json!({"symbol": "SPY", "condition": "sideways", "threshold": 1}),
+        )
+        .await;
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["details"]["field"],
+        "condition"
+    );
+    let bad = h
+        .call(
+            "set_price_alert",
+            json!({"symbol": "SPY", "condition": "below", "threshold": 0}),
+        )
+        .await;
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["details"]["field"],
+        "threshold"
+    );
+    let deleted = h.call("delete_alert", json!({"id": id})).await;
+    assert_eq!(
+        deleted["result"]["structuredContent"]["deleted"]["status"],
+        "deleted"
+    );
+    let again = h.call("delete_alert", json!({"id": id})).await;
+    assert_eq!(again["result"]["structuredContent"]["error"]["code"], "NOT_FOUND");
+    let read = h
+        .one(r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"alerts://active"}}"#)
+        .await;
+    let text: Value = serde_json::from_str(read["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text["count"], 0);
+    let history = h.call("get_analysis_history", json!({"symbol": "SPY"})).await;
+    assert_eq!(history["result"]["structuredContent"]["count"], 0);
+}
+
+#[tokio::test]
+async fn knowledge_is_searchable_and_readable_as_resources() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let found = h
+        .call(
+            "search_knowledge",
+            json!({"query": "what is iv rank", "limit": 3}),
+        )
+        .await;
+    let structured = &found["result"]["structuredContent"];
+    assert_eq!(
+        structured["results"][0]["path"], "basics/implied-volatility.md",
+        "{structured}"
+    );
+    let (spec, _) = h.server.tools().get("search_knowledge").unwrap();
+    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    let empty = h.call("search_knowledge", json!({"query": "   "})).await;
+    assert_eq!(
+        empty["result"]["structuredContent"]["error"]["code"],
+        "VALIDATION_ERROR"
+    );
+    let too_many = h
+        .call("search_knowledge", json!({"query": "iron condor", "limit": 51}))
+        .await;
+    assert_eq!(
+        too_many["result"]["structuredContent"]["error"]["details"]["field"],
+        "limit"
+    );
+    let huge = h
+        .call("search_knowledge", json!({"query": "x".repeat(600)}))
+        .await;
+    assert_eq!(
+        huge["result"]["structuredContent"]["error"]["code"],
+        "VALIDATION_ERROR"
+    );
+
+    let list = h
+        .one(r#"{"jsonrpc":"2.0","id":1,"method":"resources/list"}"#)
+        .await;
+    let resources = list["result"]["resources"].as_array().unwrap();
+    let doc = resources
+        .iter()
+        .find(|r| r["uri"] == "knowledge://documents/strategies/iron-condor.md")
+        .unwrap();
+    assert_eq!(doc["mimeType"], "text/markdown");
+    let read = h.one(r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"knowledge://options/strategies/csp"}}"#).await;
+    assert!(
+        read["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("cash-secured put")
+    );
+    let unknown = h.one(r#"{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"knowledge://options/strategies/butterfly"}}"#).await;
+    assert_eq!(unknown["error"]["code"], -32002);
+    assert!(
+        unknown["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("iron-condor")
+    );
+    let templates = h
+        .one(r#"{"jsonrpc":"2.0","id":4,"method":"resources/templates/list"}"#)
+        .await;
+    assert_eq!(
+        templates["result"]["resourceTemplates"].as_array().unwrap().len(),
+        2
+    );
+    let completion = h
+        .one(r#"{"jsonrpc":"2.0","id":5,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"knowledge://options/strategies/{strategy}"},"argument":{"name":"strategy","value":"b"}}}"#)
+        .await;
+    assert_eq!(
+        completion["result"]["completion"]["values"],
+        json!(["bear-call-spread", "bull-put-spread"])
+    );
 }

@@ -82,8 +82,8 @@ pub trait BrokerPort: Send + Sync {
     /// The market clock: wall time for a live broker, the replay clock for a tape.
     fn now(&self) -> Timestamp;
 
-    /// The replay clock, for brokers that have one.
-    fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
+    /// The replay clock, for brokers that have one (a replay broker reads its tape first).
+    async fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
         None
     }
 

@@ -5,12 +5,18 @@
 //! `isError` envelope.
 
 mod args;
+mod delete_alert;
+pub(crate) mod get_analysis_history;
 mod get_balances;
 mod get_market_metrics;
 mod get_option_chain;
 mod get_positions;
 mod get_quote;
+mod list_alerts;
+mod replay_clock;
+pub(crate) mod search_knowledge;
 mod search_symbols;
+pub(crate) mod set_price_alert;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -205,6 +211,26 @@ impl ToolRegistry {
             Arc::new(get_market_metrics::GetMarketMetrics),
             Arc::new(search_symbols::SearchSymbols),
         ]
+    }
+
+    /// Price alerts and analysis history (they need the store).
+    pub fn alerts_and_history() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(set_price_alert::SetPriceAlert),
+            Arc::new(list_alerts::ListAlerts),
+            Arc::new(delete_alert::DeleteAlert),
+            Arc::new(get_analysis_history::GetAnalysisHistory),
+        ]
+    }
+
+    /// The knowledge base.
+    pub fn knowledge() -> Vec<Arc<dyn Tool>> {
+        vec![Arc::new(search_knowledge::SearchKnowledge)]
+    }
+
+    /// Tools that exist only for a replay broker.
+    pub fn replay() -> Vec<Arc<dyn Tool>> {
+        vec![Arc::new(replay_clock::ReplayClockTool)]
     }
 
     /// The `tools/list` result.

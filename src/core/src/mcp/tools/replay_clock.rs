@@ -1,0 +1,112 @@
+//! `replay_clock`: read or move the replay clock (replay broker only).
+
+use async_trait::async_trait;
+use serde_json::json;
+
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::App;
+use crate::error::AppError;
+use crate::mcp::schema::{boolean, object, string};
+use crate::time::{MS_PER_DAY, Timestamp};
+
+/// The `replay_clock` tool, listed only when the broker replays a tape.
+pub(crate) struct ReplayClockTool;
+
+#[async_trait]
+impl Tool for ReplayClockTool {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "replay_clock",
+            title: "Replay clock",
+            description: "Shows or moves the replay clock of the recorded tape this server replays (not live data). \
+                Give `to` (a time or date) or `advance_days`/`advance_hours`/`advance_minutes` to step through \
+                recorded history: quotes, chains, positions and alerts then follow the new time. Without arguments \
+                it only reports the clock.",
+            input_schema: object(
+                &[
+                    (
+                        "to",
+                        string(
+                            "move to this time (RFC 3339) or date (YYYY-MM-DD, midnight UTC)",
+                            false,
+                        ),
+                    ),
+                    (
+                        "advance_days",
+                        json!({"type": "number", "description": "move forward (negative: back) by days"}),
+                    ),
+                    (
+                        "advance_hours",
+                        json!({"type": "number", "description": "move by hours"}),
+                    ),
+                    (
+                        "advance_minutes",
+                        json!({"type": "number", "description": "move by minutes"}),
+                    ),
+                ],
+                &[],
+                true,
+            ),
+            output_schema: object(
+                &[
+                    ("now", string("replay time now", false)),
+                    ("previous", string("replay time before the move", false)),
+                    ("start", string("first recorded instant", false)),
+                    ("end", string("last recorded instant", false)),
+                    (
+                        "clamped",
+                        boolean("true when the asked time was outside the tape"),
+                    ),
+                    ("source", string("the tape", false)),
+                ],
+                &["now", "previous", "start", "end", "clamped", "source"],
+                false,
+            ),
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: false,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&["to", "advance_days", "advance_hours", "advance_minutes"])?;
+        let to = args
+            .str("to")?
+            .map(|t| {
+                t.trim()
+                    .parse::<Timestamp>()
+                    .map_err(|e| AppError::invalid("to", e))
+            })
+            .transpose()?;
+        let days = args.f64("advance_days")?.unwrap_or(0.0);
+        let hours = args.f64("advance_hours")?.unwrap_or(0.0);
+        let minutes = args.f64("advance_minutes")?.unwrap_or(0.0);
+        let advance_ms = days * MS_PER_DAY as f64 + hours * 3_600_000.0 + minutes * 60_000.0;
+        if advance_ms.abs() > 3_650.0 * MS_PER_DAY as f64 {
+            return Err(AppError::invalid("advance_days", "moves by at most ten years"));
+        }
+        let view = match (to, advance_ms != 0.0) {
+            (Some(_), true) => return Err(AppError::invalid("to", "give `to` or an advance, not both")),
+            (Some(to), false) => app.move_replay_clock(to).await?,
+            (None, true) => {
+                let current = app
+                    .broker()
+                    .replay_clock()
+                    .await
+                    .map(|c| c.now())
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "broker",
+                            "the replay clock exists only with --broker replay (a recorded tape)",
+                        )
+                    })?;
+                app.move_replay_clock(current.add_millis(advance_ms.round() as i64))
+                    .await?
+            }
+            (None, false) => app.replay_clock_view().await?,
+        };
+        let value = serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the clock"))?;
+        Ok(ToolOutput::new(value))
+    }
+}

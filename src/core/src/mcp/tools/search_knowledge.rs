@@ -1,0 +1,137 @@
+//! `search_knowledge`: ranked passages of the strategy knowledge base.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::App;
+use crate::error::AppError;
+use crate::knowledge::{KnowledgeError, MAX_LIMIT, MAX_QUERY_CHARS};
+use crate::mcp::schema::{array, enumeration, integer, number, object, string};
+
+/// The `search_knowledge` tool.
+pub(crate) struct SearchKnowledge;
+
+/// The resource URI of a knowledge document.
+pub(crate) fn document_uri(path: &str) -> String {
+    format!("knowledge://documents/{path}")
+}
+
+#[async_trait]
+impl Tool for SearchKnowledge {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "search_knowledge",
+            title: "Search the options knowledge base",
+            description: "Searches ttai's options-trading knowledge (greeks, IV rank, assignment, cash-secured puts, \
+                covered calls, the wheel, credit spreads, iron condors, strangles, calendars, position sizing, \
+                rolling, managing winners, defending tested sides) plus the user's own notes, and returns the best \
+                matching passages with their document and a snippet. Read a whole document with resources/read \
+                on its `uri`.",
+            input_schema: object(
+                &[
+                    (
+                        "query",
+                        json!({"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "description": "what to look for, in plain words, e.g. \"when to roll a cash secured put\""}),
+                    ),
+                    (
+                        "limit",
+                        json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 5, "description": "at most this many passages"}),
+                    ),
+                ],
+                &["query"],
+                true,
+            ),
+            output_schema: object(
+                &[
+                    ("query", string("the query", false)),
+                    (
+                        "results",
+                        array(
+                            "passages, best first",
+                            object(
+                                &[
+                                    ("path", string("document path", false)),
+                                    ("uri", string("resource URI of the whole document", false)),
+                                    ("title", string("document title", false)),
+                                    ("heading", string("section heading of the passage", true)),
+                                    ("score", number("BM25 relevance (higher is better)", false)),
+                                    ("snippet", string("text around the matched words", false)),
+                                    (
+                                        "matched_terms",
+                                        json!({"type": "array", "items": {"type": "string"}, "description": "query words found"}),
+                                    ),
+                                    (
+                                        "origin",
+                                        enumeration("built-in document or the user's", &["builtin", "user"]),
+                                    ),
+                                ],
+                                &[
+                                    "path",
+                                    "uri",
+                                    "title",
+                                    "heading",
+                                    "score",
+                                    "snippet",
+                                    "matched_terms",
+                                    "origin",
+                                ],
+                                false,
+                            ),
+                        ),
+                    ),
+                    ("count", integer("number of passages", false)),
+                ],
+                &["query", "results", "count"],
+                false,
+            ),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&["query", "limit"])?;
+        let query = args.required_str("query")?;
+        let limit = match args.int("limit", 1, MAX_LIMIT as i64) {
+            Ok(limit) => limit.unwrap_or(5) as usize,
+            Err(_) => {
+                return Err(AppError::invalid(
+                    "limit",
+                    format!("must be an integer between 1 and {MAX_LIMIT}"),
+                ));
+            }
+        };
+        let base = app.knowledge().await;
+        let hits = base.search(query, limit).map_err(|e| match e {
+            KnowledgeError::EmptyQuery => AppError::invalid("query", "must not be empty"),
+            KnowledgeError::QueryTooLong { max } => {
+                AppError::invalid("query", format!("must be at most {max} characters"))
+            }
+            KnowledgeError::InvalidLimit { max, .. } => {
+                AppError::invalid("limit", format!("must be between 1 and {max}"))
+            }
+            other => AppError::invalid("query", other),
+        })?;
+        let results: Vec<Value> = hits
+            .iter()
+            .map(|h| {
+                json!({
+                    "path": h.path,
+                    "uri": document_uri(&h.path),
+                    "title": h.title,
+                    "heading": h.heading,
+                    "score": (h.score * 1000.0).round() / 1000.0,
+                    "snippet": h.snippet,
+                    "matched_terms": h.matched_terms,
+                    "origin": h.origin,
+                })
+            })
+            .collect();
+        Ok(ToolOutput::new(
+            json!({ "query": query.trim(), "count": results.len(), "results": results }),
+        ))
+    }
+}

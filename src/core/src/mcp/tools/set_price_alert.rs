@@ -1,0 +1,118 @@
+//! `set_price_alert`: watch a price; fires once when crossed.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::{App, alert_json};
+use crate::domain::AlertCondition;
+use crate::error::AppError;
+use crate::mcp::schema::{enumeration, integer, number, object, string};
+
+/// The `set_price_alert` tool.
+pub(crate) struct SetPriceAlert;
+
+/// The JSON Schema of an alert.
+pub(crate) fn alert_schema() -> Value {
+    object(
+        &[
+            ("id", string("alert id (give it to delete_alert)", false)),
+            ("symbol", string("watched symbol", false)),
+            ("condition", enumeration("above or below", &["above", "below"])),
+            ("threshold", number("the price to cross", false)),
+            ("note", string("the user's note", true)),
+            (
+                "status",
+                enumeration("lifecycle", &["active", "triggered", "deleted"]),
+            ),
+            ("created_at", string("when it was set (market clock)", false)),
+            ("triggered_at", string("when it fired", true)),
+            ("triggered_price", number("the price that fired it", true)),
+        ],
+        &["id", "symbol", "condition", "threshold", "status", "created_at"],
+        false,
+    )
+}
+
+#[async_trait]
+impl Tool for SetPriceAlert {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "set_price_alert",
+            title: "Set price alert",
+            description: "Watch a symbol's price: the alert fires once when the last trade (or the mark when there is \
+                no trade) is at or above (`above`) or at or below (`below`) the threshold. It is checked in the \
+                background every few seconds, survives restarts, and its notification is delivered to the desktop \
+                app (stderr) or a webhook.",
+            input_schema: object(
+                &[
+                    ("symbol", string("ticker to watch", false)),
+                    (
+                        "condition",
+                        enumeration(
+                            "fire when the price is at or above, or at or below, the threshold",
+                            &["above", "below"],
+                        ),
+                    ),
+                    (
+                        "threshold",
+                        json!({"type": "number", "exclusiveMinimum": 0, "description": "the price to cross (> 0)"}),
+                    ),
+                    (
+                        "note",
+                        json!({"type": "string", "maxLength": 500, "description": "why this level matters (optional)"}),
+                    ),
+                ],
+                &["symbol", "condition", "threshold"],
+                true,
+            ),
+            output_schema: object(
+                &[
+                    ("alert", alert_schema()),
+                    ("current_price", number("the price when the alert was set", true)),
+                    (
+                        "distance_percent",
+                        number("how far the threshold is from the current price, percent", true),
+                    ),
+                    ("active_alerts", integer("active alerts now", false)),
+                ],
+                &["alert", "current_price", "active_alerts"],
+                false,
+            ),
+            read_only: false,
+            destructive: false,
+            idempotent: false,
+            open_world: true,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&["symbol", "condition", "threshold", "note"])?;
+        let symbol = args.required_symbol("symbol")?;
+        let condition_text = args.required_str("condition")?;
+        let condition = AlertCondition::parse(condition_text).ok_or_else(|| {
+            AppError::invalid(
+                "condition",
+                format!("must be above or below, got {condition_text:?}"),
+            )
+        })?;
+        let threshold = args
+            .f64("threshold")?
+            .ok_or_else(|| AppError::invalid("threshold", "is required"))?;
+        let note = args.str("note")?.map(str::to_owned);
+        let (alert, price) = app.set_price_alert(symbol, condition, threshold, note).await?;
+        let active = app
+            .list_alerts(Some(crate::domain::AlertStatus::Active))
+            .await?
+            .len();
+        let distance = price
+            .filter(|p| *p > 0.0)
+            .map(|p| ((threshold - p) / p * 10_000.0).round() / 100.0);
+        Ok(ToolOutput::new(json!({
+            "alert": alert_json(&alert),
+            "current_price": price,
+            "distance_percent": distance,
+            "active_alerts": active,
+        })))
+    }
+}

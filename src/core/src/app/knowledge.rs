@@ -46,10 +46,10 @@ impl App {
         let fingerprint = tokio::task::spawn_blocking(move || probe.fingerprint())
             .await
             .unwrap_or(None);
-        if let Some(current) = state.as_ref() {
-            if current.fingerprint == fingerprint {
-                return current.base.clone();
-            }
+        if let Some(current) = state.as_ref()
+            && current.fingerprint == fingerprint
+        {
+            return current.base.clone();
         }
         let reader = source.clone();
         let base = tokio::task::spawn_blocking(move || {

@@ -23,10 +23,8 @@ pub(crate) fn analysis_json(record: &AnalysisRecord, with_result: bool) -> Value
         "source": record.source,
         "summary": record.summary,
     });
-    if with_result {
-        if let Some(map) = value.as_object_mut() {
-            map.insert("result".into(), record.result.clone());
-        }
+    if with_result && let Some(map) = value.as_object_mut() {
+        map.insert("result".into(), record.result.clone());
     }
     value
 }

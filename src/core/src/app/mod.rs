@@ -6,6 +6,7 @@
 
 mod alerts;
 mod chain;
+mod chart_spec;
 mod knowledge;
 mod logged_out;
 mod market;
@@ -24,6 +25,7 @@ pub use chain::{
     ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
     ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
 };
+pub use chart_spec::{ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError};
 pub use knowledge::KnowledgeSource;
 pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
 pub use market::SourceInfo;

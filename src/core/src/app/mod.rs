@@ -5,6 +5,7 @@
 //! and invariants (alerts fire once) live in one place.
 
 mod alerts;
+pub mod analysis;
 mod chain;
 mod chart_spec;
 mod knowledge;
@@ -71,6 +72,8 @@ pub struct App {
     knowledge_source: Option<Arc<dyn KnowledgeSource>>,
     /// The knowledge index, built on first use and rebuilt when the user's documents change.
     knowledge: tokio::sync::Mutex<Option<knowledge::KnowledgeState>>,
+    /// Draws chart pictures (none: `include_chart` is refused).
+    chart_renderer: Option<Arc<dyn ChartRenderer>>,
 }
 
 impl std::fmt::Debug for App {
@@ -93,6 +96,7 @@ impl App {
             alert_signals: Arc::new(AlertSignals::default()),
             knowledge_source: None,
             knowledge: tokio::sync::Mutex::new(None),
+            chart_renderer: None,
         }
     }
 
@@ -109,6 +113,17 @@ impl App {
     /// The settings.
     pub fn config(&self) -> &AppConfig {
         &self.config
+    }
+
+    /// Adds the chart renderer.
+    pub fn with_chart_renderer(mut self, renderer: Arc<dyn ChartRenderer>) -> App {
+        self.chart_renderer = Some(renderer);
+        self
+    }
+
+    /// The chart renderer, when one is wired.
+    pub fn chart_renderer(&self) -> Option<&Arc<dyn ChartRenderer>> {
+        self.chart_renderer.as_ref()
     }
 
     /// The alert monitor's and deliverer's wake-ups.

@@ -4,6 +4,8 @@
 //! use case on [`App`], and returns structured content; the engine adds the text copy and the
 //! `isError` envelope.
 
+pub(crate) mod analyze_chart;
+pub(crate) mod analyze_options;
 mod args;
 mod delete_alert;
 pub(crate) mod get_analysis_history;
@@ -14,6 +16,7 @@ mod get_positions;
 mod get_quote;
 mod list_alerts;
 mod replay_clock;
+mod run_full_analysis;
 pub(crate) mod search_knowledge;
 mod search_symbols;
 pub(crate) mod set_price_alert;
@@ -220,6 +223,15 @@ impl ToolRegistry {
             Arc::new(list_alerts::ListAlerts),
             Arc::new(delete_alert::DeleteAlert),
             Arc::new(get_analysis_history::GetAnalysisHistory),
+        ]
+    }
+
+    /// The analyses: chart, options, full analysis.
+    pub fn analysis() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(analyze_chart::AnalyzeChart),
+            Arc::new(analyze_options::AnalyzeOptions),
+            Arc::new(run_full_analysis::RunFullAnalysis),
         ]
     }
 

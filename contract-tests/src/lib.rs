@@ -7,6 +7,9 @@
 //! a given harness, and `tests/contracts.rs` is the matrix. The canonical scenario is
 //! `ttai_core::testing::sample_market`: the fake broker is seeded with it and the replay tape is
 //! written from it, so every broker answers the same questions identically.
+//!
+//! A suite can split its checks by capability (the vault suite: `core`, `files`, `key_file`); a
+//! harness lists the capabilities it has, so checks that do not apply are not generated.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,3 +19,4 @@
 
 pub mod broker;
 pub mod scenario;
+pub mod vault;

@@ -9,8 +9,9 @@
 use std::sync::Arc;
 
 use contract_tests::broker::BrokerHarness;
-use contract_tests::{broker_contract, scenario};
-use ttai_core::ports::BrokerPort;
+use contract_tests::vault::{FileVaultHarness, KeyFileVaultHarness, VaultHarness};
+use contract_tests::{broker_contract, scenario, vault_contract};
+use ttai_core::ports::{BrokerPort, VaultPort};
 
 mod broker {
     use super::*;
@@ -83,5 +84,141 @@ mod broker {
         }
 
         broker_contract!(harness());
+    }
+}
+
+mod vault {
+    use super::*;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use ttai_core::ports::Secret;
+    use vault_orion::OrionVault;
+
+    /// A root directory whose subdirectories are fresh vault directories.
+    struct Dirs {
+        root: tempfile::TempDir,
+        next: AtomicUsize,
+    }
+
+    impl Dirs {
+        fn new() -> Dirs {
+            Dirs {
+                root: tempfile::tempdir().unwrap(),
+                next: AtomicUsize::new(0),
+            }
+        }
+
+        fn fresh(&self) -> PathBuf {
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            self.root.path().join(format!("vault-{n}"))
+        }
+    }
+
+    mod orion_key_file {
+        use super::*;
+
+        struct KeyFile(Dirs);
+
+        #[async_trait::async_trait]
+        impl VaultHarness for KeyFile {
+            async fn fresh(&self) -> Arc<dyn VaultPort> {
+                Arc::new(OrionVault::new(self.0.fresh()))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl FileVaultHarness for KeyFile {
+            fn open(&self, dir: &Path) -> Arc<dyn VaultPort> {
+                Arc::new(OrionVault::new(dir))
+            }
+
+            async fn open_with_other_key(&self, dir: &Path) -> Arc<dyn VaultPort> {
+                let other = self.0.fresh();
+                let donor = OrionVault::new(&other);
+                donor
+                    .store(&ttai_core::ports::Credentials {
+                        client_secret: Secret::new("x"),
+                        refresh_token: Secret::new("y"),
+                    })
+                    .await
+                    .unwrap();
+                std::fs::copy(donor.key_path(), dir.join(vault_orion::KEY_FILE)).unwrap();
+                Arc::new(OrionVault::new(dir))
+            }
+
+            fn credentials_path(&self, dir: &Path) -> PathBuf {
+                dir.join(vault_orion::CREDENTIALS_FILE)
+            }
+
+            fn kept_files(&self, dir: &Path) -> Vec<PathBuf> {
+                vec![self.credentials_path(dir), self.key_path(dir)]
+            }
+        }
+
+        impl KeyFileVaultHarness for KeyFile {
+            fn key_path(&self, dir: &Path) -> PathBuf {
+                dir.join(vault_orion::KEY_FILE)
+            }
+        }
+
+        vault_contract!(KeyFile(Dirs::new()); core, files, key_file);
+    }
+
+    mod orion_passphrase {
+        use super::*;
+
+        /// Passphrase mode at orion's minimum argon2id cost, so that the suite stays fast.
+        struct Passphrase(Dirs);
+
+        fn vault(dir: &Path, passphrase: &str) -> Arc<dyn VaultPort> {
+            Arc::new(OrionVault::with_passphrase_for_tests(
+                dir,
+                Secret::new(passphrase),
+            ))
+        }
+
+        #[async_trait::async_trait]
+        impl VaultHarness for Passphrase {
+            async fn fresh(&self) -> Arc<dyn VaultPort> {
+                vault(&self.0.fresh(), "correct horse battery staple")
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl FileVaultHarness for Passphrase {
+            fn open(&self, dir: &Path) -> Arc<dyn VaultPort> {
+                vault(dir, "correct horse battery staple")
+            }
+
+            async fn open_with_other_key(&self, dir: &Path) -> Arc<dyn VaultPort> {
+                vault(dir, "correct horse battery stapler")
+            }
+
+            fn credentials_path(&self, dir: &Path) -> PathBuf {
+                dir.join(vault_orion::CREDENTIALS_FILE)
+            }
+
+            fn kept_files(&self, dir: &Path) -> Vec<PathBuf> {
+                vec![self.credentials_path(dir)]
+            }
+        }
+
+        vault_contract!(Passphrase(Dirs::new()); core, files);
+    }
+
+    mod memory_fake {
+        use super::*;
+        use ttai_core::testing::MemoryVault;
+
+        struct Memory;
+
+        #[async_trait::async_trait]
+        impl VaultHarness for Memory {
+            async fn fresh(&self) -> Arc<dyn VaultPort> {
+                Arc::new(MemoryVault::new())
+            }
+        }
+
+        vault_contract!(Memory; core);
     }
 }

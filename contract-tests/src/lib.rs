@@ -15,4 +15,6 @@
 )]
 
 pub mod broker;
+pub mod notifier;
 pub mod scenario;
+pub mod webhook_receiver;

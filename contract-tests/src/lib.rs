@@ -18,5 +18,7 @@
 )]
 
 pub mod broker;
+pub mod notifier;
 pub mod scenario;
 pub mod vault;
+pub mod webhook_receiver;

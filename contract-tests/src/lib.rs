@@ -7,6 +7,9 @@
 //! a given harness, and `tests/contracts.rs` is the matrix. The canonical scenario is
 //! `ttai_core::testing::sample_market`: the fake broker is seeded with it and the replay tape is
 //! written from it, so every broker answers the same questions identically.
+//!
+//! Capabilities are declared to the macro, not assumed: `store_contract!(harness, durable)` adds
+//! the checks that close and reopen a store, which an in-memory store cannot pass.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,3 +19,4 @@
 
 pub mod broker;
 pub mod scenario;
+pub mod store;

@@ -10,6 +10,8 @@
 //!
 //! A suite can split its checks by capability (the vault suite: `core`, `files`, `key_file`); a
 //! harness lists the capabilities it has, so checks that do not apply are not generated.
+//! Capabilities are declared to the macro, not assumed: `store_contract!(harness, durable)` adds
+//! the checks that close and reopen a store, which an in-memory store cannot pass.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,3 +24,4 @@ pub mod notifier;
 pub mod scenario;
 pub mod vault;
 pub mod webhook_receiver;
+pub mod store;

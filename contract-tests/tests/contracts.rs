@@ -14,6 +14,9 @@ use contract_tests::{broker_contract, scenario, vault_contract};
 use ttai_core::ports::{BrokerPort, VaultPort};
 use contract_tests::{broker_contract, notifier_contract, scenario};
 use ttai_core::ports::BrokerPort;
+use contract_tests::store::StoreHarness;
+use contract_tests::{broker_contract, scenario, store_contract};
+use ttai_core::ports::{BrokerPort, StorePort};
 
 mod broker {
     use super::*;
@@ -330,5 +333,90 @@ mod notifier {
         }
 
         notifier_contract!(Recording;);
+mod store {
+    use super::*;
+
+    mod in_memory {
+        use super::*;
+        use ttai_core::testing::InMemoryStore;
+
+        struct InMemory;
+
+        #[async_trait::async_trait]
+        impl StoreHarness for InMemory {
+            async fn fresh(&self) -> Arc<dyn StorePort> {
+                Arc::new(InMemoryStore::new())
+            }
+        }
+
+        store_contract!(InMemory);
+    }
+
+    mod redb_file {
+        use std::path::PathBuf;
+        use std::sync::Mutex;
+
+        use super::*;
+        use store_redb::RedbStore;
+
+        /// Stores in files of one temporary folder; `reopen` opens the latest file again.
+        struct RedbFile {
+            dir: tempfile::TempDir,
+            latest: Mutex<(usize, PathBuf)>,
+        }
+
+        fn open(path: PathBuf) -> Arc<dyn StorePort> {
+            Arc::new(RedbStore::open(&path).unwrap())
+        }
+
+        #[async_trait::async_trait]
+        impl StoreHarness for RedbFile {
+            async fn fresh(&self) -> Arc<dyn StorePort> {
+                let path = {
+                    let mut latest = self.latest.lock().unwrap();
+                    latest.0 += 1;
+                    latest.1 = self.dir.path().join(format!("ttai-{}.db", latest.0));
+                    latest.1.clone()
+                };
+                tokio::task::spawn_blocking(move || open(path)).await.unwrap()
+            }
+
+            async fn reopen(&self, store: Arc<dyn StorePort>) -> Arc<dyn StorePort> {
+                assert_eq!(
+                    Arc::strong_count(&store),
+                    1,
+                    "drop every other handle to the store before reopening it"
+                );
+                drop(store);
+                let path = self.latest.lock().unwrap().1.clone();
+                tokio::task::spawn_blocking(move || open(path)).await.unwrap()
+            }
+        }
+
+        fn harness() -> RedbFile {
+            RedbFile {
+                dir: tempfile::tempdir().unwrap(),
+                latest: Mutex::new((0, PathBuf::new())),
+            }
+        }
+
+        store_contract!(harness(), durable);
+    }
+
+    mod redb_in_memory_backend {
+        use super::*;
+        use redb::backends::InMemoryBackend;
+        use store_redb::RedbStore;
+
+        struct RedbMemory;
+
+        #[async_trait::async_trait]
+        impl StoreHarness for RedbMemory {
+            async fn fresh(&self) -> Arc<dyn StorePort> {
+                Arc::new(RedbStore::open_with_backend(InMemoryBackend::new()).unwrap())
+            }
+        }
+
+        store_contract!(RedbMemory);
     }
 }

@@ -22,6 +22,6 @@
 pub mod broker;
 pub mod notifier;
 pub mod scenario;
+pub mod store;
 pub mod vault;
 pub mod webhook_receiver;
-pub mod store;

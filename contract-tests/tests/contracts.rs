@@ -9,14 +9,10 @@
 use std::sync::Arc;
 
 use contract_tests::broker::BrokerHarness;
-use contract_tests::vault::{FileVaultHarness, KeyFileVaultHarness, VaultHarness};
-use contract_tests::{broker_contract, scenario, vault_contract};
-use ttai_core::ports::{BrokerPort, VaultPort};
-use contract_tests::{broker_contract, notifier_contract, scenario};
-use ttai_core::ports::BrokerPort;
 use contract_tests::store::StoreHarness;
-use contract_tests::{broker_contract, scenario, store_contract};
-use ttai_core::ports::{BrokerPort, StorePort};
+use contract_tests::vault::{FileVaultHarness, KeyFileVaultHarness, VaultHarness};
+use contract_tests::{broker_contract, notifier_contract, scenario, store_contract, vault_contract};
+use ttai_core::ports::{BrokerPort, StorePort, VaultPort};
 
 mod broker {
     use super::*;
@@ -225,6 +221,9 @@ mod vault {
         }
 
         vault_contract!(Memory; core);
+    }
+}
+
 mod notifier {
     use std::sync::Arc;
 
@@ -333,6 +332,9 @@ mod notifier {
         }
 
         notifier_contract!(Recording;);
+    }
+}
+
 mod store {
     use super::*;
 

@@ -166,7 +166,10 @@ fn last(series: &[Option<f64>]) -> Option<f64> {
 }
 
 fn back(series: &[Option<f64>], bars: usize) -> Option<f64> {
-    series.len().checked_sub(1 + bars).and_then(|i| series.get(i).copied().flatten())
+    series
+        .len()
+        .checked_sub(1 + bars)
+        .and_then(|i| series.get(i).copied().flatten())
 }
 
 fn pct(a: f64, b: f64) -> f64 {
@@ -205,14 +208,26 @@ pub fn analyze_series(
     if candles.len() < MIN_BARS {
         return Err(AppError::new(
             ErrorCode::AnalysisError,
-            format!("{symbol} has {} {} bars; a chart analysis needs at least {MIN_BARS}", candles.len(), timeframe.as_str()),
+            format!(
+                "{symbol} has {} {} bars; a chart analysis needs at least {MIN_BARS}",
+                candles.len(),
+                timeframe.as_str()
+            ),
         ));
     }
     let close: Vec<f64> = candles.iter().map(|c| c.close).collect();
     let high: Vec<f64> = candles.iter().map(|c| c.high).collect();
     let low: Vec<f64> = candles.iter().map(|c| c.low).collect();
-    if close.iter().chain(&high).chain(&low).any(|v| !v.is_finite() || *v <= 0.0) {
-        return Err(AppError::new(ErrorCode::AnalysisError, format!("{symbol} has bars with missing or non-positive prices")));
+    if close
+        .iter()
+        .chain(&high)
+        .chain(&low)
+        .any(|v| !v.is_finite() || *v <= 0.0)
+    {
+        return Err(AppError::new(
+            ErrorCode::AnalysisError,
+            format!("{symbol} has bars with missing or non-positive prices"),
+        ));
     }
     let last_close = close.last().copied().unwrap_or_default();
     let sma20 = indicators::sma(&close, 20);
@@ -234,19 +249,26 @@ pub fn analyze_series(
     let trend_50 = average_view(&sma50, last_close);
     let trend_200 = average_view(&sma200, last_close);
     let (direction, reason) = match (trend_50.value, trend_200.value, trend_50.slope_percent_per_bar) {
-        (Some(s50), Some(s200), Some(slope)) if last_close > s50 && s50 > s200 && slope > 0.0 => {
-            ("uptrend", format!("close {last_close} > SMA50 {s50:.2} > SMA200 {s200:.2}, SMA50 rising"))
-        }
-        (Some(s50), Some(s200), Some(slope)) if last_close < s50 && s50 < s200 && slope < 0.0 => {
-            ("downtrend", format!("close {last_close} < SMA50 {s50:.2} < SMA200 {s200:.2}, SMA50 falling"))
-        }
-        (Some(s50), None, Some(slope)) if last_close > s50 && slope > 0.0 => {
-            ("uptrend", format!("close {last_close} > SMA50 {s50:.2}, SMA50 rising (no SMA200 yet)"))
-        }
-        (Some(s50), None, Some(slope)) if last_close < s50 && slope < 0.0 => {
-            ("downtrend", format!("close {last_close} < SMA50 {s50:.2}, SMA50 falling (no SMA200 yet)"))
-        }
-        _ => ("sideways", "the close and the 50/200-bar averages do not line up in one direction".to_owned()),
+        (Some(s50), Some(s200), Some(slope)) if last_close > s50 && s50 > s200 && slope > 0.0 => (
+            "uptrend",
+            format!("close {last_close} > SMA50 {s50:.2} > SMA200 {s200:.2}, SMA50 rising"),
+        ),
+        (Some(s50), Some(s200), Some(slope)) if last_close < s50 && s50 < s200 && slope < 0.0 => (
+            "downtrend",
+            format!("close {last_close} < SMA50 {s50:.2} < SMA200 {s200:.2}, SMA50 falling"),
+        ),
+        (Some(s50), None, Some(slope)) if last_close > s50 && slope > 0.0 => (
+            "uptrend",
+            format!("close {last_close} > SMA50 {s50:.2}, SMA50 rising (no SMA200 yet)"),
+        ),
+        (Some(s50), None, Some(slope)) if last_close < s50 && slope < 0.0 => (
+            "downtrend",
+            format!("close {last_close} < SMA50 {s50:.2}, SMA50 falling (no SMA200 yet)"),
+        ),
+        _ => (
+            "sideways",
+            "the close and the 50/200-bar averages do not line up in one direction".to_owned(),
+        ),
     };
 
     let rsi14 = last(&rsi).map(|v| round_to(v, 2));
@@ -258,7 +280,9 @@ pub fn analyze_series(
     let (mut macd_cross, mut bars_since_cross) = ("none", None);
     let hist = &macd.hist;
     for bars_ago in 0..10 {
-        let (Some(now), Some(before)) = (back(hist, bars_ago), back(hist, bars_ago + 1)) else { break };
+        let (Some(now), Some(before)) = (back(hist, bars_ago), back(hist, bars_ago + 1)) else {
+            break;
+        };
         if before <= 0.0 && now > 0.0 {
             (macd_cross, bars_since_cross) = ("bullish", Some(bars_ago));
             break;
@@ -318,15 +342,33 @@ pub fn analyze_series(
             _ => None,
         },
         supports: swings.support_below_last_close.iter().take(5).copied().collect(),
-        resistances: swings.resistance_above_last_close.iter().take(5).copied().collect(),
+        resistances: swings
+            .resistance_above_last_close
+            .iter()
+            .take(5)
+            .copied()
+            .collect(),
     };
 
     let mut signals = Vec::new();
-    if let (Some(s50), Some(s200), Some(p50), Some(p200)) = (trend_50.value, trend_200.value, back(&sma50, 10), back(&sma200, 10)) {
+    if let (Some(s50), Some(s200), Some(p50), Some(p200)) = (
+        trend_50.value,
+        trend_200.value,
+        back(&sma50, 10),
+        back(&sma200, 10),
+    ) {
         if p50 <= p200 && s50 > s200 {
-            signals.push(Signal { name: "golden_cross", direction: "bullish", detail: format!("SMA50 ({s50:.2}) crossed above SMA200 ({s200:.2}) within the last 10 bars") });
+            signals.push(Signal {
+                name: "golden_cross",
+                direction: "bullish",
+                detail: format!("SMA50 ({s50:.2}) crossed above SMA200 ({s200:.2}) within the last 10 bars"),
+            });
         } else if p50 >= p200 && s50 < s200 {
-            signals.push(Signal { name: "death_cross", direction: "bearish", detail: format!("SMA50 ({s50:.2}) crossed below SMA200 ({s200:.2}) within the last 10 bars") });
+            signals.push(Signal {
+                name: "death_cross",
+                direction: "bearish",
+                detail: format!("SMA50 ({s50:.2}) crossed below SMA200 ({s200:.2}) within the last 10 bars"),
+            });
         }
     }
     if let Some(s200) = trend_200.value {
@@ -334,36 +376,82 @@ pub fn analyze_series(
         signals.push(Signal {
             name: if above { "above_sma200" } else { "below_sma200" },
             direction: if above { "bullish" } else { "bearish" },
-            detail: format!("close {last_close} is {} the 200-bar average {s200:.2} ({:+.2}%)", if above { "above" } else { "below" }, pct(last_close, s200)),
+            detail: format!(
+                "close {last_close} is {} the 200-bar average {s200:.2} ({:+.2}%)",
+                if above { "above" } else { "below" },
+                pct(last_close, s200)
+            ),
         });
     }
     match rsi_state {
-        "overbought" => signals.push(Signal { name: "rsi_overbought", direction: "bearish", detail: format!("RSI(14) {} ≥ 70: stretched to the upside", rsi14.unwrap_or_default()) }),
-        "oversold" => signals.push(Signal { name: "rsi_oversold", direction: "bullish", detail: format!("RSI(14) {} ≤ 30: stretched to the downside", rsi14.unwrap_or_default()) }),
+        "overbought" => signals.push(Signal {
+            name: "rsi_overbought",
+            direction: "bearish",
+            detail: format!(
+                "RSI(14) {} ≥ 70: stretched to the upside",
+                rsi14.unwrap_or_default()
+            ),
+        }),
+        "oversold" => signals.push(Signal {
+            name: "rsi_oversold",
+            direction: "bullish",
+            detail: format!(
+                "RSI(14) {} ≤ 30: stretched to the downside",
+                rsi14.unwrap_or_default()
+            ),
+        }),
         _ => {}
     }
     if let Some(bars) = bars_since_cross {
         signals.push(Signal {
-            name: if macd_cross == "bullish" { "macd_bullish_cross" } else { "macd_bearish_cross" },
-            direction: if macd_cross == "bullish" { "bullish" } else { "bearish" },
-            detail: format!("MACD crossed {} its signal line {bars} bar(s) ago (histogram {:+.4})", if macd_cross == "bullish" { "above" } else { "below" }, momentum.macd_hist.unwrap_or_default()),
+            name: if macd_cross == "bullish" {
+                "macd_bullish_cross"
+            } else {
+                "macd_bearish_cross"
+            },
+            direction: if macd_cross == "bullish" {
+                "bullish"
+            } else {
+                "bearish"
+            },
+            detail: format!(
+                "MACD crossed {} its signal line {bars} bar(s) ago (histogram {:+.4})",
+                if macd_cross == "bullish" { "above" } else { "below" },
+                momentum.macd_hist.unwrap_or_default()
+            ),
         });
     }
     if let (Some(u), Some(l)) = (upper, lower) {
         if last_close > u {
-            signals.push(Signal { name: "above_upper_band", direction: "bearish", detail: format!("close {last_close} above the upper Bollinger band {u:.2}") });
+            signals.push(Signal {
+                name: "above_upper_band",
+                direction: "bearish",
+                detail: format!("close {last_close} above the upper Bollinger band {u:.2}"),
+            });
         } else if last_close < l {
-            signals.push(Signal { name: "below_lower_band", direction: "bullish", detail: format!("close {last_close} below the lower Bollinger band {l:.2}") });
+            signals.push(Signal {
+                name: "below_lower_band",
+                direction: "bullish",
+                detail: format!("close {last_close} below the lower Bollinger band {l:.2}"),
+            });
         }
     }
     if let (Some(s), Some(d)) = (levels.nearest_support, levels.support_distance_atr) {
         if d <= 1.0 {
-            signals.push(Signal { name: "near_support", direction: "bullish", detail: format!("close is {d} ATR above support {s}") });
+            signals.push(Signal {
+                name: "near_support",
+                direction: "bullish",
+                detail: format!("close is {d} ATR above support {s}"),
+            });
         }
     }
     if let (Some(r), Some(a)) = (levels.nearest_resistance, atr14) {
         if a > 0.0 && (r - last_close) / a <= 1.0 {
-            signals.push(Signal { name: "near_resistance", direction: "bearish", detail: format!("close is {:.2} ATR below resistance {r}", (r - last_close) / a) });
+            signals.push(Signal {
+                name: "near_resistance",
+                direction: "bearish",
+                detail: format!("close is {:.2} ATR below resistance {r}", (r - last_close) / a),
+            });
         }
     }
     if let Some(ratio) = volatility.iv_hv_ratio {
@@ -375,12 +463,21 @@ pub fn analyze_series(
     }
 
     let mut summary = format!("{symbol} ({}): {direction}", timeframe.as_str());
-    summary.push_str(&format!(", RSI {} ({rsi_state})", rsi14.map_or("n/a".to_owned(), |v| v.to_string())));
+    summary.push_str(&format!(
+        ", RSI {} ({rsi_state})",
+        rsi14.map_or("n/a".to_owned(), |v| v.to_string())
+    ));
     if let Some(s) = levels.nearest_support {
-        summary.push_str(&format!(", support {s} ({}% below)", levels.support_distance_percent.unwrap_or_default()));
+        summary.push_str(&format!(
+            ", support {s} ({}% below)",
+            levels.support_distance_percent.unwrap_or_default()
+        ));
     }
     if let Some(r) = levels.nearest_resistance {
-        summary.push_str(&format!(", resistance {r} ({}% above)", levels.resistance_distance_percent.unwrap_or_default()));
+        summary.push_str(&format!(
+            ", resistance {r} ({}% above)",
+            levels.resistance_distance_percent.unwrap_or_default()
+        ));
     }
     if let Some(ratio) = volatility.iv_hv_ratio {
         summary.push_str(&format!(", IV/HV {ratio}"));
@@ -413,29 +510,69 @@ pub fn analyze_series(
 }
 
 /// The picture of an analysed series: the last `bars` candles with SMAs, bands and levels.
-pub(crate) fn chart_spec(analysis: &ChartAnalysis, candles: &[Candle], bars: usize, source_line: String) -> ChartSpec {
+pub(crate) fn chart_spec(
+    analysis: &ChartAnalysis,
+    candles: &[Candle],
+    bars: usize,
+    source_line: String,
+) -> ChartSpec {
     let close: Vec<f64> = candles.iter().map(|c| c.close).collect();
     let start = candles.len().saturating_sub(bars);
-    let cut = |series: Vec<Option<f64>>| series.get(start..).map(<[Option<f64>]>::to_vec).unwrap_or_default();
+    let cut = |series: Vec<Option<f64>>| {
+        series
+            .get(start..)
+            .map(<[Option<f64>]>::to_vec)
+            .unwrap_or_default()
+    };
     let bands = indicators::bollinger(&close, 20, 2.0, 2.0);
     let lines = vec![
-        LineSeries { label: "SMA 20".into(), style: LineStyle::Sma20, values: cut(indicators::sma(&close, 20)) },
-        LineSeries { label: "SMA 50".into(), style: LineStyle::Sma50, values: cut(indicators::sma(&close, 50)) },
-        LineSeries { label: "SMA 200".into(), style: LineStyle::Sma200, values: cut(indicators::sma(&close, 200)) },
-        LineSeries { label: "BB upper".into(), style: LineStyle::BandUpper, values: cut(bands.upper) },
-        LineSeries { label: "BB middle".into(), style: LineStyle::BandMiddle, values: cut(bands.middle) },
-        LineSeries { label: "BB lower".into(), style: LineStyle::BandLower, values: cut(bands.lower) },
+        LineSeries {
+            label: "SMA 20".into(),
+            style: LineStyle::Sma20,
+            values: cut(indicators::sma(&close, 20)),
+        },
+        LineSeries {
+            label: "SMA 50".into(),
+            style: LineStyle::Sma50,
+            values: cut(indicators::sma(&close, 50)),
+        },
+        LineSeries {
+            label: "SMA 200".into(),
+            style: LineStyle::Sma200,
+            values: cut(indicators::sma(&close, 200)),
+        },
+        LineSeries {
+            label: "BB upper".into(),
+            style: LineStyle::BandUpper,
+            values: cut(bands.upper),
+        },
+        LineSeries {
+            label: "BB middle".into(),
+            style: LineStyle::BandMiddle,
+            values: cut(bands.middle),
+        },
+        LineSeries {
+            label: "BB lower".into(),
+            style: LineStyle::BandLower,
+            values: cut(bands.lower),
+        },
     ];
     let mut levels: Vec<Level> = analysis
         .levels
         .supports
         .iter()
         .take(2)
-        .map(|p| Level { label: format!("S {p}"), price: *p, kind: LevelKind::Support })
+        .map(|p| Level {
+            label: format!("S {p}"),
+            price: *p,
+            kind: LevelKind::Support,
+        })
         .collect();
-    levels.extend(
-        analysis.levels.resistances.iter().take(2).map(|p| Level { label: format!("R {p}"), price: *p, kind: LevelKind::Resistance }),
-    );
+    levels.extend(analysis.levels.resistances.iter().take(2).map(|p| Level {
+        label: format!("R {p}"),
+        price: *p,
+        kind: LevelKind::Resistance,
+    }));
     ChartSpec {
         title: format!("{} · {}", analysis.symbol, analysis.timeframe),
         subtitle: source_line,
@@ -450,7 +587,11 @@ pub(crate) fn chart_spec(analysis: &ChartAnalysis, candles: &[Candle], bars: usi
 
 impl App {
     /// Candles for an analysis: weekly from daily when the broker has no weekly series.
-    pub(crate) async fn analysis_candles(&self, symbol: &Symbol, timeframe: Timeframe) -> Result<(Vec<Candle>, bool), AppError> {
+    pub(crate) async fn analysis_candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+    ) -> Result<(Vec<Candle>, bool), AppError> {
         let now = self.broker().now();
         let lookback_days = match timeframe {
             Timeframe::Daily => 450,
@@ -475,7 +616,11 @@ impl App {
 
     /// Market metrics of one symbol, when the broker has them (their absence is not an error).
     pub(crate) async fn metrics_of(&self, symbol: &Symbol) -> Option<MarketMetrics> {
-        self.broker().market_metrics(std::slice::from_ref(symbol)).await.ok().and_then(|m| m.into_iter().next())
+        self.broker()
+            .market_metrics(std::slice::from_ref(symbol))
+            .await
+            .ok()
+            .and_then(|m| m.into_iter().next())
     }
 
     /// Chart analysis of a symbol, with the picture when a renderer is wired and one is asked.
@@ -494,7 +639,10 @@ impl App {
         analysis.synthetic = source.synthetic;
         let picture = if include_chart {
             let renderer = self.chart_renderer().ok_or_else(|| {
-                AppError::new(ErrorCode::AnalysisError, "this build has no chart renderer; call again without include_chart")
+                AppError::new(
+                    ErrorCode::AnalysisError,
+                    "this build has no chart renderer; call again without include_chart",
+                )
             })?;
             let line = if source.synthetic {
                 format!("{} — SYNTHETIC demo data, not market prices", source.source)
@@ -504,7 +652,10 @@ impl App {
             let spec = chart_spec(&analysis, &candles, 120, line);
             let png = renderer.render_png(&spec).map_err(|e| {
                 tracing::error!(error = %e, "chart rendering failed");
-                AppError::new(ErrorCode::AnalysisError, "the chart picture could not be drawn; the analysis itself is fine without include_chart")
+                AppError::new(
+                    ErrorCode::AnalysisError,
+                    "the chart picture could not be drawn; the analysis itself is fine without include_chart",
+                )
             })?;
             Some(png)
         } else {

@@ -120,16 +120,15 @@ pub struct FullAnalysis {
     pub synthetic: bool,
 }
 
-fn recommend(
-    chart: &ChartAnalysis,
-    options: &OptionsAnalysis,
-    account: &AccountContext,
-) -> Recommendation {
+fn recommend(chart: &ChartAnalysis, options: &OptionsAnalysis, account: &AccountContext) -> Recommendation {
     let strategy = options.strategy;
     if !options.eligible {
         return Recommendation {
             action: "avoid",
-            headline: options.reason.clone().unwrap_or_else(|| "this strategy does not apply".to_owned()),
+            headline: options
+                .reason
+                .clone()
+                .unwrap_or_else(|| "this strategy does not apply".to_owned()),
             candidate: None,
             reasons: options.reason.iter().cloned().collect(),
             cautions: Vec::new(),
@@ -139,7 +138,11 @@ fn recommend(
     let Some(top) = options.candidates.first() else {
         return Recommendation {
             action: "wait",
-            headline: format!("no {} candidate meets the filters on {} now", strategy.as_str(), options.symbol),
+            headline: format!(
+                "no {} candidate meets the filters on {} now",
+                strategy.as_str(),
+                options.symbol
+            ),
             candidate: None,
             reasons: options.reason.iter().cloned().collect(),
             cautions: Vec::new(),
@@ -182,7 +185,10 @@ fn recommend(
         ));
     }
     reasons.push(options.iv_context.assessment.clone());
-    reasons.push(format!("trend: {} ({})", chart.trend.direction, chart.trend.reason));
+    reasons.push(format!(
+        "trend: {} ({})",
+        chart.trend.direction, chart.trend.reason
+    ));
 
     let mut cautions = Vec::new();
     if options.iv_context.iv_rank.is_some_and(|r| r < 0.3) {
@@ -212,7 +218,9 @@ fn recommend(
     cautions.extend(top.liquidity_warnings.iter().cloned());
     if let Some(pct) = account.capital_percent_of_net_liq {
         if pct > 25.0 {
-            cautions.push(format!("one contract ties up {pct}% of net liq: a large position for one trade"));
+            cautions.push(format!(
+                "one contract ties up {pct}% of net liq: a large position for one trade"
+            ));
         }
     }
     if account.exposure_percent_of_net_liq.is_some_and(|p| p > 20.0) {
@@ -223,8 +231,12 @@ fn recommend(
         ));
     }
     let mut management = vec![
-        format!("take profits at 50% of the credit: buy back near {:.2}", round_to(top.credit / 2.0, 2)),
-        "at about 21 DTE, close or roll out in time for a credit if the trade is not at its target".to_owned(),
+        format!(
+            "take profits at 50% of the credit: buy back near {:.2}",
+            round_to(top.credit / 2.0, 2)
+        ),
+        "at about 21 DTE, close or roll out in time for a credit if the trade is not at its target"
+            .to_owned(),
     ];
     match top.kind {
         "csp" => management.push(format!(
@@ -253,7 +265,16 @@ fn recommend(
         };
     }
     let (action, headline) = if cautions.len() >= 3 {
-        ("wait", format!("{}: the best candidate is {} {}, but {} cautions argue for waiting", options.symbol, top.kind, top.short_strike, cautions.len()))
+        (
+            "wait",
+            format!(
+                "{}: the best candidate is {} {}, but {} cautions argue for waiting",
+                options.symbol,
+                top.kind,
+                top.short_strike,
+                cautions.len()
+            ),
+        )
     } else {
         (
             "sell",
@@ -269,7 +290,14 @@ fn recommend(
             ),
         )
     };
-    Recommendation { action, headline, candidate: (action == "sell").then(|| top.clone()), reasons, cautions, management }
+    Recommendation {
+        action,
+        headline,
+        candidate: (action == "sell").then(|| top.clone()),
+        reasons,
+        cautions,
+        management,
+    }
 }
 
 impl App {
@@ -304,7 +332,11 @@ impl App {
                 market_value: p.market_value,
             })
             .collect();
-        let shares_held: f64 = held.iter().filter(|p| p.instrument_type == InstrumentType::Equity).map(|p| p.quantity).sum();
+        let shares_held: f64 = held
+            .iter()
+            .filter(|p| p.instrument_type == InstrumentType::Equity)
+            .map(|p| p.quantity)
+            .sum();
         let exposure_value = round_to(held.iter().filter_map(|p| p.market_value).sum(), 2);
         let net_liq = balances.net_liquidating_value;
         let bp = balances.derivative_buying_power;
@@ -317,10 +349,15 @@ impl App {
             positions_in_symbol: held,
             shares_held,
             exposure_value,
-            exposure_percent_of_net_liq: (net_liq > 0.0).then(|| round_to(exposure_value.abs() / net_liq * 100.0, 2)),
+            exposure_percent_of_net_liq: (net_liq > 0.0)
+                .then(|| round_to(exposure_value.abs() / net_liq * 100.0, 2)),
             candidate_capital: capital,
-            capital_percent_of_buying_power: capital.filter(|_| uses_bp && bp > 0.0).map(|c| round_to(c / bp * 100.0, 2)),
-            capital_percent_of_net_liq: capital.filter(|_| net_liq > 0.0).map(|c| round_to(c / net_liq * 100.0, 2)),
+            capital_percent_of_buying_power: capital
+                .filter(|_| uses_bp && bp > 0.0)
+                .map(|c| round_to(c / bp * 100.0, 2)),
+            capital_percent_of_net_liq: capital
+                .filter(|_| net_liq > 0.0)
+                .map(|c| round_to(c / net_liq * 100.0, 2)),
             fits_buying_power: capital.map(|c| !uses_bp || c <= bp),
         };
         progress.report(3.0, STAGES, "account checked");
@@ -360,7 +397,8 @@ impl App {
             source: source.source.clone(),
             synthetic: source.synthetic,
         };
-        let payload = serde_json::to_value(&result).map_err(|_| AppError::internal("serialising the analysis"))?;
+        let payload =
+            serde_json::to_value(&result).map_err(|_| AppError::internal("serialising the analysis"))?;
         let saved = self
             .store()
             .save_analysis(NewAnalysis {
@@ -369,7 +407,10 @@ impl App {
                 strategy: Some(strategy.as_str().to_owned()),
                 created_at: as_of,
                 source: source.source,
-                summary: format!("{}: {}", result.recommendation.action, result.recommendation.headline),
+                summary: format!(
+                    "{}: {}",
+                    result.recommendation.action, result.recommendation.headline
+                ),
                 result: payload,
             })
             .await?;

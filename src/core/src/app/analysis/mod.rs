@@ -8,7 +8,9 @@ mod options;
 
 pub use chart::{ChartAnalysis, MIN_BARS, analyze_series};
 pub use full::{FullAnalysis, Progress};
-pub use options::{Candidate, OptionsAnalysis, OptionsInput, OptionsRequest, Strategy, levels_from_context, rank_candidates};
+pub use options::{
+    Candidate, OptionsAnalysis, OptionsInput, OptionsRequest, Strategy, levels_from_context, rank_candidates,
+};
 
 /// Base64 (standard alphabet, padded) of bytes: image content in MCP results.
 pub fn base64(bytes: &[u8]) -> String {
@@ -35,9 +37,15 @@ pub fn base64(bytes: &[u8]) -> String {
 mod tests {
     #[test]
     fn base64_matches_the_rfc_vectors() {
-        for (plain, encoded) in
-            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
-        {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(super::base64(plain.as_bytes()), encoded);
         }
     }

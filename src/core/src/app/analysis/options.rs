@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::app::{App, ContractAnalytics, MODEL_NAME, Pricing, analyse_contract, years_to_expiry};
 use crate::domain::{
-    InstrumentType, MarketMetrics, OptionChain, OptionContract, OptionType, Position, Symbol, round_to, round4,
+    InstrumentType, MarketMetrics, OptionChain, OptionContract, OptionType, Position, Symbol, round_to,
+    round4,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::quant::bsm::{self, BsmInput};
@@ -79,7 +80,14 @@ pub struct OptionsRequest {
 impl OptionsRequest {
     /// The defaults: 30–45 DTE, short delta 0.15–0.35.
     pub fn defaults(strategy: Strategy) -> OptionsRequest {
-        OptionsRequest { strategy, dte_min: 30, dte_max: 45, delta_min: 0.15, delta_max: 0.35, levels: None }
+        OptionsRequest {
+            strategy,
+            dte_min: 30,
+            dte_max: 45,
+            delta_min: 0.15,
+            delta_max: 0.35,
+            levels: None,
+        }
     }
 }
 
@@ -371,7 +379,11 @@ fn leg(action: &'static str, option_type: OptionType, strike: f64, q: &Quoted<'_
         bid,
         ask,
         mid: q.mid,
-        spread_percent: if q.mid > 0.0 { round_to((ask - bid) / q.mid * 100.0, 2) } else { 0.0 },
+        spread_percent: if q.mid > 0.0 {
+            round_to((ask - bid) / q.mid * 100.0, 2)
+        } else {
+            0.0
+        },
         open_interest: q.contract.open_interest,
         volume: q.contract.volume,
         analytics: q.analytics,
@@ -382,10 +394,21 @@ fn liquidity_warnings(legs: &[Leg]) -> Vec<String> {
     let mut warnings = Vec::new();
     for l in legs {
         if l.spread_percent > 10.0 {
-            warnings.push(format!("wide market on the {} {} {}: {}% of mid", l.action, l.strike, l.option_type.as_str(), l.spread_percent));
+            warnings.push(format!(
+                "wide market on the {} {} {}: {}% of mid",
+                l.action,
+                l.strike,
+                l.option_type.as_str(),
+                l.spread_percent
+            ));
         }
         if l.open_interest.is_some_and(|oi| oi < 100.0) {
-            warnings.push(format!("thin open interest on the {} {}: {}", l.strike, l.option_type.as_str(), l.open_interest.unwrap_or_default()));
+            warnings.push(format!(
+                "thin open interest on the {} {}: {}",
+                l.strike,
+                l.option_type.as_str(),
+                l.open_interest.unwrap_or_default()
+            ));
         }
     }
     warnings
@@ -397,16 +420,28 @@ fn prob_beyond(pricing: &Pricing, t: f64, vol: f64, level: f64, above: bool) -> 
         return if above { 1.0 } else { 0.0 };
     }
     let option_type = if above { OptionType::Call } else { OptionType::Put };
-    let input = BsmInput { option_type, spot: pricing.spot, strike: level, t, vol, rate: pricing.rate, div: pricing.dividend_yield };
+    let input = BsmInput {
+        option_type,
+        spot: pricing.spot,
+        strike: level,
+        t,
+        vol,
+        rate: pricing.rate,
+        div: pricing.dividend_yield,
+    };
     bsm::prob_itm(&input).unwrap_or(0.0)
 }
 
 fn iv_context(metrics: Option<&MarketMetrics>) -> IvContext {
     let rank = metrics.and_then(|m| m.iv_rank);
     let assessment = match rank {
-        Some(r) if r >= 0.5 => format!("IV rank {r:.2}: implied volatility is high for this underlying; premium is rich and selling it is favoured"),
+        Some(r) if r >= 0.5 => format!(
+            "IV rank {r:.2}: implied volatility is high for this underlying; premium is rich and selling it is favoured"
+        ),
         Some(r) if r >= 0.3 => format!("IV rank {r:.2}: implied volatility is moderate; premium is fair"),
-        Some(r) => format!("IV rank {r:.2}: implied volatility is low for this underlying; premium is cheap, consider waiting or smaller size"),
+        Some(r) => format!(
+            "IV rank {r:.2}: implied volatility is low for this underlying; premium is cheap, consider waiting or smaller size"
+        ),
         None => "no IV rank available: judge premium by the candidates' IV against HV".to_owned(),
     };
     IvContext {
@@ -445,7 +480,12 @@ fn position_greeks(legs: &[Leg]) -> PositionGreeks {
         g.theta += sign * l.analytics.theta.unwrap_or_default();
         g.vega += sign * l.analytics.vega.unwrap_or_default();
     }
-    PositionGreeks { delta: round_to(g.delta, 2), gamma: round_to(g.gamma, 4), theta: round_to(g.theta, 2), vega: round_to(g.vega, 2) }
+    PositionGreeks {
+        delta: round_to(g.delta, 2),
+        gamma: round_to(g.gamma, 4),
+        theta: round_to(g.theta, 2),
+        vega: round_to(g.vega, 2),
+    }
 }
 
 /// Ranks candidates (pure; see the module docs for the conventions).
@@ -472,7 +512,13 @@ pub fn rank_candidates(input: &OptionsInput<'_>) -> (Vec<Candidate>, usize, Reje
                     let quoted = contract.mid().map(|mid| Quoted {
                         contract,
                         mid,
-                        analytics: analyse_contract(pricing, option_type, row.strike, expiration.date, contract),
+                        analytics: analyse_contract(
+                            pricing,
+                            option_type,
+                            row.strike,
+                            expiration.date,
+                            contract,
+                        ),
                     });
                     Some((row.strike, quoted))
                 })
@@ -549,8 +595,19 @@ pub fn rank_candidates(input: &OptionsInput<'_>) -> (Vec<Candidate>, usize, Reje
                     Strategy::Spread => {
                         // The long leg: one to three strikes further out of the money.
                         let further: Vec<&(f64, Option<Quoted<'_>>)> = match option_type {
-                            OptionType::Put => contracts.get(..i).unwrap_or_default().iter().rev().take(3).collect(),
-                            OptionType::Call => contracts.get(i + 1..).unwrap_or_default().iter().take(3).collect(),
+                            OptionType::Put => contracts
+                                .get(..i)
+                                .unwrap_or_default()
+                                .iter()
+                                .rev()
+                                .take(3)
+                                .collect(),
+                            OptionType::Call => contracts
+                                .get(i + 1..)
+                                .unwrap_or_default()
+                                .iter()
+                                .take(3)
+                                .collect(),
                         };
                         for (long_strike, long_quote) in further {
                             let Some(lq) = long_quote else {
@@ -606,8 +663,18 @@ pub fn rank_candidates(input: &OptionsInput<'_>) -> (Vec<Candidate>, usize, Reje
                 1 => 0.8,
                 _ => 0.6,
             };
-            let (level, level_kind) = if d.put_side { (support, "support") } else { (resistance, "resistance") };
-            let protected = level.map(|l| if d.put_side { d.short_strike <= l } else { d.short_strike >= l });
+            let (level, level_kind) = if d.put_side {
+                (support, "support")
+            } else {
+                (resistance, "resistance")
+            };
+            let protected = level.map(|l| {
+                if d.put_side {
+                    d.short_strike <= l
+                } else {
+                    d.short_strike >= l
+                }
+            });
             let level_factor = if protected == Some(true) { 1.1 } else { 1.0 };
             let pop = round_to(d.pop, 4);
             let annualized_capped = round_to(annualized.min(100.0), 2);
@@ -638,18 +705,29 @@ pub fn rank_candidates(input: &OptionsInput<'_>) -> (Vec<Candidate>, usize, Reje
                     level,
                     level_kind,
                     protected_by_level: protected,
-                    strike_vs_level_percent: level.filter(|l| *l > 0.0).map(|l| round_to((d.short_strike - l) / l * 100.0, 2)),
+                    strike_vs_level_percent: level
+                        .filter(|l| *l > 0.0)
+                        .map(|l| round_to((d.short_strike - l) / l * 100.0, 2)),
                 },
                 earnings_before_expiration: earnings.map(|e| e >= input.today && e <= d.expiration),
                 liquidity_warnings: warnings,
                 score,
-                score_parts: ScoreParts { pop, annualized_capped, liquidity_factor, level_factor },
+                score_parts: ScoreParts {
+                    pop,
+                    annualized_capped,
+                    liquidity_factor,
+                    level_factor,
+                },
                 legs: d.legs,
             }
         })
         .collect();
     candidates.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(b.pop.total_cmp(&a.pop)).then(a.expiration.cmp(&b.expiration)).then(a.short_strike.total_cmp(&b.short_strike))
+        b.score
+            .total_cmp(&a.score)
+            .then(b.pop.total_cmp(&a.pop))
+            .then(a.expiration.cmp(&b.expiration))
+            .then(a.short_strike.total_cmp(&b.short_strike))
     });
     candidates.truncate(10);
     for (i, c) in candidates.iter_mut().enumerate() {
@@ -659,7 +737,9 @@ pub fn rank_candidates(input: &OptionsInput<'_>) -> (Vec<Candidate>, usize, Reje
 }
 
 /// Levels given by the caller: a whole `analyze_chart` result or just the two numbers.
-pub fn levels_from_context(context: &serde_json::Map<String, serde_json::Value>) -> Option<(Option<f64>, Option<f64>)> {
+pub fn levels_from_context(
+    context: &serde_json::Map<String, serde_json::Value>,
+) -> Option<(Option<f64>, Option<f64>)> {
     let get = |key: &str| {
         context
             .get(key)
@@ -691,29 +771,53 @@ impl App {
             .knowledge_names()
             .iter()
             .filter_map(|name| base.strategy(name))
-            .map(|d| Citation { title: d.title.clone(), uri: format!("knowledge://documents/{}", d.path) })
+            .map(|d| Citation {
+                title: d.title.clone(),
+                uri: format!("knowledge://documents/{}", d.path),
+            })
             .collect()
     }
 
     /// Ranked candidates for a strategy on a symbol.
-    pub async fn analyze_options(&self, symbol: &Symbol, mut request: OptionsRequest) -> Result<OptionsAnalysis, AppError> {
+    pub async fn analyze_options(
+        &self,
+        symbol: &Symbol,
+        mut request: OptionsRequest,
+    ) -> Result<OptionsAnalysis, AppError> {
         if request.dte_min > request.dte_max {
-            return Err(AppError::invalid("dte_min", format!("must not exceed dte_max ({})", request.dte_max)));
+            return Err(AppError::invalid(
+                "dte_min",
+                format!("must not exceed dte_max ({})", request.dte_max),
+            ));
         }
-        if !(request.delta_min.is_finite() && request.delta_max.is_finite() && request.delta_min <= request.delta_max) {
+        if !(request.delta_min.is_finite()
+            && request.delta_max.is_finite()
+            && request.delta_min <= request.delta_max)
+        {
             return Err(AppError::invalid("delta_min", "must not exceed delta_max"));
         }
         let chain = self.option_chain(symbol).await?;
         let spot = self.chain_underlying_price(&chain).await.ok_or_else(|| {
-            AppError::new(ErrorCode::AnalysisError, format!("no price for {symbol}: the options cannot be valued"))
+            AppError::new(
+                ErrorCode::AnalysisError,
+                format!("no price for {symbol}: the options cannot be valued"),
+            )
         })?;
         let metrics = self.metrics_of(symbol).await;
         let (dividend_yield, _) = self.dividend_yield(symbol).await;
-        let pricing = Pricing { spot, rate: self.config().risk_free_rate, dividend_yield, quotes_at: chain.as_of };
+        let pricing = Pricing {
+            spot,
+            rate: self.config().risk_free_rate,
+            dividend_yield,
+            quotes_at: chain.as_of,
+        };
         let levels_from = if request.levels.is_some() {
             "chart_context"
         } else {
-            match self.analyze_chart(symbol, crate::domain::Timeframe::Daily, false).await {
+            match self
+                .analyze_chart(symbol, crate::domain::Timeframe::Daily, false)
+                .await
+            {
                 Ok((chart, _)) => {
                     request.levels = Some((chart.levels.nearest_support, chart.levels.nearest_resistance));
                     "computed"
@@ -741,8 +845,18 @@ impl App {
             (true, None, None)
         };
         let today = self.broker().now().date();
-        let input = OptionsInput { chain: &chain, pricing, today, metrics: metrics.as_ref(), request: &request };
-        let (candidates, evaluated, rejected) = if eligible { rank_candidates(&input) } else { (Vec::new(), 0, Rejected::default()) };
+        let input = OptionsInput {
+            chain: &chain,
+            pricing,
+            today,
+            metrics: metrics.as_ref(),
+            request: &request,
+        };
+        let (candidates, evaluated, rejected) = if eligible {
+            rank_candidates(&input)
+        } else {
+            (Vec::new(), 0, Rejected::default())
+        };
         let reason = reason.or_else(|| {
             candidates.is_empty().then(|| {
                 format!(
@@ -762,12 +876,21 @@ impl App {
             strategy: request.strategy,
             underlying_price: round4(spot),
             as_of: today.to_string(),
-            filters: FiltersUsed { dte_min: request.dte_min, dte_max: request.dte_max, delta_min: request.delta_min, delta_max: request.delta_max },
+            filters: FiltersUsed {
+                dte_min: request.dte_min,
+                dte_max: request.dte_max,
+                delta_min: request.delta_min,
+                delta_max: request.delta_max,
+            },
             eligible,
             reason,
             shares_held,
             iv_context: iv_context(metrics.as_ref()),
-            chart_levels: ChartLevels { nearest_support: support, nearest_resistance: resistance, from: levels_from },
+            chart_levels: ChartLevels {
+                nearest_support: support,
+                nearest_resistance: resistance,
+                from: levels_from,
+            },
             candidates,
             evaluated,
             rejected,

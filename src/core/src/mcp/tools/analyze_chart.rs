@@ -8,7 +8,9 @@ use crate::app::App;
 use crate::app::analysis::base64;
 use crate::domain::Timeframe;
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string};
+use crate::mcp::schema::{
+    array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
+};
 
 /// The `analyze_chart` tool.
 pub(crate) struct AnalyzeChart;
@@ -17,9 +19,18 @@ fn average_schema() -> Value {
     object(
         &[
             ("value", number("the average on the last bar", true)),
-            ("distance_percent", number("(close − average) / average, percent", true)),
-            ("above", json!({"type": ["boolean", "null"], "description": "close above the average"})),
-            ("slope_percent_per_bar", number("change over the last 5 bars, percent per bar", true)),
+            (
+                "distance_percent",
+                number("(close − average) / average, percent", true),
+            ),
+            (
+                "above",
+                json!({"type": ["boolean", "null"], "description": "close above the average"}),
+            ),
+            (
+                "slope_percent_per_bar",
+                number("change over the last 5 bars, percent per bar", true),
+            ),
         ],
         &["value", "distance_percent", "above", "slope_percent_per_bar"],
         false,
@@ -31,8 +42,14 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
     let mut properties = props(&[
         &[
             ("symbol", string("the underlying", false)),
-            ("timeframe", enumeration("bar size", &["daily", "weekly", "intraday"])),
-            ("aggregated_from_daily", boolean("weekly bars built from daily ones")),
+            (
+                "timeframe",
+                enumeration("bar size", &["daily", "weekly", "intraday"]),
+            ),
+            (
+                "aggregated_from_daily",
+                boolean("weekly bars built from daily ones"),
+            ),
             ("bars", integer("bars analysed", false)),
             ("last_bar", string("start time of the last bar", false)),
             ("last_close", number("last close", false)),
@@ -40,7 +57,10 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                 "trend",
                 object(
                     &[
-                        ("direction", enumeration("trend", &["uptrend", "downtrend", "sideways"])),
+                        (
+                            "direction",
+                            enumeration("trend", &["uptrend", "downtrend", "sideways"]),
+                        ),
                         ("reason", string("why, with the numbers", false)),
                         ("sma20", average_schema()),
                         ("sma50", average_schema()),
@@ -56,14 +76,27 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                 object(
                     &[
                         ("rsi14", number("Wilder RSI(14)", true)),
-                        ("rsi_state", enumeration("RSI zone", &["overbought", "oversold", "neutral"])),
+                        (
+                            "rsi_state",
+                            enumeration("RSI zone", &["overbought", "oversold", "neutral"]),
+                        ),
                         ("macd", number("MACD(12,26) line", true)),
                         ("macd_signal", number("signal line (9)", true)),
                         ("macd_hist", number("histogram", true)),
-                        ("macd_cross", enumeration("last cross within 10 bars", &["bullish", "bearish", "none"])),
+                        (
+                            "macd_cross",
+                            enumeration("last cross within 10 bars", &["bullish", "bearish", "none"]),
+                        ),
                         ("bars_since_cross", integer("bars since that cross", true)),
                     ],
-                    &["rsi14", "rsi_state", "macd", "macd_signal", "macd_hist", "macd_cross"],
+                    &[
+                        "rsi14",
+                        "rsi_state",
+                        "macd",
+                        "macd_signal",
+                        "macd_hist",
+                        "macd_cross",
+                    ],
                     false,
                 ),
             ),
@@ -73,8 +106,14 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                     &[
                         ("atr14", number("Wilder ATR(14), price units", true)),
                         ("atr_percent", number("ATR as a percent of the close", true)),
-                        ("bollinger", json!({"type": "object", "description": "Bollinger bands (20, 2): upper, middle, lower, width_percent, percent_b"})),
-                        ("hv20", number("20-bar historical volatility, annualised fraction", true)),
+                        (
+                            "bollinger",
+                            json!({"type": "object", "description": "Bollinger bands (20, 2): upper, middle, lower, width_percent, percent_b"}),
+                        ),
+                        (
+                            "hv20",
+                            number("20-bar historical volatility, annualised fraction", true),
+                        ),
                         ("iv_index", number("implied volatility index, fraction", true)),
                         ("iv_rank", number("IV rank, 0–1", true)),
                         ("iv_hv_ratio", number("iv_index / hv20", true)),
@@ -88,13 +127,31 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                 object(
                     &[
                         ("swing_window", integer("bars on each side of a swing", false)),
-                        ("nearest_support", number("highest swing low below the close", true)),
-                        ("nearest_resistance", number("lowest swing high above the close", true)),
-                        ("support_distance_percent", number("percent below the close", true)),
-                        ("resistance_distance_percent", number("percent above the close", true)),
+                        (
+                            "nearest_support",
+                            number("highest swing low below the close", true),
+                        ),
+                        (
+                            "nearest_resistance",
+                            number("lowest swing high above the close", true),
+                        ),
+                        (
+                            "support_distance_percent",
+                            number("percent below the close", true),
+                        ),
+                        (
+                            "resistance_distance_percent",
+                            number("percent above the close", true),
+                        ),
                         ("support_distance_atr", number("support distance in ATRs", true)),
-                        ("supports", array("supports, nearest first", json!({"type": "number"}))),
-                        ("resistances", array("resistances, nearest first", json!({"type": "number"}))),
+                        (
+                            "supports",
+                            array("supports, nearest first", json!({"type": "number"})),
+                        ),
+                        (
+                            "resistances",
+                            array("resistances, nearest first", json!({"type": "number"})),
+                        ),
                     ],
                     &["nearest_support", "nearest_resistance", "supports", "resistances"],
                     false,
@@ -107,7 +164,10 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                     object(
                         &[
                             ("name", string("signal", false)),
-                            ("direction", enumeration("bias", &["bullish", "bearish", "neutral"])),
+                            (
+                                "direction",
+                                enumeration("bias", &["bullish", "bearish", "neutral"]),
+                            ),
                             ("detail", string("what and why", false)),
                         ],
                         &["name", "direction", "detail"],
@@ -119,7 +179,20 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
         ],
         &source_fields(),
     ]);
-    let mut required = vec!["symbol", "timeframe", "bars", "last_close", "trend", "momentum", "volatility", "levels", "signals", "summary", "source", "synthetic"];
+    let mut required = vec![
+        "symbol",
+        "timeframe",
+        "bars",
+        "last_close",
+        "trend",
+        "momentum",
+        "volatility",
+        "levels",
+        "signals",
+        "summary",
+        "source",
+        "synthetic",
+    ];
     if with_picture {
         properties.push((
             "chart",
@@ -152,8 +225,14 @@ impl Tool for AnalyzeChart {
             input_schema: object(
                 &[
                     ("symbol", string("underlying ticker", false)),
-                    ("timeframe", enumeration("bar size (default daily)", &["daily", "weekly", "intraday"])),
-                    ("include_chart", boolean("also return a PNG chart (default false)")),
+                    (
+                        "timeframe",
+                        enumeration("bar size (default daily)", &["daily", "weekly", "intraday"]),
+                    ),
+                    (
+                        "include_chart",
+                        boolean("also return a PNG chart (default false)"),
+                    ),
                 ],
                 &["symbol"],
                 true,
@@ -171,12 +250,17 @@ impl Tool for AnalyzeChart {
         let symbol = args.required_symbol("symbol")?;
         let timeframe = match args.str("timeframe")? {
             None => Timeframe::Daily,
-            Some(text) => Timeframe::parse(text.trim())
-                .ok_or_else(|| AppError::invalid("timeframe", format!("must be daily, weekly or intraday, got {text:?}")))?,
+            Some(text) => Timeframe::parse(text.trim()).ok_or_else(|| {
+                AppError::invalid(
+                    "timeframe",
+                    format!("must be daily, weekly or intraday, got {text:?}"),
+                )
+            })?,
         };
         let include_chart = args.bool("include_chart")?.unwrap_or(false);
         let (analysis, picture) = app.analyze_chart(&symbol, timeframe, include_chart).await?;
-        let mut value = serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the chart analysis"))?;
+        let mut value = serde_json::to_value(&analysis)
+            .map_err(|_| AppError::internal("serialising the chart analysis"))?;
         let chart = picture.as_ref().map(|png| {
             json!({ "mime_type": "image/png", "bytes": png.len(), "bars_drawn": analysis.bars.min(120) })
         });
@@ -185,7 +269,10 @@ impl Tool for AnalyzeChart {
         }
         let mut output = ToolOutput::new(value);
         if let Some(png) = picture {
-            output.images.push(ImageContent { data_base64: base64(&png), mime_type: "image/png" });
+            output.images.push(ImageContent {
+                data_base64: base64(&png),
+                mime_type: "image/png",
+            });
         }
         Ok(output)
     }

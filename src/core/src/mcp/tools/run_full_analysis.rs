@@ -36,7 +36,10 @@ impl Tool for RunFullAnalysis {
             input_schema: object(
                 &[
                     ("symbol", string("underlying ticker", false)),
-                    ("strategy", enumeration("trade type", &["csp", "covered_call", "spread"])),
+                    (
+                        "strategy",
+                        enumeration("trade type", &["csp", "covered_call", "spread"]),
+                    ),
                 ],
                 &["symbol", "strategy"],
                 true,
@@ -45,7 +48,10 @@ impl Tool for RunFullAnalysis {
                 &props(&[
                     &[
                         ("symbol", string("the underlying", false)),
-                        ("strategy", enumeration("strategy", &["csp", "covered_call", "spread"])),
+                        (
+                            "strategy",
+                            enumeration("strategy", &["csp", "covered_call", "spread"]),
+                        ),
                         ("as_of", string("market time", false)),
                         (
                             "recommendation",
@@ -53,24 +59,58 @@ impl Tool for RunFullAnalysis {
                                 &[
                                     ("action", enumeration("what to do", &["sell", "wait", "avoid"])),
                                     ("headline", string("one line", false)),
-                                    ("candidate", json!({"type": ["object", "null"], "description": "the trade, when the action is sell"})),
+                                    (
+                                        "candidate",
+                                        json!({"type": ["object", "null"], "description": "the trade, when the action is sell"}),
+                                    ),
                                     ("reasons", array("why", json!({"type": "string"}))),
-                                    ("cautions", array("what speaks against it", json!({"type": "string"}))),
-                                    ("management", array("how to manage it once open", json!({"type": "string"}))),
+                                    (
+                                        "cautions",
+                                        array("what speaks against it", json!({"type": "string"})),
+                                    ),
+                                    (
+                                        "management",
+                                        array("how to manage it once open", json!({"type": "string"})),
+                                    ),
                                 ],
-                                &["action", "headline", "candidate", "reasons", "cautions", "management"],
+                                &[
+                                    "action",
+                                    "headline",
+                                    "candidate",
+                                    "reasons",
+                                    "cautions",
+                                    "management",
+                                ],
                                 false,
                             ),
                         ),
                         ("chart", chart_analysis_schema(false)),
                         ("options", options_analysis_schema()),
-                        ("account", json!({"type": "object", "description": "net liq, buying power, positions in the symbol, exposure, candidate capital and whether it fits"})),
-                        ("knowledge_notes", array("knowledge passages", json!({"type": "object"}))),
+                        (
+                            "account",
+                            json!({"type": "object", "description": "net liq, buying power, positions in the symbol, exposure, candidate capital and whether it fits"}),
+                        ),
+                        (
+                            "knowledge_notes",
+                            array("knowledge passages", json!({"type": "object"})),
+                        ),
                         ("analysis_id", string("saved analysis id", false)),
                     ],
                     &source_fields(),
                 ]),
-                &["symbol", "strategy", "as_of", "recommendation", "chart", "options", "account", "knowledge_notes", "analysis_id", "source", "synthetic"],
+                &[
+                    "symbol",
+                    "strategy",
+                    "as_of",
+                    "recommendation",
+                    "chart",
+                    "options",
+                    "account",
+                    "knowledge_notes",
+                    "analysis_id",
+                    "source",
+                    "synthetic",
+                ],
                 false,
             ),
             read_only: false,
@@ -84,10 +124,16 @@ impl Tool for RunFullAnalysis {
         args.only(&["symbol", "strategy"])?;
         let symbol = args.required_symbol("symbol")?;
         let text = args.required_str("strategy")?;
-        let strategy = Strategy::parse(text)
-            .ok_or_else(|| AppError::invalid("strategy", format!("must be csp, covered_call or spread, got {text:?}")))?;
+        let strategy = Strategy::parse(text).ok_or_else(|| {
+            AppError::invalid(
+                "strategy",
+                format!("must be csp, covered_call or spread, got {text:?}"),
+            )
+        })?;
         ctx.progress(0.0, Some(5.0), "starting");
-        let analysis = app.run_full_analysis(&symbol, strategy, &ToolProgress(ctx)).await?;
+        let analysis = app
+            .run_full_analysis(&symbol, strategy, &ToolProgress(ctx))
+            .await?;
         Ok(ToolOutput::serialize(&analysis))
     }
 }

@@ -436,23 +436,24 @@ pub fn analyze_series(
             });
         }
     }
-    if let (Some(s), Some(d)) = (levels.nearest_support, levels.support_distance_atr) {
-        if d <= 1.0 {
-            signals.push(Signal {
-                name: "near_support",
-                direction: "bullish",
-                detail: format!("close is {d} ATR above support {s}"),
-            });
-        }
+    if let (Some(s), Some(d)) = (levels.nearest_support, levels.support_distance_atr)
+        && d <= 1.0
+    {
+        signals.push(Signal {
+            name: "near_support",
+            direction: "bullish",
+            detail: format!("close is {d} ATR above support {s}"),
+        });
     }
-    if let (Some(r), Some(a)) = (levels.nearest_resistance, atr14) {
-        if a > 0.0 && (r - last_close) / a <= 1.0 {
-            signals.push(Signal {
-                name: "near_resistance",
-                direction: "bearish",
-                detail: format!("close is {:.2} ATR below resistance {r}", (r - last_close) / a),
-            });
-        }
+    if let (Some(r), Some(a)) = (levels.nearest_resistance, atr14)
+        && a > 0.0
+        && (r - last_close) / a <= 1.0
+    {
+        signals.push(Signal {
+            name: "near_resistance",
+            direction: "bearish",
+            detail: format!("close is {:.2} ATR below resistance {r}", (r - last_close) / a),
+        });
     }
     if let Some(ratio) = volatility.iv_hv_ratio {
         if ratio >= 1.2 {

@@ -216,12 +216,12 @@ fn recommend(chart: &ChartAnalysis, options: &OptionsAnalysis, account: &Account
         ));
     }
     cautions.extend(top.liquidity_warnings.iter().cloned());
-    if let Some(pct) = account.capital_percent_of_net_liq {
-        if pct > 25.0 {
-            cautions.push(format!(
-                "one contract ties up {pct}% of net liq: a large position for one trade"
-            ));
-        }
+    if let Some(pct) = account.capital_percent_of_net_liq
+        && pct > 25.0
+    {
+        cautions.push(format!(
+            "one contract ties up {pct}% of net liq: a large position for one trade"
+        ));
     }
     if account.exposure_percent_of_net_liq.is_some_and(|p| p > 20.0) {
         cautions.push(format!(

@@ -1,18 +1,21 @@
 //! The composition root: the only place that names adapter types. It turns `Settings` into the
-//! ports, the core `App`, the MCP server and a transport.
+//! ports, the core `App`, the MCP server, the background tasks and a transport.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use broker_replay::{ReplayBroker, TapeSource};
+use notify_stderr::StderrNotifier;
+use notify_webhook::{WebhookConfig, WebhookNotifier};
+use store_redb::RedbStore;
 use transport_stdio::StdioTransport;
-use ttai_core::app::{App, AppConfig, LoggedOutBroker};
+use ttai_core::app::{App, AppConfig, LazyStore, LoggedOutBroker, run_deliverer, run_monitor};
 use ttai_core::mcp::{McpServer, ServerInfo, ToolRegistry};
-use ttai_core::ports::{BrokerPort, StorePort, TransportPort};
+use ttai_core::ports::{BrokerPort, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort};
 use ttai_core::time::Timestamp;
 
-use crate::settings::{BrokerChoice, Settings, TransportChoice};
+use crate::settings::{BrokerChoice, NotifyChoice, Settings, TransportChoice};
 
 /// The wall clock, for live brokers.
 pub(crate) fn wall_clock() -> Timestamp {
@@ -26,6 +29,8 @@ pub(crate) fn wall_clock() -> Timestamp {
 pub(crate) struct Composed {
     pub(crate) server: Arc<McpServer>,
     pub(crate) replay: Option<Arc<ReplayBroker>>,
+    pub(crate) store: Arc<LazyStore>,
+    pub(crate) notifier: Arc<dyn NotifierPort>,
 }
 
 fn broker(settings: &Settings) -> (Arc<dyn BrokerPort>, Option<Arc<ReplayBroker>>) {
@@ -48,13 +53,47 @@ fn broker(settings: &Settings) -> (Arc<dyn BrokerPort>, Option<Arc<ReplayBroker>
     }
 }
 
-fn store(_settings: &Settings) -> Arc<dyn StorePort> {
-    Arc::new(ttai_core::testing::InMemoryStore::new())
+/// The redb store at `<data dir>/ttai.db`, opened off the runtime on first use.
+fn store(settings: &Settings) -> Arc<LazyStore> {
+    let path = settings.data_dir.join("ttai.db");
+    Arc::new(LazyStore::new(Box::new(move || {
+        let path = path.clone();
+        Box::pin(async move {
+            let opened = tokio::task::spawn_blocking(move || {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                RedbStore::open(&path)
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("the database opener failed: {e}")))?;
+            opened.map(|store| Arc::new(store) as Arc<dyn StorePort>)
+        })
+    })))
+}
+
+fn notifier(settings: &Settings) -> Arc<dyn NotifierPort> {
+    match settings.notify {
+        NotifyChoice::Stderr => Arc::new(StderrNotifier::new()),
+        NotifyChoice::Webhook => Arc::new(
+            WebhookNotifier::new(WebhookConfig {
+                url: settings.webhook_url.clone().unwrap_or_default(),
+                secret: settings.webhook_secret.clone(),
+                timeout: Duration::from_secs(5),
+                attempts: 3,
+                backoff: Duration::from_millis(250),
+            })
+            .with_version(env!("CARGO_PKG_VERSION")),
+        ),
+    }
 }
 
 /// Builds the server. Must run inside the Tokio runtime.
 pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
     let (broker, replay) = broker(settings);
+    let store = store(settings);
     let config = AppConfig {
         default_account: settings.account.clone(),
         risk_free_rate: settings.risk_free_rate,
@@ -65,20 +104,63 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
     let knowledge = Arc::new(crate::knowledge_fs::KnowledgeFolder::new(
         settings.data_dir.join("knowledge"),
     ));
-    let app = Arc::new(App::new(broker, store(settings), config).with_knowledge_source(knowledge));
+    let app = App::new(broker, store.clone(), config).with_knowledge_source(knowledge);
+    let app = Arc::new(app);
     let mut tools = ToolRegistry::standard();
+    tools.extend(ToolRegistry::analysis());
     tools.extend(ToolRegistry::alerts_and_history());
     tools.extend(ToolRegistry::knowledge());
     if replay.is_some() {
         tools.extend(ToolRegistry::replay());
     }
-    let tools = ToolRegistry::new(tools);
     let info = ServerInfo {
         name: "ttai".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let server = Arc::new(McpServer::new(app, tools, info));
-    Ok(Composed { server, replay })
+    let server = Arc::new(McpServer::new(app, ToolRegistry::new(tools), info));
+    Ok(Composed {
+        server,
+        replay,
+        store,
+        notifier: notifier(settings),
+    })
+}
+
+/// Starts what runs in the background while serving: the tape and database openers, the alert
+/// monitor and the notification deliverer. They stop when `trigger` fires.
+pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger: &ShutdownTrigger) {
+    for dir in ["knowledge", "exports", "logs"] {
+        if let Err(err) = std::fs::create_dir_all(settings.data_dir.join(dir)) {
+            tracing::warn!(error = %err, dir, "cannot create a data folder");
+        }
+    }
+    if let Some(replay) = composed.replay.clone() {
+        tokio::spawn(async move {
+            if let Err(err) = replay.preload().await {
+                tracing::error!(error = %err, "the replay tape cannot be read");
+            }
+        });
+    }
+    if settings.notify == NotifyChoice::Webhook && settings.webhook_url.is_none() {
+        tracing::warn!(
+            "notifications go to a webhook but TTAI_WEBHOOK_URL is not set: they wait in the outbox until it is"
+        );
+    }
+    let app = composed.server.app().clone();
+    let store = composed.store.clone();
+    let notifier = composed.notifier.clone();
+    let interval = settings.alert_interval;
+    let monitor_shutdown = trigger.subscribe();
+    let deliverer_shutdown = trigger.subscribe();
+    tokio::spawn(async move {
+        // The monitor and the deliverer need the database; nothing else waits for it.
+        if let Err(err) = store.open().await {
+            tracing::error!(error = %err, "the database cannot be opened; alerts are not watched");
+            return;
+        }
+        tokio::spawn(run_monitor(app.clone(), interval, monitor_shutdown));
+        tokio::spawn(run_deliverer(app, notifier, deliverer_shutdown));
+    });
 }
 
 /// The transport chosen by the settings.

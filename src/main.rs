@@ -96,14 +96,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         tracing::info!("signal received; shutting down");
         on_signal.fire();
     });
-    if let Some(replay) = composed.replay.clone() {
-        // Read the tape in the background so the first tool call does not wait for it.
-        tokio::spawn(async move {
-            if let Err(err) = replay.preload().await {
-                tracing::error!(error = %err, "the replay tape cannot be read");
-            }
-        });
-    }
+    compose::start_background(&composed, &settings, &trigger);
     tracing::info!(transport = transport.name(), broker = %composed.server.app().broker().info().source, "serving MCP");
     transport
         .serve(composed.server.clone(), shutdown)

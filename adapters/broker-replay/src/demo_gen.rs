@@ -575,7 +575,7 @@ pub fn generate() -> (Manifest, TapeBuilder) {
     push(&mut tape, first_at, Op::Accounts, "", &accounts);
 
     // The account: 300 AAPL and 100 QQQ bought at the first chain day's close, cash rest.
-    let mut cash = 60_000.0_f64;
+    let mut cash = 250_000.0_f64;
     let stock: [(usize, f64); 2] = [(2, 300.0), (1, 100.0)];
     let mut stock_cost = [0.0_f64; 2];
     let mut shorts: Vec<ShortOption> = Vec::new();
@@ -860,10 +860,8 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         }
         let net_liq = round_to(cash + stock_value + option_value, 2);
         let maintenance = round_to(stock_value * 0.25 + option_requirement * 0.2, 2);
-        let derivative_bp = round_to(
-            (cash - option_requirement).max(0.0) + (stock_value * 0.5 - maintenance).max(0.0) * 0.0,
-            2,
-        );
+        // Option buying power of this synthetic account: cash not securing short puts.
+        let derivative_bp = round_to((cash - option_requirement).max(0.0), 2);
         let balances = Balances {
             account: account.clone(),
             net_liquidating_value: net_liq,

@@ -9,6 +9,7 @@ pub mod analysis;
 mod chain;
 mod chart_spec;
 mod knowledge;
+mod lazy_store;
 mod logged_out;
 mod market;
 mod portfolio;
@@ -28,6 +29,7 @@ pub use chain::{
 };
 pub use chart_spec::{ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError};
 pub use knowledge::KnowledgeSource;
+pub use lazy_store::{LazyStore, StoreOpener};
 pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
 pub use market::SourceInfo;
 pub use portfolio::{BalancesView, PositionView, PositionsView};

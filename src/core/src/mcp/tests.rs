@@ -72,6 +72,7 @@ impl Harness {
         let mut tools = ToolRegistry::standard();
         tools.extend(ToolRegistry::alerts_and_history());
         tools.extend(ToolRegistry::knowledge());
+        tools.extend(ToolRegistry::analysis());
         tools.push(Arc::new(Boom));
         tools.push(Arc::new(Slow));
         let server = McpServer::new(
@@ -589,4 +590,102 @@ async fn knowledge_is_searchable_and_readable_as_resources() {
         completion["result"]["completion"]["values"],
         json!(["bear-call-spread", "bull-put-spread"])
     );
+}
+
+#[tokio::test]
+async fn analysis_tools_match_their_schemas_and_the_full_analysis_reports_progress_and_is_saved() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let calls = [
+        ("analyze_chart", json!({"symbol": "SPY"})),
+        ("analyze_chart", json!({"symbol": "AAPL", "timeframe": "weekly"})),
+        (
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "csp", "dte_min": 0, "dte_max": 60, "delta_min": 0.05, "delta_max": 0.6}),
+        ),
+        (
+            "analyze_options",
+            json!({"symbol": "AAPL", "strategy": "covered_call"}),
+        ),
+        (
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "spread", "chart_context": {"nearest_support": 500.0}}),
+        ),
+    ];
+    for (tool, args) in calls {
+        let reply = h.call(tool, args.clone()).await;
+        let result = &reply["result"];
+        assert_eq!(result["isError"], false, "{tool} {args}: {reply}");
+        let (spec, _) = h.server.tools().get(tool).unwrap();
+        let problems = schema::validate(&spec.output_schema, &result["structuredContent"]);
+        assert!(problems.is_empty(), "{tool}: {problems:?}");
+    }
+    let weekly = h
+        .call("analyze_chart", json!({"symbol": "AAPL", "timeframe": "weekly"}))
+        .await;
+    assert_eq!(
+        weekly["result"]["structuredContent"]["aggregated_from_daily"],
+        true
+    );
+    let intraday = h
+        .call(
+            "analyze_chart",
+            json!({"symbol": "AAPL", "timeframe": "intraday"}),
+        )
+        .await;
+    assert_eq!(
+        intraday["result"]["structuredContent"]["error"]["details"]["field"],
+        "timeframe"
+    );
+    let no_renderer = h
+        .call("analyze_chart", json!({"symbol": "AAPL", "include_chart": true}))
+        .await;
+    assert_eq!(
+        no_renderer["result"]["structuredContent"]["error"]["code"],
+        "ANALYSIS_ERROR"
+    );
+    let bad = h
+        .call(
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "strangle"}),
+        )
+        .await;
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["details"]["field"],
+        "strategy"
+    );
+    let bad = h
+        .call(
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "csp", "delta_min": 0.5, "delta_max": 0.2}),
+        )
+        .await;
+    assert_eq!(
+        bad["result"]["structuredContent"]["error"]["details"]["field"],
+        "delta_min"
+    );
+
+    let frame = r#"{"jsonrpc":"2.0","id":"full","method":"tools/call","params":{"name":"run_full_analysis","arguments":{"symbol":"SPY","strategy":"csp"},"_meta":{"progressToken":7}}}"#;
+    let messages = h.send(frame, 7).await;
+    let progress: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .collect();
+    assert_eq!(progress.len(), 6, "{messages:?}");
+    assert!(
+        progress
+            .iter()
+            .all(|p| p["params"]["progressToken"] == 7 && p["params"]["total"] == 5.0)
+    );
+    let answer = messages.iter().find(|m| m["id"] == "full").unwrap();
+    let structured = &answer["result"]["structuredContent"];
+    let (spec, _) = h.server.tools().get("run_full_analysis").unwrap();
+    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    assert!(["sell", "wait", "avoid"].contains(&structured["recommendation"]["action"].as_str().unwrap()));
+    let history = h
+        .call("get_analysis_history", json!({"include_details": true}))
+        .await;
+    let saved = &history["result"]["structuredContent"]["analyses"][0];
+    assert_eq!(saved["id"], structured["analysis_id"]);
+    assert_eq!(saved["result"]["recommendation"], structured["recommendation"]);
 }

@@ -760,8 +760,9 @@ impl App {
             .iter()
             .filter(|p| p.instrument_type == InstrumentType::Equity && &p.symbol == symbol)
             .map(|p| p.quantity)
-            .sum();
-        Ok((shares, positions))
+            .sum::<f64>();
+        // `+ 0.0` turns a negative zero (no shares) into 0.
+        Ok((shares + 0.0, positions))
     }
 
     /// Knowledge documents to cite for a strategy.
@@ -909,5 +910,245 @@ impl App {
             source: source.source,
             synthetic: source.synthetic,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::AppConfig;
+    use crate::domain::{Expiration, StrikeRow};
+    use crate::testing::{FakeBroker, InMemoryStore, sample_market, sample_now};
+    use crate::time::Timestamp;
+
+    fn contract(bid: f64, ask: f64) -> OptionContract {
+        OptionContract {
+            symbol: "X".into(),
+            streamer_symbol: None,
+            bid: Some(bid),
+            ask: Some(ask),
+            last: None,
+            volume: Some(500.0),
+            open_interest: Some(2000.0),
+        }
+    }
+
+    fn one_put_chain(quotes_at: Timestamp, expiration: Date) -> OptionChain {
+        OptionChain {
+            underlying: Symbol::parse("X").unwrap(),
+            underlying_price: Some(100.0),
+            shares_per_contract: 100,
+            exercise_style: "American".into(),
+            expirations: vec![Expiration {
+                date: expiration,
+                expiration_type: "Regular".into(),
+                settlement: "PM".into(),
+                strikes: vec![StrikeRow {
+                    strike: 95.0,
+                    call: None,
+                    put: Some(contract(1.00, 1.10)),
+                }],
+            }],
+            as_of: quotes_at,
+        }
+    }
+
+    #[test]
+    fn a_put_at_a_known_strike_and_premium_gives_the_known_returns() {
+        let quotes_at: Timestamp = "2025-01-15T21:00:00Z".parse().unwrap();
+        let expiration = Date::from_ymd(2025, 2, 14).unwrap(); // 30 days out
+        let chain = one_put_chain(quotes_at, expiration);
+        let request = OptionsRequest {
+            delta_min: 0.05,
+            delta_max: 0.5,
+            ..OptionsRequest::defaults(Strategy::Csp)
+        };
+        let input = OptionsInput {
+            chain: &chain,
+            pricing: Pricing {
+                spot: 100.0,
+                rate: 0.04,
+                dividend_yield: 0.0,
+                quotes_at,
+            },
+            today: quotes_at.date(),
+            metrics: None,
+            request: &request,
+        };
+        let (candidates, evaluated, _) = rank_candidates(&input);
+        assert_eq!(evaluated, 1);
+        let c = &candidates[0];
+        assert_eq!((c.kind, c.dte, c.short_strike), ("csp", 30, 95.0));
+        assert_eq!(c.credit, 1.05);
+        assert_eq!(c.credit_per_contract, 105.0);
+        assert_eq!(c.capital_required, 9500.0);
+        // 1.05 / 95 = 1.1053 %; × 365 / 30 = 13.447 %.
+        assert_eq!(c.return_on_capital_percent, 1.11);
+        assert_eq!(c.annualized_return_percent, 13.45);
+        assert_eq!(c.breakeven, 93.95);
+        assert_eq!(c.max_loss, 9395.0);
+        // POP = P(S_T > 93.95) at the put's implied volatility, recomputed here.
+        let iv = c.legs[0].analytics.iv.unwrap();
+        let t = years_to_expiry(quotes_at, expiration);
+        let expected = bsm::prob_itm(&BsmInput {
+            option_type: OptionType::Call,
+            spot: 100.0,
+            strike: 93.95,
+            t,
+            vol: iv,
+            rate: 0.04,
+            div: 0.0,
+        })
+        .unwrap();
+        assert!((c.pop - expected).abs() < 1e-4, "{} vs {expected}", c.pop);
+        assert!(c.pop > 0.5 && c.pop < 1.0);
+        assert!(c.greeks.theta > 0.0, "a short put earns time decay");
+        assert_eq!(
+            c.greeks.delta,
+            round_to(-100.0 * c.legs[0].analytics.delta.unwrap(), 2)
+        );
+    }
+
+    #[test]
+    fn contracts_outside_the_windows_or_without_a_market_are_counted_not_guessed() {
+        let quotes_at: Timestamp = "2025-01-15T21:00:00Z".parse().unwrap();
+        let mut chain = one_put_chain(quotes_at, Date::from_ymd(2025, 2, 14).unwrap());
+        if let Some(row) = chain.expirations[0].strikes.first_mut() {
+            row.put = Some(contract(0.0, 0.05));
+        }
+        let request = OptionsRequest::defaults(Strategy::Csp);
+        let input = OptionsInput {
+            chain: &chain,
+            pricing: Pricing {
+                spot: 100.0,
+                rate: 0.04,
+                dividend_yield: 0.0,
+                quotes_at,
+            },
+            today: quotes_at.date(),
+            metrics: None,
+            request: &request,
+        };
+        let (candidates, _, rejected) = rank_candidates(&input);
+        assert!(candidates.is_empty());
+        assert_eq!(rejected.no_two_sided_market, 1);
+        let far = OptionsRequest {
+            dte_min: 60,
+            dte_max: 90,
+            ..OptionsRequest::defaults(Strategy::Csp)
+        };
+        let input = OptionsInput {
+            request: &far,
+            ..input
+        };
+        assert_eq!(rank_candidates(&input).2.expirations_outside_dte, 1);
+    }
+
+    fn app_with_spy_shares(quantity: f64) -> App {
+        let mut market = sample_market();
+        for p in &mut market.positions {
+            if p.symbol.as_str() == "SPY" {
+                p.quantity = quantity;
+            }
+        }
+        let config = AppConfig {
+            default_account: None,
+            risk_free_rate: 0.04,
+            dividend_yield: 0.0,
+            quote_ttl: Duration::from_secs(60),
+            chain_ttl: Duration::from_secs(300),
+        };
+        App::new(
+            Arc::new(FakeBroker::new(market, sample_now())),
+            Arc::new(InMemoryStore::new()),
+            config,
+        )
+    }
+
+    #[tokio::test]
+    async fn fifty_shares_make_a_covered_call_say_why_not() {
+        let app = app_with_spy_shares(50.0);
+        let spy = Symbol::parse("SPY").unwrap();
+        let analysis = app
+            .analyze_options(&spy, OptionsRequest::defaults(Strategy::CoveredCall))
+            .await
+            .unwrap();
+        assert!(!analysis.eligible);
+        assert!(analysis.candidates.is_empty());
+        let reason = analysis.reason.unwrap();
+        assert!(
+            reason.contains("100 shares") && reason.contains("holds 50"),
+            "{reason}"
+        );
+        let app = app_with_spy_shares(200.0);
+        let analysis = app
+            .analyze_options(
+                &spy,
+                OptionsRequest {
+                    delta_min: 0.05,
+                    delta_max: 0.6,
+                    dte_min: 0,
+                    dte_max: 60,
+                    ..OptionsRequest::defaults(Strategy::CoveredCall)
+                },
+            )
+            .await
+            .unwrap();
+        assert!(analysis.eligible);
+        assert!(!analysis.candidates.is_empty());
+        assert!(
+            analysis
+                .candidates
+                .iter()
+                .all(|c| c.kind == "covered_call" && c.short_strike > analysis.underlying_price)
+        );
+    }
+
+    #[tokio::test]
+    async fn spreads_have_a_capped_loss_and_a_credit_below_the_width() {
+        let app = app_with_spy_shares(100.0);
+        let spy = Symbol::parse("SPY").unwrap();
+        let analysis = app
+            .analyze_options(
+                &spy,
+                OptionsRequest {
+                    delta_min: 0.05,
+                    delta_max: 0.6,
+                    dte_min: 0,
+                    dte_max: 60,
+                    ..OptionsRequest::defaults(Strategy::Spread)
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!analysis.candidates.is_empty(), "{:?}", analysis.rejected);
+        for c in &analysis.candidates {
+            let width = c.width.unwrap();
+            assert!(c.credit > 0.0 && c.credit < width);
+            assert_eq!(c.max_loss, round_to((width - c.credit) * 100.0, 2));
+            assert_eq!(c.capital_required, c.max_loss);
+            match c.kind {
+                "bull_put_spread" => {
+                    assert!(c.long_strike.unwrap() < c.short_strike && c.breakeven < c.short_strike)
+                }
+                "bear_call_spread" => {
+                    assert!(c.long_strike.unwrap() > c.short_strike && c.breakeven > c.short_strike)
+                }
+                other => panic!("{other}"),
+            }
+        }
+        assert!(analysis.candidates.windows(2).all(|w| w[0].score >= w[1].score));
+        assert_eq!(analysis.knowledge.len(), 2);
+    }
+
+    #[test]
+    fn strategy_names_are_read_leniently() {
+        assert_eq!(Strategy::parse("CSP"), Some(Strategy::Csp));
+        assert_eq!(Strategy::parse("covered-call"), Some(Strategy::CoveredCall));
+        assert_eq!(Strategy::parse("credit spread"), Some(Strategy::Spread));
+        assert_eq!(Strategy::parse("butterfly"), None);
     }
 }

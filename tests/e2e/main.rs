@@ -7,7 +7,9 @@
 )]
 #![allow(unreachable_pub, dead_code)]
 
+mod alerts;
 mod cli;
+mod knowledge;
 mod python_sdk;
 mod quant;
 mod stdio;

@@ -191,6 +191,13 @@ impl Ttai {
     pub fn data_path(&self) -> &Path {
         self.data_dir.path()
     }
+
+    /// Hands the data dir over (to start another `ttai` on it) after this one ended.
+    pub fn data_dir_handle(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap())
+    }
 }
 
 impl Drop for Ttai {

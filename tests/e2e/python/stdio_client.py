@@ -19,6 +19,17 @@ CALLS = [
     ("get_balances", {}),
     ("get_market_metrics", {"symbols": ["SPY", "AAPL"]}),
     ("search_symbols", {"query": "apple"}),
+    ("analyze_chart", {"symbol": "SPY"}),
+    ("analyze_chart", {"symbol": "QQQ", "timeframe": "weekly"}),
+    ("analyze_options", {"symbol": "AAPL", "strategy": "csp"}),
+    ("analyze_options", {"symbol": "AAPL", "strategy": "covered_call"}),
+    ("analyze_options", {"symbol": "IWM", "strategy": "spread"}),
+    ("run_full_analysis", {"symbol": "QQQ", "strategy": "csp"}),
+    ("get_analysis_history", {"symbol": "QQQ", "include_details": True}),
+    ("set_price_alert", {"symbol": "SPY", "condition": "below", "threshold": 100}),
+    ("list_alerts", {"status": "all"}),
+    ("search_knowledge", {"query": "rolling a covered call"}),
+    ("replay_clock", {}),
 ]
 
 

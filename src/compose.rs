@@ -8,6 +8,7 @@ use anyhow::Context;
 use broker_replay::{ReplayBroker, TapeSource};
 use notify_stderr::StderrNotifier;
 use notify_webhook::{WebhookConfig, WebhookNotifier};
+use render_png::PngChartRenderer;
 use store_redb::RedbStore;
 use transport_stdio::StdioTransport;
 use ttai_core::app::{App, AppConfig, LazyStore, LoggedOutBroker, run_deliverer, run_monitor};
@@ -104,7 +105,9 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
     let knowledge = Arc::new(crate::knowledge_fs::KnowledgeFolder::new(
         settings.data_dir.join("knowledge"),
     ));
-    let app = App::new(broker, store.clone(), config).with_knowledge_source(knowledge);
+    let app = App::new(broker, store.clone(), config)
+        .with_knowledge_source(knowledge)
+        .with_chart_renderer(Arc::new(PngChartRenderer::new()));
     let app = Arc::new(app);
     let mut tools = ToolRegistry::standard();
     tools.extend(ToolRegistry::analysis());

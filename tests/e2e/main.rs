@@ -8,6 +8,7 @@
 #![allow(unreachable_pub, dead_code)]
 
 mod alerts;
+mod analysis;
 mod cli;
 mod knowledge;
 mod python_sdk;

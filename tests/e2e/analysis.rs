@@ -22,7 +22,10 @@ fn decode_base64(text: &str) -> Vec<u8> {
     let bytes: Vec<u8> = text.bytes().filter(|b| *b != b'=').collect();
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, c)| acc | (value(*c) << (18 - 6 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, c)| acc | (value(*c) << (18 - 6 * i)));
         out.push((n >> 16) as u8);
         if chunk.len() > 2 {
             out.push((n >> 8) as u8);
@@ -43,26 +46,55 @@ fn the_analysis_tools_answer_with_their_schemas_and_a_real_chart_picture() {
         ("analyze_chart", json!({"symbol": "IWM", "timeframe": "daily"})),
         ("analyze_chart", json!({"symbol": "SPY", "timeframe": "weekly"})),
         ("analyze_options", json!({"symbol": "SPY", "strategy": "csp"})),
-        ("analyze_options", json!({"symbol": "QQQ", "strategy": "spread", "dte_min": 20, "dte_max": 50})),
-        ("analyze_options", json!({"symbol": "AAPL", "strategy": "covered_call", "delta_min": 0.1, "delta_max": 0.3})),
-        ("analyze_options", json!({"symbol": "SPY", "strategy": "covered_call"})),
+        (
+            "analyze_options",
+            json!({"symbol": "QQQ", "strategy": "spread", "dte_min": 20, "dte_max": 50}),
+        ),
+        (
+            "analyze_options",
+            json!({"symbol": "AAPL", "strategy": "covered_call", "delta_min": 0.1, "delta_max": 0.3}),
+        ),
+        (
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "covered_call"}),
+        ),
     ] {
         let result = ttai.call(tool, args.clone());
         assert_eq!(result["isError"], false, "{tool} {args}: {result}");
         let problems = schema::validate(&output_schema(&tools, tool), &result["structuredContent"]);
         assert!(problems.is_empty(), "{tool} {args}: {problems:?}");
     }
-    let no_shares = ttai.call("analyze_options", json!({"symbol": "IWM", "strategy": "covered_call"}));
+    let no_shares = ttai.call(
+        "analyze_options",
+        json!({"symbol": "IWM", "strategy": "covered_call"}),
+    );
     assert_eq!(no_shares["structuredContent"]["eligible"], false);
-    assert!(no_shares["structuredContent"]["reason"].as_str().unwrap().contains("100 shares"));
+    assert!(
+        no_shares["structuredContent"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("100 shares")
+    );
 
     let chart = ttai.call("analyze_chart", json!({"symbol": "SPY", "include_chart": true}));
     assert_eq!(chart["isError"], false, "{chart}");
-    let image = chart["content"].as_array().unwrap().iter().find(|c| c["type"] == "image").expect("image content");
+    let image = chart["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "image")
+        .expect("image content");
     assert_eq!(image["mimeType"], "image/png");
     let bytes = decode_base64(image["data"].as_str().unwrap());
-    assert_eq!(chart["structuredContent"]["chart"]["bytes"].as_u64().unwrap() as usize, bytes.len());
-    assert!(bytes.len() > 10_000 && bytes.len() < 2_000_000, "PNG size {}", bytes.len());
+    assert_eq!(
+        chart["structuredContent"]["chart"]["bytes"].as_u64().unwrap() as usize,
+        bytes.len()
+    );
+    assert!(
+        bytes.len() > 10_000 && bytes.len() < 2_000_000,
+        "PNG size {}",
+        bytes.len()
+    );
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let mut reader = decoder.read_info().expect("a valid PNG");
     let info = reader.info();
@@ -82,26 +114,48 @@ fn the_full_analysis_reports_progress_and_lands_in_history() {
         .to_string(),
     );
     let (answer, notes) = ttai.wait_for_id(&json!("full"));
-    let progress: Vec<&Value> = notes.iter().filter(|n| n["method"] == "notifications/progress").collect();
+    let progress: Vec<&Value> = notes
+        .iter()
+        .filter(|n| n["method"] == "notifications/progress")
+        .collect();
     assert!(progress.len() >= 5, "{notes:?}");
-    let values: Vec<f64> = progress.iter().map(|p| p["params"]["progress"].as_f64().unwrap()).collect();
-    assert!(values.windows(2).all(|w| w[0] < w[1]), "progress increases: {values:?}");
+    let values: Vec<f64> = progress
+        .iter()
+        .map(|p| p["params"]["progress"].as_f64().unwrap())
+        .collect();
+    assert!(
+        values.windows(2).all(|w| w[0] < w[1]),
+        "progress increases: {values:?}"
+    );
     let result = &answer["result"]["structuredContent"];
     assert_eq!(answer["result"]["isError"], false, "{answer}");
     let id = result["analysis_id"].as_str().unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let mut updated = notes.iter().any(|n| n["method"] == "notifications/resources/updated");
+    let mut updated = notes
+        .iter()
+        .any(|n| n["method"] == "notifications/resources/updated");
     while let Some(message) = ttai.recv_timeout(Duration::from_millis(200)) {
-        updated |= message["method"] == "notifications/resources/updated" && message["params"]["uri"] == "history://analyses";
+        updated |= message["method"] == "notifications/resources/updated"
+            && message["params"]["uri"] == "history://analyses";
     }
     assert!(updated);
     let history = ttai.request("resources/read", json!({"uri": "history://analyses/AAPL"}));
-    let text: Value = serde_json::from_str(history["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    let text: Value =
+        serde_json::from_str(history["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(text["analyses"][0]["id"], id);
-    assert_eq!(text["analyses"][0]["result"]["recommendation"], result["recommendation"]);
+    assert_eq!(
+        text["analyses"][0]["result"]["recommendation"],
+        result["recommendation"]
+    );
     let completion = ttai.request(
         "completion/complete",
         json!({"ref": {"type": "ref/resource", "uri": "history://analyses/{symbol}"}, "argument": {"name": "symbol", "value": "AA"}}),
     );
-    assert!(completion["result"]["completion"]["values"].as_array().unwrap().iter().any(|v| v == "AAPL"));
+    assert!(
+        completion["result"]["completion"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "AAPL")
+    );
 }

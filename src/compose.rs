@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use broker_replay::{ReplayBroker, TapeSource};
 use notify_stderr::StderrNotifier;
 use notify_webhook::{WebhookConfig, WebhookNotifier};
 use render_png::PngChartRenderer;
 use store_redb::RedbStore;
+use transport_http::{HttpConfig, HttpTransport};
 use transport_stdio::StdioTransport;
 use ttai_core::app::{App, AppConfig, LazyStore, LoggedOutBroker, run_deliverer, run_monitor};
 use ttai_core::mcp::{McpServer, ServerInfo, ToolRegistry};
@@ -170,9 +170,14 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
 pub(crate) fn transport(settings: &Settings) -> anyhow::Result<Arc<dyn TransportPort>> {
     match settings.transport {
         TransportChoice::Stdio => Ok(Arc::new(StdioTransport::new())),
-        TransportChoice::Http => Err(anyhow::anyhow!(
-            "the http transport is not built into this version"
-        ))
-        .context("transport (--transport http)"),
+        TransportChoice::Http => Ok(Arc::new(HttpTransport::new(HttpConfig {
+            host: settings.host.clone(),
+            port: settings.port,
+            auth_token: settings.auth_token.clone(),
+            allowed_origins: settings.allowed_origins.clone(),
+            max_body: settings.http_max_body,
+            max_sessions: settings.http_max_sessions,
+            idle_timeout: settings.http_session_idle,
+        }))),
     }
 }

@@ -34,7 +34,18 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_level);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A sequential stdio client is answered fastest by one thread (no cross-thread wake-ups);
+    // HTTP serves many connections at once on every core.
+    let serving_http = matches!(cli.command, None | Some(Command::Serve))
+        && settings.transport == settings::TransportChoice::Http;
+    let mut builder = if serving_http {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)));
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("ttai: cannot start the async runtime: {err}");

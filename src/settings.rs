@@ -57,6 +57,10 @@ pub(crate) struct Settings {
     pub(crate) alert_interval: Duration,
     pub(crate) risk_free_rate: f64,
     pub(crate) dividend_yield: f64,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) http_max_body: usize,
+    pub(crate) http_max_sessions: usize,
+    pub(crate) http_session_idle: Duration,
 }
 
 /// Reads an environment variable that has no flag; empty counts as unset.
@@ -315,6 +319,47 @@ impl Settings {
             0.0,
             0.25,
         );
+        let allowed_origins: Vec<String> = env("TTAI_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for origin in &allowed_origins {
+            if origin == "*" || !valid_url(origin) {
+                problems.push(format!(
+                    "allowed origins (TTAI_ALLOWED_ORIGINS): {origin:?} is not an origin such as https://app.example.com (no wildcards)"
+                ));
+            }
+        }
+        let mut count = |name: &str, var: &str, default: usize, max: usize| match env(var) {
+            None => default,
+            Some(text) => match text.trim().parse::<usize>() {
+                Ok(v) if v >= 1 && v <= max => v,
+                _ => {
+                    problems.push(format!(
+                        "{name} ({var}): {text:?} is not a number between 1 and {max}"
+                    ));
+                    default
+                }
+            },
+        };
+        let http_max_body = count(
+            "HTTP body limit",
+            "TTAI_HTTP_MAX_BODY",
+            4 * 1024 * 1024,
+            256 * 1024 * 1024,
+        );
+        let http_max_sessions = count("HTTP session limit", "TTAI_HTTP_MAX_SESSIONS", 256, 100_000);
+        let http_session_idle = match env("TTAI_HTTP_SESSION_IDLE") {
+            None => Duration::from_secs(30 * 60),
+            Some(text) => parse_duration(&text).filter(|d| *d >= Duration::from_secs(1)).unwrap_or_else(|| {
+                problems.push(format!("HTTP session idle timeout (TTAI_HTTP_SESSION_IDLE): {text:?} is not a duration of 1s or more"));
+                Duration::from_secs(30 * 60)
+            }),
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -338,6 +383,10 @@ impl Settings {
             alert_interval,
             risk_free_rate,
             dividend_yield,
+            allowed_origins,
+            http_max_body,
+            http_max_sessions,
+            http_session_idle,
         })
     }
 }

@@ -10,6 +10,8 @@
 mod alerts;
 mod analysis;
 mod cli;
+mod http;
+mod http_support;
 mod knowledge;
 mod python_sdk;
 mod quant;

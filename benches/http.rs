@@ -1,0 +1,238 @@
+//! HTTP load benchmark: 32 concurrent Streamable HTTP sessions (one keep-alive connection and one
+//! thread each) send 20 000 `tools/call get_quote` in total to `ttai --transport http` on the
+//! replay broker. Reports throughput, p50/p99 latency, failures and the server's peak RSS.
+//!
+//! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`). With `TTAI_BENCH_URL` set
+//! (e.g. `http://127.0.0.1:8000/mcp`) the same client measures another server instead, such as
+//! the Python SDK reference in `benches/reference/python_sdk_server.py`, and `TTAI_BENCH_PID`
+//! names its process for CPU and memory figures.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn cpu_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn main() {
+    let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sessions = numbers.first().copied().unwrap_or(32);
+    let calls = numbers.get(1).copied().unwrap_or(20_000);
+    let external = std::env::var("TTAI_BENCH_URL").ok();
+    let data = std::env::temp_dir().join("ttai-bench-http");
+    let mut child = Command::new(if external.is_some() { "true" } else { BIN })
+        .args([
+            "--broker",
+            "replay",
+            "--transport",
+            "http",
+            "--port",
+            "0",
+            "--log-level",
+            "info",
+            "serve",
+        ])
+        .env("TTAI_DATA_DIR", &data)
+        .env("TTAI_HTTP_MAX_SESSIONS", "1000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ttai starts");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(address) = line.split("address=").nth(1) {
+                let _ = tx.send(address.trim().to_owned());
+            }
+        }
+    });
+    let url = match &external {
+        Some(url) => url.clone(),
+        None => format!(
+            "http://{}/mcp",
+            rx.recv_timeout(Duration::from_secs(20))
+                .expect("ttai is listening")
+        ),
+    };
+    let pid = std::env::var("TTAI_BENCH_PID")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(child.id());
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"}}}"#;
+    // Sessions, and a warm-up that also waits for the tape.
+    let mut ids = Vec::new();
+    for _ in 0..sessions {
+        let agent = agent();
+        let response = agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .send(init)
+            .unwrap();
+        let id = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        ids.push((agent, id));
+    }
+    for (agent, id) in &ids {
+        let mut r = agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header("mcp-session-id", id)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send(call)
+            .unwrap();
+        let _ = r.body_mut().read_to_string();
+    }
+    let per_session = calls / sessions;
+    let cpu_before = cpu_of(pid);
+    let start = Instant::now();
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let path = format!(
+        "/{}",
+        url.trim_start_matches("http://")
+            .split_once('/')
+            .map_or("", |(_, p)| p)
+    );
+    let handles: Vec<_> = ids
+        .into_iter()
+        .map(|(_, id)| {
+            // A raw keep-alive HTTP/1.1 connection with a pre-built request, so the client costs as
+            // little as possible and the figures are the server's.
+            let request = format!(
+                "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nAccept: application/json\r\nMcp-Session-Id: {id}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n{call}",
+                call.len()
+            );
+            let authority = authority.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut stream = std::net::TcpStream::connect(&authority).unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut latencies = Vec::with_capacity(per_session);
+                let mut failures = 0;
+                let mut line = String::new();
+                for _ in 0..per_session {
+                    let t = Instant::now();
+                    stream.write_all(request.as_bytes()).unwrap();
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    let ok = line.starts_with("HTTP/1.1 200");
+                    let mut length = 0usize;
+                    let mut chunked = false;
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).unwrap();
+                        let l = line.trim_end().to_ascii_lowercase();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = l.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        chunked |= l.starts_with("transfer-encoding:") && l.contains("chunked");
+                    }
+                    let mut body = Vec::new();
+                    if chunked {
+                        loop {
+                            line.clear();
+                            reader.read_line(&mut line).unwrap();
+                            let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+                            let mut chunk = vec![0; size + 2];
+                            reader.read_exact(&mut chunk).unwrap();
+                            if size == 0 {
+                                break;
+                            }
+                            body.extend_from_slice(&chunk[..size]);
+                        }
+                    } else {
+                        body.resize(length, 0);
+                        reader.read_exact(&mut body).unwrap();
+                    }
+                    let text = String::from_utf8_lossy(&body);
+                    if !ok || text.contains("\"isError\":true") || !text.contains("\"result\"") {
+                        failures += 1;
+                    }
+                    latencies.push(t.elapsed());
+                }
+                (latencies, failures)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for handle in handles {
+        let (l, f) = handle.join().unwrap();
+        latencies.extend(l);
+        failures += f;
+    }
+    let elapsed = start.elapsed();
+    let cpu = match (cpu_before, cpu_of(pid)) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok());
+    let _ = child.kill();
+    let _ = child.wait();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "HTTP bench against {url}: {sessions} concurrent sessions, {} tools/call get_quote (JSON answers)",
+        latencies.len()
+    );
+    println!(
+        "  {:.0} calls/s   p50 {:.3} ms   p99 {:.3} ms   max {:.3} ms   failures {failures}",
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    );
+    if let Some(cpu) = cpu {
+        println!(
+            "  server CPU {:.1} µs per call ({:.0}% of one core)",
+            cpu.as_secs_f64() * 1e6 / latencies.len() as f64,
+            cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
+        );
+    }
+    if let Some(kb) = hwm {
+        println!("  server peak RSS {:.1} MB", kb / 1024.0);
+    }
+}

@@ -28,13 +28,13 @@ use crate::domain::{OptionChain, Quote, Symbol};
 use crate::error::AppError;
 
 impl App {
-    /// Quotes for symbols (unknown ones left out).
+    /// Quotes for symbols (unknown ones left out), from the cache when fresh.
     pub async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, AppError> {
-        Ok(self.broker().quotes(symbols).await?)
+        Ok(self.cache.quotes(&**self.broker(), symbols).await?)
     }
 
-    /// The option chain of an underlying.
-    pub async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, AppError> {
-        Ok(self.broker().option_chain(underlying).await?)
+    /// The option chain of an underlying, from the cache when fresh.
+    pub async fn option_chain(&self, underlying: &Symbol) -> Result<std::sync::Arc<OptionChain>, AppError> {
+        Ok(self.cache.chain(&**self.broker(), underlying).await?)
     }
 }

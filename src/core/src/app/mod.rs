@@ -6,6 +6,7 @@
 
 mod alerts;
 pub mod analysis;
+mod cache;
 mod chain;
 mod chart_spec;
 mod knowledge;
@@ -76,6 +77,8 @@ pub struct App {
     knowledge: tokio::sync::Mutex<Option<knowledge::KnowledgeState>>,
     /// Draws chart pictures (none: `include_chart` is refused).
     chart_renderer: Option<Arc<dyn ChartRenderer>>,
+    /// Quotes and chains with TTLs and single flight.
+    cache: cache::MarketCache,
 }
 
 impl std::fmt::Debug for App {
@@ -90,6 +93,7 @@ impl App {
     /// Wires the ports.
     pub fn new(broker: Arc<dyn BrokerPort>, store: Arc<dyn StorePort>, config: AppConfig) -> App {
         let (events, _) = broadcast::channel(256);
+        let cache = cache::MarketCache::new(config.quote_ttl, config.chain_ttl);
         App {
             broker,
             store,
@@ -99,6 +103,7 @@ impl App {
             knowledge_source: None,
             knowledge: tokio::sync::Mutex::new(None),
             chart_renderer: None,
+            cache,
         }
     }
 

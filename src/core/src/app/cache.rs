@@ -16,6 +16,7 @@ use crate::ports::{BrokerError, BrokerPort};
 use crate::time::Timestamp;
 
 type Shared<T> = watch::Receiver<Option<Result<T, BrokerError>>>;
+type Publish<T> = watch::Sender<Option<Result<T, BrokerError>>>;
 
 struct Entry<T> {
     fetched: Instant,
@@ -113,8 +114,7 @@ impl MarketCache {
         let clock = MarketCache::clock(broker);
         let mut plans: Vec<(Symbol, Plan<Option<Quote>>)> = Vec::with_capacity(symbols.len());
         let mut to_fetch: Vec<Symbol> = Vec::new();
-        let mut senders: Vec<(Symbol, watch::Sender<Option<Result<Option<Quote>, BrokerError>>>)> =
-            Vec::new();
+        let mut senders: Vec<(Symbol, Publish<Option<Quote>>)> = Vec::new();
         {
             let mut in_flight = lock(&self.quotes.in_flight);
             for symbol in symbols {
@@ -173,7 +173,7 @@ impl MarketCache {
         enum ChainPlan {
             Hit(Arc<OptionChain>),
             Wait(Shared<Arc<OptionChain>>),
-            Fetch(watch::Sender<Option<Result<Arc<OptionChain>, BrokerError>>>),
+            Fetch(Publish<Arc<OptionChain>>),
         }
         let plan = {
             let mut in_flight = lock(&self.chains.in_flight);
@@ -199,7 +199,7 @@ impl MarketCache {
         broker: &dyn BrokerPort,
         underlying: &Symbol,
         clock: Option<Timestamp>,
-        tx: watch::Sender<Option<Result<Arc<OptionChain>, BrokerError>>>,
+        tx: Publish<Arc<OptionChain>>,
     ) -> Result<Arc<OptionChain>, BrokerError> {
         let result = broker.option_chain(underlying).await.map(Arc::new);
         lock(&self.chains.in_flight).remove(underlying);

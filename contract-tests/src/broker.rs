@@ -9,11 +9,25 @@ use ttai_core::time::Timestamp;
 
 use crate::scenario;
 
+/// What a broker's market clock must read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedClock {
+    /// Exactly the scenario's clock (fakes, replay tapes, a live adapter given a fixed clock).
+    Scenario,
+    /// The wall clock, give or take a minute (a live adapter in production configuration).
+    Wall,
+}
+
 /// Makes a fresh broker serving the canonical scenario.
 #[async_trait::async_trait]
 pub trait BrokerHarness: Send + Sync {
     /// A new broker.
     async fn fresh(&self) -> Arc<dyn BrokerPort>;
+
+    /// What the broker's clock must read; the scenario's unless the harness says otherwise.
+    fn clock(&self) -> ExpectedClock {
+        ExpectedClock::Scenario
+    }
 }
 
 fn sym(s: &str) -> Symbol {
@@ -189,29 +203,35 @@ pub async fn symbol_search_ranks_and_limits(h: &dyn BrokerHarness) {
     assert!(broker.search_symbols("zzzzzz", 5).await.unwrap().is_empty());
 }
 
-/// The market clock and the source are reported.
+/// The market clock and the source are reported: the clock the harness expects (the scenario's,
+/// or the wall clock for a live broker).
 pub async fn clock_and_source_are_reported(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
     let _ = broker.accounts().await.unwrap();
-    assert_eq!(broker.now(), scenario::now());
+    match h.clock() {
+        ExpectedClock::Scenario => assert_eq!(broker.now(), scenario::now()),
+        ExpectedClock::Wall => {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            let skew = broker.now().millis() - wall;
+            assert!(skew.abs() <= 60_000, "clock is {skew} ms off the wall clock");
+        }
+    }
     assert!(!broker.info().source.is_empty());
 }
 
 /// Expands every broker check into a `#[tokio::test]` against `$harness`.
+///
+/// Capabilities after a `;` add the checks that need them: `candles` (the broker serves candle
+/// series). `broker_contract!(harness; candles)` for the fake and replay brokers;
+/// `broker_contract!(harness)` for a broker without candles (the live adapter until DXLink), so
+/// the candle check is not generated rather than passing vacuously.
 #[macro_export]
 macro_rules! broker_contract {
-    ($harness:expr) => {
-        $crate::broker_contract!(@checks $harness;
-            accounts_lists_the_customers_accounts,
-            balances_of_an_unknown_account_are_not_found,
-            positions_of_an_unknown_account_are_not_found,
-            quotes_leave_unknown_symbols_out,
-            option_chain_of_an_unknown_underlying_is_not_found,
-            market_metrics_leave_unknown_symbols_out,
-            candles_are_oldest_first_and_honour_since,
-            symbol_search_ranks_and_limits,
-            clock_and_source_are_reported,
-        );
+    (@capability candles $harness:expr) => {
+        $crate::broker_contract!(@checks $harness; candles_are_oldest_first_and_honour_since);
     };
     (@checks $harness:expr; $($check:ident),* $(,)?) => {
         $(
@@ -221,5 +241,18 @@ macro_rules! broker_contract {
                 $crate::broker::$check(&harness).await;
             }
         )*
+    };
+    ($harness:expr $(; $($capability:ident),* $(,)?)?) => {
+        $crate::broker_contract!(@checks $harness;
+            accounts_lists_the_customers_accounts,
+            balances_of_an_unknown_account_are_not_found,
+            positions_of_an_unknown_account_are_not_found,
+            quotes_leave_unknown_symbols_out,
+            option_chain_of_an_unknown_underlying_is_not_found,
+            market_metrics_leave_unknown_symbols_out,
+            symbol_search_ranks_and_limits,
+            clock_and_source_are_reported,
+        );
+        $($( $crate::broker_contract!(@capability $capability $harness); )*)?
     };
 }

@@ -12,6 +12,9 @@
 //! harness lists the capabilities it has, so checks that do not apply are not generated.
 //! Capabilities are declared to the macro, not assumed: `store_contract!(harness, durable)` adds
 //! the checks that close and reopen a store, which an in-memory store cannot pass.
+//!
+//! `fake_tastytrade` is a local fake of TastyTrade's REST API serving the canonical scenario in
+//! the API's wire format, for the live adapter's tests and the binary's end-to-end tests.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,6 +23,7 @@
 )]
 
 pub mod broker;
+pub mod fake_tastytrade;
 pub mod notifier;
 pub mod scenario;
 pub mod store;

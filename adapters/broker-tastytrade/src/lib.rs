@@ -1,0 +1,462 @@
+//! `broker-tastytrade`: the [`BrokerPort`] of a live TastyTrade account over its REST API
+//! (`../shared/reference/tastytrade-api.md`; design.md §3).
+//!
+//! Layout:
+//! - `http`: one exchange with ureq on `spawn_blocking`; headers every request needs.
+//! - `token`: the OAuth access token (refresh-token grant): lazy, refreshed 60 s before expiry,
+//!   single flight, re-minted once when a GET is answered 401.
+//! - `errors`: every answer that is not a usable 2xx becomes a `BrokerError`, in one function.
+//! - `wire`: the API's JSON (kebab-case, decimals as strings or numbers, any time offset).
+//! - `mapping`: wire types to domain types (signs, units, OCC parsing), in one place.
+//! - `symbols`: `/market-data/by-type` keys, OCC symbols, percent-encoding.
+//!
+//! The key decision: the adapter asks for no more than a call needs and tells the truth about
+//! what it did not ask. Quotes are chunked at 100 symbols (the API's limit) and the chunks run
+//! concurrently, at most [`MAX_IN_FLIGHT`] requests at a time. An option chain lists every
+//! contract of every root but prices only those expiring within [`CHAIN_MAX_DTE`] days with a
+//! strike within [`CHAIN_STRIKE_BAND`] of the underlying's price, nearest to the money first and
+//! at most [`CHAIN_MAX_PRICED`] (ten requests): contracts outside are listed without a market
+//! (`bid`/`ask` `None`), which the analysis treats as "no quote", never as zero.
+//!
+//! Secrets: the client secret, refresh token and access token never appear in an error, a log
+//! line or `Debug` output. Errors are built from status codes and the API's own codes and
+//! messages, never from ureq's text (which can quote URLs and headers), and every message is
+//! scrubbed of the secrets in case the API echoes one.
+//!
+//! Candles come from DXLink streaming, which this adapter does not speak yet: `candles` answers
+//! `Unsupported`. TLS (`https://`) needs the crate feature `tls`.
+
+mod errors;
+mod http;
+mod mapping;
+mod symbols;
+mod token;
+mod wire;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use ttai_core::domain::{
+    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
+    SymbolMatch, Timeframe,
+};
+use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, Credentials};
+use ttai_core::time::Timestamp;
+
+use crate::errors::Call;
+use crate::http::Client;
+use crate::token::{Token, Tokens};
+use crate::wire::{Envelope, Items};
+
+/// The most symbols one `/market-data/by-type` or `/market-metrics` request may carry.
+pub const MAX_SYMBOLS_PER_REQUEST: usize = 100;
+
+/// The most requests to the API in flight at once (TastyTrade publishes no rate limit and
+/// answers bursts with 429).
+pub const MAX_IN_FLIGHT: usize = 4;
+
+/// Option contracts expiring within this many days are priced in a chain.
+pub const CHAIN_MAX_DTE: i32 = 60;
+
+/// Option contracts with a strike within this fraction of the underlying's price are priced.
+pub const CHAIN_STRIKE_BAND: f64 = 0.15;
+
+/// The most option contracts priced per chain (ten requests of 100).
+pub const CHAIN_MAX_PRICED: usize = 1000;
+
+/// What the answer to `candles` says.
+pub const CANDLES_UNSUPPORTED: &str =
+    "candles come from DXLink streaming, which this adapter does not speak yet";
+
+/// Settings of the adapter. There is no `Default`: the composition root states every value.
+#[derive(Clone, Debug)]
+pub struct TastyConfig {
+    /// The REST base URL, `https://api.tastyworks.com` (or a local fake's `http://127.0.0.1:…`).
+    pub api_url: String,
+    /// The `User-Agent` header, `<product>/<version>`: TastyTrade turns requests without one away
+    /// (a blank value sends `ttai/<this crate's version>`).
+    pub user_agent: String,
+    /// The limit for one HTTP exchange, from connecting to the end of the answer.
+    pub timeout: Duration,
+    /// The OAuth credentials; `None` makes every call `Unauthenticated` with the login hint.
+    pub credentials: Option<Credentials>,
+    /// The market clock (the wall clock in production; tests pass a fixed one).
+    pub now: fn() -> Timestamp,
+}
+
+/// The access token's state, for `ttai status`. The token itself is never exposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// How long the current access token stays valid.
+    pub expires_in: Duration,
+}
+
+/// The live TastyTrade broker; see the crate docs.
+pub struct TastyTradeBroker {
+    /// Shared with the tasks that run chunked requests concurrently.
+    inner: Arc<Inner>,
+}
+
+/// The broker's state.
+struct Inner {
+    /// HTTP with the base URL, User-Agent and timeout.
+    client: Client,
+    /// Credentials and the access token.
+    tokens: Tokens,
+    /// The market clock.
+    now: fn() -> Timestamp,
+    /// Bounds the requests in flight to [`MAX_IN_FLIGHT`].
+    permits: Semaphore,
+}
+
+impl TastyTradeBroker {
+    /// A broker for `config`. Nothing is contacted here: the first call mints a token.
+    pub fn new(config: TastyConfig) -> TastyTradeBroker {
+        TastyTradeBroker {
+            inner: Arc::new(Inner {
+                client: Client::new(&config.api_url, &config.user_agent, config.timeout),
+                tokens: Tokens::new(config.credentials),
+                now: config.now,
+                permits: Semaphore::new(MAX_IN_FLIGHT),
+            }),
+        }
+    }
+
+    /// Replaces the credentials at run time (`ttai login`, `ttai logout`); the current access
+    /// token is not used again.
+    pub fn set_credentials(&self, credentials: Option<Credentials>) {
+        self.inner.tokens.set_credentials(credentials);
+    }
+
+    /// Proves the credentials: mints a fresh access token and lists the accounts. `ttai login`
+    /// calls this before storing credentials.
+    ///
+    /// # Errors
+    /// `Unauthenticated` when there are no credentials or TastyTrade refuses them; any error of
+    /// [`BrokerPort::accounts`].
+    pub async fn verify(&self) -> Result<Vec<Account>, BrokerError> {
+        self.inner.tokens.credentials()?;
+        self.inner.tokens.forget().await;
+        self.accounts().await
+    }
+
+    /// How long the current access token stays valid; `None` before the first call, after a
+    /// refusal, and after the credentials changed.
+    pub fn token_status(&self) -> Option<TokenStatus> {
+        self.inner
+            .tokens
+            .expires_in()
+            .map(|expires_in| TokenStatus { expires_in })
+    }
+
+    /// Fails with the login hint when there are no credentials.
+    fn require_credentials(&self) -> Result<(), BrokerError> {
+        self.inner.tokens.credentials().map(|_| ())
+    }
+
+    /// True when `account` is one of the customer's open accounts.
+    async fn has_account(&self, account: &AccountNumber) -> Result<bool, BrokerError> {
+        Ok(self.accounts().await?.iter().any(|a| &a.number == account))
+    }
+
+    /// Runs an account-scoped GET. TastyTrade may answer an account the customer does not have
+    /// with 403 rather than 404: a 403 is `NotFound` when the account is not among the
+    /// customer's accounts, and `Forbidden` otherwise.
+    async fn account_get<T: DeserializeOwned + Send + 'static>(
+        &self,
+        account: &AccountNumber,
+        path: String,
+        label: &'static str,
+    ) -> Result<T, BrokerError> {
+        let not_found = format!("account {}", account.masked());
+        let call = Call {
+            label,
+            not_found: not_found.clone(),
+        };
+        match self.inner.get::<T>(&path, &call).await {
+            Err(BrokerError::Forbidden(message)) => match self.has_account(account).await {
+                Ok(false) => Err(BrokerError::NotFound(not_found)),
+                _ => Err(BrokerError::Forbidden(message)),
+            },
+            other => other,
+        }
+    }
+}
+
+impl fmt::Debug for TastyTradeBroker {
+    /// Shows where it connects and whether it has credentials, never the credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TastyTradeBroker")
+            .field("api", &self.inner.client.origin())
+            .field("logged_in", &self.inner.tokens.credentials().is_ok())
+            .field("token", &self.token_status())
+            .finish()
+    }
+}
+
+impl Inner {
+    /// GETs `path` and reads `data` as `T`: with a token, re-minted and retried once on a JSON
+    /// 401, every error mapped and scrubbed of secrets.
+    async fn get<T: DeserializeOwned>(&self, path: &str, call: &Call) -> Result<T, BrokerError> {
+        let mut used: Option<Token> = None;
+        let result = self.get_once_retrying(path, call, &mut used).await;
+        result.map_err(|error| {
+            let mut secrets = self.tokens.secrets();
+            secrets.extend(used.map(|t| t.access));
+            let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+            errors::scrub(error, &secrets)
+        })
+    }
+
+    /// The body of [`Inner::get`]; `used` receives the last token sent, for scrubbing.
+    async fn get_once_retrying<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        call: &Call,
+        used: &mut Option<Token>,
+    ) -> Result<T, BrokerError> {
+        let token = self.tokens.get(&self.client).await?;
+        *used = Some(token.clone());
+        let mut answer = self.send(path, call, &token).await?;
+        // An HTML 401 is a refused User-Agent: a new token would not change it.
+        if answer.status == 401 && !answer.is_html() {
+            tracing::debug!(
+                endpoint = call.label,
+                "access token refused; minting another and retrying once"
+            );
+            self.tokens.invalidate(&token).await;
+            let token = self.tokens.get(&self.client).await?;
+            *used = Some(token.clone());
+            answer = self.send(path, call, &token).await?;
+        }
+        if answer.is_success() {
+            errors::decode::<Envelope<T>>(&answer, call.label).map(|envelope| envelope.data)
+        } else {
+            Err(errors::status_error(&answer, call))
+        }
+    }
+
+    /// One exchange under the in-flight limit, logged by endpoint label and status only.
+    async fn send(&self, path: &str, call: &Call, token: &Token) -> Result<http::Answer, BrokerError> {
+        let _permit =
+            self.permits.acquire().await.map_err(|_| {
+                BrokerError::Unavailable("the TastyTrade adapter is shutting down".to_owned())
+            })?;
+        let started = tokio::time::Instant::now();
+        let answer = self.client.get(path, token.access.clone()).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &answer {
+            Ok(a) => tracing::debug!(
+                endpoint = call.label,
+                status = a.status,
+                elapsed_ms,
+                "TastyTrade answered"
+            ),
+            Err(e) => {
+                tracing::debug!(endpoint = call.label, error = %e, elapsed_ms, "TastyTrade request failed")
+            }
+        }
+        answer
+    }
+
+    /// GETs list answers concurrently (each its own task) and concatenates their items; the
+    /// first error wins and the other requests are abandoned.
+    async fn get_lists<T: DeserializeOwned + Send + 'static>(
+        self: &Arc<Self>,
+        paths: Vec<String>,
+        call: Call,
+    ) -> Result<Vec<T>, BrokerError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for path in paths {
+            let inner = Arc::clone(self);
+            let call = call.clone();
+            tasks.spawn(async move { inner.get::<Items<T>>(&path, &call).await });
+        }
+        let mut all = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(Ok(items)) => all.extend(items.items),
+                Ok(Err(error)) => return Err(error),
+                Err(_) => {
+                    return Err(BrokerError::Unavailable(
+                        "a TastyTrade request task failed".to_owned(),
+                    ));
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Quote snapshots from `/market-data/by-type`, 100 symbols per request.
+    async fn market_data(
+        self: &Arc<Self>,
+        symbols: &[String],
+    ) -> Result<Vec<wire::MarketDataWire>, BrokerError> {
+        let paths = symbols
+            .chunks(MAX_SYMBOLS_PER_REQUEST)
+            .map(|chunk| {
+                let mut keyed: Vec<(symbols::MarketDataKind, &String)> =
+                    chunk.iter().map(|s| (symbols::classify(s), s)).collect();
+                keyed.sort_by_key(|(kind, _)| *kind);
+                let query: Vec<String> = keyed
+                    .iter()
+                    .map(|(kind, s)| format!("{}={}", kind.key(), symbols::encode(s)))
+                    .collect();
+                format!("/market-data/by-type?{}", query.join("&"))
+            })
+            .collect();
+        self.get_lists(
+            paths,
+            Call {
+                label: "quotes",
+                not_found: "market data".to_owned(),
+            },
+        )
+        .await
+    }
+}
+
+/// The symbols once each, in first-seen order.
+fn unique(symbols: &[Symbol]) -> Vec<Symbol> {
+    let mut seen = HashSet::new();
+    symbols.iter().filter(|s| seen.insert(*s)).cloned().collect()
+}
+
+#[async_trait]
+impl BrokerPort for TastyTradeBroker {
+    fn info(&self) -> BrokerInfo {
+        BrokerInfo {
+            source: "tastytrade".to_owned(),
+            synthetic: false,
+            live: true,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.inner.now)()
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, BrokerError> {
+        let call = Call {
+            label: "accounts",
+            not_found: "the customer's accounts".to_owned(),
+        };
+        let items: Items<wire::AccountItem> = self.inner.get("/customers/me/accounts", &call).await?;
+        Ok(mapping::accounts(items.items))
+    }
+
+    async fn balances(&self, account: &AccountNumber) -> Result<Balances, BrokerError> {
+        let path = format!("/accounts/{}/balances", symbols::encode(account.as_str()));
+        let wire: wire::BalancesWire = self.account_get(account, path, "balances").await?;
+        mapping::balances(account, wire, self.now())
+    }
+
+    async fn positions(&self, account: &AccountNumber) -> Result<Vec<Position>, BrokerError> {
+        let path = format!(
+            "/accounts/{}/positions?include-marks=true",
+            symbols::encode(account.as_str())
+        );
+        let items: Items<wire::PositionWire> = self.account_get(account, path, "positions").await?;
+        Ok(mapping::positions(account, items.items))
+    }
+
+    async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
+        self.require_credentials()?;
+        let requested = unique(symbols);
+        if requested.is_empty() {
+            return Ok(Vec::new());
+        }
+        let texts: Vec<String> = requested.iter().map(|s| s.as_str().to_owned()).collect();
+        let items = self.inner.market_data(&texts).await?;
+        Ok(mapping::quotes_for(&requested, items, self.now()))
+    }
+
+    /// The chain with every root merged. Markets are fetched for the contracts expiring within
+    /// [`CHAIN_MAX_DTE`] days with a strike within [`CHAIN_STRIKE_BAND`] of the underlying's
+    /// price, nearest to the money first, at most [`CHAIN_MAX_PRICED`]; the other contracts are
+    /// listed without a market.
+    async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
+        let call = Call {
+            label: "option chain",
+            not_found: format!("option chain of {underlying}"),
+        };
+        let path = format!("/option-chains/{}/nested", symbols::encode(underlying.as_str()));
+        let underlying_text = [underlying.as_str().to_owned()];
+        let (roots, underlying_quote) = tokio::join!(
+            self.inner.get::<Items<wire::ChainRootWire>>(&path, &call),
+            self.inner.market_data(&underlying_text),
+        );
+        let now = self.now();
+        let mut chain = match roots {
+            Err(BrokerError::NotFound(what)) => return Err(BrokerError::NotFound(what)),
+            other => mapping::chain_listing(underlying, other?.items, now)?,
+        };
+        let price = mapping::quotes_for(std::slice::from_ref(underlying), underlying_quote?, now)
+            .first()
+            .and_then(Quote::mark_price);
+        chain.underlying_price = price;
+        let to_price = mapping::contracts_to_price(
+            &chain,
+            now.date(),
+            price,
+            CHAIN_MAX_DTE,
+            CHAIN_STRIKE_BAND,
+            CHAIN_MAX_PRICED,
+        );
+        if !to_price.is_empty() {
+            let markets = self.inner.market_data(&to_price).await?;
+            mapping::apply_markets(&mut chain, markets);
+        }
+        Ok(chain)
+    }
+
+    async fn market_metrics(&self, symbols: &[Symbol]) -> Result<Vec<MarketMetrics>, BrokerError> {
+        self.require_credentials()?;
+        let requested = unique(symbols);
+        if requested.is_empty() {
+            return Ok(Vec::new());
+        }
+        let paths = requested
+            .chunks(MAX_SYMBOLS_PER_REQUEST)
+            .map(|chunk| {
+                let list: Vec<String> = chunk.iter().map(|s| symbols::encode(s.as_str())).collect();
+                format!("/market-metrics?symbols={}", list.join(","))
+            })
+            .collect();
+        let call = Call {
+            label: "market metrics",
+            not_found: "market metrics".to_owned(),
+        };
+        let items = self.inner.get_lists::<wire::MetricsWire>(paths, call).await?;
+        Ok(mapping::metrics_for(&requested, items, self.now()))
+    }
+
+    async fn candles(&self, _: &Symbol, _: Timeframe, _: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+        self.require_credentials()?;
+        Err(BrokerError::Unsupported(CANDLES_UNSUPPORTED.to_owned()))
+    }
+
+    async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {
+        self.require_credentials()?;
+        let query = query.trim();
+        if query.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let call = Call {
+            label: "symbol search",
+            not_found: format!("symbols matching {query:?}"),
+        };
+        let path = format!("/symbols/search/{}", symbols::encode(query));
+        match self.inner.get::<Items<wire::SymbolWire>>(&path, &call).await {
+            Ok(items) => Ok(mapping::symbol_matches(query, items.items, limit)),
+            // Nothing matches: an empty answer, not an error.
+            Err(BrokerError::NotFound(_)) => Ok(Vec::new()),
+            Err(error) => Err(error),
+        }
+    }
+}

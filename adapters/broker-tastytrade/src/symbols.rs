@@ -1,0 +1,190 @@
+//! Symbol text as the REST API wants it: which `/market-data/by-type` key a symbol goes under,
+//! the parts of an OCC option symbol, and percent-encoding for paths and queries.
+
+use ttai_core::domain::OptionType;
+use ttai_core::time::Date;
+
+/// Cash indices quoted under the `index` key of `/market-data/by-type`. They are European-style,
+/// cash-settled option underlyings.
+pub(crate) const INDICES: [&str; 7] = ["SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "OEX"];
+
+/// The query key of `/market-data/by-type` a symbol is asked under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum MarketDataKind {
+    /// Stocks and ETFs.
+    Equity,
+    /// Cash indices such as SPX.
+    Index,
+    /// OCC equity option symbols.
+    EquityOption,
+}
+
+impl MarketDataKind {
+    /// The query key.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            MarketDataKind::Equity => "equity",
+            MarketDataKind::Index => "index",
+            MarketDataKind::EquityOption => "equity-option",
+        }
+    }
+}
+
+/// Classifies a symbol: OCC option symbols are `equity-option`, the known cash indices `index`,
+/// everything else `equity`.
+pub(crate) fn classify(symbol: &str) -> MarketDataKind {
+    if is_occ(symbol) {
+        MarketDataKind::EquityOption
+    } else if is_index(symbol) {
+        MarketDataKind::Index
+    } else {
+        MarketDataKind::Equity
+    }
+}
+
+/// True for the cash indices of [`INDICES`].
+pub(crate) fn is_index(symbol: &str) -> bool {
+    INDICES.contains(&symbol)
+}
+
+/// True when `symbol` matches `^[A-Z][A-Z0-9 ]{5}\d{6}[CP]\d{8}$`.
+pub(crate) fn is_occ(symbol: &str) -> bool {
+    let bytes = symbol.as_bytes();
+    if bytes.len() != 21 {
+        return false;
+    }
+    bytes.iter().enumerate().all(|(i, &b)| match i {
+        0 => b.is_ascii_uppercase(),
+        1..=5 => b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ',
+        6..=11 | 13..=20 => b.is_ascii_digit(),
+        _ => b == b'C' || b == b'P',
+    })
+}
+
+/// The parts of an OCC option symbol.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct OccParts {
+    /// The option root without padding, e.g. `SPY` or `SPXW`.
+    pub(crate) root: String,
+    /// The expiration date (years 2000–2099).
+    pub(crate) expiration: Date,
+    /// Call or put.
+    pub(crate) option_type: OptionType,
+    /// The strike price.
+    pub(crate) strike: f64,
+}
+
+/// Reads an OCC option symbol such as `SPY   250117P00450000`; `None` when it is not one.
+pub(crate) fn parse_occ(symbol: &str) -> Option<OccParts> {
+    if !is_occ(symbol) {
+        return None;
+    }
+    let root = symbol.get(0..6)?.trim_end().to_owned();
+    let digits = |range: std::ops::Range<usize>| symbol.get(range)?.parse::<u32>().ok();
+    let year = digits(6..8)?;
+    let month = digits(8..10)?;
+    let day = digits(10..12)?;
+    let expiration = Date::from_ymd(2000 + year as i32, month, day)?;
+    let option_type = match symbol.get(12..13)? {
+        "C" => OptionType::Call,
+        _ => OptionType::Put,
+    };
+    // Thousandths divided by 1000 gives the same double as parsing the decimal strike text.
+    let strike = f64::from(digits(13..21)?) / 1000.0;
+    Some(OccParts {
+        root,
+        expiration,
+        option_type,
+        strike,
+    })
+}
+
+/// Percent-encodes everything but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`),
+/// for one path segment or one query value: a space becomes `%20`, `/` becomes `%2F`.
+pub(crate) fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(hex_digit(byte >> 4));
+            out.push(hex_digit(byte & 0x0f));
+        }
+    }
+    out
+}
+
+/// One upper-case hex digit.
+fn hex_digit(nibble: u8) -> char {
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'A' + nibble - 10
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn symbols_are_classified_for_by_type() {
+        assert_eq!(classify("SPY"), MarketDataKind::Equity);
+        assert_eq!(classify("BRK/B"), MarketDataKind::Equity);
+        assert_eq!(classify("SPX"), MarketDataKind::Index);
+        assert_eq!(classify("VIX"), MarketDataKind::Index);
+        assert_eq!(classify("SPY   250117P00450000"), MarketDataKind::EquityOption);
+        assert_eq!(classify("SPXW  250117C05000000"), MarketDataKind::EquityOption);
+        // Too short, lower case, a bad type letter: not OCC.
+        assert_eq!(classify("SPY  250117P00450000"), MarketDataKind::Equity);
+        assert_eq!(classify("spy   250117P00450000"), MarketDataKind::Equity);
+        assert_eq!(classify("SPY   250117X00450000"), MarketDataKind::Equity);
+    }
+
+    #[test]
+    fn occ_symbols_are_read() {
+        let parts = parse_occ("AAPL  250117C00062500").unwrap();
+        assert_eq!(parts.root, "AAPL");
+        assert_eq!(parts.expiration, Date::from_ymd(2025, 1, 17).unwrap());
+        assert_eq!(parts.option_type, OptionType::Call);
+        assert_eq!(parts.strike, 62.5);
+        assert!(parse_occ("AAPL  251317C00062500").is_none(), "month 13");
+        assert!(parse_occ("AAPL").is_none());
+    }
+
+    #[test]
+    fn encoding_keeps_only_unreserved_characters() {
+        assert_eq!(encode("SPY   250117P00450000"), "SPY%20%20%20250117P00450000");
+        assert_eq!(encode("BRK/B"), "BRK%2FB");
+        assert_eq!(encode("a-b.c_d~e"), "a-b.c_d~e");
+        assert_eq!(encode("5WT0/../x?y"), "5WT0%2F..%2Fx%3Fy");
+    }
+
+    proptest! {
+        #[test]
+        fn occ_symbols_built_by_the_core_round_trip(
+            root in "[A-Z]{1,6}",
+            days in 10_957i32..47_482,
+            call in any::<bool>(),
+            thousandths in 1u32..99_999_999,
+        ) {
+            let expiration = Date::from_days_since_epoch(days);
+            let option_type = if call { OptionType::Call } else { OptionType::Put };
+            let strike = f64::from(thousandths) / 1000.0;
+            let symbol = ttai_core::domain::occ_symbol(&root, expiration, option_type, strike);
+            let parts = parse_occ(&symbol).unwrap();
+            prop_assert_eq!(parts.root, root);
+            prop_assert_eq!(parts.expiration, expiration);
+            prop_assert_eq!(parts.option_type, option_type);
+            prop_assert_eq!(parts.strike, strike);
+        }
+
+        #[test]
+        fn encoded_text_has_no_reserved_characters(text in "\\PC{0,30}") {
+            let encoded = encode(&text);
+            prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        }
+    }
+}

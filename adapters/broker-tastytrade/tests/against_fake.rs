@@ -1,0 +1,887 @@
+//! The adapter against the fake TastyTrade server: tokens, errors, chunking, chain pricing and
+//! secrets. The `BrokerPort` contract itself runs in `contract-tests`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use broker_tastytrade::{CANDLES_UNSUPPORTED, CHAIN_MAX_PRICED, TastyConfig, TastyTradeBroker, TokenStatus};
+use contract_tests::fake_tastytrade::{Endpoint, FakeOptions, FakeTastyTrade, Fault, RecordedRequest};
+use ttai_core::app::LOGIN_HINT;
+use ttai_core::domain::{
+    AccountNumber, Expiration, InstrumentType, OptionChain, OptionContract, OptionType, Quote, StrikeRow,
+    Symbol, Timeframe, occ_symbol,
+};
+use ttai_core::ports::{BrokerError, BrokerPort, Credentials, Secret};
+use ttai_core::testing::{FakeMarket, SAMPLE_ACCOUNT, sample_now};
+use ttai_core::time::Timestamp;
+
+/// Everything logged through `tracing` by any test of this binary.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// A writer appending to [`LOGS`].
+struct Capture;
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs a global subscriber at TRACE writing into [`LOGS`] (once per test binary), so that
+/// log lines from every thread, the blocking pool included, are captured and stay silent.
+fn capture_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(|| Capture)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+    });
+}
+
+fn sym(s: &str) -> Symbol {
+    Symbol::parse(s).unwrap()
+}
+
+fn account() -> AccountNumber {
+    AccountNumber::new(SAMPLE_ACCOUNT)
+}
+
+fn config(fake: &FakeTastyTrade, timeout: Duration) -> TastyConfig {
+    capture_logs();
+    TastyConfig {
+        api_url: fake.url(),
+        user_agent: "ttai-tests/0.0.0".to_owned(),
+        timeout,
+        credentials: Some(fake.credentials()),
+        now: sample_now,
+    }
+}
+
+fn broker(fake: &FakeTastyTrade) -> TastyTradeBroker {
+    TastyTradeBroker::new(config(fake, Duration::from_secs(10)))
+}
+
+/// The symbols a `/market-data/by-type` request asked for, with their keys.
+fn by_type_symbols(request: &RecordedRequest) -> Vec<(String, String)> {
+    request.query()
+}
+
+#[tokio::test]
+async fn token_is_minted_lazily_once_and_reused() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    assert_eq!(
+        fake.total_calls(),
+        0,
+        "nothing is contacted before the first call"
+    );
+    assert_eq!(broker.token_status(), None);
+    for _ in 0..3 {
+        assert_eq!(broker.accounts().await.unwrap().len(), 1);
+    }
+    broker.balances(&account()).await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    assert_eq!(fake.calls(Endpoint::Accounts), 3);
+    let status = broker.token_status().unwrap();
+    assert!(status.expires_in <= Duration::from_secs(900) && status.expires_in > Duration::from_secs(890));
+}
+
+#[tokio::test]
+async fn requests_carry_the_required_headers_and_the_grant() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    broker.accounts().await.unwrap();
+    let token = &fake.requests_to(Endpoint::Token)[0];
+    assert_eq!(token.method, "POST");
+    assert_eq!(
+        token.header("authorization"),
+        None,
+        "no Authorization on /oauth/token"
+    );
+    assert_eq!(token.header("user-agent"), Some("ttai-tests/0.0.0"));
+    assert_eq!(token.header("content-type"), Some("application/json"));
+    assert_eq!(token.header("accept"), Some("application/json"));
+    let grant = token.json().unwrap();
+    assert_eq!(grant["grant_type"], "refresh_token");
+    assert_eq!(
+        grant["client_secret"],
+        contract_tests::fake_tastytrade::CLIENT_SECRET
+    );
+    assert_eq!(
+        grant["refresh_token"],
+        contract_tests::fake_tastytrade::REFRESH_TOKEN
+    );
+    let get = &fake.requests_to(Endpoint::Accounts)[0];
+    assert_eq!(get.header("authorization"), Some("Bearer fake-access-token-1"));
+    assert_eq!(get.header("user-agent"), Some("ttai-tests/0.0.0"));
+    assert_eq!(get.header("accept"), Some("application/json"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_is_refreshed_60_s_before_expiry() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    broker.accounts().await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    assert_eq!(
+        broker.token_status(),
+        Some(TokenStatus {
+            expires_in: Duration::from_secs(900)
+        })
+    );
+    // 61 s left: still used.
+    tokio::time::advance(Duration::from_secs(839)).await;
+    broker.accounts().await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    // 59 s left: replaced before use.
+    tokio::time::advance(Duration::from_secs(2)).await;
+    broker.accounts().await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+    assert_eq!(
+        fake.requests_to(Endpoint::Accounts)[2].header("authorization"),
+        Some("Bearer fake-access-token-2")
+    );
+    // Long past expiry: a fresh one again.
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    broker.accounts().await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_concurrent_calls_without_a_token_mint_one() {
+    let fake = FakeTastyTrade::start().unwrap();
+    // A slow mint keeps the window open for every caller to find the token missing.
+    fake.script(Endpoint::Token, [Fault::Slow(Duration::from_millis(300))]);
+    let broker = Arc::new(broker(&fake));
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let broker = Arc::clone(&broker);
+        tasks.push(tokio::spawn(async move { broker.accounts().await }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().len(), 1);
+    }
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    assert_eq!(fake.calls(Endpoint::Accounts), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_waiting_on_a_failed_mint_share_its_failure() {
+    let fake = FakeTastyTrade::start().unwrap();
+    fake.script(Endpoint::Token, [Fault::Slow(Duration::from_millis(300))]);
+    let mut config = config(&fake, Duration::from_secs(10));
+    config.credentials = Some(Credentials {
+        client_secret: Secret::new("wrong-secret"),
+        refresh_token: Secret::new("wrong-refresh"),
+    });
+    let broker = Arc::new(TastyTradeBroker::new(config));
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let broker = Arc::clone(&broker);
+        tasks.push(tokio::spawn(async move { broker.accounts().await }));
+    }
+    for task in tasks {
+        let err = task.await.unwrap().unwrap_err();
+        assert!(matches!(err, BrokerError::Unauthenticated(_)), "{err:?}");
+    }
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    assert_eq!(fake.calls(Endpoint::Accounts), 0);
+    // A later call tries again.
+    broker.accounts().await.unwrap_err();
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+}
+
+#[tokio::test]
+async fn a_401_on_a_get_re_mints_once_and_retries() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(Endpoint::Accounts, 1, Fault::Unauthorized);
+    assert_eq!(broker.accounts().await.unwrap().len(), 1);
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+    assert_eq!(fake.calls(Endpoint::Accounts), 2);
+    let retried = &fake.requests_to(Endpoint::Accounts)[1];
+    assert_eq!(
+        retried.header("authorization"),
+        Some("Bearer fake-access-token-2")
+    );
+}
+
+#[tokio::test]
+async fn expired_tokens_are_replaced_on_the_401() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    broker.accounts().await.unwrap();
+    fake.expire_tokens();
+    broker.positions(&account()).await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+    assert_eq!(fake.calls(Endpoint::Positions), 2);
+}
+
+#[tokio::test]
+async fn two_401s_are_unauthenticated() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(Endpoint::Accounts, 2, Fault::Unauthorized);
+    let err = broker.accounts().await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::Unauthenticated(m) if m.contains("unauthorized") && m.contains("ttai login")),
+        "{err:?}"
+    );
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+    assert_eq!(fake.calls(Endpoint::Accounts), 2, "one retry only");
+}
+
+#[tokio::test]
+async fn rate_limited_reply_carries_retry_after() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(
+        Endpoint::MarketData,
+        1,
+        Fault::RateLimited { retry_after: Some(7) },
+    );
+    let err = broker.quotes(&[sym("SPY")]).await.unwrap_err();
+    assert_eq!(
+        err,
+        BrokerError::RateLimited {
+            retry_after_secs: Some(7)
+        }
+    );
+    fake.fail_next(Endpoint::MarketData, 1, Fault::RateLimited { retry_after: None });
+    let err = broker.quotes(&[sym("SPY")]).await.unwrap_err();
+    assert_eq!(
+        err,
+        BrokerError::RateLimited {
+            retry_after_secs: None
+        }
+    );
+    assert_eq!(broker.quotes(&[sym("SPY")]).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_unavailable() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    for status in [500, 503] {
+        fake.fail_next(Endpoint::Balances, 1, Fault::Status(status));
+        let err = broker.balances(&account()).await.unwrap_err();
+        assert!(
+            matches!(&err, BrokerError::Unavailable(m) if m.contains(&status.to_string())),
+            "{err:?}"
+        );
+    }
+    fake.fail_next(Endpoint::Token, 1, Fault::Html(502));
+    let fresh = self::broker(&fake);
+    let err = fresh.accounts().await.unwrap_err();
+    assert!(matches!(err, BrokerError::Unavailable(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_html_page_is_an_invalid_response() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(Endpoint::Positions, 1, Fault::Html(200));
+    let err = broker.positions(&account()).await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::InvalidResponse(m) if m.contains("answered HTML (status 200) instead of JSON")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_html_401_is_unauthenticated_without_a_retry() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(Endpoint::Accounts, 1, Fault::Html(401));
+    let err = broker.accounts().await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::Unauthenticated(m) if m.contains("User-Agent")),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.calls(Endpoint::Token),
+        1,
+        "a new token cannot cure a refused User-Agent"
+    );
+    assert_eq!(fake.calls(Endpoint::Accounts), 1);
+}
+
+#[tokio::test]
+async fn an_empty_body_is_an_invalid_response() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(Endpoint::MarketMetrics, 1, Fault::Empty(200));
+    let err = broker.market_metrics(&[sym("SPY")]).await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::InvalidResponse(m) if m.contains("empty body (status 200)")),
+        "{err:?}"
+    );
+    fake.fail_next(Endpoint::Token, 1, Fault::Empty(200));
+    let err = self::broker(&fake).accounts().await.unwrap_err();
+    assert!(matches!(err, BrokerError::InvalidResponse(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_slow_answer_beyond_the_timeout_is_unavailable() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = TastyTradeBroker::new(config(&fake, Duration::from_millis(1500)));
+    broker.accounts().await.unwrap();
+    fake.fail_next(Endpoint::Accounts, 1, Fault::Slow(Duration::from_secs(6)));
+    let err = broker.accounts().await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::Unavailable(m) if m.contains("did not answer within")),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("127.0.0.1"), "no URL in errors: {err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_api_is_unavailable_without_the_url() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let mut config = config(&fake, Duration::from_secs(2));
+    drop(fake);
+    config.api_url = "http://127.0.0.1:9".to_owned();
+    let err = TastyTradeBroker::new(config).accounts().await.unwrap_err();
+    assert!(matches!(err, BrokerError::Unavailable(_)), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("127.0.0.1"), "{err:?}");
+}
+
+#[tokio::test]
+async fn error_envelope_message_surfaces_for_400() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    fake.fail_next(
+        Endpoint::Balances,
+        1,
+        Fault::Reply {
+            status: 400,
+            body: r#"{"error":{"code":"validation_error","message":"Request validation failed",
+                     "errors":[{"domain":"account-numbers","reason":"is missing"}]}}"#
+                .to_owned(),
+        },
+    );
+    let err = broker.balances(&account()).await.unwrap_err();
+    let BrokerError::Rejected(message) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("validation_error: Request validation failed"),
+        "{message}"
+    );
+    assert!(message.contains("account-numbers is missing"), "{message}");
+}
+
+#[tokio::test]
+async fn forbidden_and_not_found_are_told_apart() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    // 403 for an account the customer has: a permission problem.
+    fake.fail_next(
+        Endpoint::Positions,
+        1,
+        Fault::Reply {
+            status: 403,
+            body: r#"{"error":{"code":"not_permitted","message":"Token scope does not allow this"}}"#
+                .to_owned(),
+        },
+    );
+    let err = broker.positions(&account()).await.unwrap_err();
+    assert!(
+        matches!(&err, BrokerError::Forbidden(m) if m.contains("not_permitted")),
+        "{err:?}"
+    );
+    // 403 for an account the customer does not have: not found, and masked.
+    let err = broker
+        .balances(&AccountNumber::new("5WT12345"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BrokerError::NotFound("account 5WT•••45".to_owned()));
+    // A 404 is not found too.
+    fake.fail_next(Endpoint::OptionChain, 1, Fault::Status(404));
+    let err = broker.option_chain(&sym("SPY")).await.unwrap_err();
+    assert_eq!(err, BrokerError::NotFound("option chain of SPY".to_owned()));
+}
+
+#[tokio::test]
+async fn quotes_for_250_symbols_take_3_requests_and_leave_unknown_ones_out() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let mut symbols: Vec<Symbol> = (0..248).map(|i| sym(&format!("Z{i:03}"))).collect();
+    symbols.insert(10, sym("SPY"));
+    symbols.push(sym("AAPL"));
+    symbols.push(sym("SPY")); // asked twice, answered once
+    let quotes = broker.quotes(&symbols).await.unwrap();
+    let mut got: Vec<&str> = quotes.iter().map(|q| q.symbol.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["AAPL", "SPY"]);
+    assert_eq!(fake.calls(Endpoint::MarketData), 3);
+    let mut asked = 0;
+    for request in fake.requests_to(Endpoint::MarketData) {
+        let pairs = by_type_symbols(&request);
+        assert!(pairs.len() <= 100, "{}", pairs.len());
+        assert!(pairs.iter().all(|(k, _)| k == "equity"));
+        asked += pairs.len();
+    }
+    assert_eq!(asked, 250);
+    let spy = quotes.iter().find(|q| q.symbol.as_str() == "SPY").unwrap();
+    assert_eq!(spy.instrument_type, Some(InstrumentType::Equity));
+    assert_eq!(spy.as_of, sample_now());
+    assert!(spy.mark.is_some() && spy.bid_size.is_some());
+}
+
+#[tokio::test]
+async fn option_and_index_symbols_are_asked_under_their_keys() {
+    let mut options = FakeOptions::scenario();
+    options.market.quotes.push(Quote {
+        symbol: sym("SPX"),
+        instrument_type: Some(InstrumentType::Index),
+        bid: None,
+        ask: None,
+        bid_size: None,
+        ask_size: None,
+        last: Some(6000.5),
+        mark: None,
+        volume: None,
+        open: None,
+        day_high: None,
+        day_low: None,
+        prev_close: Some(5990.0),
+        year_high: None,
+        year_low: None,
+        as_of: sample_now(),
+    });
+    let option_symbol = options.market.chains[0].expirations[0].strikes[3]
+        .put
+        .as_ref()
+        .unwrap()
+        .symbol
+        .clone();
+    let fake = FakeTastyTrade::start_with(options).unwrap();
+    let broker = broker(&fake);
+    let quotes = broker
+        .quotes(&[sym("SPX"), sym(&option_symbol), sym("SPY")])
+        .await
+        .unwrap();
+    assert_eq!(quotes.len(), 3);
+    let request = &fake.requests_to(Endpoint::MarketData)[0];
+    let pairs = request.query();
+    assert!(
+        pairs.contains(&("index".to_owned(), "SPX".to_owned())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("equity-option".to_owned(), option_symbol.clone())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("equity".to_owned(), "SPY".to_owned())),
+        "{pairs:?}"
+    );
+    assert!(
+        request.target.contains("%20"),
+        "spaces are percent-encoded: {}",
+        request.target
+    );
+    let spx = quotes.iter().find(|q| q.symbol.as_str() == "SPX").unwrap();
+    assert_eq!(spx.instrument_type, Some(InstrumentType::Index));
+    assert_eq!((spx.bid, spx.last), (None, Some(6000.5)));
+    let option = quotes
+        .iter()
+        .find(|q| q.symbol.as_str() == option_symbol)
+        .unwrap();
+    assert_eq!(option.instrument_type, Some(InstrumentType::EquityOption));
+}
+
+#[tokio::test]
+async fn positions_carry_signed_quantities_and_marks() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let positions = broker.positions(&account()).await.unwrap();
+    assert!(
+        fake.requests_to(Endpoint::Positions)[0]
+            .query()
+            .contains(&("include-marks".to_owned(), "true".to_owned()))
+    );
+    let put = positions.iter().find(|p| p.option_type.is_some()).unwrap();
+    assert_eq!(put.quantity, -1.0);
+    assert_eq!(put.mark, Some(2.0));
+    assert_eq!(put.multiplier, 100.0);
+    assert_eq!(put.underlying.as_str(), "AAPL");
+    let stock = positions.iter().find(|p| p.symbol.as_str() == "SPY").unwrap();
+    assert_eq!(stock.quantity, 100.0);
+    assert_eq!(stock.mark, None, "a position without a mark is tolerated");
+    assert!(stock.opened_at.is_some());
+}
+
+#[tokio::test]
+async fn metrics_come_back_as_fractions() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let metrics = broker
+        .market_metrics(&[sym("SPY"), sym("AAPL"), sym("BRK/B")])
+        .await
+        .unwrap();
+    assert_eq!(metrics.len(), 2);
+    let request = &fake.requests_to(Endpoint::MarketMetrics)[0];
+    assert!(
+        request.target.ends_with("symbols=SPY,AAPL,BRK%2FB"),
+        "{}",
+        request.target
+    );
+    let aapl = metrics.iter().find(|m| m.symbol.as_str() == "AAPL").unwrap();
+    assert_eq!(aapl.hv_30, Some(0.22), "historical volatility arrives in percent");
+    assert_eq!(aapl.iv_percentile, Some(0.61));
+    assert_eq!(aapl.liquidity_rating, Some(4.0));
+    let spy = metrics.iter().find(|m| m.symbol.as_str() == "SPY").unwrap();
+    assert_eq!((spy.hv_60, spy.hv_90), (Some(0.15), Some(0.16)));
+    assert_eq!(spy.dividend_yield, Some(0.013));
+}
+
+/// A market with one underlying `XYZ` at `price` and a chain of `strikes` at `expirations_dte`,
+/// every contract quoted.
+fn chain_market(price: f64, strikes: &[f64], expirations_dte: &[i32]) -> FakeOptions {
+    let now = sample_now();
+    let today = now.date();
+    let expirations = expirations_dte
+        .iter()
+        .map(|&dte| {
+            let date = today.add_days(dte);
+            Expiration {
+                date,
+                expiration_type: "Regular".into(),
+                settlement: "PM".into(),
+                strikes: strikes
+                    .iter()
+                    .map(|&strike| {
+                        let side = |option_type| OptionContract {
+                            symbol: occ_symbol("XYZ", date, option_type, strike),
+                            streamer_symbol: None,
+                            bid: Some(1.0),
+                            ask: Some(1.1),
+                            last: Some(1.05),
+                            volume: Some(10.0),
+                            open_interest: Some(100.0),
+                        };
+                        StrikeRow {
+                            strike,
+                            call: Some(side(OptionType::Call)),
+                            put: Some(side(OptionType::Put)),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let mut options = FakeOptions::scenario();
+    options.market = FakeMarket {
+        quotes: vec![Quote {
+            symbol: sym("XYZ"),
+            instrument_type: Some(InstrumentType::Equity),
+            bid: Some(price - 0.01),
+            ask: Some(price + 0.01),
+            bid_size: None,
+            ask_size: None,
+            last: Some(price),
+            mark: Some(price),
+            volume: None,
+            open: None,
+            day_high: None,
+            day_low: None,
+            prev_close: None,
+            year_high: None,
+            year_low: None,
+            as_of: now,
+        }],
+        chains: vec![OptionChain {
+            underlying: sym("XYZ"),
+            underlying_price: Some(price),
+            shares_per_contract: 100,
+            exercise_style: "American".into(),
+            expirations,
+            as_of: now,
+        }],
+        ..options.market
+    };
+    options
+}
+
+fn priced(contract: &Option<OptionContract>) -> bool {
+    contract.as_ref().is_some_and(|c| c.bid.is_some())
+}
+
+#[tokio::test]
+async fn chains_price_only_contracts_near_the_money_within_60_days() {
+    let strikes: Vec<f64> = (10..=30).map(|k| f64::from(k) * 5.0).collect(); // 50 … 150
+    let fake = FakeTastyTrade::start_with(chain_market(100.0, &strikes, &[30, 90])).unwrap();
+    let broker = broker(&fake);
+    let chain = broker.option_chain(&sym("XYZ")).await.unwrap();
+    assert_eq!(chain.underlying_price, Some(100.0));
+    assert_eq!(chain.expirations.len(), 2, "every expiration is listed");
+    let near = &chain.expirations[0];
+    let far = &chain.expirations[1];
+    assert_eq!(near.strikes.len(), 21, "every strike is listed");
+    for row in &near.strikes {
+        let inside = (row.strike - 100.0).abs() <= 15.0;
+        assert_eq!(priced(&row.call), inside, "strike {}", row.strike);
+        assert_eq!(priced(&row.put), inside, "strike {}", row.strike);
+        assert!(row.call.as_ref().unwrap().streamer_symbol.is_some());
+    }
+    assert!(
+        far.strikes.iter().all(|r| !priced(&r.call) && !priced(&r.put)),
+        "contracts beyond 60 days are listed without a market"
+    );
+    let atm = near.strikes.iter().find(|r| r.strike == 100.0).unwrap();
+    let call = atm.call.as_ref().unwrap();
+    assert_eq!(
+        (call.bid, call.ask, call.last, call.open_interest),
+        (Some(1.0), Some(1.1), Some(1.05), Some(100.0))
+    );
+    // One request for the underlying, one for the 14 contracts.
+    assert_eq!(fake.calls(Endpoint::MarketData), 2);
+    assert_eq!(fake.calls(Endpoint::OptionChain), 1);
+}
+
+#[tokio::test]
+async fn chains_price_at_most_1000_contracts_nearest_first() {
+    let strikes: Vec<f64> = (0..=200).map(|k| 95.0 + f64::from(k) * 0.05).collect(); // 95 … 105
+    let fake = FakeTastyTrade::start_with(chain_market(100.0, &strikes, &[10, 20, 30])).unwrap();
+    let broker = broker(&fake);
+    let chain = broker.option_chain(&sym("XYZ")).await.unwrap();
+    let rows = chain.expirations.iter().flat_map(|e| &e.strikes);
+    let priced_count: usize = rows
+        .clone()
+        .map(|r| usize::from(priced(&r.call)) + usize::from(priced(&r.put)))
+        .sum();
+    assert_eq!(priced_count, CHAIN_MAX_PRICED);
+    assert_eq!(fake.calls(Endpoint::MarketData), 1 + CHAIN_MAX_PRICED / 100);
+    for exp in &chain.expirations {
+        let at = |strike: f64| {
+            exp.strikes
+                .iter()
+                .find(|r| (r.strike - strike).abs() < 1e-9)
+                .unwrap()
+        };
+        assert!(priced(&at(100.0).call) && priced(&at(100.0).put));
+        assert!(
+            !priced(&at(95.0).call) && !priced(&at(105.0).put),
+            "the farthest are left out"
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_encodes_the_query_and_limits() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let found = broker.search_symbols("apple", 5).await.unwrap();
+    assert_eq!(found[0].symbol.as_str(), "AAPL");
+    assert_eq!(found[0].has_options, Some(true));
+    assert!(broker.search_symbols("BRK/B", 5).await.unwrap().is_empty());
+    let request = fake.requests_to(Endpoint::SymbolSearch).pop().unwrap();
+    assert_eq!(request.path(), "/symbols/search/BRK%2FB");
+    assert!(broker.search_symbols("  ", 5).await.unwrap().is_empty());
+    assert_eq!(
+        fake.calls(Endpoint::SymbolSearch),
+        2,
+        "a blank query asks nothing"
+    );
+}
+
+#[tokio::test]
+async fn candles_are_unsupported_until_dxlink() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let err = broker
+        .candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BrokerError::Unsupported(CANDLES_UNSUPPORTED.to_owned()));
+}
+
+#[tokio::test]
+async fn without_credentials_every_call_gives_the_login_hint() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let mut config = config(&fake, Duration::from_secs(10));
+    config.credentials = None;
+    let broker = TastyTradeBroker::new(config);
+    let hint = BrokerError::Unauthenticated(LOGIN_HINT.to_owned());
+    assert_eq!(broker.accounts().await.unwrap_err(), hint);
+    assert_eq!(broker.balances(&account()).await.unwrap_err(), hint);
+    assert_eq!(broker.positions(&account()).await.unwrap_err(), hint);
+    assert_eq!(broker.quotes(&[sym("SPY")]).await.unwrap_err(), hint);
+    assert_eq!(broker.quotes(&[]).await.unwrap_err(), hint);
+    assert_eq!(broker.option_chain(&sym("SPY")).await.unwrap_err(), hint);
+    assert_eq!(broker.market_metrics(&[sym("SPY")]).await.unwrap_err(), hint);
+    assert_eq!(
+        broker
+            .candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0))
+            .await
+            .unwrap_err(),
+        hint
+    );
+    assert_eq!(broker.search_symbols("SPY", 5).await.unwrap_err(), hint);
+    assert_eq!(broker.verify().await.unwrap_err(), hint);
+    assert_eq!(broker.token_status(), None);
+    assert_eq!(fake.total_calls(), 0);
+    let info = broker.info();
+    assert_eq!(
+        (info.source.as_str(), info.live, info.synthetic),
+        ("tastytrade", true, false)
+    );
+    assert_eq!(broker.now(), sample_now());
+}
+
+#[tokio::test]
+async fn credentials_can_be_set_verified_and_cleared_at_run_time() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let mut config = config(&fake, Duration::from_secs(10));
+    config.credentials = None;
+    let broker = TastyTradeBroker::new(config);
+    broker.set_credentials(Some(fake.credentials()));
+    let accounts = broker.verify().await.unwrap();
+    assert_eq!(accounts.len(), 1, "the closed account is left out");
+    assert_eq!(fake.calls(Endpoint::Token), 1);
+    assert!(broker.token_status().is_some());
+    // verify always proves the credentials with a fresh token.
+    broker.verify().await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Token), 2);
+    // Wrong credentials: refused, with what to do.
+    broker.set_credentials(Some(Credentials {
+        client_secret: Secret::new("other-secret"),
+        refresh_token: Secret::new("revoked-refresh-token"),
+    }));
+    assert_eq!(broker.token_status(), None, "the old token is not used again");
+    let err = broker.verify().await.unwrap_err();
+    assert_eq!(
+        err,
+        BrokerError::Unauthenticated(
+            "TastyTrade refused the stored credentials (invalid_grant); run ttai login".to_owned()
+        )
+    );
+    broker.set_credentials(None);
+    assert_eq!(
+        broker.accounts().await.unwrap_err(),
+        BrokerError::Unauthenticated(LOGIN_HINT.to_owned())
+    );
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_errors_or_logs() {
+    const SECRET: &str = "CANARY-client-secret-7f3a";
+    const REFRESH: &str = "CANARY-refresh-token-9b1c";
+    const ACCESS: &str = "CANARY-access-token";
+    let mut options = FakeOptions::scenario();
+    options.client_secret = SECRET.to_owned();
+    options.refresh_token = REFRESH.to_owned();
+    options.token_prefix = ACCESS.to_owned();
+    let fake = FakeTastyTrade::start_with(options).unwrap();
+    let broker = TastyTradeBroker::new(config(&fake, Duration::from_millis(1500)));
+    let mut seen: Vec<String> = Vec::new();
+    let mut record = |err: BrokerError| seen.push(format!("{err} {err:?}"));
+
+    // A refused grant whose description echoes the refresh token.
+    fake.fail_next(
+        Endpoint::Token,
+        1,
+        Fault::Reply {
+            status: 401,
+            body: format!(
+                r#"{{"error":"invalid_grant","error_description":"refresh token {REFRESH} revoked"}}"#
+            ),
+        },
+    );
+    record(broker.accounts().await.unwrap_err());
+    broker.accounts().await.unwrap();
+    let access = fake.minted_tokens().pop().unwrap();
+    // Errors whose messages echo every secret.
+    let echo = format!(
+        r#"{{"error":{{"code":"bad_request","message":"token {access} secret {SECRET} refresh {REFRESH}"}}}}"#
+    );
+    for status in [400, 403, 422] {
+        fake.fail_next(
+            Endpoint::Balances,
+            1,
+            Fault::Reply {
+                status,
+                body: echo.clone(),
+            },
+        );
+        record(broker.balances(&account()).await.unwrap_err());
+    }
+    fake.fail_next(
+        Endpoint::Accounts,
+        2,
+        Fault::Reply {
+            status: 401,
+            body: echo.clone(),
+        },
+    );
+    record(broker.accounts().await.unwrap_err());
+    for fault in [
+        Fault::Unauthorized,
+        Fault::Status(500),
+        Fault::Html(200),
+        Fault::Empty(200),
+        Fault::RateLimited { retry_after: Some(1) },
+        Fault::Slow(Duration::from_secs(6)),
+    ] {
+        fake.clear_script();
+        fake.script(Endpoint::MarketData, [fault.clone(), fault]);
+        record(broker.quotes(&[sym("SPY")]).await.unwrap_err());
+    }
+    fake.clear_script();
+    record(
+        broker
+            .candles(&sym("SPY"), Timeframe::Daily, Timestamp::from_millis(0))
+            .await
+            .unwrap_err(),
+    );
+    seen.push(format!("{broker:?}"));
+    seen.push(format!("{:?}", config(&fake, Duration::from_secs(1))));
+    assert!(
+        seen.iter().any(|s| s.contains("[redacted]")),
+        "the echoes were scrubbed: {seen:#?}"
+    );
+
+    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("minted a TastyTrade access token"),
+        "logs are captured"
+    );
+    for text in seen.iter().chain(std::iter::once(&logs)) {
+        for canary in [SECRET, REFRESH, ACCESS] {
+            assert!(!text.contains(canary), "{canary} leaked into: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn https_needs_the_tls_feature() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let mut config = config(&fake, Duration::from_secs(1));
+    config.api_url = "https://127.0.0.1:9".to_owned();
+    let err = TastyTradeBroker::new(config).accounts().await.unwrap_err();
+    if cfg!(feature = "tls") {
+        assert!(matches!(err, BrokerError::Unavailable(_)), "{err:?}");
+    } else {
+        assert!(
+            matches!(&err, BrokerError::Other { message, .. } if message.contains("feature `tls`")),
+            "{err:?}"
+        );
+    }
+}

@@ -77,6 +77,14 @@ pub(crate) enum Command {
     Serve,
     /// Run one tool through the MCP dispatch and print its result as JSON.
     Call(CallArgs),
+    /// Store TastyTrade OAuth credentials (client secret and refresh token) after proving them.
+    Login(LoginArgs),
+    /// Erase the stored credentials.
+    Logout,
+    /// Who is logged in (account numbers masked), the token's expiry, the broker and the vault.
+    Status(StatusArgs),
+    /// Serve with the live broker and append every answer to the tape folder given by --tape.
+    Record,
     /// Run the quant library on reference input files (design.md §9), for anyone to check the numbers.
     #[command(subcommand)]
     Quant(QuantCommand),
@@ -118,4 +126,20 @@ pub(crate) enum QuantCommand {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+}
+
+/// `ttai login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// Do not store the credentials: prove them, then serve MCP with them for this process only.
+    #[arg(long)]
+    pub(crate) no_remember: bool,
+}
+
+/// `ttai status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }

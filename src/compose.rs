@@ -4,17 +4,25 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context;
+use broker_replay::Recorder;
 use broker_replay::{ReplayBroker, TapeSource};
+use broker_tastytrade::{TastyConfig, TastyTradeBroker};
 use notify_stderr::StderrNotifier;
 use notify_webhook::{WebhookConfig, WebhookNotifier};
 use render_png::PngChartRenderer;
 use store_redb::RedbStore;
 use transport_http::{HttpConfig, HttpTransport};
 use transport_stdio::StdioTransport;
-use ttai_core::app::{App, AppConfig, LazyStore, LoggedOutBroker, run_deliverer, run_monitor};
+use ttai_core::app::{
+    App, AppConfig, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer, run_monitor,
+};
 use ttai_core::mcp::{McpServer, ServerInfo, ToolRegistry};
-use ttai_core::ports::{BrokerPort, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort};
+use ttai_core::ports::{
+    BrokerPort, Credentials, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort,
+};
 use ttai_core::time::Timestamp;
+use vault_orion::OrionVault;
 
 use crate::settings::{BrokerChoice, NotifyChoice, Settings, TransportChoice};
 
@@ -32,9 +40,91 @@ pub(crate) struct Composed {
     pub(crate) replay: Option<Arc<ReplayBroker>>,
     pub(crate) store: Arc<LazyStore>,
     pub(crate) notifier: Arc<dyn NotifierPort>,
+    /// The live broker and where its credentials came from (`None` for the replay broker).
+    pub(crate) live: Option<(Arc<TastyTradeBroker>, CredentialOrigin)>,
 }
 
-fn broker(settings: &Settings) -> (Arc<dyn BrokerPort>, Option<Arc<ReplayBroker>>) {
+/// How the broker of a session is chosen beyond the settings.
+#[derive(Default)]
+pub(crate) struct SessionChoice {
+    /// Credentials proven by `ttai login --no-remember`, used instead of the environment and vault.
+    pub(crate) given: Option<Credentials>,
+    /// `ttai record`: the live broker, every answer appended to the tape folder of `--tape`.
+    pub(crate) record: bool,
+}
+
+/// The limit for one exchange with TastyTrade.
+const BROKER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The vault in the data directory, keyed by `TTAI_VAULT_PASSPHRASE` when set, else by `.key`.
+pub(crate) fn vault(settings: &Settings) -> OrionVault {
+    match &settings.vault_passphrase {
+        Some(passphrase) => OrionVault::with_passphrase(&settings.data_dir, passphrase.clone()),
+        None => OrionVault::new(&settings.data_dir),
+    }
+}
+
+/// The live TastyTrade broker, without credentials.
+pub(crate) fn live_broker(settings: &Settings) -> Arc<TastyTradeBroker> {
+    Arc::new(TastyTradeBroker::new(TastyConfig {
+        api_url: settings.api_url.clone(),
+        user_agent: format!("ttai/{}", env!("CARGO_PKG_VERSION")),
+        timeout: BROKER_TIMEOUT,
+        credentials: None,
+        now: wall_clock,
+    }))
+}
+
+/// Gives `broker` the session's credentials: `given`, else the environment's, else the vault's.
+/// A vault that cannot be read is logged and explained on every call, never fatal.
+pub(crate) async fn restore_session(
+    settings: &Settings,
+    broker: &TastyTradeBroker,
+    given: Option<Credentials>,
+) -> CredentialOrigin {
+    let restored = match given {
+        Some(credentials) => Restored {
+            credentials: Some(credentials),
+            origin: CredentialOrigin::ThisProcess,
+        },
+        None => restore_credentials(settings.env_credentials.clone(), &vault(settings)).await,
+    };
+    match restored.credentials {
+        Some(credentials) => broker.set_credentials(Some(credentials)),
+        None => {
+            if let CredentialOrigin::Unusable(why) = &restored.origin {
+                tracing::warn!(problem = %why, "the stored TastyTrade credentials cannot be used");
+            }
+            broker.set_credentials_unavailable(restored.origin.refusal());
+        }
+    }
+    restored.origin
+}
+
+type Brokers = (
+    Arc<dyn BrokerPort>,
+    Option<Arc<ReplayBroker>>,
+    Option<(Arc<TastyTradeBroker>, CredentialOrigin)>,
+);
+
+async fn broker(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Brokers> {
+    if choice.record {
+        let Some(dir) = &settings.tape else {
+            anyhow::bail!("ttai record needs the tape folder to write: give --tape DIR");
+        };
+        if settings.broker == BrokerChoice::Replay {
+            anyhow::bail!(
+                "ttai record records the live TastyTrade broker; drop --broker replay (TTAI_BROKER)"
+            );
+        }
+        let live = live_broker(settings);
+        let origin = restore_session(settings, &live, choice.given).await;
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("tape");
+        let recorder = Recorder::create(live.clone(), dir, name)
+            .with_context(|| format!("cannot record into {}", dir.display()))?;
+        tracing::info!(tape = %dir.display(), "recording every broker answer");
+        return Ok((Arc::new(recorder), None, Some((live, origin))));
+    }
     match settings.broker {
         BrokerChoice::Replay => {
             let replay = Arc::new(match &settings.tape {
@@ -48,9 +138,13 @@ fn broker(settings: &Settings) -> (Arc<dyn BrokerPort>, Option<Arc<ReplayBroker>
                 }
                 None => ReplayBroker::demo(settings.replay_at),
             });
-            (replay.clone(), Some(replay))
+            Ok((replay.clone(), Some(replay), None))
         }
-        BrokerChoice::Tastytrade => (Arc::new(LoggedOutBroker::new(wall_clock)), None),
+        BrokerChoice::Tastytrade => {
+            let live = live_broker(settings);
+            let origin = restore_session(settings, &live, choice.given).await;
+            Ok((live.clone(), None, Some((live, origin))))
+        }
     }
 }
 
@@ -92,8 +186,8 @@ fn notifier(settings: &Settings) -> Arc<dyn NotifierPort> {
 }
 
 /// Builds the server. Must run inside the Tokio runtime.
-pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
-    let (broker, replay) = broker(settings);
+pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Composed> {
+    let (broker, replay, live) = broker(settings, choice).await?;
     let store = store(settings);
     let config = AppConfig {
         default_account: settings.account.clone(),
@@ -126,6 +220,7 @@ pub(crate) fn build(settings: &Settings) -> anyhow::Result<Composed> {
         replay,
         store,
         notifier: notifier(settings),
+        live,
     })
 }
 

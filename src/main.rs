@@ -19,6 +19,7 @@ use clap::Parser;
 use ttai_core::ports::ShutdownTrigger;
 
 use cli::{Cli, Command};
+use compose::SessionChoice;
 use settings::Settings;
 
 fn main() -> ExitCode {
@@ -36,8 +37,10 @@ fn main() -> ExitCode {
     telemetry::init(settings.log_level);
     // A sequential stdio client is answered fastest by one thread (no cross-thread wake-ups);
     // HTTP serves many connections at once on every core.
-    let serving_http = matches!(cli.command, None | Some(Command::Serve))
-        && settings.transport == settings::TransportChoice::Http;
+    let serving_http = matches!(
+        cli.command,
+        None | Some(Command::Serve | Command::Record | Command::Login(_))
+    ) && settings.transport == settings::TransportChoice::Http;
     let mut builder = if serving_http {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)));
@@ -65,10 +68,34 @@ fn main() -> ExitCode {
 
 async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<ExitCode> {
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+        Command::Serve => serve(settings, SessionChoice::default()).await,
         Command::Call(args) => {
-            let composed = compose::build(&settings)?;
+            let composed = compose::build(&settings, SessionChoice::default()).await?;
             commands::call::run(composed.server, &args).await
+        }
+        Command::Login(args) => match commands::auth::login(&settings, &args).await? {
+            // --no-remember: serve with the proven credentials, which live only in this process.
+            Some(given) => {
+                let settings = Settings {
+                    broker: settings::BrokerChoice::Tastytrade,
+                    ..settings
+                };
+                let choice = SessionChoice {
+                    given: Some(given),
+                    record: false,
+                };
+                serve(settings, choice).await
+            }
+            None => Ok(ExitCode::SUCCESS),
+        },
+        Command::Logout => commands::auth::logout(&settings).await,
+        Command::Status(args) => commands::auth::status(&settings, &args).await,
+        Command::Record => {
+            let choice = SessionChoice {
+                given: None,
+                record: true,
+            };
+            serve(settings, choice).await
         }
         Command::Quant(command) => commands::quant::run(&command),
     }
@@ -97,8 +124,8 @@ async fn signal() {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
-    let composed = compose::build(&settings)?;
+async fn serve(settings: Settings, choice: SessionChoice) -> anyhow::Result<ExitCode> {
+    let composed = compose::build(&settings, choice).await?;
     let transport = compose::transport(&settings)?;
     let (trigger, shutdown) = ShutdownTrigger::new();
     let on_signal = trigger.clone();
@@ -108,7 +135,16 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         on_signal.fire();
     });
     compose::start_background(&composed, &settings, &trigger);
-    tracing::info!(transport = transport.name(), broker = %composed.server.app().broker().info().source, "serving MCP");
+    let credentials = composed
+        .live
+        .as_ref()
+        .map_or("not needed", |(_, origin)| origin.label());
+    tracing::info!(
+        transport = transport.name(),
+        broker = %composed.server.app().broker().info().source,
+        credentials,
+        "serving MCP"
+    );
     transport
         .serve(composed.server.clone(), shutdown)
         .await

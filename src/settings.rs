@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ttai_core::ports::Secret;
+use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
 use crate::cli::GlobalOptions;
@@ -61,6 +61,8 @@ pub(crate) struct Settings {
     pub(crate) http_max_body: usize,
     pub(crate) http_max_sessions: usize,
     pub(crate) http_session_idle: Duration,
+    pub(crate) vault_passphrase: Option<Secret>,
+    pub(crate) env_credentials: Option<Credentials>,
 }
 
 /// Reads an environment variable that has no flag; empty counts as unset.
@@ -214,7 +216,9 @@ impl Settings {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(PathBuf::from);
+        // `ttai record` creates its tape folder; the replay broker needs one that exists.
         if let Some(dir) = &tape
+            && broker == BrokerChoice::Replay
             && !dir.is_dir()
         {
             problems.push(format!(
@@ -360,6 +364,26 @@ impl Settings {
                 Duration::from_secs(30 * 60)
             }),
         };
+        let vault_passphrase = std::env::var("TTAI_VAULT_PASSPHRASE").ok().map(Secret::new);
+        if vault_passphrase
+            .as_ref()
+            .is_some_and(|p| p.expose().trim().is_empty())
+        {
+            problems.push("vault passphrase (TTAI_VAULT_PASSPHRASE): must not be empty".to_owned());
+        }
+        let env_credentials = match (env("TASTYTRADE_CLIENT_SECRET"), env("TASTYTRADE_REFRESH_TOKEN")) {
+            (Some(secret), Some(token)) => Some(Credentials {
+                client_secret: Secret::new(secret.trim()),
+                refresh_token: Secret::new(token.trim()),
+            }),
+            (None, None) => None,
+            _ => {
+                problems.push(
+                    "TastyTrade credentials (TASTYTRADE_CLIENT_SECRET, TASTYTRADE_REFRESH_TOKEN): set both or neither".to_owned(),
+                );
+                None
+            }
+        };
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -387,6 +411,8 @@ impl Settings {
             http_max_body,
             http_max_sessions,
             http_session_idle,
+            vault_passphrase,
+            env_credentials,
         })
     }
 }

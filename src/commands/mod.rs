@@ -1,4 +1,5 @@
 //! Subcommands other than `serve`.
 
+pub(crate) mod auth;
 pub(crate) mod call;
 pub(crate) mod quant;

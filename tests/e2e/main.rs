@@ -13,6 +13,7 @@ mod cli;
 mod http;
 mod http_support;
 mod knowledge;
+mod live_fake;
 mod python_sdk;
 mod quant;
 mod stdio;

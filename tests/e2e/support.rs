@@ -125,6 +125,14 @@ impl Ttai {
     pub fn wait_for_id(&mut self, id: &Value) -> (Value, Vec<Value>) {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut others = Vec::new();
+        // An answer read earlier while waiting for another id.
+        if let Some(at) = self
+            .pending
+            .iter()
+            .position(|m| m.get("id") == Some(id) && m.get("method").is_none())
+        {
+            return (self.pending.remove(at), others);
+        }
         let mut kept = Vec::new();
         while Instant::now() < deadline {
             let message = match self.lines.recv_timeout(Duration::from_millis(200)) {

@@ -133,6 +133,13 @@ impl TastyTradeBroker {
         self.inner.tokens.set_credentials(credentials);
     }
 
+    /// Drops the credentials and makes every call answer `Unauthenticated` with `why` (for
+    /// example "the credentials file is damaged; run ttai login") instead of the login hint.
+    /// `why` must hold no secret.
+    pub fn set_credentials_unavailable(&self, why: impl Into<String>) {
+        self.inner.tokens.set_unavailable(why.into());
+    }
+
     /// Proves the credentials: mints a fresh access token and lists the accounts. `ttai login`
     /// calls this before storing credentials.
     ///

@@ -50,6 +50,8 @@ struct Slot {
     epoch: u64,
     /// The current credentials.
     credentials: Option<Credentials>,
+    /// What a call says when there are none (the login hint, or why the stored ones are unusable).
+    missing: String,
 }
 
 /// What the mint lock protects.
@@ -80,6 +82,7 @@ impl Tokens {
             slot: RwLock::new(Slot {
                 epoch: 0,
                 credentials,
+                missing: LOGIN_HINT.to_owned(),
             }),
             state: tokio::sync::Mutex::new(State::default()),
             finished: AtomicU64::new(0),
@@ -92,7 +95,16 @@ impl Tokens {
         let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
         slot.epoch += 1;
         slot.credentials = credentials;
+        LOGIN_HINT.clone_into(&mut slot.missing);
         *self.expiry.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Drops the credentials and says `why` (which must hold no secret) on every call instead
+    /// of the login hint.
+    pub(crate) fn set_unavailable(&self, why: String) {
+        self.set_credentials(None);
+        let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
+        slot.missing = why;
     }
 
     /// The current credentials with their epoch.
@@ -103,7 +115,7 @@ impl Tokens {
         let slot = self.slot.read().unwrap_or_else(PoisonError::into_inner);
         match &slot.credentials {
             Some(credentials) => Ok((slot.epoch, credentials.clone())),
-            None => Err(BrokerError::Unauthenticated(LOGIN_HINT.to_owned())),
+            None => Err(BrokerError::Unauthenticated(slot.missing.clone())),
         }
     }
 

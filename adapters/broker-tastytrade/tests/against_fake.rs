@@ -781,6 +781,27 @@ async fn credentials_can_be_set_verified_and_cleared_at_run_time() {
 }
 
 #[tokio::test]
+async fn unusable_stored_credentials_are_explained_on_every_call() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let why = "the stored TastyTrade credentials cannot be used: credentials file is damaged; run ttai login";
+    broker.set_credentials_unavailable(why);
+    let expected = BrokerError::Unauthenticated(why.to_owned());
+    assert_eq!(broker.accounts().await.unwrap_err(), expected);
+    assert_eq!(broker.quotes(&[sym("SPY")]).await.unwrap_err(), expected);
+    assert_eq!(broker.verify().await.unwrap_err(), expected);
+    assert_eq!(fake.total_calls(), 0, "nothing is sent without credentials");
+    // A later login replaces the explanation with working credentials.
+    broker.set_credentials(Some(fake.credentials()));
+    assert_eq!(broker.verify().await.unwrap().len(), 1);
+    broker.set_credentials(None);
+    assert_eq!(
+        broker.accounts().await.unwrap_err(),
+        BrokerError::Unauthenticated(LOGIN_HINT.to_owned())
+    );
+}
+
+#[tokio::test]
 async fn secrets_never_appear_in_errors_or_logs() {
     const SECRET: &str = "CANARY-client-secret-7f3a";
     const REFRESH: &str = "CANARY-refresh-token-9b1c";

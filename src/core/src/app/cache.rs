@@ -1,17 +1,20 @@
-//! The market-data cache: quotes for `quote_ttl`, chains for `chain_ttl`, with single flight, so
-//! ten concurrent asks for SPY make one broker call.
+//! The market-data cache: quotes for `quote_ttl`, chains for `chain_ttl`, the account list for
+//! [`ACCOUNTS_TTL`], with single flight, so ten concurrent asks for SPY make one broker call (and
+//! a tool that names no account does not list the accounts on every call).
 //!
 //! On a replay broker an entry is also tied to the replay clock: moving the clock makes every
 //! entry stale, so a stepped tape never answers with a price from another time.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::domain::{OptionChain, Quote, Symbol};
+use crate::domain::{Account, OptionChain, Quote, Symbol};
 use crate::ports::{BrokerError, BrokerPort};
 use crate::time::Timestamp;
 
@@ -24,17 +27,20 @@ struct Entry<T> {
     value: T,
 }
 
+/// How long the account list is served from the cache.
+pub(crate) const ACCOUNTS_TTL: Duration = Duration::from_secs(600);
+
 /// One keyed cache with single-flight fetches.
-struct Table<T: Clone> {
-    entries: Mutex<HashMap<Symbol, Entry<T>>>,
-    in_flight: Mutex<HashMap<Symbol, Shared<T>>>,
+struct Table<T: Clone, K = Symbol> {
+    entries: Mutex<HashMap<K, Entry<T>>>,
+    in_flight: Mutex<HashMap<K, Shared<T>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl<T: Clone> Default for Table<T> {
+impl<T: Clone, K> Default for Table<T, K> {
     fn default() -> Self {
         Table {
             entries: Mutex::new(HashMap::new()),
@@ -43,14 +49,14 @@ impl<T: Clone> Default for Table<T> {
     }
 }
 
-impl<T: Clone> Table<T> {
-    fn fresh(&self, key: &Symbol, ttl: Duration, clock: Option<Timestamp>) -> Option<T> {
+impl<T: Clone, K: Hash + Eq + Clone> Table<T, K> {
+    fn fresh(&self, key: &K, ttl: Duration, clock: Option<Timestamp>) -> Option<T> {
         let entries = lock(&self.entries);
         let entry = entries.get(key)?;
         (entry.fetched.elapsed() < ttl && entry.clock == clock).then(|| entry.value.clone())
     }
 
-    fn store(&self, key: Symbol, value: T, clock: Option<Timestamp>) {
+    fn store(&self, key: K, value: T, clock: Option<Timestamp>) {
         let mut entries = lock(&self.entries);
         if entries.len() > 4096 {
             entries.clear();
@@ -66,6 +72,31 @@ impl<T: Clone> Table<T> {
     }
 }
 
+/// Removes in-flight entries when a fetch is dropped half-way (its caller was cancelled), so
+/// the next caller fetches again instead of waiting on a fetch that will never finish.
+struct InFlight<'a, T: Clone, K: Hash + Eq> {
+    table: &'a Table<T, K>,
+    keys: Vec<K>,
+}
+
+impl<T: Clone, K: Hash + Eq> InFlight<'_, T, K> {
+    /// The fetch finished: its entries were removed and its results published.
+    fn done(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl<T: Clone, K: Hash + Eq> Drop for InFlight<'_, T, K> {
+    fn drop(&mut self) {
+        if !self.keys.is_empty() {
+            let mut in_flight = lock(&self.table.in_flight);
+            for key in &self.keys {
+                in_flight.remove(key);
+            }
+        }
+    }
+}
+
 /// What the cache does with each key of a request.
 enum Plan<T> {
     Hit(T),
@@ -77,6 +108,7 @@ enum Plan<T> {
 pub(crate) struct MarketCache {
     quotes: Table<Option<Quote>>,
     chains: Table<Arc<OptionChain>>,
+    accounts: Table<Arc<Vec<Account>>, ()>,
     quote_ttl: Duration,
     chain_ttl: Duration,
 }
@@ -95,6 +127,7 @@ impl MarketCache {
         MarketCache {
             quotes: Table::default(),
             chains: Table::default(),
+            accounts: Table::default(),
             quote_ttl,
             chain_ttl,
         }
@@ -131,11 +164,16 @@ impl MarketCache {
                 }
             }
         }
+        let guard = InFlight {
+            table: &self.quotes,
+            keys: to_fetch.clone(),
+        };
         let fetched = if to_fetch.is_empty() {
             Ok(Vec::new())
         } else {
             broker.quotes(&to_fetch).await
         };
+        guard.done();
         {
             let mut in_flight = lock(&self.quotes.in_flight);
             for (symbol, tx) in &senders {
@@ -170,44 +208,70 @@ impl MarketCache {
         underlying: &Symbol,
     ) -> Result<Arc<OptionChain>, BrokerError> {
         let clock = MarketCache::clock(broker);
-        enum ChainPlan {
-            Hit(Arc<OptionChain>),
-            Wait(Shared<Arc<OptionChain>>),
-            Fetch(Publish<Arc<OptionChain>>),
-        }
-        let plan = {
-            let mut in_flight = lock(&self.chains.in_flight);
-            if let Some(hit) = self.chains.fresh(underlying, self.chain_ttl, clock) {
-                ChainPlan::Hit(hit)
-            } else if let Some(rx) = in_flight.get(underlying) {
-                ChainPlan::Wait(rx.clone())
-            } else {
-                let (tx, rx) = watch::channel(None);
-                in_flight.insert(underlying.clone(), rx);
-                ChainPlan::Fetch(tx)
-            }
-        };
-        match plan {
-            ChainPlan::Hit(hit) => Ok(hit),
-            ChainPlan::Wait(rx) => wait(rx).await,
-            ChainPlan::Fetch(tx) => self.fetch_chain(broker, underlying, clock, tx).await,
-        }
+        single(&self.chains, underlying, self.chain_ttl, clock, || async {
+            broker.option_chain(underlying).await.map(Arc::new)
+        })
+        .await
     }
 
-    async fn fetch_chain(
-        &self,
-        broker: &dyn BrokerPort,
-        underlying: &Symbol,
-        clock: Option<Timestamp>,
-        tx: Publish<Arc<OptionChain>>,
-    ) -> Result<Arc<OptionChain>, BrokerError> {
-        let result = broker.option_chain(underlying).await.map(Arc::new);
-        lock(&self.chains.in_flight).remove(underlying);
-        if let Ok(chain) = &result {
-            self.chains.store(underlying.clone(), chain.clone(), clock);
+    /// The customer's accounts, cached with single flight for [`ACCOUNTS_TTL`].
+    pub(crate) async fn accounts(&self, broker: &dyn BrokerPort) -> Result<Arc<Vec<Account>>, BrokerError> {
+        let clock = MarketCache::clock(broker);
+        single(&self.accounts, &(), ACCOUNTS_TTL, clock, || async {
+            broker.accounts().await.map(Arc::new)
+        })
+        .await
+    }
+}
+
+/// One value of `table`: fresh from the cache, shared with a fetch in flight, or fetched.
+async fn single<T, K, F, Fut>(
+    table: &Table<T, K>,
+    key: &K,
+    ttl: Duration,
+    clock: Option<Timestamp>,
+    fetch: F,
+) -> Result<T, BrokerError>
+where
+    T: Clone,
+    K: Hash + Eq + Clone,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, BrokerError>>,
+{
+    enum SinglePlan<T> {
+        Hit(T),
+        Wait(Shared<T>),
+        Fetch(Publish<T>),
+    }
+    let plan = {
+        let mut in_flight = lock(&table.in_flight);
+        if let Some(hit) = table.fresh(key, ttl, clock) {
+            SinglePlan::Hit(hit)
+        } else if let Some(rx) = in_flight.get(key) {
+            SinglePlan::Wait(rx.clone())
+        } else {
+            let (tx, rx) = watch::channel(None);
+            in_flight.insert(key.clone(), rx);
+            SinglePlan::Fetch(tx)
         }
-        tx.send_replace(Some(result.clone()));
-        result
+    };
+    match plan {
+        SinglePlan::Hit(hit) => Ok(hit),
+        SinglePlan::Wait(rx) => wait(rx).await,
+        SinglePlan::Fetch(tx) => {
+            let guard = InFlight {
+                table,
+                keys: vec![key.clone()],
+            };
+            let result = fetch().await;
+            guard.done();
+            lock(&table.in_flight).remove(key);
+            if let Ok(value) = &result {
+                table.store(key.clone(), value.clone(), clock);
+            }
+            tx.send_replace(Some(result.clone()));
+            result
+        }
     }
 }
 
@@ -349,5 +413,44 @@ mod tests {
         broker.0.fail_with(None);
         assert!(cache.chain(&*broker, &sym("SPY")).await.is_ok());
         assert_eq!(broker.0.calls("option_chain"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_account_list_is_fetched_once_per_ttl() {
+        let (broker, cache) = setup(true);
+        for _ in 0..5 {
+            assert_eq!(cache.accounts(&*broker).await.unwrap().len(), 1);
+        }
+        assert_eq!(broker.0.calls("accounts"), 1);
+        tokio::time::advance(ACCOUNTS_TTL + Duration::from_secs(1)).await;
+        cache.accounts(&*broker).await.unwrap();
+        assert_eq!(broker.0.calls("accounts"), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_fetch_does_not_block_the_next_caller() {
+        let (broker, cache) = setup(true);
+        // The fetch is dropped while the broker is still answering (50 ms).
+        let quotes =
+            tokio::time::timeout(Duration::from_millis(10), cache.quotes(&*broker, &[sym("SPY")])).await;
+        assert!(quotes.is_err(), "timed out");
+        let chain = tokio::time::timeout(Duration::from_millis(10), cache.chain(&*broker, &sym("SPY"))).await;
+        assert!(chain.is_err(), "timed out");
+        // The next callers fetch again and get answers.
+        assert_eq!(cache.quotes(&*broker, &[sym("SPY")]).await.unwrap().len(), 1);
+        assert_eq!(
+            cache
+                .chain(&*broker, &sym("SPY"))
+                .await
+                .unwrap()
+                .underlying
+                .as_str(),
+            "SPY"
+        );
+        assert_eq!(
+            broker.0.calls("quotes"),
+            1,
+            "the dropped fetch never reached the fake"
+        );
     }
 }

@@ -6,12 +6,12 @@
 
 mod alerts;
 pub mod analysis;
+mod auth;
 mod cache;
 mod chain;
 mod chart_spec;
 mod knowledge;
 mod lazy_store;
-mod logged_out;
 mod market;
 mod portfolio;
 mod replay;
@@ -24,6 +24,9 @@ use tokio::sync::broadcast;
 pub use alerts::{
     ALERTS_URI, AlertSignals, CheckReport, alert_json, notification_json, run_deliverer, run_monitor,
 };
+pub use auth::{
+    CredentialOrigin, LOGIN_HINT, Restored, credentials_from_input, restore_credentials, vault_failure,
+};
 pub use chain::{
     ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
     ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
@@ -31,7 +34,6 @@ pub use chain::{
 pub use chart_spec::{ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError};
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};
-pub use logged_out::{LOGIN_HINT, LoggedOutBroker};
 pub use market::SourceInfo;
 pub use portfolio::{BalancesView, PositionView, PositionsView};
 pub use replay::ClockView;
@@ -158,7 +160,7 @@ impl App {
         &self,
         requested: Option<&str>,
     ) -> Result<(AccountNumber, Vec<Account>), AppError> {
-        let accounts = self.broker.accounts().await?;
+        let accounts = self.cache.accounts(&*self.broker).await?;
         let wanted = requested
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -186,6 +188,6 @@ impl App {
                 .first()
                 .ok_or_else(|| AppError::not_found("this login has no open accounts"))?,
         };
-        Ok((chosen.number.clone(), accounts))
+        Ok((chosen.number.clone(), accounts.as_ref().clone()))
     }
 }

@@ -115,7 +115,13 @@ fn chain(root: &str, price: f64, step: f64, expirations: &[Date], now: Timestamp
 /// The sample market: SPY and AAPL quotes, chains (two expirations each), metrics, 300 daily
 /// candles each; one account with 100 SPY shares and one short AAPL put.
 pub fn sample_market() -> FakeMarket {
-    let now = sample_now();
+    sample_market_at(sample_now())
+}
+
+/// The sample market with its clock at `now` instead of [`sample_now`]: the same prices, with
+/// every date (candles, expirations 35 and 42 days out, earnings) counted from `now`. For tests
+/// of a binary that runs on the wall clock.
+pub fn sample_market_at(now: Timestamp) -> FakeMarket {
     let today = now.date();
     let account = AccountNumber::new(SAMPLE_ACCOUNT);
     let spy_candles = sample_candles(480.0, 0.0008, 300, today);

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use broker_replay::Recorder;
 use broker_replay::{ReplayBroker, TapeSource};
-use broker_tastytrade::{TastyConfig, TastyTradeBroker};
+use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
 use notify_stderr::StderrNotifier;
 use notify_webhook::{WebhookConfig, WebhookNotifier};
 use render_png::PngChartRenderer;
@@ -72,6 +72,7 @@ pub(crate) fn live_broker(settings: &Settings) -> Arc<TastyTradeBroker> {
         timeout: BROKER_TIMEOUT,
         credentials: None,
         now: wall_clock,
+        streaming: Some(StreamSettings::standard()),
     }))
 }
 

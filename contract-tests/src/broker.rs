@@ -118,6 +118,37 @@ pub async fn quotes_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
     assert!(broker.quotes(&[]).await.unwrap().is_empty());
 }
 
+/// Asking again gives the same quotes, however the broker answers the second time (a streaming
+/// broker answers from its stream once it has the symbol), and `live_quotes` only ever returns
+/// quotes of the symbols asked, equal to the ones `quotes` gives.
+pub async fn quotes_asked_again_agree(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let symbols = [sym("AAPL"), sym("SPY")];
+    let first = broker.quotes(&symbols).await.unwrap();
+    for _ in 0..50 {
+        if broker.live_quotes(&symbols).len() == symbols.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let again = broker.quotes(&symbols).await.unwrap();
+    assert_eq!(
+        again.iter().map(|q| q.symbol.as_str()).collect::<Vec<_>>(),
+        ["AAPL", "SPY"],
+        "in the order asked"
+    );
+    for (a, b) in first.iter().zip(&again) {
+        assert_eq!(
+            (a.bid, a.ask, a.last, a.prev_close),
+            (b.bid, b.ask, b.last, b.prev_close)
+        );
+    }
+    for live in broker.live_quotes(&[sym("SPY")]) {
+        assert_eq!(live.symbol.as_str(), "SPY");
+        assert_eq!((live.bid, live.ask), (again[1].bid, again[1].ask));
+    }
+}
+
 /// Chains are sorted (expirations, strikes) with OCC symbols and two-sided markets; an unknown
 /// underlying is `NotFound`.
 pub async fn option_chain_of_an_unknown_underlying_is_not_found(h: &dyn BrokerHarness) {
@@ -163,8 +194,7 @@ pub async fn market_metrics_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
     assert!(m.iv_rank.unwrap() <= 1.0, "IV rank is a fraction");
 }
 
-/// Daily candles are oldest first and honour `since`; an unknown symbol is `NotFound`; a missing
-/// timeframe is `Unsupported`.
+/// Daily candles are oldest first and honour `since`; an unknown symbol is `NotFound`.
 pub async fn candles_are_oldest_first_and_honour_since(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
     let all = broker
@@ -185,8 +215,14 @@ pub async fn candles_are_oldest_first_and_honour_since(h: &dyn BrokerHarness) {
         .await
         .unwrap_err();
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// A broker that knows which series it carries (a fake, a tape) says `Unsupported` for a
+/// timeframe it lacks; the analysis then builds weekly bars from daily ones.
+pub async fn a_series_not_carried_is_unsupported(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
     let err = broker
-        .candles(&sym("SPY"), Timeframe::Weekly, since)
+        .candles(&sym("SPY"), Timeframe::Weekly, Timestamp::from_millis(0))
         .await
         .unwrap_err();
     assert!(matches!(err, BrokerError::Unsupported(_)), "{err:?}");
@@ -225,13 +261,17 @@ pub async fn clock_and_source_are_reported(h: &dyn BrokerHarness) {
 /// Expands every broker check into a `#[tokio::test]` against `$harness`.
 ///
 /// Capabilities after a `;` add the checks that need them: `candles` (the broker serves candle
-/// series). `broker_contract!(harness; candles)` for the fake and replay brokers;
-/// `broker_contract!(harness)` for a broker without candles (the live adapter until DXLink), so
-/// the candle check is not generated rather than passing vacuously.
+/// series) and `catalog` (it knows which series it carries, so a missing one is `Unsupported`).
+/// `broker_contract!(harness; candles, catalog)` for the fake and replay brokers;
+/// `broker_contract!(harness; candles)` for the live adapter (TastyTrade serves any period), so
+/// a check is not generated rather than passing vacuously.
 #[macro_export]
 macro_rules! broker_contract {
     (@capability candles $harness:expr) => {
         $crate::broker_contract!(@checks $harness; candles_are_oldest_first_and_honour_since);
+    };
+    (@capability catalog $harness:expr) => {
+        $crate::broker_contract!(@checks $harness; a_series_not_carried_is_unsupported);
     };
     (@checks $harness:expr; $($check:ident),* $(,)?) => {
         $(
@@ -248,6 +288,7 @@ macro_rules! broker_contract {
             balances_of_an_unknown_account_are_not_found,
             positions_of_an_unknown_account_are_not_found,
             quotes_leave_unknown_symbols_out,
+            quotes_asked_again_agree,
             option_chain_of_an_unknown_underlying_is_not_found,
             market_metrics_leave_unknown_symbols_out,
             symbol_search_ranks_and_limits,

@@ -30,7 +30,7 @@ mod broker {
             }
         }
 
-        broker_contract!(Fake; candles);
+        broker_contract!(Fake; candles, catalog);
     }
 
     mod replay_plain {
@@ -57,7 +57,7 @@ mod broker {
             Replay(dir)
         }
 
-        broker_contract!(harness(); candles);
+        broker_contract!(harness(); candles, catalog);
     }
 
     mod replay_gzip {
@@ -84,14 +84,14 @@ mod broker {
             Replay(dir)
         }
 
-        broker_contract!(harness(); candles);
+        broker_contract!(harness(); candles, catalog);
     }
 
     mod tastytrade_against_fake_server {
         use std::time::Duration;
 
         use super::*;
-        use broker_tastytrade::{TastyConfig, TastyTradeBroker};
+        use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
         use contract_tests::fake_tastytrade::FakeTastyTrade;
 
         /// The live adapter pointed at a fake TastyTrade serving the canonical scenario, with the
@@ -107,6 +107,7 @@ mod broker {
                     timeout: Duration::from_secs(10),
                     credentials: Some(self.0.credentials()),
                     now: scenario::now,
+                    streaming: Some(StreamSettings::standard()),
                 }))
             }
         }
@@ -115,8 +116,9 @@ mod broker {
             Live(FakeTastyTrade::start().unwrap())
         }
 
-        // No `candles`: they come from DXLink, which the adapter does not speak yet.
-        broker_contract!(harness());
+        // Candles over DXLink; no `catalog`: TastyTrade serves any period, so a missing series
+        // is `NotFound` rather than `Unsupported`.
+        broker_contract!(harness(); candles);
     }
 }
 

@@ -98,7 +98,10 @@ fn an_alert_fires_once_on_the_replay_clock_and_stays_fired_across_restarts() {
         ttai.stderr()
     );
     // Later checks (interval and further clock moves) do not fire it again.
-    ttai.call("replay_clock", json!({"advance_days": 1}));
+    let (_, later_notes) = ttai.request_with_notes(
+        "tools/call",
+        json!({"name": "replay_clock", "arguments": {"advance_days": 1}}),
+    );
     std::thread::sleep(Duration::from_millis(800));
     let lines = notification_lines(&ttai);
     assert_eq!(lines.len(), 1, "exactly one notification line: {lines:?}");
@@ -111,6 +114,7 @@ fn an_alert_fires_once_on_the_replay_clock_and_stays_fired_across_restarts() {
     // The subscribed session heard about it.
     let mut heard = notes
         .iter()
+        .chain(&later_notes)
         .any(|n| n["method"] == "notifications/resources/updated");
     while let Some(message) = ttai.recv_timeout(Duration::from_millis(200)) {
         heard |= message["method"] == "notifications/resources/updated"

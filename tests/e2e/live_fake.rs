@@ -307,6 +307,14 @@ fn login_status_every_broker_tool_faults_and_logout_against_the_fake_tastytrade(
     assert_eq!(found["results"][0]["symbol"], "AAPL", "{found}");
     let options = ok(ttai.call("analyze_options", json!({"symbol": "AAPL", "strategy": "csp"})));
     assert!(!options["candidates"].as_array().unwrap().is_empty(), "{options}");
+    // Candles come over DXLink: the chart and the full analysis work on the live broker.
+    let chart = ok(ttai.call("analyze_chart", json!({"symbol": "SPY", "include_chart": false})));
+    assert_eq!(chart["source"], "tastytrade", "{chart}");
+    assert_eq!(chart["bars"], 300, "the fake's whole daily history: {chart}");
+    let full = ok(ttai.call("run_full_analysis", json!({"symbol": "AAPL", "strategy": "csp"})));
+    assert_eq!(full["source"], "tastytrade", "{full}");
+    assert!(full["recommendation"].is_object(), "{full}");
+    assert!(fake.dxlink_connections() >= 1);
     let resource = ttai.request("resources/read", json!({"uri": "portfolio://balances"}));
     assert!(
         resource["result"]["contents"][0]["text"]

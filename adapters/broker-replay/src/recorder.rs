@@ -168,6 +168,18 @@ impl BrokerPort for Recorder {
         }
         Ok(answer)
     }
+    fn live_quotes(&self, symbols: &[Symbol]) -> Vec<Quote> {
+        let answer = self.inner.live_quotes(symbols);
+        for quote in &answer {
+            self.record(
+                Op::Quote,
+                quote.symbol.as_str(),
+                quote,
+                Some(quote.symbol.as_str()),
+            );
+        }
+        answer
+    }
     async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
         let answer = self.inner.option_chain(underlying).await?;
         self.record(

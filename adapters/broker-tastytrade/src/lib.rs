@@ -23,13 +23,18 @@
 //! messages, never from ureq's text (which can quote URLs and headers), and every message is
 //! scrubbed of the secrets in case the API echoes one.
 //!
-//! Candles come from DXLink streaming, which this adapter does not speak yet: `candles` answers
-//! `Unsupported`. TLS (`https://`) needs the crate feature `tls`.
+//! Streaming (`dxlink`, when [`TastyConfig::streaming`] is set): one DXLink websocket per broker
+//! serves candle history and keeps the quotes of every symbol asked live, so a quote asked again
+//! is answered from memory while the stream is up, and from REST otherwise. Without streaming,
+//! `candles` answers `Unsupported`. TLS (`https://`, `wss://`) needs the crate feature `tls`.
 
+mod dxlink;
 mod errors;
 mod http;
 mod mapping;
 mod symbols;
+#[cfg(feature = "tls")]
+mod tls;
 mod token;
 mod wire;
 
@@ -48,6 +53,8 @@ use ttai_core::domain::{
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, Credentials};
 use ttai_core::time::Timestamp;
 
+use crate::dxlink::Streamer;
+pub use crate::dxlink::{StreamSettings, StreamStatus};
 use crate::errors::Call;
 use crate::http::Client;
 use crate::token::{Token, Tokens};
@@ -69,9 +76,9 @@ pub const CHAIN_STRIKE_BAND: f64 = 0.15;
 /// The most option contracts priced per chain (ten requests of 100).
 pub const CHAIN_MAX_PRICED: usize = 1000;
 
-/// What the answer to `candles` says.
+/// What the answer to `candles` says when streaming is off.
 pub const CANDLES_UNSUPPORTED: &str =
-    "candles come from DXLink streaming, which this adapter does not speak yet";
+    "candles come from DXLink streaming, which is off in this configuration";
 
 /// Settings of the adapter. There is no `Default`: the composition root states every value.
 #[derive(Clone, Debug)]
@@ -87,6 +94,8 @@ pub struct TastyConfig {
     pub credentials: Option<Credentials>,
     /// The market clock (the wall clock in production; tests pass a fixed one).
     pub now: fn() -> Timestamp,
+    /// DXLink streaming for candles and live quotes, with these timings; `None` for REST only.
+    pub streaming: Option<StreamSettings>,
 }
 
 /// The access token's state, for `ttai status`. The token itself is never exposed.
@@ -100,6 +109,8 @@ pub struct TokenStatus {
 pub struct TastyTradeBroker {
     /// Shared with the tasks that run chunked requests concurrently.
     inner: Arc<Inner>,
+    /// The DXLink stream, when streaming is on.
+    streamer: Option<Streamer>,
 }
 
 /// The broker's state.
@@ -117,14 +128,21 @@ struct Inner {
 impl TastyTradeBroker {
     /// A broker for `config`. Nothing is contacted here: the first call mints a token.
     pub fn new(config: TastyConfig) -> TastyTradeBroker {
-        TastyTradeBroker {
-            inner: Arc::new(Inner {
-                client: Client::new(&config.api_url, &config.user_agent, config.timeout),
-                tokens: Tokens::new(config.credentials),
-                now: config.now,
-                permits: Semaphore::new(MAX_IN_FLIGHT),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            client: Client::new(&config.api_url, &config.user_agent, config.timeout),
+            tokens: Tokens::new(config.credentials),
+            now: config.now,
+            permits: Semaphore::new(MAX_IN_FLIGHT),
+        });
+        let streamer = config
+            .streaming
+            .map(|settings| Streamer::new(Arc::clone(&inner), settings));
+        TastyTradeBroker { inner, streamer }
+    }
+
+    /// What the DXLink stream is doing; `None` when streaming is off.
+    pub fn stream_status(&self) -> Option<StreamStatus> {
+        self.streamer.as_ref().map(Streamer::status)
     }
 
     /// Replaces the credentials at run time (`ttai login`, `ttai logout`); the current access
@@ -372,15 +390,39 @@ impl BrokerPort for TastyTradeBroker {
         Ok(mapping::positions(account, items.items))
     }
 
+    /// Live quotes from the stream for the symbols it holds; REST for the rest, which the stream
+    /// then watches.
     async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
         self.require_credentials()?;
         let requested = unique(symbols);
         if requested.is_empty() {
             return Ok(Vec::new());
         }
-        let texts: Vec<String> = requested.iter().map(|s| s.as_str().to_owned()).collect();
+        let live = self.live_quotes(&requested);
+        let missing: Vec<&Symbol> = requested
+            .iter()
+            .filter(|s| !live.iter().any(|q| &q.symbol == *s))
+            .collect();
+        if missing.is_empty() {
+            return Ok(live);
+        }
+        let texts: Vec<String> = missing.iter().map(|s| s.as_str().to_owned()).collect();
         let items = self.inner.market_data(&texts).await?;
-        Ok(mapping::quotes_for(&requested, items, self.now()))
+        let fetched = mapping::quotes_for(&requested, items, self.now());
+        if let Some(streamer) = &self.streamer {
+            streamer.watch(&fetched);
+        }
+        let mut all = live;
+        all.extend(fetched);
+        all.sort_by_key(|q| requested.iter().position(|s| s == &q.symbol));
+        Ok(all)
+    }
+
+    fn live_quotes(&self, symbols: &[Symbol]) -> Vec<Quote> {
+        match &self.streamer {
+            Some(streamer) if self.inner.tokens.credentials().is_ok() => streamer.live_quotes(symbols),
+            _ => Vec::new(),
+        }
     }
 
     /// The chain with every root merged. Markets are fetched for the contracts expiring within
@@ -443,9 +485,19 @@ impl BrokerPort for TastyTradeBroker {
         Ok(mapping::metrics_for(&requested, items, self.now()))
     }
 
-    async fn candles(&self, _: &Symbol, _: Timeframe, _: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+    /// Candle history from a DXLink `Candle` snapshot (regular trading hours): 5-minute bars
+    /// for intraday, daily and weekly bars.
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError> {
         self.require_credentials()?;
-        Err(BrokerError::Unsupported(CANDLES_UNSUPPORTED.to_owned()))
+        match &self.streamer {
+            Some(streamer) => streamer.candles(symbol, timeframe, since).await,
+            None => Err(BrokerError::Unsupported(CANDLES_UNSUPPORTED.to_owned())),
+        }
     }
 
     async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {

@@ -132,6 +132,24 @@ pub(crate) struct TokenAnswer {
     pub(crate) expires_in: Option<f64>,
 }
 
+/// `GET /api-quote-tokens`: the DXLink token and where to connect.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct QuoteTokenWire {
+    /// The token for DXLink's `AUTH` (24 h).
+    #[serde(default)]
+    pub(crate) token: Option<String>,
+    /// `wss://tasty-openapi-ws.dxfeed.com/realtime`.
+    #[serde(default)]
+    pub(crate) dxlink_url: Option<String>,
+    /// The same under its swagger name.
+    #[serde(default)]
+    pub(crate) websocket_url: Option<String>,
+    /// When the token expires, when said.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) expires_at: Option<Timestamp>,
+}
+
 /// An error answer: `{"error": {...}}`, or the OAuth form `{"error": "invalid_grant", ...}`.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ErrorAnswer {

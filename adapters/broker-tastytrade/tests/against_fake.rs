@@ -69,6 +69,7 @@ fn config(fake: &FakeTastyTrade, timeout: Duration) -> TastyConfig {
         timeout,
         credentials: Some(fake.credentials()),
         now: sample_now,
+        streaming: None,
     }
 }
 
@@ -703,7 +704,7 @@ async fn search_encodes_the_query_and_limits() {
 }
 
 #[tokio::test]
-async fn candles_are_unsupported_until_dxlink() {
+async fn candles_are_unsupported_without_streaming() {
     let fake = FakeTastyTrade::start().unwrap();
     let broker = broker(&fake);
     let err = broker

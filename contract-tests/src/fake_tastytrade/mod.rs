@@ -25,6 +25,7 @@
 //! It runs on its own threads with `std::net` only (see `server`), so it works under any Tokio
 //! runtime, paused time included, and outside one.
 
+mod dxlink;
 mod render;
 mod routes;
 mod server;
@@ -106,6 +107,8 @@ pub enum Endpoint {
     MarketMetrics,
     /// `GET /symbols/search/{prefix}`.
     SymbolSearch,
+    /// `GET /api-quote-tokens` (the DXLink token).
+    QuoteToken,
     /// Anything else (answered 404).
     Other,
 }
@@ -216,6 +219,10 @@ pub(crate) struct State {
     requests: Vec<RecordedRequest>,
     /// Scripted answers per endpoint, used before the normal ones.
     script: HashMap<Endpoint, VecDeque<Fault>>,
+    /// Where the DXLink websocket listens.
+    dxlink_addr: SocketAddr,
+    /// The DXLink side.
+    dx: dxlink::DxState,
 }
 
 /// The fake TastyTrade API; see the module docs. Dropping it stops listening.
@@ -228,6 +235,10 @@ pub struct FakeTastyTrade {
     stop: Arc<AtomicBool>,
     /// The accept loop; it owns the listening socket.
     thread: Option<JoinHandle<()>>,
+    /// Where the DXLink websocket listens.
+    dxlink_addr: SocketAddr,
+    /// The DXLink accept loop.
+    dxlink_thread: Option<JoinHandle<()>>,
 }
 
 impl FakeTastyTrade {
@@ -246,6 +257,8 @@ impl FakeTastyTrade {
     pub fn start_with(options: FakeOptions) -> io::Result<FakeTastyTrade> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let addr = listener.local_addr()?;
+        let dx_listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let dxlink_addr = dx_listener.local_addr()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 expires_in: options.expires_in,
@@ -255,6 +268,8 @@ impl FakeTastyTrade {
                 calls: HashMap::new(),
                 requests: Vec::new(),
                 script: HashMap::new(),
+                dxlink_addr,
+                dx: dxlink::DxState::default(),
             }),
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -265,11 +280,20 @@ impl FakeTastyTrade {
                 .name("fake-tastytrade".to_owned())
                 .spawn(move || server::accept_loop(&listener, &shared, &stop))?
         };
+        let dxlink_thread = {
+            let shared = Arc::clone(&shared);
+            let stop = Arc::clone(&stop);
+            std::thread::Builder::new()
+                .name("fake-dxlink".to_owned())
+                .spawn(move || dxlink::accept_loop(&dx_listener, &shared, &stop))?
+        };
         Ok(FakeTastyTrade {
             addr,
             shared,
             stop,
             thread: Some(thread),
+            dxlink_addr,
+            dxlink_thread: Some(dxlink_thread),
         })
     }
 
@@ -350,6 +374,96 @@ impl FakeTastyTrade {
         self.shared.lock().requests.clone()
     }
 
+    /// The DXLink websocket URL: `ws://127.0.0.1:<port>/realtime`.
+    pub fn dxlink_url(&self) -> String {
+        format!("ws://{}/realtime", self.dxlink_addr)
+    }
+
+    /// Drops every open DXLink connection abruptly (no close frame), like a network failure.
+    pub fn drop_dxlink_connections(&self) {
+        self.shared.lock().dx.drop_generation += 1;
+    }
+
+    /// Freezes (or thaws) every open DXLink connection: nothing is read or written.
+    pub fn freeze_dxlink(&self, frozen: bool) {
+        self.shared.lock().dx.frozen = frozen;
+    }
+
+    /// Answers subscriptions to `event_type` (`Quote`, `Candle`, ...) with nothing while `on`.
+    pub fn withhold_dxlink(&self, event_type: &str, on: bool) {
+        let mut state = self.shared.lock();
+        if on {
+            state.dx.withheld.insert(event_type.to_owned());
+        } else {
+            state.dx.withheld.remove(event_type);
+        }
+    }
+
+    /// Makes every quote token minted so far invalid for DXLink's `AUTH`.
+    pub fn expire_quote_tokens(&self) {
+        self.shared.lock().dx.valid_tokens.clear();
+    }
+
+    /// Sets the bid and ask (and last, as their mid) of a quoted symbol, for REST and DXLink
+    /// alike, and sends the new `Quote`, `Trade` and `Summary` to every DXLink subscriber.
+    pub fn push_quote(&self, symbol: &str, bid: f64, ask: f64) {
+        let mut state = self.shared.lock();
+        if let Some(quote) = state
+            .options
+            .market
+            .quotes
+            .iter_mut()
+            .find(|q| q.symbol.as_str() == symbol)
+        {
+            quote.bid = Some(bid);
+            quote.ask = Some(ask);
+            quote.last = Some(ttai_core::domain::round4((bid + ask) / 2.0));
+            quote.mark = quote.last;
+        }
+        for conn in state.dx.open.values_mut() {
+            conn.pushes.push_back(symbol.to_owned());
+        }
+    }
+
+    /// DXLink connections accepted so far.
+    pub fn dxlink_connections(&self) -> usize {
+        self.shared.lock().dx.connections
+    }
+
+    /// DXLink connections open now.
+    pub fn dxlink_open(&self) -> usize {
+        self.shared.lock().dx.open.len()
+    }
+
+    /// Successful and refused DXLink `AUTH`s so far.
+    pub fn dxlink_auths(&self) -> (usize, usize) {
+        let state = self.shared.lock();
+        (state.dx.authorized, state.dx.refused)
+    }
+
+    /// `KEEPALIVE`s received so far.
+    pub fn dxlink_keepalives(&self) -> usize {
+        self.shared.lock().dx.keepalives
+    }
+
+    /// The (event type, symbol) pairs subscribed on open DXLink connections.
+    pub fn dxlink_subscriptions(&self) -> Vec<(String, String)> {
+        let state = self.shared.lock();
+        let mut all: Vec<(String, String)> = state
+            .dx
+            .open
+            .values()
+            .flat_map(|c| c.subscriptions.iter().cloned())
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// Quote tokens minted so far.
+    pub fn quote_tokens_minted(&self) -> usize {
+        self.shared.lock().dx.tokens_minted
+    }
+
     /// The requests made to `endpoint`, in arrival order.
     pub fn requests_to(&self, endpoint: Endpoint) -> Vec<RecordedRequest> {
         self.requests()
@@ -365,6 +479,12 @@ impl Drop for FakeTastyTrade {
         // Wake the blocking `accept` so the loop sees the flag and drops the listener.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5));
         if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        // Open DXLink connections end with the next poll; the accept loop at its next connection.
+        self.shared.lock().dx.drop_generation += 1;
+        let _ = TcpStream::connect_timeout(&self.dxlink_addr, Duration::from_secs(5));
+        if let Some(thread) = self.dxlink_thread.take() {
             let _ = thread.join();
         }
     }

@@ -24,6 +24,7 @@ pub(crate) fn route(method: &str, path: &str) -> Endpoint {
         ("GET", ["option-chains", _, "nested"]) => Endpoint::OptionChain,
         ("GET", ["market-metrics"]) => Endpoint::MarketMetrics,
         ("GET", ["symbols", "search", _]) => Endpoint::SymbolSearch,
+        ("GET", ["api-quote-tokens"]) => Endpoint::QuoteToken,
         _ => Endpoint::Other,
     }
 }
@@ -125,6 +126,7 @@ fn answer(state: &mut State, request: &RecordedRequest) -> Reply {
         Endpoint::OptionChain => option_chain(state, request),
         Endpoint::MarketMetrics => market_metrics(state, request),
         Endpoint::SymbolSearch => symbol_search(state, request),
+        Endpoint::QuoteToken => quote_token(state, request),
         Endpoint::Token | Endpoint::Other => error(404, "not_found", "No route matches this request"),
     }
 }
@@ -181,6 +183,24 @@ fn token(state: &mut State, request: &RecordedRequest) -> Reply {
     Reply::json(
         200,
         &json!({"access_token": access, "token_type": "Bearer", "expires_in": expires_in}),
+    )
+}
+
+/// `GET /api-quote-tokens`: a DXLink token valid for 24 h and the fake's websocket URL.
+fn quote_token(state: &mut State, request: &RecordedRequest) -> Reply {
+    state.dx.tokens_minted += 1;
+    let token = format!("{}-quote-{}", state.options.token_prefix, state.dx.tokens_minted);
+    state.dx.valid_tokens.insert(token.clone());
+    let now = state.options.now;
+    data(
+        request,
+        json!({
+            "token": token,
+            "dxlink-url": format!("ws://{}/realtime", state.dxlink_addr),
+            "level": "api",
+            "issued-at": now.to_string(),
+            "expires-at": now.add_millis(24 * 3_600_000).to_string(),
+        }),
     )
 }
 

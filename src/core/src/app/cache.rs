@@ -144,6 +144,33 @@ impl MarketCache {
         broker: &dyn BrokerPort,
         symbols: &[Symbol],
     ) -> Result<Vec<Quote>, BrokerError> {
+        // A streaming broker's live quotes are newer than any cache entry.
+        let live = broker.live_quotes(symbols);
+        if !live.is_empty() {
+            let rest: Vec<Symbol> = symbols
+                .iter()
+                .filter(|s| !live.iter().any(|q| &q.symbol == *s))
+                .cloned()
+                .collect();
+            let mut fetched = if rest.is_empty() {
+                Vec::new()
+            } else {
+                self.cached_quotes(broker, &rest).await?
+            };
+            fetched.extend(live);
+            let order = |q: &Quote| symbols.iter().position(|s| s == &q.symbol).unwrap_or(usize::MAX);
+            fetched.sort_by_key(order);
+            return Ok(fetched);
+        }
+        self.cached_quotes(broker, symbols).await
+    }
+
+    /// Quotes from fresh entries, shared fetches and one batched broker call.
+    async fn cached_quotes(
+        &self,
+        broker: &dyn BrokerPort,
+        symbols: &[Symbol],
+    ) -> Result<Vec<Quote>, BrokerError> {
         let clock = MarketCache::clock(broker);
         let mut plans: Vec<(Symbol, Plan<Option<Quote>>)> = Vec::with_capacity(symbols.len());
         let mut to_fetch: Vec<Symbol> = Vec::new();

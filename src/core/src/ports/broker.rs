@@ -105,9 +105,17 @@ pub trait BrokerPort: Send + Sync {
     /// MUST return `NotFound` for an account the customer does not have.
     async fn positions(&self, account: &AccountNumber) -> Result<Vec<Position>, BrokerError>;
 
-    /// Quotes for up to 100 symbols (adapters chunk larger requests). Unknown symbols are left
-    /// out; an empty request gives an empty answer.
+    /// Quotes for up to 100 symbols (adapters chunk larger requests), in the order asked, once
+    /// each. Unknown symbols are left out; an empty request gives an empty answer.
     async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError>;
+
+    /// The quotes of `symbols` the broker holds live from a stream right now, without a request
+    /// (only those it has; any order). The market-data cache serves these before its own entries,
+    /// because they are newer. Default: none.
+    fn live_quotes(&self, symbols: &[Symbol]) -> Vec<Quote> {
+        let _ = symbols;
+        Vec::new()
+    }
 
     /// The option chain of an underlying, with the market of every contract.
     ///

@@ -153,10 +153,12 @@ impl BrokerPort for FakeBroker {
         let market = self.enter("quotes")?;
         self.quote_symbols_requested
             .fetch_add(symbols.len(), Ordering::Relaxed);
-        Ok(market
-            .quotes
-            .into_iter()
-            .filter(|q| symbols.contains(&q.symbol))
+        // In the order asked, once each, like the adapters.
+        let mut seen = std::collections::HashSet::new();
+        Ok(symbols
+            .iter()
+            .filter(|s| seen.insert(*s))
+            .filter_map(|s| market.quotes.iter().find(|q| &q.symbol == s).cloned())
             .collect())
     }
 

@@ -1,0 +1,679 @@
+//! The task that owns the DXLink socket: connect, handshake, subscribe, read, keep alive,
+//! reconnect. See the parent module for what it serves.
+//!
+//! One session: quote token (from `/api-quote-tokens`, kept until an hour before it expires or
+//! until the server refuses it) → websocket → `SETUP` → `AUTH_STATE UNAUTHORIZED` → `AUTH` →
+//! `AUTHORIZED` → one `CHANNEL_REQUEST` per event type, each answered `CHANNEL_OPENED` and then
+//! given its `FEED_SETUP` → every subscription the state holds → the read loop. A session ends
+//! when the socket closes or fails, the server says `ERROR` or withdraws authorization, nothing
+//! arrives for `silence_limit`, there is nothing left to stream for `idle_after`, or the handle
+//! is dropped. Failures are retried after a backoff that doubles from `backoff_min` to
+//! `backoff_max` (reset after a session that lasted a minute).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use ttai_core::domain::Candle;
+use ttai_core::ports::{BrokerError, Secret};
+use ttai_core::time::Timestamp;
+
+use super::protocol::{self, EventType, Subscription, flags};
+use super::{CandleRequest, Command, Shared, State, StreamSettings, quote_subscriptions};
+use crate::Inner;
+use crate::errors::Call;
+use crate::wire::QuoteTokenWire;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The API quote token.
+struct QuoteToken {
+    token: Secret,
+    url: String,
+    /// When to fetch another one.
+    renew_at: Instant,
+}
+
+/// Why a session ended.
+enum Ended {
+    /// The handle was dropped: stop.
+    Closed,
+    /// Nothing to stream: wait for work before connecting again.
+    Idle,
+    /// Lost or refused: reconnect after the backoff. The error, when there is one the waiting
+    /// candle requests should hear (no credentials, no market-data access).
+    Failed(String, Option<BrokerError>),
+}
+
+/// The connection task.
+pub(super) struct Task {
+    pub(super) inner: Arc<Inner>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) settings: StreamSettings,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+}
+
+impl Task {
+    /// Runs sessions until the handle is dropped.
+    pub(super) async fn run(mut self) {
+        let mut token: Option<QuoteToken> = None;
+        let mut backoff = self.settings.backoff_min;
+        loop {
+            if self.is_idle() {
+                // Sleep until there is something to stream.
+                if self.commands.recv().await.is_none() {
+                    return;
+                }
+            }
+            // The state already holds what queued commands asked for.
+            while self.commands.try_recv().is_ok() {}
+            let started = Instant::now();
+            let ended = self.session(&mut token).await;
+            self.disconnected();
+            match ended {
+                Ended::Closed => return,
+                Ended::Idle => {
+                    tracing::debug!("DXLink: nothing left to stream; connection closed");
+                    backoff = self.settings.backoff_min;
+                }
+                Ended::Failed(reason, error) => {
+                    if started.elapsed() >= Duration::from_secs(60) {
+                        backoff = self.settings.backoff_min;
+                    }
+                    if let Some(error) = error {
+                        self.fail_candles(&error);
+                    }
+                    tracing::warn!(
+                        %reason,
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "DXLink connection lost; reconnecting"
+                    );
+                    if !self.wait(backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(self.settings.backoff_max);
+                }
+            }
+        }
+    }
+
+    /// Waits `pause`, still noticing a dropped handle; false when it was dropped.
+    async fn wait(&mut self, pause: Duration) -> bool {
+        let deadline = Instant::now() + pause;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return true,
+                command = self.commands.recv() => {
+                    if command.is_none() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        let state = self.shared.lock();
+        state.watched.is_empty() && state.candles.is_empty()
+    }
+
+    fn disconnected(&self) {
+        let mut state = self.shared.lock();
+        state.connected = false;
+        for watched in state.watched.values_mut() {
+            watched.live = false;
+        }
+        for request in state.candles.values_mut() {
+            request.in_snapshot = false;
+            request.bars.clear();
+        }
+    }
+
+    fn fail_candles(&self, error: &BrokerError) {
+        let requests: Vec<CandleRequest> = self.shared.lock().candles.drain().map(|(_, r)| r).collect();
+        for request in requests {
+            for waiter in request.waiters {
+                let _ = waiter.reply.send(Err(error.clone()));
+            }
+        }
+    }
+
+    /// A quote token, fetched when there is none or it is due for renewal.
+    async fn token(&self, cached: &mut Option<QuoteToken>) -> Result<(Secret, String), BrokerError> {
+        if let Some(token) = cached.as_ref()
+            && Instant::now() < token.renew_at
+        {
+            return Ok((token.token.clone(), token.url.clone()));
+        }
+        let call = Call {
+            label: "quote token",
+            not_found: "the DXLink quote token".to_owned(),
+        };
+        let wire: QuoteTokenWire = self.inner.get("/api-quote-tokens", &call).await?;
+        let (Some(token), Some(url)) = (wire.token, wire.dxlink_url.or(wire.websocket_url)) else {
+            return Err(BrokerError::InvalidResponse(
+                "the quote token answer has no token or DXLink URL".to_owned(),
+            ));
+        };
+        // Renew an hour before the stated expiry (24 h when not stated).
+        let now = (self.inner.now)();
+        let lifetime_ms = wire
+            .expires_at
+            .map_or(24 * 3_600_000, |at| at.millis() - now.millis());
+        let renew_in = Duration::from_millis(u64::try_from(lifetime_ms - 3_600_000).unwrap_or(0).max(60_000));
+        let secret = Secret::new(token);
+        *cached = Some(QuoteToken {
+            token: secret.clone(),
+            url: url.clone(),
+            renew_at: Instant::now() + renew_in,
+        });
+        Ok((secret, url))
+    }
+
+    /// One session; see the module docs.
+    async fn session(&mut self, cached: &mut Option<QuoteToken>) -> Ended {
+        let (token, url) = match self.token(cached).await {
+            Ok(found) => found,
+            Err(error) => {
+                let keep = matches!(
+                    error,
+                    BrokerError::Unauthenticated(_) | BrokerError::Forbidden(_) | BrokerError::NotFound(_)
+                );
+                return Ended::Failed(
+                    format!("no quote token: {error}"),
+                    keep.then(|| {
+                        BrokerError::Unavailable(format!("DXLink streaming is not available: {error}"))
+                    }),
+                );
+            }
+        };
+        let socket = match tokio::time::timeout(self.settings.connect_timeout, connect(&url)).await {
+            Ok(Ok(socket)) => socket,
+            Ok(Err(reason)) => return Ended::Failed(reason, None),
+            Err(_) => return Ended::Failed("connecting timed out".to_owned(), None),
+        };
+        let (mut sink, mut stream) = socket.split();
+        let mut link = Link {
+            layouts: HashMap::new(),
+            last_heard: Instant::now(),
+        };
+        match self.handshake(&mut sink, &mut stream, &mut link, &token).await {
+            Ok(()) => {}
+            Err(Refusal::Token(reason)) => {
+                *cached = None;
+                return Ended::Failed(reason, None);
+            }
+            Err(Refusal::Other(reason)) => return Ended::Failed(reason, None),
+        }
+        drop(token);
+        // Everything the state holds, from scratch on this connection.
+        let subscriptions = {
+            let mut state = self.shared.lock();
+            let mut subs: Vec<Subscription> = state
+                .watched
+                .keys()
+                .flat_map(|symbol| quote_subscriptions(symbol))
+                .collect();
+            for (symbol, request) in &mut state.candles {
+                request.in_snapshot = false;
+                request.bars.clear();
+                subs.push(Subscription {
+                    event: EventType::Candle,
+                    symbol: symbol.clone(),
+                    from_time: Some(request.from_time),
+                });
+            }
+            state.connected = true;
+            state.sessions += 1;
+            subs
+        };
+        tracing::info!(
+            subscriptions = subscriptions.len(),
+            "DXLink connected and authorized"
+        );
+        if let Err(reason) = send_subscriptions(&mut sink, subscriptions, true).await {
+            return Ended::Failed(reason, None);
+        }
+        self.read_loop(&mut sink, &mut stream, &mut link).await
+    }
+
+    /// SETUP, AUTH and the channels.
+    async fn handshake(
+        &self,
+        sink: &mut SplitSink<Socket, Message>,
+        stream: &mut SplitStream<Socket>,
+        link: &mut Link,
+        token: &Secret,
+    ) -> Result<(), Refusal> {
+        let deadline = Instant::now() + self.settings.connect_timeout;
+        send(sink, protocol::setup(concat!("ttai/", env!("CARGO_PKG_VERSION"))))
+            .await
+            .map_err(Refusal::Other)?;
+        // The server says UNAUTHORIZED before it listens to AUTH (or AUTHORIZED when it needs none).
+        let mut authorized = false;
+        let mut auth_sent = false;
+        while !authorized {
+            let message = next_message(stream, deadline, link).await?;
+            match message_type(&message) {
+                "AUTH_STATE" => match message.get("state").and_then(Value::as_str) {
+                    Some("AUTHORIZED") => authorized = true,
+                    Some("UNAUTHORIZED") if !auth_sent => {
+                        send(sink, protocol::auth(token.expose()))
+                            .await
+                            .map_err(Refusal::Other)?;
+                        auth_sent = true;
+                    }
+                    _ => return Err(Refusal::Token("DXLink refused the quote token".to_owned())),
+                },
+                "ERROR" => return Err(server_error(&message)),
+                _ => {}
+            }
+        }
+        for event in EventType::ALL {
+            send(sink, protocol::channel_request(event))
+                .await
+                .map_err(Refusal::Other)?;
+        }
+        let mut waiting: HashSet<u64> = EventType::ALL.iter().map(|e| e.channel()).collect();
+        while !waiting.is_empty() {
+            let message = next_message(stream, deadline, link).await?;
+            match message_type(&message) {
+                "CHANNEL_OPENED" => {
+                    let channel = message.get("channel").and_then(Value::as_u64).unwrap_or(0);
+                    if waiting.remove(&channel)
+                        && let Some(event) = EventType::of_channel(channel)
+                    {
+                        send(sink, protocol::feed_setup(event))
+                            .await
+                            .map_err(Refusal::Other)?;
+                    }
+                }
+                "FEED_CONFIG" => link.configure(&message),
+                "ERROR" => return Err(server_error(&message)),
+                "AUTH_STATE" if message.get("state").and_then(Value::as_str) != Some("AUTHORIZED") => {
+                    return Err(Refusal::Token("DXLink withdrew authorization".to_owned()));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads until the session ends; see the module docs.
+    async fn read_loop(
+        &mut self,
+        sink: &mut SplitSink<Socket, Message>,
+        stream: &mut SplitStream<Socket>,
+        link: &mut Link,
+    ) -> Ended {
+        let mut keepalive =
+            tokio::time::interval_at(Instant::now() + self.settings.keepalive, self.settings.keepalive);
+        let sweep_every = (self.settings.idle_after / 4).max(Duration::from_millis(10));
+        let mut sweep = tokio::time::interval_at(Instant::now() + sweep_every, sweep_every);
+        let mut empty_since: Option<Instant> = None;
+        loop {
+            let silence_deadline = link.last_heard + self.settings.silence_limit;
+            tokio::select! {
+                frame = stream.next() => {
+                    let outcome = match frame {
+                        Some(Ok(Message::Text(text))) => {
+                            link.last_heard = Instant::now();
+                            self.on_text(text.as_str(), link)
+                        }
+                        Some(Ok(Message::Close(_))) | None => Err("the server closed the connection".to_owned()),
+                        Some(Ok(_)) => {
+                            link.last_heard = Instant::now();
+                            Ok(Vec::new())
+                        }
+                        Some(Err(error)) => Err(format!("the connection failed: {error}")),
+                    };
+                    match outcome {
+                        Ok(removals) => {
+                            if let Err(reason) = send_subscriptions(sink, removals, false).await {
+                                return Ended::Failed(reason, None);
+                            }
+                        }
+                        Err(reason) => return Ended::Failed(reason, None),
+                    }
+                }
+                command = self.commands.recv() => {
+                    let result = match command {
+                        None => {
+                            let _ = sink.send(Message::Close(None)).await;
+                            return Ended::Closed;
+                        }
+                        Some(Command::Add(subs)) => send_subscriptions(sink, subs, true).await,
+                        Some(Command::Remove(subs)) => send_subscriptions(sink, subs, false).await,
+                    };
+                    if let Err(reason) = result {
+                        return Ended::Failed(reason, None);
+                    }
+                }
+                _ = keepalive.tick() => {
+                    if let Err(reason) = send(sink, protocol::keepalive()).await {
+                        return Ended::Failed(reason, None);
+                    }
+                }
+                _ = sweep.tick() => {
+                    let (removals, empty) = self.sweep();
+                    if let Err(reason) = send_subscriptions(sink, removals, false).await {
+                        return Ended::Failed(reason, None);
+                    }
+                    match (empty, empty_since) {
+                        (false, _) => empty_since = None,
+                        (true, None) => empty_since = Some(Instant::now()),
+                        (true, Some(since)) if since.elapsed() >= self.settings.idle_after => {
+                            let _ = sink.send(Message::Close(None)).await;
+                            return Ended::Idle;
+                        }
+                        (true, Some(_)) => {}
+                    }
+                }
+                () = tokio::time::sleep_until(silence_deadline) => {
+                    return Ended::Failed(
+                        format!("nothing arrived for {} s", self.settings.silence_limit.as_secs_f64()),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Unsubscribes symbols nobody asked for during `idle_after`; true when nothing is left.
+    fn sweep(&self) -> (Vec<Subscription>, bool) {
+        let mut state = self.shared.lock();
+        let idle_after = self.settings.idle_after;
+        let stale: Vec<String> = state
+            .watched
+            .iter()
+            .filter(|(_, w)| w.last_used.elapsed() >= idle_after)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let mut removals = Vec::new();
+        for symbol in stale {
+            state.watched.remove(&symbol);
+            removals.extend(quote_subscriptions(&symbol));
+        }
+        if !removals.is_empty() {
+            tracing::debug!(
+                symbols = removals.len() / 3,
+                "DXLink: idle quote subscriptions dropped"
+            );
+        }
+        let empty = state.watched.is_empty() && state.candles.is_empty();
+        (removals, empty)
+    }
+
+    /// Handles one text frame; returns the subscriptions to remove (finished candle histories).
+    fn on_text(&self, text: &str, link: &mut Link) -> Result<Vec<Subscription>, String> {
+        let Ok(message) = serde_json::from_str::<Value>(text) else {
+            tracing::debug!("DXLink sent a frame that is not JSON; ignored");
+            return Ok(Vec::new());
+        };
+        match message_type(&message) {
+            "FEED_DATA" => {
+                let Some(data) = message.get("data") else {
+                    return Ok(Vec::new());
+                };
+                match protocol::decode_compact(data, &link.layouts) {
+                    Ok(events) => Ok(apply(&mut self.shared.lock(), &events)),
+                    Err(error) => {
+                        tracing::debug!(problem = %error.0, "DXLink FEED_DATA not understood; ignored");
+                        Ok(Vec::new())
+                    }
+                }
+            }
+            "FEED_CONFIG" => {
+                link.configure(&message);
+                Ok(Vec::new())
+            }
+            "ERROR" => Err(match server_error(&message) {
+                Refusal::Token(reason) | Refusal::Other(reason) => reason,
+            }),
+            "AUTH_STATE" if message.get("state").and_then(Value::as_str) != Some("AUTHORIZED") => {
+                Err("DXLink withdrew authorization".to_owned())
+            }
+            "CHANNEL_CLOSED" => Err("DXLink closed a channel".to_owned()),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Applies decoded events to the state; returns the candle subscriptions to remove.
+fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
+    let mut finished = Vec::new();
+    for event in events {
+        match event.event {
+            EventType::Quote => {
+                if let Some(w) = state.watched.get_mut(&event.symbol) {
+                    w.bid = event.number("bidPrice").or(w.bid);
+                    w.ask = event.number("askPrice").or(w.ask);
+                    w.bid_size = event.number("bidSize").or(w.bid_size);
+                    w.ask_size = event.number("askSize").or(w.ask_size);
+                    let time = [
+                        event.integer("bidTime"),
+                        event.integer("askTime"),
+                        event.integer("eventTime"),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .max();
+                    w.time = w.time.max(time.filter(|t| *t > 0));
+                    w.live = true;
+                }
+            }
+            EventType::Trade => {
+                if let Some(w) = state.watched.get_mut(&event.symbol) {
+                    w.last = event.number("price").or(w.last);
+                    w.volume = event.number("dayVolume").or(w.volume);
+                    let time = event.integer("time").or_else(|| event.integer("eventTime"));
+                    w.time = w.time.max(time.filter(|t| *t > 0));
+                }
+            }
+            EventType::Summary => {
+                if let Some(w) = state.watched.get_mut(&event.symbol) {
+                    w.open = event.number("dayOpenPrice").or(w.open);
+                    w.high = event.number("dayHighPrice").or(w.high);
+                    w.low = event.number("dayLowPrice").or(w.low);
+                    w.prev_close = event.number("prevDayClosePrice").or(w.prev_close);
+                }
+            }
+            EventType::Candle => {
+                if let Some(done) = candle_event(state, event) {
+                    finished.push(done);
+                }
+            }
+        }
+    }
+    finished
+}
+
+/// Adds one candle event to its request; completes the request at the end of the snapshot.
+fn candle_event(state: &mut State, event: &protocol::Event) -> Option<Subscription> {
+    let request = state.candles.get_mut(&event.symbol)?;
+    let bits = event.integer("eventFlags").unwrap_or(0);
+    if bits & flags::SNAPSHOT_BEGIN != 0 {
+        request.in_snapshot = true;
+        request.bars.clear();
+    }
+    if !request.in_snapshot {
+        return None;
+    }
+    let index = event
+        .integer("index")
+        .or_else(|| event.integer("time"))
+        .unwrap_or(0);
+    if bits & flags::REMOVE_EVENT != 0 {
+        request.bars.remove(&index);
+    } else if let (Some(time), Some(open), Some(high), Some(low), Some(close)) = (
+        event.integer("time"),
+        event.number("open"),
+        event.number("high"),
+        event.number("low"),
+        event.number("close"),
+    ) {
+        request.bars.insert(
+            index,
+            Candle {
+                time: Timestamp::from_millis(time),
+                open,
+                high,
+                low,
+                close,
+                volume: event.number("volume").unwrap_or(0.0),
+            },
+        );
+    }
+    if bits & (flags::SNAPSHOT_END | flags::SNAPSHOT_SNIP) == 0 {
+        return None;
+    }
+    let request = state.candles.remove(&event.symbol)?;
+    let mut bars: Vec<Candle> = request.bars.into_values().collect();
+    bars.sort_by_key(|c| c.time);
+    bars.dedup_by_key(|c| c.time);
+    for waiter in request.waiters {
+        let mine: Vec<Candle> = bars.iter().filter(|c| c.time >= waiter.since).copied().collect();
+        let _ = waiter.reply.send(Ok(mine));
+    }
+    Some(Subscription {
+        event: EventType::Candle,
+        symbol: event.symbol.clone(),
+        from_time: None,
+    })
+}
+
+/// Per-connection reading state.
+struct Link {
+    /// The server's field order per event type (its `FEED_CONFIG`); ttai's own lists otherwise.
+    layouts: HashMap<EventType, Vec<String>>,
+    last_heard: Instant,
+}
+
+impl Link {
+    fn configure(&mut self, message: &Value) {
+        for (event, fields) in protocol::config_layouts(message) {
+            if !fields.is_empty() {
+                self.layouts.insert(event, fields);
+            }
+        }
+    }
+}
+
+/// Why a handshake failed.
+enum Refusal {
+    /// The token was refused: fetch another before reconnecting.
+    Token(String),
+    /// Anything else.
+    Other(String),
+}
+
+fn message_type(message: &Value) -> &str {
+    message.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn server_error(message: &Value) -> Refusal {
+    let kind = message.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN");
+    let text: String = message
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let reason = format!("DXLink error {kind}: {text}");
+    if kind == "UNAUTHORIZED" {
+        Refusal::Token(reason)
+    } else {
+        Refusal::Other(reason)
+    }
+}
+
+/// The next JSON message before `deadline`.
+async fn next_message(
+    stream: &mut SplitStream<Socket>,
+    deadline: Instant,
+    link: &mut Link,
+) -> Result<Value, Refusal> {
+    loop {
+        let frame = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .map_err(|_| Refusal::Other("the DXLink handshake timed out".to_owned()))?;
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                link.last_heard = Instant::now();
+                if let Ok(value) = serde_json::from_str::<Value>(text.as_str()) {
+                    return Ok(value);
+                }
+            }
+            Some(Ok(Message::Close(_))) | None => {
+                return Err(Refusal::Other(
+                    "the server closed the connection during the handshake".to_owned(),
+                ));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(error)) => return Err(Refusal::Other(format!("the connection failed: {error}"))),
+        }
+    }
+}
+
+async fn send(sink: &mut SplitSink<Socket, Message>, text: String) -> Result<(), String> {
+    sink.send(Message::text(text))
+        .await
+        .map_err(|e| format!("sending failed: {e}"))
+}
+
+/// Adds or removes `subs`, one frame per event type and chunk.
+async fn send_subscriptions(
+    sink: &mut SplitSink<Socket, Message>,
+    subs: Vec<Subscription>,
+    add: bool,
+) -> Result<(), String> {
+    if subs.is_empty() {
+        return Ok(());
+    }
+    let mut by_type: HashMap<EventType, Vec<Subscription>> = HashMap::new();
+    for sub in subs {
+        by_type.entry(sub.event).or_default().push(sub);
+    }
+    let mut types: Vec<EventType> = by_type.keys().copied().collect();
+    types.sort();
+    for event in types {
+        if let Some(list) = by_type.get(&event) {
+            for frame in protocol::feed_subscription(event, list, add) {
+                send(sink, frame).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the websocket (`ws://` or, with the `tls` feature, `wss://`) with Nagle's algorithm off
+/// (small frames go out at once). Messages never quote the URL's query (there is none) or any
+/// token.
+async fn connect(url: &str) -> Result<Socket, String> {
+    #[cfg(feature = "tls")]
+    let connected = {
+        let config = crate::tls::client_config();
+        tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            None,
+            true,
+            Some(tokio_tungstenite::Connector::Rustls(config)),
+        )
+        .await
+    };
+    #[cfg(not(feature = "tls"))]
+    let connected = tokio_tungstenite::connect_async_with_config(url, None, true).await;
+    connected
+        .map(|(socket, _)| socket)
+        .map_err(|e| format!("cannot open the DXLink websocket: {e}"))
+}

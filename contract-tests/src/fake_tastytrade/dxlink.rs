@@ -1,0 +1,498 @@
+//! The fake's DXLink websocket (`tastytrade-api.md` §8.6), on its own port of `127.0.0.1`, serving
+//! the same market as the REST endpoints.
+//!
+//! It follows the protocol: `SETUP` → `SETUP` + `AUTH_STATE UNAUTHORIZED`; `AUTH` with a quote
+//! token minted by `/api-quote-tokens` → `AUTHORIZED` (else `UNAUTHORIZED` and an `ERROR`);
+//! `CHANNEL_REQUEST` → `CHANNEL_OPENED`; `FEED_SETUP` → `FEED_CONFIG` echoing the fields, which
+//! then order every COMPACT row; `FEED_SUBSCRIPTION` `add` answers `Quote`, `Trade` and `Summary`
+//! from the market's quotes and `Candle` with a snapshot of the market's bars since `fromTime`
+//! (newest first, 100 events per frame, `SNAPSHOT_BEGIN` … `SNAPSHOT_END`; an empty snapshot is
+//! one removed event); `remove` and `reset` are honoured; `KEEPALIVE` is counted.
+//!
+//! What tests can do: drop every connection abruptly, freeze them (no reads, no writes), withhold
+//! an event type, push a new quote to subscribers, refuse the quote tokens minted so far, and read
+//! the counts and current subscriptions.
+//!
+//! Each connection is a thread polling its socket every few milliseconds (a read timeout), so that
+//! pushes, drops and freezes reach it without a second writer.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::io::{self, ErrorKind};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use ttai_core::domain::{Candle, Quote, Timeframe};
+use tungstenite::{Message, WebSocket};
+
+use super::Shared;
+
+/// How long a connection thread waits on its socket before looking at pushes and drops.
+const POLL: Duration = Duration::from_millis(5);
+
+/// Events per `FEED_DATA` frame of a candle snapshot.
+const SNAPSHOT_FRAME: usize = 100;
+
+/// DXLink's `eventFlags` bits.
+const REMOVE_EVENT: i64 = 0x2;
+const SNAPSHOT_BEGIN: i64 = 0x4;
+const SNAPSHOT_END: i64 = 0x8;
+
+/// The DXLink side of the fake's state.
+#[derive(Default)]
+pub(crate) struct DxState {
+    /// Quote tokens that `AUTH` accepts.
+    pub(crate) valid_tokens: BTreeSet<String>,
+    /// Quote tokens minted so far.
+    pub(crate) tokens_minted: usize,
+    /// Connections accepted so far.
+    pub(crate) connections: usize,
+    /// Successful `AUTH`s so far.
+    pub(crate) authorized: usize,
+    /// Refused `AUTH`s so far.
+    pub(crate) refused: usize,
+    /// `KEEPALIVE`s received so far.
+    pub(crate) keepalives: usize,
+    /// Bumped to drop every open connection.
+    pub(crate) drop_generation: u64,
+    /// Open connections stop reading and writing while set.
+    pub(crate) frozen: bool,
+    /// Event types answered with nothing.
+    pub(crate) withheld: BTreeSet<String>,
+    /// Open connections: what each is subscribed to, and its pushes not yet sent.
+    pub(crate) open: HashMap<u64, Conn>,
+    /// Numbers connections.
+    pub(crate) next_id: u64,
+}
+
+/// One open connection, as the state sees it.
+#[derive(Default)]
+pub(crate) struct Conn {
+    /// (event type, symbol) pairs subscribed.
+    pub(crate) subscriptions: BTreeSet<(String, String)>,
+    /// Symbols whose quote changed, to send.
+    pub(crate) pushes: VecDeque<String>,
+}
+
+/// Accepts connections until `stop` is set.
+pub(crate) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let shared = Arc::clone(shared);
+        let _ = std::thread::Builder::new()
+            .name("fake-dxlink-conn".to_owned())
+            .spawn(move || {
+                let _ = serve(stream, &shared);
+            });
+    }
+}
+
+/// One connection's own state.
+struct Session {
+    id: u64,
+    generation: u64,
+    authorized: bool,
+    /// Field order per event type, from `FEED_SETUP`.
+    fields: HashMap<String, Vec<String>>,
+    /// The channel of each event type.
+    channels: HashMap<String, u64>,
+}
+
+fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_nodelay(true)?;
+    let Ok(mut socket) = tungstenite::accept(stream) else {
+        return Ok(());
+    };
+    socket.get_ref().set_read_timeout(Some(POLL))?;
+    let (id, generation) = {
+        let mut state = shared.lock();
+        state.dx.connections += 1;
+        state.dx.next_id += 1;
+        let id = state.dx.next_id;
+        state.dx.open.insert(id, Conn::default());
+        (id, state.dx.drop_generation)
+    };
+    let mut session = Session {
+        id,
+        generation,
+        authorized: false,
+        fields: HashMap::new(),
+        channels: HashMap::new(),
+    };
+    let result = run(&mut socket, shared, &mut session);
+    shared.lock().dx.open.remove(&id);
+    result
+}
+
+fn run(socket: &mut WebSocket<TcpStream>, shared: &Shared, session: &mut Session) -> io::Result<()> {
+    loop {
+        let (dropped, frozen, pushes) = {
+            let mut state = shared.lock();
+            let dx = &mut state.dx;
+            let pushes: Vec<String> = dx
+                .open
+                .get_mut(&session.id)
+                .map(|c| c.pushes.drain(..).collect())
+                .unwrap_or_default();
+            (dx.drop_generation != session.generation, dx.frozen, pushes)
+        };
+        if dropped {
+            // Abruptly: no close frame, like a network failure.
+            let _ = socket.get_ref().shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        if frozen {
+            std::thread::sleep(POLL);
+            continue;
+        }
+        for symbol in pushes {
+            for frame in quote_frames(shared, session, &symbol, &["Quote", "Trade", "Summary"]) {
+                write(socket, frame)?;
+            }
+        }
+        match socket.read() {
+            Ok(Message::Text(text)) => {
+                for reply in handle(shared, session, text.as_str()) {
+                    write(socket, reply)?;
+                }
+            }
+            Ok(Message::Close(_)) => return Ok(()),
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+fn write(socket: &mut WebSocket<TcpStream>, frame: Value) -> io::Result<()> {
+    socket
+        .send(Message::text(frame.to_string()))
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
+fn error(kind: &str, message: &str) -> Value {
+    json!({"type": "ERROR", "channel": 0, "error": kind, "message": message})
+}
+
+/// The answers to one client frame.
+fn handle(shared: &Shared, session: &mut Session, text: &str) -> Vec<Value> {
+    let Ok(message) = serde_json::from_str::<Value>(text) else {
+        return vec![error("INVALID_MESSAGE", "not JSON")];
+    };
+    let kind = message.get("type").and_then(Value::as_str).unwrap_or("");
+    let channel = message.get("channel").and_then(Value::as_u64).unwrap_or(0);
+    match kind {
+        "SETUP" => vec![
+            json!({"type": "SETUP", "channel": 0, "keepaliveTimeout": 60, "acceptKeepaliveTimeout": 60, "version": "fake-dxlink/1.0"}),
+            json!({"type": "AUTH_STATE", "channel": 0, "state": "UNAUTHORIZED"}),
+        ],
+        "AUTH" => {
+            let token = message.get("token").and_then(Value::as_str).unwrap_or("");
+            let mut state = shared.lock();
+            if state.dx.valid_tokens.contains(token) {
+                state.dx.authorized += 1;
+                session.authorized = true;
+                vec![
+                    json!({"type": "AUTH_STATE", "channel": 0, "state": "AUTHORIZED", "userId": "fake-user"}),
+                ]
+            } else {
+                state.dx.refused += 1;
+                vec![
+                    error("UNAUTHORIZED", "the token is not valid"),
+                    json!({"type": "AUTH_STATE", "channel": 0, "state": "UNAUTHORIZED"}),
+                ]
+            }
+        }
+        "KEEPALIVE" => {
+            shared.lock().dx.keepalives += 1;
+            Vec::new()
+        }
+        _ if !session.authorized => vec![error("UNAUTHORIZED", "authorize first")],
+        "CHANNEL_REQUEST" => vec![json!({
+            "type": "CHANNEL_OPENED",
+            "channel": channel,
+            "service": message.get("service").cloned().unwrap_or(json!("FEED")),
+            "parameters": message.get("parameters").cloned().unwrap_or(json!({})),
+        })],
+        "CHANNEL_CANCEL" => vec![json!({"type": "CHANNEL_CLOSED", "channel": channel})],
+        "FEED_SETUP" => {
+            let mut config = serde_json::Map::new();
+            if let Some(fields) = message.get("acceptEventFields").and_then(Value::as_object) {
+                for (event, list) in fields {
+                    let names: Vec<String> = list
+                        .as_array()
+                        .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default();
+                    session.fields.insert(event.clone(), names.clone());
+                    session.channels.insert(event.clone(), channel);
+                    config.insert(event.clone(), json!(names));
+                }
+            }
+            vec![
+                json!({"type": "FEED_CONFIG", "channel": channel, "dataFormat": "COMPACT", "aggregationPeriod": 0.1, "eventFields": config}),
+            ]
+        }
+        "FEED_SUBSCRIPTION" => subscription(shared, session, &message),
+        _ => vec![error("BAD_ACTION", "unknown message type")],
+    }
+}
+
+/// Applies a `FEED_SUBSCRIPTION` and answers the added symbols.
+fn subscription(shared: &Shared, session: &mut Session, message: &Value) -> Vec<Value> {
+    let entries = |key: &str| -> Vec<(String, String, Option<i64>)> {
+        message
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|e| {
+                        Some((
+                            e.get("type")?.as_str()?.to_owned(),
+                            e.get("symbol")?.as_str()?.to_owned(),
+                            e.get("fromTime").and_then(Value::as_i64),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let added = entries("add");
+    {
+        let mut state = shared.lock();
+        let Some(conn) = state.dx.open.get_mut(&session.id) else {
+            return Vec::new();
+        };
+        if message.get("reset").and_then(Value::as_bool) == Some(true) {
+            conn.subscriptions.clear();
+        }
+        for (event, symbol, _) in entries("remove") {
+            conn.subscriptions.remove(&(event, symbol));
+        }
+        for (event, symbol, _) in &added {
+            conn.subscriptions.insert((event.clone(), symbol.clone()));
+        }
+    }
+    let mut frames = Vec::new();
+    for (event, symbol, from_time) in added {
+        if shared.lock().dx.withheld.contains(&event) {
+            continue;
+        }
+        match event.as_str() {
+            "Candle" => frames.extend(candle_frames(shared, session, &symbol, from_time.unwrap_or(0))),
+            "Quote" | "Trade" | "Summary" => {
+                frames.extend(quote_frames(shared, session, &symbol, &[event.as_str()]))
+            }
+            _ => {}
+        }
+    }
+    frames
+}
+
+/// COMPACT rows of one event type in the session's field order; fields it does not know are NaN.
+fn rows(session: &Session, event: &str, events: &[HashMap<&'static str, Value>]) -> Option<Value> {
+    let fields = session.fields.get(event)?;
+    let channel = *session.channels.get(event)?;
+    let mut values = Vec::with_capacity(fields.len() * events.len());
+    for row in events {
+        for field in fields {
+            values.push(row.get(field.as_str()).cloned().unwrap_or_else(|| json!("NaN")));
+        }
+    }
+    Some(json!({"type": "FEED_DATA", "channel": channel, "data": [event, values]}))
+}
+
+fn number(value: Option<f64>) -> Value {
+    value
+        .filter(|v| v.is_finite())
+        .map_or_else(|| json!("NaN"), |v| json!(v))
+}
+
+/// `Quote`, `Trade` and/or `Summary` of `symbol`, when the market quotes it and the session is
+/// subscribed (pushes) or just subscribed (answers).
+fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str]) -> Vec<Value> {
+    let (quote, subscribed, withheld): (Option<Quote>, Vec<bool>, Vec<bool>) = {
+        let state = shared.lock();
+        let quote = state
+            .options
+            .market
+            .quotes
+            .iter()
+            .find(|q| q.symbol.as_str() == symbol)
+            .cloned();
+        let conn = state.dx.open.get(&session.id);
+        let subscribed = events
+            .iter()
+            .map(|e| conn.is_some_and(|c| c.subscriptions.contains(&((*e).to_owned(), symbol.to_owned()))))
+            .collect();
+        let withheld = events.iter().map(|e| state.dx.withheld.contains(*e)).collect();
+        (quote, subscribed, withheld)
+    };
+    let Some(quote) = quote else {
+        return Vec::new();
+    };
+    let time = json!(quote.as_of.millis());
+    let mut frames = Vec::new();
+    for ((event, subscribed), withheld) in events.iter().zip(subscribed).zip(withheld) {
+        if !subscribed || withheld {
+            continue;
+        }
+        let mut row: HashMap<&'static str, Value> = HashMap::new();
+        row.insert("eventSymbol", json!(symbol));
+        row.insert("eventTime", json!(0));
+        match *event {
+            "Quote" => {
+                row.insert("bidTime", time.clone());
+                row.insert("askTime", time.clone());
+                row.insert("bidExchangeCode", json!("Q"));
+                row.insert("askExchangeCode", json!("Q"));
+                row.insert("bidPrice", number(quote.bid));
+                row.insert("askPrice", number(quote.ask));
+                row.insert("bidSize", number(quote.bid_size));
+                row.insert("askSize", number(quote.ask_size));
+            }
+            "Trade" => {
+                row.insert("time", time.clone());
+                row.insert("price", number(quote.last));
+                row.insert(
+                    "change",
+                    number(quote.last.zip(quote.prev_close).map(|(l, p)| l - p)),
+                );
+                row.insert("size", json!("NaN"));
+                row.insert("dayVolume", number(quote.volume));
+            }
+            _ => {
+                row.insert("dayOpenPrice", number(quote.open));
+                row.insert("dayHighPrice", number(quote.day_high));
+                row.insert("dayLowPrice", number(quote.day_low));
+                row.insert("dayClosePrice", json!("NaN"));
+                row.insert("prevDayClosePrice", number(quote.prev_close));
+            }
+        }
+        frames.extend(rows(session, event, &[row]));
+    }
+    frames
+}
+
+/// Splits `SPY{=1d,tho=true}` into the symbol and the timeframe.
+fn parse_candle_symbol(symbol: &str) -> Option<(&str, Timeframe)> {
+    let (base, rest) = symbol.split_once('{')?;
+    let attributes = rest.strip_suffix('}')?;
+    let period = attributes.split(',').find_map(|a| a.strip_prefix('='))?;
+    let timeframe = match period {
+        "5m" => Timeframe::Intraday,
+        "1d" | "d" => Timeframe::Daily,
+        "1w" | "w" => Timeframe::Weekly,
+        _ => return None,
+    };
+    Some((base, timeframe))
+}
+
+/// The snapshot of a candle subscription.
+fn candle_frames(shared: &Shared, session: &Session, symbol: &str, from_time: i64) -> Vec<Value> {
+    let bars: Vec<Candle> = {
+        let state = shared.lock();
+        parse_candle_symbol(symbol)
+            .and_then(|(base, timeframe)| {
+                state
+                    .options
+                    .market
+                    .candles
+                    .iter()
+                    .find(|(s, t, _)| s.as_str() == base && *t == timeframe)
+                    .map(|(_, _, bars)| {
+                        bars.iter()
+                            .filter(|c| c.time.millis() >= from_time)
+                            .copied()
+                            .collect()
+                    })
+            })
+            .unwrap_or_default()
+    };
+    let event = |flags: i64, bar: Option<&Candle>| -> HashMap<&'static str, Value> {
+        let mut row: HashMap<&'static str, Value> = HashMap::new();
+        row.insert("eventSymbol", json!(symbol));
+        row.insert("eventTime", json!(0));
+        row.insert("eventFlags", json!(flags));
+        row.insert("sequence", json!(0));
+        match bar {
+            Some(c) => {
+                let time = c.time.millis();
+                row.insert("index", json!((time / 1000) << 32));
+                row.insert("time", json!(time));
+                row.insert("count", json!(1));
+                row.insert("open", json!(c.open));
+                row.insert("high", json!(c.high));
+                row.insert("low", json!(c.low));
+                row.insert("close", json!(c.close));
+                row.insert("volume", json!(c.volume));
+                row.insert("vwap", json!("NaN"));
+            }
+            None => {
+                row.insert("index", json!(0));
+                row.insert("time", json!(0));
+                row.insert("count", json!(0));
+            }
+        }
+        row
+    };
+    if bars.is_empty() {
+        return rows(
+            session,
+            "Candle",
+            &[event(SNAPSHOT_BEGIN | SNAPSHOT_END | REMOVE_EVENT, None)],
+        )
+        .into_iter()
+        .collect();
+    }
+    // Newest first, like dxFeed.
+    let last = bars.len() - 1;
+    let events: Vec<HashMap<&'static str, Value>> = bars
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, bar)| {
+            let mut flags = 0;
+            if i == 0 {
+                flags |= SNAPSHOT_BEGIN;
+            }
+            if i == last {
+                flags |= SNAPSHOT_END;
+            }
+            event(flags, Some(bar))
+        })
+        .collect();
+    events
+        .chunks(SNAPSHOT_FRAME)
+        .filter_map(|chunk| rows(session, "Candle", chunk))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candle_symbols_are_read() {
+        assert_eq!(
+            parse_candle_symbol("SPY{=1d,tho=true}"),
+            Some(("SPY", Timeframe::Daily))
+        );
+        assert_eq!(
+            parse_candle_symbol("AAPL{=5m}"),
+            Some(("AAPL", Timeframe::Intraday))
+        );
+        assert_eq!(
+            parse_candle_symbol("AAPL{=1w,tho=true}"),
+            Some(("AAPL", Timeframe::Weekly))
+        );
+        assert_eq!(parse_candle_symbol("AAPL{=1mo}"), None);
+        assert_eq!(parse_candle_symbol("AAPL"), None);
+    }
+}

@@ -288,6 +288,21 @@ fn login_status_every_broker_tool_faults_and_logout_against_the_fake_tastytrade(
     let chain = ok(ttai.call("get_option_chain", json!({"symbol": "SPY"})));
     let expirations = chain["expirations"].as_array().unwrap();
     assert_eq!(expirations.len(), 2, "{chain}");
+    // The feed's greeks sit beside ttai's own, and agree with them (same model, same mid).
+    let contracts: Vec<&Value> = expirations
+        .iter()
+        .flat_map(|e| e["strikes"].as_array().unwrap())
+        .flat_map(|s| [&s["call"], &s["put"]])
+        .filter(|c| c.get("broker_greeks").is_some())
+        .collect();
+    assert!(!contracts.is_empty(), "{chain}");
+    for contract in contracts {
+        let (ours, theirs) = (
+            contract["iv"].as_f64().unwrap(),
+            contract["broker_greeks"]["iv"].as_f64().unwrap(),
+        );
+        assert!((ours - theirs).abs() < 5e-4, "{contract}");
+    }
     let chain_calls = fake.calls(Endpoint::OptionChain);
     ok(ttai.call("get_option_chain", json!({"symbol": "SPY"})));
     assert_eq!(

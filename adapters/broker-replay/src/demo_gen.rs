@@ -478,6 +478,7 @@ fn chain_snapshot(spec: &Spec, day: &Day, series: &Series, calendar: &[Date], rn
                             last: None,
                             volume: Some(volume),
                             open_interest: Some(oi),
+                            broker_greeks: None,
                         }
                     };
                     let call = side(OptionType::Call);

@@ -76,6 +76,12 @@ pub const CHAIN_STRIKE_BAND: f64 = 0.15;
 /// The most option contracts priced per chain (ten requests of 100).
 pub const CHAIN_MAX_PRICED: usize = 1000;
 
+/// The most contracts of a chain, nearest the money first, whose greeks are asked of the stream.
+pub const CHAIN_MAX_GREEKS: usize = 200;
+
+/// How long a chain fetch waits for the stream's greeks of contracts it has none of yet.
+pub const GREEKS_WAIT: Duration = Duration::from_secs(1);
+
 /// What the answer to `candles` says when streaming is off.
 pub const CANDLES_UNSUPPORTED: &str =
     "candles come from DXLink streaming, which is off in this configuration";
@@ -458,8 +464,25 @@ impl BrokerPort for TastyTradeBroker {
             CHAIN_MAX_PRICED,
         );
         if !to_price.is_empty() {
-            let markets = self.inner.market_data(&to_price).await?;
-            mapping::apply_markets(&mut chain, markets);
+            // The feed's greeks of the contracts nearest the money, asked while REST prices them.
+            let streamer_symbols: Vec<String> = match &self.streamer {
+                Some(_) => {
+                    let nearest = to_price.get(..CHAIN_MAX_GREEKS).unwrap_or(&to_price);
+                    mapping::streamer_symbols(&chain, nearest)
+                }
+                None => Vec::new(),
+            };
+            let greeks = async {
+                match &self.streamer {
+                    Some(streamer) if !streamer_symbols.is_empty() => {
+                        streamer.greeks(&streamer_symbols, GREEKS_WAIT).await
+                    }
+                    _ => std::collections::HashMap::new(),
+                }
+            };
+            let (markets, greeks) = tokio::join!(self.inner.market_data(&to_price), greeks);
+            mapping::apply_markets(&mut chain, markets?);
+            mapping::apply_greeks(&mut chain, &greeks);
         }
         Ok(chain)
     }

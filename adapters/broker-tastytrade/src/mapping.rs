@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Expiration, InstrumentType, MarketMetrics, OptionChain, OptionContract,
-    Position, Quote, StrikeRow, Symbol, SymbolMatch,
+    Account, AccountNumber, Balances, BrokerGreeks, Expiration, InstrumentType, MarketMetrics, OptionChain,
+    OptionContract, Position, Quote, StrikeRow, Symbol, SymbolMatch,
 };
 use ttai_core::ports::BrokerError;
 use ttai_core::time::{Date, Timestamp};
@@ -344,6 +344,35 @@ fn strike_key(strike: f64) -> i64 {
 }
 
 /// A listed contract without a market.
+/// The streamer symbols of the contracts with these OCC symbols, in that order.
+pub(crate) fn streamer_symbols(chain: &OptionChain, occ: &[String]) -> Vec<String> {
+    let by_occ: HashMap<&str, &str> = chain
+        .expirations
+        .iter()
+        .flat_map(|e| &e.strikes)
+        .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
+        .flatten()
+        .filter_map(|c| Some((c.symbol.as_str(), c.streamer_symbol.as_deref()?)))
+        .collect();
+    occ.iter()
+        .filter_map(|s| by_occ.get(s.as_str()).map(|s| (*s).to_owned()))
+        .collect()
+}
+
+/// Puts the feed's greeks (by streamer symbol) on the chain's contracts.
+pub(crate) fn apply_greeks(chain: &mut OptionChain, greeks: &HashMap<String, BrokerGreeks>) {
+    if greeks.is_empty() {
+        return;
+    }
+    for row in chain.expirations.iter_mut().flat_map(|e| e.strikes.iter_mut()) {
+        for contract in [row.call.as_mut(), row.put.as_mut()].into_iter().flatten() {
+            if let Some(found) = contract.streamer_symbol.as_ref().and_then(|s| greeks.get(s)) {
+                contract.broker_greeks = Some(*found);
+            }
+        }
+    }
+}
+
 fn contract(symbol: Option<String>, streamer_symbol: Option<String>) -> Option<OptionContract> {
     let symbol = symbol.filter(|s| !s.trim().is_empty())?;
     Some(OptionContract {
@@ -354,6 +383,7 @@ fn contract(symbol: Option<String>, streamer_symbol: Option<String>) -> Option<O
         last: None,
         volume: None,
         open_interest: None,
+        broker_greeks: None,
     })
 }
 
@@ -598,6 +628,7 @@ mod tests {
                 last: None,
                 volume: None,
                 open_interest: None,
+                broker_greeks: None,
             }),
             put: None,
         };

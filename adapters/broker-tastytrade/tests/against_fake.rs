@@ -577,6 +577,7 @@ fn chain_market(price: f64, strikes: &[f64], expirations_dte: &[i32]) -> FakeOpt
                             last: Some(1.05),
                             volume: Some(10.0),
                             open_interest: Some(100.0),
+                            broker_greeks: None,
                         };
                         StrikeRow {
                             strike,

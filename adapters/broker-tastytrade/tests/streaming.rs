@@ -404,3 +404,71 @@ async fn quote_tokens_and_secrets_never_reach_the_logs() {
         assert!(!text.contains(contract_tests::fake_tastytrade::REFRESH_TOKEN));
     }
 }
+
+#[tokio::test]
+async fn a_chain_carries_the_feeds_greeks_of_its_priced_contracts() {
+    use ttai_core::app::years_to_expiry;
+    use ttai_core::domain::OptionType;
+    use ttai_core::quant::bsm;
+
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let chain = broker.option_chain(&sym("SPY")).await.unwrap();
+    let spot = chain.underlying_price.unwrap();
+    let mut with_greeks = 0;
+    for exp in &chain.expirations {
+        let t = years_to_expiry(sample_now(), exp.date);
+        for row in &exp.strikes {
+            for (contract, option_type) in [(&row.call, OptionType::Call), (&row.put, OptionType::Put)] {
+                let Some(contract) = contract else { continue };
+                let Some(greeks) = contract.broker_greeks else {
+                    continue;
+                };
+                with_greeks += 1;
+                // The fake computes them as ttai would: the same IV from the same mid.
+                let iv = bsm::implied_volatility(
+                    option_type,
+                    spot,
+                    row.strike,
+                    t,
+                    0.04,
+                    0.013,
+                    contract.mid().unwrap(),
+                )
+                .unwrap();
+                assert!(
+                    (greeks.iv - iv).abs() < 1e-9,
+                    "{} {} vs {iv}",
+                    contract.symbol,
+                    greeks.iv
+                );
+                assert!(greeks.delta.abs() <= 1.0 && greeks.gamma >= 0.0);
+                assert_eq!(greeks.as_of, sample_now());
+            }
+        }
+    }
+    let priced = chain
+        .expirations
+        .iter()
+        .flat_map(|e| &e.strikes)
+        .flat_map(|r| [&r.call, &r.put])
+        .flatten()
+        .filter(|c| c.mid().is_some())
+        .count();
+    assert!(
+        with_greeks > 0 && with_greeks == priced.min(broker_tastytrade::CHAIN_MAX_GREEKS),
+        "{with_greeks} of {priced}"
+    );
+    let watched = broker.stream_status().unwrap().greeks;
+    assert_eq!(watched, with_greeks);
+    // The next fetch finds them held live: no new subscriptions, no waiting.
+    let started = std::time::Instant::now();
+    let again = broker.option_chain(&sym("SPY")).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(broker.stream_status().unwrap().greeks, watched);
+    assert_eq!(again.expirations, chain.expirations);
+}

@@ -24,13 +24,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use ttai_core::domain::{Candle, Quote, Timeframe};
+use ttai_core::app::years_to_expiry;
+use ttai_core::domain::{Candle, OptionType, Quote, Timeframe};
+use ttai_core::quant::bsm::{self, BsmInput};
 use tungstenite::{Message, WebSocket};
 
 use super::Shared;
 
 /// How long a connection thread waits on its socket before looking at pushes and drops.
 const POLL: Duration = Duration::from_millis(5);
+
+/// The risk-free rate of the fake's greeks.
+const RATE: f64 = 0.04;
 
 /// Events per `FEED_DATA` frame of a candle snapshot.
 const SNAPSHOT_FRAME: usize = 100;
@@ -289,6 +294,7 @@ fn subscription(shared: &Shared, session: &mut Session, message: &Value) -> Vec<
             "Quote" | "Trade" | "Summary" => {
                 frames.extend(quote_frames(shared, session, &symbol, &[event.as_str()]))
             }
+            "Greeks" => frames.extend(greeks_frame(shared, session, &symbol)),
             _ => {}
         }
     }
@@ -378,6 +384,75 @@ fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str
         frames.extend(rows(session, event, &[row]));
     }
     frames
+}
+
+/// The `Greeks` of the option with this streamer symbol: Black-Scholes-Merton at the implied
+/// volatility of its mid (rate 4 %, the underlying's dividend yield), at the fake's clock; nothing
+/// for an unknown symbol or a contract without a two-sided market.
+fn greeks_frame(shared: &Shared, session: &Session, symbol: &str) -> Option<Value> {
+    let computed = {
+        let state = shared.lock();
+        let market = &state.options.market;
+        let now = state.options.now;
+        market.chains.iter().find_map(|chain| {
+            let div = market
+                .metrics
+                .iter()
+                .find(|m| m.symbol == chain.underlying)
+                .and_then(|m| m.dividend_yield)
+                .unwrap_or(0.0);
+            let spot = chain.underlying_price?;
+            chain.expirations.iter().find_map(|exp| {
+                exp.strikes.iter().find_map(|row| {
+                    [
+                        (row.call.as_ref(), OptionType::Call),
+                        (row.put.as_ref(), OptionType::Put),
+                    ]
+                    .into_iter()
+                    .find_map(|(contract, option_type)| {
+                        let contract = contract?;
+                        let root = contract.symbol.get(0..6).unwrap_or(&contract.symbol).trim_end();
+                        let streamer = contract.streamer_symbol.clone().unwrap_or_else(|| {
+                            super::render::streamer_symbol(root, exp.date, option_type, row.strike)
+                        });
+                        if streamer != symbol {
+                            return None;
+                        }
+                        let t = years_to_expiry(now, exp.date);
+                        let mid = contract.mid()?;
+                        let iv = bsm::implied_volatility(option_type, spot, row.strike, t, RATE, div, mid)?;
+                        let greeks = bsm::greeks(&BsmInput {
+                            option_type,
+                            spot,
+                            strike: row.strike,
+                            t,
+                            vol: iv,
+                            rate: RATE,
+                            div,
+                        })
+                        .ok()?;
+                        Some((now, mid, iv, greeks))
+                    })
+                })
+            })
+        })
+    };
+    let (now, mid, iv, greeks) = computed?;
+    let mut row: HashMap<&'static str, Value> = HashMap::new();
+    row.insert("eventSymbol", json!(symbol));
+    row.insert("eventTime", json!(0));
+    row.insert("eventFlags", json!(0));
+    row.insert("index", json!(0));
+    row.insert("time", json!(now.millis()));
+    row.insert("sequence", json!(0));
+    row.insert("price", json!(mid));
+    row.insert("volatility", json!(iv));
+    row.insert("delta", json!(greeks.delta));
+    row.insert("gamma", json!(greeks.gamma));
+    row.insert("theta", json!(greeks.theta));
+    row.insert("rho", json!(greeks.rho));
+    row.insert("vega", json!(greeks.vega));
+    rows(session, "Greeks", &[row])
 }
 
 /// Splits `SPY{=1d,tho=true}` into the symbol and the timeframe.

@@ -69,6 +69,7 @@ fn chain(spot: f64) -> OptionChain {
                             last: None,
                             volume: Some(100.0),
                             open_interest: Some(1000.0),
+                            broker_greeks: None,
                         }
                     };
                     StrikeRow {

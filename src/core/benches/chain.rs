@@ -43,6 +43,7 @@ fn chain() -> (OptionChain, Pricing) {
                             last: None,
                             volume: None,
                             open_interest: None,
+                            broker_greeks: None,
                         }
                     };
                     StrikeRow {

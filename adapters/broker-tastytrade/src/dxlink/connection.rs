@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use ttai_core::domain::Candle;
+use ttai_core::domain::{BrokerGreeks, Candle};
 use ttai_core::ports::{BrokerError, Secret};
 use ttai_core::time::Timestamp;
 
@@ -122,7 +122,7 @@ impl Task {
 
     fn is_idle(&self) -> bool {
         let state = self.shared.lock();
-        state.watched.is_empty() && state.candles.is_empty()
+        state.watched.is_empty() && state.greeks.is_empty() && state.candles.is_empty()
     }
 
     fn disconnected(&self) {
@@ -130,6 +130,10 @@ impl Task {
         state.connected = false;
         for watched in state.watched.values_mut() {
             watched.live = false;
+        }
+        // Greeks from a lost connection may be stale: they come again after the reconnect.
+        for watched in state.greeks.values_mut() {
+            watched.value = None;
         }
         for request in state.candles.values_mut() {
             request.in_snapshot = false;
@@ -222,6 +226,11 @@ impl Task {
                 .keys()
                 .flat_map(|symbol| quote_subscriptions(symbol))
                 .collect();
+            subs.extend(state.greeks.keys().map(|symbol| Subscription {
+                event: EventType::Greeks,
+                symbol: symbol.clone(),
+                from_time: None,
+            }));
             for (symbol, request) in &mut state.candles {
                 request.in_snapshot = false;
                 request.bars.clear();
@@ -402,13 +411,27 @@ impl Task {
             state.watched.remove(&symbol);
             removals.extend(quote_subscriptions(&symbol));
         }
+        let stale: Vec<String> = state
+            .greeks
+            .iter()
+            .filter(|(_, w)| w.last_used.elapsed() >= idle_after)
+            .map(|(s, _)| s.clone())
+            .collect();
+        for symbol in stale {
+            state.greeks.remove(&symbol);
+            removals.push(Subscription {
+                event: EventType::Greeks,
+                symbol,
+                from_time: None,
+            });
+        }
         if !removals.is_empty() {
             tracing::debug!(
-                symbols = removals.len() / 3,
-                "DXLink: idle quote subscriptions dropped"
+                subscriptions = removals.len(),
+                "DXLink: idle subscriptions dropped"
             );
         }
-        let empty = state.watched.is_empty() && state.candles.is_empty();
+        let empty = state.watched.is_empty() && state.greeks.is_empty() && state.candles.is_empty();
         (removals, empty)
     }
 
@@ -424,7 +447,13 @@ impl Task {
                     return Ok(Vec::new());
                 };
                 match protocol::decode_compact(data, &link.layouts) {
-                    Ok(events) => Ok(apply(&mut self.shared.lock(), &events)),
+                    Ok(events) => {
+                        let finished = apply(&mut self.shared.lock(), &events);
+                        if events.iter().any(|e| e.event == EventType::Greeks) {
+                            self.shared.greeks_arrived.notify_waiters();
+                        }
+                        Ok(finished)
+                    }
                     Err(error) => {
                         tracing::debug!(problem = %error.0, "DXLink FEED_DATA not understood; ignored");
                         Ok(Vec::new())
@@ -489,6 +518,28 @@ fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
             EventType::Candle => {
                 if let Some(done) = candle_event(state, event) {
                     finished.push(done);
+                }
+            }
+            EventType::Greeks => {
+                let removed = event.integer("eventFlags").unwrap_or(0) & flags::REMOVE_EVENT != 0;
+                if let (Some(w), false) = (state.greeks.get_mut(&event.symbol), removed)
+                    && let (Some(iv), Some(delta), Some(gamma)) = (
+                        event.number("volatility"),
+                        event.number("delta"),
+                        event.number("gamma"),
+                    )
+                {
+                    let time = event
+                        .integer("time")
+                        .filter(|t| *t > 0)
+                        .or_else(|| event.integer("eventTime"))
+                        .unwrap_or(0);
+                    w.value = Some(BrokerGreeks {
+                        iv,
+                        delta,
+                        gamma,
+                        as_of: Timestamp::from_millis(time),
+                    });
                 }
             }
         }

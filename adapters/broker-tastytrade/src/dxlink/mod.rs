@@ -17,6 +17,10 @@
 //! asked for during [`StreamSettings::idle_after`] is unsubscribed, and a connection with nothing
 //! to stream is closed (the next use opens another).
 //!
+//! Greeks: the option streamer symbols of a chain's priced contracts are subscribed to `Greeks`
+//! when the chain is fetched; the chain carries the values that arrived within a short wait, and
+//! later fetches the values kept fresh since. They go idle like quotes.
+//!
 //! Candles: a `Candle` subscription with `fromTime`; the history is the snapshot the server sends
 //! (`SNAPSHOT_BEGIN` … `SNAPSHOT_END`/`SNAPSHOT_SNIP`, possibly over several frames, `REMOVE_EVENT`
 //! honoured), sorted by time. The subscription is removed when the snapshot is complete. A caller
@@ -29,9 +33,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
-use ttai_core::domain::{Candle, Quote, Symbol, Timeframe};
+use ttai_core::domain::{BrokerGreeks, Candle, Quote, Symbol, Timeframe};
 use ttai_core::ports::BrokerError;
 use ttai_core::time::Timestamp;
 
@@ -84,6 +88,8 @@ pub struct StreamStatus {
     pub sessions: u64,
     /// Symbols watched for quotes.
     pub watched: usize,
+    /// Options watched for greeks.
+    pub greeks: usize,
     /// Of those, the ones with a live quote on the current connection.
     pub live: usize,
     /// Candle histories being loaded.
@@ -160,6 +166,13 @@ impl Watched {
     }
 }
 
+/// An option's greeks from the stream.
+#[derive(Clone, Debug)]
+struct WatchedGreeks {
+    value: Option<BrokerGreeks>,
+    last_used: Instant,
+}
+
 /// One waiter of a candle history.
 struct CandleWaiter {
     since: Timestamp,
@@ -182,6 +195,7 @@ struct State {
     connected: bool,
     sessions: u64,
     watched: HashMap<String, Watched>,
+    greeks: HashMap<String, WatchedGreeks>,
     candles: HashMap<String, CandleRequest>,
     /// The connection task is running.
     task_running: bool,
@@ -199,6 +213,8 @@ enum Command {
 /// The state and how to reach the task.
 struct Shared {
     state: Mutex<State>,
+    /// Woken whenever greeks arrive.
+    greeks_arrived: Notify,
 }
 
 impl Shared {
@@ -235,6 +251,7 @@ impl Streamer {
             settings,
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
+                greeks_arrived: Notify::new(),
             }),
             commands,
             receiver: Mutex::new(Some(receiver)),
@@ -321,6 +338,62 @@ impl Streamer {
         }
         if !added.is_empty() {
             self.send(Command::Add(added));
+        }
+    }
+
+    /// The greeks of the options with these streamer symbols (`.SPY250117P450`): subscribes the
+    /// ones not watched yet and waits up to `wait` for values; returns those it has.
+    pub(crate) async fn greeks(&self, symbols: &[String], wait: Duration) -> HashMap<String, BrokerGreeks> {
+        let now = Instant::now();
+        let mut added = Vec::new();
+        {
+            let mut state = self.shared.lock();
+            for symbol in symbols {
+                match state.greeks.get_mut(symbol) {
+                    Some(watched) => watched.last_used = now,
+                    None => {
+                        state.greeks.insert(
+                            symbol.clone(),
+                            WatchedGreeks {
+                                value: None,
+                                last_used: now,
+                            },
+                        );
+                        added.push(Subscription {
+                            event: EventType::Greeks,
+                            symbol: symbol.clone(),
+                            from_time: None,
+                        });
+                    }
+                }
+            }
+        }
+        if !added.is_empty() {
+            self.send(Command::Add(added));
+        }
+        let deadline = now + wait;
+        loop {
+            // Registered before looking, so that an arrival in between is not missed.
+            let arrived = self.shared.greeks_arrived.notified();
+            let (found, complete) = {
+                let state = self.shared.lock();
+                let found: HashMap<String, BrokerGreeks> = symbols
+                    .iter()
+                    .filter_map(|s| Some((s.clone(), state.greeks.get(s)?.value?)))
+                    .collect();
+                let complete = found.len() == symbols.len();
+                (found, complete)
+            };
+            if complete || Instant::now() >= deadline {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                let state = self.shared.lock();
+                return symbols
+                    .iter()
+                    .filter_map(|s| Some((s.clone(), state.greeks.get(s)?.value?)))
+                    .collect();
+            }
         }
     }
 
@@ -437,6 +510,7 @@ impl Streamer {
             connected: state.connected,
             sessions: state.sessions,
             watched: state.watched.len(),
+            greeks: state.greeks.len(),
             live: state.watched.values().filter(|w| w.live).count(),
             loading_candles: state.candles.len(),
         }

@@ -17,15 +17,18 @@ pub(crate) enum EventType {
     Summary,
     /// OHLCV bars (history as a snapshot, then live).
     Candle,
+    /// An option's implied volatility and greeks.
+    Greeks,
 }
 
 impl EventType {
     /// Every type, in channel order.
-    pub(crate) const ALL: [EventType; 4] = [
+    pub(crate) const ALL: [EventType; 5] = [
         EventType::Quote,
         EventType::Trade,
         EventType::Summary,
         EventType::Candle,
+        EventType::Greeks,
     ];
 
     /// The protocol's name.
@@ -35,6 +38,7 @@ impl EventType {
             EventType::Trade => "Trade",
             EventType::Summary => "Summary",
             EventType::Candle => "Candle",
+            EventType::Greeks => "Greeks",
         }
     }
 
@@ -50,6 +54,7 @@ impl EventType {
             EventType::Trade => 3,
             EventType::Summary => 5,
             EventType::Candle => 7,
+            EventType::Greeks => 9,
         }
     }
 
@@ -101,6 +106,21 @@ impl EventType {
                 "low",
                 "close",
                 "volume",
+            ],
+            EventType::Greeks => &[
+                "eventSymbol",
+                "eventTime",
+                "eventFlags",
+                "index",
+                "time",
+                "sequence",
+                "price",
+                "volatility",
+                "delta",
+                "gamma",
+                "theta",
+                "rho",
+                "vega",
             ],
         }
     }
@@ -410,7 +430,7 @@ mod tests {
     fn the_servers_layout_wins_and_unknown_types_are_skipped() {
         let config = json!({"type": "FEED_CONFIG", "channel": 1, "eventFields": {"Quote": ["eventSymbol", "askPrice", "bidPrice"]}});
         let layouts = config_layouts(&config);
-        let data = json!(["Greeks", [1, 2], "Quote", ["SPY", 2.0, 1.0]]);
+        let data = json!(["Profile", [1, 2], "Quote", ["SPY", 2.0, 1.0]]);
         let events = decode_compact(&data, &layouts).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{OptionChain, OptionContract, OptionType, Symbol, round_to, round4};
+use crate::domain::{BrokerGreeks, OptionChain, OptionContract, OptionType, Symbol, round_to, round4};
 use crate::error::AppError;
 use crate::quant::bsm::{self, BsmInput};
 use crate::time::{Date, Timestamp};
@@ -172,6 +172,9 @@ pub struct ContractView {
     /// Implied volatility and greeks from the mid (null without a two-sided market).
     #[serde(flatten)]
     pub analytics: ContractAnalytics,
+    /// The broker feed's own IV, delta and gamma, when it streams them (a cross-check of ttai's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_greeks: Option<BrokerGreeks>,
 }
 
 /// One strike.
@@ -290,6 +293,7 @@ pub(crate) fn contract_view(contract: &OptionContract, analytics: ContractAnalyt
             _ => None,
         },
         analytics,
+        broker_greeks: contract.broker_greeks,
     }
 }
 
@@ -449,6 +453,7 @@ mod tests {
             last: None,
             volume: None,
             open_interest: None,
+            broker_greeks: None,
         }
     }
 

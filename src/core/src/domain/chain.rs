@@ -98,6 +98,24 @@ pub struct OptionContract {
     /// Open interest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_interest: Option<f64>,
+    /// The broker's own implied volatility and greeks, when its feed has them (TastyTrade's
+    /// DXLink `Greeks` event); ttai computes its own from the mid either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker_greeks: Option<BrokerGreeks>,
+}
+
+/// Implied volatility and greeks as the broker's feed computes them: only the values whose units
+/// are unambiguous (theta, vega and rho conventions differ between feeds and are left out).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BrokerGreeks {
+    /// Implied volatility, decimal (0.25 = 25 %).
+    pub iv: f64,
+    /// Delta per $1 of the underlying.
+    pub delta: f64,
+    /// Gamma per $1 of the underlying.
+    pub gamma: f64,
+    /// When the feed computed them.
+    pub as_of: Timestamp,
 }
 
 impl OptionContract {

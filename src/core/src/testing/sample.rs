@@ -85,6 +85,7 @@ fn chain(root: &str, price: f64, step: f64, expirations: &[Date], now: Timestamp
                             last: None,
                             volume: Some(100.0),
                             open_interest: Some(1000.0),
+                            broker_greeks: None,
                         }
                     };
                     StrikeRow {

@@ -933,6 +933,7 @@ mod tests {
             last: None,
             volume: Some(500.0),
             open_interest: Some(2000.0),
+            broker_greeks: None,
         }
     }
 

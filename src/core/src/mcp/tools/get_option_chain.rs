@@ -26,6 +26,22 @@ fn contract_schema() -> Value {
                 "spread_percent",
                 number("(ask − bid) / mid in percent: above ~10% is a wide market", true),
             ),
+            (
+                "broker_greeks",
+                object(
+                    &[
+                        (
+                            "iv",
+                            number("the broker feed's implied volatility, decimal", false),
+                        ),
+                        ("delta", number("the broker feed's delta", false)),
+                        ("gamma", number("the broker feed's gamma per $1", false)),
+                        ("as_of", string("when the feed computed them (RFC 3339)", false)),
+                    ],
+                    &["iv", "delta", "gamma", "as_of"],
+                    false,
+                ),
+            ),
         ],
         &["symbol", "bid", "ask", "mid", "two_sided"],
         false,

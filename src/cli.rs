@@ -85,6 +85,9 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Serve with the live broker and append every answer to the tape folder given by --tape.
     Record,
+    /// Backtest a strategy on a recorded tape (--tape DIR, default the bundled demo tape): the
+    /// options analysis picks each trade; settled from the tape.
+    Backtest(BacktestArgs),
     /// Run the quant library on reference input files (design.md §9), for anyone to check the numbers.
     #[command(subcommand)]
     Quant(QuantCommand),
@@ -142,4 +145,45 @@ pub(crate) struct StatusArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `ttai backtest`.
+#[derive(Debug, Args)]
+pub(crate) struct BacktestArgs {
+    /// csp, covered_call, spread or wheel.
+    #[arg(long)]
+    pub(crate) strategy: String,
+    /// The underlying, e.g. SPY.
+    #[arg(long)]
+    pub(crate) symbol: String,
+    /// First entry date (YYYY-MM-DD or RFC 3339; default: the tape's first chain).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<String>,
+    /// Last entry date, inclusive (default: the tape's last chain).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<String>,
+    /// Fewest days to expiration of a new trade (default 30).
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) dte_min: Option<i32>,
+    /// Most days to expiration of a new trade (default 45).
+    #[arg(long, value_name = "DAYS")]
+    pub(crate) dte_max: Option<i32>,
+    /// Smallest |delta| of the short leg (default 0.15).
+    #[arg(long, value_name = "DELTA")]
+    pub(crate) delta_min: Option<f64>,
+    /// Largest |delta| of the short leg (default 0.35).
+    #[arg(long, value_name = "DELTA")]
+    pub(crate) delta_max: Option<f64>,
+    /// Fills: mid, or natural (sell at the bid, buy at the ask: half the spread paid per leg).
+    #[arg(long, default_value = "mid", value_name = "FILL")]
+    pub(crate) fill: String,
+    /// Close early once this percentage of the credit can be kept (e.g. 50).
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) take_profit: Option<f64>,
+    /// Print the whole report as JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Also draw the equity curve as a PNG picture into this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chart: Option<std::path::PathBuf>,
 }

@@ -150,7 +150,7 @@ async fn broker(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Br
 }
 
 /// The redb store at `<data dir>/ttai.db`, opened off the runtime on first use.
-fn store(settings: &Settings) -> Arc<LazyStore> {
+pub(crate) fn store(settings: &Settings) -> Arc<LazyStore> {
     let path = settings.data_dir.join("ttai.db");
     Arc::new(LazyStore::new(Box::new(move || {
         let path = path.clone();

@@ -97,6 +97,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
             };
             serve(settings, choice).await
         }
+        Command::Backtest(args) => commands::backtest::run(&settings, &args).await,
         Command::Quant(command) => commands::quant::run(&command),
     }
 }

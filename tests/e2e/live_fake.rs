@@ -659,6 +659,29 @@ fn a_recorded_tape_replays_the_same_answers() {
     let quote = ok(replay.call("get_quote", json!({"symbol": "SPY"})));
     assert_eq!(quote["source"], "replay:my-session", "{quote}");
     transcript.add_session(&replay);
+
+    // The same recording drives a backtest: one snapshot, so one trade, still open.
+    let (code, stdout, stderr) = crate::support::run(
+        &[
+            "--tape",
+            tape_arg,
+            "backtest",
+            "--strategy",
+            "csp",
+            "--symbol",
+            "AAPL",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["source"], "replay:my-session");
+    assert_eq!(report["synthetic"], false);
+    assert_eq!(report["summary"]["trades"], 1, "{report}");
+    assert_eq!(report["trades"][0]["exit"], "open");
+    transcript.add(&stdout);
+    transcript.add(&stderr);
     transcript.add_files(tape.path());
     let data = recording.data_dir_handle();
     transcript.add_files(data.path());

@@ -9,6 +9,7 @@
 
 mod alerts;
 mod analysis;
+mod backtest;
 mod cli;
 mod http;
 mod http_support;

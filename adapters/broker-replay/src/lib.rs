@@ -12,6 +12,7 @@ pub mod demo_gen;
 mod recorder;
 pub mod tape;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -47,6 +48,8 @@ struct Clock {
     now: AtomicI64,
     start: i64,
     end: i64,
+    /// When each underlying's option chain was recorded, oldest first.
+    chain_times: HashMap<String, Vec<Timestamp>>,
 }
 
 impl ReplayClock for Clock {
@@ -63,6 +66,12 @@ impl ReplayClock for Clock {
         let clamped = at.millis().clamp(self.start, self.end);
         self.now.store(clamped, Ordering::Release);
         Timestamp::from_millis(clamped)
+    }
+    fn chain_times(&self, underlying: &Symbol) -> Vec<Timestamp> {
+        self.chain_times
+            .get(underlying.as_str())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -126,7 +135,18 @@ impl ReplayBroker {
                     .unwrap_or_else(|e| Err(TapeError::Io { path: "tape".into(), message: format!("loader failed: {e}") }));
                 parsed.map(|tape| {
                     let now = start_at.map_or(tape.end, |t| t).millis().clamp(tape.start.millis(), tape.end.millis());
-                    let clock = Arc::new(Clock { now: AtomicI64::new(now), start: tape.start.millis(), end: tape.end.millis() });
+                    let chain_times = tape
+                        .entries
+                        .iter()
+                        .filter(|((op, _), _)| *op == Op::OptionChain)
+                        .map(|((_, key), entries)| (key.clone(), entries.iter().map(|e| e.at).collect()))
+                        .collect();
+                    let clock = Arc::new(Clock {
+                        now: AtomicI64::new(now),
+                        start: tape.start.millis(),
+                        end: tape.end.millis(),
+                        chain_times,
+                    });
                     tracing::info!(tape = %tape.manifest.name, start = %tape.start, end = %tape.end, "replay tape loaded");
                     Loaded { tape, clock }
                 })

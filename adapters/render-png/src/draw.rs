@@ -20,15 +20,15 @@ use crate::prepare::{DOWN, Prepared, UP, label_at, price_decimals, tick_indices,
 use crate::text::{CrispText, Face};
 
 /// Title text.
-const TITLE: RGBColor = RGBColor(33, 33, 33);
+pub(crate) const TITLE: RGBColor = RGBColor(33, 33, 33);
 /// Subtitle and caption text.
-const MUTED: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const MUTED: RGBColor = RGBColor(110, 110, 110);
 /// Axis tick labels.
-const LABEL: RGBColor = RGBColor(70, 70, 70);
+pub(crate) const LABEL: RGBColor = RGBColor(70, 70, 70);
 /// Grid lines.
-const GRID: RGBColor = RGBColor(232, 232, 232);
+pub(crate) const GRID: RGBColor = RGBColor(232, 232, 232);
 /// Axis lines and the legend border.
-const AXIS: RGBColor = RGBColor(170, 170, 170);
+pub(crate) const AXIS: RGBColor = RGBColor(170, 170, 170);
 
 /// The backend: an RGB buffer, with text drawn by [`CrispText`].
 type Backend<'b> = CrispText<BitMapBackend<'b>>;
@@ -113,12 +113,12 @@ impl Ranged for CandleAxis {
 }
 
 /// Turns a plotting error into a [`RenderError`].
-fn fail<E: std::fmt::Display>(error: E) -> RenderError {
+pub(crate) fn fail<E: std::fmt::Display>(error: E) -> RenderError {
     RenderError(format!("drawing failed: {error}"))
 }
 
 /// The embedded font at `size` pixels.
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FONT_FAMILY), size, FontStyle::Normal)
 }
 

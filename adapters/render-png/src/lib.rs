@@ -21,6 +21,7 @@
 mod draw;
 mod encode;
 mod prepare;
+mod series;
 mod text;
 
 use std::any::Any;
@@ -28,7 +29,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use plotters::style::FontStyle;
-use ttai_core::app::{ChartRenderer, ChartSpec, RenderError};
+use ttai_core::app::{ChartRenderer, ChartSpec, RenderError, SeriesSpec};
 
 /// Smallest accepted picture width in pixels.
 pub const MIN_WIDTH: u32 = 160;
@@ -66,6 +67,25 @@ impl ChartRenderer for PngChartRenderer {
             .map_err(|_| RenderError("picture too large".into()))?;
         let mut pixels = vec![255_u8; len];
         match catch_unwind(AssertUnwindSafe(|| draw::draw(&prepared, &mut pixels, face))) {
+            Ok(drawn) => drawn?,
+            Err(payload) => {
+                return Err(RenderError(format!(
+                    "the plotting library panicked: {}",
+                    panic_message(payload.as_ref())
+                )));
+            }
+        }
+        encode::encode_png(&pixels, width, height)
+    }
+
+    fn render_series_png(&self, spec: &SeriesSpec) -> Result<Vec<u8>, RenderError> {
+        series::check(spec)?;
+        let face = register_font()?;
+        let (width, height) = (spec.width, spec.height);
+        let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
+            .map_err(|_| RenderError("picture too large".into()))?;
+        let mut pixels = vec![255_u8; len];
+        match catch_unwind(AssertUnwindSafe(|| series::draw(spec, &mut pixels, face))) {
             Ok(drawn) => drawn?,
             Err(payload) => {
                 return Err(RenderError(format!(

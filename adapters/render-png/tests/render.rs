@@ -368,3 +368,50 @@ proptest! {
         }
     }
 }
+
+fn series(points: Vec<(ttai_core::time::Timestamp, f64)>) -> ttai_core::app::SeriesSpec {
+    ttai_core::app::SeriesSpec {
+        title: "Backtest · csp on SPY".into(),
+        subtitle: "P&L +383.50 · replay:demo (synthetic data)".into(),
+        label: "P&L to date ($)".into(),
+        points,
+        width: 900,
+        height: 500,
+    }
+}
+
+#[test]
+fn an_equity_curve_draws_its_line_and_bad_series_are_errors() {
+    let start = Date::from_ymd(2025, 1, 3).unwrap().at_utc(21, 0);
+    let points: Vec<_> = (0..53)
+        .map(|w| {
+            (
+                start.add_millis(i64::from(w) * 7 * 86_400_000),
+                f64::from(w * 37 % 400) - 150.0,
+            )
+        })
+        .collect();
+    let png_bytes = PngChartRenderer::new()
+        .render_series_png(&series(points.clone()))
+        .unwrap();
+    let (width, height, rgb) = decode(&png_bytes);
+    assert_eq!((width, height), (900, 500));
+    let line = [31_u8, 119, 180];
+    let blue = rgb.chunks_exact(3).filter(|p| p == &line).count();
+    assert!(blue > 500, "the curve is drawn ({blue} pixels)");
+
+    let renderer = PngChartRenderer::new();
+    assert!(renderer.render_series_png(&series(points[..1].to_vec())).is_err());
+    let mut nan = points.clone();
+    nan[3].1 = f64::NAN;
+    assert!(renderer.render_series_png(&series(nan)).is_err());
+    let mut shuffled = points.clone();
+    shuffled.swap(1, 2);
+    assert!(renderer.render_series_png(&series(shuffled)).is_err());
+    let mut huge = series(points.clone());
+    huge.width = MAX_SIDE + 1;
+    assert!(renderer.render_series_png(&huge).is_err());
+    // Flat at zero still draws.
+    let flat: Vec<_> = points.iter().map(|(t, _)| (*t, 0.0)).collect();
+    assert!(renderer.render_series_png(&series(flat)).is_ok());
+}

@@ -2,6 +2,7 @@
 //! a renderer adapter (`adapters/render-png`) draws it.
 
 use crate::domain::Candle;
+use crate::time::Timestamp;
 
 /// One line drawn over the candles, aligned with them (one value per candle, `None` where the
 /// indicator is not defined yet).
@@ -73,6 +74,24 @@ pub struct ChartSpec {
     pub height: u32,
 }
 
+/// A value over time, drawn as a line with a zero line (an equity curve): e.g. a backtest's
+/// profit and loss after each step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesSpec {
+    /// Title, e.g. "Backtest · csp on SPY".
+    pub title: String,
+    /// A second line, e.g. the totals and the data source.
+    pub subtitle: String,
+    /// What the values are, e.g. "P&L ($)".
+    pub label: String,
+    /// (time, value) in time order.
+    pub points: Vec<(Timestamp, f64)>,
+    /// Picture size in pixels.
+    pub width: u32,
+    /// Picture size in pixels.
+    pub height: u32,
+}
+
 /// Why a chart could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("chart rendering failed: {0}")]
@@ -86,4 +105,11 @@ pub trait ChartRenderer: Send + Sync {
     /// # Errors
     /// MUST return an error (never panic) for a spec with no candles or non-finite prices.
     fn render_png(&self, spec: &ChartSpec) -> Result<Vec<u8>, RenderError>;
+
+    /// Renders a line over time as a PNG image.
+    ///
+    /// # Errors
+    /// MUST return an error (never panic) for fewer than two points, non-finite values or times
+    /// out of order.
+    fn render_series_png(&self, spec: &SeriesSpec) -> Result<Vec<u8>, RenderError>;
 }

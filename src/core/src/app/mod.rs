@@ -7,6 +7,7 @@
 mod alerts;
 pub mod analysis;
 mod auth;
+mod backtest;
 mod cache;
 mod chain;
 mod chart_spec;
@@ -27,11 +28,17 @@ pub use alerts::{
 pub use auth::{
     CredentialOrigin, LOGIN_HINT, Restored, credentials_from_input, restore_credentials, vault_failure,
 };
+pub use backtest::{
+    BacktestProgress, BacktestReport, BacktestRequest, BacktestSettings, BacktestStrategy, BacktestSummary,
+    EquityPoint, Fill, Skipped, StockMove, Trade, TradeLeg,
+};
 pub use chain::{
     ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
     ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
 };
-pub use chart_spec::{ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError};
+pub use chart_spec::{
+    ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError, SeriesSpec,
+};
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};
 pub use market::SourceInfo;

@@ -68,6 +68,9 @@ pub trait ReplayClock: Send + Sync {
     fn span(&self) -> (Timestamp, Timestamp);
     /// Moves the clock; times outside the span are clamped to it. Returns the new time.
     fn set(&self, at: Timestamp) -> Timestamp;
+    /// The instants at which the tape recorded an option chain of `underlying`, oldest first
+    /// (the entry dates of a backtest).
+    fn chain_times(&self, underlying: &Symbol) -> Vec<Timestamp>;
 }
 
 /// Market data and account data from a brokerage (design.md §1).

@@ -35,6 +35,7 @@ pub(crate) fn wall_clock() -> Timestamp {
 }
 
 /// Everything `serve` and `call` need.
+#[derive(Clone)]
 pub(crate) struct Composed {
     pub(crate) server: Arc<McpServer>,
     pub(crate) replay: Option<Arc<ReplayBroker>>,
@@ -233,25 +234,33 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
             tracing::warn!(error = %err, dir, "cannot create a data folder");
         }
     }
-    if let Some(replay) = composed.replay.clone() {
-        tokio::spawn(async move {
-            if let Err(err) = replay.preload().await {
-                tracing::error!(error = %err, "the replay tape cannot be read");
-            }
-        });
-    }
     if settings.notify == NotifyChoice::Webhook && settings.webhook_url.is_none() {
         tracing::warn!(
             "notifications go to a webhook but TTAI_WEBHOOK_URL is not set: they wait in the outbox until it is"
         );
     }
+    let replay = composed.replay.clone();
+    let server = composed.server.clone();
     let app = composed.server.app().clone();
     let store = composed.store.clone();
     let notifier = composed.notifier.clone();
     let interval = settings.alert_interval;
     let monitor_shutdown = trigger.subscribe();
     let deliverer_shutdown = trigger.subscribe();
+    // One step after another, in the order clients need them: on two cores, parallel start-up
+    // work would take the CPU the client and the first answers need.
     tokio::spawn(async move {
+        if let Some(replay) = replay
+            && let Err(err) = replay.preload().await
+        {
+            tracing::error!(error = %err, "the replay tape cannot be read");
+        }
+        if tokio::task::spawn_blocking(move || server.tools().prepare())
+            .await
+            .is_err()
+        {
+            tracing::debug!("tool schemas will be built on first use");
+        }
         // The monitor and the deliverer need the database; nothing else waits for it.
         if let Err(err) = store.open().await {
             tracing::error!(error = %err, "the database cannot be opened; alerts are not watched");

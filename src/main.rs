@@ -135,7 +135,17 @@ async fn serve(settings: Settings, choice: SessionChoice) -> anyhow::Result<Exit
         tracing::info!("signal received; shutting down");
         on_signal.fire();
     });
-    compose::start_background(&composed, &settings, &trigger);
+    // Background work (tape, database, alert monitor, tool schemas) starts once the transport
+    // is listening: on two cores it would otherwise compete with the first answer.
+    {
+        let composed = composed.clone();
+        let settings = settings.clone();
+        let trigger = trigger.clone();
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            compose::start_background(&composed, &settings, &trigger);
+        });
+    }
     let credentials = composed
         .live
         .as_ref()

@@ -36,6 +36,7 @@ pub fn demo_tape() -> TapeSource {
     TapeSource::Embedded {
         manifest: include_bytes!("../tapes/demo/manifest.json"),
         tape_gz: include_bytes!("../tapes/demo/tape.jsonl.gz"),
+        index: Some(include_bytes!("../tapes/demo/tape.index")),
     }
 }
 
@@ -343,6 +344,55 @@ mod tests {
 
     fn sym(s: &str) -> Symbol {
         Symbol::parse(s).unwrap()
+    }
+
+    /// One entry: (op, key, at, line, member).
+    type Listed = (String, String, i64, usize, Option<(usize, usize)>);
+
+    /// Every entry, sorted.
+    fn listing(tape: &Tape) -> Vec<Listed> {
+        let mut all: Vec<_> = tape
+            .entries
+            .iter()
+            .flat_map(|((op, key), entries)| {
+                entries.iter().map(move |e| {
+                    let member = match e.stored {
+                        tape::Stored::Member { start, end } => Some((start, end)),
+                        tape::Stored::Raw(_) => None,
+                    };
+                    (op.as_str().to_owned(), key.clone(), e.at.millis(), e.line, member)
+                })
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn the_demo_index_says_what_reading_the_tape_says() {
+        let TapeSource::Embedded {
+            manifest, tape_gz, ..
+        } = demo_tape()
+        else {
+            panic!("the demo tape is embedded");
+        };
+        let indexed = tape::load(&demo_tape()).unwrap();
+        let scanned = tape::load(&TapeSource::Embedded {
+            manifest,
+            tape_gz,
+            index: None,
+        })
+        .unwrap();
+        assert_eq!(listing(&indexed), listing(&scanned));
+        assert_eq!((indexed.start, indexed.end), (scanned.start, scanned.end));
+        // A damaged index is not trusted: the tape is read instead.
+        let damaged = tape::load(&TapeSource::Embedded {
+            manifest,
+            tape_gz,
+            index: Some(b"1\tquote\t0\t99999999999\tSPY\n"),
+        })
+        .unwrap();
+        assert_eq!(listing(&damaged), listing(&scanned));
     }
 
     #[tokio::test]

@@ -241,6 +241,10 @@ pub enum TapeSource {
         manifest: &'static [u8],
         /// `tape.jsonl.gz`.
         tape_gz: &'static [u8],
+        /// `tape.index`, written with the tape: where each line's gzip member lies, so loading
+        /// reads the index instead of inflating the whole tape (which would also keep all of
+        /// its pages resident). Trusted only for compiled-in tapes, whose test proves it.
+        index: Option<&'static [u8]>,
     },
 }
 
@@ -292,9 +296,17 @@ pub(crate) fn load(source: &TapeSource) -> Result<Tape, TapeError> {
                 ))
             }
         }
-        TapeSource::Embedded { manifest, tape_gz } => {
+        TapeSource::Embedded {
+            manifest,
+            tape_gz,
+            index,
+        } => {
             let manifest = parse_manifest(manifest, "demo/manifest.json")?;
-            parse_members(manifest, Bytes::Static(tape_gz), "demo/tape.jsonl.gz", false)
+            let file = "demo/tape.jsonl.gz";
+            match index.and_then(|index| parse_index(index, tape_gz.len(), file)) {
+                Some(collector) => collector.finish(manifest, Some(Bytes::Static(tape_gz))),
+                None => parse_members(manifest, Bytes::Static(tape_gz), file, false),
+            }
         }
     }
 }
@@ -425,6 +437,41 @@ fn parse_lines(manifest: Manifest, mut reader: impl BufRead, file: &str) -> Resu
     collector.finish(manifest, None)
 }
 
+/// The name of the member index written next to a gzipped tape.
+pub const INDEX_FILE: &str = "tape.index";
+
+/// One index line per tape line: `<at ms>\t<op>\t<member start>\t<member end>\t<key>`.
+fn index_line(at: Timestamp, op: Op, start: usize, end: usize, key: &str) -> String {
+    format!("{}\t{}\t{start}\t{end}\t{key}\n", at.millis(), op.as_str())
+}
+
+/// Reads a member index; `None` when any line is not what [`index_line`] writes, points outside
+/// the tape, or goes back in time (the caller then reads the tape itself).
+fn parse_index(index: &[u8], tape_len: usize, file: &str) -> Option<Collector> {
+    let text = std::str::from_utf8(index).ok()?;
+    let mut collector = Collector::new(file);
+    for line in text.lines() {
+        collector.line_no += 1;
+        let mut fields = line.splitn(5, '\t');
+        let at = Timestamp::from_millis(fields.next()?.parse().ok()?);
+        let op = op_from(fields.next()?)?;
+        let start: usize = fields.next()?.parse().ok()?;
+        let end: usize = fields.next()?.parse().ok()?;
+        let key = fields.next()?.to_owned();
+        if start >= end || end > tape_len || collector.last.is_some_and(|last| at < last) {
+            return None;
+        }
+        collector.last = Some(at);
+        collector.start.get_or_insert(at);
+        collector.entries.entry((op, key)).or_default().push(Entry {
+            at,
+            line: collector.line_no,
+            stored: Stored::Member { start, end },
+        });
+    }
+    Some(collector)
+}
+
 /// Reads a gzip tape member by member. A member holding exactly one line is indexed by its place
 /// in the compressed bytes and inflated again when asked for; other members are kept as text.
 fn parse_members(manifest: Manifest, bytes: Bytes, file: &str, check: bool) -> Result<Tape, TapeError> {
@@ -546,15 +593,23 @@ impl TapeBuilder {
             // reader can keep it compressed and inflate single entries.
             let path = dir.join("tape.jsonl.gz");
             let mut bytes = Vec::new();
+            let mut index = String::new();
             for line in jsonl.lines() {
                 let mut encoder = flate2::GzBuilder::new()
                     .mtime(0)
                     .write(Vec::new(), flate2::Compression::best());
                 encoder.write_all(line.as_bytes()).map_err(|e| io(&path, e))?;
                 encoder.write_all(b"\n").map_err(|e| io(&path, e))?;
+                let start = bytes.len();
                 bytes.extend(encoder.finish().map_err(|e| io(&path, e))?);
+                let raw: RawLine<'_> = serde_json::from_str(line).map_err(|e| io(&path, e))?;
+                let at: Timestamp = raw.at.parse().map_err(|e| io(&path, e))?;
+                let op = op_from(raw.op).ok_or_else(|| io(&path, format!("unknown op {}", raw.op)))?;
+                index.push_str(&index_line(at, op, start, bytes.len(), &raw.key));
             }
             std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+            let index_path = dir.join(INDEX_FILE);
+            std::fs::write(&index_path, index).map_err(|e| io(&index_path, e))?;
             let _ = std::fs::remove_file(dir.join("tape.jsonl"));
         } else {
             let path = dir.join("tape.jsonl");

@@ -11,6 +11,11 @@ fn regenerating_the_demo_tape_gives_identical_bytes() {
         fresh == committed.as_slice(),
         "the committed demo tape differs from the generator's output; regenerate it"
     );
+    let fresh_index = std::fs::read(dir.path().join("tape.index")).unwrap();
+    assert!(
+        fresh_index == include_bytes!("../tapes/demo/tape.index").as_slice(),
+        "the committed demo tape index differs from the generator's output; regenerate it"
+    );
     let fresh_manifest = std::fs::read_to_string(dir.path().join("manifest.json")).unwrap();
     assert_eq!(fresh_manifest, include_str!("../tapes/demo/manifest.json"));
     assert!(

@@ -176,32 +176,54 @@ pub trait Tool: Send + Sync {
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError>;
 }
 
-/// The tools a server offers, with `tools/list` prepared once.
+/// The tools a server offers. Their specs (names, descriptions, JSON schemas) and the
+/// `tools/list` answer are built once, on first use or by [`ToolRegistry::prepare`] on another
+/// thread at start-up: building them takes about a millisecond and a half, which `initialize`
+/// does not need to wait for.
 pub struct ToolRegistry {
-    tools: Vec<(ToolSpec, Arc<dyn Tool>)>,
+    tools: Vec<Arc<dyn Tool>>,
+    prepared: std::sync::OnceLock<Prepared>,
+}
+
+/// What is built from the tools once.
+struct Prepared {
+    specs: Vec<ToolSpec>,
     by_name: HashMap<&'static str, usize>,
     list_json: Value,
 }
 
 impl std::fmt::Debug for ToolRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.tools.iter().map(|(s, _)| s.name))
-            .finish()
+        f.debug_list().entries(self.specs().map(|s| s.name)).finish()
     }
 }
 
 impl ToolRegistry {
     /// A registry of the given tools, in listing order.
     pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolRegistry {
-        let tools: Vec<(ToolSpec, Arc<dyn Tool>)> = tools.into_iter().map(|t| (t.spec(), t)).collect();
-        let by_name = tools.iter().enumerate().map(|(i, (s, _))| (s.name, i)).collect();
-        let list_json = json!({ "tools": tools.iter().map(|(s, _)| s.to_json()).collect::<Vec<_>>() });
         ToolRegistry {
             tools,
-            by_name,
-            list_json,
+            prepared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Builds the specs and the `tools/list` answer now (a caller that needs them meanwhile
+    /// waits for this build rather than starting another).
+    pub fn prepare(&self) {
+        let _ = self.prepared();
+    }
+
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| {
+            let specs: Vec<ToolSpec> = self.tools.iter().map(|t| t.spec()).collect();
+            let by_name = specs.iter().enumerate().map(|(i, s)| (s.name, i)).collect();
+            let list_json = json!({ "tools": specs.iter().map(ToolSpec::to_json).collect::<Vec<_>>() });
+            Prepared {
+                specs,
+                by_name,
+                list_json,
+            }
+        })
     }
 
     /// The market-data and account tools every broker supports.
@@ -247,20 +269,19 @@ impl ToolRegistry {
 
     /// The `tools/list` result.
     pub fn list_json(&self) -> &Value {
-        &self.list_json
+        &self.prepared().list_json
     }
 
     /// A tool by name.
     pub fn get(&self, name: &str) -> Option<(&ToolSpec, &Arc<dyn Tool>)> {
-        self.by_name
-            .get(name)
-            .and_then(|&i| self.tools.get(i))
-            .map(|(s, t)| (s, t))
+        let prepared = self.prepared();
+        let index = *prepared.by_name.get(name)?;
+        Some((prepared.specs.get(index)?, self.tools.get(index)?))
     }
 
     /// Every tool's spec, in listing order.
     pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
-        self.tools.iter().map(|(s, _)| s)
+        self.prepared().specs.iter()
     }
 }
 

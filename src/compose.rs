@@ -15,7 +15,8 @@ use store_redb::RedbStore;
 use transport_http::{HttpConfig, HttpTransport};
 use transport_stdio::StdioTransport;
 use ttai_core::app::{
-    App, AppConfig, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer, run_monitor,
+    App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer,
+    run_monitor,
 };
 use ttai_core::mcp::{McpServer, ServerInfo, ToolRegistry};
 use ttai_core::ports::{
@@ -64,6 +65,9 @@ pub(crate) fn vault(settings: &Settings) -> OrionVault {
         None => OrionVault::new(&settings.data_dir),
     }
 }
+
+/// The live broker as the login commands see it (`verify`, `token_status`, `set_credentials`).
+pub(crate) type LiveBroker = TastyTradeBroker;
 
 /// The live TastyTrade broker, without credentials.
 pub(crate) fn live_broker(settings: &Settings) -> Arc<TastyTradeBroker> {
@@ -187,6 +191,38 @@ fn notifier(settings: &Settings) -> Arc<dyn NotifierPort> {
     }
 }
 
+/// The chart renderer (PNG).
+pub(crate) fn chart_renderer() -> Arc<dyn ChartRenderer> {
+    Arc::new(PngChartRenderer::new())
+}
+
+/// The use cases over the replay broker alone, for `ttai backtest`: the tape of `--tape` (else
+/// the bundled demo), read and checked before anything runs; the database is never opened.
+pub(crate) async fn backtest_app(settings: &Settings) -> anyhow::Result<App> {
+    let replay = Arc::new(match &settings.tape {
+        Some(dir) => {
+            if !dir.is_dir() {
+                anyhow::bail!("--tape: {} is not a folder", dir.display());
+            }
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("tape");
+            ReplayBroker::new(TapeSource::Dir(dir.clone()), name, false, None)
+        }
+        None => ReplayBroker::demo(None),
+    });
+    replay
+        .preload()
+        .await
+        .map_err(|e| anyhow::anyhow!("the tape cannot be read: {e}"))?;
+    let config = AppConfig {
+        default_account: None,
+        risk_free_rate: settings.risk_free_rate,
+        dividend_yield: settings.dividend_yield,
+        quote_ttl: settings.quote_ttl,
+        chain_ttl: settings.chain_ttl,
+    };
+    Ok(App::new(replay, store(settings), config))
+}
+
 /// Builds the server. Must run inside the Tokio runtime.
 pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Composed> {
     let (broker, replay, live) = broker(settings, choice).await?;
@@ -203,7 +239,7 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
     ));
     let app = App::new(broker, store.clone(), config)
         .with_knowledge_source(knowledge)
-        .with_chart_renderer(Arc::new(PngChartRenderer::new()));
+        .with_chart_renderer(chart_renderer());
     let app = Arc::new(app);
     let mut tools = ToolRegistry::standard();
     tools.extend(ToolRegistry::analysis());

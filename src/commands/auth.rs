@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use broker_tastytrade::TastyTradeBroker;
 use serde_json::{Value, json};
 use ttai_core::app::{CredentialOrigin, credentials_from_input, vault_failure};
 use ttai_core::domain::Account;
@@ -160,7 +159,7 @@ struct Proof {
     expires_in: Option<Duration>,
 }
 
-async fn prove(broker: &TastyTradeBroker, origin: &CredentialOrigin) -> Option<Proof> {
+async fn prove(broker: &compose::LiveBroker, origin: &CredentialOrigin) -> Option<Proof> {
     match origin {
         CredentialOrigin::Missing | CredentialOrigin::Unusable(_) => None,
         _ => {

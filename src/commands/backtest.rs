@@ -3,17 +3,10 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use broker_replay::{ReplayBroker, TapeSource};
-use render_png::PngChartRenderer;
-use ttai_core::app::{
-    App, AppConfig, BacktestProgress, BacktestReport, BacktestRequest, BacktestStrategy, ChartRenderer, Fill,
-    SeriesSpec,
-};
+use ttai_core::app::{BacktestProgress, BacktestReport, BacktestRequest, BacktestStrategy, Fill, SeriesSpec};
 use ttai_core::domain::Symbol;
-use ttai_core::ports::BrokerPort;
 use ttai_core::time::{MS_PER_DAY, Timestamp};
 
 use crate::cli::BacktestArgs;
@@ -203,37 +196,7 @@ fn table(report: &BacktestReport) -> String {
 /// Runs the backtest and prints its report.
 pub(crate) async fn run(settings: &Settings, args: &BacktestArgs) -> anyhow::Result<ExitCode> {
     let request = request(args)?;
-    let replay = Arc::new(match &settings.tape {
-        Some(dir) => {
-            if !dir.is_dir() {
-                bail!("--tape: {} is not a folder", dir.display());
-            }
-            let name = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("tape")
-                .to_owned();
-            ReplayBroker::new(TapeSource::Dir(dir.clone()), &name, false, None)
-        }
-        None => ReplayBroker::demo(None),
-    });
-    replay
-        .preload()
-        .await
-        .map_err(|e| anyhow::anyhow!("the tape cannot be read: {e}"))?;
-    let config = AppConfig {
-        default_account: None,
-        risk_free_rate: settings.risk_free_rate,
-        dividend_yield: settings.dividend_yield,
-        quote_ttl: settings.quote_ttl,
-        chain_ttl: settings.chain_ttl,
-    };
-    // The backtest reads only the tape; the database is never opened.
-    let app = App::new(
-        replay.clone() as Arc<dyn BrokerPort>,
-        compose::store(settings),
-        config,
-    );
+    let app = compose::backtest_app(settings).await?;
     let show_progress = std::io::stderr().is_terminal();
     let progress = move |p: BacktestProgress| {
         if show_progress {
@@ -260,7 +223,7 @@ pub(crate) async fn run(settings: &Settings, args: &BacktestArgs) -> anyhow::Res
             width: 1200,
             height: 600,
         };
-        let png = PngChartRenderer::new()
+        let png = compose::chart_renderer()
             .render_series_png(&spec)
             .map_err(|e| anyhow::anyhow!("the equity curve cannot be drawn: {e}"))?;
         std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?;

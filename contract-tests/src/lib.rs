@@ -24,6 +24,7 @@
 
 pub mod broker;
 pub mod fake_tastytrade;
+mod http1;
 pub mod notifier;
 pub mod scenario;
 pub mod store;

@@ -20,24 +20,17 @@
 //! (or a deadline passed), so tests never sleep.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Longest accepted request head line.
-const MAX_LINE: u64 = 64 * 1024;
-
-/// Most header lines accepted in one request.
-const MAX_HEADERS: usize = 100;
+use crate::http1;
 
 /// Largest accepted body.
 const MAX_BODY: usize = 16 * 1024 * 1024;
-
-/// How long a connection may stay silent before the receiver gives up on it.
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the receiver answers one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,30 +304,12 @@ fn spawn_acceptor(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Acce
     let stop_flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
         .name("webhook-receiver".to_owned())
-        .spawn(move || accept_loop(&listener, &shared, &stop_flag))?;
+        .spawn(move || {
+            http1::accept_loop(&listener, &stop_flag, "webhook-connection", move |stream| {
+                serve(stream, &shared);
+            });
+        })?;
     Ok(Acceptor { stop, thread })
-}
-
-/// Accepts connections until `stop` is set, each served on its own thread so a delayed answer
-/// does not hold up the next attempt.
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
-            // Out of descriptors or an aborted handshake: pause briefly rather than spin.
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let shared = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
-            .name("webhook-connection".to_owned())
-            .spawn(move || serve(stream, &shared));
-        if spawned.is_err() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 }
 
 /// Serves one connection: one request, one answer, then close.
@@ -349,10 +324,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let _ = stream.shutdown(Shutdown::Both);
         return;
     }
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(http1::IO_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(http1::IO_TIMEOUT));
     let mut reader = BufReader::new(&stream);
-    let Ok(mut request) = read_request(&mut reader, &stream) else {
+    let Ok(http1::Request {
+        method,
+        target,
+        headers,
+        body,
+    }) = http1::read_request(&mut reader, &stream, MAX_BODY)
+    else {
         // Malformed or cut short: nothing to record, and nothing sensible to answer.
         let _ = stream.shutdown(Shutdown::Both);
         return;
@@ -360,8 +341,13 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let reply = {
         let mut state = shared.lock();
         let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
-        request.status = reply.status;
-        state.requests.push(request);
+        state.requests.push(ReceivedRequest {
+            method,
+            target,
+            headers,
+            body,
+            status: reply.status,
+        });
         reply
     };
     shared.changed.notify_all();
@@ -371,103 +357,6 @@ fn serve(stream: TcpStream, shared: &Shared) {
     // The client may have given up meanwhile; then the answer has nowhere to go.
     let _ = write_reply(&stream, reply.status);
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// An `InvalidData` error.
-fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
-}
-
-/// Reads one line ending in CRLF (or LF), without the line end.
-fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    let n = reader.by_ref().take(MAX_LINE).read_line(&mut line)?;
-    if n == 0 || !line.ends_with('\n') {
-        return Err(invalid("connection closed mid-line or line too long"));
-    }
-    let trimmed = line.trim_end_matches(['\r', '\n']).len();
-    line.truncate(trimmed);
-    Ok(line)
-}
-
-/// Reads the request line, the headers and the body. The status is filled in by the caller.
-fn read_request(reader: &mut impl BufRead, mut stream: &TcpStream) -> io::Result<ReceivedRequest> {
-    let request_line = read_line(reader)?;
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("malformed request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(invalid("not HTTP/1.x"));
-    }
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            break;
-        }
-        if headers.len() >= MAX_HEADERS {
-            return Err(invalid("too many headers"));
-        }
-        let (name, value) = line.split_once(':').ok_or_else(|| invalid("malformed header"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    let mut request = ReceivedRequest {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        headers,
-        body: Vec::new(),
-        status: 0,
-    };
-    if request
-        .header("Expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-    {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        stream.flush()?;
-    }
-    let chunked = request
-        .header("Transfer-Encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    request.body = if chunked {
-        read_chunked(reader)?
-    } else {
-        let length = match request.header("Content-Length") {
-            Some(v) => v.parse::<usize>().map_err(|_| invalid("bad Content-Length"))?,
-            None => 0,
-        };
-        if length > MAX_BODY {
-            return Err(invalid("body too large"));
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        body
-    };
-    Ok(request)
-}
-
-/// Reads a chunked body and its trailer.
-fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let size_line = read_line(reader)?;
-        let size_text = size_line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| invalid("bad chunk size"))?;
-        if size == 0 {
-            // Trailer fields until the empty line.
-            while !read_line(reader)?.is_empty() {}
-            return Ok(body);
-        }
-        if body.len().saturating_add(size) > MAX_BODY {
-            return Err(invalid("body too large"));
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(body.get_mut(start..).unwrap_or_default())?;
-        if !read_line(reader)?.is_empty() {
-            return Err(invalid("chunk not followed by CRLF"));
-        }
-    }
 }
 
 /// Writes a bodiless answer that closes the connection.
@@ -507,6 +396,8 @@ fn reason(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
 
     const WAIT: Duration = Duration::from_secs(10);
@@ -522,7 +413,7 @@ mod tests {
             .split_whitespace()
             .nth(1)
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| invalid("no status"))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no status"))
     }
 
     fn post(addr: SocketAddr, body: &str) -> io::Result<u16> {

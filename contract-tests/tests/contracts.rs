@@ -33,58 +33,37 @@ mod broker {
         broker_contract!(Fake; candles, catalog);
     }
 
+    /// The replay broker on the scenario written as a tape, plain or gzipped.
+    struct Replay(tempfile::TempDir);
+
+    #[async_trait::async_trait]
+    impl BrokerHarness for Replay {
+        async fn fresh(&self) -> Arc<dyn BrokerPort> {
+            Arc::new(broker_replay::ReplayBroker::new(
+                broker_replay::TapeSource::Dir(self.0.path().to_owned()),
+                "scenario",
+                true,
+                None,
+            ))
+        }
+    }
+
+    fn replay(gzip: bool) -> Replay {
+        let dir = tempfile::tempdir().unwrap();
+        scenario::write_tape(dir.path(), gzip);
+        Replay(dir)
+    }
+
     mod replay_plain {
         use super::*;
-        use broker_replay::{ReplayBroker, TapeSource};
 
-        struct Replay(tempfile::TempDir);
-
-        #[async_trait::async_trait]
-        impl BrokerHarness for Replay {
-            async fn fresh(&self) -> Arc<dyn BrokerPort> {
-                Arc::new(ReplayBroker::new(
-                    TapeSource::Dir(self.0.path().to_owned()),
-                    "scenario",
-                    true,
-                    None,
-                ))
-            }
-        }
-
-        fn harness() -> Replay {
-            let dir = tempfile::tempdir().unwrap();
-            scenario::write_tape(dir.path(), false);
-            Replay(dir)
-        }
-
-        broker_contract!(harness(); candles, catalog);
+        broker_contract!(replay(false); candles, catalog);
     }
 
     mod replay_gzip {
         use super::*;
-        use broker_replay::{ReplayBroker, TapeSource};
 
-        struct Replay(tempfile::TempDir);
-
-        #[async_trait::async_trait]
-        impl BrokerHarness for Replay {
-            async fn fresh(&self) -> Arc<dyn BrokerPort> {
-                Arc::new(ReplayBroker::new(
-                    TapeSource::Dir(self.0.path().to_owned()),
-                    "scenario",
-                    true,
-                    None,
-                ))
-            }
-        }
-
-        fn harness() -> Replay {
-            let dir = tempfile::tempdir().unwrap();
-            scenario::write_tape(dir.path(), true);
-            Replay(dir)
-        }
-
-        broker_contract!(harness(); candles, catalog);
+        broker_contract!(replay(true); candles, catalog);
     }
 
     mod tastytrade_against_fake_server {

@@ -180,9 +180,16 @@ async fn prove(broker: &compose::LiveBroker, origin: &CredentialOrigin) -> Optio
 /// Only a failure to write the report.
 pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let vault = compose::vault(settings);
-    let vault_state = vault.state().await;
     let broker = compose::live_broker(settings);
     let origin = compose::restore_session(settings, &broker, None).await;
+    // Restoring read the vault unless the environment had credentials: open it once only (with
+    // a passphrase, each opening costs an argon2 derivation).
+    let vault_state = match &origin {
+        CredentialOrigin::Vault => VaultState::Present,
+        CredentialOrigin::Missing => VaultState::Empty,
+        CredentialOrigin::Unusable(why) => VaultState::Damaged(why.clone()),
+        CredentialOrigin::Environment | CredentialOrigin::ThisProcess => vault.state().await,
+    };
     let proof = prove(&broker, &origin).await;
     let logged_in = proof.as_ref().is_some_and(|p| p.accounts.is_ok());
     let keyed_by = if settings.vault_passphrase.is_some() {

@@ -142,7 +142,8 @@ fn write_tape(dir: &Path) {
     .unwrap();
 }
 
-fn backtest(tape: &Path, extra: &[&str]) -> Value {
+/// `ttai backtest` of csp on XYZ over `tape` (rate 0, any delta) with `extra` arguments.
+fn run_backtest(tape: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut args = vec![
         "--risk-free-rate",
         "0",
@@ -157,10 +158,16 @@ fn backtest(tape: &Path, extra: &[&str]) -> Value {
         "0",
         "--delta-max",
         "1",
-        "--json",
     ];
     args.extend_from_slice(extra);
-    let (code, stdout, stderr) = run(&args, &[]);
+    run(&args, &[])
+}
+
+/// The JSON report of [`run_backtest`].
+fn backtest(tape: &Path, extra: &[&str]) -> Value {
+    let mut with_json = vec!["--json"];
+    with_json.extend_from_slice(extra);
+    let (code, stdout, stderr) = run_backtest(tape, &with_json);
     assert_eq!(code, 0, "stderr:\n{stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
@@ -270,26 +277,7 @@ fn a_hand_made_tape_gives_the_hand_computed_trades() {
 
     // The table for people and the equity curve.
     let picture = dir.path().join("equity.png");
-    let (code, stdout, stderr) = run(
-        &[
-            "--risk-free-rate",
-            "0",
-            "--tape",
-            tape.to_str().unwrap(),
-            "backtest",
-            "--strategy",
-            "csp",
-            "--symbol",
-            "XYZ",
-            "--delta-min",
-            "0",
-            "--delta-max",
-            "1",
-            "--chart",
-            picture.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, stdout, stderr) = run_backtest(&tape, &["--chart", picture.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("Backtest: csp on XYZ · replay:handmade (SYNTHETIC data)"),

@@ -7,8 +7,9 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, Once};
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use broker_tastytrade::{CANDLES_UNSUPPORTED, CHAIN_MAX_PRICED, TastyConfig, TastyTradeBroker, TokenStatus};
@@ -22,37 +23,6 @@ use ttai_core::ports::{BrokerError, BrokerPort, Credentials, Secret};
 use ttai_core::testing::{FakeMarket, SAMPLE_ACCOUNT, sample_now};
 use ttai_core::time::Timestamp;
 
-/// Everything logged through `tracing` by any test of this binary.
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-/// A writer appending to [`LOGS`].
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Installs a global subscriber at TRACE writing into [`LOGS`] (once per test binary), so that
-/// log lines from every thread, the blocking pool included, are captured and stay silent.
-fn capture_logs() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(|| Capture)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-    });
-}
-
 fn sym(s: &str) -> Symbol {
     Symbol::parse(s).unwrap()
 }
@@ -62,7 +32,7 @@ fn account() -> AccountNumber {
 }
 
 fn config(fake: &FakeTastyTrade, timeout: Duration) -> TastyConfig {
-    capture_logs();
+    common::capture_logs();
     TastyConfig {
         api_url: fake.url(),
         user_agent: "ttai-tests/0.0.0".to_owned(),
@@ -881,7 +851,7 @@ async fn secrets_never_appear_in_errors_or_logs() {
         "the echoes were scrubbed: {seen:#?}"
     );
 
-    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
+    let logs = common::logs();
     assert!(
         logs.contains("minted a TastyTrade access token"),
         "logs are captured"

@@ -8,8 +8,8 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::sync::{Mutex, Once};
+mod common;
+
 use std::time::Duration;
 
 use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
@@ -19,33 +19,6 @@ use ttai_core::domain::{Symbol, Timeframe};
 use ttai_core::ports::{BrokerError, BrokerPort};
 use ttai_core::testing::sample_now;
 use ttai_core::time::Timestamp;
-
-static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn capture_logs() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(|| Capture)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-    });
-}
 
 fn sym(s: &str) -> Symbol {
     Symbol::parse(s).unwrap()
@@ -65,7 +38,7 @@ fn settings() -> StreamSettings {
 }
 
 fn broker_with(fake: &FakeTastyTrade, settings: StreamSettings) -> TastyTradeBroker {
-    capture_logs();
+    common::capture_logs();
     TastyTradeBroker::new(TastyConfig {
         api_url: fake.url(),
         user_agent: "ttai-tests/0.0.0".to_owned(),
@@ -396,7 +369,7 @@ async fn quote_tokens_and_secrets_never_reach_the_logs() {
     fake.drop_dxlink_connections();
     eventually("reconnected", || broker.stream_status().unwrap().sessions == 2).await;
     let debug = format!("{broker:?}");
-    let logs = String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned();
+    let logs = common::logs();
     assert!(logs.contains("DXLink connected"), "the logs were captured");
     for text in [&debug, &logs] {
         assert!(!text.contains(ACCESS), "{text}");

@@ -61,41 +61,40 @@ impl PngChartRenderer {
 impl ChartRenderer for PngChartRenderer {
     fn render_png(&self, spec: &ChartSpec) -> Result<Vec<u8>, RenderError> {
         let prepared = prepare::prepare(spec)?;
-        let face = register_font()?;
-        let (width, height) = (prepared.width, prepared.height);
-        let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
-            .map_err(|_| RenderError("picture too large".into()))?;
-        let mut pixels = vec![255_u8; len];
-        match catch_unwind(AssertUnwindSafe(|| draw::draw(&prepared, &mut pixels, face))) {
-            Ok(drawn) => drawn?,
-            Err(payload) => {
-                return Err(RenderError(format!(
-                    "the plotting library panicked: {}",
-                    panic_message(payload.as_ref())
-                )));
-            }
-        }
-        encode::encode_png(&pixels, width, height)
+        render(prepared.width, prepared.height, |pixels, face| {
+            draw::draw(&prepared, pixels, face)
+        })
     }
 
     fn render_series_png(&self, spec: &SeriesSpec) -> Result<Vec<u8>, RenderError> {
         series::check(spec)?;
-        let face = register_font()?;
-        let (width, height) = (spec.width, spec.height);
-        let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
-            .map_err(|_| RenderError("picture too large".into()))?;
-        let mut pixels = vec![255_u8; len];
-        match catch_unwind(AssertUnwindSafe(|| series::draw(spec, &mut pixels, face))) {
-            Ok(drawn) => drawn?,
-            Err(payload) => {
-                return Err(RenderError(format!(
-                    "the plotting library panicked: {}",
-                    panic_message(payload.as_ref())
-                )));
-            }
-        }
-        encode::encode_png(&pixels, width, height)
+        render(spec.width, spec.height, |pixels, face| {
+            series::draw(spec, pixels, face)
+        })
     }
+}
+
+/// Draws into a white `width × height` RGB buffer with `draw` and encodes it as PNG; a panic in
+/// the plotting library becomes a [`RenderError`].
+fn render(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&mut [u8], &'static text::Face) -> Result<(), RenderError>,
+) -> Result<Vec<u8>, RenderError> {
+    let face = register_font()?;
+    let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
+        .map_err(|_| RenderError("picture too large".into()))?;
+    let mut pixels = vec![255_u8; len];
+    match catch_unwind(AssertUnwindSafe(|| draw(&mut pixels, face))) {
+        Ok(drawn) => drawn?,
+        Err(payload) => {
+            return Err(RenderError(format!(
+                "the plotting library panicked: {}",
+                panic_message(payload.as_ref())
+            )));
+        }
+    }
+    encode::encode_png(&pixels, width, height)
 }
 
 /// Registers the embedded font with plotters (which uses it to measure text) and parses it for

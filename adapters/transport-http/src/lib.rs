@@ -246,6 +246,25 @@ async fn read_body(
     Ok(out)
 }
 
+/// A JSON-RPC POST body: declared as JSON (or undeclared), within `limit`, and UTF-8.
+async fn json_body(
+    headers: &HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    limit: usize,
+) -> Result<String, Resp> {
+    if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
+    {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            -32600,
+            "Unsupported Media Type: send application/json",
+        ));
+    }
+    let body = read_body(body, limit).await?;
+    String::from_utf8(body)
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8"))
+}
+
 /// Adds CORS headers for an allowed browser origin (never a wildcard).
 fn with_cors(mut response: Resp, origin: Option<&str>) -> Resp {
     if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
@@ -435,28 +454,20 @@ async fn post_mcp(
             "Not Acceptable: accept application/json or text/event-stream",
         );
     }
-    if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
-    {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            -32600,
-            "Unsupported Media Type: send application/json",
-        );
-    }
-    let body = match read_body(body, state.config.max_body).await {
+    let body = match json_body(headers, body, state.config.max_body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8");
-    };
+    let text = body.as_str();
     let (session, created) = match header(headers, "mcp-session-id") {
         Some(_) => match session_of(state, headers) {
             Ok(session) => (session, false),
             Err(response) => return response,
         },
         None => {
-            if text.trim_start().starts_with('[') || method_of(&body).as_deref() != Some("initialize") {
+            if text.trim_start().starts_with('[')
+                || method_of(body.as_bytes()).as_deref() != Some("initialize")
+            {
                 if serde_json::from_str::<serde_json::Value>(text).is_err() {
                     return refuse(StatusCode::BAD_REQUEST, -32700, "Parse error");
                 }
@@ -475,7 +486,7 @@ async fn post_mcp(
     let Some(core) = session.core() else {
         return refuse(StatusCode::NOT_FOUND, -32600, "Session not found");
     };
-    let use_sse = sse_ok && (!json_ok || wants_progress(&body));
+    let use_sse = sse_ok && (!json_ok || wants_progress(body.as_bytes()));
     let response = if use_sse {
         let stream = session.new_post_stream();
         // Attach before handling so nothing the request sends is missed.
@@ -596,21 +607,11 @@ async fn post_legacy(
             "Session not found: open GET /sse first",
         );
     };
-    if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
-    {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            -32600,
-            "Unsupported Media Type: send application/json",
-        );
-    }
-    let body = match read_body(body, state.config.max_body).await {
+    let body = match json_body(headers, body, state.config.max_body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8");
-    };
+    let text = body.as_str();
     let Some(core) = session.core() else {
         return refuse(StatusCode::NOT_FOUND, -32600, "Session not found");
     };

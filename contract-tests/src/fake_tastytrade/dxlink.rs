@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -83,18 +83,10 @@ pub(crate) struct Conn {
 
 /// Accepts connections until `stop` is set.
 pub(crate) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(stream) = stream else { continue };
-        let shared = Arc::clone(shared);
-        let _ = std::thread::Builder::new()
-            .name("fake-dxlink-conn".to_owned())
-            .spawn(move || {
-                let _ = serve(stream, &shared);
-            });
-    }
+    let shared = Arc::clone(shared);
+    crate::http1::accept_loop(listener, stop, "fake-dxlink-conn", move |stream| {
+        let _ = serve(stream, &shared);
+    });
 }
 
 /// One connection's own state.
@@ -411,9 +403,9 @@ fn greeks_frame(shared: &Shared, session: &Session, symbol: &str) -> Option<Valu
                     .into_iter()
                     .find_map(|(contract, option_type)| {
                         let contract = contract?;
-                        let root = contract.symbol.get(0..6).unwrap_or(&contract.symbol).trim_end();
                         let streamer = contract.streamer_symbol.clone().unwrap_or_else(|| {
-                            super::render::streamer_symbol(root, exp.date, option_type, row.strike)
+                            let root = super::render::occ_root(&contract.symbol);
+                            super::render::streamer_symbol(&root, exp.date, option_type, row.strike)
                         });
                         if streamer != symbol {
                             return None;

@@ -243,7 +243,7 @@ pub(crate) fn option_quote(contract: &OptionContract, as_of: Timestamp) -> Value
 }
 
 /// The OCC root of a contract symbol (its first six characters, unpadded).
-fn occ_root(symbol: &str) -> String {
+pub(crate) fn occ_root(symbol: &str) -> String {
     symbol.get(0..6).unwrap_or(symbol).trim_end().to_owned()
 }
 

@@ -2,25 +2,17 @@
 //! one answer per connection (`Connection: close`). Only `std::net`, so the fake runs the same
 //! under any test runtime, paused Tokio time included.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::{RecordedRequest, Shared};
-
-/// Longest accepted request head line.
-const MAX_LINE: u64 = 64 * 1024;
-
-/// Most header lines accepted in one request.
-const MAX_HEADERS: usize = 100;
+use crate::http1;
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 1024 * 1024;
-
-/// How long a connection may stay silent before the fake gives up on it.
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An answer to send.
 #[derive(Clone, Debug)]
@@ -99,32 +91,27 @@ fn reason(status: u16) -> &'static str {
 /// Accepts connections until `stop` is set, each served on its own thread so a slow answer does
 /// not hold up the others.
 pub(crate) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
-            std::thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let shared = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
-            .name("fake-tastytrade-conn".to_owned())
-            .spawn(move || serve(stream, &shared));
-        if spawned.is_err() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
+    let shared = Arc::clone(shared);
+    http1::accept_loop(listener, stop, "fake-tastytrade-conn", move |stream| {
+        serve(stream, &shared)
+    });
 }
 
 /// Serves one connection: one request, one answer, then close.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(http1::IO_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(http1::IO_TIMEOUT));
     let mut reader = BufReader::new(&stream);
-    let Ok(request) = read_request(&mut reader, &stream) else {
+    let Ok(read) = http1::read_request(&mut reader, &stream, MAX_BODY) else {
         let _ = stream.shutdown(Shutdown::Both);
         return;
+    };
+    let request = RecordedRequest {
+        method: read.method,
+        target: read.target,
+        endpoint: super::Endpoint::Other,
+        headers: read.headers,
+        body: read.body,
     };
     let reply = super::routes::handle(shared, request);
     if !reply.delay.is_zero() {
@@ -133,65 +120,6 @@ fn serve(stream: TcpStream, shared: &Shared) {
     // The client may have given up meanwhile; then the answer has nowhere to go.
     let _ = write_reply(&stream, &reply);
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// An `InvalidData` error.
-fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
-}
-
-/// Reads one line ending in CRLF (or LF), without the line end.
-fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    let n = reader.by_ref().take(MAX_LINE).read_line(&mut line)?;
-    if n == 0 || !line.ends_with('\n') {
-        return Err(invalid("connection closed mid-line or line too long"));
-    }
-    let trimmed = line.trim_end_matches(['\r', '\n']).len();
-    line.truncate(trimmed);
-    Ok(line)
-}
-
-/// Reads the request line, the headers and a `Content-Length` body.
-fn read_request(reader: &mut impl BufRead, _stream: &TcpStream) -> io::Result<RecordedRequest> {
-    let request_line = read_line(reader)?;
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("malformed request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(invalid("not HTTP/1.x"));
-    }
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            break;
-        }
-        if headers.len() >= MAX_HEADERS {
-            return Err(invalid("too many headers"));
-        }
-        let (name, value) = line.split_once(':').ok_or_else(|| invalid("malformed header"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse::<usize>().map_err(|_| invalid("bad content-length")))
-        .transpose()?
-        .unwrap_or(0);
-    if length > MAX_BODY {
-        return Err(invalid("body too large"));
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    Ok(RecordedRequest {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        endpoint: super::Endpoint::Other,
-        headers,
-        body,
-    })
 }
 
 /// Writes `reply` with `Connection: close`.

@@ -372,27 +372,22 @@ impl Streamer {
             self.send(Command::Add(added));
         }
         let deadline = now + wait;
+        let held = || -> HashMap<String, BrokerGreeks> {
+            let state = self.shared.lock();
+            symbols
+                .iter()
+                .filter_map(|s| Some((s.clone(), state.greeks.get(s)?.value?)))
+                .collect()
+        };
         loop {
             // Registered before looking, so that an arrival in between is not missed.
             let arrived = self.shared.greeks_arrived.notified();
-            let (found, complete) = {
-                let state = self.shared.lock();
-                let found: HashMap<String, BrokerGreeks> = symbols
-                    .iter()
-                    .filter_map(|s| Some((s.clone(), state.greeks.get(s)?.value?)))
-                    .collect();
-                let complete = found.len() == symbols.len();
-                (found, complete)
-            };
-            if complete || Instant::now() >= deadline {
+            let found = held();
+            if found.len() == symbols.len() || Instant::now() >= deadline {
                 return found;
             }
             if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                let state = self.shared.lock();
-                return symbols
-                    .iter()
-                    .filter_map(|s| Some((s.clone(), state.greeks.get(s)?.value?)))
-                    .collect();
+                return held();
             }
         }
     }

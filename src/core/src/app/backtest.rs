@@ -28,6 +28,7 @@ use super::analysis::{Candidate, OptionsInput, OptionsRequest, Strategy, rank_ca
 use super::{App, Pricing, expiry_instant};
 use crate::domain::{OptionChain, OptionContract, OptionType, Symbol, Timeframe, round_to};
 use crate::error::{AppError, ErrorCode};
+use crate::ports::ReplayClock;
 use crate::time::{Date, Timestamp};
 
 /// What a backtest trades.
@@ -536,7 +537,6 @@ impl App {
             AppError::invalid("broker", "a backtest runs on a recorded tape (the replay broker)")
         })?;
         let symbol = &request.symbol;
-        let (_, tape_end) = clock.span();
         let all_times = clock.chain_times(symbol);
         if all_times.is_empty() {
             return Err(AppError::invalid(
@@ -572,7 +572,7 @@ impl App {
             .collect();
         let saved_clock = clock.now();
         let result = self
-            .run_backtest(request, &steps, last_entry, tape_end, progress)
+            .run_backtest(request, clock.as_ref(), &steps, last_entry, progress)
             .await;
         clock.set(saved_clock);
         result
@@ -581,15 +581,13 @@ impl App {
     async fn run_backtest(
         &self,
         request: &BacktestRequest,
+        clock: &dyn ReplayClock,
         steps: &[Timestamp],
         last_entry: Timestamp,
-        tape_end: Timestamp,
         progress: &(dyn Fn(BacktestProgress) + Send + Sync),
     ) -> Result<BacktestReport, AppError> {
         let symbol = &request.symbol;
-        let clock = self.broker().replay_clock().await.ok_or_else(|| {
-            AppError::invalid("broker", "a backtest runs on a recorded tape (the replay broker)")
-        })?;
+        let (_, tape_end) = clock.span();
         let mut book = Book {
             option: None,
             shares: None,

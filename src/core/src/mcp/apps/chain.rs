@@ -16,6 +16,8 @@ pub(crate) const MAX_EXPIRATIONS: usize = 8;
 pub(crate) const STRIKES_EACH_SIDE: usize = 12;
 /// Most strikes of one expiration.
 pub(crate) const MAX_ROWS: usize = 60;
+/// Most listed expirations offered to choose from.
+const MAX_AVAILABLE: usize = 80;
 
 fn side(contract: Option<&ContractView>) -> Value {
     match contract {
@@ -119,6 +121,8 @@ fn ladder(view: &ChainView, candidates: &[&Candidate]) -> Value {
         "as_of": view.as_of,
         "expirations": expirations,
         "more_expirations": view.expirations.len().saturating_sub(MAX_EXPIRATIONS),
+        // Every listed expiration, so the view can ask get_option_chain for another one.
+        "available": view.available_expirations.iter().take(MAX_AVAILABLE).map(|a| json!([a.date, a.dte])).collect::<Vec<_>>(),
         "source": view.source,
         "synthetic": view.synthetic,
     })

@@ -235,9 +235,10 @@ impl BacktestLab for TapeLab {
     async fn app(&self) -> Result<Arc<App>, ttai_core::AppError> {
         self.app
             .get_or_try_init(|| async {
-                backtest_app(&self.settings).await.map(Arc::new).map_err(|e| {
-                    ttai_core::AppError::new(ttai_core::ErrorCode::AnalysisError, e.to_string())
-                })
+                backtest_app(&self.settings)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| ttai_core::AppError::new(ttai_core::ErrorCode::AnalysisError, e.to_string()))
             })
             .await
             .cloned()

@@ -16,7 +16,12 @@ fn every_view_renders_the_binarys_numbers_and_calls_back_through_the_host_in_chr
         node.display()
     );
     let output = Command::new(&node)
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "views.test.mjs"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=spec",
+            "views.test.mjs",
+        ])
         .current_dir(&suite)
         .env("TTAI_BIN", BIN)
         .env("TTAI_VIEW_ARTIFACTS", repo().join("target/view-screenshots"))

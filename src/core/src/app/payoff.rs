@@ -346,7 +346,11 @@ fn curve_prices(legs: &[PricedLeg], spot: f64, sigma_move: Option<f64>) -> Vec<f
     let (lo, hi) = (spot * (1.0 - k), spot * (1.0 + k));
     let step = (hi - lo) / CURVE_POINTS as f64;
     let mut prices: Vec<f64> = (0..=CURVE_POINTS).map(|i| lo + step * i as f64).collect();
-    prices.extend(legs.iter().filter_map(|l| l.strike).filter(|k| *k > lo && *k < hi));
+    prices.extend(
+        legs.iter()
+            .filter_map(|l| l.strike)
+            .filter(|k| *k > lo && *k < hi),
+    );
     prices.push(spot);
     prices.sort_by(f64::total_cmp);
     prices.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
@@ -414,9 +418,17 @@ fn compute(legs: Vec<PricedLeg>, market: &Market, request: &PayoffRequest) -> Re
         let mut p = 0.0;
         for pair in edges.windows(2) {
             let [a, b] = pair else { continue };
-            let probe = if b.is_finite() { (a + b) / 2.0 } else { a.max(spot) * 2.0 + 1.0 };
+            let probe = if b.is_finite() {
+                (a + b) / 2.0
+            } else {
+                a.max(spot) * 2.0 + 1.0
+            };
             if at_exp(probe) > 0.0 {
-                let upper = if b.is_finite() { prob_above(market, t1, v, *b) } else { 0.0 };
+                let upper = if b.is_finite() {
+                    prob_above(market, t1, v, *b)
+                } else {
+                    0.0
+                };
                 p += prob_above(market, t1, v, *a) - upper;
             }
         }
@@ -426,19 +438,25 @@ fn compute(legs: Vec<PricedLeg>, market: &Market, request: &PayoffRequest) -> Re
     let net_premium: f64 = legs.iter().map(|l| -l.units() * l.entry_price).sum();
     let scenarios = sigma_move
         .map(|m| {
-            [("-2σ", -2.0), ("-1σ", -1.0), ("spot", 0.0), ("+1σ", 1.0), ("+2σ", 2.0)]
-                .into_iter()
-                .filter(|(_, n)| spot + n * m > 0.0)
-                .map(|(label, n)| {
-                    let x = spot + n * m;
-                    Scenario {
-                        label,
-                        price: round_to(x, 2),
-                        pnl_at_expiration: round_to(at_exp(x), 2),
-                        pnl_today: round_to(today(x), 2),
-                    }
-                })
-                .collect()
+            [
+                ("-2σ", -2.0),
+                ("-1σ", -1.0),
+                ("spot", 0.0),
+                ("+1σ", 1.0),
+                ("+2σ", 2.0),
+            ]
+            .into_iter()
+            .filter(|(_, n)| spot + n * m > 0.0)
+            .map(|(label, n)| {
+                let x = spot + n * m;
+                Scenario {
+                    label,
+                    price: round_to(x, 2),
+                    pnl_at_expiration: round_to(at_exp(x), 2),
+                    pnl_today: round_to(today(x), 2),
+                }
+            })
+            .collect()
         })
         .unwrap_or_default();
     let curve = prices
@@ -551,7 +569,11 @@ fn price_leg(
             quantity: leg.quantity,
             multiplier: 1.0,
             entry_price: leg.price.unwrap_or(pricing.spot),
-            entry_from: if leg.price.is_some() { "given" } else { "underlying" },
+            entry_from: if leg.price.is_some() {
+                "given"
+            } else {
+                "underlying"
+            },
             mark: Some(pricing.spot),
             iv: None,
             iv_from: None,
@@ -619,10 +641,7 @@ impl App {
     /// The payoff of `request`'s legs on the current chain of its underlying.
     pub async fn payoff(&self, request: &PayoffRequest) -> Result<Payoff, AppError> {
         if request.legs.is_empty() || request.legs.len() > MAX_LEGS {
-            return Err(AppError::invalid(
-                "legs",
-                format!("give 1 to {MAX_LEGS} legs"),
-            ));
+            return Err(AppError::invalid("legs", format!("give 1 to {MAX_LEGS} legs")));
         }
         if !(0..=3650).contains(&request.days_forward) {
             return Err(AppError::invalid("days_forward", "must be 0 to 3650"));
@@ -738,7 +757,12 @@ mod tests {
 
     #[test]
     fn a_long_call_has_unlimited_profit_and_loses_at_most_its_premium() {
-        let p = compute(vec![option(LegKind::Call, 610.0, 2.0, 5.0, 0.2)], &market(600.0), &request()).unwrap();
+        let p = compute(
+            vec![option(LegKind::Call, 610.0, 2.0, 5.0, 0.2)],
+            &market(600.0),
+            &request(),
+        )
+        .unwrap();
         assert!(p.max_profit_unbounded);
         assert_eq!(p.max_profit, None);
         assert_eq!(p.max_loss, Some(1000.0));
@@ -748,7 +772,12 @@ mod tests {
 
     #[test]
     fn a_naked_short_call_has_unlimited_loss() {
-        let p = compute(vec![option(LegKind::Call, 620.0, -1.0, 3.0, 0.2)], &market(600.0), &request()).unwrap();
+        let p = compute(
+            vec![option(LegKind::Call, 620.0, -1.0, 3.0, 0.2)],
+            &market(600.0),
+            &request(),
+        )
+        .unwrap();
         assert!(p.max_loss_unbounded);
         assert_eq!(p.max_loss, None);
         assert_eq!(p.max_profit, Some(300.0));

@@ -33,9 +33,7 @@ use serde_json::{Value, json};
 
 pub use protocol::ProtocolVersion;
 pub use session::{LogLevel, Outbound, Session};
-pub use tools::{
-    Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec,
-};
+pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
 
 use crate::app::{App, AppEvent};
 use catch_unwind::CatchUnwind;

@@ -15,7 +15,11 @@ pub(crate) fn legs_label(trade: &Trade) -> String {
                 "{}{}{}",
                 if l.action == "sell" { "-" } else { "+" },
                 l.strike,
-                if l.option_type == crate::domain::OptionType::Call { "C" } else { "P" }
+                if l.option_type == crate::domain::OptionType::Call {
+                    "C"
+                } else {
+                    "P"
+                }
             )
         })
         .collect::<Vec<_>>()

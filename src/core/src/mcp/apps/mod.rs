@@ -120,7 +120,10 @@ pub(crate) fn with_extension(mut capabilities: Value, views: bool) -> Value {
 
 /// The view of a tool, if it has one.
 pub fn tool_view(tool: &str) -> Option<&'static View> {
-    TOOL_VIEWS.iter().find(|(name, _)| *name == tool).map(|(_, view)| *view)
+    TOOL_VIEWS
+        .iter()
+        .find(|(name, _)| *name == tool)
+        .map(|(_, view)| *view)
 }
 
 /// The `_meta` of a tool that has a view: `ui.resourceUri`, its visibility, and the deprecated

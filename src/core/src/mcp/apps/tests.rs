@@ -137,9 +137,22 @@ fn every_view_is_a_self_contained_html_document_under_the_cap() {
         );
         assert!(html.starts_with("<!doctype html>"), "{}", view.uri);
         assert!(html.trim_end().ends_with("</html>"), "{}", view.uri);
-        assert!(!html.contains("/*@include"), "{} has an unresolved include", view.uri);
+        assert!(
+            !html.contains("/*@include"),
+            "{} has an unresolved include",
+            view.uri
+        );
         // Nothing is loaded from anywhere: no external scripts, styles, fonts or images.
-        for loader in ["<script src", "<link", "@import", "url(http", "src=\"http", "fetch(", "XMLHttpRequest", "WebSocket("] {
+        for loader in [
+            "<script src",
+            "<link",
+            "@import",
+            "url(http",
+            "src=\"http",
+            "fetch(",
+            "XMLHttpRequest",
+            "WebSocket(",
+        ] {
             assert!(!html.contains(loader), "{} contains {loader}", view.uri);
         }
         assert!(view.uri.starts_with("ui://ttai/"));
@@ -148,7 +161,10 @@ fn every_view_is_a_self_contained_html_document_under_the_cap() {
 
 #[tokio::test]
 async fn a_client_without_the_extension_sees_no_views_no_meta_and_unchanged_results() {
-    for capabilities in ["{}", r#"{"extensions":{"io.modelcontextprotocol/ui":{"mimeTypes":["text/plain"]}}}"#] {
+    for capabilities in [
+        "{}",
+        r#"{"extensions":{"io.modelcontextprotocol/ui":{"mimeTypes":["text/plain"]}}}"#,
+    ] {
         let c = Client::new(capabilities).await;
         let tools = c.request("tools/list", json!({})).await;
         for tool in tools["result"]["tools"].as_array().unwrap() {
@@ -189,7 +205,10 @@ async fn a_client_with_the_extension_gets_the_tools_meta_and_the_resources() {
     ] {
         let tool = tools.iter().find(|t| t["name"] == name).unwrap();
         assert_eq!(tool["_meta"]["ui"]["resourceUri"], uri, "{name}");
-        assert_eq!(tool["_meta"]["ui/resourceUri"], uri, "{name}: the deprecated flat key");
+        assert_eq!(
+            tool["_meta"]["ui/resourceUri"], uri,
+            "{name}: the deprecated flat key"
+        );
         assert_eq!(tool["_meta"]["ui"]["visibility"], json!(["model", "app"]));
     }
     let quote = tools.iter().find(|t| t["name"] == "get_quote").unwrap();
@@ -242,7 +261,10 @@ async fn results_carry_a_bounded_view_model_apart_from_the_text() {
     }
     // The model reads the text: the same JSON as before, without the bars.
     let text = chart["content"][0]["text"].as_str().unwrap();
-    assert_eq!(serde_json::from_str::<Value>(text).unwrap(), chart["structuredContent"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(text).unwrap(),
+        chart["structuredContent"]
+    );
     assert!(!text.contains("\"bars\":["));
     assert!(model.to_string().len() < 40_000);
 
@@ -262,7 +284,10 @@ async fn results_carry_a_bounded_view_model_apart_from_the_text() {
 async fn a_candidates_payoff_matches_the_options_analysis() {
     let c = Client::new(UI_CAPABILITIES).await;
     let options = c
-        .call("analyze_options", json!({"symbol": "SPY", "strategy": "csp", "dte_min": 0, "dte_max": 90}))
+        .call(
+            "analyze_options",
+            json!({"symbol": "SPY", "strategy": "csp", "dte_min": 0, "dte_max": 90}),
+        )
         .await;
     let model = &options["_meta"][VIEW_META_KEY];
     assert_eq!(model["view"], "chain");
@@ -299,5 +324,8 @@ async fn a_candidates_payoff_matches_the_options_analysis() {
     assert_eq!(view["view"], "payoff");
     assert!(view["curve"].as_array().unwrap().len() > 100);
     assert_eq!(view["request"]["legs"][0]["price"], top["legs"][0]["mid"]);
-    assert!(numbers.get("curve").is_none(), "the curve is not in the model's text");
+    assert!(
+        numbers.get("curve").is_none(),
+        "the curve is not in the model's text"
+    );
 }

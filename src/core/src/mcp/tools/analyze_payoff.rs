@@ -8,7 +8,9 @@ use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, LegKind, LegRequest, MAX_LEGS, PayoffRequest};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{array, boolean, enumeration, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{
+    array, boolean, enumeration, integer, number, object, props, source_fields, string,
+};
 
 /// The `analyze_payoff` tool.
 pub(crate) struct AnalyzePayoff;
@@ -16,7 +18,10 @@ pub(crate) struct AnalyzePayoff;
 fn leg_input_schema() -> Value {
     object(
         &[
-            ("type", enumeration("call, put or stock", &["call", "put", "stock"])),
+            (
+                "type",
+                enumeration("call, put or stock", &["call", "put", "stock"]),
+            ),
             ("strike", number("strike (options)", false)),
             (
                 "expiration",
@@ -52,10 +57,16 @@ fn output_schema() -> Value {
             ("quantity", number("contracts or shares, negative short", false)),
             ("multiplier", number("shares per unit", false)),
             ("entry_price", number("entry price per share", false)),
-            ("entry_from", enumeration("where the entry price came from", &["given", "mid", "underlying"])),
+            (
+                "entry_from",
+                enumeration("where the entry price came from", &["given", "mid", "underlying"]),
+            ),
             ("mark", number("current mid or underlying price", true)),
             ("iv", number("implied volatility used, fraction", true)),
-            ("iv_from", json!({"type": ["string", "null"], "description": "mid or nearest_strike"})),
+            (
+                "iv_from",
+                json!({"type": ["string", "null"], "description": "mid or nearest_strike"}),
+            ),
         ],
         &["kind", "quantity", "multiplier", "entry_price", "entry_from"],
         false,
@@ -81,7 +92,10 @@ fn output_schema() -> Value {
                     "net_premium",
                     number("premium received (+) or paid (−) at entry, $", false),
                 ),
-                ("expiration", string("first expiration: the at-expiration curve", false)),
+                (
+                    "expiration",
+                    string("first expiration: the at-expiration curve", false),
+                ),
                 ("dte", integer("days to it", false)),
                 ("days_forward", integer("days forward of the today curve", false)),
                 ("today_date", string("date of the today curve", false)),
@@ -93,9 +107,18 @@ fn output_schema() -> Value {
                         json!({"type": "number"}),
                     ),
                 ),
-                ("max_profit", number("highest P&L at expiration, $ (null: unlimited)", true)),
-                ("max_loss", number("largest loss at expiration, $ positive (null: unlimited)", true)),
-                ("max_profit_unbounded", boolean("profit unlimited as the price rises")),
+                (
+                    "max_profit",
+                    number("highest P&L at expiration, $ (null: unlimited)", true),
+                ),
+                (
+                    "max_loss",
+                    number("largest loss at expiration, $ positive (null: unlimited)", true),
+                ),
+                (
+                    "max_profit_unbounded",
+                    boolean("profit unlimited as the price rises"),
+                ),
                 ("max_loss_unbounded", boolean("loss unlimited as the price rises")),
                 (
                     "extremes_approximate",
@@ -103,11 +126,20 @@ fn output_schema() -> Value {
                 ),
                 ("pop", number("probability of profit at expiration, 0–1", true)),
                 ("pop_volatility", number("volatility of that probability", true)),
-                ("expected_move", number("one standard deviation move to expiration, $", true)),
-                ("pnl_today_at_spot", number("P&L on the today date at the current price, $", false)),
+                (
+                    "expected_move",
+                    number("one standard deviation move to expiration, $", true),
+                ),
+                (
+                    "pnl_today_at_spot",
+                    number("P&L on the today date at the current price, $", false),
+                ),
                 ("scenarios", array("P&L at ±1σ and ±2σ", scenario)),
                 ("warnings", array("cautions", json!({"type": "string"}))),
-                ("method", json!({"type": "object", "description": "how the numbers were made"})),
+                (
+                    "method",
+                    json!({"type": "object", "description": "how the numbers were made"}),
+                ),
             ],
             &source_fields(),
         ]),
@@ -139,8 +171,12 @@ fn leg_request(index: usize, value: &Value) -> Result<LegRequest, AppError> {
         .map_err(|e| AppError::invalid(&field, e.message))?;
     let named = |e: AppError| AppError::invalid(&field, e.message);
     let text = leg.required_str("type").map_err(named)?;
-    let kind = LegKind::parse(text)
-        .ok_or_else(|| AppError::invalid(&format!("{field}.type"), format!("must be call, put or stock, got {text:?}")))?;
+    let kind = LegKind::parse(text).ok_or_else(|| {
+        AppError::invalid(
+            &format!("{field}.type"),
+            format!("must be call, put or stock, got {text:?}"),
+        )
+    })?;
     let quantity = leg
         .f64("quantity")
         .map_err(named)?

@@ -45,33 +45,69 @@ fn output_schema() -> Value {
     let trade = object(
         &[
             ("number", integer("1, 2, ...", false)),
-            ("kind", string("csp, covered_call, bull_put_spread, bear_call_spread", false)),
+            (
+                "kind",
+                string("csp, covered_call, bull_put_spread, bear_call_spread", false),
+            ),
             ("opened", string("entry date", false)),
             ("expiration", string("expiration date", false)),
             ("legs", array("legs as filled", json!({"type": "object"}))),
             ("credit", number("net credit per share", false)),
             ("closed", string("exit date (null while open)", true)),
-            ("exit", string("expired_worthless, take_profit, assigned, called_away, settled_in_the_money, open", false)),
+            (
+                "exit",
+                string(
+                    "expired_worthless, take_profit, assigned, called_away, settled_in_the_money, open",
+                    false,
+                ),
+            ),
             ("pnl", number("P&L per contract, $", false)),
         ],
-        &["number", "kind", "opened", "expiration", "legs", "credit", "exit", "pnl"],
+        &[
+            "number",
+            "kind",
+            "opened",
+            "expiration",
+            "legs",
+            "credit",
+            "exit",
+            "pnl",
+        ],
         false,
     );
     object(
         &[
             ("symbol", string("the underlying", false)),
-            ("strategy", enumeration("strategy", &["csp", "covered_call", "spread", "wheel"])),
+            (
+                "strategy",
+                enumeration("strategy", &["csp", "covered_call", "spread", "wheel"]),
+            ),
             ("source", string("the tape (`replay:<name>`)", false)),
-            ("synthetic", json!({"type": "boolean", "description": "true for made-up data"})),
-            ("settings", json!({"type": "object", "description": "DTE and delta windows, fill, take-profit, rate"})),
-            ("assumptions", array("how the numbers are made", json!({"type": "string"}))),
+            (
+                "synthetic",
+                json!({"type": "boolean", "description": "true for made-up data"}),
+            ),
+            (
+                "settings",
+                json!({"type": "object", "description": "DTE and delta windows, fill, take-profit, rate"}),
+            ),
+            (
+                "assumptions",
+                array("how the numbers are made", json!({"type": "string"})),
+            ),
             (
                 "summary",
                 json!({"type": "object", "description": "trades, wins, losses, win rate, P&L, capital, returns, max drawdown"}),
             ),
             ("trades", array("every option trade", trade)),
-            ("stock", array("share purchases and sales", json!({"type": "object"}))),
-            ("equity_points", integer("points of the equity curve (the view draws them)", false)),
+            (
+                "stock",
+                array("share purchases and sales", json!({"type": "object"})),
+            ),
+            (
+                "equity_points",
+                integer("points of the equity curve (the view draws them)", false),
+            ),
             ("final_pnl", number("P&L to date at the last point, $", true)),
             ("skipped_count", integer("entry dates without a trade", false)),
             (
@@ -79,14 +115,25 @@ fn output_schema() -> Value {
                 array("the first of those, with why", json!({"type": "object"})),
             ),
         ],
-        &["symbol", "strategy", "source", "synthetic", "summary", "trades", "equity_points", "skipped_count"],
+        &[
+            "symbol",
+            "strategy",
+            "source",
+            "synthetic",
+            "summary",
+            "trades",
+            "equity_points",
+            "skipped_count",
+        ],
         false,
     )
 }
 
 /// A date means its start (`from`) or its end (`to`); a full RFC 3339 time is taken as is.
 fn time_arg(args: &Args, key: &str, end_of_day: bool) -> Result<Option<Timestamp>, AppError> {
-    let Some(text) = args.str(key)? else { return Ok(None) };
+    let Some(text) = args.str(key)? else {
+        return Ok(None);
+    };
     let text = text.trim();
     let at: Timestamp = text
         .parse()
@@ -127,7 +174,12 @@ fn request(args: &Args) -> Result<BacktestRequest, AppError> {
         None => Fill::Mid,
         Some(f) if f == "mid" => Fill::Mid,
         Some(f) if f == "natural" => Fill::Natural,
-        Some(other) => return Err(AppError::invalid("fill", format!("must be mid or natural, got {other:?}"))),
+        Some(other) => {
+            return Err(AppError::invalid(
+                "fill",
+                format!("must be mid or natural, got {other:?}"),
+            ));
+        }
     };
     request.take_profit = match args.f64("take_profit_percent")? {
         None => None,
@@ -160,8 +212,20 @@ impl Tool for RunBacktest {
                         "strategy",
                         enumeration("what to trade", &["csp", "covered_call", "spread", "wheel"]),
                     ),
-                    ("from", string("first entry date YYYY-MM-DD (default: the tape's first chain)", false)),
-                    ("to", string("last entry date YYYY-MM-DD (default: the tape's last chain)", false)),
+                    (
+                        "from",
+                        string(
+                            "first entry date YYYY-MM-DD (default: the tape's first chain)",
+                            false,
+                        ),
+                    ),
+                    (
+                        "to",
+                        string(
+                            "last entry date YYYY-MM-DD (default: the tape's last chain)",
+                            false,
+                        ),
+                    ),
                     (
                         "dte_min",
                         json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "fewest days to expiration of a new trade (default 30)"}),
@@ -178,7 +242,13 @@ impl Tool for RunBacktest {
                         "delta_max",
                         json!({"type": "number", "minimum": 0, "maximum": 1, "description": "largest |delta| of the short leg (default 0.35)"}),
                     ),
-                    ("fill", enumeration("fills at the mid (default) or at the bid/ask", &["mid", "natural"])),
+                    (
+                        "fill",
+                        enumeration(
+                            "fills at the mid (default) or at the bid/ask",
+                            &["mid", "natural"],
+                        ),
+                    ),
                     (
                         "take_profit_percent",
                         json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "close early once this percent of the credit can be kept (default: hold to expiration)"}),

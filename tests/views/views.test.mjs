@@ -101,6 +101,13 @@ describe("MCP Apps views", () => {
     assert.equal(num(await text(v.frame, "support")), cents(weekly.levels.nearest_support));
     await v.frame.click('[data-tf="daily"]');
     await v.frame.waitForSelector('[data-tf="daily"][aria-pressed="true"]');
+    // A timeframe the tape lacks: ttai's error is shown and the chart stays.
+    await v.frame.click('[data-tf="intraday"]');
+    const refusal = await v.frame.waitForSelector('p.error[role="alert"]');
+    assert.match(await refusal.textContent(), /^intraday: .*no intraday candles/);
+    assert.equal(v.seen.calls.length, 3);
+    assert.equal(await v.frame.locator('[data-tf="daily"][aria-pressed="true"]').count(), 1);
+    await v.frame.evaluate(() => document.querySelector('p.error[role="alert"]').remove());
     await finish(v, "chart");
   });
 

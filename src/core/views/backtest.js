@@ -9,16 +9,6 @@ const EXIT = { expired_worthless: "expired worthless", take_profit: "take profit
 
 const secondsOf = (date) => Date.parse(date + "T00:00:00Z") / 1000;
 
-function niceTicks(lo, hi, count) {
-  const span = hi - lo || 1;
-  const step0 = span / count;
-  const mag = Math.pow(10, Math.floor(Math.log10(step0)));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0) || 10 * mag;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
-  return ticks;
-}
-
 // The equity at a date: the last point at or before it.
 function equityAt(points, t) {
   let value = 0;
@@ -73,10 +63,6 @@ function chart(m) {
     el("desc", { id: "bt-desc" }, `P&L to date from ${s.first_entry} to ${s.last_date}: ${fmt.signedMoney(s.total_pnl)} over ${s.trades} trades, ` +
       `win rate ${fmt.price(s.win_rate_percent, 1)}%, maximum drawdown ${fmt.money(s.max_drawdown)}. Triangles mark entries; dots mark exits (green won, red lost).`),
     ...g);
-}
-
-function stat(k, v, id, cls) {
-  return el("div", { class: "stat" }, el("span", { class: "k" }, k), el("span", { class: "v " + (cls || ""), "data-testid": id }, v));
 }
 
 async function rerun() {

@@ -30,10 +30,6 @@ function describe(m) {
   return parts.join(" ");
 }
 
-function stat(key, value, id, cls) {
-  return el("div", { class: "stat" }, el("span", { class: "k" }, key), el("span", { class: "v " + (cls || ""), "data-testid": id }, value));
-}
-
 function render(m) {
   current = m;
   if (chart) { chart.remove(); chart = null; }

@@ -9,16 +9,6 @@ const legText = (l) => l.kind === "stock"
   ? `${l.quantity > 0 ? "+" : "−"}${Math.abs(l.quantity)} sh`
   : `${l.quantity > 0 ? "+" : "−"}${Math.abs(l.quantity)} ${l.strike}${l.kind === "call" ? "C" : "P"} ${l.expiration.slice(5)}`;
 
-function niceTicks(lo, hi, count) {
-  const span = hi - lo || 1;
-  const step0 = span / count;
-  const mag = Math.pow(10, Math.floor(Math.log10(step0)));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0) || 10 * mag;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
-  return ticks;
-}
-
 function describe(m) {
   const be = m.breakevens.length ? `breakeven${m.breakevens.length > 1 ? "s" : ""} ${m.breakevens.map((b) => fmt.price(b)).join(" and ")}` : "no breakeven";
   const maxP = m.max_profit_unbounded ? "unlimited profit" : `maximum profit ${fmt.money(m.max_profit)}`;
@@ -94,10 +84,6 @@ function chart(m) {
   });
   svg.addEventListener("mouseleave", () => hover.setAttribute("visibility", "hidden"));
   return svg;
-}
-
-function stat(k, v, id, cls) {
-  return el("div", { class: "stat" }, el("span", { class: "k" }, k), el("span", { class: "v " + (cls || ""), "data-testid": id }, v));
 }
 
 async function recompute() {

@@ -34,3 +34,17 @@ function sourceNote(model) {
 function showError(container, message) {
   container.replaceChildren(el("p", { class: "error", role: "alert" }, message));
 }
+// About `count` round axis values from `lo` to `hi` (steps of 1, 2, 2.5 or 5 × 10^n).
+function niceTicks(lo, hi, count) {
+  const span = hi - lo || 1;
+  const step0 = span / count;
+  const mag = Math.pow(10, Math.floor(Math.log10(step0)));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0) || 10 * mag;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
+  return ticks;
+}
+// One labelled figure of a view's stats row; `id` is its data-testid.
+function stat(key, value, id, cls) {
+  return el("div", { class: "stat" }, el("span", { class: "k" }, key), el("span", { class: "v " + (cls || ""), "data-testid": id }, value));
+}

@@ -3,28 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::app::{BacktestReport, Trade};
-
-/// Short text of a trade's legs, e.g. `-625P` or `-540P +535P`.
-pub(crate) fn legs_label(trade: &Trade) -> String {
-    trade
-        .legs
-        .iter()
-        .map(|l| {
-            format!(
-                "{}{}{}",
-                if l.action == "sell" { "-" } else { "+" },
-                l.strike,
-                if l.option_type == crate::domain::OptionType::Call {
-                    "C"
-                } else {
-                    "P"
-                }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use crate::app::BacktestReport;
 
 /// The view-model of one backtest report.
 pub(crate) fn view_model(report: &BacktestReport) -> Value {
@@ -40,7 +19,7 @@ pub(crate) fn view_model(report: &BacktestReport) -> Value {
             json!({
                 "number": t.number,
                 "kind": t.kind,
-                "legs": legs_label(t),
+                "legs": t.strikes_label(),
                 "opened": t.opened,
                 "closed": t.closed,
                 "expiration": t.expiration,

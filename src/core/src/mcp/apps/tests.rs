@@ -7,9 +7,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::app::{App, AppConfig};
+use crate::app::App;
 use crate::mcp::{McpServer, ServerInfo, Session, ToolRegistry};
-use crate::testing::{CollectingOutbound, FakeBroker, InMemoryStore, sample_market, sample_now};
+use crate::testing::{
+    CollectingOutbound, FakeBroker, InMemoryStore, sample_config, sample_market, sample_now,
+};
 
 const UI_CAPABILITIES: &str =
     r#"{"extensions":{"io.modelcontextprotocol/ui":{"mimeTypes":["text/html;profile=mcp-app"]}}}"#;
@@ -19,43 +21,47 @@ struct Client {
     session: Arc<Session>,
     out: Arc<CollectingOutbound>,
     next: std::sync::atomic::AtomicU64,
+    /// The answer to `initialize`.
+    initialized: Value,
+}
+
+fn initialize(capabilities: &str) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{capabilities},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
+    )
+}
+
+/// A server on the sample market with the market-data, analysis and payoff tools.
+fn server() -> McpServer {
+    let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
+    let app = Arc::new(App::new(broker, Arc::new(InMemoryStore::new()), sample_config()));
+    let mut tools = ToolRegistry::standard();
+    tools.extend(ToolRegistry::analysis());
+    tools.extend(ToolRegistry::payoff());
+    McpServer::new(
+        app,
+        ToolRegistry::new(tools),
+        ServerInfo {
+            name: "ttai".into(),
+            version: "test".into(),
+        },
+    )
 }
 
 impl Client {
     /// A session initialized with `capabilities` (JSON text).
     async fn new(capabilities: &str) -> Client {
-        let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
-        let config = AppConfig {
-            default_account: None,
-            risk_free_rate: 0.04,
-            dividend_yield: 0.0,
-            quote_ttl: Duration::from_secs(60),
-            chain_ttl: Duration::from_secs(300),
-        };
-        let app = Arc::new(App::new(broker, Arc::new(InMemoryStore::new()), config));
-        let mut tools = ToolRegistry::standard();
-        tools.extend(ToolRegistry::analysis());
-        tools.extend(ToolRegistry::payoff());
-        let server = McpServer::new(
-            app,
-            ToolRegistry::new(tools),
-            ServerInfo {
-                name: "ttai".into(),
-                version: "test".into(),
-            },
-        );
+        let server = server();
         let out = Arc::new(CollectingOutbound::new());
         let session = server.open_session(out.clone());
-        let client = Client {
+        let mut client = Client {
             server,
             session,
             out,
             next: std::sync::atomic::AtomicU64::new(1),
+            initialized: Value::Null,
         };
-        let init = format!(
-            r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{capabilities},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
-        );
-        client.exchange(&init).await;
+        client.initialized = client.exchange(&initialize(capabilities)).await;
         client
     }
 
@@ -78,33 +84,6 @@ impl Client {
             .await;
         assert_eq!(reply["result"]["isError"], false, "{reply}");
         reply["result"].clone()
-    }
-
-    async fn initialize_answer(capabilities: &str) -> Value {
-        let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
-        let config = AppConfig {
-            default_account: None,
-            risk_free_rate: 0.04,
-            dividend_yield: 0.0,
-            quote_ttl: Duration::from_secs(60),
-            chain_ttl: Duration::from_secs(300),
-        };
-        let app = Arc::new(App::new(broker, Arc::new(InMemoryStore::new()), config));
-        let server = McpServer::new(
-            app,
-            ToolRegistry::new(ToolRegistry::standard()),
-            ServerInfo {
-                name: "ttai".into(),
-                version: "test".into(),
-            },
-        );
-        let out = Arc::new(CollectingOutbound::new());
-        let session = server.open_session(out.clone());
-        let init = format!(
-            r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{capabilities},"clientInfo":{{"name":"t","version":"1"}}}}}}"#
-        );
-        server.handle_frame(&session, &init, out.clone());
-        serde_json::from_str(&out.wait_for(1, Duration::from_secs(5)).await[0]).unwrap()
     }
 }
 
@@ -183,18 +162,21 @@ async fn a_client_without_the_extension_sees_no_views_no_meta_and_unchanged_resu
         let result = c.call("analyze_chart", json!({"symbol": "SPY"})).await;
         assert!(result.get("_meta").is_none());
     }
-    let answer = Client::initialize_answer("{}").await;
-    assert!(answer["result"]["capabilities"].get("extensions").is_none());
+    let c = Client::new("{}").await;
+    assert!(
+        c.initialized["result"]["capabilities"]
+            .get("extensions")
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn a_client_with_the_extension_gets_the_tools_meta_and_the_resources() {
-    let answer = Client::initialize_answer(UI_CAPABILITIES).await;
+    let c = Client::new(UI_CAPABILITIES).await;
     assert_eq!(
-        answer["result"]["capabilities"]["extensions"][EXTENSION_ID]["mimeTypes"][0],
+        c.initialized["result"]["capabilities"]["extensions"][EXTENSION_ID]["mimeTypes"][0],
         MIME_TYPE
     );
-    let c = Client::new(UI_CAPABILITIES).await;
     let tools = c.request("tools/list", json!({})).await;
     let tools = tools["result"]["tools"].as_array().unwrap();
     for (name, uri) in [

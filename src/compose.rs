@@ -18,7 +18,7 @@ use ttai_core::app::{
     App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer,
     run_monitor,
 };
-use ttai_core::mcp::{McpServer, ServerInfo, ToolRegistry};
+use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, ToolRegistry};
 use ttai_core::ports::{
     BrokerPort, Credentials, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort,
 };
@@ -223,6 +223,28 @@ pub(crate) async fn backtest_app(settings: &Settings) -> anyhow::Result<App> {
     Ok(App::new(replay, store(settings), config))
 }
 
+/// Where `run_backtest` runs: the backtest use cases of `backtest_app`, built on first use and
+/// kept, so backtests never move the clock of the broker that serves the other tools.
+struct TapeLab {
+    settings: Settings,
+    app: tokio::sync::OnceCell<Arc<App>>,
+}
+
+#[async_trait::async_trait]
+impl BacktestLab for TapeLab {
+    async fn app(&self) -> Result<Arc<App>, ttai_core::AppError> {
+        self.app
+            .get_or_try_init(|| async {
+                backtest_app(&self.settings)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| ttai_core::AppError::new(ttai_core::ErrorCode::AnalysisError, e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
 /// Builds the server. Must run inside the Tokio runtime.
 pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Composed> {
     let (broker, replay, live) = broker(settings, choice).await?;
@@ -245,6 +267,11 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
     tools.extend(ToolRegistry::analysis());
     tools.extend(ToolRegistry::alerts_and_history());
     tools.extend(ToolRegistry::knowledge());
+    tools.extend(ToolRegistry::payoff());
+    tools.extend(ToolRegistry::backtest(Arc::new(TapeLab {
+        settings: settings.clone(),
+        app: tokio::sync::OnceCell::new(),
+    })));
     if replay.is_some() {
         tools.extend(ToolRegistry::replay());
     }

@@ -127,29 +127,14 @@ fn table(report: &BacktestReport) -> String {
         "#", "opened", "expires", "kind", "strikes", "credit", "S open", "S close", "exit", "P&L"
     ));
     for t in &report.trades {
-        let strikes: Vec<String> = t
-            .legs
-            .iter()
-            .map(|l| {
-                format!(
-                    "{}{}{}",
-                    if l.action == "sell" { "-" } else { "+" },
-                    l.strike,
-                    if l.option_type == ttai_core::domain::OptionType::Put {
-                        "P"
-                    } else {
-                        "C"
-                    }
-                )
-            })
-            .collect();
+        let strikes = t.strikes_label();
         out.push_str(&format!(
             "{:>3}  {:<10}  {:<10}  {:<16}  {:<14}  {:>7.2}  {:>9.2}  {:>9}  {:<20}  {:>10}\n",
             t.number,
             t.opened,
             t.expiration,
             t.kind,
-            strikes.join(" "),
+            strikes,
             t.credit,
             t.underlying_at_open,
             t.underlying_at_close

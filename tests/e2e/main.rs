@@ -19,3 +19,4 @@ mod python_sdk;
 mod quant;
 mod stdio;
 mod support;
+mod views;

@@ -44,6 +44,8 @@ fn the_python_sdk_lists_and_calls_tools_over_stdio() {
         "get_balances",
         "get_market_metrics",
         "search_symbols",
+        "analyze_payoff",
+        "run_backtest",
     ] {
         assert!(
             summary["tools"].as_array().unwrap().iter().any(|t| t == tool),
@@ -68,7 +70,7 @@ fn the_python_sdk_lists_and_calls_tools_over_stdio() {
             );
         }
     }
-    assert_eq!(calls.len(), 19);
+    assert_eq!(calls.len(), 21);
     assert_eq!(calls.last().unwrap()["code"], "VALIDATION_ERROR");
     assert!(
         summary["resources"]

@@ -30,6 +30,8 @@ CALLS = [
     ("list_alerts", {"status": "all"}),
     ("search_knowledge", {"query": "rolling a covered call"}),
     ("replay_clock", {}),
+    ("analyze_payoff", {"symbol": "SPY", "legs": [{"type": "put", "strike": 540, "expiration": "2026-12-24", "quantity": -1}, {"type": "put", "strike": 530, "expiration": "2026-12-24", "quantity": 1}]}),
+    ("run_backtest", {"symbol": "SPY", "strategy": "spread", "take_profit_percent": 50}),
 ]
 
 

@@ -177,6 +177,25 @@ pub struct Trade {
     pub days_held: i32,
 }
 
+impl Trade {
+    /// The legs in short form, e.g. `-625P` or `-540P +535P`.
+    pub fn strikes_label(&self) -> String {
+        self.legs
+            .iter()
+            .map(|l| {
+                let side = if l.action == "sell" { "-" } else { "+" };
+                let kind = if l.option_type == OptionType::Put {
+                    "P"
+                } else {
+                    "C"
+                };
+                format!("{side}{}{kind}", l.strike)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// A change in the shares held (covered calls and the wheel).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StockMove {

@@ -14,6 +14,7 @@ mod chart_spec;
 mod knowledge;
 mod lazy_store;
 mod market;
+mod payoff;
 mod portfolio;
 mod replay;
 
@@ -42,6 +43,9 @@ pub use chart_spec::{
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};
 pub use market::SourceInfo;
+pub use payoff::{
+    LegKind, LegRequest, MAX_LEGS, Payoff, PayoffMethod, PayoffPoint, PayoffRequest, PricedLeg, Scenario,
+};
 pub use portfolio::{BalancesView, PositionView, PositionsView};
 pub use replay::ClockView;
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::envelope::codes;
 use super::session::LogLevel;
 use super::tools::{Args, ToolContext};
-use super::{EngineCore, RequestCtx, completion, prompts, resources};
+use super::{EngineCore, RequestCtx, apps, completion, prompts, resources};
 use crate::error::{AppError, ErrorCode};
 
 type RpcResult<T> = Result<T, ErrorObjectOwned>;
@@ -70,11 +70,15 @@ struct CallToolResult {
     structured_content: Box<RawValue>,
     #[serde(rename = "isError")]
     is_error: bool,
+    /// An MCP Apps view-model (`super::apps`), for clients that render views.
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    meta: Option<Value>,
 }
 
 fn tool_result(
     structured: Box<RawValue>,
     images: Vec<super::ImageContent>,
+    meta: Option<Value>,
     is_error: bool,
 ) -> CallToolResult {
     let mut content = Vec::with_capacity(1 + images.len());
@@ -86,6 +90,7 @@ fn tool_result(
         content,
         structured_content: structured,
         is_error,
+        meta,
     }
 }
 
@@ -121,7 +126,10 @@ async fn tools_call(
         Err(err) => Err(err),
     };
     match outcome {
-        Ok(output) => Ok(tool_result(output.structured, output.images, false)),
+        Ok(output) => {
+            let meta = output.meta.filter(|_| request.session.accepts_views());
+            Ok(tool_result(output.structured, output.images, meta, false))
+        }
         Err(err) => {
             match err.code {
                 ErrorCode::InternalError | ErrorCode::DatabaseError => {
@@ -137,6 +145,7 @@ async fn tools_call(
             Ok(tool_result(
                 super::ToolOutput::new(err.to_payload()).structured,
                 Vec::new(),
+                None,
                 true,
             ))
         }
@@ -146,9 +155,10 @@ async fn tools_call(
 fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     module.register_method("ping", |_, _, _| -> RpcResult<Value> { Ok(json!({})) })?;
 
-    module.register_method("tools/list", |params, core, _| -> RpcResult<Value> {
+    module.register_method("tools/list", |params, core, ext| -> RpcResult<Value> {
         check_cursor(&object_params(&params)?)?;
-        Ok(core.tools.list_json().clone())
+        let views = ctx(ext)?.session.accepts_views();
+        Ok(core.tools.list_json_for(views).clone())
     })?;
 
     module.register_async_method("tools/call", tools_call)?;
@@ -165,9 +175,10 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
         Ok(json!({}))
     })?;
 
-    module.register_async_method("resources/list", |params, core, _| async move {
+    module.register_async_method("resources/list", |params, core, ext| async move {
         check_cursor(&object_params(&params)?)?;
-        RpcResult::Ok(resources::list(&core).await)
+        let views = ctx(&ext)?.session.accepts_views();
+        RpcResult::Ok(apps::with_view_resources(resources::list(&core).await, views))
     })?;
 
     module.register_method("resources/templates/list", |params, _, _| -> RpcResult<Value> {
@@ -175,12 +186,16 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
         Ok(resources::templates())
     })?;
 
-    module.register_async_method("resources/read", |params, core, _| async move {
+    module.register_async_method("resources/read", |params, core, ext| async move {
         let params = object_params(&params)?;
         let uri = params
             .get("uri")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid_params("Invalid params: resources/read needs `uri` (a string)"))?;
+        if apps::is_view_uri(uri) {
+            let views = ctx(&ext)?.session.accepts_views();
+            return apps::read_view(uri, views).ok_or_else(|| resources::not_found(uri));
+        }
         resources::read(&core, uri).await
     })?;
 

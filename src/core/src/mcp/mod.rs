@@ -10,6 +10,7 @@
 //! notifications go out through the `Outbound` given with the frame (request-related) or the
 //! session's own (everything else).
 
+pub mod apps;
 mod catch_unwind;
 mod completion;
 pub mod envelope;
@@ -32,7 +33,7 @@ use serde_json::{Value, json};
 
 pub use protocol::ProtocolVersion;
 pub use session::{LogLevel, Outbound, Session};
-pub use tools::{Args, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
+pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
 
 use crate::app::{App, AppEvent};
 use catch_unwind::CatchUnwind;
@@ -381,6 +382,8 @@ impl McpServer {
             .and_then(Value::as_str)
             .map(str::to_owned);
         session.set_negotiated(version, client_name.clone());
+        let views = apps::accepts_views(params.get("capabilities").unwrap_or(&Value::Null));
+        session.set_accepts_views(views);
         tracing::info!(
             client = client_name.as_deref().unwrap_or("unknown"),
             requested,
@@ -390,7 +393,7 @@ impl McpServer {
         let info = &self.inner.core.info;
         let result = json!({
             "protocolVersion": version.as_str(),
-            "capabilities": protocol::capabilities(),
+            "capabilities": apps::with_extension(protocol::capabilities(), views),
             "serverInfo": { "name": info.name, "title": "ttai — options analysis for TastyTrade", "version": info.version },
             "instructions": protocol::INSTRUCTIONS,
         });

@@ -75,6 +75,8 @@ struct SessionState {
     client_name: Option<String>,
     log_level: Option<LogLevel>,
     subscriptions: HashSet<String>,
+    /// The client declared the MCP Apps extension (`super::apps::accepts_views`).
+    accepts_views: bool,
 }
 
 /// A connected client. Cheap to share; all state is behind short, non-async locks.
@@ -127,6 +129,15 @@ impl Session {
         let mut state = lock(&self.state);
         state.protocol_version = Some(version);
         state.client_name = client_name;
+    }
+
+    pub(crate) fn set_accepts_views(&self, accepts: bool) {
+        lock(&self.state).accepts_views = accepts;
+    }
+
+    /// True when the client renders MCP Apps views (it declared the extension in `initialize`).
+    pub fn accepts_views(&self) -> bool {
+        lock(&self.state).accepts_views
     }
 
     /// The client's name from `initialize`.

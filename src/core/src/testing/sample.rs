@@ -261,3 +261,14 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
         ],
     }
 }
+
+/// The settings tests run the use cases with: 4 % rate, no dividend yield, the default TTLs.
+pub fn sample_config() -> crate::app::AppConfig {
+    crate::app::AppConfig {
+        default_account: None,
+        risk_free_rate: 0.04,
+        dividend_yield: 0.0,
+        quote_ttl: std::time::Duration::from_secs(60),
+        chain_ttl: std::time::Duration::from_secs(300),
+    }
+}

@@ -631,6 +631,19 @@ impl App {
         timeframe: Timeframe,
         include_chart: bool,
     ) -> Result<(ChartAnalysis, Option<Vec<u8>>), AppError> {
+        let (analysis, picture, _) = self
+            .analyze_chart_with_candles(symbol, timeframe, include_chart)
+            .await?;
+        Ok((analysis, picture))
+    }
+
+    /// [`App::analyze_chart`] and the candles it analysed (an interactive chart draws them).
+    pub async fn analyze_chart_with_candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        include_chart: bool,
+    ) -> Result<(ChartAnalysis, Option<Vec<u8>>, Vec<Candle>), AppError> {
         let (candles, aggregated) = self.analysis_candles(symbol, timeframe).await?;
         let metrics = self.metrics_of(symbol).await;
         let mut analysis = analyze_series(symbol, timeframe, &candles, metrics.as_ref())?;
@@ -662,7 +675,7 @@ impl App {
         } else {
             None
         };
-        Ok((analysis, picture))
+        Ok((analysis, picture, candles))
     }
 }
 

@@ -6,6 +6,7 @@ mod chart;
 mod full;
 mod options;
 
+pub(crate) use chart::chart_spec;
 pub use chart::{ChartAnalysis, MIN_BARS, analyze_series};
 pub use full::{FullAnalysis, Progress};
 pub use options::{

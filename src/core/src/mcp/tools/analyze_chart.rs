@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::app::analysis::base64;
 use crate::domain::Timeframe;
 use crate::error::AppError;
+use crate::mcp::apps;
 use crate::mcp::schema::{
     array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
 };
@@ -245,7 +246,7 @@ impl Tool for AnalyzeChart {
         }
     }
 
-    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+    async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         args.only(&["symbol", "timeframe", "include_chart"])?;
         let symbol = args.required_symbol("symbol")?;
         let timeframe = match args.str("timeframe")? {
@@ -258,7 +259,9 @@ impl Tool for AnalyzeChart {
             })?,
         };
         let include_chart = args.bool("include_chart")?.unwrap_or(false);
-        let (analysis, picture) = app.analyze_chart(&symbol, timeframe, include_chart).await?;
+        let (analysis, picture, candles) = app
+            .analyze_chart_with_candles(&symbol, timeframe, include_chart)
+            .await?;
         let mut value = serde_json::to_value(&analysis)
             .map_err(|_| AppError::internal("serialising the chart analysis"))?;
         let chart = picture.as_ref().map(|png| {
@@ -268,6 +271,9 @@ impl Tool for AnalyzeChart {
             map.insert("chart".into(), chart.unwrap_or(Value::Null));
         }
         let mut output = ToolOutput::new(value);
+        if apps::wanted(&ctx.session) {
+            output.meta = Some(apps::meta(apps::chart::view_model(&analysis, &candles)));
+        }
         if let Some(png) = picture {
             output.images.push(ImageContent {
                 data_base64: base64(&png),

@@ -7,6 +7,7 @@ use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::{OptionsRequest, Strategy, levels_from_context};
 use crate::error::AppError;
+use crate::mcp::apps;
 use crate::mcp::schema::{
     array, boolean, enumeration, integer, number, object, props, source_fields, string,
 };
@@ -228,7 +229,7 @@ impl Tool for AnalyzeOptions {
         }
     }
 
-    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+    async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         args.only(&[
             "symbol",
             "strategy",
@@ -241,7 +242,11 @@ impl Tool for AnalyzeOptions {
         let symbol = args.required_symbol("symbol")?;
         let request = options_request(&args)?;
         let analysis = app.analyze_options(&symbol, request).await?;
-        Ok(ToolOutput::serialize(&analysis))
+        let mut output = ToolOutput::serialize(&analysis);
+        if apps::wanted(&ctx.session) {
+            output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
+        }
+        Ok(output)
     }
 }
 

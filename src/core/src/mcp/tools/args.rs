@@ -223,6 +223,18 @@ impl Args {
             .transpose()
     }
 
+    /// An optional array.
+    pub fn array(&self, key: &str) -> Result<Option<&Vec<Value>>, AppError> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(other) => Err(AppError::invalid(
+                key,
+                format!("must be an array, got {}", type_name(other)),
+            )),
+        }
+    }
+
     /// An optional object.
     pub fn object(&self, key: &str) -> Result<Option<&Map<String, Value>>, AppError> {
         match self.present(key) {

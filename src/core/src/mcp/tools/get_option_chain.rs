@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, ChainFilter};
 use crate::error::AppError;
+use crate::mcp::apps;
 use crate::mcp::schema::{array, boolean, integer, nullable, number, object, props, source_fields, string};
 
 /// The `get_option_chain` tool.
@@ -160,7 +161,7 @@ impl Tool for GetOptionChain {
         }
     }
 
-    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+    async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         args.only(&["symbol", "expiration", "dte_min", "dte_max", "strikes_around"])?;
         let symbol = args.required_symbol("symbol")?;
         let defaults = ChainFilter::default_view();
@@ -186,6 +187,10 @@ impl Tool for GetOptionChain {
         };
         let view = app.chain_view(&symbol, &filter).await?;
         let value = serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the chain"))?;
-        Ok(ToolOutput::new(value))
+        let mut output = ToolOutput::new(value);
+        if apps::wanted(&ctx.session) {
+            output.meta = Some(apps::meta(apps::chain::chain_view_model(&view)));
+        }
+        Ok(output)
     }
 }

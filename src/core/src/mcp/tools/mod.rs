@@ -6,6 +6,7 @@
 
 pub(crate) mod analyze_chart;
 pub(crate) mod analyze_options;
+mod analyze_payoff;
 mod args;
 mod delete_alert;
 pub(crate) mod get_analysis_history;
@@ -16,6 +17,7 @@ mod get_positions;
 mod get_quote;
 mod list_alerts;
 mod replay_clock;
+mod run_backtest;
 mod run_full_analysis;
 pub(crate) mod search_knowledge;
 mod search_symbols;
@@ -28,6 +30,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 pub use args::Args;
+pub use run_backtest::BacktestLab;
 
 use super::envelope;
 use super::session::{LogLevel, Outbound, Session};
@@ -92,6 +95,9 @@ pub struct ToolOutput {
     pub structured: Box<serde_json::value::RawValue>,
     /// Images to add after the text content.
     pub images: Vec<ImageContent>,
+    /// The result's `_meta`: the view-model of an MCP Apps view (`super::apps`), set only for
+    /// clients that render views; never part of the text the model reads.
+    pub meta: Option<Value>,
 }
 
 impl ToolOutput {
@@ -109,6 +115,7 @@ impl ToolOutput {
         ToolOutput {
             structured: raw,
             images: Vec::new(),
+            meta: None,
         }
     }
 
@@ -190,6 +197,8 @@ struct Prepared {
     specs: Vec<ToolSpec>,
     by_name: HashMap<&'static str, usize>,
     list_json: Value,
+    /// The same list with the MCP Apps `_meta.ui` of the tools that have a view.
+    views_list_json: Value,
 }
 
 impl std::fmt::Debug for ToolRegistry {
@@ -218,10 +227,12 @@ impl ToolRegistry {
             let specs: Vec<ToolSpec> = self.tools.iter().map(|t| t.spec()).collect();
             let by_name = specs.iter().enumerate().map(|(i, s)| (s.name, i)).collect();
             let list_json = json!({ "tools": specs.iter().map(ToolSpec::to_json).collect::<Vec<_>>() });
+            let views_list_json = super::apps::with_tool_views(&list_json);
             Prepared {
                 specs,
                 by_name,
                 list_json,
+                views_list_json,
             }
         })
     }
@@ -257,6 +268,16 @@ impl ToolRegistry {
         ]
     }
 
+    /// The payoff of an options position (any legs).
+    pub fn payoff() -> Vec<Arc<dyn Tool>> {
+        vec![Arc::new(analyze_payoff::AnalyzePayoff)]
+    }
+
+    /// Backtests on the replay of a tape, run by `lab` on a replay of its own.
+    pub fn backtest(lab: Arc<dyn BacktestLab>) -> Vec<Arc<dyn Tool>> {
+        vec![Arc::new(run_backtest::RunBacktest::new(lab))]
+    }
+
     /// The knowledge base.
     pub fn knowledge() -> Vec<Arc<dyn Tool>> {
         vec![Arc::new(search_knowledge::SearchKnowledge)]
@@ -270,6 +291,16 @@ impl ToolRegistry {
     /// The `tools/list` result.
     pub fn list_json(&self) -> &Value {
         &self.prepared().list_json
+    }
+
+    /// The `tools/list` result for a client that renders MCP Apps views (`views`) or not.
+    pub fn list_json_for(&self, views: bool) -> &Value {
+        let prepared = self.prepared();
+        if views {
+            &prepared.views_list_json
+        } else {
+            &prepared.list_json
+        }
     }
 
     /// A tool by name.

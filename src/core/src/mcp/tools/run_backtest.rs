@@ -1,0 +1,313 @@
+//! `run_backtest`: `ttai backtest` as a tool. The backtest steps a replay clock through a tape,
+//! so it runs on a replay of its own (a [`BacktestLab`] from the composition root), never on the
+//! broker that serves the other tools, one backtest at a time.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::{App, BacktestRequest, BacktestStrategy, Fill};
+use crate::error::AppError;
+use crate::mcp::apps;
+use crate::mcp::schema::{array, enumeration, integer, number, object, string};
+use crate::time::{MS_PER_DAY, Timestamp};
+
+/// Where backtests run: the use cases over a replay of the tape (the `--tape` of the server, else
+/// the bundled demo), separate from the broker that serves the other tools.
+#[async_trait]
+pub trait BacktestLab: Send + Sync {
+    /// The use cases over the backtest's own replay broker.
+    async fn app(&self) -> Result<Arc<App>, AppError>;
+}
+
+/// Entry dates without a trade listed in the result (the count is always given).
+const SKIPPED_LISTED: usize = 10;
+
+/// The `run_backtest` tool.
+pub(crate) struct RunBacktest {
+    lab: Arc<dyn BacktestLab>,
+    /// A backtest moves its replay's clock: one at a time.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl RunBacktest {
+    pub(crate) fn new(lab: Arc<dyn BacktestLab>) -> RunBacktest {
+        RunBacktest {
+            lab,
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+fn output_schema() -> Value {
+    let trade = object(
+        &[
+            ("number", integer("1, 2, ...", false)),
+            (
+                "kind",
+                string("csp, covered_call, bull_put_spread, bear_call_spread", false),
+            ),
+            ("opened", string("entry date", false)),
+            ("expiration", string("expiration date", false)),
+            ("legs", array("legs as filled", json!({"type": "object"}))),
+            ("credit", number("net credit per share", false)),
+            ("closed", string("exit date (null while open)", true)),
+            (
+                "exit",
+                string(
+                    "expired_worthless, take_profit, assigned, called_away, settled_in_the_money, open",
+                    false,
+                ),
+            ),
+            ("pnl", number("P&L per contract, $", false)),
+        ],
+        &[
+            "number",
+            "kind",
+            "opened",
+            "expiration",
+            "legs",
+            "credit",
+            "exit",
+            "pnl",
+        ],
+        false,
+    );
+    object(
+        &[
+            ("symbol", string("the underlying", false)),
+            (
+                "strategy",
+                enumeration("strategy", &["csp", "covered_call", "spread", "wheel"]),
+            ),
+            ("source", string("the tape (`replay:<name>`)", false)),
+            (
+                "synthetic",
+                json!({"type": "boolean", "description": "true for made-up data"}),
+            ),
+            (
+                "settings",
+                json!({"type": "object", "description": "DTE and delta windows, fill, take-profit, rate"}),
+            ),
+            (
+                "assumptions",
+                array("how the numbers are made", json!({"type": "string"})),
+            ),
+            (
+                "summary",
+                json!({"type": "object", "description": "trades, wins, losses, win rate, P&L, capital, returns, max drawdown"}),
+            ),
+            ("trades", array("every option trade", trade)),
+            (
+                "stock",
+                array("share purchases and sales", json!({"type": "object"})),
+            ),
+            (
+                "equity_points",
+                integer("points of the equity curve (the view draws them)", false),
+            ),
+            ("final_pnl", number("P&L to date at the last point, $", true)),
+            ("skipped_count", integer("entry dates without a trade", false)),
+            (
+                "skipped",
+                array("the first of those, with why", json!({"type": "object"})),
+            ),
+        ],
+        &[
+            "symbol",
+            "strategy",
+            "source",
+            "synthetic",
+            "summary",
+            "trades",
+            "equity_points",
+            "skipped_count",
+        ],
+        false,
+    )
+}
+
+/// A date means its start (`from`) or its end (`to`); a full RFC 3339 time is taken as is.
+fn time_arg(args: &Args, key: &str, end_of_day: bool) -> Result<Option<Timestamp>, AppError> {
+    let Some(text) = args.str(key)? else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    let at: Timestamp = text
+        .parse()
+        .map_err(|e| AppError::invalid(key, format!("{e} (give YYYY-MM-DD or an RFC 3339 time)")))?;
+    Ok(Some(if text.len() == 10 && end_of_day {
+        at.add_millis(MS_PER_DAY - 1)
+    } else {
+        at
+    }))
+}
+
+fn request(args: &Args) -> Result<BacktestRequest, AppError> {
+    let symbol = args.required_symbol("symbol")?;
+    let text = args.required_str("strategy")?;
+    let strategy = BacktestStrategy::parse(text).ok_or_else(|| {
+        AppError::invalid(
+            "strategy",
+            format!("must be csp, covered_call, spread or wheel, got {text:?}"),
+        )
+    })?;
+    let mut request = BacktestRequest::new(symbol, strategy);
+    request.from = time_arg(args, "from", false)?;
+    request.to = time_arg(args, "to", true)?;
+    if let (Some(from), Some(to)) = (request.from, request.to)
+        && from > to
+    {
+        return Err(AppError::invalid("from", "must not be after `to`"));
+    }
+    if let Some(v) = args.int("dte_min", 0, 1000)? {
+        request.dte_min = v as i32;
+    }
+    if let Some(v) = args.int("dte_max", 0, 1000)? {
+        request.dte_max = v as i32;
+    }
+    request.delta_min = args.f64("delta_min")?.unwrap_or(request.delta_min);
+    request.delta_max = args.f64("delta_max")?.unwrap_or(request.delta_max);
+    request.fill = match args.str("fill")?.map(|f| f.trim().to_ascii_lowercase()) {
+        None => Fill::Mid,
+        Some(f) if f == "mid" => Fill::Mid,
+        Some(f) if f == "natural" => Fill::Natural,
+        Some(other) => {
+            return Err(AppError::invalid(
+                "fill",
+                format!("must be mid or natural, got {other:?}"),
+            ));
+        }
+    };
+    request.take_profit = match args.f64("take_profit_percent")? {
+        None => None,
+        Some(p) if p > 0.0 && p <= 100.0 => Some(p / 100.0),
+        Some(p) => {
+            return Err(AppError::invalid(
+                "take_profit_percent",
+                format!("{p} is not a percentage in (0, 100]"),
+            ));
+        }
+    };
+    Ok(request)
+}
+
+#[async_trait]
+impl Tool for RunBacktest {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "run_backtest",
+            title: "Run backtest",
+            description: "Backtest a short-premium strategy (csp, covered_call, spread, wheel) on a recorded tape (the \
+                server's --tape, else the bundled synthetic demo tape): at each option-chain snapshot the options \
+                analysis picks the top candidate, held to expiration or closed at a take-profit, settled from the \
+                tape. Returns every trade, win rate, P&L, return on capital, annualized return and max drawdown; the \
+                equity curve goes to the view. Same engine and numbers as `ttai backtest`.",
+            input_schema: object(
+                &[
+                    ("symbol", string("underlying ticker, e.g. SPY", false)),
+                    (
+                        "strategy",
+                        enumeration("what to trade", &["csp", "covered_call", "spread", "wheel"]),
+                    ),
+                    (
+                        "from",
+                        string(
+                            "first entry date YYYY-MM-DD (default: the tape's first chain)",
+                            false,
+                        ),
+                    ),
+                    (
+                        "to",
+                        string(
+                            "last entry date YYYY-MM-DD (default: the tape's last chain)",
+                            false,
+                        ),
+                    ),
+                    (
+                        "dte_min",
+                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "fewest days to expiration of a new trade (default 30)"}),
+                    ),
+                    (
+                        "dte_max",
+                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "most days to expiration (default 45)"}),
+                    ),
+                    (
+                        "delta_min",
+                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "smallest |delta| of the short leg (default 0.15)"}),
+                    ),
+                    (
+                        "delta_max",
+                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "largest |delta| of the short leg (default 0.35)"}),
+                    ),
+                    (
+                        "fill",
+                        enumeration(
+                            "fills at the mid (default) or at the bid/ask",
+                            &["mid", "natural"],
+                        ),
+                    ),
+                    (
+                        "take_profit_percent",
+                        json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "close early once this percent of the credit can be kept (default: hold to expiration)"}),
+                    ),
+                ],
+                &["symbol", "strategy"],
+                true,
+            ),
+            output_schema: output_schema(),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+        }
+    }
+
+    async fn call(&self, _app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&[
+            "symbol",
+            "strategy",
+            "from",
+            "to",
+            "dte_min",
+            "dte_max",
+            "delta_min",
+            "delta_max",
+            "fill",
+            "take_profit_percent",
+        ])?;
+        let request = request(&args)?;
+        let lab = self.lab.app().await?;
+        let _one_at_a_time = self.running.lock().await;
+        let progress = |p: crate::app::BacktestProgress| {
+            ctx.progress(
+                p.done as f64,
+                Some(p.total as f64),
+                &format!("{} of {} snapshots, {} trades", p.done, p.total, p.trades),
+            );
+        };
+        let report = lab.backtest(&request, &progress).await?;
+        let structured = json!({
+            "symbol": report.symbol,
+            "strategy": report.strategy,
+            "source": report.source,
+            "synthetic": report.synthetic,
+            "settings": report.settings,
+            "assumptions": report.assumptions,
+            "summary": report.summary,
+            "trades": report.trades,
+            "stock": report.stock,
+            "equity_points": report.equity.len(),
+            "final_pnl": report.equity.last().map(|p| p.pnl),
+            "skipped_count": report.skipped.len(),
+            "skipped": report.skipped.iter().take(SKIPPED_LISTED).collect::<Vec<_>>(),
+        });
+        let mut output = ToolOutput::new(structured);
+        if apps::wanted(&ctx.session) {
+            output.meta = Some(apps::meta(apps::backtest::view_model(&report)));
+        }
+        Ok(output)
+    }
+}

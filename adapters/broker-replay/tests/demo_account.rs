@@ -4,6 +4,7 @@
 //! The account (5SYN0001): net liq 245 302.50, option buying power 75 317.50 (69.3 % of net liq
 //! in use), 300 AAPL at 228.12 under 3 short AAPL 265 calls, 100 QQQ bought at 567.14 (now
 //! 454.21), one short SPY 535 put (2026-12-11) opened at 5.00, nothing in IWM.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -199,3 +199,42 @@ pub(crate) fn get(params: &Map<String, Value>) -> Result<Value, ErrorObjectOwned
         "messages": [{ "role": "user", "content": { "type": "text", "text": text } }],
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    fn text(name: &str, args: Value) -> String {
+        let mut params = Map::new();
+        params.insert("name".into(), json!(name));
+        params.insert("arguments".into(), args);
+        let got = super::get(&params).unwrap();
+        got["messages"][0]["content"]["text"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_prompts_use_the_tools_that_answer_them() {
+        let csp = text("analyze-for-csp", json!({"symbol": "spy"}));
+        assert!(
+            csp.contains("run_full_analysis with symbol SPY and strategy `csp`"),
+            "{csp}"
+        );
+        let review = text("position-review", json!({"symbol": "qqq"}));
+        assert!(
+            review.contains("get_option_chain") && review.contains("expected_move"),
+            "{review}"
+        );
+        let briefing = text("morning-briefing", json!({}));
+        assert!(
+            briefing.contains("list_alerts with status `triggered`"),
+            "{briefing}"
+        );
+        // The scan uses the tool's own IV rank thresholds.
+        let scan = text("iv-rank-scan", json!({}));
+        assert!(
+            scan.contains(&format!("{:.2}", crate::app::analysis::IV_RANK_HIGH))
+                && scan.contains(&format!("below {:.2}", crate::app::analysis::IV_RANK_LOW)),
+            "{scan}"
+        );
+    }
+}

@@ -727,6 +727,13 @@ mod tests {
     }
 
     #[test]
+    fn weekly_historical_volatility_is_named_by_its_window() {
+        assert_eq!(hv_window(Timeframe::Weekly), "20 weeks");
+        assert_eq!(hv_window(Timeframe::Daily), "20 days");
+        assert_eq!(hv_window(Timeframe::Intraday), "20 five-minute bars");
+    }
+
+    #[test]
     fn iv_against_hv_is_reported_when_metrics_exist() {
         let candles = sample_candles(100.0, 0.001, 260, Date::from_ymd(2025, 6, 13).unwrap());
         let metrics = MarketMetrics {
@@ -744,6 +751,12 @@ mod tests {
             as_of: candles.last().unwrap().time,
         };
         let a = analyze_series(&sym(), Timeframe::Daily, &candles, Some(&metrics)).unwrap();
+        assert_eq!(a.volatility.hv_window, "20 days");
+        assert!(
+            a.signals
+                .iter()
+                .any(|s| s.detail.contains("realised over the last 20 days"))
+        );
         assert!(a.volatility.iv_hv_ratio.unwrap() > 1.2);
         assert!(a.signals.iter().any(|s| s.name == "iv_above_hv"));
     }

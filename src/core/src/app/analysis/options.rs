@@ -75,9 +75,9 @@ impl Strategy {
     /// Names of the knowledge documents to cite.
     pub fn knowledge_names(self) -> &'static [&'static str] {
         match self {
-            Strategy::Csp => &["cash-secured-put", "position-sizing"],
+            Strategy::Csp => &["cash-secured-put"],
             Strategy::CoveredCall => &["covered-call"],
-            Strategy::Spread => &["bull-put-spread", "bear-call-spread", "position-sizing"],
+            Strategy::Spread => &["bull-put-spread", "bear-call-spread"],
         }
     }
 }

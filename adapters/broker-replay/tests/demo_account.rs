@@ -7,13 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use broker_replay::ReplayBroker;
+use ttai_core::app::App;
 use ttai_core::app::analysis::{FullAnalysis, FullOptions, OptionsRequest, Progress, Severity, Strategy};
-use ttai_core::app::{App, AppConfig};
 use ttai_core::domain::{Symbol, TickClass};
-use ttai_core::testing::InMemoryStore;
+use ttai_core::testing::{InMemoryStore, test_config};
 
 struct Quiet;
 impl Progress for Quiet {
@@ -21,17 +20,10 @@ impl Progress for Quiet {
 }
 
 fn app() -> App {
-    let config = AppConfig {
-        default_account: None,
-        risk_free_rate: 0.04,
-        dividend_yield: 0.0,
-        quote_ttl: Duration::from_secs(60),
-        chain_ttl: Duration::from_secs(300),
-    };
     App::new(
         Arc::new(ReplayBroker::demo(None)),
         Arc::new(InMemoryStore::new()),
-        config,
+        test_config(),
     )
 }
 

@@ -662,17 +662,13 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
     use proptest::prelude::{Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest};
 
     use super::*;
-    use crate::app::AppConfig;
     use crate::app::PositionView;
     use crate::app::analysis::{RiskLimits, account_context, size};
     use crate::domain::{InstrumentType, Position, TickClass, occ_symbol};
-    use crate::testing::{FakeBroker, InMemoryStore, sample_market, sample_now};
+    use crate::testing::{sample_app, sample_market};
 
     struct Quiet;
     impl Progress for Quiet {
@@ -715,18 +711,7 @@ mod tests {
         if let Some(strike) = short_put {
             market.positions.push(option(OptionType::Put, strike, -1.0));
         }
-        let config = AppConfig {
-            default_account: None,
-            risk_free_rate: 0.04,
-            dividend_yield: 0.0,
-            quote_ttl: Duration::from_secs(60),
-            chain_ttl: Duration::from_secs(300),
-        };
-        App::new(
-            Arc::new(FakeBroker::new(market, sample_now())),
-            Arc::new(InMemoryStore::new()),
-            config,
-        )
+        sample_app(market)
     }
 
     fn run(app: &App, strategy: Strategy, overrides: &FullOptions) -> FullAnalysis {

@@ -1299,13 +1299,9 @@ fn no_candidate_reason(symbol: &Symbol, request: &OptionsRequest, rejected: &Rej
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
     use super::*;
-    use crate::app::AppConfig;
     use crate::domain::{Expiration, StrikeRow};
-    use crate::testing::{FakeBroker, InMemoryStore, sample_market, sample_now};
+    use crate::testing::{sample_app, sample_market};
     use crate::time::Timestamp;
 
     fn contract(bid: f64, ask: f64) -> OptionContract {
@@ -1439,18 +1435,7 @@ mod tests {
                 p.quantity = quantity;
             }
         }
-        let config = AppConfig {
-            default_account: None,
-            risk_free_rate: 0.04,
-            dividend_yield: 0.0,
-            quote_ttl: Duration::from_secs(60),
-            chain_ttl: Duration::from_secs(300),
-        };
-        App::new(
-            Arc::new(FakeBroker::new(market, sample_now())),
-            Arc::new(InMemoryStore::new()),
-            config,
-        )
+        sample_app(market)
     }
 
     #[tokio::test]
@@ -1557,6 +1542,23 @@ mod tests {
     /// IWM-class (penny) chain at price 100, t = 0.1 exactly (2025-01-09 09:00 UTC to 16:00 New
     /// York on 2025-02-14 is 36.5 days), no rate or dividend. The 100 strike is BSM at 20 % vol
     /// (2.5227 both sides): the ATM IV is 0.20.
+    /// Ranks the hand chain with HV30 `hv` (none: no metrics).
+    fn rank_hand(
+        chain: &OptionChain,
+        pricing: Pricing,
+        hv: Option<f64>,
+        request: &OptionsRequest,
+    ) -> (Vec<Candidate>, usize, Rejected) {
+        let m = hv.map(|h| metrics(chain.underlying.as_str(), h));
+        rank_candidates(&OptionsInput {
+            chain,
+            pricing,
+            today: pricing.quotes_at.date(),
+            metrics: m.as_ref(),
+            request,
+        })
+    }
+
     fn hand_chain(symbol: &str, rows: Vec<StrikeRow>) -> (OptionChain, Pricing) {
         let quotes_at: Timestamp = "2025-01-09T09:00:00Z".parse().unwrap();
         let mut strikes = rows;
@@ -1595,19 +1597,11 @@ mod tests {
                 row(90.0, None, Some((0.60, 0.61))),
             ],
         );
-        let m = metrics("IWM", 0.10);
         let request = OptionsRequest {
             delta_min: 0.1,
             ..OptionsRequest::defaults(Strategy::Csp)
         };
-        let input = OptionsInput {
-            chain: &chain,
-            pricing,
-            today: pricing.quotes_at.date(),
-            metrics: Some(&m),
-            request: &request,
-        };
-        let (candidates, evaluated, _) = rank_candidates(&input);
+        let (candidates, evaluated, _) = rank_hand(&chain, pricing, Some(0.10), &request);
         assert_eq!(evaluated, 2);
         let (a, b) = (&candidates[0], &candidates[1]);
         // 95 put: mid 1.2025 → limit 1.20 on the penny tick (natural 1.18). BSM at 0.15: 0.32906.
@@ -1659,19 +1653,11 @@ mod tests {
                 row(90.0, None, Some((0.60, 0.61))),
             ],
         );
-        let m = metrics("IWM", 0.10);
         let request = OptionsRequest {
             delta_min: 0.1,
             ..OptionsRequest::defaults(Strategy::Spread)
         };
-        let input = OptionsInput {
-            chain: &chain,
-            pricing,
-            today: pricing.quotes_at.date(),
-            metrics: Some(&m),
-            request: &request,
-        };
-        let (candidates, _, rejected) = rank_candidates(&input);
+        let (candidates, _, rejected) = rank_hand(&chain, pricing, Some(0.10), &request);
         assert!(rejected.credit_too_small >= 1, "{rejected:?}");
         assert!(
             candidates.iter().all(|c| c.credit_to_width.unwrap() >= 0.2),
@@ -1701,21 +1687,13 @@ mod tests {
                 row(110.0, Some((0.30, 0.32)), None),
             ],
         );
-        let m = metrics("IWM", 0.10);
         let request = OptionsRequest {
             delta_min: 0.05,
             delta_max: 0.5,
             cost_basis: Some(107.0),
             ..OptionsRequest::defaults(Strategy::CoveredCall)
         };
-        let input = OptionsInput {
-            chain: &chain,
-            pricing,
-            today: pricing.quotes_at.date(),
-            metrics: Some(&m),
-            request: &request,
-        };
-        let (candidates, _, rejected) = rank_candidates(&input);
+        let (candidates, _, rejected) = rank_hand(&chain, pricing, Some(0.10), &request);
         assert_eq!(rejected.below_cost_basis, 1);
         assert_eq!(candidates.len(), 1);
         let c = &candidates[0];
@@ -1731,11 +1709,7 @@ mod tests {
             allow_below_basis: true,
             ..request.clone()
         };
-        let input = OptionsInput {
-            request: &allowed,
-            ..input
-        };
-        let (candidates, _, _) = rank_candidates(&input);
+        let (candidates, _, _) = rank_hand(&chain, pricing, Some(0.10), &allowed);
         let below = candidates.iter().find(|c| c.short_strike == 105.0).unwrap();
         let b = below.basis.as_ref().unwrap();
         assert!(b.below_basis);
@@ -1751,16 +1725,7 @@ mod tests {
             atr: Some(atr),
             ..OptionsRequest::defaults(Strategy::Csp)
         };
-        let run = |r: &OptionsRequest| {
-            let input = OptionsInput {
-                chain: &chain,
-                pricing,
-                today: pricing.quotes_at.date(),
-                metrics: None,
-                request: r,
-            };
-            rank_candidates(&input).0.remove(0).levels
-        };
+        let run = |r: &OptionsRequest| rank_hand(&chain, pricing, None, r).0.remove(0).levels;
         // Support 98 with ATR 2: 1 ATR from the price and above the 95 strike: protection.
         let far = run(&request(98.0, 2.0));
         assert_eq!(

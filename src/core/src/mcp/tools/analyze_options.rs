@@ -441,11 +441,11 @@ impl Tool for AnalyzeOptions {
             "dte_max",
             "delta_min",
             "delta_max",
-            "allow_below_basis",
-            "allow_earnings",
-            "max_exposure_percent",
-            "max_bp_usage_percent",
-            "min_credit_to_width",
+            RISK_ARGS[0],
+            RISK_ARGS[1],
+            RISK_ARGS[2],
+            RISK_ARGS[3],
+            RISK_ARGS[4],
         ])?;
         let symbol = args.required_symbol("symbol")?;
         let request = options_request(&args, app)?;
@@ -465,8 +465,16 @@ pub(crate) fn strategy_arg(args: &Args) -> Result<Strategy, AppError> {
     })
 }
 
-/// The caps and permissions both analysis tools take: `allow_below_basis`, `allow_earnings`,
-/// `max_exposure_percent`, `max_bp_usage_percent`, `min_credit_to_width`.
+/// The caps and permissions both analysis tools take.
+pub(crate) const RISK_ARGS: [&str; 5] = [
+    "allow_below_basis",
+    "allow_earnings",
+    "max_exposure_percent",
+    "max_bp_usage_percent",
+    "min_credit_to_width",
+];
+
+/// Reads [`RISK_ARGS`] into `request`.
 pub(crate) fn risk_args(args: &Args, request: &mut OptionsRequest) -> Result<(), AppError> {
     request.allow_below_basis = args.bool("allow_below_basis")?.unwrap_or(false);
     request.allow_earnings = args.bool("allow_earnings")?.unwrap_or(false);

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::analyze_chart::chart_analysis_schema;
 use super::analyze_options::{
-    account_schema, options_analysis_schema, risk_arg_schemas, risk_args, strategy_arg,
+    RISK_ARGS, account_schema, options_analysis_schema, risk_arg_schemas, risk_args, strategy_arg,
 };
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
@@ -164,15 +164,9 @@ impl Tool for RunFullAnalysis {
     }
 
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
-        args.only(&[
-            "symbol",
-            "strategy",
-            "allow_below_basis",
-            "allow_earnings",
-            "max_exposure_percent",
-            "max_bp_usage_percent",
-            "min_credit_to_width",
-        ])?;
+        let mut known = vec!["symbol", "strategy"];
+        known.extend(RISK_ARGS);
+        args.only(&known)?;
         let symbol = args.required_symbol("symbol")?;
         let strategy = strategy_arg(&args)?;
         let mut request = app.options_defaults(strategy);

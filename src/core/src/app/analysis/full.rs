@@ -14,7 +14,7 @@ use super::chart::ChartAnalysis;
 use super::options::{Candidate, IV_RANK_LOW, OptionsAnalysis, OptionsRequest, Strategy};
 use super::sizing::AccountContext;
 use crate::app::{App, AppEvent};
-use crate::domain::{OptionType, Symbol, Timeframe, round_to};
+use crate::domain::{OptionType, Symbol, TickClass, Timeframe};
 use crate::error::AppError;
 use crate::ports::NewAnalysis;
 
@@ -502,8 +502,8 @@ fn recommend(
     reasons.extend(facts);
     let mut management = vec![
         format!(
-            "take profits at 50% of the credit: buy back near {:.2}",
-            round_to(pick.credit / 2.0, 2)
+            "take profits at 50% of the credit: a buy-to-close limit at {:.2} (half the credit, on the tick)",
+            TickClass::of(symbol).ceil(pick.credit / 2.0)
         ),
         "at about 21 DTE, close or roll out in time for a credit if the trade is not at its target"
             .to_owned(),
@@ -667,7 +667,7 @@ mod tests {
     use super::*;
     use crate::app::PositionView;
     use crate::app::analysis::{RiskLimits, account_context, size};
-    use crate::domain::{InstrumentType, Position, TickClass, occ_symbol};
+    use crate::domain::{InstrumentType, Position, occ_symbol};
     use crate::testing::{sample_app, sample_market};
 
     struct Quiet;
@@ -755,6 +755,14 @@ mod tests {
                 .contains(&format!("{:.2} LMT", c.credit))
         );
         assert!(r.cautions.iter().all(|c| c.severity != Severity::Blocking));
+        // The buy-to-close target is half the credit, on the tick.
+        let target = TickClass::of("SPY").ceil(c.credit / 2.0);
+        assert!(TickClass::of("SPY").on_tick(target));
+        assert!(
+            r.management[0].contains(&format!("{target:.2}")),
+            "{:?}",
+            r.management
+        );
         // Net liq 100 000 with 60 000 in use and a 2 000 cap on exposure: no put fits.
         let full = run(
             &app(100_000.0, 40_000.0, 0.0, 0.0, Some(500.0)),

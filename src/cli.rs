@@ -68,6 +68,30 @@ pub(crate) struct GlobalOptions {
     /// Dividend yield used when the broker has none, decimal (default 0).
     #[arg(long, global = true, env = "TTAI_DIVIDEND_YIELD", value_name = "YIELD")]
     pub(crate) dividend_yield: Option<String>,
+    /// Analyses: cap on exposure to one underlying after a trade, percent of net liq (default 10).
+    #[arg(
+        long,
+        global = true,
+        env = "TTAI_MAX_EXPOSURE_PERCENT",
+        value_name = "PERCENT"
+    )]
+    pub(crate) max_exposure_percent: Option<String>,
+    /// Analyses: cap on option buying power in use after a trade, percent of net liq (default 50).
+    #[arg(
+        long,
+        global = true,
+        env = "TTAI_MAX_BP_USAGE_PERCENT",
+        value_name = "PERCENT"
+    )]
+    pub(crate) max_bp_usage_percent: Option<String>,
+    /// Analyses: least credit a credit spread must collect, share of its width (default 0.2).
+    #[arg(
+        long,
+        global = true,
+        env = "TTAI_MIN_CREDIT_TO_WIDTH",
+        value_name = "FRACTION"
+    )]
+    pub(crate) min_credit_to_width: Option<String>,
 }
 
 /// What to do.

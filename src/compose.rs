@@ -220,7 +220,7 @@ pub(crate) async fn backtest_app(settings: &Settings) -> anyhow::Result<App> {
         quote_ttl: settings.quote_ttl,
         chain_ttl: settings.chain_ttl,
     };
-    Ok(App::new(replay, store(settings), config))
+    Ok(App::new(replay, store(settings), config).with_risk_limits(settings.risk_limits))
 }
 
 /// Where `run_backtest` runs: the backtest use cases of `backtest_app`, built on first use and
@@ -260,6 +260,7 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
         settings.data_dir.join("knowledge"),
     ));
     let app = App::new(broker, store.clone(), config)
+        .with_risk_limits(settings.risk_limits)
         .with_knowledge_source(knowledge)
         .with_chart_renderer(chart_renderer());
     let app = Arc::new(app);

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ttai_core::app::analysis::RiskLimits;
 use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
@@ -57,6 +58,7 @@ pub(crate) struct Settings {
     pub(crate) alert_interval: Duration,
     pub(crate) risk_free_rate: f64,
     pub(crate) dividend_yield: f64,
+    pub(crate) risk_limits: RiskLimits,
     pub(crate) allowed_origins: Vec<String>,
     pub(crate) http_max_body: usize,
     pub(crate) http_max_sessions: usize,
@@ -323,6 +325,49 @@ impl Settings {
             0.0,
             0.25,
         );
+        let defaults = RiskLimits::default();
+        let mut percent = |name: &str, flag: &str, text: Option<&str>, default: f64| match text.map(str::trim)
+        {
+            None => default,
+            Some(text) => match text.trim_end_matches('%').trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 && v <= 100.0 => v,
+                _ => {
+                    problems.push(format!(
+                        "{name} ({flag}): {text:?} is not a percent of net liq in (0, 100]"
+                    ));
+                    default
+                }
+            },
+        };
+        let max_exposure_percent = percent(
+            "exposure cap",
+            "--max-exposure-percent / TTAI_MAX_EXPOSURE_PERCENT",
+            options.max_exposure_percent.as_deref(),
+            defaults.max_exposure_percent,
+        );
+        let max_bp_usage_percent = percent(
+            "buying power cap",
+            "--max-bp-usage-percent / TTAI_MAX_BP_USAGE_PERCENT",
+            options.max_bp_usage_percent.as_deref(),
+            defaults.max_bp_usage_percent,
+        );
+        let min_credit_to_width = match options.min_credit_to_width.as_deref().map(str::trim) {
+            None => defaults.min_credit_to_width,
+            Some(text) => match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
+                _ => {
+                    problems.push(format!(
+                        "minimum credit / width (--min-credit-to-width / TTAI_MIN_CREDIT_TO_WIDTH): {text:?} is not a share of the width in [0, 1)"
+                    ));
+                    defaults.min_credit_to_width
+                }
+            },
+        };
+        let risk_limits = RiskLimits {
+            max_exposure_percent,
+            max_bp_usage_percent,
+            min_credit_to_width,
+        };
         let allowed_origins: Vec<String> = env("TTAI_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -407,6 +452,7 @@ impl Settings {
             alert_interval,
             risk_free_rate,
             dividend_yield,
+            risk_limits,
             allowed_origins,
             http_max_body,
             http_max_sessions,
@@ -436,6 +482,9 @@ mod tests {
             notify: None,
             risk_free_rate: None,
             dividend_yield: None,
+            max_exposure_percent: None,
+            max_bp_usage_percent: None,
+            min_credit_to_width: None,
         }
     }
 
@@ -474,6 +523,38 @@ mod tests {
             Settings::from_options(&o).unwrap().transport,
             TransportChoice::Http
         );
+    }
+
+    #[test]
+    fn the_analysis_caps_default_and_are_checked() {
+        let s = Settings::from_options(&options()).unwrap();
+        assert_eq!(s.risk_limits, RiskLimits::default());
+        assert_eq!(
+            (
+                s.risk_limits.max_exposure_percent,
+                s.risk_limits.max_bp_usage_percent
+            ),
+            (10.0, 50.0)
+        );
+        let mut o = options();
+        o.max_exposure_percent = Some("15%".into());
+        o.max_bp_usage_percent = Some("35".into());
+        o.min_credit_to_width = Some("0.25".into());
+        let s = Settings::from_options(&o).unwrap();
+        assert_eq!(
+            s.risk_limits,
+            RiskLimits {
+                max_exposure_percent: 15.0,
+                max_bp_usage_percent: 35.0,
+                min_credit_to_width: 0.25
+            }
+        );
+        o.max_exposure_percent = Some("0".into());
+        o.max_bp_usage_percent = Some("150".into());
+        o.min_credit_to_width = Some("1".into());
+        let problems = Settings::from_options(&o).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("TTAI_MAX_EXPOSURE_PERCENT"));
     }
 
     #[test]

@@ -305,7 +305,10 @@ fn every_strategy_runs_on_the_demo_tape() {
         assert_eq!(code, 0, "{strategy}: {stderr}");
         let report: Value = serde_json::from_str(&stdout).unwrap();
         let s = &report["summary"];
-        assert!(s["trades"].as_u64().unwrap() >= 5, "{strategy}: {s}");
+        // Covered calls are struck at or above the shares' basis: the shares bought at the first
+        // snapshot spend most of the demo year below it, so few calls are sold.
+        let least = if strategy == "covered_call" { 2 } else { 5 };
+        assert!(s["trades"].as_u64().unwrap() >= least, "{strategy}: {s}");
         assert_eq!(report["synthetic"], true);
         // The totals add up: realized trade P&L plus stock moves plus what is open.
         let trades: f64 = report["trades"]

@@ -483,22 +483,23 @@ impl App {
         strategy: Strategy,
         chain: &OptionChain,
         spot: f64,
+        cost_basis: Option<f64>,
     ) -> Result<Option<Candidate>, AppError> {
         let symbol = &request.symbol;
         let metrics = self.metrics_of(symbol).await;
         let (dividend_yield, _) = self.dividend_yield(symbol).await;
-        let levels = self
-            .analyze_chart(symbol, Timeframe::Daily, false)
-            .await
-            .ok()
-            .map(|(chart, _)| (chart.levels.nearest_support, chart.levels.nearest_resistance));
+        let chart = self.analyze_chart(symbol, Timeframe::Daily, false).await.ok();
         let options_request = OptionsRequest {
-            strategy,
             dte_min: request.dte_min,
             dte_max: request.dte_max,
             delta_min: request.delta_min,
             delta_max: request.delta_max,
-            levels,
+            levels: chart
+                .as_ref()
+                .map(|(chart, _)| (chart.levels.nearest_support, chart.levels.nearest_resistance)),
+            atr: chart.as_ref().and_then(|(chart, _)| chart.volatility.atr14),
+            cost_basis,
+            ..self.options_defaults(strategy)
         };
         let input = OptionsInput {
             chain,
@@ -780,7 +781,13 @@ impl App {
             BacktestStrategy::Wheel if book.shares.is_some() => Strategy::CoveredCall,
             BacktestStrategy::Wheel => Strategy::Csp,
         };
-        let Some(candidate) = self.pick(request, strategy, chain, spot).await? else {
+        // Covered calls are struck at or above the shares' basis in the book (the price they were
+        // bought or assigned at), as analyze_options does with the account's cost basis.
+        let cost_basis = match strategy {
+            Strategy::CoveredCall => Some(book.shares.as_ref().map_or(spot, |s| s.basis)),
+            _ => None,
+        };
+        let Some(candidate) = self.pick(request, strategy, chain, spot, cost_basis).await? else {
             return Ok(Some(format!(
                 "no {} candidate with {}–{} DTE and short delta {}–{}",
                 strategy.as_str(),

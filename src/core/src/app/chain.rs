@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{BrokerGreeks, OptionChain, OptionContract, OptionType, Symbol, round_to, round4};
+use crate::domain::{
+    BrokerGreeks, Expiration, OptionChain, OptionContract, OptionType, StrikeRow, Symbol, round_to, round4,
+};
 use crate::error::AppError;
 use crate::quant::bsm::{self, BsmInput};
 use crate::time::{Date, Timestamp};
@@ -40,15 +42,132 @@ pub struct ContractAnalytics {
     pub prob_itm: Option<f64>,
 }
 
-/// Options expire at the close: 21:00 UTC on the expiration date (16:00 New York in winter; an
-/// hour early in summer, which moves a 30-day option's time by 0.14 %).
+/// New York's time zone, compiled in from the IANA database (no file is read at run time).
+static NEW_YORK: jiff::tz::TimeZone = jiff::tz::get!("America/New_York");
+
+/// Options stop trading and settle at the close: 16:00 America/New_York on the expiration date,
+/// which is 21:00 UTC under EST and 20:00 UTC under EDT (the time zone database decides).
 pub fn expiry_instant(expiration: Date) -> Timestamp {
-    expiration.at_utc(21, 0)
+    let (year, month, day) = expiration.ymd();
+    let civil = match (i16::try_from(year), i8::try_from(month), i8::try_from(day)) {
+        (Ok(y), Ok(m), Ok(d)) => jiff::civil::DateTime::new(y, m, d, 16, 0, 0, 0),
+        _ => return expiration.at_utc(21, 0),
+    };
+    match civil.and_then(|dt| NEW_YORK.to_timestamp(dt)) {
+        Ok(instant) => Timestamp::from_millis(instant.as_millisecond()),
+        // Only outside jiff's years (±9999), where no option expires.
+        Err(_) => expiration.at_utc(21, 0),
+    }
 }
 
 /// Years (ACT/365) from `from` to the close of `expiration`, 0 when past.
 pub fn years_to_expiry(from: Timestamp, expiration: Date) -> f64 {
     from.years_until(expiry_instant(expiration)).max(0.0)
+}
+
+/// The market's expected move to one expiration: ±1σ from the at-the-money implied volatility,
+/// and the at-the-money straddle (what the market charges for a move either way).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExpectedMove {
+    /// YYYY-MM-DD.
+    pub expiration: String,
+    /// Calendar days to expiration.
+    pub dte: i32,
+    /// The strike nearest the price (the straddle's).
+    pub atm_strike: f64,
+    /// Implied volatility at the money (fraction): the strikes on each side of the price, each
+    /// the mean of its call and put IV, interpolated to the price.
+    pub atm_iv: f64,
+    /// One standard deviation of the price at expiration: price × ATM IV × √(years to 16:00 New York).
+    pub one_sigma: f64,
+    /// That move as a percent of the price.
+    pub one_sigma_percent: f64,
+    /// Price − 1σ.
+    pub lower: f64,
+    /// Price + 1σ.
+    pub upper: f64,
+    /// Call mid + put mid at the ATM strike, when both are two-sided.
+    pub straddle: Option<f64>,
+    /// The straddle as a percent of the price.
+    pub straddle_percent: Option<f64>,
+}
+
+/// The implied volatility of one strike: the mean of its call's and put's (those that have one).
+fn strike_iv(row: &StrikeRow, expiration: Date, pricing: &Pricing) -> Option<f64> {
+    let ivs: Vec<f64> = [OptionType::Call, OptionType::Put]
+        .into_iter()
+        .filter_map(|option_type| {
+            let contract = row.side(option_type)?;
+            let t = years_to_expiry(pricing.quotes_at, expiration);
+            bsm::implied_volatility(
+                option_type,
+                pricing.spot,
+                row.strike,
+                t,
+                pricing.rate,
+                pricing.dividend_yield,
+                contract.mid()?,
+            )
+        })
+        .collect();
+    (!ivs.is_empty()).then(|| ivs.iter().sum::<f64>() / ivs.len() as f64)
+}
+
+/// The at-the-money implied volatility of an expiration: interpolated in strike between the
+/// nearest strikes below and above the price that have one (the nearer one alone at an edge).
+pub fn atm_iv(expiration: &Expiration, pricing: &Pricing) -> Option<f64> {
+    let spot = pricing.spot;
+    let below = expiration
+        .strikes
+        .iter()
+        .rev()
+        .filter(|r| r.strike <= spot)
+        .find_map(|r| strike_iv(r, expiration.date, pricing).map(|iv| (r.strike, iv)));
+    let above = expiration
+        .strikes
+        .iter()
+        .filter(|r| r.strike > spot)
+        .find_map(|r| strike_iv(r, expiration.date, pricing).map(|iv| (r.strike, iv)));
+    match (below, above) {
+        (Some((k0, v0)), Some((k1, v1))) if k1 > k0 => Some(v0 + (v1 - v0) * (spot - k0) / (k1 - k0)),
+        (Some((_, v)), _) | (None, Some((_, v))) => Some(v),
+        (None, None) => None,
+    }
+}
+
+/// The expected move to `expiration` (see [`ExpectedMove`]); `None` without an ATM IV or after
+/// the close of the expiration day.
+pub fn expected_move(expiration: &Expiration, pricing: &Pricing, today: Date) -> Option<ExpectedMove> {
+    let t = years_to_expiry(pricing.quotes_at, expiration.date);
+    if t <= 0.0 || pricing.spot <= 0.0 {
+        return None;
+    }
+    let iv = atm_iv(expiration, pricing)?;
+    let spot = pricing.spot;
+    let one_sigma = spot * iv * t.sqrt();
+    let atm_row = expiration
+        .strikes
+        .iter()
+        .min_by(|a, b| (a.strike - spot).abs().total_cmp(&(b.strike - spot).abs()))?;
+    let straddle = match (
+        atm_row.call.as_ref().and_then(OptionContract::mid),
+        atm_row.put.as_ref().and_then(OptionContract::mid),
+    ) {
+        (Some(c), Some(p)) => Some(round4(c + p)),
+        _ => None,
+    };
+    Some(ExpectedMove {
+        expiration: expiration.date.to_string(),
+        dte: today.days_until(expiration.date),
+        atm_strike: atm_row.strike,
+        atm_iv: round_to(iv, 6),
+        one_sigma: round_to(one_sigma, 2),
+        one_sigma_percent: round_to(one_sigma / spot * 100.0, 2),
+        lower: round_to(spot - one_sigma, 2),
+        upper: round_to(spot + one_sigma, 2),
+        straddle,
+        straddle_percent: straddle.map(|s| round_to(s / spot * 100.0, 2)),
+    })
 }
 
 /// IV from the mid and greeks at that IV, or nothing when there is no two-sided market.
@@ -199,6 +318,9 @@ pub struct ExpirationView {
     pub expiration_type: String,
     /// AM or PM.
     pub settlement: String,
+    /// ±1σ by expiration from the ATM IV, and the ATM straddle (from the whole chain, not only
+    /// the strikes shown); null without a price or an ATM IV.
+    pub expected_move: Option<ExpectedMove>,
     /// Strikes, lowest first.
     pub strikes: Vec<StrikeView>,
 }
@@ -253,7 +375,7 @@ pub struct ModelView {
 pub const MODEL_NAME: &str = "Black-Scholes-Merton with continuous dividend yield: a European approximation of American equity options";
 
 /// The greeks' units.
-pub const GREEK_UNITS: &str = "iv: fraction; delta: per $1 of the underlying; gamma: delta per $1; theta: $ per share per calendar day; vega: $ per share per vol point; time: ACT/365 to 21:00 UTC on the expiration date";
+pub const GREEK_UNITS: &str = "iv: fraction; delta: per $1 of the underlying; gamma: delta per $1; theta: $ per share per calendar day; vega: $ per share per vol point; time: ACT/365 to 16:00 America/New_York on the expiration date";
 
 /// A listed expiration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -376,6 +498,7 @@ impl App {
                 dte,
                 expiration_type: expiration.expiration_type.clone(),
                 settlement: expiration.settlement.clone(),
+                expected_move: pricing.and_then(|p| expected_move(expiration, &p, today)),
                 strikes: rows
                     .iter()
                     .map(|row| {
@@ -490,6 +613,68 @@ mod tests {
         assert!(a.delta.unwrap() < 0.0 && a.delta.unwrap() > -0.5);
         assert!(a.theta.unwrap() < 0.0);
         assert!(a.vega.unwrap() > 0.0 && a.gamma.unwrap() > 0.0);
+    }
+
+    #[test]
+    fn time_runs_to_four_in_new_york_across_daylight_saving_changes() {
+        // 16:00 New York is 21:00 UTC under EST and 20:00 UTC under EDT.
+        let fri_est = Date::from_ymd(2025, 3, 7).unwrap(); // before the 9 March 2025 change
+        let fri_edt = Date::from_ymd(2025, 3, 14).unwrap(); // after it
+        assert_eq!(expiry_instant(fri_est).to_string(), "2025-03-07T21:00:00Z");
+        assert_eq!(expiry_instant(fri_edt).to_string(), "2025-03-14T20:00:00Z");
+        // From one Friday close to the next across the spring change: 7 days less an hour,
+        // 167 h / 8760 h = 0.019063927 years (a fixed 21:00 UTC would say 168 h).
+        let t = years_to_expiry(expiry_instant(fri_est), fri_edt);
+        assert!((t - 167.0 / 8760.0).abs() < 1e-12, "{t}");
+        // Across the autumn change (2 November 2025): 31 Oct 20:00 UTC to 7 Nov 21:00 UTC, 169 h.
+        let oct31 = Date::from_ymd(2025, 10, 31).unwrap();
+        let nov7 = Date::from_ymd(2025, 11, 7).unwrap();
+        assert_eq!(expiry_instant(oct31).to_string(), "2025-10-31T20:00:00Z");
+        let t = years_to_expiry(expiry_instant(oct31), nov7);
+        assert!((t - 169.0 / 8760.0).abs() < 1e-12, "{t}");
+        // 0 DTE in July: quoted 10:30 New York (14:30 UTC), 5.5 h to the close, not 6.5 h.
+        let july = Date::from_ymd(2025, 7, 18).unwrap();
+        let t = years_to_expiry(july.at_utc(14, 30), july);
+        assert!((t - 5.5 / 8760.0).abs() < 1e-12, "{t}");
+        // After the close nothing is left.
+        assert_eq!(years_to_expiry(july.at_utc(20, 1), july), 0.0);
+    }
+
+    #[test]
+    fn the_expected_move_is_one_sigma_from_the_atm_iv_and_the_straddle() {
+        // Price 100, strikes 95/100/105; the 100 call and put both at 2.5227 (BSM at 20 % vol,
+        // t = 0.1, no rate): ATM IV 0.20, 1σ = 100 × 0.20 × √0.1 = 6.32, straddle 5.05.
+        let expiration = Date::from_ymd(2025, 2, 14).unwrap();
+        let quotes_at: Timestamp = "2025-01-09T09:00:00Z".parse().unwrap(); // 36.5 days before 16:00 NY
+        let side = |p: f64| Some(contract(Some(p), Some(p)));
+        let e = Expiration {
+            date: expiration,
+            expiration_type: "Regular".into(),
+            settlement: "PM".into(),
+            strikes: vec![
+                StrikeRow {
+                    strike: 100.0,
+                    call: side(2.5227),
+                    put: side(2.5227),
+                },
+                StrikeRow {
+                    strike: 95.0,
+                    call: None,
+                    put: None,
+                },
+            ],
+        };
+        let pricing = Pricing {
+            spot: 100.0,
+            rate: 0.0,
+            dividend_yield: 0.0,
+            quotes_at,
+        };
+        let m = expected_move(&e, &pricing, quotes_at.date()).unwrap();
+        assert!((m.atm_iv - 0.2).abs() < 1e-4, "{m:?}");
+        assert_eq!((m.one_sigma, m.lower, m.upper), (6.32, 93.68, 106.32));
+        assert_eq!((m.straddle, m.dte, m.atm_strike), (Some(5.0454), 36, 100.0));
+        assert_eq!(m.straddle_percent, Some(5.05));
     }
 
     #[test]

@@ -34,8 +34,9 @@ pub use backtest::{
     EquityPoint, Fill, Skipped, StockMove, Trade, TradeLeg,
 };
 pub use chain::{
-    ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
-    ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
+    ChainFilter, ChainView, ContractAnalytics, ContractView, ExpectedMove, ExpirationView, GREEK_UNITS,
+    MODEL_NAME, ModelView, Pricing, StrikeView, analyse_contract, atm_iv, enrich, expected_move,
+    expiry_instant, years_to_expiry,
 };
 pub use chart_spec::{
     ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError, SeriesSpec,
@@ -92,6 +93,8 @@ pub struct App {
     chart_renderer: Option<Arc<dyn ChartRenderer>>,
     /// Quotes and chains with TTLs and single flight.
     cache: cache::MarketCache,
+    /// Caps on exposure and buying power, least spread credit (analysis settings).
+    risk_limits: analysis::RiskLimits,
 }
 
 impl std::fmt::Debug for App {
@@ -117,6 +120,7 @@ impl App {
             knowledge: tokio::sync::Mutex::new(None),
             chart_renderer: None,
             cache,
+            risk_limits: analysis::RiskLimits::default(),
         }
     }
 
@@ -139,6 +143,17 @@ impl App {
     pub fn with_chart_renderer(mut self, renderer: Arc<dyn ChartRenderer>) -> App {
         self.chart_renderer = Some(renderer);
         self
+    }
+
+    /// Sets the analysis caps (default: [`analysis::RiskLimits::default`]).
+    pub fn with_risk_limits(mut self, limits: analysis::RiskLimits) -> App {
+        self.risk_limits = limits;
+        self
+    }
+
+    /// The analysis caps.
+    pub fn risk_limits(&self) -> analysis::RiskLimits {
+        self.risk_limits
     }
 
     /// The chart renderer, when one is wired.

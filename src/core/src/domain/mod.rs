@@ -15,6 +15,7 @@ mod chain;
 mod instrument;
 mod metrics;
 mod quote;
+mod tick;
 
 pub use account::{Account, AccountNumber, Balances, Position};
 pub use alert::{Alert, AlertCondition, AlertId, AlertStatus, Notification, NotificationId};
@@ -24,6 +25,7 @@ pub use chain::{BrokerGreeks, Expiration, OptionChain, OptionContract, StrikeRow
 pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch, rank_symbol_matches};
 pub use metrics::MarketMetrics;
 pub use quote::Quote;
+pub use tick::{LimitPrice, PENNY_ALL, PENNY_PROGRAM, TickClass};
 
 /// Rounds a computed money value to 4 decimals so that `(1.1 + 1.2) / 2` prints as `1.15`.
 pub fn round4(value: f64) -> f64 {

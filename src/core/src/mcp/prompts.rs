@@ -4,6 +4,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::{Map, Value, json};
 
 use super::envelope::codes;
+use crate::app::analysis::{IV_RANK_HIGH, IV_RANK_LOW};
 
 struct Prompt {
     name: &'static str,
@@ -77,25 +78,31 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
             let symbol = arg("symbol").to_ascii_uppercase();
             format!(
                 "Analyse selling a cash-secured put on {symbol}.\n\n\
-                 1. Call get_quote for {symbol} and get_market_metrics for {symbol}: note the price, IV rank, IV vs HV30 \
-                 and days to earnings. Premium is worth selling when IV rank is high (above ~0.30); be careful with \
-                 earnings inside the trade's life.\n\
-                 2. Call analyze_chart for {symbol} (daily): trend against the 20/50/200-day averages, RSI, and the \
-                 nearest support. A put strike at or below support is better protected.\n\
-                 3. Call analyze_options for {symbol} with strategy `csp` (30–45 DTE, short delta 0.15–0.35): compare the \
-                 top candidates' credit, probability of profit, annualized return on capital, breakeven and liquidity.\n\
-                 4. Call get_balances and get_positions: is there buying power for strike × 100 per contract, and how \
-                 much {symbol} exposure is already on?\n\
-                 5. Recommend one strike and expiration (or say to wait), with the reasons and the numbers behind them, \
-                 and how you would manage it (take profit at 50%, roll or accept assignment if tested).\n\
-                 State the data source of every number; if it says synthetic, say the data is a demo."
+                 1. Call run_full_analysis with symbol {symbol} and strategy `csp`. It does the whole review in one \
+                 call: the daily chart (trend, support), the ranked puts (30–45 DTE, short delta 0.15–0.35, ranked by \
+                 expected value per dollar at risk, each at a limit price on the option's tick), the account (the \
+                 short {symbol} options already held, exposure to {symbol}, option buying power in use) and a \
+                 recommendation with how many contracts fit the caps and cautions by severity.\n\
+                 2. Report the recommendation's action and headline. If it is `sell`, give the order (contracts, \
+                 strike, expiration, limit price and the natural price beside it), the expected value, probability of \
+                 profit, breakeven, return on capital, and the management plan. If it is `wait` or `avoid`, say why \
+                 from the blocking or major cautions and what would change the answer (e.g. exposure below the cap, \
+                 IV rank above {low:.2}).\n\
+                 3. Mention the existing {symbol} positions listed under account.positions_in_symbol and how they \
+                 count toward the exposure cap.\n\
+                 4. For a different window or cap, call analyze_options with strategy `csp` and `dte_min`/`dte_max`, \
+                 `delta_min`/`delta_max` or `max_exposure_percent`.\n\
+                 State the data source of every number; if it says synthetic, say the data is a demo.",
+                low = IV_RANK_LOW
             )
         }
         "morning-briefing" => "Give me a morning briefing on my account.\n\n\
-             1. Call get_balances: net liq, buying power used and available.\n\
+             1. Call get_balances: net liq, option buying power available and in use (net liq minus available, as a \
+             percent of net liq).\n\
              2. Call get_positions: list positions by underlying with P&L; flag options within 21 days of expiration, \
              short options that are in the money or near their strike, and winners at 50% or more of max profit.\n\
-             3. Call list_alerts to see active and recently triggered price alerts.\n\
+             3. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
+             list_alerts (active) for those still waiting.\n\
              4. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
              5. Summarise what needs attention today, most urgent first, with the numbers."
             .to_owned(),
@@ -107,9 +114,11 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
                  P&L, DTE.\n\
                  2. Call get_quote for {symbol}, get_market_metrics for {symbol} and analyze_chart for {symbol}: where is \
                  price against strikes, support and resistance; what is IV rank now.\n\
-                 3. For each short option, compute how much of the maximum profit is captured and how far the strike is \
-                 from the price (in dollars and in expected moves).\n\
-                 4. Recommend hold, close, or roll (out in time for a credit, and to which strike) for each, with the \
+                 3. Call get_option_chain for {symbol} with the expiration of each short option (`expiration`): its \
+                 `expected_move` gives ±1σ by expiration from the at-the-money IV and the ATM straddle.\n\
+                 4. For each short option, compute how much of the maximum profit is captured and how far the strike is \
+                 from the price, in dollars and in expected moves (distance / one_sigma).\n\
+                 5. Recommend hold, close, or roll (out in time for a credit, and to which strike) for each, with the \
                  reasons; use search_knowledge for the rolling and defending guidance if unsure."
             )
         }
@@ -120,11 +129,14 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
                 "Scan for IV-rank extremes.\n\n\
                  1. Call get_positions and collect the underlyings I hold{extra}.\n\
                  2. Call get_market_metrics for all of them in one call.\n\
-                 3. List those with IV rank above 0.50 (rich premium: candidates to sell) and below 0.20 (cheap premium: \
-                 avoid selling, consider closing short premium early), with IV index, HV30, IV−HV spread, liquidity \
-                 rating and days to earnings.\n\
+                 3. List those with IV rank at or above {high:.2} (rich premium: candidates to sell) and below {low:.2} \
+                 (cheap premium: avoid selling, consider closing short premium early); these are the thresholds \
+                 analyze_options and run_full_analysis use. Give IV index, HV30, IV−HV spread, liquidity rating and \
+                 days to earnings.\n\
                  4. For the two richest liquid names, call analyze_options with strategy `csp` or `spread` and show the \
-                 top candidate of each."
+                 top candidate of each with its limit price, expected value and the contracts that fit.",
+                high = IV_RANK_HIGH,
+                low = IV_RANK_LOW
             )
         }
         other => return Err(invalid(format!("Unknown prompt: {other}"))),
@@ -186,4 +198,43 @@ pub(crate) fn get(params: &Map<String, Value>) -> Result<Value, ErrorObjectOwned
         "description": prompt.description,
         "messages": [{ "role": "user", "content": { "type": "text", "text": text } }],
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    fn text(name: &str, args: Value) -> String {
+        let mut params = Map::new();
+        params.insert("name".into(), json!(name));
+        params.insert("arguments".into(), args);
+        let got = super::get(&params).unwrap();
+        got["messages"][0]["content"]["text"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_prompts_use_the_tools_that_answer_them() {
+        let csp = text("analyze-for-csp", json!({"symbol": "spy"}));
+        assert!(
+            csp.contains("run_full_analysis with symbol SPY and strategy `csp`"),
+            "{csp}"
+        );
+        let review = text("position-review", json!({"symbol": "qqq"}));
+        assert!(
+            review.contains("get_option_chain") && review.contains("expected_move"),
+            "{review}"
+        );
+        let briefing = text("morning-briefing", json!({}));
+        assert!(
+            briefing.contains("list_alerts with status `triggered`"),
+            "{briefing}"
+        );
+        // The scan uses the tool's own IV rank thresholds.
+        let scan = text("iv-rank-scan", json!({}));
+        assert!(
+            scan.contains(&format!("{:.2}", crate::app::analysis::IV_RANK_HIGH))
+                && scan.contains(&format!("below {:.2}", crate::app::analysis::IV_RANK_LOW)),
+            "{scan}"
+        );
+    }
 }

@@ -88,6 +88,8 @@ pub struct VolatilityView {
     pub bollinger: BandsView,
     /// Close-to-close historical volatility over 20 bars, annualised (fraction).
     pub hv20: Option<f64>,
+    /// The window of `hv20` in time: "20 days", "20 weeks" or "20 five-minute bars".
+    pub hv_window: &'static str,
     /// Implied volatility index from market metrics (fraction).
     pub iv_index: Option<f64>,
     /// IV rank from market metrics (0–1).
@@ -190,6 +192,15 @@ fn average_view(series: &[Option<f64>], close: f64) -> AverageView {
 }
 
 /// Bars-per-year of a timeframe, for annualising volatility.
+/// What 20 bars of `timeframe` span, to name the historical volatility by its window.
+fn hv_window(timeframe: Timeframe) -> &'static str {
+    match timeframe {
+        Timeframe::Daily => "20 days",
+        Timeframe::Weekly => "20 weeks",
+        Timeframe::Intraday => "20 five-minute bars",
+    }
+}
+
 fn bars_per_year(timeframe: Timeframe) -> f64 {
     match timeframe {
         Timeframe::Daily => 252.0,
@@ -323,6 +334,7 @@ pub fn analyze_series(
             },
         },
         hv20: hv20.map(|v| round_to(v, 4)),
+        hv_window: hv_window(timeframe),
         iv_index,
         iv_rank: metrics.and_then(|m| m.iv_rank),
         iv_hv_ratio: match (iv_index, hv20) {
@@ -457,9 +469,9 @@ pub fn analyze_series(
     }
     if let Some(ratio) = volatility.iv_hv_ratio {
         if ratio >= 1.2 {
-            signals.push(Signal { name: "iv_above_hv", direction: "neutral", detail: format!("implied volatility is {ratio}× realised (HV20): option premium is rich relative to recent movement") });
+            signals.push(Signal { name: "iv_above_hv", direction: "neutral", detail: format!("implied volatility is {ratio}× the volatility realised over the last {}: option premium is rich relative to that movement", volatility.hv_window) });
         } else if ratio <= 0.8 {
-            signals.push(Signal { name: "iv_below_hv", direction: "neutral", detail: format!("implied volatility is {ratio}× realised (HV20): option premium is cheap relative to recent movement") });
+            signals.push(Signal { name: "iv_below_hv", direction: "neutral", detail: format!("implied volatility is {ratio}× the volatility realised over the last {}: option premium is cheap relative to that movement", volatility.hv_window) });
         }
     }
 
@@ -481,7 +493,7 @@ pub fn analyze_series(
         ));
     }
     if let Some(ratio) = volatility.iv_hv_ratio {
-        summary.push_str(&format!(", IV/HV {ratio}"));
+        summary.push_str(&format!(", IV/HV({}) {ratio}", volatility.hv_window));
     }
     summary.push('.');
 
@@ -728,6 +740,13 @@ mod tests {
     }
 
     #[test]
+    fn weekly_historical_volatility_is_named_by_its_window() {
+        assert_eq!(hv_window(Timeframe::Weekly), "20 weeks");
+        assert_eq!(hv_window(Timeframe::Daily), "20 days");
+        assert_eq!(hv_window(Timeframe::Intraday), "20 five-minute bars");
+    }
+
+    #[test]
     fn iv_against_hv_is_reported_when_metrics_exist() {
         let candles = sample_candles(100.0, 0.001, 260, Date::from_ymd(2025, 6, 13).unwrap());
         let metrics = MarketMetrics {
@@ -745,6 +764,12 @@ mod tests {
             as_of: candles.last().unwrap().time,
         };
         let a = analyze_series(&sym(), Timeframe::Daily, &candles, Some(&metrics)).unwrap();
+        assert_eq!(a.volatility.hv_window, "20 days");
+        assert!(
+            a.signals
+                .iter()
+                .any(|s| s.detail.contains("realised over the last 20 days"))
+        );
         assert!(a.volatility.iv_hv_ratio.unwrap() > 1.2);
         assert!(a.signals.iter().any(|s| s.name == "iv_above_hv"));
     }

@@ -1,12 +1,20 @@
 //! `run_full_analysis`: chart + options + the account's context + a recommendation with its
 //! reasons, saved to the store.
+//!
+//! The decision: every caution has a severity. Any blocking one (the strategy does not apply, a
+//! call would be naked, every strike is below the cost basis, no contract fits the caps,
+//! earnings before expiration unless asked) makes the action `avoid` or `wait`; two major ones
+//! (IV rank below the low threshold, a negative expected value, the trend against the trade,
+//! earnings or a strike below basis when asked) make it `wait`; minor ones are told. The reasons
+//! always agree with the action: a `wait` opens with why, never with "sell the …".
 
 use serde::Serialize;
 
 use super::chart::ChartAnalysis;
-use super::options::{Candidate, OptionsAnalysis, OptionsRequest, Strategy};
+use super::options::{Candidate, IV_RANK_LOW, OptionsAnalysis, OptionsRequest, Strategy};
+use super::sizing::AccountContext;
 use crate::app::{App, AppEvent};
-use crate::domain::{InstrumentType, OptionType, Symbol, Timeframe, round_to};
+use crate::domain::{OptionType, Symbol, TickClass, Timeframe};
 use crate::error::AppError;
 use crate::ports::NewAnalysis;
 
@@ -17,65 +25,58 @@ pub trait Progress: Send + Sync {
     fn report(&self, done: f64, total: f64, message: &str);
 }
 
-/// An open position in the analysed underlying.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HeldPosition {
-    /// Symbol (OCC for options).
-    pub symbol: String,
-    /// Signed quantity.
-    pub quantity: f64,
-    /// equity, equity_option, ...
-    pub instrument_type: InstrumentType,
-    /// call or put, for options.
-    pub option_type: Option<OptionType>,
-    /// Strike, for options.
-    pub strike: Option<f64>,
-    /// Expiration, for options.
-    pub expiration: Option<String>,
-    /// Mark × quantity × multiplier, when the broker has a mark.
-    pub market_value: Option<f64>,
+/// How much a caution weighs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The trade must not be placed as proposed.
+    Blocking,
+    /// Two of these argue for waiting.
+    Major,
+    /// Worth knowing.
+    Minor,
 }
 
-/// The account's side of the decision.
+/// What speaks against a trade.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AccountContext {
-    /// Masked account number.
-    pub account: String,
-    /// Net liquidating value.
-    pub net_liquidating_value: f64,
-    /// Option buying power.
-    pub derivative_buying_power: f64,
-    /// Positions already held in the underlying.
-    pub positions_in_symbol: Vec<HeldPosition>,
-    /// Shares held.
-    pub shares_held: f64,
-    /// Market value of the positions in the underlying.
-    pub exposure_value: f64,
-    /// That exposure as a percent of net liq.
-    pub exposure_percent_of_net_liq: Option<f64>,
-    /// Capital the top candidate needs per contract.
-    pub candidate_capital: Option<f64>,
-    /// That capital as a percent of option buying power.
-    pub capital_percent_of_buying_power: Option<f64>,
-    /// That capital as a percent of net liq.
-    pub capital_percent_of_net_liq: Option<f64>,
-    /// Whether one contract fits the buying power (covered calls use the shares held).
-    pub fits_buying_power: Option<bool>,
+pub struct Caution {
+    /// blocking, major or minor.
+    pub severity: Severity,
+    /// A stable name: not_eligible, naked_call, below_basis, no_contracts_fit, earnings,
+    /// iv_rank_low, negative_expected_value, trend_against, level_not_protecting, liquidity,
+    /// existing_short_options, not_sized.
+    pub code: &'static str,
+    /// What it is, with the numbers.
+    pub message: String,
+}
+
+impl Caution {
+    fn new(severity: Severity, code: &'static str, message: String) -> Caution {
+        Caution {
+            severity,
+            code,
+            message,
+        }
+    }
 }
 
 /// What to do, and why.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Recommendation {
-    /// sell (open the candidate), wait, or avoid (this strategy does not apply).
+    /// sell (open the candidate), wait, or avoid (this strategy does not apply now).
     pub action: &'static str,
     /// One line.
     pub headline: String,
-    /// The trade recommended (the top candidate), when the action is sell.
+    /// The trade recommended, when the action is sell.
     pub candidate: Option<Candidate>,
-    /// Why, with the numbers.
+    /// How many contracts to sell: all that fit the caps (when the action is sell).
+    pub contracts: Option<i64>,
+    /// The order as a trader would enter it (when the action is sell).
+    pub order: Option<String>,
+    /// Why, with the numbers; the first reason states the decision.
     pub reasons: Vec<String>,
-    /// What speaks against it.
-    pub cautions: Vec<String>,
+    /// What speaks against it, most severe first.
+    pub cautions: Vec<Caution>,
     /// How to manage it once open.
     pub management: Vec<String>,
 }
@@ -108,7 +109,7 @@ pub struct FullAnalysis {
     pub chart: ChartAnalysis,
     /// Options analysis.
     pub options: OptionsAnalysis,
-    /// Account context.
+    /// Account context: positions in the underlying, exposure, buying power, caps.
     pub account: AccountContext,
     /// Knowledge passages to read.
     pub knowledge_notes: Vec<KnowledgeNote>,
@@ -120,184 +121,440 @@ pub struct FullAnalysis {
     pub synthetic: bool,
 }
 
-fn recommend(chart: &ChartAnalysis, options: &OptionsAnalysis, account: &AccountContext) -> Recommendation {
+/// "the 540 put", "the 540 / 535 bull put spread", "the 465 call against the shares".
+fn describe(c: &Candidate) -> String {
+    match c.kind {
+        "csp" => format!("the {} put", c.short_strike),
+        "covered_call" => format!("the {} call against the shares", c.short_strike),
+        "bull_put_spread" => format!(
+            "the {} / {} bull put spread",
+            c.short_strike,
+            c.long_strike.unwrap_or_default()
+        ),
+        _ => format!(
+            "the {} / {} bear call spread",
+            c.short_strike,
+            c.long_strike.unwrap_or_default()
+        ),
+    }
+}
+
+/// The order ticket: "SELL 2 SPY 2026-12-24 540 PUT @ 6.30 LMT (natural 6.15)".
+fn order(symbol: &str, c: &Candidate, contracts: i64) -> String {
+    let legs = match (c.kind, c.long_strike) {
+        ("csp", _) => format!("{} PUT", c.short_strike),
+        ("covered_call", _) => format!("{} CALL", c.short_strike),
+        ("bull_put_spread", Some(l)) => format!("{}/{} PUT VERTICAL", c.short_strike, l),
+        (_, Some(l)) => format!("{}/{} CALL VERTICAL", c.short_strike, l),
+        (_, None) => format!("{}", c.short_strike),
+    };
+    format!(
+        "SELL {contracts} {symbol} {} {legs} @ {:.2} LMT credit (mid {}, natural {:.2}), day order",
+        c.expiration, c.price.limit, c.price.mid, c.price.natural
+    )
+}
+
+/// The facts of the best candidate, for reasons of a sell or a wait.
+fn trade_facts(c: &Candidate, verb: &str) -> String {
+    format!(
+        "{verb} {} expiring {} ({} DTE) at a {:.2} limit (mid {}, natural {:.2}): ${:.0} credit per contract",
+        describe(c),
+        c.expiration,
+        c.dte,
+        c.credit,
+        c.price.mid,
+        c.price.natural,
+        c.credit_per_contract
+    )
+}
+
+/// The cautions a candidate itself blocks on.
+fn blocking(c: &Candidate, request_allows_earnings: bool, allow_below_basis: bool) -> Vec<Caution> {
+    let mut out = Vec::new();
+    match &c.sizing {
+        None => out.push(Caution::new(
+            Severity::Blocking,
+            "not_sized",
+            "the account could not be read, so no size can be checked against its caps".to_owned(),
+        )),
+        Some(s) if s.contracts < 1 => out.push(Caution::new(
+            Severity::Blocking,
+            "no_contracts_fit",
+            format!("no contract fits the caps: {}", s.note),
+        )),
+        Some(_) => {}
+    }
+    if c.earnings_before_expiration == Some(true) && !request_allows_earnings {
+        out.push(Caution::new(
+            Severity::Blocking,
+            "earnings",
+            format!(
+                "earnings fall before the {} expiration: expect a gap and an IV crush (pass allow_earnings to accept it)",
+                c.expiration
+            ),
+        ));
+    }
+    if let Some(b) = &c.basis
+        && b.below_basis
+        && !allow_below_basis
+    {
+        out.push(Caution::new(
+            Severity::Blocking,
+            "below_basis",
+            format!(
+                "the {} strike is below the {} cost basis: assignment would realise ${:.0} per contract",
+                c.short_strike, b.cost_basis, b.pnl_if_assigned
+            ),
+        ));
+    }
+    out
+}
+
+fn recommend(
+    chart: &ChartAnalysis,
+    options: &OptionsAnalysis,
+    account: &AccountContext,
+    request: &OptionsRequest,
+) -> Recommendation {
+    let symbol = options.symbol.as_str();
     let strategy = options.strategy;
-    if !options.eligible {
-        return Recommendation {
-            action: "avoid",
-            headline: options
-                .reason
-                .clone()
-                .unwrap_or_else(|| "this strategy does not apply".to_owned()),
+    let wait = |action: &'static str, headline: String, reasons: Vec<String>, cautions: Vec<Caution>| {
+        Recommendation {
+            action,
+            headline,
             candidate: None,
-            reasons: options.reason.iter().cloned().collect(),
-            cautions: Vec::new(),
+            contracts: None,
+            order: None,
+            reasons,
+            cautions,
             management: Vec::new(),
+        }
+    };
+    if !options.eligible {
+        let reason = options
+            .reason
+            .clone()
+            .unwrap_or_else(|| "this strategy does not apply to the account".to_owned());
+        let code = if account.shares_held >= 100.0 {
+            "naked_call"
+        } else {
+            "not_eligible"
         };
+        return wait(
+            "avoid",
+            format!("{symbol}: avoid: {reason}"),
+            vec![reason.clone()],
+            vec![Caution::new(Severity::Blocking, code, reason)],
+        );
     }
     let Some(top) = options.candidates.first() else {
-        return Recommendation {
-            action: "wait",
-            headline: format!(
-                "no {} candidate meets the filters on {} now",
-                strategy.as_str(),
-                options.symbol
+        let reason = options.reason.clone().unwrap_or_else(|| {
+            format!(
+                "no {} candidate meets the filters on {symbol} now",
+                strategy.as_str()
+            )
+        });
+        if options.rejected.below_cost_basis > 0 {
+            return wait(
+                "avoid",
+                format!(
+                    "{symbol}: avoid selling calls now: every strike in the window is below the {} cost basis",
+                    account.cost_basis.unwrap_or_default()
+                ),
+                vec![reason.clone()],
+                vec![Caution::new(Severity::Blocking, "below_basis", reason)],
+            );
+        }
+        return wait(
+            "wait",
+            format!(
+                "{symbol}: wait: no {} candidate meets the filters now",
+                strategy.as_str()
             ),
-            candidate: None,
-            reasons: options.reason.iter().cloned().collect(),
-            cautions: Vec::new(),
-            management: Vec::new(),
-        };
+            vec![reason],
+            Vec::new(),
+        );
     };
-    let mut reasons = vec![
+
+    // General cautions, about the underlying rather than one candidate.
+    let mut general = Vec::new();
+    if let Some(rank) = options.iv_context.iv_rank
+        && rank < IV_RANK_LOW
+    {
+        general.push(Caution::new(
+            Severity::Major,
+            "iv_rank_low",
+            format!(
+                "IV rank {rank:.2} is below {IV_RANK_LOW:.2}: premium is cheap relative to the past year"
+            ),
+        ));
+    }
+    if matches!(strategy, Strategy::Csp | Strategy::Spread) {
+        let shorts: Vec<String> = account
+            .positions_in_symbol
+            .iter()
+            .filter(|p| p.option_type.is_some() && p.quantity < 0.0)
+            .map(|p| {
+                format!(
+                    "{} × {} {} {} (opened at {}, P&L {})",
+                    p.quantity,
+                    p.expiration.clone().unwrap_or_default(),
+                    p.strike.unwrap_or_default(),
+                    p.option_type.map_or("", OptionType::as_str),
+                    p.average_open_price,
+                    p.unrealized_pnl
+                        .map_or("unknown".to_owned(), |v| format!("{v:+.0}"))
+                )
+            })
+            .collect();
+        if !shorts.is_empty() {
+            general.push(Caution::new(
+                Severity::Minor,
+                "existing_short_options",
+                format!(
+                    "the account already holds short {symbol} options, counted in the exposure: {}",
+                    shorts.join("; ")
+                ),
+            ));
+        }
+    }
+
+    // The best candidate that nothing blocks.
+    let pick = options
+        .candidates
+        .iter()
+        .find(|c| blocking(c, request.allow_earnings, request.allow_below_basis).is_empty());
+    let Some(pick) = pick else {
+        let mut cautions = blocking(top, request.allow_earnings, request.allow_below_basis);
+        let first = cautions.first().map(|c| c.message.clone()).unwrap_or_default();
+        cautions.extend(general);
+        let reasons = vec![
+            format!("wait: {first}"),
+            trade_facts(top, "the best-ranked candidate would be to sell"),
+            format!(
+                "its expected value is {:+.2} per contract ({:+.3} per dollar at risk); no other candidate clears the blocking cautions",
+                top.expected_value, top.ev_per_dollar_at_risk
+            ),
+            options.iv_context.assessment.clone(),
+        ];
+        return wait("wait", format!("{symbol}: wait: {first}"), reasons, cautions);
+    };
+
+    let mut cautions = general;
+    if pick.expected_value <= 0.0 {
+        cautions.push(Caution::new(
+            Severity::Major,
+            "negative_expected_value",
+            format!(
+                "expected value {:+.2} per contract at the model volatility {:.1}%: the premium does not pay for the risk",
+                pick.expected_value,
+                pick.score_parts.model_vol * 100.0
+            ),
+        ));
+    }
+    let put_side = matches!(pick.kind, "csp" | "bull_put_spread");
+    if put_side && chart.trend.direction == "downtrend" {
+        cautions.push(Caution::new(
+            Severity::Major,
+            "trend_against",
+            "the chart is in a downtrend: selling puts leans against it".to_owned(),
+        ));
+    }
+    if pick.kind == "bear_call_spread" && chart.trend.direction == "uptrend" {
+        cautions.push(Caution::new(
+            Severity::Major,
+            "trend_against",
+            "the chart is in an uptrend: a bear call spread leans against it".to_owned(),
+        ));
+    }
+    if pick.earnings_before_expiration == Some(true) {
+        cautions.push(Caution::new(
+            Severity::Major,
+            "earnings",
+            format!(
+                "earnings ({}) fall before expiration (accepted by allow_earnings): expect a gap and an IV crush",
+                options.iv_context.earnings_date.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(b) = &pick.basis
+        && b.below_basis
+    {
+        cautions.push(Caution::new(
+            Severity::Major,
+            "below_basis",
+            format!(
+                "the {} strike is below the {} cost basis (accepted by allow_below_basis): assignment realises ${:.0} per contract",
+                pick.short_strike, b.cost_basis, b.pnl_if_assigned
+            ),
+        ));
+    }
+    if pick.levels.protected_by_level == Some(false) {
+        let near = pick.levels.level_distance_atr.is_some_and(|d| d < 0.5);
+        cautions.push(Caution::new(
+            Severity::Minor,
+            "level_not_protecting",
+            if near {
+                format!(
+                    "the nearest {} ({}) is only {} ATR from the price: too near to count as protection",
+                    pick.levels.level_kind,
+                    pick.levels.level.unwrap_or_default(),
+                    pick.levels.level_distance_atr.unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "the short strike {} is inside the nearest {} ({}), not beyond it",
+                    pick.short_strike,
+                    pick.levels.level_kind,
+                    pick.levels.level.unwrap_or_default()
+                )
+            },
+        ));
+    }
+    for w in &pick.liquidity_warnings {
+        cautions.push(Caution::new(Severity::Minor, "liquidity", w.clone()));
+    }
+    cautions.sort_by_key(|c| c.severity);
+
+    let contracts = pick.sizing.as_ref().map_or(0, |s| s.contracts);
+    let mut facts = vec![
         format!(
-            "{} {} {} expiring {} ({} DTE) for a {:.2} credit (${:.0} per contract) at mid",
-            match top.kind {
-                "csp" => "sell the",
-                "covered_call" => "sell the",
-                _ => "sell the",
-            },
-            top.short_strike,
-            match top.kind {
-                "csp" => "put".to_owned(),
-                "covered_call" => "call against the shares".to_owned(),
-                "bull_put_spread" => format!("/ {} bull put spread", top.long_strike.unwrap_or_default()),
-                _ => format!("/ {} bear call spread", top.long_strike.unwrap_or_default()),
-            },
-            top.expiration,
-            top.dte,
-            top.credit,
-            top.credit_per_contract
+            "expected value {:+.2} per contract, {:+.2}¢ per dollar at risk (lognormal at {:.1}% volatility: {}), ranked {} of {}",
+            pick.expected_value,
+            pick.ev_per_dollar_at_risk * 100.0,
+            pick.score_parts.model_vol * 100.0,
+            pick.score_parts.model_vol_source.replace('+', " blended with "),
+            pick.rank,
+            options.candidates.len()
         ),
         format!(
             "probability of profit {:.0}% (breakeven {}), return on capital {}% ({}% annualised)",
-            top.pop * 100.0,
-            top.breakeven,
-            top.return_on_capital_percent,
-            top.annualized_return_percent
+            pick.pop * 100.0,
+            pick.breakeven,
+            pick.return_on_capital_percent,
+            pick.annualized_return_percent
         ),
     ];
-    if top.levels.protected_by_level == Some(true) {
-        reasons.push(format!(
-            "the short strike is beyond the nearest {} ({}): the level stands between the price and the strike",
-            top.levels.level_kind,
-            top.levels.level.unwrap_or_default()
+    if let Some(s) = &pick.sizing {
+        facts.push(s.note.clone());
+    }
+    if let Some(b) = &pick.basis {
+        facts.push(format!(
+            "against the {} cost basis: return {}%, breakeven {}, P&L if assigned ${:+.0} per contract (${:+.0} from today's price)",
+            b.cost_basis,
+            b.return_on_basis_percent,
+            b.breakeven_on_basis,
+            b.pnl_if_assigned,
+            b.pnl_if_assigned_from_price
         ));
     }
-    reasons.push(options.iv_context.assessment.clone());
-    reasons.push(format!(
+    if pick.levels.protected_by_level == Some(true) {
+        facts.push(format!(
+            "the short strike is beyond the nearest {} ({}), which is {} ATR from the price: the level stands between the price and the strike",
+            pick.levels.level_kind,
+            pick.levels.level.unwrap_or_default(),
+            pick.levels
+                .level_distance_atr
+                .map_or("an unknown number of".to_owned(), |d| d.to_string())
+        ));
+    }
+    facts.push(options.iv_context.assessment.clone());
+    facts.push(format!(
         "trend: {} ({})",
         chart.trend.direction, chart.trend.reason
     ));
 
-    let mut cautions = Vec::new();
-    if options.iv_context.iv_rank.is_some_and(|r| r < 0.3) {
-        cautions.push("IV rank is below 0.30: premium is cheap relative to the past year".to_owned());
+    let majors: Vec<&Caution> = cautions
+        .iter()
+        .filter(|c| c.severity == Severity::Major)
+        .collect();
+    if majors.len() >= 2 {
+        let why = majors
+            .iter()
+            .map(|c| c.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut reasons = vec![
+            format!(
+                "wait: {} major cautions argue against selling now: {why}",
+                majors.len()
+            ),
+            trade_facts(pick, "the best candidate would be to sell"),
+        ];
+        reasons.extend(facts);
+        return wait(
+            "wait",
+            format!(
+                "{symbol}: wait: {} major cautions ({})",
+                majors.len(),
+                majors.iter().map(|c| c.code).collect::<Vec<_>>().join(", ")
+            ),
+            reasons,
+            cautions,
+        );
     }
-    if top.earnings_before_expiration == Some(true) {
-        cautions.push(format!(
-            "earnings ({}) fall before expiration: expect a gap and an IV crush",
-            options.iv_context.earnings_date.clone().unwrap_or_default()
-        ));
-    }
-    let put_side = matches!(top.kind, "csp" | "bull_put_spread");
-    if put_side && chart.trend.direction == "downtrend" {
-        cautions.push("the chart is in a downtrend: selling puts leans against it".to_owned());
-    }
-    if !put_side && chart.trend.direction == "uptrend" && top.kind == "bear_call_spread" {
-        cautions.push("the chart is in an uptrend: a bear call spread leans against it".to_owned());
-    }
-    if top.levels.protected_by_level == Some(false) {
-        cautions.push(format!(
-            "the short strike {} is inside the nearest {} ({}), not beyond it",
-            top.short_strike,
-            top.levels.level_kind,
-            top.levels.level.unwrap_or_default()
-        ));
-    }
-    cautions.extend(top.liquidity_warnings.iter().cloned());
-    if let Some(pct) = account.capital_percent_of_net_liq
-        && pct > 25.0
-    {
-        cautions.push(format!(
-            "one contract ties up {pct}% of net liq: a large position for one trade"
-        ));
-    }
-    if account.exposure_percent_of_net_liq.is_some_and(|p| p > 20.0) {
-        cautions.push(format!(
-            "the account already has {}% of net liq in {}",
-            account.exposure_percent_of_net_liq.unwrap_or_default(),
-            options.symbol
-        ));
-    }
+
+    let mut reasons = vec![format!(
+        "{} (${:.0} for all {contracts})",
+        trade_facts(pick, &format!("sell {contracts} ×")),
+        pick.credit_per_contract * contracts as f64
+    )];
+    reasons.extend(facts);
     let mut management = vec![
         format!(
-            "take profits at 50% of the credit: buy back near {:.2}",
-            round_to(top.credit / 2.0, 2)
+            "take profits at 50% of the credit: a buy-to-close limit at {:.2} (half the credit, on the tick)",
+            TickClass::of(symbol).ceil(pick.credit / 2.0)
         ),
         "at about 21 DTE, close or roll out in time for a credit if the trade is not at its target"
             .to_owned(),
     ];
-    match top.kind {
+    match pick.kind {
         "csp" => management.push(format!(
-            "if assigned at {}, you own the shares at an effective {}: sell covered calls (the wheel)",
-            top.short_strike, top.breakeven
+            "if assigned at {}, you own the shares at an effective {}: sell covered calls at or above that basis (the wheel)",
+            pick.short_strike, pick.breakeven
         )),
         "covered_call" => management.push(format!(
             "if the stock rises through {}, decide before expiration whether to let the shares be called or roll up and out",
-            top.short_strike
+            pick.short_strike
         )),
-        _ => management.push(format!("if the short strike {} is tested, roll the spread out in time or close it; the loss is capped at ${}", top.short_strike, top.max_loss)),
+        _ => management.push(format!(
+            "if the short strike {} is tested, roll the spread out in time or close it; the loss is capped at ${} per contract",
+            pick.short_strike, pick.max_loss
+        )),
     }
-    if account.fits_buying_power == Some(false) {
-        return Recommendation {
-            action: "wait",
-            headline: format!(
-                "the best {} candidate needs ${:.0} per contract but option buying power is ${:.0}",
-                strategy.as_str(),
-                top.capital_required,
-                account.derivative_buying_power
-            ),
-            candidate: None,
-            reasons,
-            cautions,
-            management: Vec::new(),
-        };
-    }
-    let (action, headline) = if cautions.len() >= 3 {
-        (
-            "wait",
-            format!(
-                "{}: the best candidate is {} {}, but {} cautions argue for waiting",
-                options.symbol,
-                top.kind,
-                top.short_strike,
-                cautions.len()
-            ),
-        )
-    } else {
-        (
-            "sell",
-            format!(
-                "{}: sell the {} {} {} ({} DTE) for {:.2}, POP {:.0}%",
-                options.symbol,
-                top.expiration,
-                top.short_strike,
-                top.kind.replace('_', " "),
-                top.dte,
-                top.credit,
-                top.pop * 100.0
-            ),
-        )
-    };
     Recommendation {
-        action,
-        headline,
-        candidate: (action == "sell").then(|| top.clone()),
+        action: "sell",
+        headline: format!(
+            "{symbol}: sell {contracts} × {} {} at {:.2} limit (natural {:.2}), EV {:+.2} per contract, POP {:.0}%",
+            pick.expiration,
+            describe(pick).trim_start_matches("the "),
+            pick.credit,
+            pick.price.natural,
+            pick.expected_value,
+            pick.pop * 100.0
+        ),
+        order: Some(order(symbol, pick, contracts)),
+        candidate: Some(pick.clone()),
+        contracts: Some(contracts),
         reasons,
         cautions,
         management,
     }
+}
+
+/// What `run_full_analysis` may be asked besides the symbol and strategy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FullOptions {
+    /// Covered calls: keep strikes below the cost basis.
+    pub allow_below_basis: bool,
+    /// Earnings before expiration is a major caution instead of a blocking one.
+    pub allow_earnings: bool,
+    /// Exposure cap for this call, percent of net liq.
+    pub max_exposure_percent: Option<f64>,
+    /// Option buying power cap for this call, percent of net liq.
+    pub max_bp_usage_percent: Option<f64>,
+    /// Least credit / width of a spread for this call (`None`: the setting).
+    pub min_credit_to_width: Option<f64>,
 }
 
 impl App {
@@ -308,65 +565,49 @@ impl App {
         strategy: Strategy,
         progress: &dyn Progress,
     ) -> Result<FullAnalysis, AppError> {
+        self.run_full_analysis_with(symbol, strategy, &FullOptions::default(), progress)
+            .await
+    }
+
+    /// [`App::run_full_analysis`] with the trader's overrides.
+    pub async fn run_full_analysis_with(
+        &self,
+        symbol: &Symbol,
+        strategy: Strategy,
+        overrides: &FullOptions,
+        progress: &dyn Progress,
+    ) -> Result<FullAnalysis, AppError> {
         const STAGES: f64 = 5.0;
         let (chart, _) = self.analyze_chart(symbol, Timeframe::Daily, false).await?;
         progress.report(1.0, STAGES, "chart analysed");
-        let mut request = OptionsRequest::defaults(strategy);
+        let mut request = self.options_defaults(strategy);
         request.levels = Some((chart.levels.nearest_support, chart.levels.nearest_resistance));
-        let options = self.analyze_options(symbol, request).await?;
+        request.atr = chart.volatility.atr14;
+        request.allow_below_basis = overrides.allow_below_basis;
+        request.allow_earnings = overrides.allow_earnings;
+        request.max_exposure_percent = overrides.max_exposure_percent;
+        request.max_bp_usage_percent = overrides.max_bp_usage_percent;
+        if let Some(min) = overrides.min_credit_to_width {
+            request.min_credit_to_width = min;
+        }
+        let options = self.analyze_options(symbol, request.clone()).await?;
         progress.report(2.0, STAGES, "options ranked");
 
-        let balances = self.balances_view(None).await?;
-        let positions = self.positions_view(None).await?;
-        let held: Vec<HeldPosition> = positions
-            .positions
-            .iter()
-            .filter(|p| p.underlying == symbol.as_str())
-            .map(|p| HeldPosition {
-                symbol: p.symbol.clone(),
-                quantity: p.quantity,
-                instrument_type: p.instrument_type,
-                option_type: p.option_type,
-                strike: p.strike,
-                expiration: p.expiration.clone(),
-                market_value: p.market_value,
-            })
-            .collect();
-        let shares_held: f64 = held
-            .iter()
-            .filter(|p| p.instrument_type == InstrumentType::Equity)
-            .map(|p| p.quantity)
-            .sum();
-        let exposure_value = round_to(held.iter().filter_map(|p| p.market_value).sum(), 2);
-        let net_liq = balances.net_liquidating_value;
-        let bp = balances.derivative_buying_power;
-        let capital = options.candidates.first().map(|c| c.capital_required);
-        let uses_bp = !matches!(strategy, Strategy::CoveredCall);
-        let account = AccountContext {
-            account: balances.account.clone(),
-            net_liquidating_value: net_liq,
-            derivative_buying_power: bp,
-            positions_in_symbol: held,
-            shares_held,
-            exposure_value,
-            exposure_percent_of_net_liq: (net_liq > 0.0)
-                .then(|| round_to(exposure_value.abs() / net_liq * 100.0, 2)),
-            candidate_capital: capital,
-            capital_percent_of_buying_power: capital
-                .filter(|_| uses_bp && bp > 0.0)
-                .map(|c| round_to(c / bp * 100.0, 2)),
-            capital_percent_of_net_liq: capital
-                .filter(|_| net_liq > 0.0)
-                .map(|c| round_to(c / net_liq * 100.0, 2)),
-            fits_buying_power: capital.map(|c| !uses_bp || c <= bp),
+        let account = match &options.account {
+            Some(account) => account.clone(),
+            // The options analysis goes on without the account; the full analysis cannot.
+            None => {
+                self.account_context(symbol, options.underlying_price, &request)
+                    .await?
+            }
         };
         progress.report(3.0, STAGES, "account checked");
 
-        let recommendation = recommend(&chart, &options, &account);
+        let recommendation = recommend(&chart, &options, &account, &request);
         let base = self.knowledge().await;
         let query = match strategy {
             Strategy::Csp => "cash secured put rolling managing winners assignment",
-            Strategy::CoveredCall => "covered call strike selection rolling assignment",
+            Strategy::CoveredCall => "covered call strike selection cost basis rolling assignment",
             Strategy::Spread => "credit spread defending tested side managing winners",
         };
         let knowledge_notes: Vec<KnowledgeNote> = base
@@ -407,10 +648,7 @@ impl App {
                 strategy: Some(strategy.as_str().to_owned()),
                 created_at: as_of,
                 source: source.source,
-                summary: format!(
-                    "{}: {}",
-                    result.recommendation.action, result.recommendation.headline
-                ),
+                summary: result.recommendation.headline.clone(),
                 result: payload,
             })
             .await?;
@@ -419,5 +657,233 @@ impl App {
         self.emit(AppEvent::ResourceUpdated(format!("history://analyses/{symbol}")));
         progress.report(5.0, STAGES, "saved");
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::{Just, ProptestConfig, prop_assert, prop_assert_eq, prop_oneof, proptest};
+
+    use super::*;
+    use crate::app::PositionView;
+    use crate::app::analysis::{RiskLimits, account_context, size};
+    use crate::domain::{InstrumentType, Position, occ_symbol};
+    use crate::testing::{sample_app, sample_market};
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn report(&self, _: f64, _: f64, _: &str) {}
+    }
+
+    /// The sample market with the account reshaped: net liq, option buying power, SPY shares,
+    /// short SPY calls and an extra short SPY put.
+    fn app(net_liq: f64, bp: f64, shares: f64, short_calls: f64, short_put: Option<f64>) -> App {
+        let mut market = sample_market();
+        let account = market.accounts[0].number.clone();
+        market.balances[0].net_liquidating_value = net_liq;
+        market.balances[0].derivative_buying_power = bp;
+        for p in &mut market.positions {
+            if p.symbol.as_str() == "SPY" {
+                p.quantity = shares;
+            }
+        }
+        let expiration = market.chains[0].expirations[0].date;
+        let option = |option_type, strike: f64, quantity: f64| Position {
+            account: account.clone(),
+            symbol: Symbol::parse(&occ_symbol("SPY", expiration, option_type, strike)).unwrap(),
+            instrument_type: InstrumentType::EquityOption,
+            underlying: Symbol::parse("SPY").unwrap(),
+            quantity,
+            average_open_price: 2.0,
+            close_price: Some(2.0),
+            mark: Some(1.5),
+            multiplier: 100.0,
+            option_type: Some(option_type),
+            strike: Some(strike),
+            expiration: Some(expiration),
+            opened_at: None,
+        };
+        if short_calls > 0.0 {
+            market
+                .positions
+                .push(option(OptionType::Call, 700.0, -short_calls));
+        }
+        if let Some(strike) = short_put {
+            market.positions.push(option(OptionType::Put, strike, -1.0));
+        }
+        sample_app(market)
+    }
+
+    fn run(app: &App, strategy: Strategy, overrides: &FullOptions) -> FullAnalysis {
+        let spy = Symbol::parse("SPY").unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(app.run_full_analysis_with(&spy, strategy, overrides, &Quiet))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_sell_names_the_contracts_that_fit_and_a_wait_opens_with_why() {
+        // Net liq 1 000 000, 900 000 available (10 % in use), no SPY: a spread fits many times.
+        let open = run(
+            &app(1_000_000.0, 900_000.0, 0.0, 0.0, None),
+            Strategy::Spread,
+            &FullOptions {
+                allow_earnings: true,
+                ..FullOptions::default()
+            },
+        );
+        let r = &open.recommendation;
+        assert_eq!(r.action, "sell", "{r:?}");
+        let c = r.candidate.as_ref().unwrap();
+        let s = c.sizing.as_ref().unwrap();
+        // The exposure cap binds: 10 % of 1 000 000 over the spread's maximum loss.
+        assert_eq!(s.limited_by, "exposure");
+        assert_eq!(s.contracts, (100_000.0 / c.max_loss).floor() as i64);
+        assert_eq!(r.contracts, Some(s.contracts));
+        assert!(
+            r.reasons[0].starts_with(&format!("sell {} ×", s.contracts)),
+            "{:?}",
+            r.reasons
+        );
+        assert!(
+            r.order
+                .as_ref()
+                .unwrap()
+                .contains(&format!("{:.2} LMT", c.credit))
+        );
+        assert!(r.cautions.iter().all(|c| c.severity != Severity::Blocking));
+        // The buy-to-close target is half the credit, on the tick.
+        let target = TickClass::of("SPY").ceil(c.credit / 2.0);
+        assert!(TickClass::of("SPY").on_tick(target));
+        assert!(
+            r.management[0].contains(&format!("{target:.2}")),
+            "{:?}",
+            r.management
+        );
+        // Net liq 100 000 with 60 000 in use and a 2 000 cap on exposure: no put fits.
+        let full = run(
+            &app(100_000.0, 40_000.0, 0.0, 0.0, Some(500.0)),
+            Strategy::Csp,
+            &FullOptions {
+                max_exposure_percent: Some(2.0),
+                ..FullOptions::default()
+            },
+        );
+        let r = &full.recommendation;
+        assert_eq!(r.action, "wait", "{r:?}");
+        assert!(r.reasons[0].starts_with("wait: "), "{:?}", r.reasons);
+        assert!(!r.headline.contains("sell the"));
+        assert_eq!(r.cautions[0].severity, Severity::Blocking);
+        assert_eq!(r.cautions[0].code, "no_contracts_fit");
+        assert!(r.cautions.iter().any(|c| c.code == "existing_short_options"));
+        assert!(r.candidate.is_none() && r.contracts.is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn the_recommended_trade_never_breaches_the_caps(
+            net_liq in 20_000.0f64..2_000_000.0,
+            available in 0.0f64..1.0,
+            shares in 0u32..700,
+            short_calls in 0u32..5,
+            short_put in proptest::option::of(450.0f64..650.0),
+            exposure_cap in 1.0f64..60.0,
+            bp_cap in 5.0f64..95.0,
+            strategy in prop_oneof![Just(Strategy::Csp), Just(Strategy::CoveredCall), Just(Strategy::Spread)],
+        ) {
+            let bp = net_liq * available;
+            let app = app(net_liq, bp, f64::from(shares), f64::from(short_calls), short_put);
+            let overrides = FullOptions {
+                allow_earnings: true,
+                allow_below_basis: true,
+                max_exposure_percent: Some(exposure_cap),
+                max_bp_usage_percent: Some(bp_cap),
+                min_credit_to_width: None,
+            };
+            let result = run(&app, strategy, &overrides);
+            let a = &result.account;
+            let lots = ((f64::from(shares) - 100.0 * f64::from(short_calls)) / 100.0).floor().max(0.0) as i64;
+            prop_assert_eq!(a.covered_call_lots_available, lots);
+            let tick = TickClass::of("SPY");
+            for c in &result.options.candidates {
+                prop_assert!(tick.on_tick(c.credit), "{} off its tick", c.credit);
+                if c.kind == "covered_call" {
+                    prop_assert!(c.sizing.as_ref().unwrap().contracts <= lots);
+                }
+            }
+            let r = &result.recommendation;
+            if r.action == "sell" {
+                let c = r.candidate.as_ref().unwrap();
+                let s = c.sizing.as_ref().unwrap();
+                let n = r.contracts.unwrap();
+                prop_assert!(n >= 1 && n == s.contracts);
+                let n = n as f64;
+                prop_assert!(a.exposure.total + n * s.exposure_per_contract <= exposure_cap / 100.0 * net_liq + 1e-6
+                    || s.exposure_per_contract == 0.0);
+                let in_use = net_liq - bp;
+                prop_assert!(in_use + n * s.buying_power_per_contract <= bp_cap / 100.0 * net_liq + 1e-6
+                    || s.buying_power_per_contract == 0.0);
+                prop_assert!(n * s.buying_power_per_contract <= bp + 1e-6);
+                if c.kind == "covered_call" {
+                    prop_assert!(n as i64 <= lots);
+                }
+                prop_assert!(r.reasons[0].starts_with("sell "));
+            } else {
+                prop_assert!(r.candidate.is_none());
+                prop_assert!(!r.reasons[0].starts_with("sell"), "{:?}", r.reasons);
+            }
+        }
+
+        #[test]
+        fn a_covered_call_never_exceeds_the_uncovered_lots(
+            shares in -300i32..2_000,
+            calls in proptest::collection::vec((0u32..6, 1u32..4), 0..4),
+        ) {
+            let mut positions = vec![PositionView {
+                symbol: "XYZ".into(),
+                underlying: "XYZ".into(),
+                instrument_type: InstrumentType::Equity,
+                quantity: f64::from(shares),
+                direction: "long",
+                average_open_price: 50.0,
+                mark: Some(50.0),
+                mark_source: "broker",
+                multiplier: 1.0,
+                market_value: Some(50.0 * f64::from(shares)),
+                cost_basis: 0.0,
+                unrealized_pnl: None,
+                unrealized_pnl_percent: None,
+                day_pnl: None,
+                option_type: None,
+                strike: None,
+                expiration: None,
+                dte: None,
+            }];
+            let mut short_calls = 0.0;
+            for (i, (quantity, strike)) in calls.iter().enumerate() {
+                short_calls += f64::from(*quantity);
+                positions.push(PositionView {
+                    symbol: format!("XYZ C{i}"),
+                    instrument_type: InstrumentType::EquityOption,
+                    quantity: -f64::from(*quantity),
+                    multiplier: 100.0,
+                    market_value: Some(-100.0 * f64::from(*quantity)),
+                    option_type: Some(OptionType::Call),
+                    strike: Some(50.0 + f64::from(*strike)),
+                    expiration: Some("2026-01-16".into()),
+                    ..positions[0].clone()
+                });
+            }
+            let context = account_context("A".into(), 1e6, 5e5, positions, "XYZ", 50.0, RiskLimits::default());
+            let sizing = size(&context, 0.0, 0.0, Some(context.covered_call_lots_available));
+            let uncovered = ((f64::from(shares) - 100.0 * short_calls) / 100.0).floor().max(0.0);
+            prop_assert_eq!(sizing.contracts as f64, uncovered);
+            prop_assert!(sizing.contracts as f64 * 100.0 + short_calls * 100.0 <= f64::from(shares.max(0)) || sizing.contracts == 0);
+        }
     }
 }

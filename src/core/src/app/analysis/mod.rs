@@ -5,12 +5,18 @@
 mod chart;
 mod full;
 mod options;
+mod sizing;
 
 pub(crate) use chart::chart_spec;
 pub use chart::{ChartAnalysis, MIN_BARS, analyze_series};
-pub use full::{FullAnalysis, Progress};
+pub use full::{Caution, FullAnalysis, FullOptions, Progress, Recommendation, Severity};
 pub use options::{
-    Candidate, OptionsAnalysis, OptionsInput, OptionsRequest, Strategy, levels_from_context, rank_candidates,
+    Candidate, IV_RANK_HIGH, IV_RANK_LOW, OptionsAnalysis, OptionsInput, OptionsRequest, Strategy,
+    atr_from_context, levels_from_context, rank_candidates, size_candidates, volatility_verdict,
+};
+pub use sizing::{
+    AccountContext, DEFAULT_MAX_BP_USAGE_PERCENT, DEFAULT_MAX_EXPOSURE_PERCENT, DEFAULT_MIN_CREDIT_TO_WIDTH,
+    Exposure, RiskLimits, Sizing, account_context, size,
 };
 
 /// Base64 (standard alphabet, padded) of bytes: image content in MCP results.

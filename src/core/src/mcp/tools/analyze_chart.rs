@@ -115,6 +115,13 @@ pub(crate) fn chart_analysis_schema(with_picture: bool) -> Value {
                             "hv20",
                             number("20-bar historical volatility, annualised fraction", true),
                         ),
+                        (
+                            "hv_window",
+                            string(
+                                "the window of hv20: 20 days, 20 weeks or 20 five-minute bars",
+                                false,
+                            ),
+                        ),
                         ("iv_index", number("implied volatility index, fraction", true)),
                         ("iv_rank", number("IV rank, 0–1", true)),
                         ("iv_hv_ratio", number("iv_index / hv20", true)),

@@ -3,13 +3,15 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use super::get_option_chain::expected_move_schema;
+use super::get_positions::position_schema;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{OptionsRequest, Strategy, levels_from_context};
+use crate::app::analysis::{OptionsRequest, Strategy, atr_from_context, levels_from_context};
 use crate::error::AppError;
 use crate::mcp::apps;
 use crate::mcp::schema::{
-    array, boolean, enumeration, integer, number, object, props, source_fields, string,
+    array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
 };
 
 /// The `analyze_options` tool.
@@ -35,8 +37,30 @@ fn candidate_schema() -> Value {
                 "legs",
                 array("legs with bid/ask/mid, IV and greeks", json!({"type": "object"})),
             ),
-            ("credit", number("net credit per share at mid", false)),
-            ("credit_per_contract", number("net credit per contract, $", false)),
+            (
+                "credit",
+                number(
+                    "the limit price to enter: net credit per share, the mid rounded down onto the option's tick (never below the natural price)",
+                    false,
+                ),
+            ),
+            (
+                "price",
+                object(
+                    &[
+                        ("limit", number("limit price (= credit)", false)),
+                        ("mid", number("exact net mid before rounding", false)),
+                        (
+                            "natural",
+                            number("bids of what is sold less asks of what is bought", false),
+                        ),
+                        ("tick", number("the tick the limit is on", false)),
+                    ],
+                    &["limit", "mid", "natural", "tick"],
+                    false,
+                ),
+            ),
+            ("credit_per_contract", number("limit × 100, $", false)),
             ("max_profit", number("per contract, $", false)),
             ("max_loss", number("per contract, $", false)),
             (
@@ -62,6 +86,42 @@ fn candidate_schema() -> Value {
             ),
             ("credit_to_width", number("credit / width (spreads)", true)),
             (
+                "expected_value",
+                number(
+                    "expected value per contract at expiration, $, under the model distribution (see method.distribution)",
+                    false,
+                ),
+            ),
+            (
+                "ev_per_dollar_at_risk",
+                number("expected value / maximum loss: the ranking figure", false),
+            ),
+            (
+                "basis",
+                nullable(object(
+                    &[
+                        ("cost_basis", number("average open price of the shares", false)),
+                        (
+                            "return_on_basis_percent",
+                            number("credit / cost basis, percent", false),
+                        ),
+                        ("breakeven_on_basis", number("cost basis − credit", false)),
+                        (
+                            "pnl_if_assigned",
+                            number("(strike − cost basis + credit) × 100 per contract", false),
+                        ),
+                        (
+                            "pnl_if_assigned_from_price",
+                            number("(strike − price + credit) × 100 per contract", false),
+                        ),
+                        ("below_basis", boolean("strike below the cost basis")),
+                    ],
+                    &["cost_basis", "pnl_if_assigned", "below_basis"],
+                    false,
+                )),
+            ),
+            ("sizing", nullable(sizing_schema())),
+            (
                 "greeks",
                 json!({"type": "object", "description": "position greeks per contract: delta (shares), gamma, theta ($/day), vega ($/vol point)"}),
             ),
@@ -74,7 +134,10 @@ fn candidate_schema() -> Value {
                 "liquidity_warnings",
                 array("wide markets, thin open interest", json!({"type": "string"})),
             ),
-            ("score", number("ranking score", false)),
+            (
+                "score",
+                number("ranking score: expected value per dollar at risk, percent", false),
+            ),
             ("score_parts", json!({"type": "object"})),
         ],
         &[
@@ -91,7 +154,130 @@ fn candidate_schema() -> Value {
             "annualized_return_percent",
             "breakeven",
             "pop",
+            "price",
+            "expected_value",
+            "ev_per_dollar_at_risk",
+            "sizing",
             "score",
+        ],
+        false,
+    )
+}
+
+/// How many contracts of a candidate fit the caps.
+pub(crate) fn sizing_schema() -> Value {
+    object(
+        &[
+            (
+                "contracts",
+                integer("contracts that fit every cap (0: none)", false),
+            ),
+            (
+                "exposure_per_contract",
+                number("exposure one contract adds, $", false),
+            ),
+            (
+                "buying_power_per_contract",
+                number("option buying power one contract uses, $", false),
+            ),
+            ("by_exposure", integer("contracts the exposure cap allows", true)),
+            (
+                "by_buying_power",
+                integer(
+                    "contracts the buying-power cap and the buying power available allow",
+                    true,
+                ),
+            ),
+            (
+                "by_shares",
+                integer("contracts the uncovered shares allow (covered calls)", true),
+            ),
+            (
+                "limited_by",
+                enumeration("the cap that binds", &["exposure", "buying_power", "shares"]),
+            ),
+            (
+                "exposure_after_percent",
+                number(
+                    "exposure to the underlying after the trade, percent of net liq",
+                    true,
+                ),
+            ),
+            (
+                "buying_power_in_use_after_percent",
+                number(
+                    "option buying power in use after the trade, percent of net liq",
+                    true,
+                ),
+            ),
+            ("note", string("why, in one sentence", false)),
+        ],
+        &["contracts", "limited_by", "note"],
+        false,
+    )
+}
+
+/// The account's side of an analysis (also run_full_analysis's `account`).
+pub(crate) fn account_schema() -> Value {
+    object(
+        &[
+            ("account", string("account number, masked", false)),
+            ("net_liquidating_value", number("net liq", false)),
+            (
+                "derivative_buying_power",
+                number("option buying power available", false),
+            ),
+            (
+                "buying_power_in_use_percent",
+                number(
+                    "net liq − option buying power available, percent of net liq",
+                    true,
+                ),
+            ),
+            (
+                "positions_in_symbol",
+                array(
+                    "positions in the underlying with average open price, mark and unrealized P&L",
+                    position_schema(),
+                ),
+            ),
+            ("shares_held", number("shares held (signed)", false)),
+            ("cost_basis", number("average open price of the shares", true)),
+            (
+                "short_calls",
+                number("short call contracts in the underlying", false),
+            ),
+            (
+                "short_puts",
+                number("short put contracts in the underlying", false),
+            ),
+            (
+                "covered_call_lots_available",
+                integer("floor((shares − 100 × short calls) / 100)", false),
+            ),
+            (
+                "exposure",
+                json!({"type": "object", "description": "what the account already has at risk in the underlying, $ by kind, total and percent of net liq"}),
+            ),
+            (
+                "limits",
+                json!({"type": "object", "description": "max_exposure_percent, max_bp_usage_percent (of net liq), min_credit_to_width"}),
+            ),
+            ("max_exposure", number("the exposure cap in dollars", false)),
+            (
+                "method",
+                string("how exposure and buying power are measured", false),
+            ),
+        ],
+        &[
+            "account",
+            "net_liquidating_value",
+            "derivative_buying_power",
+            "positions_in_symbol",
+            "shares_held",
+            "covered_call_lots_available",
+            "exposure",
+            "limits",
         ],
         false,
     )
@@ -121,10 +307,18 @@ pub(crate) fn options_analysis_schema() -> Value {
                     "reason",
                     string("why not eligible, or why there are no candidates", true),
                 ),
-                ("shares_held", number("shares held (covered calls)", true)),
+                ("shares_held", number("shares held", true)),
+                ("account", nullable(account_schema())),
+                (
+                    "expected_moves",
+                    array(
+                        "±1σ by expiration from the ATM IV and the ATM straddle, for the expirations in the window",
+                        expected_move_schema(),
+                    ),
+                ),
                 (
                     "iv_context",
-                    json!({"type": "object", "description": "IV rank, percentile, index, HV30, earnings, assessment"}),
+                    json!({"type": "object", "description": "IV rank, percentile, index, HV30, earnings, the IV rank thresholds [low, high] and one sentence reconciling IV vs HV with IV rank"}),
                 ),
                 (
                     "chart_levels",
@@ -167,6 +361,8 @@ pub(crate) fn options_analysis_schema() -> Value {
             "eligible",
             "reason",
             "iv_context",
+            "expected_moves",
+            "account",
             "candidates",
             "method",
             "knowledge",
@@ -183,41 +379,49 @@ impl Tool for AnalyzeOptions {
         ToolSpec {
             name: "analyze_options",
             title: "Analyze options",
-            description: "Ranks short-premium trades on an underlying from its option chain: cash-secured puts \
-                (`csp`), covered calls (`covered_call`, only on a position of 100+ shares, else it says why not) or \
-                short vertical credit spreads (`spread`: bull put and bear call). Each candidate has strike(s), \
-                expiry, DTE, credit at mid, probability of profit, return on capital and annualized, breakeven, \
-                greeks, distance to support/resistance, liquidity warnings; plus IV-rank context and the method \
-                behind every number. Defaults: 30–45 DTE, short delta 0.15–0.35. Pass `chart_context` (the \
-                levels from analyze_chart) to reuse a chart analysis.",
+            description: "Ranks short-premium trades on an underlying from its option chain, sized to the account: \
+                cash-secured puts (`csp`), covered calls (`covered_call`: only on 100 shares per contract not already \
+                under a short call, and at or above the shares' cost basis unless `allow_below_basis`) or short \
+                vertical credit spreads (`spread`: bull put and bear call, collecting at least 1/5 of the width). Each \
+                candidate has strike(s), expiry, DTE, a limit price on the option's tick with the mid and natural \
+                price, expected value per dollar at risk (the ranking), probability of profit, return on capital and \
+                annualized, breakeven (and against the cost basis for covered calls), greeks, distance to \
+                support/resistance and in expected moves, liquidity warnings, and how many contracts fit the caps \
+                (exposure to the underlying, option buying power in use). Also: the account's positions in the \
+                symbol, the expected move by expiration (±1σ from ATM IV, ATM straddle), one volatility verdict and \
+                the method behind every number. Defaults: 30–45 DTE, short delta 0.15–0.35. Pass `chart_context` \
+                (an analyze_chart result) to reuse a chart analysis.",
             input_schema: object(
-                &[
-                    ("symbol", string("underlying ticker", false)),
-                    (
-                        "strategy",
-                        enumeration("trade type", &["csp", "covered_call", "spread"]),
-                    ),
-                    (
-                        "chart_context",
-                        json!({"type": "object", "description": "an analyze_chart result, or {nearest_support, nearest_resistance}"}),
-                    ),
-                    (
-                        "dte_min",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 30"}),
-                    ),
-                    (
-                        "dte_max",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 45"}),
-                    ),
-                    (
-                        "delta_min",
-                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| floor, default 0.15"}),
-                    ),
-                    (
-                        "delta_max",
-                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| ceiling, default 0.35"}),
-                    ),
-                ],
+                &props(&[
+                    &[
+                        ("symbol", string("underlying ticker", false)),
+                        (
+                            "strategy",
+                            enumeration("trade type", &["csp", "covered_call", "spread"]),
+                        ),
+                        (
+                            "chart_context",
+                            json!({"type": "object", "description": "an analyze_chart result, or {nearest_support, nearest_resistance}"}),
+                        ),
+                        (
+                            "dte_min",
+                            json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 30"}),
+                        ),
+                        (
+                            "dte_max",
+                            json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 45"}),
+                        ),
+                        (
+                            "delta_min",
+                            json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| floor, default 0.15"}),
+                        ),
+                        (
+                            "delta_max",
+                            json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| ceiling, default 0.35"}),
+                        ),
+                    ],
+                    &risk_arg_schemas(),
+                ]),
                 &["symbol", "strategy"],
                 true,
             ),
@@ -238,9 +442,14 @@ impl Tool for AnalyzeOptions {
             "dte_max",
             "delta_min",
             "delta_max",
+            RISK_ARGS[0],
+            RISK_ARGS[1],
+            RISK_ARGS[2],
+            RISK_ARGS[3],
+            RISK_ARGS[4],
         ])?;
         let symbol = args.required_symbol("symbol")?;
-        let request = options_request(&args)?;
+        let request = options_request(&args, app)?;
         let analysis = app.analyze_options(&symbol, request).await?;
         let mut output = ToolOutput::serialize(&analysis);
         if apps::wanted(&ctx.session) {
@@ -250,16 +459,87 @@ impl Tool for AnalyzeOptions {
     }
 }
 
-/// Reads strategy, windows and chart context (shared with run_full_analysis).
-pub(crate) fn options_request(args: &Args) -> Result<OptionsRequest, AppError> {
+/// Reads the strategy argument (shared with run_full_analysis).
+pub(crate) fn strategy_arg(args: &Args) -> Result<Strategy, AppError> {
     let text = args.required_str("strategy")?;
-    let strategy = Strategy::parse(text).ok_or_else(|| {
+    Strategy::parse(text).ok_or_else(|| {
         AppError::invalid(
             "strategy",
             format!("must be csp, covered_call or spread, got {text:?}"),
         )
-    })?;
-    let mut request = OptionsRequest::defaults(strategy);
+    })
+}
+
+/// The caps and permissions both analysis tools take.
+pub(crate) const RISK_ARGS: [&str; 5] = [
+    "allow_below_basis",
+    "allow_earnings",
+    "max_exposure_percent",
+    "max_bp_usage_percent",
+    "min_credit_to_width",
+];
+
+/// Reads [`RISK_ARGS`] into `request`.
+pub(crate) fn risk_args(args: &Args, request: &mut OptionsRequest) -> Result<(), AppError> {
+    request.allow_below_basis = args.bool("allow_below_basis")?.unwrap_or(false);
+    request.allow_earnings = args.bool("allow_earnings")?.unwrap_or(false);
+    for (key, slot) in [
+        ("max_exposure_percent", &mut request.max_exposure_percent),
+        ("max_bp_usage_percent", &mut request.max_bp_usage_percent),
+    ] {
+        if let Some(v) = args.f64(key)? {
+            if !(v > 0.0 && v <= 100.0) {
+                return Err(AppError::invalid(key, "must be a percent of net liq in (0, 100]"));
+            }
+            *slot = Some(v);
+        }
+    }
+    if let Some(v) = args.f64("min_credit_to_width")? {
+        if !(0.0..1.0).contains(&v) {
+            return Err(AppError::invalid(
+                "min_credit_to_width",
+                "must be a share of the width in [0, 1)",
+            ));
+        }
+        request.min_credit_to_width = v;
+    }
+    Ok(())
+}
+
+/// The JSON Schema properties of [`risk_args`].
+pub(crate) fn risk_arg_schemas() -> [(&'static str, Value); 5] {
+    [
+        (
+            "allow_below_basis",
+            boolean(
+                "covered calls: also show strikes below the shares' cost basis, with the P&L if assigned (default false)",
+            ),
+        ),
+        (
+            "allow_earnings",
+            boolean(
+                "accept earnings before expiration as a major caution instead of a blocking one (default false)",
+            ),
+        ),
+        (
+            "max_exposure_percent",
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "cap on exposure to the underlying after the trade, percent of net liq (default: the setting, 10)"}),
+        ),
+        (
+            "max_bp_usage_percent",
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "cap on option buying power in use after the trade, percent of net liq (default: the setting, 50)"}),
+        ),
+        (
+            "min_credit_to_width",
+            json!({"type": "number", "minimum": 0, "exclusiveMaximum": 1, "description": "spreads must collect at least this share of their width (default: the setting, 0.2)"}),
+        ),
+    ]
+}
+
+/// Reads strategy, windows, caps and chart context.
+pub(crate) fn options_request(args: &Args, app: &App) -> Result<OptionsRequest, AppError> {
+    let mut request = app.options_defaults(strategy_arg(args)?);
+    risk_args(args, &mut request)?;
     if let Some(v) = args.int("dte_min", 0, 1000)? {
         request.dte_min = v as i32;
     }
@@ -290,6 +570,7 @@ pub(crate) fn options_request(args: &Args) -> Result<OptionsRequest, AppError> {
         ));
     }
     if let Some(context) = args.object("chart_context")? {
+        request.atr = atr_from_context(context);
         request.levels = Some(levels_from_context(context).ok_or_else(|| {
             AppError::invalid(
                 "chart_context",

@@ -49,6 +49,55 @@ fn contract_schema() -> Value {
     ))
 }
 
+/// The expected move to one expiration (shared with analyze_options).
+pub(crate) fn expected_move_schema() -> Value {
+    object(
+        &[
+            ("expiration", string("YYYY-MM-DD", false)),
+            ("dte", integer("calendar days to expiration", false)),
+            (
+                "atm_strike",
+                number("strike nearest the price (the straddle's)", false),
+            ),
+            (
+                "atm_iv",
+                number(
+                    "at-the-money implied volatility, interpolated to the price",
+                    false,
+                ),
+            ),
+            (
+                "one_sigma",
+                number(
+                    "±1σ move by expiration: price × ATM IV × √(years to 16:00 New York)",
+                    false,
+                ),
+            ),
+            (
+                "one_sigma_percent",
+                number("that move, percent of the price", false),
+            ),
+            ("lower", number("price − 1σ", false)),
+            ("upper", number("price + 1σ", false)),
+            ("straddle", number("ATM call mid + put mid", true)),
+            (
+                "straddle_percent",
+                number("the straddle, percent of the price", true),
+            ),
+        ],
+        &[
+            "expiration",
+            "dte",
+            "atm_iv",
+            "one_sigma",
+            "lower",
+            "upper",
+            "straddle",
+        ],
+        false,
+    )
+}
+
 pub(crate) fn chain_schema() -> Value {
     let strike = object(
         &[
@@ -65,6 +114,7 @@ pub(crate) fn chain_schema() -> Value {
             ("dte", integer("calendar days to expiration", false)),
             ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
             ("settlement", string("AM or PM", false)),
+            ("expected_move", nullable(expected_move_schema())),
             ("strikes", array("strikes, lowest first", strike)),
         ],
         &["date", "dte", "strikes"],
@@ -127,7 +177,8 @@ impl Tool for GetOptionChain {
             title: "Get option chain",
             description: "Option chain of an underlying: expirations → strikes → call and put with bid, ask, mid, \
                 volume, open interest, and the implied volatility of the mid with delta, gamma, theta and vega \
-                (Black-Scholes-Merton; null when the market is not two-sided). Default view: expirations 0–60 days \
+                (Black-Scholes-Merton to the 16:00 New York close; null when the market is not two-sided). Each \
+                expiration carries its expected move: ±1σ from the at-the-money IV and the ATM straddle. Default view: expirations 0–60 days \
                 out and 10 strikes on each side of the money; narrow it with `expiration`, `dte_min`/`dte_max` and \
                 `strikes_around`.",
             input_schema: object(

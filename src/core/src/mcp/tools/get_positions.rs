@@ -11,8 +11,9 @@ use crate::mcp::schema::{array, enumeration, integer, number, object, props, sou
 /// The `get_positions` tool.
 pub(crate) struct GetPositions;
 
-pub(crate) fn positions_schema() -> Value {
-    let position = object(
+/// One position (also the analyses' `positions_in_symbol`).
+pub(crate) fn position_schema() -> Value {
+    object(
         &[
             ("symbol", string("instrument symbol (OCC for options)", false)),
             ("underlying", string("underlying symbol", false)),
@@ -71,7 +72,11 @@ pub(crate) fn positions_schema() -> Value {
             "unrealized_pnl",
         ],
         false,
-    );
+    )
+}
+
+pub(crate) fn positions_schema() -> Value {
+    let position = position_schema();
     object(
         &props(&[
             &[

@@ -4,12 +4,14 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::analyze_chart::chart_analysis_schema;
-use super::analyze_options::options_analysis_schema;
+use super::analyze_options::{
+    RISK_ARGS, account_schema, options_analysis_schema, risk_arg_schemas, risk_args, strategy_arg,
+};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{Progress, Strategy};
+use crate::app::analysis::{FullOptions, Progress};
 use crate::error::AppError;
-use crate::mcp::schema::{array, enumeration, object, props, source_fields, string};
+use crate::mcp::schema::{array, enumeration, integer, object, props, source_fields, string};
 
 /// The `run_full_analysis` tool.
 pub(crate) struct RunFullAnalysis;
@@ -29,18 +31,23 @@ impl Tool for RunFullAnalysis {
             name: "run_full_analysis",
             title: "Run full analysis",
             description: "The complete workflow for one trade idea: the daily chart analysis, the ranked options \
-                candidates for the strategy, the account's context (existing exposure to the symbol, buying power \
-                against the candidate's capital) and a recommendation (sell, wait or avoid) with its reasons, \
-                cautions and how to manage the trade, plus relevant knowledge passages. The result is saved and \
-                listed by get_analysis_history. Sends progress notifications when the request has a progressToken.",
+                candidates for the strategy, the account's context (positions in the symbol with their open price \
+                and P&L, exposure to it, option buying power in use, the caps) and a recommendation (sell, wait or \
+                avoid) with how many contracts fit, the order at a limit price on the tick, its reasons, its \
+                cautions by severity (any blocking one means wait or avoid) and how to manage the trade, plus \
+                relevant knowledge passages. The result is saved and listed by get_analysis_history. Sends \
+                progress notifications when the request has a progressToken.",
             input_schema: object(
-                &[
-                    ("symbol", string("underlying ticker", false)),
-                    (
-                        "strategy",
-                        enumeration("trade type", &["csp", "covered_call", "spread"]),
-                    ),
-                ],
+                &props(&[
+                    &[
+                        ("symbol", string("underlying ticker", false)),
+                        (
+                            "strategy",
+                            enumeration("trade type", &["csp", "covered_call", "spread"]),
+                        ),
+                    ],
+                    &risk_arg_schemas(),
+                ]),
                 &["symbol", "strategy"],
                 true,
             ),
@@ -63,10 +70,47 @@ impl Tool for RunFullAnalysis {
                                         "candidate",
                                         json!({"type": ["object", "null"], "description": "the trade, when the action is sell"}),
                                     ),
-                                    ("reasons", array("why", json!({"type": "string"}))),
+                                    (
+                                        "contracts",
+                                        integer(
+                                            "contracts to sell: all that fit the caps (when the action is sell)",
+                                            true,
+                                        ),
+                                    ),
+                                    (
+                                        "order",
+                                        string(
+                                            "the order at its limit price (when the action is sell)",
+                                            true,
+                                        ),
+                                    ),
+                                    (
+                                        "reasons",
+                                        array(
+                                            "why; the first states the decision",
+                                            json!({"type": "string"}),
+                                        ),
+                                    ),
                                     (
                                         "cautions",
-                                        array("what speaks against it", json!({"type": "string"})),
+                                        array(
+                                            "what speaks against it, most severe first",
+                                            object(
+                                                &[
+                                                    (
+                                                        "severity",
+                                                        enumeration(
+                                                            "weight",
+                                                            &["blocking", "major", "minor"],
+                                                        ),
+                                                    ),
+                                                    ("code", string("stable name", false)),
+                                                    ("message", string("what, with the numbers", false)),
+                                                ],
+                                                &["severity", "code", "message"],
+                                                false,
+                                            ),
+                                        ),
                                     ),
                                     (
                                         "management",
@@ -77,6 +121,8 @@ impl Tool for RunFullAnalysis {
                                     "action",
                                     "headline",
                                     "candidate",
+                                    "contracts",
+                                    "order",
                                     "reasons",
                                     "cautions",
                                     "management",
@@ -86,10 +132,7 @@ impl Tool for RunFullAnalysis {
                         ),
                         ("chart", chart_analysis_schema(false)),
                         ("options", options_analysis_schema()),
-                        (
-                            "account",
-                            json!({"type": "object", "description": "net liq, buying power, positions in the symbol, exposure, candidate capital and whether it fits"}),
-                        ),
+                        ("account", account_schema()),
                         (
                             "knowledge_notes",
                             array("knowledge passages", json!({"type": "object"})),
@@ -121,18 +164,23 @@ impl Tool for RunFullAnalysis {
     }
 
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
-        args.only(&["symbol", "strategy"])?;
+        let mut known = vec!["symbol", "strategy"];
+        known.extend(RISK_ARGS);
+        args.only(&known)?;
         let symbol = args.required_symbol("symbol")?;
-        let text = args.required_str("strategy")?;
-        let strategy = Strategy::parse(text).ok_or_else(|| {
-            AppError::invalid(
-                "strategy",
-                format!("must be csp, covered_call or spread, got {text:?}"),
-            )
-        })?;
+        let strategy = strategy_arg(&args)?;
+        let mut request = app.options_defaults(strategy);
+        risk_args(&args, &mut request)?;
+        let overrides = FullOptions {
+            allow_below_basis: request.allow_below_basis,
+            allow_earnings: request.allow_earnings,
+            max_exposure_percent: request.max_exposure_percent,
+            max_bp_usage_percent: request.max_bp_usage_percent,
+            min_credit_to_width: Some(request.min_credit_to_width),
+        };
         ctx.progress(0.0, Some(5.0), "starting");
         let analysis = app
-            .run_full_analysis(&symbol, strategy, &ToolProgress(ctx))
+            .run_full_analysis_with(&symbol, strategy, &overrides, &ToolProgress(ctx))
             .await?;
         Ok(ToolOutput::serialize(&analysis))
     }

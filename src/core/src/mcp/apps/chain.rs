@@ -138,19 +138,28 @@ pub(crate) fn chain_view_model(view: &ChainView) -> Value {
     model
 }
 
-/// The legs `analyze_payoff` takes for a candidate (a covered call with its 100 shares).
+/// The legs `analyze_payoff` takes for a candidate (a covered call with its 100 shares), priced
+/// so that they net to the candidate's limit credit: bought legs at their mid, and the rounding
+/// of the limit onto its tick taken off the first sold leg, as a fill at the limit would be.
 fn payoff_legs(candidate: &Candidate, underlying_price: f64) -> Vec<Value> {
     let mut legs: Vec<Value> = Vec::new();
     if candidate.kind == "covered_call" {
         legs.push(json!({ "type": "stock", "quantity": 100, "price": underlying_price }));
     }
-    legs.extend(candidate.legs.iter().map(|l| {
+    let rounding = candidate.price.mid - candidate.credit;
+    let first_sold = candidate.legs.iter().position(|l| l.action == "sell");
+    legs.extend(candidate.legs.iter().enumerate().map(|(i, l)| {
+        let price = if Some(i) == first_sold {
+            l.mid - rounding
+        } else {
+            l.mid
+        };
         json!({
             "type": l.option_type.as_str(),
             "strike": l.strike,
             "expiration": candidate.expiration,
             "quantity": if l.action == "sell" { -1 } else { 1 },
-            "price": l.mid,
+            "price": (price * 10_000.0).round() / 10_000.0,
         })
     }));
     legs

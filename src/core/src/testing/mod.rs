@@ -14,6 +14,8 @@ mod vault;
 pub use broker::{FakeBroker, FakeMarket};
 pub use notifier::RecordingNotifier;
 pub use outbound::CollectingOutbound;
-pub use sample::{SAMPLE_ACCOUNT, sample_candles, sample_market, sample_market_at, sample_now};
+pub use sample::{
+    SAMPLE_ACCOUNT, sample_candles, sample_config, sample_market, sample_market_at, sample_now,
+};
 pub use store::InMemoryStore;
 pub use vault::MemoryVault;

@@ -15,6 +15,7 @@ mod knowledge;
 mod lazy_store;
 mod market;
 mod portfolio;
+pub mod portfolio_risk;
 mod replay;
 
 use std::sync::Arc;
@@ -37,7 +38,8 @@ pub use chain::{
     ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
 };
 pub use chart_spec::{
-    ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError, SeriesSpec,
+    ChartRenderer, ChartSpec, HeatmapPanel, HeatmapSpec, Level, LevelKind, LineSeries, LineStyle,
+    RenderError, SeriesSpec,
 };
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};

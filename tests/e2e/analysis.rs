@@ -78,7 +78,15 @@ fn the_analysis_tools_answer_with_their_schemas_and_a_real_chart_picture() {
 
     let chart = ttai.call("analyze_chart", json!({"symbol": "SPY", "include_chart": true}));
     assert_eq!(chart["isError"], false, "{chart}");
-    let image = chart["content"]
+    let (width, height, bytes) = picture(&chart);
+    assert_eq!((width, height), (1200, 800));
+    assert!(bytes > 10_000 && bytes < 2_000_000, "PNG size {bytes}");
+}
+
+/// The PNG image content of a tool result: it decodes whole, and `structuredContent.chart.bytes`
+/// is its size. Returns (width, height, bytes).
+pub(crate) fn picture(result: &Value) -> (u32, u32, usize) {
+    let image = result["content"]
         .as_array()
         .unwrap()
         .iter()
@@ -86,21 +94,17 @@ fn the_analysis_tools_answer_with_their_schemas_and_a_real_chart_picture() {
         .expect("image content");
     assert_eq!(image["mimeType"], "image/png");
     let bytes = decode_base64(image["data"].as_str().unwrap());
+    let size = bytes.len();
     assert_eq!(
-        chart["structuredContent"]["chart"]["bytes"].as_u64().unwrap() as usize,
-        bytes.len()
-    );
-    assert!(
-        bytes.len() > 10_000 && bytes.len() < 2_000_000,
-        "PNG size {}",
-        bytes.len()
+        result["structuredContent"]["chart"]["bytes"].as_u64().unwrap() as usize,
+        size
     );
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let mut reader = decoder.read_info().expect("a valid PNG");
-    let info = reader.info();
-    assert_eq!((info.width, info.height), (1200, 800));
+    let (width, height) = (reader.info().width, reader.info().height);
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
     reader.next_frame(&mut pixels).expect("PNG pixels decode");
+    (width, height, size)
 }
 
 #[test]

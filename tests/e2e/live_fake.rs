@@ -17,8 +17,8 @@ use ttai_core::time::Timestamp;
 
 use crate::support::{BIN, Ttai};
 
-const SECRET: &str = "CANARY-client-secret-5d21";
-const REFRESH: &str = "CANARY-refresh-token-c08e";
+pub(crate) const SECRET: &str = "CANARY-client-secret-5d21";
+pub(crate) const REFRESH: &str = "CANARY-refresh-token-c08e";
 const ACCESS: &str = "CANARY-access-token";
 
 fn wall_now() -> Timestamp {
@@ -28,7 +28,7 @@ fn wall_now() -> Timestamp {
 
 /// The fake, serving the sample market dated today (the binary runs on the wall clock), with
 /// canary credentials and tokens.
-fn fake() -> FakeTastyTrade {
+pub(crate) fn fake() -> FakeTastyTrade {
     let now = wall_now();
     let mut options = FakeOptions::scenario();
     options.market = sample_market_at(now);
@@ -126,7 +126,12 @@ fn run(
 }
 
 /// `ttai serve` on `data_dir`, pointed at `fake`, initialized.
-fn serve(data_dir: tempfile::TempDir, fake: &FakeTastyTrade, args: &[&str], env: &[(&str, &str)]) -> Ttai {
+pub(crate) fn serve(
+    data_dir: tempfile::TempDir,
+    fake: &FakeTastyTrade,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Ttai {
     let url = fake.url();
     let mut all_env = vec![("TASTYTRADE_API_URL", url.as_str()), ("TTAI_LOG_LEVEL", "trace")];
     all_env.extend_from_slice(env);
@@ -140,7 +145,7 @@ fn error_of(result: &Value) -> &Value {
     &result["structuredContent"]["error"]
 }
 
-fn ok(result: Value) -> Value {
+pub(crate) fn ok(result: Value) -> Value {
     assert_eq!(result["isError"], false, "{result}");
     result["structuredContent"].clone()
 }

@@ -15,6 +15,7 @@ mod http;
 mod http_support;
 mod knowledge;
 mod live_fake;
+mod portfolio_risk;
 mod python_sdk;
 mod quant;
 mod stdio;

@@ -18,11 +18,12 @@ pub fn python() -> std::path::PathBuf {
     python
 }
 
-#[test]
-fn the_python_sdk_lists_and_calls_tools_over_stdio() {
+/// Runs `tests/e2e/python/SCRIPT BINARY DATA_DIR` (a client of the binary over stdio, on a fresh
+/// data dir) and returns the JSON summary it prints.
+pub fn run_stdio_client(script: &str) -> Value {
     let data_dir = tempfile::tempdir().unwrap();
     let output = Command::new(python())
-        .arg(repo().join("tests/e2e/python/stdio_client.py"))
+        .arg(repo().join("tests/e2e/python").join(script))
         .arg(BIN)
         .arg(data_dir.path())
         .output()
@@ -34,7 +35,12 @@ fn the_python_sdk_lists_and_calls_tools_over_stdio() {
         stdout,
         String::from_utf8_lossy(&output.stderr)
     );
-    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[test]
+fn the_python_sdk_lists_and_calls_tools_over_stdio() {
+    let summary = run_stdio_client("stdio_client.py");
     assert_eq!(summary["server"], "ttai");
     assert_eq!(summary["protocol_version"], "2025-11-25");
     for tool in [

@@ -658,6 +658,7 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                 liquidity_rating: Some(spec.liquidity),
                 beta: Some(spec.beta),
                 dividend_yield: Some(spec.div_yield),
+                ex_dividend_date: None,
                 as_of: at,
             };
             push(&mut tape, at, Op::MarketMetrics, spec.symbol, &metrics);

@@ -12,7 +12,7 @@ use broker_replay::ReplayBroker;
 use ttai_core::app::App;
 use ttai_core::app::analysis::{FullAnalysis, FullOptions, OptionsRequest, Progress, Severity, Strategy};
 use ttai_core::domain::{Symbol, TickClass};
-use ttai_core::testing::{InMemoryStore, test_config};
+use ttai_core::testing::{InMemoryStore, sample_config};
 
 struct Quiet;
 impl Progress for Quiet {
@@ -23,7 +23,7 @@ fn app() -> App {
     App::new(
         Arc::new(ReplayBroker::demo(None)),
         Arc::new(InMemoryStore::new()),
-        test_config(),
+        sample_config(),
     )
 }
 

@@ -221,6 +221,7 @@ pub(crate) fn metrics(item: wire::MetricsWire, now: Timestamp) -> Option<MarketM
         liquidity_rating: item.liquidity_rating,
         beta: item.beta,
         dividend_yield: item.dividend_yield,
+        ex_dividend_date: item.dividend_ex_date,
         as_of: item
             .updated_at
             .or(item.implied_volatility_updated_at)
@@ -470,7 +471,7 @@ mod tests {
                 "implied-volatility-30-day": "21.87", "historical-volatility-30-day": "20.02",
                 "historical-volatility-60-day": "19.55", "historical-volatility-90-day": 20,
                 "liquidity-rating": 4, "beta": "1.265634436", "dividend-yield": "0.006396146",
-                "earnings": {"expected-report-date": "2023-07-27", "estimated": false},
+                "dividend-ex-date": "2023-05-12", "earnings": {"expected-report-date": "2023-07-27", "estimated": false},
                 "updated-at": "2023-06-07T19:55:23.376Z"}"#,
         )
         .unwrap();
@@ -484,6 +485,7 @@ mod tests {
         assert_eq!(m.liquidity_rating, Some(4.0));
         assert_eq!(m.dividend_yield, Some(0.006396146));
         assert_eq!(m.earnings_date, Some("2023-07-27".parse().unwrap()));
+        assert_eq!(m.ex_dividend_date, Some("2023-05-12".parse().unwrap()));
         assert_eq!(m.as_of, "2023-06-07T19:55:23.376Z".parse().unwrap());
     }
 

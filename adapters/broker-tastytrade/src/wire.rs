@@ -460,6 +460,9 @@ pub(crate) struct MetricsWire {
     /// Dividend yield, a fraction.
     #[serde(default, deserialize_with = "de::decimal")]
     pub(crate) dividend_yield: Option<f64>,
+    /// The ex-dividend date.
+    #[serde(default, deserialize_with = "de::date")]
+    pub(crate) dividend_ex_date: Option<Date>,
     /// Earnings; `null` for indices.
     #[serde(default)]
     pub(crate) earnings: Option<EarningsWire>,

@@ -446,7 +446,7 @@ fn level_label_width(root: &Area<'_>, p: &Prepared<'_>, m: &Metrics) -> Result<i
 }
 
 /// `text` shortened with an ellipsis until it fits in `max_width` pixels.
-fn fit_text(
+pub(crate) fn fit_text(
     root: &Area<'_>,
     text: &str,
     style: &TextStyle<'_>,

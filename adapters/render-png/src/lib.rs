@@ -1,8 +1,9 @@
 //! `render-png`: draws ttai's charts as PNG pictures.
 //!
 //! [`PngChartRenderer`] implements the core's [`ChartRenderer`] seam: the core describes a chart
-//! as a [`ChartSpec`] (candles, indicator lines, support and resistance levels, volume) and this
-//! adapter turns it into PNG bytes. Drawing is done by `plotters` into an in-memory RGB buffer
+//! as a [`ChartSpec`] (candles, indicator lines, support and resistance levels, volume), a
+//! `SeriesSpec` (a line over time) or a `HeatmapSpec` (a grid of values, such as a scenario
+//! grid's P&L) and this adapter turns it into PNG bytes. Drawing is done by `plotters` into an in-memory RGB buffer
 //! and the buffer is encoded by the `png` crate; nothing touches the file system.
 //!
 //! The key decision is the font: DejaVu Sans is compiled into the binary (`fonts/`, with its
@@ -20,6 +21,7 @@
 
 mod draw;
 mod encode;
+mod heatmap;
 mod prepare;
 mod series;
 mod text;
@@ -28,8 +30,9 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
+pub use heatmap::{MAX_HEATMAP_COLUMNS, MAX_HEATMAP_ROWS};
 use plotters::style::FontStyle;
-use ttai_core::app::{ChartRenderer, ChartSpec, RenderError, SeriesSpec};
+use ttai_core::app::{ChartRenderer, ChartSpec, HeatmapSpec, RenderError, SeriesSpec};
 
 /// Smallest accepted picture width in pixels.
 pub const MIN_WIDTH: u32 = 160;
@@ -70,6 +73,13 @@ impl ChartRenderer for PngChartRenderer {
         series::check(spec)?;
         render(spec.width, spec.height, |pixels, face| {
             series::draw(spec, pixels, face)
+        })
+    }
+
+    fn render_heatmap_png(&self, spec: &HeatmapSpec) -> Result<Vec<u8>, RenderError> {
+        heatmap::check(spec)?;
+        render(spec.width, spec.height, |pixels, face| {
+            heatmap::draw(spec, pixels, face)
         })
     }
 }

@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::Cursor;
 
 use proptest::prelude::*;
 use render_png::{MAX_SIDE, PngChartRenderer};
@@ -23,18 +22,6 @@ use ttai_core::time::Date;
 const UP: [u8; 3] = [38, 166, 91];
 /// Colour of falling candles.
 const DOWN: [u8; 3] = [220, 53, 69];
-
-/// Decodes a PNG into (width, height, RGB pixels).
-fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let decoder = png::Decoder::new(Cursor::new(png_bytes));
-    let mut reader = decoder.read_info().expect("PNG header");
-    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
-    let info = reader.next_frame(&mut buf).expect("PNG data");
-    assert_eq!(info.color_type, png::ColorType::Rgb);
-    assert_eq!(info.bit_depth, png::BitDepth::Eight);
-    buf.truncate(info.buffer_size());
-    (info.width, info.height, buf)
-}
 
 fn colours(rgb: &[u8]) -> HashSet<[u8; 3]> {
     rgb.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect()
@@ -74,7 +61,7 @@ fn render(spec: &ChartSpec) -> Result<Vec<u8>, RenderError> {
 /// Renders and checks the PNG has the spec's size; returns its pixels.
 fn render_ok(spec: &ChartSpec) -> Vec<u8> {
     let bytes = render(spec).unwrap_or_else(|e| panic!("render failed: {e}"));
-    let (w, h, rgb) = decode(&bytes);
+    let (w, h, rgb) = common::decode(&bytes);
     assert_eq!((w, h), (spec.width, spec.height));
     rgb
 }
@@ -83,7 +70,7 @@ fn render_ok(spec: &ChartSpec) -> Vec<u8> {
 fn a_realistic_chart_decodes_to_the_requested_size_and_shows_candles() {
     let spec = common::realistic(120, 6, 7);
     let bytes = render(&spec).unwrap();
-    let (w, h, rgb) = decode(&bytes);
+    let (w, h, rgb) = common::decode(&bytes);
     assert_eq!((w, h), (1200, 800));
     let seen = colours(&rgb);
     assert!(seen.len() > 20, "only {} colours", seen.len());
@@ -361,7 +348,7 @@ proptest! {
     fn random_specs_never_panic(spec in spec_strategy()) {
         match render(&spec) {
             Ok(bytes) => {
-                let (w, h, _) = decode(&bytes);
+                let (w, h, _) = common::decode(&bytes);
                 prop_assert_eq!((w, h), (spec.width, spec.height));
             }
             Err(err) => prop_assert!(!err.0.contains("panicked"), "{}", err),
@@ -394,7 +381,7 @@ fn an_equity_curve_draws_its_line_and_bad_series_are_errors() {
     let png_bytes = PngChartRenderer::new()
         .render_series_png(&series(points.clone()))
         .unwrap();
-    let (width, height, rgb) = decode(&png_bytes);
+    let (width, height, rgb) = common::decode(&png_bytes);
     assert_eq!((width, height), (900, 500));
     let line = [31_u8, 119, 180];
     let blue = rgb.chunks_exact(3).filter(|p| p == &line).count();

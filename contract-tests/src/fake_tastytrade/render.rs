@@ -343,6 +343,9 @@ pub(crate) fn metrics(m: &MarketMetrics) -> Value {
     }
     put_dec(&mut object, "beta", m.beta);
     put_dec(&mut object, "dividend-yield", m.dividend_yield);
+    if let Some(date) = m.ex_dividend_date {
+        object.insert("dividend-ex-date".into(), json!(date.to_string()));
+    }
     object.insert(
         "earnings".into(),
         match m.earnings_date {

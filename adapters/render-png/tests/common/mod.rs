@@ -1,8 +1,9 @@
 //! Realistic chart specs for the tests and the benchmark: a deterministic random walk with
-//! SMA and Bollinger band lines, support and resistance levels and volume.
+//! SMA and Bollinger band lines, support and resistance levels and volume; and a scenario grid
+//! as a heat map.
 #![allow(dead_code)]
 
-use ttai_core::app::{ChartSpec, Level, LevelKind, LineSeries, LineStyle};
+use ttai_core::app::{ChartSpec, HeatmapPanel, HeatmapSpec, Level, LevelKind, LineSeries, LineStyle};
 use ttai_core::domain::Candle;
 use ttai_core::time::Date;
 
@@ -149,4 +150,49 @@ pub(crate) fn realistic(bars: usize, lines: usize, seed: u64) -> ChartSpec {
         width: 1200,
         height: 800,
     }
+}
+
+/// A 7 × 4 × 2 scenario grid like get_portfolio_risk's default.
+pub(crate) fn scenario_heatmap() -> HeatmapSpec {
+    let moves: [f64; 7] = [-10.0, -5.0, -2.0, 0.0, 2.0, 5.0, 10.0];
+    let shifts: [f64; 4] = [-5.0, 0.0, 5.0, 10.0];
+    let panel = |day: f64| HeatmapPanel {
+        title: if day == 0.0 {
+            "Today".into()
+        } else {
+            format!("In {day} days")
+        },
+        rows: shifts.iter().map(|s| format!("IV {s:+} pts")).collect(),
+        values: shifts
+            .iter()
+            .map(|s| {
+                moves
+                    .iter()
+                    .map(|m| m * 1700.0 - s.abs() * 40.0 - day * 10.0)
+                    .collect()
+            })
+            .collect(),
+        marked: (day == 0.0).then_some((3, 0)),
+    };
+    HeatmapSpec {
+        title: "Portfolio scenarios · 5SY•••01".into(),
+        subtitle: "P&L ($), full repricing · replay:demo — SYNTHETIC".into(),
+        column_title: "SPY move (each underlying × its beta)".into(),
+        columns: moves.iter().map(|m| format!("{m:+} %")).collect(),
+        panels: vec![panel(0.0), panel(7.0)],
+        width: 1100,
+        height: 700,
+    }
+}
+
+/// Decodes a PNG into (width, height, RGB pixels).
+pub(crate) fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
 }

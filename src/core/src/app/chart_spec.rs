@@ -112,4 +112,45 @@ pub trait ChartRenderer: Send + Sync {
     /// MUST return an error (never panic) for fewer than two points, non-finite values or times
     /// out of order.
     fn render_series_png(&self, spec: &SeriesSpec) -> Result<Vec<u8>, RenderError>;
+
+    /// Renders a heat map as a PNG image.
+    ///
+    /// # Errors
+    /// MUST return an error (never panic) for no panels or columns, a row whose length differs
+    /// from the columns', non-finite values, a marked cell outside the grid, or a picture size out
+    /// of bounds.
+    fn render_heatmap_png(&self, spec: &HeatmapSpec) -> Result<Vec<u8>, RenderError>;
+}
+
+/// One panel of a heat map: a grid of values with labelled rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapPanel {
+    /// Panel title, e.g. "Today".
+    pub title: String,
+    /// Row labels, top to bottom, e.g. "IV −5".
+    pub rows: Vec<String>,
+    /// `values[row][column]`.
+    pub values: Vec<Vec<f64>>,
+    /// A cell to outline (row, column), e.g. the worst scenario.
+    pub marked: Option<(usize, usize)>,
+}
+
+/// A grid of values coloured by sign and size (red below zero, green above), with each value
+/// written in its cell: a scenario grid's P&L, one panel per time step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapSpec {
+    /// Title, e.g. "Portfolio scenarios · 5SY•••01".
+    pub title: String,
+    /// A second line, e.g. the worst cell and the data source.
+    pub subtitle: String,
+    /// What the columns are, e.g. "SPY move (beta-scaled)".
+    pub column_title: String,
+    /// Column labels, left to right, e.g. "−10 %".
+    pub columns: Vec<String>,
+    /// Panels, top to bottom; every panel has one value per column in each row.
+    pub panels: Vec<HeatmapPanel>,
+    /// Picture size in pixels.
+    pub width: u32,
+    /// Picture size in pixels.
+    pub height: u32,
 }

@@ -16,6 +16,7 @@ mod lazy_store;
 mod market;
 mod payoff;
 mod portfolio;
+pub mod portfolio_risk;
 mod replay;
 
 use std::sync::Arc;
@@ -39,7 +40,8 @@ pub use chain::{
     expiry_instant, years_to_expiry,
 };
 pub use chart_spec::{
-    ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError, SeriesSpec,
+    ChartRenderer, ChartSpec, HeatmapPanel, HeatmapSpec, Level, LevelKind, LineSeries, LineStyle,
+    RenderError, SeriesSpec,
 };
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};

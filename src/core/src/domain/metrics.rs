@@ -39,6 +39,10 @@ pub struct MarketMetrics {
     /// Dividend yield (fraction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dividend_yield: Option<f64>,
+    /// The next (or latest announced) ex-dividend date: a short call in the money before it can be
+    /// assigned early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ex_dividend_date: Option<Date>,
     /// When the metrics were computed.
     pub as_of: Timestamp,
 }

@@ -97,27 +97,29 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
             )
         }
         "morning-briefing" => "Give me a morning briefing on my account.\n\n\
-             1. Call get_balances: net liq, option buying power available and in use (net liq minus available, as a \
-             percent of net liq).\n\
-             2. Call get_positions: list positions by underlying with P&L; flag options within 21 days of expiration, \
-             short options that are in the money or near their strike, and winners at 50% or more of max profit.\n\
+             1. Call get_portfolio_risk: net liq and buying power in use, the book's delta, theta, vega and \
+             beta-weighted delta, the largest names as a share of net liq, and the worst cell of the scenario grid.\n\
+             2. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
+             days to expiration, tested short strikes, ex-dividend dates before short calls expire, earnings before \
+             expiration. Quote the numbers each signal carries.\n\
              3. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
              list_alerts (active) for those still waiting.\n\
              4. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
-             5. Summarise what needs attention today, most urgent first, with the numbers."
+             5. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
+             delta and the worst scenario fit the account."
             .to_owned(),
         "position-review" => {
             let symbol = arg("symbol").to_ascii_uppercase();
             format!(
                 "Review my {symbol} positions.\n\n\
-                 1. Call get_positions and keep the positions whose underlying is {symbol}: quantity, open price, mark, \
-                 P&L, DTE.\n\
+                 1. Call get_portfolio_risk with symbol {symbol}: the strategy each group of legs forms, its delta, theta \
+                 and vega, the P&L over the scenario grid (worst cell), and the management signals with their numbers.\n\
                  2. Call get_quote for {symbol}, get_market_metrics for {symbol} and analyze_chart for {symbol}: where is \
                  price against strikes, support and resistance; what is IV rank now.\n\
                  3. Call get_option_chain for {symbol} with the expiration of each short option (`expiration`): its \
                  `expected_move` gives ±1σ by expiration from the at-the-money IV and the ATM straddle.\n\
-                 4. For each short option, compute how much of the maximum profit is captured and how far the strike is \
-                 from the price, in dollars and in expected moves (distance / one_sigma).\n\
+                 4. For each short option, use the signals and legs: how much of the maximum profit is captured and how \
+                 far the strike is from the price, in dollars and in expected moves (distance / one_sigma).\n\
                  5. Recommend hold, close, or roll (out in time for a credit, and to which strike) for each, with the \
                  reasons; use search_knowledge for the rolling and defending guidance if unsure."
             )

@@ -31,6 +31,12 @@ const STATIC: &[StaticResource] = &[
         description: "Net liquidating value, cash, buying power and maintenance requirement of the default account.",
     },
     StaticResource {
+        uri: "portfolio://risk",
+        name: "portfolio-risk",
+        title: "Portfolio risk",
+        description: "The default account's book: greeks, beta-weighted delta, buying power, concentration, the default scenario grid and management signals (get_portfolio_risk with its defaults).",
+    },
+    StaticResource {
         uri: "alerts://active",
         name: "active-alerts",
         title: "Active price alerts",
@@ -144,6 +150,11 @@ pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObj
         "portfolio://balances" => {
             let view = app.balances_view(None).await.map_err(|e| app_failure(&e))?;
             Ok(json_contents(uri, &to_value(&view)?))
+        }
+        "portfolio://risk" => {
+            let request = crate::app::portfolio_risk::RiskRequest::default_book();
+            let (report, _) = app.portfolio_risk(&request).await.map_err(|e| app_failure(&e))?;
+            Ok(json_contents(uri, &to_value(&report)?))
         }
         "alerts://active" => {
             let alerts = app

@@ -20,24 +20,12 @@ pub use sample::{
 pub use store::InMemoryStore;
 pub use vault::MemoryVault;
 
-/// The settings the core's tests use: no default account, a 4 % rate, no dividend yield, quotes
-/// cached 60 s and chains 300 s.
-pub fn test_config() -> crate::app::AppConfig {
-    crate::app::AppConfig {
-        default_account: None,
-        risk_free_rate: 0.04,
-        dividend_yield: 0.0,
-        quote_ttl: std::time::Duration::from_secs(60),
-        chain_ttl: std::time::Duration::from_secs(300),
-    }
-}
-
 /// An `App` over a [`FakeBroker`] of `market` at [`sample_now`], an [`InMemoryStore`] and
-/// [`test_config`].
+/// [`sample_config`].
 pub fn sample_app(market: FakeMarket) -> crate::app::App {
     crate::app::App::new(
         std::sync::Arc::new(FakeBroker::new(market, sample_now())),
         std::sync::Arc::new(InMemoryStore::new()),
-        test_config(),
+        sample_config(),
     )
 }

@@ -20,6 +20,18 @@ pub fn sample_now() -> Timestamp {
         .at_utc(20, 0)
 }
 
+/// The settings tests run the use cases with: rate 4 %, no fallback dividend yield, quotes
+/// cached a minute and chains five.
+pub fn sample_config() -> crate::app::AppConfig {
+    crate::app::AppConfig {
+        default_account: None,
+        risk_free_rate: 0.04,
+        dividend_yield: 0.0,
+        quote_ttl: std::time::Duration::from_secs(60),
+        chain_ttl: std::time::Duration::from_secs(300),
+    }
+}
+
 /// The sample account number.
 pub const SAMPLE_ACCOUNT: &str = "5WT00001";
 
@@ -224,6 +236,7 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 liquidity_rating: Some(5.0),
                 beta: Some(1.0),
                 dividend_yield: Some(0.013),
+                ex_dividend_date: None,
                 as_of: now,
             },
             MarketMetrics {
@@ -238,6 +251,7 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 liquidity_rating: Some(4.0),
                 beta: Some(1.2),
                 dividend_yield: Some(0.005),
+                ex_dividend_date: Some(today.add_days(20)),
                 as_of: now,
             },
         ],
@@ -259,16 +273,5 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 has_options: Some(true),
             },
         ],
-    }
-}
-
-/// The settings tests run the use cases with: 4 % rate, no dividend yield, the default TTLs.
-pub fn sample_config() -> crate::app::AppConfig {
-    crate::app::AppConfig {
-        default_account: None,
-        risk_free_rate: 0.04,
-        dividend_yield: 0.0,
-        quote_ttl: std::time::Duration::from_secs(60),
-        chain_ttl: std::time::Duration::from_secs(300),
     }
 }

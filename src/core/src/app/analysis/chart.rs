@@ -761,6 +761,7 @@ mod tests {
             liquidity_rating: None,
             beta: None,
             dividend_yield: None,
+            ex_dividend_date: None,
             as_of: candles.last().unwrap().time,
         };
         let a = analyze_series(&sym(), Timeframe::Daily, &candles, Some(&metrics)).unwrap();

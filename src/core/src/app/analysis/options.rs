@@ -1527,6 +1527,7 @@ mod tests {
             liquidity_rating: None,
             beta: None,
             dividend_yield: None,
+            ex_dividend_date: None,
             as_of: "2025-01-09T09:00:00Z".parse().unwrap(),
         }
     }

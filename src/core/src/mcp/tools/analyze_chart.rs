@@ -3,9 +3,8 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Args, ImageContent, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::base64;
 use crate::domain::Timeframe;
 use crate::error::AppError;
 use crate::mcp::apps;
@@ -269,23 +268,12 @@ impl Tool for AnalyzeChart {
         let (analysis, picture, candles) = app
             .analyze_chart_with_candles(&symbol, timeframe, include_chart)
             .await?;
-        let mut value = serde_json::to_value(&analysis)
+        let value = serde_json::to_value(&analysis)
             .map_err(|_| AppError::internal("serialising the chart analysis"))?;
-        let chart = picture.as_ref().map(|png| {
-            json!({ "mime_type": "image/png", "bytes": png.len(), "bars_drawn": analysis.bars.min(120) })
-        });
-        if let Some(map) = value.as_object_mut() {
-            map.insert("chart".into(), chart.unwrap_or(Value::Null));
-        }
-        let mut output = ToolOutput::new(value);
+        let bars_drawn = analysis.bars.min(120);
+        let mut output = ToolOutput::with_png(value, picture, &[("bars_drawn", bars_drawn.into())]);
         if apps::wanted(&ctx.session) {
             output.meta = Some(apps::meta(apps::chart::view_model(&analysis, &candles)));
-        }
-        if let Some(png) = picture {
-            output.images.push(ImageContent {
-                data_base64: base64(&png),
-                mime_type: "image/png",
-            });
         }
         Ok(output)
     }

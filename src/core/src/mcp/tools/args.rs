@@ -175,6 +175,51 @@ impl Args {
         }
     }
 
+    /// An optional list of finite numbers: an array of numbers (or numeric strings), or one
+    /// comma-separated string; at most `max` entries (bounds and meaning are the caller's).
+    pub fn f64_list(&self, key: &str, max: usize) -> Result<Option<Vec<f64>>, AppError> {
+        let items: Vec<Value> = match self.present(key) {
+            None => return Ok(None),
+            Some(Value::Array(items)) => items.clone(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+            Some(other) => {
+                return Err(AppError::invalid(
+                    key,
+                    format!("must be an array of numbers, got {}", type_name(other)),
+                ));
+            }
+        };
+        if items.len() > max {
+            return Err(AppError::invalid(
+                key,
+                format!("at most {max} values, got {}", items.len()),
+            ));
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let value = match item {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match value {
+                Some(v) if v.is_finite() => out.push(v),
+                _ => {
+                    return Err(AppError::invalid(
+                        &format!("{key}[{i}]"),
+                        format!("must be a finite number, got {item}"),
+                    ));
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// An optional integer within `min..=max` (a numeric string is accepted).
     pub fn int(&self, key: &str, min: i64, max: i64) -> Result<Option<i64>, AppError> {
         let value = match self.present(key) {

@@ -31,6 +31,7 @@ pub(crate) fn metrics_json(m: &MarketMetrics, today: crate::time::Date) -> Value
         "liquidity_rating": num(m.liquidity_rating),
         "beta": num(m.beta),
         "dividend_yield": num(m.dividend_yield),
+        "ex_dividend_date": m.ex_dividend_date.map(|d| d.to_string()),
         "as_of": m.as_of.to_string(),
     })
 }
@@ -72,6 +73,10 @@ pub(crate) fn metrics_schema() -> Value {
             ),
             ("beta", number("beta against the S&P 500", true)),
             ("dividend_yield", number("dividend yield, fraction", true)),
+            (
+                "ex_dividend_date",
+                string("next ex-dividend date, YYYY-MM-DD, when the broker has one", true),
+            ),
             ("as_of", string("when the metrics were computed", false)),
         ],
         &[

@@ -13,6 +13,7 @@ pub(crate) mod get_analysis_history;
 mod get_balances;
 mod get_market_metrics;
 mod get_option_chain;
+pub(crate) mod get_portfolio_risk;
 mod get_positions;
 mod get_quote;
 mod list_alerts;
@@ -117,6 +118,36 @@ impl ToolOutput {
             images: Vec::new(),
             meta: None,
         }
+    }
+
+    /// A structured result with an optional PNG picture: the result's `chart` field describes it
+    /// (`{"mime_type": "image/png", "bytes": …}` plus `details`; null without a picture) and the
+    /// picture follows the text as image content.
+    pub fn with_png(
+        mut structured: Value,
+        picture: Option<Vec<u8>>,
+        details: &[(&str, Value)],
+    ) -> ToolOutput {
+        let chart = picture.as_ref().map(|png| {
+            let mut chart = Map::new();
+            chart.insert("mime_type".into(), "image/png".into());
+            chart.insert("bytes".into(), png.len().into());
+            for (key, value) in details {
+                chart.insert((*key).to_owned(), value.clone());
+            }
+            Value::Object(chart)
+        });
+        if let Some(map) = structured.as_object_mut() {
+            map.insert("chart".into(), chart.unwrap_or(Value::Null));
+        }
+        let mut output = ToolOutput::new(structured);
+        if let Some(png) = picture {
+            output.images.push(ImageContent {
+                data_base64: crate::app::analysis::base64(&png),
+                mime_type: "image/png",
+            });
+        }
+        output
     }
 
     /// The structured result as a `Value` (tests, and tools that read another tool's output).
@@ -246,6 +277,7 @@ impl ToolRegistry {
             Arc::new(get_balances::GetBalances),
             Arc::new(get_market_metrics::GetMarketMetrics),
             Arc::new(search_symbols::SearchSymbols),
+            Arc::new(get_portfolio_risk::GetPortfolioRisk),
         ]
     }
 

@@ -862,8 +862,9 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         }
         let net_liq = round_to(cash + stock_value + option_value, 2);
         let maintenance = round_to(stock_value * 0.25 + option_requirement * 0.2, 2);
-        // Option buying power of this synthetic account: cash not securing short puts.
-        let derivative_bp = round_to((cash - option_requirement).max(0.0), 2);
+        // A margin account: option buying power is what the maintenance requirement leaves of net
+        // liq (TastyTrade's derivative buying power), so net liq minus it is the requirement in use.
+        let derivative_bp = round_to((net_liq - maintenance).max(0.0), 2);
         let balances = Balances {
             account: account.clone(),
             net_liquidating_value: net_liq,

@@ -1,8 +1,8 @@
 //! The analyses on the demo account (the bundled tape at its last close, 2026-11-20): each case
 //! of a recommendation that would cost a trader money, answered as a trader needs.
 //!
-//! The account (5SYN0001): net liq 245 302.50, option buying power 75 317.50 (69.3 % of net liq
-//! in use), 300 AAPL at 228.12 under 3 short AAPL 265 calls, 100 QQQ bought at 567.14 (now
+//! The account (5SYN0001, margin): net liq 245 302.50, option buying power 205 393.50 (16.27 % of
+//! net liq in use), 300 AAPL at 228.12 under 3 short AAPL 265 calls, 100 QQQ bought at 567.14 (now
 //! 454.21), one short SPY 535 put (2026-12-11) opened at 5.00, nothing in IWM.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -161,33 +161,56 @@ async fn iwm_thin_spreads_are_gone_and_the_ranking_is_by_expected_value() {
         );
     }
     assert!(options.method.distribution.contains("at-the-money IV"));
-    // 69.3 % of net liq is in use, above the 50 % cap: nothing fits, so no sell.
-    assert_eq!(result.account.buying_power_in_use_percent, Some(69.3));
-    assert_eq!(result.recommendation.action, "wait");
-    assert_eq!(blocking(&result), ["no_contracts_fit"]);
-    assert!(result.recommendation.reasons[0].starts_with("wait: "));
-    let sizing = options.candidates[0].sizing.as_ref().unwrap();
-    assert_eq!((sizing.contracts, sizing.limited_by), (0, "buying_power"));
-
-    // With an 80 % cap, the top spread sells as many as fit: the 10 % exposure cap (24 530.25)
-    // over its 135 maximum loss gives 181.
-    let roomy = full(
-        &app,
-        "IWM",
-        Strategy::Spread,
-        FullOptions {
-            max_bp_usage_percent: Some(80.0),
-            ..FullOptions::default()
-        },
-    )
-    .await;
-    let r = &roomy.recommendation;
+    // A margin account: net liq 245 302.50 less option buying power 205 393.50 leaves 39 909
+    // (16.27 %) in use, under the 50 % cap. The 10 % exposure cap (24 530.25) over the top
+    // spread's 135 maximum loss would fit 181 contracts; the caps are a ceiling, so the
+    // recommendation is one contract and says how many would fit.
+    assert_eq!(result.account.buying_power_in_use_percent, Some(16.27));
+    let r = &result.recommendation;
     assert_eq!(r.action, "sell", "{r:?}");
     let c = r.candidate.as_ref().unwrap();
     assert_eq!(c.rank, 1);
     assert_eq!(c.max_loss, 135.0);
-    assert_eq!(r.contracts, Some(181));
-    assert!(r.order.as_deref().unwrap().starts_with("SELL 181 IWM"));
+    let sizing = c.sizing.as_ref().unwrap();
+    assert_eq!((sizing.contracts, sizing.limited_by), (181, "exposure"));
+    assert_eq!(r.contracts, Some(1));
+    assert!(r.order.as_deref().unwrap().starts_with("SELL 1 IWM"));
+    assert!(r.reasons[0].contains("up to 181 fit the caps"), "{:?}", r.reasons);
+
+    // With buying power capped at 17 % in use, the room is 0.17 × 245 302.50 − 39 909 =
+    // 1 792.43, which is 13 spreads at 135 each: asked for 50, the recommendation sells 13.
+    let tight = full(
+        &app,
+        "IWM",
+        Strategy::Spread,
+        FullOptions {
+            max_bp_usage_percent: Some(17.0),
+            contracts: Some(50),
+            ..FullOptions::default()
+        },
+    )
+    .await;
+    let r = &tight.recommendation;
+    assert_eq!(r.action, "sell", "{r:?}");
+    let sizing = r.candidate.as_ref().unwrap().sizing.as_ref().unwrap();
+    assert_eq!((sizing.contracts, sizing.limited_by), (13, "buying_power"));
+    assert_eq!(r.contracts, Some(13));
+    assert!(r.order.as_deref().unwrap().starts_with("SELL 13 IWM"));
+
+    // Capped at 16 %, below what is already in use, nothing fits and the answer is wait.
+    let full_up = full(
+        &app,
+        "IWM",
+        Strategy::Spread,
+        FullOptions {
+            max_bp_usage_percent: Some(16.0),
+            ..FullOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(full_up.recommendation.action, "wait");
+    assert_eq!(blocking(&full_up), ["no_contracts_fit"]);
+    assert!(full_up.recommendation.reasons[0].starts_with("wait: "));
 }
 
 #[tokio::test]

@@ -69,7 +69,9 @@ pub struct Recommendation {
     pub headline: String,
     /// The trade recommended, when the action is sell.
     pub candidate: Option<Candidate>,
-    /// How many contracts to sell: all that fit the caps (when the action is sell).
+    /// How many contracts to sell (when the action is sell): the number asked for (one unless
+    /// the trader says otherwise), never more than fit the caps. The caps are ceilings, not a
+    /// target: the candidate's `sizing` says how many would fit.
     pub contracts: Option<i64>,
     /// The order as a trader would enter it (when the action is sell).
     pub order: Option<String>,
@@ -215,6 +217,7 @@ fn recommend(
     options: &OptionsAnalysis,
     account: &AccountContext,
     request: &OptionsRequest,
+    wanted: i64,
 ) -> Recommendation {
     let symbol = options.symbol.as_str();
     let strategy = options.strategy;
@@ -416,7 +419,8 @@ fn recommend(
     }
     cautions.sort_by_key(|c| c.severity);
 
-    let contracts = pick.sizing.as_ref().map_or(0, |s| s.contracts);
+    let fit = pick.sizing.as_ref().map_or(0, |s| s.contracts);
+    let contracts = wanted.max(1).min(fit);
     let mut facts = vec![
         format!(
             "expected value {:+.2} per contract, {:+.2}¢ per dollar at risk (lognormal at {:.1}% volatility: {}), ranked {} of {}",
@@ -494,10 +498,20 @@ fn recommend(
         );
     }
 
+    let size = if fit > contracts {
+        format!(
+            "${:.0} for {contracts}; up to {fit} fit the caps, a ceiling rather than a target",
+            pick.credit_per_contract * contracts as f64
+        )
+    } else {
+        format!(
+            "${:.0} for {contracts}",
+            pick.credit_per_contract * contracts as f64
+        )
+    };
     let mut reasons = vec![format!(
-        "{} (${:.0} for all {contracts})",
+        "{} ({size})",
         trade_facts(pick, &format!("sell {contracts} ×")),
-        pick.credit_per_contract * contracts as f64
     )];
     reasons.extend(facts);
     let mut management = vec![
@@ -555,6 +569,9 @@ pub struct FullOptions {
     pub max_bp_usage_percent: Option<f64>,
     /// Least credit / width of a spread for this call (`None`: the setting).
     pub min_credit_to_width: Option<f64>,
+    /// Contracts the trader means to sell (`None`: one); the recommendation never exceeds what
+    /// fits the caps.
+    pub contracts: Option<i64>,
 }
 
 impl App {
@@ -603,7 +620,13 @@ impl App {
         };
         progress.report(3.0, STAGES, "account checked");
 
-        let recommendation = recommend(&chart, &options, &account, &request);
+        let recommendation = recommend(
+            &chart,
+            &options,
+            &account,
+            &request,
+            overrides.contracts.unwrap_or(1),
+        );
         let base = self.knowledge().await;
         let query = match strategy {
             Strategy::Csp => "cash secured put rolling managing winners assignment",
@@ -742,12 +765,28 @@ mod tests {
         // The exposure cap binds: 10 % of 1 000 000 over the spread's maximum loss.
         assert_eq!(s.limited_by, "exposure");
         assert_eq!(s.contracts, (100_000.0 / c.max_loss).floor() as i64);
-        assert_eq!(r.contracts, Some(s.contracts));
+        // The caps are a ceiling: one contract unless the trader asks for more, and the reason
+        // says how many would fit.
+        assert!(s.contracts > 1);
+        assert_eq!(r.contracts, Some(1));
+        assert!(r.reasons[0].starts_with("sell 1 ×"), "{:?}", r.reasons);
         assert!(
-            r.reasons[0].starts_with(&format!("sell {} ×", s.contracts)),
+            r.reasons[0].contains(&format!("up to {} fit the caps", s.contracts)),
             "{:?}",
             r.reasons
         );
+        assert!(r.order.as_ref().unwrap().starts_with("SELL 1 SPY"));
+        // Asking for more than fits gets what fits.
+        let greedy = run(
+            &app(1_000_000.0, 900_000.0, 0.0, 0.0, None),
+            Strategy::Spread,
+            &FullOptions {
+                allow_earnings: true,
+                contracts: Some(1_000_000),
+                ..FullOptions::default()
+            },
+        );
+        assert_eq!(greedy.recommendation.contracts, Some(s.contracts));
         assert!(
             r.order
                 .as_ref()
@@ -795,6 +834,7 @@ mod tests {
             exposure_cap in 1.0f64..60.0,
             bp_cap in 5.0f64..95.0,
             strategy in prop_oneof![Just(Strategy::Csp), Just(Strategy::CoveredCall), Just(Strategy::Spread)],
+            wanted in 1i64..400,
         ) {
             let bp = net_liq * available;
             let app = app(net_liq, bp, f64::from(shares), f64::from(short_calls), short_put);
@@ -804,6 +844,7 @@ mod tests {
                 max_exposure_percent: Some(exposure_cap),
                 max_bp_usage_percent: Some(bp_cap),
                 min_credit_to_width: None,
+                contracts: Some(wanted),
             };
             let result = run(&app, strategy, &overrides);
             let a = &result.account;
@@ -821,7 +862,7 @@ mod tests {
                 let c = r.candidate.as_ref().unwrap();
                 let s = c.sizing.as_ref().unwrap();
                 let n = r.contracts.unwrap();
-                prop_assert!(n >= 1 && n == s.contracts);
+                prop_assert!(n >= 1 && n == wanted.min(s.contracts));
                 let n = n as f64;
                 prop_assert!(a.exposure.total + n * s.exposure_per_contract <= exposure_cap / 100.0 * net_liq + 1e-6
                     || s.exposure_per_contract == 0.0);

@@ -47,6 +47,10 @@ impl Tool for RunFullAnalysis {
                         ),
                     ],
                     &risk_arg_schemas(),
+                    &[(
+                        "contracts",
+                        json!({"type": "integer", "minimum": 1, "maximum": 10000, "description": "contracts you mean to sell (default 1); the recommendation never exceeds what fits the caps"}),
+                    )],
                 ]),
                 &["symbol", "strategy"],
                 true,
@@ -73,7 +77,7 @@ impl Tool for RunFullAnalysis {
                                     (
                                         "contracts",
                                         integer(
-                                            "contracts to sell: all that fit the caps (when the action is sell)",
+                                            "contracts to sell (when the action is sell): the `contracts` asked for (default 1), never more than fit the caps",
                                             true,
                                         ),
                                     ),
@@ -164,7 +168,7 @@ impl Tool for RunFullAnalysis {
     }
 
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
-        let mut known = vec!["symbol", "strategy"];
+        let mut known = vec!["symbol", "strategy", "contracts"];
         known.extend(RISK_ARGS);
         args.only(&known)?;
         let symbol = args.required_symbol("symbol")?;
@@ -177,6 +181,7 @@ impl Tool for RunFullAnalysis {
             max_exposure_percent: request.max_exposure_percent,
             max_bp_usage_percent: request.max_bp_usage_percent,
             min_credit_to_width: Some(request.min_credit_to_width),
+            contracts: args.int("contracts", 1, 10_000)?,
         };
         ctx.progress(0.0, Some(5.0), "starting");
         let analysis = app

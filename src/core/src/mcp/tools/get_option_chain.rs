@@ -64,6 +64,17 @@ pub(crate) fn chain_schema() -> Value {
             ("dte", integer("calendar days to expiration", false)),
             ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
             ("settlement", string("AM or PM", false)),
+            (
+                "underlying",
+                string(
+                    "the futures contract these options deliver (options on futures)",
+                    false,
+                ),
+            ),
+            (
+                "underlying_price",
+                number("that contract's price, which IV and greeks use", false),
+            ),
             ("strikes", array("strikes, lowest first", strike)),
         ],
         &["date", "dte", "strikes"],

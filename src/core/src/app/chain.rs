@@ -195,10 +195,6 @@ pub struct ExpirationView {
     pub date: String,
     /// Calendar days to expiration.
     pub dte: i32,
-    /// Regular, Weekly, ...
-    pub expiration_type: String,
-    /// AM or PM.
-    pub settlement: String,
     /// What these options deliver when it is not the chain's underlying (the futures contract of
     /// options on a future).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +202,10 @@ pub struct ExpirationView {
     /// That contract's price, which IV and greeks of this expiration are computed from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub underlying_price: Option<f64>,
+    /// Regular, Weekly, ...
+    pub expiration_type: String,
+    /// AM or PM.
+    pub settlement: String,
     /// Strikes, lowest first.
     pub strikes: Vec<StrikeView>,
 }
@@ -261,7 +261,7 @@ pub const MODEL_NAME: &str = "Black-Scholes-Merton with continuous dividend yiel
 
 /// The model for options on futures: Black-76, which is Black-Scholes-Merton with the dividend
 /// yield equal to the rate, on the price of the futures contract each expiration delivers.
-pub const FUTURES_MODEL_NAME: &str = "Black-76 (Black-Scholes-Merton with dividend yield = rate) on each expiration's futures contract: a European approximation of American futures options";
+pub(crate) const FUTURES_MODEL_NAME: &str = "Black-76 (Black-Scholes-Merton with dividend yield = rate) on each expiration's futures contract: a European approximation of American futures options";
 
 /// The greeks' units.
 pub const GREEK_UNITS: &str = "iv: fraction; delta: per $1 of the underlying; gamma: delta per $1; theta: $ per share per calendar day; vega: $ per share per vol point; time: ACT/365 to 21:00 UTC on the expiration date";
@@ -397,10 +397,10 @@ impl App {
             expirations.push(ExpirationView {
                 date: expiration.date.to_string(),
                 dte,
-                expiration_type: expiration.expiration_type.clone(),
-                settlement: expiration.settlement.clone(),
                 underlying: expiration.underlying.as_ref().map(|u| u.symbol.to_string()),
                 underlying_price: expiration.underlying.as_ref().and_then(|u| u.price).map(round4),
+                expiration_type: expiration.expiration_type.clone(),
+                settlement: expiration.settlement.clone(),
                 strikes: rows
                     .iter()
                     .map(|row| {

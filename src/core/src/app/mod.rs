@@ -33,8 +33,8 @@ pub use backtest::{
     EquityPoint, Fill, Skipped, StockMove, Trade, TradeLeg,
 };
 pub use chain::{
-    ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, FUTURES_MODEL_NAME, GREEK_UNITS,
-    MODEL_NAME, ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
+    ChainFilter, ChainView, ContractAnalytics, ContractView, ExpirationView, GREEK_UNITS, MODEL_NAME,
+    ModelView, Pricing, StrikeView, analyse_contract, enrich, expiry_instant, years_to_expiry,
 };
 pub use chart_spec::{
     ChartRenderer, ChartSpec, Level, LevelKind, LineSeries, LineStyle, RenderError, SeriesSpec,

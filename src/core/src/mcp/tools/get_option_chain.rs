@@ -62,8 +62,6 @@ pub(crate) fn chain_schema() -> Value {
         &[
             ("date", string("expiration date YYYY-MM-DD", false)),
             ("dte", integer("calendar days to expiration", false)),
-            ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
-            ("settlement", string("AM or PM", false)),
             (
                 "underlying",
                 string(
@@ -75,6 +73,8 @@ pub(crate) fn chain_schema() -> Value {
                 "underlying_price",
                 number("that contract's price, which IV and greeks use", false),
             ),
+            ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
+            ("settlement", string("AM or PM", false)),
             ("strikes", array("strikes, lowest first", strike)),
         ],
         &["date", "dte", "strikes"],

@@ -596,17 +596,20 @@ fn daily_and_weekly_charts_work_on_the_feeds_normalised_candle_symbols() {
         );
         assert!(chart["bars"].as_u64().unwrap() >= min_bars, "{chart}");
     }
-    let subscribed: Vec<Value> = fake
+    let subscribed: std::collections::BTreeSet<String> = fake
         .dxlink_messages()
         .into_iter()
         .filter(|m| m["type"] == "FEED_SUBSCRIPTION")
         .flat_map(|m| m["add"].as_array().cloned().unwrap_or_default())
         .filter(|e| e["type"] == "Candle")
-        .map(|e| e["symbol"].clone())
+        .filter_map(|e| e["symbol"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(
         subscribed,
-        [json!("SPY{=1d,tho=true}"), json!("SPY{=1w,tho=true}")]
+        ["SPY{=1d,tho=true}", "SPY{=1w,tho=true}"]
+            .map(str::to_owned)
+            .into(),
+        "asked as subscribed, answered in the normal form"
     );
     transcript.add_session(&ttai);
     transcript.assert_no_secrets();

@@ -177,6 +177,44 @@ pub async fn option_chain_of_an_unknown_underlying_is_not_found(h: &dyn BrokerHa
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
 }
 
+/// A futures product is quoted (as its active contract) under its own symbol, and its option
+/// chain gives every expiration the contract it delivers, with that contract's price.
+pub async fn futures_are_quoted_and_their_options_chained(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let market = scenario::market();
+    let quotes = broker.quotes(&[sym("/ES")]).await.unwrap();
+    let want = market.quotes.iter().find(|q| q.symbol.as_str() == "/ES").unwrap();
+    assert_eq!(quotes.len(), 1);
+    assert_eq!(quotes[0].symbol.as_str(), "/ES");
+    assert_eq!(
+        (quotes[0].bid, quotes[0].ask, quotes[0].last),
+        (want.bid, want.ask, want.last)
+    );
+    let chain = broker.option_chain(&sym("/ES")).await.unwrap();
+    let want = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "/ES")
+        .unwrap();
+    assert_eq!(chain.shares_per_contract, want.shares_per_contract);
+    assert_eq!(chain.expirations.len(), want.expirations.len());
+    for (got, exp) in chain.expirations.iter().zip(&want.expirations) {
+        assert_eq!(got.date, exp.date);
+        assert_eq!(
+            got.underlying, exp.underlying,
+            "the delivered contract and its price"
+        );
+        let row = got
+            .strikes
+            .iter()
+            .find(|r| r.put.as_ref().is_some_and(|p| p.bid.is_some()));
+        if let Some(row) = row {
+            let want_row = exp.strikes.iter().find(|r| r.strike == row.strike).unwrap();
+            assert_eq!(row.put.as_ref().unwrap().bid, want_row.put.as_ref().unwrap().bid);
+        }
+    }
+}
+
 /// Market metrics answer known symbols in fractions and leave unknown ones out.
 pub async fn market_metrics_leave_unknown_symbols_out(h: &dyn BrokerHarness) {
     let broker = h.fresh().await;
@@ -290,6 +328,7 @@ macro_rules! broker_contract {
             quotes_leave_unknown_symbols_out,
             quotes_asked_again_agree,
             option_chain_of_an_unknown_underlying_is_not_found,
+            futures_are_quoted_and_their_options_chained,
             market_metrics_leave_unknown_symbols_out,
             symbol_search_ranks_and_limits,
             clock_and_source_are_reported,

@@ -1,8 +1,9 @@
 //! The canonical scenario and its forms: a fake broker, a tape.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use broker_replay::{Manifest, Op, TapeBuilder};
+use ttai_core::domain::{InstrumentType, Quote, Symbol};
 use ttai_core::testing::{FakeMarket, sample_market, sample_now};
 use ttai_core::time::Timestamp;
 
@@ -14,6 +15,41 @@ pub fn market() -> FakeMarket {
 /// The scenario's clock.
 pub fn now() -> Timestamp {
     sample_now()
+}
+
+/// A cash index's quote at the scenario's clock (no bid or ask, as indices are quoted), for tests
+/// that add one the adapter does not know by name.
+pub fn index_quote(symbol: &str, last: f64, prev_close: f64) -> Quote {
+    Quote {
+        symbol: Symbol::parse(symbol).unwrap(),
+        instrument_type: Some(InstrumentType::Index),
+        bid: None,
+        ask: None,
+        bid_size: None,
+        ask_size: None,
+        last: Some(last),
+        mark: None,
+        volume: None,
+        open: None,
+        day_high: None,
+        day_low: None,
+        prev_close: Some(prev_close),
+        year_high: None,
+        year_low: None,
+        as_of: now(),
+    }
+}
+
+/// The repository's `.venv` python (the official MCP and TastyTrade SDKs, installed by
+/// `.ci/setup-python`); a test that needs it fails, it does not skip, when the setup was not run.
+pub fn venv_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/setup-python (the README's test command does)",
+        python.display()
+    );
+    python
 }
 
 /// Writes the scenario as a replay tape in `dir` (plain or gzipped), every answer recorded at

@@ -573,6 +573,109 @@ fn the_environment_and_no_remember_sessions_need_no_vault() {
     transcript.assert_no_secrets();
 }
 
+/// The environment's credentials, for sessions that need no login.
+const ENV: [(&str, &str); 2] = [
+    ("TASTYTRADE_CLIENT_SECRET", SECRET),
+    ("TASTYTRADE_REFRESH_TOKEN", REFRESH),
+];
+
+/// dxFeed names candle events with the normal form of the subscribed symbol (`SPY{=d,tho=true}`
+/// for `SPY{=1d,tho=true}`, `SPY{=w,tho=true}` for `SPY{=1w,tho=true}`), and so does the fake:
+/// the daily and weekly charts work on the live broker, from the feed's own bars.
+#[test]
+fn daily_and_weekly_charts_work_on_the_feeds_normalised_candle_symbols() {
+    let fake = fake();
+    let transcript = Transcript::default();
+    let data = tempfile::tempdir().unwrap();
+    let mut ttai = serve(data, &fake, &["serve"], &ENV);
+    for (timeframe, min_bars) in [("daily", 300), ("weekly", 60)] {
+        let chart = ok(ttai.call(
+            "analyze_chart",
+            json!({"symbol": "SPY", "timeframe": timeframe, "include_chart": false}),
+        ));
+        assert_eq!(chart["source"], "tastytrade", "{chart}");
+        assert_eq!(chart["timeframe"], timeframe, "{chart}");
+        assert_eq!(
+            chart["aggregated_from_daily"], false,
+            "the feed's own {timeframe} bars: {chart}"
+        );
+        assert!(chart["bars"].as_u64().unwrap() >= min_bars, "{chart}");
+    }
+    let subscribed: std::collections::BTreeSet<String> = fake
+        .dxlink_messages()
+        .into_iter()
+        .filter(|m| m["type"] == "FEED_SUBSCRIPTION")
+        .flat_map(|m| m["add"].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["type"] == "Candle")
+        .filter_map(|e| e["symbol"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        subscribed,
+        ["SPY{=1d,tho=true}", "SPY{=1w,tho=true}"]
+            .map(str::to_owned)
+            .into(),
+        "asked as subscribed, answered in the normal form"
+    );
+    transcript.add_session(&ttai);
+    transcript.assert_no_secrets();
+}
+
+/// Futures through the binary: `/ES` is quoted as its active contract, and its option chain
+/// lists each expiration with the contract it delivers, priced on that contract (Black-76).
+#[test]
+fn futures_quotes_and_option_chains_through_the_binary() {
+    let fake = fake();
+    let transcript = Transcript::default();
+    let data = tempfile::tempdir().unwrap();
+    let mut ttai = serve(data, &fake, &["serve"], &ENV);
+    let quote = ok(ttai.call("get_quote", json!({"symbol": "/ES"})));
+    let es = &quote["quotes"][0];
+    assert_eq!(es["symbol"], "/ES", "{quote}");
+    assert_eq!(es["instrument_type"], "future", "{quote}");
+    assert_eq!(es["last"], 6012.25, "{quote}");
+    assert_eq!(quote["missing"], json!([]), "{quote}");
+    let contract = fake.requests_to(Endpoint::MarketData)[0].query();
+    assert_eq!(contract.len(), 1);
+    assert_eq!(contract[0].0, "future", "asked as its contract: {contract:?}");
+    assert!(contract[0].1.starts_with("/ES"), "{contract:?}");
+
+    let chain = ok(ttai.call(
+        "get_option_chain",
+        json!({"symbol": "/ES", "dte_max": 400, "strikes_around": 3}),
+    ));
+    assert_eq!(chain["symbol"], "/ES", "{chain}");
+    assert_eq!(chain["shares_per_contract"], 50, "$50 a point: {chain}");
+    assert_eq!(chain["underlying_price"], 6012.25, "{chain}");
+    assert_eq!(chain["model"]["dividend_yield_source"], "black76", "{chain}");
+    let expirations = chain["expirations"].as_array().unwrap();
+    assert_eq!(expirations.len(), 3, "{chain}");
+    let front = expirations[0]["underlying"].as_str().unwrap();
+    let next = expirations[2]["underlying"].as_str().unwrap();
+    assert_eq!(front, contract[0].1, "{chain}");
+    assert_ne!(
+        front, next,
+        "the later options deliver the next contract: {chain}"
+    );
+    assert_eq!(expirations[2]["underlying_price"], 6071.5, "{chain}");
+    // Near the money of its own contract, with a market, IV and greeks (and the feed's).
+    let atm = &expirations[0]["strikes"][3];
+    assert_eq!(atm["strike"], 6000.0, "{chain}");
+    let put = &atm["put"];
+    assert!(put["symbol"].as_str().unwrap().starts_with("./ES"), "{put}");
+    assert_eq!(put["two_sided"], true, "{put}");
+    assert!(put["iv"].as_f64().unwrap() > 0.05, "{put}");
+    assert!(put["delta"].as_f64().unwrap() < 0.0, "{put}");
+    let theirs = put["broker_greeks"]["iv"].as_f64().unwrap();
+    assert!((put["iv"].as_f64().unwrap() - theirs).abs() < 5e-4, "{put}");
+    let centre = expirations[2]["strikes"][3]["strike"].as_f64().unwrap();
+    assert!(
+        (centre - 6071.5).abs() <= 12.5,
+        "centred on its own contract: {centre}"
+    );
+    transcript.add_session(&ttai);
+    transcript.assert_no_secrets();
+}
+
 /// The tool answers a recorded tape must reproduce, without `source` (which says where the
 /// answer came from, and so differs by design).
 fn answers(ttai: &mut Ttai) -> Vec<Value> {

@@ -9,13 +9,7 @@ use crate::support::{BIN, repo};
 
 /// The venv's python; the test fails (it does not skip) when the setup script was not run.
 pub fn python() -> std::path::PathBuf {
-    let python = repo().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run .ci/setup-python (the README's test command does)",
-        python.display()
-    );
-    python
+    contract_tests::scenario::venv_python()
 }
 
 /// Runs `tests/e2e/python/SCRIPT BINARY DATA_DIR` (a client of the binary over stdio, on a fresh

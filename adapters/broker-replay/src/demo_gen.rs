@@ -501,6 +501,7 @@ fn chain_snapshot(spec: &Spec, day: &Day, series: &Series, calendar: &[Date], rn
                 },
                 settlement: "PM".into(),
                 strikes,
+                underlying: None,
             }
         })
         .collect();

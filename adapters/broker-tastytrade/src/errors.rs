@@ -124,11 +124,15 @@ pub(crate) fn token_error(answer: &Answer) -> BrokerError {
     match answer.status {
         401 if answer.is_html() => html_unauthorized(),
         400 | 401 if !answer.is_html() => {
-            let code = detail(answer)
-                .code
-                .unwrap_or_else(|| format!("HTTP {}", answer.status));
+            // `{"error_code": "invalid_grant", "error_description": "Invalid JWT"}` says which.
+            let detail = detail(answer);
+            let code = detail.code.unwrap_or_else(|| format!("HTTP {}", answer.status));
+            let why = match detail.message {
+                Some(message) => format!("{code}: {message}"),
+                None => code,
+            };
             BrokerError::Unauthenticated(format!(
-                "TastyTrade refused the stored credentials ({code}); run ttai login"
+                "TastyTrade refused the stored credentials ({why}); run ttai login"
             ))
         }
         404 => BrokerError::Other {
@@ -198,13 +202,18 @@ pub(crate) fn detail(answer: &Answer) -> Detail {
     let Ok(parsed) = serde_json::from_slice::<ErrorAnswer>(&answer.body) else {
         return Detail::default();
     };
-    match parsed.error {
-        Some(ErrorField::Code(code)) => Detail {
+    match (parsed.error, parsed.error_code) {
+        (Some(ErrorField::Object(object)), _) => object_detail(object),
+        // OAuth: TastyTrade's `error_code` or RFC 6749's `error`, with `error_description`.
+        (Some(ErrorField::Code(code)), _) | (None, Some(code)) => Detail {
             code: safe_code(&code),
+            message: parsed
+                .error_description
+                .map(|m| clean(&m))
+                .filter(|m| !m.is_empty()),
             ..Detail::default()
         },
-        Some(ErrorField::Object(object)) => object_detail(object),
-        None => Detail::default(),
+        (None, None) => Detail::default(),
     }
 }
 
@@ -405,16 +414,28 @@ mod tests {
 
     #[test]
     fn refused_grants_name_the_code_and_ttai_login() {
+        // TastyTrade's shape (what tastyware/tastytrade issue #281 quotes from the real API).
         let e = token_error(&answer(
             401,
             JSON,
-            r#"{"error":"invalid_grant","error_description":"Grant revoked"}"#,
+            r#"{"error_code":"invalid_grant","error_description":"Invalid JWT"}"#,
         ));
         assert_eq!(
             e,
             BrokerError::Unauthenticated(
-                "TastyTrade refused the stored credentials (invalid_grant); run ttai login".to_owned()
+                "TastyTrade refused the stored credentials (invalid_grant: Invalid JWT); run ttai login"
+                    .to_owned()
             )
+        );
+        // RFC 6749's shape.
+        let e = token_error(&answer(
+            400,
+            JSON,
+            r#"{"error":"invalid_grant","error_description":"Grant revoked"}"#,
+        ));
+        assert_eq!(
+            e.to_string(),
+            "TastyTrade refused the stored credentials (invalid_grant: Grant revoked); run ttai login"
         );
         let e = token_error(&answer(400, JSON, ""));
         assert!(

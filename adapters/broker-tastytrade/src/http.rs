@@ -1,9 +1,10 @@
 //! One HTTP exchange with the API: ureq (blocking) on `tokio::task::spawn_blocking`.
 //!
-//! Every request carries `User-Agent` (from the settings) and `Accept: application/json`; GETs
-//! carry `Authorization: Bearer <token>`, the token POST carries none. The answer is read whole
-//! (status, the two headers that matter, the body) and interpreted by `errors`. Transport failures
-//! become `Unavailable` with a message of our own: ureq's error text can quote the URL.
+//! Every request carries `User-Agent` (from the settings), `Accept: application/json` and
+//! `Accept-Version: 20251101` ([`API_VERSION`]); GETs carry `Authorization: Bearer <token>`, the
+//! token POST carries none. The answer is read whole (status, the two headers that matter, the
+//! body) and interpreted by `errors`. Transport failures become `Unavailable` with a message of
+//! our own: ureq's error text can quote the URL.
 
 use std::time::Duration;
 
@@ -11,6 +12,10 @@ use ttai_core::ports::{BrokerError, Secret};
 
 /// The largest answer read (a nested SPX chain is a few MB).
 const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// The API version every request asks for (`Accept-Version`), the one the official SDK pins:
+/// answers keep the shape ttai was written against when TastyTrade publishes a new version.
+pub(crate) const API_VERSION: &str = "20251101";
 
 /// The adapter's name in `BrokerError::Other`.
 pub(crate) const ADAPTER: &str = "tastytrade";
@@ -170,6 +175,7 @@ impl Client {
                 .get(url)
                 .header("User-Agent", &self.user_agent)
                 .header("Accept", "application/json")
+                .header("Accept-Version", API_VERSION)
                 .header("Authorization", &format!("Bearer {}", token.expose()))
                 .call(),
             Outgoing::PostJson(body) => self
@@ -177,6 +183,7 @@ impl Client {
                 .post(url)
                 .header("User-Agent", &self.user_agent)
                 .header("Accept", "application/json")
+                .header("Accept-Version", API_VERSION)
                 .header("Content-Type", "application/json")
                 .send(&body[..]),
         };

@@ -8,7 +8,13 @@
 //! - `errors`: every answer that is not a usable 2xx becomes a `BrokerError`, in one function.
 //! - `wire`: the API's JSON (kebab-case, decimals as strings or numbers, any time offset).
 //! - `mapping`: wire types to domain types (signs, units, OCC parsing), in one place.
-//! - `symbols`: `/market-data/by-type` keys, OCC symbols, percent-encoding.
+//! - `symbols`: `/market-data/by-type` keys, futures symbols, OCC symbols, percent-encoding.
+//!
+//! Instruments beyond stocks and ETFs (`docs/tastytrade.md`): an index the adapter does not know
+//! by name is recognised through `/instruments/equities` (`is-index`) and remembered; a futures
+//! product (`/ES`) is quoted as its active contract (`/instruments/futures`); the option chain of
+//! a futures symbol comes from `/futures-option-chains/{product}/nested`, each expiration with
+//! the contract it delivers and its price.
 //!
 //! The key decision: the adapter asks for no more than a call needs and tells the truth about
 //! what it did not ask. Quotes are chunked at 100 symbols (the API's limit) and the chunks run
@@ -38,9 +44,9 @@ mod tls;
 mod token;
 mod wire;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -57,6 +63,7 @@ use crate::dxlink::Streamer;
 pub use crate::dxlink::{StreamSettings, StreamStatus};
 use crate::errors::Call;
 use crate::http::Client;
+use crate::symbols::MarketDataKind;
 use crate::token::{Token, Tokens};
 use crate::wire::{Envelope, Items};
 
@@ -81,6 +88,12 @@ pub const CHAIN_MAX_GREEKS: usize = 200;
 
 /// How long a chain fetch waits for the stream's greeks of contracts it has none of yet.
 pub const GREEKS_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a futures product's active contract (`/ES` → `/ESU5`) is used before asking again.
+pub const ACTIVE_CONTRACT_TTL: Duration = Duration::from_secs(3600);
+
+/// The most tickers whose kind (index or not) the adapter remembers.
+const MAX_KNOWN_KINDS: usize = 10_000;
 
 /// What the answer to `candles` says when streaming is off.
 pub const CANDLES_UNSUPPORTED: &str =
@@ -129,6 +142,17 @@ struct Inner {
     now: fn() -> Timestamp,
     /// Bounds the requests in flight to [`MAX_IN_FLIGHT`].
     permits: Semaphore,
+    /// What the instruments API said about symbols.
+    instruments: Mutex<Instruments>,
+}
+
+/// What the adapter learnt from the instruments API.
+#[derive(Default)]
+struct Instruments {
+    /// Tickers looked up in `/instruments/equities`: true for a cash index.
+    indices: HashMap<String, bool>,
+    /// Futures products resolved to their active contract, and when.
+    fronts: HashMap<String, (Symbol, tokio::time::Instant)>,
 }
 
 impl TastyTradeBroker {
@@ -139,6 +163,7 @@ impl TastyTradeBroker {
             tokens: Tokens::new(config.credentials),
             now: config.now,
             permits: Semaphore::new(MAX_IN_FLIGHT),
+            instruments: Mutex::new(Instruments::default()),
         });
         let streamer = config
             .streaming
@@ -216,6 +241,46 @@ impl TastyTradeBroker {
             },
             other => other,
         }
+    }
+}
+
+impl TastyTradeBroker {
+    /// Fetches the markets of a listed chain's contracts near the money (see
+    /// [`BrokerPort::option_chain`]) and, while REST prices them, asks the stream for the greeks
+    /// of the [`CHAIN_MAX_GREEKS`] nearest.
+    async fn price_chain(&self, chain: &mut OptionChain) -> Result<(), BrokerError> {
+        let to_price = mapping::contracts_to_price(
+            chain,
+            self.now().date(),
+            chain.underlying_price,
+            CHAIN_MAX_DTE,
+            CHAIN_STRIKE_BAND,
+            CHAIN_MAX_PRICED,
+        );
+        if to_price.is_empty() {
+            return Ok(());
+        }
+        let streamer_symbols: Vec<String> = match &self.streamer {
+            Some(_) => {
+                let nearest = to_price.get(..CHAIN_MAX_GREEKS).unwrap_or(&to_price);
+                mapping::streamer_symbols(chain, nearest)
+            }
+            None => Vec::new(),
+        };
+        let greeks = async {
+            match &self.streamer {
+                Some(streamer) if !streamer_symbols.is_empty() => {
+                    streamer.greeks(&streamer_symbols, GREEKS_WAIT).await
+                }
+                _ => HashMap::new(),
+            }
+        };
+        let keyed: Vec<(MarketDataKind, String)> =
+            to_price.into_iter().map(|s| (symbols::classify(&s), s)).collect();
+        let (markets, greeks) = tokio::join!(self.inner.market_data(&keyed), greeks);
+        mapping::apply_markets(chain, markets?);
+        mapping::apply_greeks(chain, &greeks);
+        Ok(())
     }
 }
 
@@ -323,18 +388,21 @@ impl Inner {
         Ok(all)
     }
 
-    /// Quote snapshots from `/market-data/by-type`, 100 symbols per request.
+    /// Quote snapshots from `/market-data/by-type`, each symbol under its key, 100 symbols per
+    /// request.
     async fn market_data(
         self: &Arc<Self>,
-        symbols: &[String],
+        keyed: &[(MarketDataKind, String)],
     ) -> Result<Vec<wire::MarketDataWire>, BrokerError> {
-        let paths = symbols
+        if keyed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let paths = keyed
             .chunks(MAX_SYMBOLS_PER_REQUEST)
             .map(|chunk| {
-                let mut keyed: Vec<(symbols::MarketDataKind, &String)> =
-                    chunk.iter().map(|s| (symbols::classify(s), s)).collect();
-                keyed.sort_by_key(|(kind, _)| *kind);
-                let query: Vec<String> = keyed
+                let mut chunk: Vec<&(MarketDataKind, String)> = chunk.iter().collect();
+                chunk.sort_by_key(|(kind, _)| *kind);
+                let query: Vec<String> = chunk
                     .iter()
                     .map(|(kind, s)| format!("{}={}", kind.key(), symbols::encode(s)))
                     .collect();
@@ -349,6 +417,141 @@ impl Inner {
             },
         )
         .await
+    }
+
+    fn instruments(&self) -> std::sync::MutexGuard<'_, Instruments> {
+        self.instruments.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key a symbol is quoted under: by its form, or `index` for a ticker the instruments
+    /// API said is one.
+    fn kind(&self, symbol: &str) -> MarketDataKind {
+        match symbols::classify(symbol) {
+            MarketDataKind::Equity if self.instruments().indices.get(symbol) == Some(&true) => {
+                MarketDataKind::Index
+            }
+            kind => kind,
+        }
+    }
+
+    /// Asks `/instruments/equities` which of `tickers` are indices and remembers the answer
+    /// (a ticker it does not list is not one); returns the indices. A failed lookup is logged and
+    /// teaches nothing.
+    async fn learn_indices(self: &Arc<Self>, tickers: &[String]) -> Vec<String> {
+        let paths = tickers
+            .chunks(MAX_SYMBOLS_PER_REQUEST)
+            .map(|chunk| {
+                let query: Vec<String> = chunk
+                    .iter()
+                    .map(|s| format!("symbol[]={}", symbols::encode(s)))
+                    .collect();
+                format!("/instruments/equities?{}", query.join("&"))
+            })
+            .collect();
+        let call = Call {
+            label: "instruments",
+            not_found: "the instruments".to_owned(),
+        };
+        let found = match self.get_lists::<wire::EquityInstrumentWire>(paths, call).await {
+            Ok(found) => found,
+            Err(BrokerError::NotFound(_)) => Vec::new(),
+            Err(error) => {
+                tracing::debug!(%error, "TastyTrade's instruments lookup failed");
+                return Vec::new();
+            }
+        };
+        let indices: Vec<String> = tickers
+            .iter()
+            .filter(|t| {
+                found
+                    .iter()
+                    .any(|f| f.symbol.as_deref() == Some(t.as_str()) && f.is_index == Some(true))
+            })
+            .cloned()
+            .collect();
+        let mut instruments = self.instruments();
+        if instruments.indices.len() + tickers.len() > MAX_KNOWN_KINDS {
+            instruments.indices.clear();
+        }
+        for ticker in tickers {
+            instruments
+                .indices
+                .insert(ticker.clone(), indices.contains(ticker));
+        }
+        indices
+    }
+
+    /// The active contract of a futures product (`ES` → `/ESU5`): the one TastyTrade marks
+    /// `active-month`, else the nearest unexpired one; `None` for an unknown product. Remembered
+    /// for [`ACTIVE_CONTRACT_TTL`].
+    async fn active_contract(self: &Arc<Self>, product: &str) -> Result<Option<Symbol>, BrokerError> {
+        if let Some((contract, at)) = self.instruments().fronts.get(product)
+            && at.elapsed() < ACTIVE_CONTRACT_TTL
+        {
+            return Ok(Some(contract.clone()));
+        }
+        let path = format!("/instruments/futures?product-code[]={}", symbols::encode(product));
+        let call = Call {
+            label: "futures",
+            not_found: format!("futures product /{product}"),
+        };
+        let futures = match self.get::<Items<wire::FutureContractWire>>(&path, &call).await {
+            Ok(items) => items.items,
+            Err(BrokerError::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let contract = mapping::active_contract(&futures, (self.now)().date());
+        if let Some(contract) = &contract {
+            self.instruments().fronts.insert(
+                product.to_owned(),
+                (contract.clone(), tokio::time::Instant::now()),
+            );
+        }
+        Ok(contract)
+    }
+
+    /// Quotes of `requested` (unique symbols) from REST, in request order, unknown ones left
+    /// out. A futures product (`/ES`) is quoted as its active contract, under its own symbol; a
+    /// ticker `equity` does not answer is looked up and asked again under `index` when it is one.
+    async fn quotes_of(self: &Arc<Self>, requested: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
+        let now = (self.now)();
+        let mut asks: Vec<(Symbol, String)> = Vec::with_capacity(requested.len());
+        for symbol in requested {
+            match symbols::future_symbol(symbol.as_str()) {
+                Some(future) if !future.is_contract => {
+                    if let Some(contract) = self.active_contract(&future.product).await? {
+                        asks.push((symbol.clone(), contract.as_str().to_owned()));
+                    }
+                }
+                _ => asks.push((symbol.clone(), symbol.as_str().to_owned())),
+            }
+        }
+        let mut keyed: Vec<(MarketDataKind, String)> = Vec::with_capacity(asks.len());
+        for (_, asked) in &asks {
+            if !keyed.iter().any(|(_, s)| s == asked) {
+                keyed.push((self.kind(asked), asked.clone()));
+            }
+        }
+        let mut items = self.market_data(&keyed).await?;
+        let unknown: Vec<String> = {
+            let instruments = self.instruments();
+            keyed
+                .iter()
+                .filter(|(kind, s)| {
+                    *kind == MarketDataKind::Equity
+                        && !instruments.indices.contains_key(s)
+                        && !items.iter().any(|i| i.symbol.as_deref() == Some(s.as_str()))
+                })
+                .map(|(_, s)| s.clone())
+                .collect()
+        };
+        if !unknown.is_empty() {
+            let indices = self.learn_indices(&unknown).await;
+            let keyed: Vec<(MarketDataKind, String)> =
+                indices.into_iter().map(|s| (MarketDataKind::Index, s)).collect();
+            items.extend(self.market_data(&keyed).await?);
+        }
+        Ok(mapping::quotes_for(&asks, items, now))
     }
 }
 
@@ -412,9 +615,8 @@ impl BrokerPort for TastyTradeBroker {
         if missing.is_empty() {
             return Ok(live);
         }
-        let texts: Vec<String> = missing.iter().map(|s| s.as_str().to_owned()).collect();
-        let items = self.inner.market_data(&texts).await?;
-        let fetched = mapping::quotes_for(&requested, items, self.now());
+        let missing: Vec<Symbol> = missing.into_iter().cloned().collect();
+        let fetched = self.inner.quotes_of(&missing).await?;
         if let Some(streamer) = &self.streamer {
             streamer.watch(&fetched);
         }
@@ -434,56 +636,56 @@ impl BrokerPort for TastyTradeBroker {
     /// The chain with every root merged. Markets are fetched for the contracts expiring within
     /// [`CHAIN_MAX_DTE`] days with a strike within [`CHAIN_STRIKE_BAND`] of the underlying's
     /// price, nearest to the money first, at most [`CHAIN_MAX_PRICED`]; the other contracts are
-    /// listed without a market.
+    /// listed without a market. A futures symbol (`/ES`, `/ESU5`) gives the options on that
+    /// product (or contract), each expiration with the contract it delivers and its price.
     async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {
         let call = Call {
             label: "option chain",
             not_found: format!("option chain of {underlying}"),
         };
-        let path = format!("/option-chains/{}/nested", symbols::encode(underlying.as_str()));
-        let underlying_text = [underlying.as_str().to_owned()];
-        let (roots, underlying_quote) = tokio::join!(
-            self.inner.get::<Items<wire::ChainRootWire>>(&path, &call),
-            self.inner.market_data(&underlying_text),
-        );
         let now = self.now();
-        let mut chain = match roots {
-            Err(BrokerError::NotFound(what)) => return Err(BrokerError::NotFound(what)),
-            other => mapping::chain_listing(underlying, other?.items, now)?,
+        let mut chain = if let Some(future) = symbols::future_symbol(underlying.as_str()) {
+            let path = format!(
+                "/futures-option-chains/{}/nested",
+                symbols::encode(&future.product)
+            );
+            let wire: wire::FutureChainWire = self.inner.get(&path, &call).await?;
+            let contract = future.is_contract.then(|| underlying.as_str());
+            let (mut chain, active) = mapping::future_chain_listing(underlying, wire, contract, now)?;
+            let own = if future.is_contract {
+                Some(underlying.clone())
+            } else {
+                active
+            };
+            let mut contracts = mapping::delivered_contracts(&chain);
+            if let Some(own) = &own
+                && !contracts.contains(own)
+            {
+                contracts.push(own.clone());
+            }
+            let quotes = self.inner.quotes_of(&contracts).await?;
+            mapping::apply_underlying_prices(&mut chain, &quotes);
+            chain.underlying_price = own
+                .and_then(|own| quotes.iter().find(|q| q.symbol == own).cloned())
+                .and_then(|q| q.mark_price());
+            chain
+        } else {
+            let path = format!("/option-chains/{}/nested", symbols::encode(underlying.as_str()));
+            let (roots, underlying_quote) = tokio::join!(
+                self.inner.get::<Items<wire::ChainRootWire>>(&path, &call),
+                self.inner.quotes_of(std::slice::from_ref(underlying)),
+            );
+            let roots = match roots {
+                Err(BrokerError::NotFound(what)) => return Err(BrokerError::NotFound(what)),
+                other => other?.items,
+            };
+            let price = underlying_quote?.first().and_then(Quote::mark_price);
+            let european = self.inner.kind(underlying.as_str()) == MarketDataKind::Index;
+            let mut chain = mapping::chain_listing(underlying, roots, european, now)?;
+            chain.underlying_price = price;
+            chain
         };
-        let price = mapping::quotes_for(std::slice::from_ref(underlying), underlying_quote?, now)
-            .first()
-            .and_then(Quote::mark_price);
-        chain.underlying_price = price;
-        let to_price = mapping::contracts_to_price(
-            &chain,
-            now.date(),
-            price,
-            CHAIN_MAX_DTE,
-            CHAIN_STRIKE_BAND,
-            CHAIN_MAX_PRICED,
-        );
-        if !to_price.is_empty() {
-            // The feed's greeks of the contracts nearest the money, asked while REST prices them.
-            let streamer_symbols: Vec<String> = match &self.streamer {
-                Some(_) => {
-                    let nearest = to_price.get(..CHAIN_MAX_GREEKS).unwrap_or(&to_price);
-                    mapping::streamer_symbols(&chain, nearest)
-                }
-                None => Vec::new(),
-            };
-            let greeks = async {
-                match &self.streamer {
-                    Some(streamer) if !streamer_symbols.is_empty() => {
-                        streamer.greeks(&streamer_symbols, GREEKS_WAIT).await
-                    }
-                    _ => std::collections::HashMap::new(),
-                }
-            };
-            let (markets, greeks) = tokio::join!(self.inner.market_data(&to_price), greeks);
-            mapping::apply_markets(&mut chain, markets?);
-            mapping::apply_greeks(&mut chain, &greeks);
-        }
+        self.price_chain(&mut chain).await?;
         Ok(chain)
     }
 

@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, BrokerGreeks, Expiration, InstrumentType, MarketMetrics, OptionChain,
-    OptionContract, Position, Quote, StrikeRow, Symbol, SymbolMatch,
+    Account, AccountNumber, Balances, BrokerGreeks, Expiration, ExpirationUnderlying, InstrumentType,
+    MarketMetrics, OptionChain, OptionContract, Position, Quote, StrikeRow, Symbol, SymbolMatch,
 };
 use ttai_core::ports::BrokerError;
 use ttai_core::time::{Date, Timestamp};
@@ -176,17 +176,28 @@ pub(crate) fn quote(item: wire::MarketDataWire, now: Timestamp) -> Option<Quote>
     })
 }
 
-/// Quotes for the requested symbols only, at most one each, in request order.
+/// Quotes of the requested symbols, in request order, at most one each: every request names the
+/// symbol it was asked as (itself, or the active contract of a futures product such as `/ES`),
+/// and the quote of that symbol is answered under the requested one.
 pub(crate) fn quotes_for(
-    requested: &[Symbol],
+    asks: &[(Symbol, String)],
     items: Vec<wire::MarketDataWire>,
     now: Timestamp,
 ) -> Vec<Quote> {
-    let mut by_symbol: HashMap<Symbol, Quote> = HashMap::new();
+    let mut by_symbol: HashMap<String, Quote> = HashMap::new();
     for quote in items.into_iter().filter_map(|item| quote(item, now)) {
-        by_symbol.entry(quote.symbol.clone()).or_insert(quote);
+        by_symbol.entry(quote.symbol.as_str().to_owned()).or_insert(quote);
     }
-    requested.iter().filter_map(|s| by_symbol.remove(s)).collect()
+    asks.iter()
+        .filter_map(|(requested, asked)| {
+            let mut quote = by_symbol.get(asked)?.clone();
+            if quote.symbol != *requested {
+                quote.symbol = requested.clone();
+                quote.instrument_type = quote.instrument_type.or(Some(InstrumentType::Future));
+            }
+            Some(quote)
+        })
+        .collect()
 }
 
 /// Metrics for the requested symbols only, at most one each, in request order. Items that carry
@@ -262,15 +273,55 @@ pub(crate) fn symbol_matches(query: &str, items: Vec<wire::SymbolWire>, limit: u
     found
 }
 
+/// One listed expiration of one option root, before roots are merged.
+struct Listed {
+    date: Date,
+    expiration_type: String,
+    settlement: String,
+    /// The contract these options deliver, for options on futures.
+    underlying: Option<Symbol>,
+    strikes: Vec<wire::StrikeWire>,
+}
+
+impl Listed {
+    /// An expiration as listed, `None` without a date.
+    fn of(exp: wire::ExpirationWire, underlying: Option<Symbol>) -> Option<Listed> {
+        Some(Listed {
+            date: exp.expiration_date?,
+            expiration_type: exp.expiration_type.unwrap_or_else(|| "Regular".to_owned()),
+            settlement: exp.settlement_type.unwrap_or_else(|| "PM".to_owned()),
+            underlying,
+            strikes: exp.strikes,
+        })
+    }
+}
+
+/// A futures product's active contract among `futures`: the one marked `active-month`, else the
+/// nearest not expired by `today`.
+pub(crate) fn active_contract(futures: &[wire::FutureContractWire], today: Date) -> Option<Symbol> {
+    futures
+        .iter()
+        .find(|f| f.active_month == Some(true))
+        .or_else(|| {
+            futures
+                .iter()
+                .filter(|f| f.expiration_date.is_some_and(|d| d >= today))
+                .min_by_key(|f| f.expiration_date)
+        })
+        .and_then(|f| Symbol::parse(f.symbol.as_deref()?).ok())
+}
+
 /// The chain's listing without markets: every root merged, expirations sorted by date (then
 /// settlement), strikes sorted. Expirations of different roots on the same date and settlement
 /// are one expiration; on a strike listed by two such roots the standard root's contract is kept.
+/// `european` is the exercise style of index options.
 ///
 /// # Errors
 /// `NotFound` when no root lists any expiration.
 pub(crate) fn chain_listing(
     underlying: &Symbol,
     mut roots: Vec<wire::ChainRootWire>,
+    european: bool,
     now: Timestamp,
 ) -> Result<OptionChain, BrokerError> {
     // Standard roots first, so that they win strike collisions and set the contract size.
@@ -280,37 +331,110 @@ pub(crate) fn chain_listing(
         .find_map(|r| r.shares_per_contract)
         .filter(|s| *s >= 1.0 && *s <= f64::from(u32::MAX))
         .map_or(100, |s| s.round() as u32);
-    let mut merged: BTreeMap<(Date, String), Expiration> = BTreeMap::new();
-    let mut strikes: BTreeMap<(Date, String), BTreeMap<i64, StrikeRow>> = BTreeMap::new();
-    for root in roots {
-        for exp in root.expirations {
-            let Some(date) = exp.expiration_date else {
+    let listed = roots
+        .into_iter()
+        .flat_map(|root| root.expirations)
+        .filter_map(|exp| Listed::of(exp, None))
+        .collect();
+    let style = if european { "European" } else { "American" };
+    merge_listing(underlying, listed, shares_per_contract, style, now)
+}
+
+/// The listing of the options on a futures product (`/futures-option-chains/{product}/nested`):
+/// every root merged as in [`chain_listing`], each expiration naming the contract it delivers.
+/// For a contract (`contract` given, e.g. `/ESU5`) only the options delivering it are listed.
+/// The contract size is the options' `notional-value / display-factor` ($50 a point for /ES).
+/// Also returns the product's active contract (`active-month`, else the nearest unexpired one).
+///
+/// # Errors
+/// `NotFound` when no expiration is listed.
+pub(crate) fn future_chain_listing(
+    underlying: &Symbol,
+    wire: wire::FutureChainWire,
+    contract: Option<&str>,
+    now: Timestamp,
+) -> Result<(OptionChain, Option<Symbol>), BrokerError> {
+    let active = active_contract(&wire.futures, now.date());
+    let exercise_style = wire
+        .option_chains
+        .iter()
+        .find_map(|c| c.exercise_style.clone())
+        .unwrap_or_else(|| "American".to_owned());
+    let expirations: Vec<wire::FutureExpirationWire> = wire
+        .option_chains
+        .into_iter()
+        .flat_map(|c| c.expirations)
+        .filter(|e| contract.is_none_or(|c| e.underlying_symbol.as_deref() == Some(c)))
+        .collect();
+    let multiplier = expirations
+        .iter()
+        .find_map(|e| match (e.notional_value, e.display_factor) {
+            (Some(notional), Some(display)) if notional > 0.0 && display > 0.0 => Some(notional / display),
+            _ => None,
+        })
+        .filter(|m| *m >= 0.5 && *m <= f64::from(u32::MAX));
+    let shares_per_contract = multiplier.map_or_else(
+        || {
+            tracing::warn!(
+                "TastyTrade's futures option chain states no notional value; contract size 1 assumed"
+            );
+            1
+        },
+        |m| m.round() as u32,
+    );
+    let listed = expirations
+        .into_iter()
+        .filter_map(|exp| {
+            let delivered = exp
+                .underlying_symbol
+                .as_deref()
+                .and_then(|s| Symbol::parse(s).ok());
+            Listed::of(exp.listing, delivered)
+        })
+        .collect();
+    let chain = merge_listing(underlying, listed, shares_per_contract, &exercise_style, now)?;
+    Ok((chain, active))
+}
+
+/// Merges listed expirations into a chain: one expiration per date, settlement and delivered
+/// contract; on a strike listed twice the first listing's contract is kept.
+fn merge_listing(
+    underlying: &Symbol,
+    listed: Vec<Listed>,
+    shares_per_contract: u32,
+    exercise_style: &str,
+    now: Timestamp,
+) -> Result<OptionChain, BrokerError> {
+    type Key = (Date, String, String);
+    let mut merged: BTreeMap<Key, Expiration> = BTreeMap::new();
+    let mut strikes: BTreeMap<Key, BTreeMap<i64, StrikeRow>> = BTreeMap::new();
+    for exp in listed {
+        let delivered = exp.underlying.as_ref().map(|s| s.as_str().to_owned());
+        let key = (exp.date, exp.settlement.clone(), delivered.unwrap_or_default());
+        merged.entry(key.clone()).or_insert_with(|| Expiration {
+            date: exp.date,
+            expiration_type: exp.expiration_type,
+            settlement: exp.settlement,
+            strikes: Vec::new(),
+            underlying: exp
+                .underlying
+                .map(|symbol| ExpirationUnderlying { symbol, price: None }),
+        });
+        let rows = strikes.entry(key).or_default();
+        for strike in exp.strikes {
+            let Some(price) = strike.strike_price.filter(|p| *p > 0.0) else {
                 continue;
             };
-            let settlement = exp.settlement_type.unwrap_or_else(|| "PM".to_owned());
-            let key = (date, settlement.clone());
-            merged.entry(key.clone()).or_insert_with(|| Expiration {
-                date,
-                expiration_type: exp.expiration_type.unwrap_or_else(|| "Regular".to_owned()),
-                settlement,
-                strikes: Vec::new(),
+            let row = rows.entry(strike_key(price)).or_insert_with(|| StrikeRow {
+                strike: price,
+                call: None,
+                put: None,
             });
-            let rows = strikes.entry(key).or_default();
-            for strike in exp.strikes {
-                let Some(price) = strike.strike_price.filter(|p| *p > 0.0) else {
-                    continue;
-                };
-                let row = rows.entry(strike_key(price)).or_insert_with(|| StrikeRow {
-                    strike: price,
-                    call: None,
-                    put: None,
-                });
-                if row.call.is_none() {
-                    row.call = contract(strike.call, strike.call_streamer_symbol);
-                }
-                if row.put.is_none() {
-                    row.put = contract(strike.put, strike.put_streamer_symbol);
-                }
+            if row.call.is_none() {
+                row.call = contract(strike.call, strike.call_streamer_symbol);
+            }
+            if row.put.is_none() {
+                row.put = contract(strike.put, strike.put_streamer_symbol);
             }
         }
     }
@@ -329,14 +453,31 @@ pub(crate) fn chain_listing(
         underlying: underlying.clone(),
         underlying_price: None,
         shares_per_contract,
-        exercise_style: if symbols::is_index(underlying.as_str()) {
-            "European".to_owned()
-        } else {
-            "American".to_owned()
-        },
+        exercise_style: exercise_style.to_owned(),
         expirations,
         as_of: now,
     })
+}
+
+/// The contracts an options-on-futures chain's expirations deliver, once each.
+pub(crate) fn delivered_contracts(chain: &OptionChain) -> Vec<Symbol> {
+    let mut found: Vec<Symbol> = Vec::new();
+    for symbol in chain.expirations.iter().filter_map(|e| e.underlying.as_ref()) {
+        if !found.contains(&symbol.symbol) {
+            found.push(symbol.symbol.clone());
+        }
+    }
+    found
+}
+
+/// Puts the delivered contracts' prices on the expirations.
+pub(crate) fn apply_underlying_prices(chain: &mut OptionChain, quotes: &[Quote]) {
+    for underlying in chain.expirations.iter_mut().filter_map(|e| e.underlying.as_mut()) {
+        underlying.price = quotes
+            .iter()
+            .find(|q| q.symbol == underlying.symbol)
+            .and_then(Quote::mark_price);
+    }
 }
 
 /// A strike as an integer key (thousandths), so that equal strikes of two roots meet.
@@ -406,6 +547,11 @@ pub(crate) fn contracts_to_price(
         if !(0..=max_dte).contains(&dte) {
             continue;
         }
+        // Options on a future are centred on the contract they deliver.
+        let underlying_price = match &exp.underlying {
+            Some(delivered) => delivered.price,
+            None => underlying_price,
+        };
         for row in &exp.strikes {
             let distance = match underlying_price {
                 Some(price) if price > 0.0 => {
@@ -588,7 +734,7 @@ mod tests {
         )
         .unwrap();
         let spx = Symbol::parse("SPX").unwrap();
-        let chain = chain_listing(&spx, roots, now()).unwrap();
+        let chain = chain_listing(&spx, roots, true, now()).unwrap();
         let summary: Vec<(String, &str, usize)> = chain
             .expirations
             .iter()
@@ -614,8 +760,148 @@ mod tests {
                 .as_deref(),
             Some(".SPX250620C6000")
         );
-        let err = chain_listing(&spx, Vec::new(), now()).unwrap_err();
+        let err = chain_listing(&spx, Vec::new(), true, now()).unwrap_err();
         assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+    }
+
+    /// The shape of `/futures-option-chains/ES/nested`: several option roots in one chain, each
+    /// expiration naming the contract it delivers.
+    const ES_CHAIN: &str = r#"{
+        "futures": [
+            {"symbol": "/ESM5", "root-symbol": "/ES", "expiration-date": "2025-06-20", "active-month": false},
+            {"symbol": "/ESU5", "root-symbol": "/ES", "expiration-date": "2025-09-19", "active-month": true},
+            {"symbol": "/ESZ5", "root-symbol": "/ES", "expiration-date": "2025-12-19", "active-month": false}
+        ],
+        "option-chains": [{
+            "underlying-symbol": "/ES", "root-symbol": "/ES", "exercise-style": "American",
+            "expirations": [
+                {"underlying-symbol": "/ESZ5", "root-symbol": "/ES", "option-root-symbol": "EW1",
+                 "option-contract-symbol": "EW1V5", "expiration-date": "2025-10-03", "days-to-expiration": 112,
+                 "expiration-type": "Weekly", "settlement-type": "PM", "notional-value": "0.5",
+                 "display-factor": "0.01", "strike-factor": "1.0",
+                 "strikes": [{"strike-price": "6100.0", "call": "./ESZ5 EW1V5 251003C6100",
+                              "call-streamer-symbol": "./EW1V25C6100:XCME",
+                              "put": "./ESZ5 EW1V5 251003P6100", "put-streamer-symbol": "./EW1V25P6100:XCME"}]},
+                {"underlying-symbol": "/ESU5", "root-symbol": "/ES", "option-root-symbol": "EW3",
+                 "option-contract-symbol": "EW3N5", "expiration-date": "2025-07-18", "days-to-expiration": 35,
+                 "expiration-type": "Weekly", "settlement-type": "PM", "notional-value": "0.5",
+                 "display-factor": "0.01", "strike-factor": "1.0",
+                 "strikes": [{"strike-price": "6025.0", "call": "./ESU5 EW3N5 250718C6025",
+                              "call-streamer-symbol": "./EW3N25C6025:XCME",
+                              "put": "./ESU5 EW3N5 250718P6025", "put-streamer-symbol": "./EW3N25P6025:XCME"},
+                             {"strike-price": "6000.0", "call": "./ESU5 EW3N5 250718C6000",
+                              "call-streamer-symbol": "./EW3N25C6000:XCME",
+                              "put": "./ESU5 EW3N5 250718P6000", "put-streamer-symbol": "./EW3N25P6000:XCME"}]}
+            ]
+        }]
+    }"#;
+
+    #[test]
+    fn futures_option_chains_name_the_contract_each_expiration_delivers() {
+        let es = Symbol::parse("/ES").unwrap();
+        let wire: wire::FutureChainWire = serde_json::from_str(ES_CHAIN).unwrap();
+        let (chain, active) = future_chain_listing(&es, wire, None, now()).unwrap();
+        assert_eq!(active.unwrap().as_str(), "/ESU5");
+        assert_eq!(chain.shares_per_contract, 50, "0.5 / 0.01: $50 a point");
+        assert_eq!(chain.exercise_style, "American");
+        let summary: Vec<(String, &str)> = chain
+            .expirations
+            .iter()
+            .map(|e| (e.date.to_string(), e.underlying.as_ref().unwrap().symbol.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("2025-07-18".to_owned(), "/ESU5"),
+                ("2025-10-03".to_owned(), "/ESZ5")
+            ]
+        );
+        let first = &chain.expirations[0];
+        assert_eq!(first.strikes[0].strike, 6000.0, "strikes sorted");
+        let put = first.strikes[0].put.as_ref().unwrap();
+        assert_eq!(put.symbol, "./ESU5 EW3N5 250718P6000");
+        assert_eq!(put.streamer_symbol.as_deref(), Some("./EW3N25P6000:XCME"));
+        assert_eq!(delivered_contracts(&chain).len(), 2);
+
+        // A contract's chain lists only the options delivering it.
+        let wire: wire::FutureChainWire = serde_json::from_str(ES_CHAIN).unwrap();
+        let esz5 = Symbol::parse("/ESZ5").unwrap();
+        let (chain, _) = future_chain_listing(&esz5, wire, Some("/ESZ5"), now()).unwrap();
+        assert_eq!(chain.expirations.len(), 1);
+
+        // Prices go on the expirations; the strike band follows each expiration's contract.
+        let wire: wire::FutureChainWire = serde_json::from_str(ES_CHAIN).unwrap();
+        let (mut chain, _) = future_chain_listing(&es, wire, None, now()).unwrap();
+        let quote = |symbol: &str, price: f64| Quote {
+            symbol: Symbol::parse(symbol).unwrap(),
+            instrument_type: Some(InstrumentType::Future),
+            bid: Some(price - 0.25),
+            ask: Some(price + 0.25),
+            bid_size: None,
+            ask_size: None,
+            last: None,
+            mark: Some(price),
+            volume: None,
+            open: None,
+            day_high: None,
+            day_low: None,
+            prev_close: None,
+            year_high: None,
+            year_low: None,
+            as_of: now(),
+        };
+        apply_underlying_prices(&mut chain, &[quote("/ESU5", 6010.0), quote("/ESZ5", 6095.0)]);
+        assert_eq!(
+            chain.expirations[1].underlying.as_ref().unwrap().price,
+            Some(6095.0)
+        );
+        let picked = contracts_to_price(&chain, now().date(), Some(5.0), 200, 0.001, 10);
+        assert_eq!(
+            picked,
+            ["./ESZ5 EW1V5 251003C6100", "./ESZ5 EW1V5 251003P6100"],
+            "within 0.1 % of its own contract, whatever the chain's price"
+        );
+
+        // Without notional value and display factor the size cannot be known.
+        let bare: wire::FutureChainWire = serde_json::from_str(
+            r#"{"futures": [], "option-chains": [{"expirations": [{"underlying-symbol": "/ESU5",
+                "expiration-date": "2025-07-18", "strikes": [{"strike-price": "1", "call": "./X"}]}]}]}"#,
+        )
+        .unwrap();
+        let (chain, active) = future_chain_listing(&es, bare, None, now()).unwrap();
+        assert_eq!((chain.shares_per_contract, active), (1, None));
+        let empty: wire::FutureChainWire = serde_json::from_str("{}").unwrap();
+        assert!(matches!(
+            future_chain_listing(&es, empty, None, now()),
+            Err(BrokerError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_product_is_answered_by_its_contract_under_its_own_symbol() {
+        let items: Vec<wire::MarketDataWire> = serde_json::from_str(
+            r#"[{"symbol": "/ESU5", "instrument-type": "Future", "bid": "6010.0", "ask": "6010.25"},
+                {"symbol": "SPY", "instrument-type": "Equity", "bid": "590.0", "ask": "590.02"}]"#,
+        )
+        .unwrap();
+        let sym = |s: &str| Symbol::parse(s).unwrap();
+        let asks = [
+            (sym("/ES"), "/ESU5".to_owned()),
+            (sym("/ESU5"), "/ESU5".to_owned()),
+            (sym("NOPE"), "NOPE".to_owned()),
+            (sym("SPY"), "SPY".to_owned()),
+        ];
+        let quotes = quotes_for(&asks, items, now());
+        let got: Vec<(&str, Option<f64>)> = quotes.iter().map(|q| (q.symbol.as_str(), q.bid)).collect();
+        assert_eq!(
+            got,
+            [
+                ("/ES", Some(6010.0)),
+                ("/ESU5", Some(6010.0)),
+                ("SPY", Some(590.0))
+            ]
+        );
+        assert_eq!(quotes[0].instrument_type, Some(InstrumentType::Future));
     }
 
     #[test]
@@ -654,12 +940,14 @@ mod tests {
                         row(110.0, near),
                         row(120.0, near),
                     ],
+                    underlying: None,
                 },
                 Expiration {
                     date: far,
                     expiration_type: "Regular".into(),
                     settlement: "PM".into(),
                     strikes: vec![row(100.0, far)],
+                    underlying: None,
                 },
             ],
             as_of: now(),

@@ -1,15 +1,20 @@
 //! Symbol text as the REST API wants it: which `/market-data/by-type` key a symbol goes under,
-//! the parts of an OCC option symbol, and percent-encoding for paths and queries.
+//! futures products and contracts, the parts of an OCC option symbol, and percent-encoding for
+//! paths and queries.
 
 use ttai_core::domain::OptionType;
 use ttai_core::time::Date;
 
-/// Cash indices quoted under the `index` key of `/market-data/by-type`. They are European-style,
-/// cash-settled option underlyings.
+/// Cash indices known without asking: quoted under the `index` key of `/market-data/by-type`.
+/// Any other index is recognised through `/instruments/equities` (`is-index`), see `lib.rs`.
+/// They are European-style, cash-settled option underlyings.
 pub(crate) const INDICES: [&str; 7] = ["SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "OEX"];
 
+/// The month codes of futures contracts, January to December.
+const MONTH_CODES: &[u8; 12] = b"FGHJKMNQUVXZ";
+
 /// The query key of `/market-data/by-type` a symbol is asked under.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum MarketDataKind {
     /// Stocks and ETFs.
     Equity,
@@ -17,6 +22,10 @@ pub(crate) enum MarketDataKind {
     Index,
     /// OCC equity option symbols.
     EquityOption,
+    /// Futures contracts such as `/ESU5`.
+    Future,
+    /// Options on futures such as `./ESU5 EW3N5 250718P5800`.
+    FutureOption,
 }
 
 impl MarketDataKind {
@@ -26,20 +35,61 @@ impl MarketDataKind {
             MarketDataKind::Equity => "equity",
             MarketDataKind::Index => "index",
             MarketDataKind::EquityOption => "equity-option",
+            MarketDataKind::Future => "future",
+            MarketDataKind::FutureOption => "future-option",
         }
     }
 }
 
-/// Classifies a symbol: OCC option symbols are `equity-option`, the known cash indices `index`,
-/// everything else `equity`.
+/// Classifies a symbol by its form: OCC option symbols are `equity-option`, `./…` `future-option`,
+/// `/…` `future`, the known cash indices `index`, everything else `equity` (which may still turn
+/// out to be an index: see `lib.rs`).
 pub(crate) fn classify(symbol: &str) -> MarketDataKind {
     if is_occ(symbol) {
         MarketDataKind::EquityOption
+    } else if symbol.starts_with("./") {
+        MarketDataKind::FutureOption
+    } else if symbol.starts_with('/') {
+        MarketDataKind::Future
     } else if is_index(symbol) {
         MarketDataKind::Index
     } else {
         MarketDataKind::Equity
     }
+}
+
+/// A futures symbol read: its product code and whether it names one contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FutureSymbol {
+    /// The product code without the slash: `ES`.
+    pub(crate) product: String,
+    /// True for a contract (`/ESU5`, `/ESU25`), false for the product (`/ES`).
+    pub(crate) is_contract: bool,
+}
+
+/// Reads `/ES` (a product) or `/ESU5` (a contract: product, month code, one or two year digits);
+/// `None` for anything that is not a futures symbol.
+pub(crate) fn future_symbol(symbol: &str) -> Option<FutureSymbol> {
+    let code = symbol.strip_prefix('/')?;
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = code.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let split = code.len().saturating_sub(digits + 1);
+    let is_contract = (1..=2).contains(&digits)
+        && split > 0
+        && code
+            .as_bytes()
+            .get(split)
+            .is_some_and(|b| MONTH_CODES.contains(b));
+    Some(FutureSymbol {
+        product: if is_contract {
+            code.get(..split).unwrap_or(code).to_owned()
+        } else {
+            code.to_owned()
+        },
+        is_contract,
+    })
 }
 
 /// True for the cash indices of [`INDICES`].
@@ -141,6 +191,37 @@ mod tests {
         assert_eq!(classify("SPY  250117P00450000"), MarketDataKind::Equity);
         assert_eq!(classify("spy   250117P00450000"), MarketDataKind::Equity);
         assert_eq!(classify("SPY   250117X00450000"), MarketDataKind::Equity);
+    }
+
+    #[test]
+    fn futures_and_their_options_are_classified() {
+        assert_eq!(classify("/ES"), MarketDataKind::Future);
+        assert_eq!(classify("/ESU5"), MarketDataKind::Future);
+        assert_eq!(classify("./ESU5 EW3N5 250718P5800"), MarketDataKind::FutureOption);
+        assert_eq!(MarketDataKind::FutureOption.key(), "future-option");
+        let product = |p: &str, c: bool| {
+            Some(FutureSymbol {
+                product: p.to_owned(),
+                is_contract: c,
+            })
+        };
+        assert_eq!(future_symbol("/ES"), product("ES", false));
+        assert_eq!(future_symbol("/ESU5"), product("ES", true));
+        assert_eq!(future_symbol("/ESZ25"), product("ES", true));
+        assert_eq!(future_symbol("/6EM6"), product("6E", true));
+        assert_eq!(future_symbol("/6E"), product("6E", false));
+        assert_eq!(future_symbol("/M2K"), product("M2K", false));
+        // A product code ending in a digit after a letter that is no month code.
+        assert_eq!(future_symbol("/E7"), product("E7", false));
+        assert_eq!(future_symbol("/ZN"), product("ZN", false));
+        assert_eq!(
+            future_symbol("/U5"),
+            product("U5", false),
+            "no product before the month"
+        );
+        assert_eq!(future_symbol("ES"), None);
+        assert_eq!(future_symbol("/"), None);
+        assert_eq!(future_symbol("/ES U5"), None);
     }
 
     #[test]

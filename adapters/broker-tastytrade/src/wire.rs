@@ -150,12 +150,20 @@ pub(crate) struct QuoteTokenWire {
     pub(crate) expires_at: Option<Timestamp>,
 }
 
-/// An error answer: `{"error": {...}}`, or the OAuth form `{"error": "invalid_grant", ...}`.
+/// An error answer: `{"error": {...}}`; from `/oauth/token`, TastyTrade's
+/// `{"error_code": "invalid_grant", "error_description": "Invalid JWT"}` or RFC 6749's
+/// `{"error": "invalid_grant", "error_description": "..."}`.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ErrorAnswer {
     /// The error, in either form.
     #[serde(default)]
     pub(crate) error: Option<ErrorField>,
+    /// TastyTrade's OAuth error code (`invalid_grant`).
+    #[serde(default, deserialize_with = "de::text")]
+    pub(crate) error_code: Option<String>,
+    /// The OAuth error's explanation (`Invalid JWT`).
+    #[serde(default, deserialize_with = "de::text")]
+    pub(crate) error_description: Option<String>,
 }
 
 /// The two shapes of the `error` member.
@@ -420,6 +428,76 @@ pub(crate) struct StrikeWire {
     pub(crate) put_streamer_symbol: Option<String>,
 }
 
+/// `GET /futures-option-chains/{product}/nested`: the product's contracts and its option chains.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct FutureChainWire {
+    /// The futures contracts of the product.
+    #[serde(default = "Vec::new", deserialize_with = "de::items")]
+    pub(crate) futures: Vec<FutureContractWire>,
+    /// The option chains (usually one, holding every option root's expirations).
+    #[serde(default = "Vec::new", deserialize_with = "de::items")]
+    pub(crate) option_chains: Vec<FutureSubchainWire>,
+}
+
+/// A futures contract, in a nested futures option chain or an element of
+/// `GET /instruments/futures?product-code[]=...`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct FutureContractWire {
+    /// `/ESU5`.
+    #[serde(default)]
+    pub(crate) symbol: Option<String>,
+    /// True for the contract TastyTrade treats as the product's current one.
+    #[serde(default, deserialize_with = "de::flag")]
+    pub(crate) active_month: Option<bool>,
+    /// When it expires.
+    #[serde(default, deserialize_with = "de::date")]
+    pub(crate) expiration_date: Option<Date>,
+}
+
+/// One option chain of a futures product.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct FutureSubchainWire {
+    /// `American` or `European`.
+    #[serde(default)]
+    pub(crate) exercise_style: Option<String>,
+    /// The expirations of every option root.
+    #[serde(default = "Vec::new", deserialize_with = "de::items")]
+    pub(crate) expirations: Vec<FutureExpirationWire>,
+}
+
+/// One expiration of options on a future: an expiration of a root, with what it delivers.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct FutureExpirationWire {
+    /// Type, date, settlement and strikes, as for equity options.
+    #[serde(flatten)]
+    pub(crate) listing: ExpirationWire,
+    /// The contract these options deliver: `/ESU5`.
+    #[serde(default)]
+    pub(crate) underlying_symbol: Option<String>,
+    /// Dollars per displayed price unit of the option (`0.5` for /ES options).
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) notional_value: Option<f64>,
+    /// The displayed price unit (`0.01`): `notional-value / display-factor` is the multiplier.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) display_factor: Option<f64>,
+}
+
+/// One element of `GET /instruments/equities?symbol[]=...`: whether a ticker is an index.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct EquityInstrumentWire {
+    /// The ticker.
+    #[serde(default)]
+    pub(crate) symbol: Option<String>,
+    /// True for a cash index (quoted under `index`).
+    #[serde(default, deserialize_with = "de::flag")]
+    pub(crate) is_index: Option<bool>,
+}
+
 /// One element of `GET /market-metrics`. Units are mixed on the wire: see `mapping::metrics`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -563,6 +641,12 @@ mod tests {
             serde_json::from_str(r#"{"error": "invalid_grant", "error_description": "Grant revoked"}"#)
                 .unwrap();
         assert!(matches!(oauth.error, Some(ErrorField::Code(code)) if code == "invalid_grant"));
+        let tastytrade: ErrorAnswer =
+            serde_json::from_str(r#"{"error_code": "invalid_grant", "error_description": "Invalid JWT"}"#)
+                .unwrap();
+        assert!(tastytrade.error.is_none());
+        assert_eq!(tastytrade.error_code.as_deref(), Some("invalid_grant"));
+        assert_eq!(tastytrade.error_description.as_deref(), Some("Invalid JWT"));
     }
 
     #[test]

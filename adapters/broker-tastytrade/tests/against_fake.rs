@@ -101,6 +101,19 @@ async fn requests_carry_the_required_headers_and_the_grant() {
     assert_eq!(get.header("authorization"), Some("Bearer fake-access-token-1"));
     assert_eq!(get.header("user-agent"), Some("ttai-tests/0.0.0"));
     assert_eq!(get.header("accept"), Some("application/json"));
+    // The API version is pinned on every request, the token's included.
+    broker.quotes(&[sym("SPY"), sym("/ES")]).await.unwrap();
+    broker.option_chain(&sym("/ES")).await.unwrap();
+    let requests = fake.requests();
+    assert!(requests.len() >= 6, "{}", requests.len());
+    for request in requests {
+        assert_eq!(
+            request.header("accept-version"),
+            Some("20251101"),
+            "{}",
+            request.target
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -479,6 +492,142 @@ async fn option_and_index_symbols_are_asked_under_their_keys() {
 }
 
 #[tokio::test]
+async fn an_index_beyond_the_known_ones_is_found_through_the_instruments_api() {
+    let mut options = FakeOptions::scenario();
+    options
+        .market
+        .quotes
+        .push(contract_tests::scenario::index_quote("XND", 2135.42, 2119.87));
+    let fake = FakeTastyTrade::start_with(options).unwrap();
+    let broker = broker(&fake);
+    let quotes = broker.quotes(&[sym("XND"), sym("SPY")]).await.unwrap();
+    let got: Vec<(&str, Option<f64>)> = quotes.iter().map(|q| (q.symbol.as_str(), q.last)).collect();
+    assert_eq!(got[0], ("XND", Some(2135.42)));
+    assert_eq!(quotes[0].instrument_type, Some(InstrumentType::Index));
+    assert_eq!(got[1].0, "SPY");
+    // Asked as a stock, looked up (once), asked again as an index.
+    let lookups = fake.requests_to(Endpoint::Equities);
+    assert_eq!(lookups.len(), 1);
+    assert_eq!(lookups[0].query(), [("symbol[]".to_owned(), "XND".to_owned())]);
+    let asked: Vec<Vec<(String, String)>> = fake
+        .requests_to(Endpoint::MarketData)
+        .iter()
+        .map(RecordedRequest::query)
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert!(
+        asked[1].contains(&("index".to_owned(), "XND".to_owned())),
+        "{asked:?}"
+    );
+    // Remembered: the next quote goes straight to `index`, and unknown tickers are asked once.
+    broker.quotes(&[sym("XND"), sym("NOPE")]).await.unwrap();
+    broker.quotes(&[sym("NOPE")]).await.unwrap();
+    let last = fake.requests_to(Endpoint::MarketData)[2].query();
+    assert!(last.contains(&("index".to_owned(), "XND".to_owned())), "{last:?}");
+    assert_eq!(fake.calls(Endpoint::Equities), 2, "XND once, NOPE once");
+}
+
+#[tokio::test]
+async fn a_futures_product_is_quoted_as_its_active_contract() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let market = FakeOptions::scenario().market;
+    let chain = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "/ES")
+        .unwrap();
+    let front = chain.expirations[0].underlying.as_ref().unwrap().symbol.clone();
+    let want = market.quotes.iter().find(|q| q.symbol == front).unwrap();
+    let quotes = broker.quotes(&[sym("/ES"), front.clone()]).await.unwrap();
+    assert_eq!(quotes.len(), 2);
+    let es = &quotes[0];
+    assert_eq!(es.symbol.as_str(), "/ES", "answered under the symbol asked");
+    assert_eq!(es.instrument_type, Some(InstrumentType::Future));
+    assert_eq!((es.bid, es.ask, es.last), (want.bid, want.ask, want.last));
+    assert_eq!(quotes[1].symbol, front);
+    let lookup = &fake.requests_to(Endpoint::Futures)[0];
+    assert_eq!(lookup.query(), [("product-code[]".to_owned(), "ES".to_owned())]);
+    let asked = fake.requests_to(Endpoint::MarketData)[0].query();
+    assert_eq!(asked, [("future".to_owned(), front.as_str().to_owned())], "once");
+    // The active contract is remembered.
+    broker.quotes(&[sym("/ES")]).await.unwrap();
+    assert_eq!(fake.calls(Endpoint::Futures), 1);
+    // An unknown product is missing, not an error.
+    assert!(broker.quotes(&[sym("/ZZ")]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn futures_option_chains_carry_each_expirations_contract_and_price() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let market = FakeOptions::scenario().market;
+    let want = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "/ES")
+        .unwrap();
+    let chain = broker.option_chain(&sym("/ES")).await.unwrap();
+    assert_eq!(
+        fake.requests_to(Endpoint::FutureOptionChain)[0].path(),
+        "/futures-option-chains/ES/nested"
+    );
+    assert_eq!(chain.shares_per_contract, want.shares_per_contract);
+    assert_eq!(chain.exercise_style, want.exercise_style);
+    assert_eq!(chain.underlying_price, want.underlying_price);
+    assert_eq!(chain.expirations.len(), want.expirations.len());
+    for (got, exp) in chain.expirations.iter().zip(&want.expirations) {
+        assert_eq!(got.date, exp.date);
+        let (got_u, want_u) = (got.underlying.as_ref().unwrap(), exp.underlying.as_ref().unwrap());
+        assert_eq!(got_u.symbol, want_u.symbol);
+        assert_eq!(got_u.price, want_u.price, "its own contract's price");
+        for (row, want_row) in got.strikes.iter().zip(&exp.strikes) {
+            assert_eq!(row.strike, want_row.strike);
+            let (put, want_put) = (row.put.as_ref().unwrap(), want_row.put.as_ref().unwrap());
+            assert_eq!(put.symbol, want_put.symbol);
+            assert_eq!(put.streamer_symbol, want_put.streamer_symbol);
+        }
+    }
+    // Contracts within 60 days near their own contract's price are priced, as future options.
+    let priced: Vec<&OptionContract> = chain.expirations[0]
+        .strikes
+        .iter()
+        .filter_map(|r| r.put.as_ref())
+        .filter(|c| c.bid.is_some())
+        .collect();
+    assert!(!priced.is_empty());
+    let asked: Vec<(String, String)> = fake
+        .requests_to(Endpoint::MarketData)
+        .iter()
+        .flat_map(RecordedRequest::query)
+        .collect();
+    assert!(
+        asked
+            .iter()
+            .any(|(k, v)| k == "future-option" && v.starts_with("./")),
+        "{asked:?}"
+    );
+    assert!(
+        chain.expirations[2]
+            .strikes
+            .iter()
+            .all(|r| r.put.as_ref().unwrap().bid.is_none()),
+        "beyond 60 days"
+    );
+    // A contract's chain: only the options delivering it.
+    let next = want.expirations[2].underlying.as_ref().unwrap().symbol.clone();
+    let chain = broker.option_chain(&next).await.unwrap();
+    assert_eq!(chain.expirations.len(), 1);
+    assert_eq!(chain.underlying, next);
+    assert_eq!(
+        chain.underlying_price,
+        want.expirations[2].underlying.as_ref().unwrap().price
+    );
+    let err = broker.option_chain(&sym("/ZZ")).await.unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn positions_carry_signed_quantities_and_marks() {
     let fake = FakeTastyTrade::start().unwrap();
     let broker = broker(&fake);
@@ -556,6 +705,7 @@ fn chain_market(price: f64, strikes: &[f64], expirations_dte: &[i32]) -> FakeOpt
                         }
                     })
                     .collect(),
+                underlying: None,
             }
         })
         .collect();
@@ -742,7 +892,8 @@ async fn credentials_can_be_set_verified_and_cleared_at_run_time() {
     assert_eq!(
         err,
         BrokerError::Unauthenticated(
-            "TastyTrade refused the stored credentials (invalid_grant); run ttai login".to_owned()
+            "TastyTrade refused the stored credentials (invalid_grant: Invalid JWT); run ttai login"
+                .to_owned()
         )
     );
     broker.set_credentials(None);
@@ -794,7 +945,7 @@ async fn secrets_never_appear_in_errors_or_logs() {
         Fault::Reply {
             status: 401,
             body: format!(
-                r#"{{"error":"invalid_grant","error_description":"refresh token {REFRESH} revoked"}}"#
+                r#"{{"error_code":"invalid_grant","error_description":"refresh token {REFRESH} revoked"}}"#
             ),
         },
     );

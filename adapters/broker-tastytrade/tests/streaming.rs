@@ -13,9 +13,10 @@ mod common;
 use std::time::Duration;
 
 use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
-use contract_tests::fake_tastytrade::{Endpoint, FakeOptions, FakeTastyTrade};
+use contract_tests::fake_tastytrade::{CandleEcho, Endpoint, FakeOptions, FakeTastyTrade};
+use serde_json::Value;
 use ttai_core::app::LOGIN_HINT;
-use ttai_core::domain::{Symbol, Timeframe};
+use ttai_core::domain::{Symbol, Timeframe, weekly_from_daily};
 use ttai_core::ports::{BrokerError, BrokerPort};
 use ttai_core::testing::sample_now;
 use ttai_core::time::Timestamp;
@@ -159,16 +160,153 @@ async fn candle_history_comes_from_a_snapshot() {
     assert_eq!(a.unwrap(), b.unwrap());
     // A series the server has nothing of: an empty snapshot.
     let err = broker
-        .candles(&sym("SPY"), Timeframe::Weekly, since)
+        .candles(&sym("SPY"), Timeframe::Intraday, since)
         .await
         .unwrap_err();
-    assert_eq!(err, BrokerError::NotFound("weekly candles of SPY".to_owned()));
+    assert_eq!(err, BrokerError::NotFound("intraday candles of SPY".to_owned()));
     let err = broker
         .candles(&sym("NOPE"), Timeframe::Daily, since)
         .await
         .unwrap_err();
     assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
     assert_eq!(broker.stream_status().unwrap().loading_candles, 0);
+}
+
+/// The `FEED_SUBSCRIPTION` entries ttai sent for candles, added (`add`) or removed.
+fn candle_entries(fake: &FakeTastyTrade, key: &str) -> Vec<Value> {
+    fake.dxlink_messages()
+        .into_iter()
+        .filter(|m| m["type"] == "FEED_SUBSCRIPTION")
+        .flat_map(|m| m[key].as_array().cloned().unwrap_or_default())
+        .filter(|e| e["type"] == "Candle")
+        .collect()
+}
+
+/// dxFeed names candle events with the normal form of the symbol: the daily and weekly bars of
+/// `SPY{=1d,tho=true}` and `SPY{=1w,tho=true}` come back as `SPY{=d,tho=true}` and
+/// `SPY{=w,tho=true}`. Both that and an exact echo must complete the request.
+#[tokio::test]
+async fn candles_arrive_whether_the_feed_echoes_the_normal_or_the_exact_symbol() {
+    let daily = contract_tests::scenario::market()
+        .candles
+        .into_iter()
+        .find(|(s, t, _)| s.as_str() == "SPY" && *t == Timeframe::Daily)
+        .unwrap()
+        .2;
+    for echo in [CandleEcho::Normalised, CandleEcho::AsSubscribed] {
+        let mut options = FakeOptions::scenario();
+        options.candle_echo = echo;
+        let fake = FakeTastyTrade::start_with(options).unwrap();
+        let broker = broker(&fake);
+        let from = Timestamp::from_millis(0);
+        let got = broker.candles(&sym("SPY"), Timeframe::Daily, from).await;
+        assert_eq!(got.as_ref().map(Vec::len), Ok(daily.len()), "{echo:?} daily");
+        assert_eq!(got.unwrap(), daily);
+        let weekly = broker.candles(&sym("SPY"), Timeframe::Weekly, from).await;
+        let want = weekly_from_daily(&daily);
+        assert_eq!(weekly.as_ref().map(Vec::len), Ok(want.len()), "{echo:?} weekly");
+        assert_eq!(weekly.unwrap(), want);
+        let added: Vec<Value> = candle_entries(&fake, "add")
+            .iter()
+            .map(|e| e["symbol"].clone())
+            .collect();
+        assert_eq!(added, ["SPY{=1d,tho=true}", "SPY{=1w,tho=true}"]);
+        // Finished histories are removed, with `fromTime` (ignored but mandatory).
+        eventually("both removed", || candle_entries(&fake, "remove").len() == 2).await;
+        for removed in candle_entries(&fake, "remove") {
+            assert_eq!(removed["fromTime"], 0, "{removed}");
+        }
+        assert_eq!(broker.stream_status().unwrap().loading_candles, 0);
+    }
+}
+
+#[tokio::test]
+async fn setup_names_the_protocol_and_the_client() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    broker.quotes(&[sym("SPY")]).await.unwrap();
+    eventually("live", || broker.live_quotes(&[sym("SPY")]).len() == 1).await;
+    let setup = fake
+        .dxlink_messages()
+        .into_iter()
+        .find(|m| m["type"] == "SETUP")
+        .unwrap();
+    assert_eq!(
+        setup["version"],
+        format!("0.1-ttai/{}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
+async fn an_error_is_survived_unless_it_refuses_authorization() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    broker.quotes(&[sym("SPY")]).await.unwrap();
+    eventually("live", || broker.live_quotes(&[sym("SPY")]).len() == 1).await;
+    // Informational: the session goes on.
+    fake.send_dxlink_error("BAD_ACTION", "the message was not understood");
+    fake.push_quote("SPY", 601.25, 601.27);
+    eventually("a quote after the error", || {
+        broker
+            .live_quotes(&[sym("SPY")])
+            .first()
+            .is_some_and(|q| q.bid == Some(601.25))
+    })
+    .await;
+    let status = broker.stream_status().unwrap();
+    assert!(status.connected && status.sessions == 1, "{status:?}");
+    assert_eq!(fake.dxlink_connections(), 1);
+    // About authorization: a new quote token and a new session.
+    fake.send_dxlink_error("UNAUTHORIZED", "the token expired");
+    eventually("reconnected with a new token", || {
+        broker.stream_status().unwrap().sessions == 2
+    })
+    .await;
+    assert_eq!(fake.quote_tokens_minted(), 2);
+    assert!(
+        common::logs().contains("DXLink reported an error; the session goes on"),
+        "the informational error is logged"
+    );
+}
+
+#[tokio::test]
+async fn full_format_feed_data_is_read_too() {
+    let fake = FakeTastyTrade::start().unwrap();
+    fake.force_dxlink_full_format(true);
+    let broker = broker(&fake);
+    let first = broker.quotes(&[sym("SPY")]).await.unwrap();
+    eventually("live", || broker.live_quotes(&[sym("SPY")]).len() == 1).await;
+    let live = broker.live_quotes(&[sym("SPY")]);
+    assert_eq!((live[0].bid, live[0].ask), (first[0].bid, first[0].ask));
+    let daily = broker
+        .candles(&sym("AAPL"), Timeframe::Daily, Timestamp::from_millis(0))
+        .await
+        .unwrap();
+    assert_eq!(daily.len(), 300);
+}
+
+/// A clock an hour after the scenario's, so a quote stamped on arrival shows.
+fn an_hour_later() -> Timestamp {
+    sample_now().add_millis(3_600_000)
+}
+
+#[tokio::test]
+async fn a_quote_without_times_is_as_of_its_arrival() {
+    let fake = FakeTastyTrade::start().unwrap();
+    fake.zero_dxlink_quote_times(true);
+    common::capture_logs();
+    let broker = TastyTradeBroker::new(TastyConfig {
+        api_url: fake.url(),
+        user_agent: "ttai-tests/0.0.0".to_owned(),
+        timeout: Duration::from_secs(10),
+        credentials: Some(fake.credentials()),
+        now: an_hour_later,
+        streaming: Some(settings()),
+    });
+    let rest = broker.quotes(&[sym("SPY")]).await.unwrap();
+    assert_eq!(rest[0].as_of, sample_now(), "REST says when it was updated");
+    eventually("live", || broker.live_quotes(&[sym("SPY")]).len() == 1).await;
+    assert_eq!(broker.live_quotes(&[sym("SPY")])[0].as_of, an_hour_later());
 }
 
 #[tokio::test]

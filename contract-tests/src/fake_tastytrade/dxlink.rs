@@ -4,10 +4,18 @@
 //! It follows the protocol: `SETUP` → `SETUP` + `AUTH_STATE UNAUTHORIZED`; `AUTH` with a quote
 //! token minted by `/api-quote-tokens` → `AUTHORIZED` (else `UNAUTHORIZED` and an `ERROR`);
 //! `CHANNEL_REQUEST` → `CHANNEL_OPENED`; `FEED_SETUP` → `FEED_CONFIG` echoing the fields, which
-//! then order every COMPACT row; `FEED_SUBSCRIPTION` `add` answers `Quote`, `Trade` and `Summary`
-//! from the market's quotes and `Candle` with a snapshot of the market's bars since `fromTime`
-//! (newest first, 100 events per frame, `SNAPSHOT_BEGIN` … `SNAPSHOT_END`; an empty snapshot is
-//! one removed event); `remove` and `reset` are honoured; `KEEPALIVE` is counted.
+//! then order every COMPACT row (or, with `acceptDataFormat: FULL`, name the fields of every
+//! event object); `FEED_SUBSCRIPTION` `add` answers `Quote`, `Trade` and `Summary` from the
+//! market's quotes, `Greeks` from the chains, and `Candle` with a snapshot of the market's bars
+//! since `fromTime` (newest first, 100 events per frame, `SNAPSHOT_BEGIN` … `SNAPSHOT_END`; an
+//! empty snapshot is one removed event; weekly bars are built from daily ones when the market has
+//! none); `remove` and `reset` are honoured; `KEEPALIVE` is counted.
+//!
+//! Like dxFeed, it names candle events with the normal form of the subscribed symbol
+//! (`SPY{=1d,tho=true}` → `SPY{=d,tho=true}`), unless told to echo the text as subscribed
+//! ([`super::CandleEcho`]). Events carry the types the feed sends: integers for times, ids and
+//! flags, strings for exchange codes, tick directions and price types, booleans for flags, and
+//! numbers or the string `NaN` for prices and sizes.
 //!
 //! What tests can do: drop every connection abruptly, freeze them (no reads, no writes), withhold
 //! an event type, push a new quote to subscribers, refuse the quote tokens minted so far, and read
@@ -25,8 +33,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use ttai_core::app::years_to_expiry;
-use ttai_core::domain::{Candle, OptionType, Quote, Timeframe};
+use ttai_core::domain::{Candle, OptionType, Quote, Timeframe, weekly_from_daily};
 use ttai_core::quant::bsm::{self, BsmInput};
+use ttai_core::time::Timestamp;
 use tungstenite::{Message, WebSocket};
 
 use super::Shared;
@@ -70,7 +79,16 @@ pub(crate) struct DxState {
     pub(crate) open: HashMap<u64, Conn>,
     /// Numbers connections.
     pub(crate) next_id: u64,
+    /// Every client message so far, in arrival order (the first [`MAX_RECEIVED`]).
+    pub(crate) received: Vec<Value>,
+    /// Answer in the FULL format whatever the client asks.
+    pub(crate) force_full: bool,
+    /// Send quotes with bid, ask and event times of 0 (as dxFeed often does).
+    pub(crate) zero_quote_times: bool,
 }
+
+/// The most client messages kept for tests.
+const MAX_RECEIVED: usize = 100_000;
 
 /// One open connection, as the state sees it.
 #[derive(Default)]
@@ -79,6 +97,8 @@ pub(crate) struct Conn {
     pub(crate) subscriptions: BTreeSet<(String, String)>,
     /// Symbols whose quote changed, to send.
     pub(crate) pushes: VecDeque<String>,
+    /// Frames to send as they are (`ERROR`s a test asked for).
+    pub(crate) frames: VecDeque<Value>,
 }
 
 /// Accepts connections until `stop` is set.
@@ -98,6 +118,8 @@ struct Session {
     fields: HashMap<String, Vec<String>>,
     /// The channel of each event type.
     channels: HashMap<String, u64>,
+    /// Channels that asked for the FULL format.
+    full: BTreeSet<u64>,
 }
 
 fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
@@ -121,6 +143,7 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
         authorized: false,
         fields: HashMap::new(),
         channels: HashMap::new(),
+        full: BTreeSet::new(),
     };
     let result = run(&mut socket, shared, &mut session);
     shared.lock().dx.open.remove(&id);
@@ -129,15 +152,20 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) -> io::Result<()> {
 
 fn run(socket: &mut WebSocket<TcpStream>, shared: &Shared, session: &mut Session) -> io::Result<()> {
     loop {
-        let (dropped, frozen, pushes) = {
+        let (dropped, frozen, pushes, frames) = {
             let mut state = shared.lock();
             let dx = &mut state.dx;
-            let pushes: Vec<String> = dx
+            let (pushes, frames): (Vec<String>, Vec<Value>) = dx
                 .open
                 .get_mut(&session.id)
-                .map(|c| c.pushes.drain(..).collect())
+                .map(|c| (c.pushes.drain(..).collect(), c.frames.drain(..).collect()))
                 .unwrap_or_default();
-            (dx.drop_generation != session.generation, dx.frozen, pushes)
+            (
+                dx.drop_generation != session.generation,
+                dx.frozen,
+                pushes,
+                frames,
+            )
         };
         if dropped {
             // Abruptly: no close frame, like a network failure.
@@ -147,6 +175,9 @@ fn run(socket: &mut WebSocket<TcpStream>, shared: &Shared, session: &mut Session
         if frozen {
             std::thread::sleep(POLL);
             continue;
+        }
+        for frame in frames {
+            write(socket, frame)?;
         }
         for symbol in pushes {
             for frame in quote_frames(shared, session, &symbol, &["Quote", "Trade", "Summary"]) {
@@ -185,6 +216,12 @@ fn handle(shared: &Shared, session: &mut Session, text: &str) -> Vec<Value> {
     };
     let kind = message.get("type").and_then(Value::as_str).unwrap_or("");
     let channel = message.get("channel").and_then(Value::as_u64).unwrap_or(0);
+    {
+        let mut state = shared.lock();
+        if state.dx.received.len() < MAX_RECEIVED {
+            state.dx.received.push(message.clone());
+        }
+    }
     match kind {
         "SETUP" => vec![
             json!({"type": "SETUP", "channel": 0, "keepaliveTimeout": 60, "acceptKeepaliveTimeout": 60, "version": "fake-dxlink/1.0"}),
@@ -220,6 +257,13 @@ fn handle(shared: &Shared, session: &mut Session, text: &str) -> Vec<Value> {
         })],
         "CHANNEL_CANCEL" => vec![json!({"type": "CHANNEL_CLOSED", "channel": channel})],
         "FEED_SETUP" => {
+            let full = message.get("acceptDataFormat").and_then(Value::as_str) == Some("FULL")
+                || shared.lock().dx.force_full;
+            if full {
+                session.full.insert(channel);
+            } else {
+                session.full.remove(&channel);
+            }
             let mut config = serde_json::Map::new();
             if let Some(fields) = message.get("acceptEventFields").and_then(Value::as_object) {
                 for (event, list) in fields {
@@ -232,8 +276,9 @@ fn handle(shared: &Shared, session: &mut Session, text: &str) -> Vec<Value> {
                     config.insert(event.clone(), json!(names));
                 }
             }
+            let format = if full { "FULL" } else { "COMPACT" };
             vec![
-                json!({"type": "FEED_CONFIG", "channel": channel, "dataFormat": "COMPACT", "aggregationPeriod": 0.1, "eventFields": config}),
+                json!({"type": "FEED_CONFIG", "channel": channel, "dataFormat": format, "aggregationPeriod": 0.1, "eventFields": config}),
             ]
         }
         "FEED_SUBSCRIPTION" => subscription(shared, session, &message),
@@ -293,17 +338,45 @@ fn subscription(shared: &Shared, session: &mut Session, message: &Value) -> Vec<
     frames
 }
 
-/// COMPACT rows of one event type in the session's field order; fields it does not know are NaN.
+/// One `FEED_DATA` of one event type with the fields the session asked for: COMPACT rows in its
+/// field order, or FULL objects (with `eventType`) when its channel asked for those. A field the
+/// fake has no value for is `NaN` (every field the clients ask for has one; the SDK judge checks).
 fn rows(session: &Session, event: &str, events: &[HashMap<&'static str, Value>]) -> Option<Value> {
     let fields = session.fields.get(event)?;
     let channel = *session.channels.get(event)?;
+    let value = |row: &HashMap<&'static str, Value>, field: &str| {
+        if field == "eventType" {
+            json!(event)
+        } else {
+            row.get(field).cloned().unwrap_or_else(|| json!("NaN"))
+        }
+    };
+    if session.full.contains(&channel) {
+        let objects: Vec<Value> = events
+            .iter()
+            .map(|row| {
+                let mut object = serde_json::Map::new();
+                object.insert("eventType".to_owned(), json!(event));
+                for field in fields {
+                    object.insert(field.clone(), value(row, field));
+                }
+                Value::Object(object)
+            })
+            .collect();
+        return Some(json!({"type": "FEED_DATA", "channel": channel, "data": objects}));
+    }
     let mut values = Vec::with_capacity(fields.len() * events.len());
     for row in events {
         for field in fields {
-            values.push(row.get(field.as_str()).cloned().unwrap_or_else(|| json!("NaN")));
+            values.push(value(row, field));
         }
     }
     Some(json!({"type": "FEED_DATA", "channel": channel, "data": [event, values]}))
+}
+
+/// The trading day of a time, as dxFeed counts it (days since 1970-01-01).
+fn day_id(time: Timestamp) -> i64 {
+    i64::from(time.date().days_since_epoch())
 }
 
 fn number(value: Option<f64>) -> Value {
@@ -315,7 +388,7 @@ fn number(value: Option<f64>) -> Value {
 /// `Quote`, `Trade` and/or `Summary` of `symbol`, when the market quotes it and the session is
 /// subscribed (pushes) or just subscribed (answers).
 fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str]) -> Vec<Value> {
-    let (quote, subscribed, withheld): (Option<Quote>, Vec<bool>, Vec<bool>) = {
+    let (quote, subscribed, withheld, zero_times): (Option<Quote>, Vec<bool>, Vec<bool>, bool) = {
         let state = shared.lock();
         let quote = state
             .options
@@ -330,12 +403,16 @@ fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str
             .map(|e| conn.is_some_and(|c| c.subscriptions.contains(&((*e).to_owned(), symbol.to_owned()))))
             .collect();
         let withheld = events.iter().map(|e| state.dx.withheld.contains(*e)).collect();
-        (quote, subscribed, withheld)
+        (quote, subscribed, withheld, state.dx.zero_quote_times)
     };
     let Some(quote) = quote else {
         return Vec::new();
     };
-    let time = json!(quote.as_of.millis());
+    let time = if zero_times {
+        json!(0)
+    } else {
+        json!(quote.as_of.millis())
+    };
     let mut frames = Vec::new();
     for ((event, subscribed), withheld) in events.iter().zip(subscribed).zip(withheld) {
         if !subscribed || withheld {
@@ -344,6 +421,8 @@ fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str
         let mut row: HashMap<&'static str, Value> = HashMap::new();
         row.insert("eventSymbol", json!(symbol));
         row.insert("eventTime", json!(0));
+        row.insert("sequence", json!(0));
+        row.insert("timeNanoPart", json!(0));
         match *event {
             "Quote" => {
                 row.insert("bidTime", time.clone());
@@ -356,21 +435,39 @@ fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str
                 row.insert("askSize", number(quote.ask_size));
             }
             "Trade" => {
+                let change = quote.last.zip(quote.prev_close).map(|(l, p)| l - p);
+                let direction = match change {
+                    Some(c) if c > 0.0 => "UP",
+                    Some(c) if c < 0.0 => "DOWN",
+                    Some(_) => "ZERO",
+                    None => "UNDEFINED",
+                };
                 row.insert("time", time.clone());
+                row.insert("exchangeCode", json!("Q"));
+                row.insert("dayId", json!(day_id(quote.as_of)));
+                row.insert("tickDirection", json!(direction));
+                row.insert("extendedTradingHours", json!(false));
                 row.insert("price", number(quote.last));
-                row.insert(
-                    "change",
-                    number(quote.last.zip(quote.prev_close).map(|(l, p)| l - p)),
-                );
-                row.insert("size", json!("NaN"));
+                row.insert("change", number(change));
+                row.insert("size", json!(100));
                 row.insert("dayVolume", number(quote.volume));
+                row.insert(
+                    "dayTurnover",
+                    number(quote.volume.zip(quote.last).map(|(v, l)| v * l)),
+                );
             }
             _ => {
+                row.insert("dayId", json!(day_id(quote.as_of)));
+                row.insert("dayClosePriceType", json!("REGULAR"));
+                row.insert("prevDayId", json!(day_id(quote.as_of) - 1));
+                row.insert("prevDayClosePriceType", json!("FINAL"));
+                row.insert("openInterest", json!(0));
                 row.insert("dayOpenPrice", number(quote.open));
                 row.insert("dayHighPrice", number(quote.day_high));
                 row.insert("dayLowPrice", number(quote.day_low));
                 row.insert("dayClosePrice", json!("NaN"));
                 row.insert("prevDayClosePrice", number(quote.prev_close));
+                row.insert("prevDayVolume", number(quote.volume));
             }
         }
         frames.extend(rows(session, event, &[row]));
@@ -379,8 +476,9 @@ fn quote_frames(shared: &Shared, session: &Session, symbol: &str, events: &[&str
 }
 
 /// The `Greeks` of the option with this streamer symbol: Black-Scholes-Merton at the implied
-/// volatility of its mid (rate 4 %, the underlying's dividend yield), at the fake's clock; nothing
-/// for an unknown symbol or a contract without a two-sided market.
+/// volatility of its mid (rate 4 %, the underlying's dividend yield; for an option on a future,
+/// Black-76 on the contract it delivers), at the fake's clock; nothing for an unknown symbol or a
+/// contract without a two-sided market.
 fn greeks_frame(shared: &Shared, session: &Session, symbol: &str) -> Option<Value> {
     let computed = {
         let state = shared.lock();
@@ -393,8 +491,12 @@ fn greeks_frame(shared: &Shared, session: &Session, symbol: &str) -> Option<Valu
                 .find(|m| m.symbol == chain.underlying)
                 .and_then(|m| m.dividend_yield)
                 .unwrap_or(0.0);
-            let spot = chain.underlying_price?;
             chain.expirations.iter().find_map(|exp| {
+                // Options on a future: Black-76 on the contract the expiration delivers.
+                let (spot, div) = match &exp.underlying {
+                    Some(delivered) => (delivered.price?, RATE),
+                    None => (chain.underlying_price?, div),
+                };
                 exp.strikes.iter().find_map(|row| {
                     [
                         (row.call.as_ref(), OptionType::Call),
@@ -447,7 +549,7 @@ fn greeks_frame(shared: &Shared, session: &Session, symbol: &str) -> Option<Valu
     rows(session, "Greeks", &[row])
 }
 
-/// Splits `SPY{=1d,tho=true}` into the symbol and the timeframe.
+/// Splits `SPY{=1d,tho=true}` (or `SPY{=d,tho=true}`) into the symbol and the timeframe.
 fn parse_candle_symbol(symbol: &str) -> Option<(&str, Timeframe)> {
     let (base, rest) = symbol.split_once('{')?;
     let attributes = rest.strip_suffix('}')?;
@@ -461,33 +563,86 @@ fn parse_candle_symbol(symbol: &str) -> Option<(&str, Timeframe)> {
     Some((base, timeframe))
 }
 
-/// The snapshot of a candle subscription.
+/// The name dxFeed gives the events of a candle subscription: the period without a count of 1
+/// (`1d` → `d`), `tho` only when `true`, other attributes as they are and in place. (The fake's
+/// own rules, written apart from the adapter's.)
+pub(crate) fn normal_candle_symbol(symbol: &str) -> String {
+    let Some((base, rest)) = symbol.split_once('{') else {
+        return symbol.to_owned();
+    };
+    let Some(attributes) = rest.strip_suffix('}') else {
+        return symbol.to_owned();
+    };
+    let kept: Vec<String> = attributes
+        .split(',')
+        .filter_map(|attribute| match attribute.split_once('=') {
+            Some(("", period)) => Some(format!(
+                "={}",
+                period
+                    .strip_prefix('1')
+                    .filter(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()))
+                    .unwrap_or(period)
+            )),
+            Some(("tho", value)) if value.eq_ignore_ascii_case("false") => None,
+            Some(("tho", _)) => Some("tho=true".to_owned()),
+            _ => Some(attribute.to_owned()),
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}{{{}}}", kept.join(","))
+    }
+}
+
+/// The market's bars of `base` for `timeframe` since `from_time`: weekly bars are built from the
+/// daily ones when the market has no weekly series (dxFeed serves any period).
+fn bars_of(state: &super::State, base: &str, timeframe: Timeframe, from_time: i64) -> Vec<Candle> {
+    let series = |wanted: Timeframe| {
+        state
+            .options
+            .market
+            .candles
+            .iter()
+            .find(|(s, t, _)| s.as_str() == base && *t == wanted)
+            .map(|(_, _, bars)| bars.clone())
+    };
+    let bars = match (series(timeframe), timeframe) {
+        (Some(bars), _) => bars,
+        (None, Timeframe::Weekly) => series(Timeframe::Daily)
+            .map(|daily| weekly_from_daily(&daily))
+            .unwrap_or_default(),
+        (None, _) => Vec::new(),
+    };
+    bars.into_iter()
+        .filter(|c| c.time.millis() >= from_time)
+        .collect()
+}
+
+/// The snapshot of a candle subscription, its events named as dxFeed names them.
 fn candle_frames(shared: &Shared, session: &Session, symbol: &str, from_time: i64) -> Vec<Value> {
-    let bars: Vec<Candle> = {
+    let (bars, echo) = {
         let state = shared.lock();
-        parse_candle_symbol(symbol)
-            .and_then(|(base, timeframe)| {
-                state
-                    .options
-                    .market
-                    .candles
-                    .iter()
-                    .find(|(s, t, _)| s.as_str() == base && *t == timeframe)
-                    .map(|(_, _, bars)| {
-                        bars.iter()
-                            .filter(|c| c.time.millis() >= from_time)
-                            .copied()
-                            .collect()
-                    })
-            })
-            .unwrap_or_default()
+        let bars = parse_candle_symbol(symbol)
+            .map(|(base, timeframe)| bars_of(&state, base, timeframe, from_time))
+            .unwrap_or_default();
+        let echo = match state.options.candle_echo {
+            super::CandleEcho::Normalised => normal_candle_symbol(symbol),
+            super::CandleEcho::AsSubscribed => symbol.to_owned(),
+        };
+        (bars, echo)
     };
     let event = |flags: i64, bar: Option<&Candle>| -> HashMap<&'static str, Value> {
         let mut row: HashMap<&'static str, Value> = HashMap::new();
-        row.insert("eventSymbol", json!(symbol));
+        row.insert("eventSymbol", json!(echo));
         row.insert("eventTime", json!(0));
         row.insert("eventFlags", json!(flags));
         row.insert("sequence", json!(0));
+        row.insert("vwap", json!("NaN"));
+        row.insert("bidVolume", json!("NaN"));
+        row.insert("askVolume", json!("NaN"));
+        row.insert("impVolatility", json!("NaN"));
+        row.insert("openInterest", json!("NaN"));
         match bar {
             Some(c) => {
                 let time = c.time.millis();
@@ -499,12 +654,14 @@ fn candle_frames(shared: &Shared, session: &Session, symbol: &str, from_time: i6
                 row.insert("low", json!(c.low));
                 row.insert("close", json!(c.close));
                 row.insert("volume", json!(c.volume));
-                row.insert("vwap", json!("NaN"));
             }
             None => {
                 row.insert("index", json!(0));
                 row.insert("time", json!(0));
                 row.insert("count", json!(0));
+                for price in ["open", "high", "low", "close", "volume"] {
+                    row.insert(price, json!("NaN"));
+                }
             }
         }
         row
@@ -561,5 +718,20 @@ mod tests {
         );
         assert_eq!(parse_candle_symbol("AAPL{=1mo}"), None);
         assert_eq!(parse_candle_symbol("AAPL"), None);
+        assert_eq!(
+            parse_candle_symbol("SPY{=d,tho=true}"),
+            Some(("SPY", Timeframe::Daily))
+        );
+    }
+
+    #[test]
+    fn candle_events_are_named_as_dxfeed_names_them() {
+        assert_eq!(normal_candle_symbol("SPY{=1d,tho=true}"), "SPY{=d,tho=true}");
+        assert_eq!(normal_candle_symbol("SPY{=1w,tho=true}"), "SPY{=w,tho=true}");
+        assert_eq!(normal_candle_symbol("SPY{=5m,tho=true}"), "SPY{=5m,tho=true}");
+        assert_eq!(normal_candle_symbol("AAPL{=5m}"), "AAPL{=5m}");
+        assert_eq!(normal_candle_symbol("AAPL{=1d,tho=false}"), "AAPL{=d}");
+        assert_eq!(normal_candle_symbol("AAPL{=15m}"), "AAPL{=15m}");
+        assert_eq!(normal_candle_symbol("AAPL"), "AAPL");
     }
 }

@@ -10,7 +10,7 @@
 //! - `User-Agent`: missing or blank → 401 with nginx's HTML page;
 //! - `POST /oauth/token`: the refresh-token grant with the configured client secret and refresh
 //!   token mints `<prefix>-<n>` valid for `expires_in` seconds; anything else → 401
-//!   `{"error":"invalid_grant",…}`;
+//!   `{"error_code":"invalid_grant","error_description":"Invalid JWT"}` (TastyTrade's shape);
 //! - every other endpoint: `Authorization: Bearer <a token it minted, not expired>`, else JSON 401
 //!   `{"error":{"code":"unauthorized",…}}`;
 //! - at most 100 symbols per `/market-data/by-type` or `/market-metrics` request, else 400;
@@ -26,6 +26,7 @@
 //! runtime, paused time included, and outside one.
 
 mod dxlink;
+mod futures;
 mod render;
 mod routes;
 mod server;
@@ -71,6 +72,17 @@ pub struct FakeOptions {
     pub token_prefix: String,
     /// A closed account listed next to the open ones (a client must leave it out).
     pub closed_account: Option<String>,
+    /// How candle events name their symbol.
+    pub candle_echo: CandleEcho,
+}
+
+/// How the fake's DXLink names the events of a candle subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CandleEcho {
+    /// As dxFeed does: the normal form of the symbol (`SPY{=1d,tho=true}` → `SPY{=d,tho=true}`).
+    Normalised,
+    /// With the text as subscribed (a client must cope with both).
+    AsSubscribed,
 }
 
 impl FakeOptions {
@@ -84,6 +96,7 @@ impl FakeOptions {
             expires_in: DEFAULT_EXPIRES_IN,
             token_prefix: "fake-access-token".to_owned(),
             closed_account: Some(CLOSED_ACCOUNT.to_owned()),
+            candle_echo: CandleEcho::Normalised,
         }
     }
 }
@@ -95,7 +108,7 @@ pub enum Endpoint {
     Token,
     /// `GET /customers/me/accounts`.
     Accounts,
-    /// `GET /accounts/{n}/balances`.
+    /// `GET /accounts/{n}/balances` (and `/balances/USD`, the official SDK's path).
     Balances,
     /// `GET /accounts/{n}/positions`.
     Positions,
@@ -103,6 +116,12 @@ pub enum Endpoint {
     MarketData,
     /// `GET /option-chains/{symbol}/nested`.
     OptionChain,
+    /// `GET /futures-option-chains/{product}/nested`.
+    FutureOptionChain,
+    /// `GET /instruments/equities` (which tickers are indices).
+    Equities,
+    /// `GET /instruments/futures` (a product's contracts).
+    Futures,
     /// `GET /market-metrics`.
     MarketMetrics,
     /// `GET /symbols/search/{prefix}`.
@@ -425,6 +444,26 @@ impl FakeTastyTrade {
         }
     }
 
+    /// Sends `{"type":"ERROR","channel":0,"error":<kind>,"message":<message>}` on every open
+    /// DXLink connection.
+    pub fn send_dxlink_error(&self, kind: &str, message: &str) {
+        let frame = serde_json::json!({"type": "ERROR", "channel": 0, "error": kind, "message": message});
+        for conn in self.shared.lock().dx.open.values_mut() {
+            conn.frames.push_back(frame.clone());
+        }
+    }
+
+    /// Answers in DXLink's FULL format (objects keyed by field name) on channels set up from now
+    /// on, whatever the client asks for.
+    pub fn force_dxlink_full_format(&self, on: bool) {
+        self.shared.lock().dx.force_full = on;
+    }
+
+    /// Sends quotes whose bid, ask and event times are 0 (as dxFeed often does) while `on`.
+    pub fn zero_dxlink_quote_times(&self, on: bool) {
+        self.shared.lock().dx.zero_quote_times = on;
+    }
+
     /// DXLink connections accepted so far.
     pub fn dxlink_connections(&self) -> usize {
         self.shared.lock().dx.connections
@@ -457,6 +496,11 @@ impl FakeTastyTrade {
             .collect();
         all.sort();
         all
+    }
+
+    /// Every DXLink message clients sent so far, in arrival order.
+    pub fn dxlink_messages(&self) -> Vec<serde_json::Value> {
+        self.shared.lock().dx.received.clone()
     }
 
     /// Quote tokens minted so far.

@@ -4,7 +4,8 @@
 //! strings ("60.0") but counts as numbers (`40`), unsigned quantities with a direction, unsigned
 //! money with an `-effect`, historical volatilities in PERCENT next to IV ranks in fractions,
 //! times with `Z`, `+00:00` and `-05:00` offsets, expirations and strikes in reverse order (the
-//! client must sort), and fields the client does not need.
+//! client must sort), and fields the client does not need. Every field the official SDK's models
+//! require is present (the SDK-judge test proves it), with the type the API sends.
 
 use std::collections::BTreeMap;
 
@@ -90,13 +91,18 @@ pub(crate) fn account(account: &Account, closed: bool) -> Value {
             "account-number": account.number.as_str(),
             "external-id": format!("A{}", account.number.as_str()),
             "opened-at": "2021-03-26T18:31:41.070+00:00",
-            "nickname": account.nickname,
-            "account-type-name": account.account_type,
+            "nickname": account.nickname.clone().unwrap_or_default(),
+            "account-type-name": account.account_type.clone().unwrap_or_else(|| "Individual".to_owned()),
             "day-trader-status": false,
             "is-closed": closed,
             "is-firm-error": false,
+            "is-firm-proprietary": false,
+            "is-futures-approved": true,
             "is-test-drive": false,
-            "margin-or-cash": account.margin_or_cash,
+            "margin-or-cash": account.margin_or_cash.clone().unwrap_or_else(|| "Margin".to_owned()),
+            "is-foreign": false,
+            "funding-date": "2021-04-07",
+            "investment-objective": "GROWTH",
             "suitable-options-level": "No Restrictions",
             "created-at": "2021-03-26T18:31:41.078+00:00"
         },
@@ -104,7 +110,8 @@ pub(crate) fn account(account: &Account, closed: bool) -> Value {
     })
 }
 
-/// `/accounts/{n}/balances`.
+/// `/accounts/{n}/balances` (and `/balances/USD`): every figure the API sends, zero where the
+/// scenario says nothing.
 pub(crate) fn balances(b: &Balances) -> Value {
     let pending = b.pending_cash.unwrap_or(0.0);
     let effect = if pending < 0.0 {
@@ -117,25 +124,65 @@ pub(crate) fn balances(b: &Balances) -> Value {
     let mut object = Map::new();
     object.insert("account-number".into(), json!(b.account.as_str()));
     object.insert("cash-balance".into(), dec(b.cash_balance));
-    object.insert("long-equity-value".into(), dec(0.0));
     object.insert("net-liquidating-value".into(), dec(b.net_liquidating_value));
     object.insert("equity-buying-power".into(), dec(b.equity_buying_power));
     object.insert("derivative-buying-power".into(), dec(b.derivative_buying_power));
-    put_dec(
-        &mut object,
-        "day-trading-buying-power",
-        b.day_trading_buying_power,
-    );
     object.insert("maintenance-requirement".into(), dec(b.maintenance_requirement));
-    put_dec(&mut object, "maintenance-excess", b.maintenance_excess);
-    put_dec(
-        &mut object,
-        "cash-available-to-withdraw",
-        b.cash_available_to_withdraw,
+    object.insert(
+        "day-trading-buying-power".into(),
+        dec(b.day_trading_buying_power.unwrap_or(0.0)),
     );
+    object.insert(
+        "maintenance-excess".into(),
+        dec(b
+            .maintenance_excess
+            .unwrap_or(b.net_liquidating_value - b.maintenance_requirement)),
+    );
+    object.insert(
+        "cash-available-to-withdraw".into(),
+        dec(b.cash_available_to_withdraw.unwrap_or(0.0)),
+    );
+    object.insert("margin-equity".into(), dec(b.net_liquidating_value));
+    object.insert("available-trading-funds".into(), dec(b.cash_balance));
+    object.insert("reg-t-margin-requirement".into(), dec(b.maintenance_requirement));
+    for key in [
+        "long-equity-value",
+        "short-equity-value",
+        "long-derivative-value",
+        "short-derivative-value",
+        "long-futures-value",
+        "short-futures-value",
+        "long-futures-derivative-value",
+        "short-futures-derivative-value",
+        "long-margineable-value",
+        "short-margineable-value",
+        "futures-margin-requirement",
+        "maintenance-call-value",
+        "reg-t-call-value",
+        "day-trading-call-value",
+        "day-equity-call-value",
+        "day-trade-excess",
+        "long-cryptocurrency-value",
+        "short-cryptocurrency-value",
+        "cryptocurrency-margin-requirement",
+        "unsettled-cryptocurrency-fiat-amount",
+        "closed-loop-available-balance",
+        "equity-offering-margin-requirement",
+        "long-bond-value",
+        "bond-margin-requirement",
+        "used-derivative-buying-power",
+        "futures-overnight-margin-requirement",
+        "futures-intraday-margin-requirement",
+        "pending-margin-interest",
+        "effective-cryptocurrency-buying-power",
+    ] {
+        object.insert(key.into(), dec(0.0));
+    }
+    object.insert("unsettled-cryptocurrency-fiat-effect".into(), json!("None"));
     object.insert("pending-cash".into(), dec(pending.abs()));
     object.insert("pending-cash-effect".into(), json!(effect));
     object.insert("snapshot-date".into(), json!(b.as_of.date().to_string()));
+    object.insert("time-of-day".into(), json!("EOD"));
     object.insert("updated-at".into(), time_offset(b.as_of, 0));
     Value::Object(object)
 }
@@ -164,7 +211,10 @@ pub(crate) fn position(p: &Position, include_marks: bool, now: Timestamp) -> Val
         object.insert("quantity".into(), count(p.quantity.abs()));
     }
     object.insert("quantity-direction".into(), json!(direction));
-    put_dec(&mut object, "close-price", p.close_price);
+    object.insert(
+        "close-price".into(),
+        dec(p.close_price.unwrap_or(p.average_open_price)),
+    );
     object.insert("average-open-price".into(), dec(p.average_open_price));
     object.insert(
         "average-yearly-market-close-price".into(),
@@ -183,6 +233,10 @@ pub(crate) fn position(p: &Position, include_marks: bool, now: Timestamp) -> Val
     }
     object.insert("realized-day-gain".into(), dec(0.0));
     object.insert("realized-day-gain-effect".into(), json!("None"));
+    object.insert("realized-day-gain-date".into(), json!(now.date().to_string()));
+    object.insert("realized-today".into(), dec(0.0));
+    object.insert("realized-today-effect".into(), json!("None"));
+    object.insert("realized-today-date".into(), json!(now.date().to_string()));
     if include_marks && let Some(mark) = p.mark {
         object.insert("mark".into(), dec(mark));
         object.insert("mark-price".into(), dec(mark));
@@ -193,21 +247,49 @@ pub(crate) fn position(p: &Position, include_marks: bool, now: Timestamp) -> Val
     Value::Object(object)
 }
 
+/// The fields every `/market-data/by-type` item has, whatever the instrument.
+fn market_item(
+    symbol: &str,
+    kind: &str,
+    as_of: Timestamp,
+    bid_size: Option<f64>,
+    ask_size: Option<f64>,
+) -> Map<String, Value> {
+    let today = as_of.date();
+    let mut object = Map::new();
+    object.insert("symbol".into(), json!(symbol));
+    object.insert("instrument-type".into(), json!(kind));
+    object.insert("updated-at".into(), time_z(as_of));
+    object.insert("bid-size".into(), dec(bid_size.unwrap_or(0.0)));
+    object.insert("ask-size".into(), dec(ask_size.unwrap_or(0.0)));
+    object.insert("close-price-type".into(), json!("Regular"));
+    object.insert("summary-date".into(), json!(today.to_string()));
+    object.insert(
+        "prev-close-date".into(),
+        json!(previous_weekday(today).to_string()),
+    );
+    object.insert("prev-close-price-type".into(), json!("Final"));
+    object.insert("is-trading-halted".into(), json!(false));
+    object.insert("halt-start-time".into(), json!(-1));
+    object.insert("halt-end-time".into(), json!(-1));
+    object
+}
+
+/// The weekday before `date`.
+fn previous_weekday(date: Date) -> Date {
+    let mut day = date.add_days(-1);
+    while day.is_weekend() {
+        day = day.add_days(-1);
+    }
+    day
+}
+
 /// One element of `/market-data/by-type` for a quote.
 pub(crate) fn quote(q: &Quote) -> Value {
-    let mut object = Map::new();
-    object.insert("symbol".into(), json!(q.symbol.as_str()));
-    object.insert(
-        "instrument-type".into(),
-        json!(instrument_type(
-            q.instrument_type.unwrap_or(InstrumentType::Equity)
-        )),
-    );
-    object.insert("updated-at".into(), time_z(q.as_of));
+    let kind = instrument_type(q.instrument_type.unwrap_or(InstrumentType::Equity));
+    let mut object = market_item(q.symbol.as_str(), kind, q.as_of, q.bid_size, q.ask_size);
     put_dec(&mut object, "bid", q.bid);
-    put_dec(&mut object, "bid-size", q.bid_size);
     put_dec(&mut object, "ask", q.ask);
-    put_dec(&mut object, "ask-size", q.ask_size);
     put_dec(&mut object, "mid", q.mid());
     put_dec(&mut object, "mark", q.mark);
     put_dec(&mut object, "last", q.last);
@@ -219,19 +301,18 @@ pub(crate) fn quote(q: &Quote) -> Value {
     put_dec(&mut object, "year-low-price", q.year_low);
     put_dec(&mut object, "year-high-price", q.year_high);
     put_dec(&mut object, "volume", q.volume);
-    object.insert("close-price-type".into(), json!("Regular"));
-    object.insert("is-trading-halted".into(), json!(false));
-    object.insert("halt-start-time".into(), json!(-1));
-    object.insert("halt-end-time".into(), json!(-1));
     Value::Object(object)
 }
 
-/// One element of `/market-data/by-type` for an option contract of a chain.
+/// One element of `/market-data/by-type` for an option contract of a chain (an equity option, or
+/// an option on a future when its symbol starts with `./`).
 pub(crate) fn option_quote(contract: &OptionContract, as_of: Timestamp) -> Value {
-    let mut object = Map::new();
-    object.insert("symbol".into(), json!(contract.symbol));
-    object.insert("instrument-type".into(), json!("Equity Option"));
-    object.insert("updated-at".into(), time_z(as_of));
+    let kind = if contract.symbol.starts_with("./") {
+        "Future Option"
+    } else {
+        "Equity Option"
+    };
+    let mut object = market_item(&contract.symbol, kind, as_of, Some(10.0), Some(10.0));
     put_dec(&mut object, "bid", contract.bid);
     put_dec(&mut object, "ask", contract.ask);
     put_dec(&mut object, "mid", contract.mid());
@@ -240,6 +321,33 @@ pub(crate) fn option_quote(contract: &OptionContract, as_of: Timestamp) -> Value
     put_dec(&mut object, "volume", contract.volume);
     put_dec(&mut object, "open-interest", contract.open_interest);
     Value::Object(object)
+}
+
+/// One element of `/instruments/equities`: a stock, an ETF or (`is_index`) a cash index.
+pub(crate) fn equity_instrument(id: usize, symbol: &str, description: &str, is_index: bool) -> Value {
+    let tick_sizes = json!([{"value": "0.0001", "threshold": "1.0"}, {"value": "0.01"}]);
+    json!({
+        "id": id,
+        "symbol": symbol,
+        "instrument-type": "Equity",
+        "cusip": format!("{:09}", id * 7919),
+        "short-description": description,
+        "description": description,
+        "is-index": is_index,
+        "listed-market": if is_index { "CBOE" } else { "XNAS" },
+        "lendability": if is_index { "Locate Required" } else { "Easy To Borrow" },
+        "borrow-rate": "0.0",
+        "market-time-instrument-collection": "Equity",
+        "is-closing-only": false,
+        "is-options-closing-only": false,
+        "active": true,
+        "is-illiquid": false,
+        "is-etf": false,
+        "is-fractional-quantity-eligible": !is_index,
+        "streamer-symbol": symbol,
+        "tick-sizes": tick_sizes,
+        "option-tick-sizes": [{"value": "0.01", "threshold": "3.0"}, {"value": "0.05"}],
+    })
 }
 
 /// The OCC root of a contract symbol (its first six characters, unpadded).
@@ -349,9 +457,11 @@ pub(crate) fn metrics(m: &MarketMetrics) -> Value {
     object.insert(
         "earnings".into(),
         match m.earnings_date {
-            Some(date) => {
-                json!({"visible": true, "expected-report-date": date.to_string(), "estimated": false})
-            }
+            Some(date) => json!({
+                "visible": true, "expected-report-date": date.to_string(), "estimated": false,
+                "late-flag": 0, "quarter-end-date": date.add_days(-30).to_string(),
+                "actual-eps": "1.2", "consensus-estimate": "1.18", "updated-at": time_z(m.as_of),
+            }),
             None => Value::Null,
         },
     );

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ttai_core::domain::{InstrumentType, rank_symbol_matches};
 
 use super::server::{Reply, percent_decode};
-use super::{Endpoint, Fault, RecordedRequest, Shared, State, render};
+use super::{Endpoint, Fault, RecordedRequest, Shared, State, futures, render};
 
 /// The most symbols `/market-data/by-type` and `/market-metrics` take per request.
 const MAX_SYMBOLS: usize = 100;
@@ -18,10 +18,13 @@ pub(crate) fn route(method: &str, path: &str) -> Endpoint {
     match (method, segments.as_slice()) {
         ("POST", ["oauth", "token"]) => Endpoint::Token,
         ("GET", ["customers", "me", "accounts"]) => Endpoint::Accounts,
-        ("GET", ["accounts", _, "balances"]) => Endpoint::Balances,
+        ("GET", ["accounts", _, "balances"] | ["accounts", _, "balances", "USD"]) => Endpoint::Balances,
         ("GET", ["accounts", _, "positions"]) => Endpoint::Positions,
         ("GET", ["market-data", "by-type"]) => Endpoint::MarketData,
         ("GET", ["option-chains", _, "nested"]) => Endpoint::OptionChain,
+        ("GET", ["futures-option-chains", _, "nested"]) => Endpoint::FutureOptionChain,
+        ("GET", ["instruments", "equities"] | ["instruments", "equities", _]) => Endpoint::Equities,
+        ("GET", ["instruments", "futures"] | ["instruments", "futures", _]) => Endpoint::Futures,
         ("GET", ["market-metrics"]) => Endpoint::MarketMetrics,
         ("GET", ["symbols", "search", _]) => Endpoint::SymbolSearch,
         ("GET", ["api-quote-tokens"]) => Endpoint::QuoteToken,
@@ -124,6 +127,9 @@ fn answer(state: &mut State, request: &RecordedRequest) -> Reply {
         Endpoint::Positions => positions(state, request),
         Endpoint::MarketData => market_data(state, request),
         Endpoint::OptionChain => option_chain(state, request),
+        Endpoint::FutureOptionChain => future_option_chain(state, request),
+        Endpoint::Equities => equities(state, request),
+        Endpoint::Futures => futures_instruments(state, request),
         Endpoint::MarketMetrics => market_metrics(state, request),
         Endpoint::SymbolSearch => symbol_search(state, request),
         Endpoint::QuoteToken => quote_token(state, request),
@@ -147,11 +153,15 @@ fn bearer_is_valid(state: &State, request: &RecordedRequest) -> bool {
 
 /// `POST /oauth/token`: the refresh-token grant, flat OAuth JSON.
 fn token(state: &mut State, request: &RecordedRequest) -> Reply {
+    // TastyTrade's OAuth errors: `error_code` and `error_description` (not RFC 6749's `error`).
+    let oauth_error = |status: u16, code: &str, description: &str| {
+        Reply::json(
+            status,
+            &json!({"error_code": code, "error_description": description}),
+        )
+    };
     let Some(body) = request.json() else {
-        return Reply::json(
-            400,
-            &json!({"error": "invalid_request", "error_description": "Body is not JSON"}),
-        );
+        return oauth_error(400, "invalid_request", "Body is not JSON");
     };
     let field = |name: &str| {
         body.get(name)
@@ -160,18 +170,12 @@ fn token(state: &mut State, request: &RecordedRequest) -> Reply {
             .to_owned()
     };
     if field("grant_type") != "refresh_token" {
-        return Reply::json(
-            400,
-            &json!({"error": "unsupported_grant_type", "error_description": "Only refresh_token is supported"}),
-        );
+        return oauth_error(400, "unsupported_grant_type", "Only refresh_token is supported");
     }
     if field("client_secret") != state.options.client_secret
         || field("refresh_token") != state.options.refresh_token
     {
-        return Reply::json(
-            401,
-            &json!({"error": "invalid_grant", "error_description": "Grant not found or revoked"}),
-        );
+        return oauth_error(401, "invalid_grant", "Invalid JWT");
     }
     state.minted += 1;
     let access = format!("{}-{}", state.options.token_prefix, state.minted);
@@ -310,13 +314,18 @@ fn too_many_symbols(n: usize) -> Reply {
     )
 }
 
-/// `GET /market-data/by-type?equity=...&index=...&equity-option=...`.
+/// `GET /market-data/by-type?equity=...&index=...&equity-option=...&future=...&future-option=...`:
+/// each symbol answered only under its own key; a futures product (`/ES`) is no contract and is
+/// not answered.
 fn market_data(state: &State, request: &RecordedRequest) -> Reply {
     let market = &state.options.market;
+    let today = state.options.now.date();
     let equities = list_param(request, "equity");
     let indices = list_param(request, "index");
     let options = list_param(request, "equity-option");
-    let total = equities.len() + indices.len() + options.len();
+    let futures = list_param(request, "future");
+    let future_options = list_param(request, "future-option");
+    let total = equities.len() + indices.len() + options.len() + futures.len() + future_options.len();
     if total > MAX_SYMBOLS {
         return too_many_symbols(total);
     }
@@ -341,7 +350,18 @@ fn market_data(state: &State, request: &RecordedRequest) -> Reply {
             .iter()
             .filter_map(|s| quote_of(s, &[InstrumentType::Index])),
     );
-    for symbol in &options {
+    list.extend(
+        futures
+            .iter()
+            .filter(|s| futures::contract(s, today).is_some())
+            .filter_map(|s| quote_of(s, &[InstrumentType::Future])),
+    );
+    let option_kinds = [InstrumentType::EquityOption, InstrumentType::FutureOption];
+    for symbol in options.iter().chain(&future_options) {
+        let future_option = symbol.starts_with("./");
+        if future_option != future_options.contains(symbol) {
+            continue;
+        }
         let contract = market.chains.iter().find_map(|chain| {
             chain
                 .expirations
@@ -352,11 +372,79 @@ fn market_data(state: &State, request: &RecordedRequest) -> Reply {
                 .find(|c| &c.symbol == symbol)
                 .map(|c| render::option_quote(c, chain.as_of))
         });
-        if let Some(item) = contract.or_else(|| quote_of(symbol, &[InstrumentType::EquityOption])) {
+        if let Some(item) = contract.or_else(|| quote_of(symbol, &option_kinds)) {
             list.push(item);
         }
     }
     items(request, list)
+}
+
+/// `GET /instruments/equities?symbol[]=...` (or `/instruments/equities/{symbol}`): the stocks,
+/// ETFs and indices the market quotes; an index has `is-index: true`.
+fn equities(state: &State, request: &RecordedRequest) -> Reply {
+    let market = &state.options.market;
+    let equity = |symbol: &String| {
+        let (position, quote) = market.quotes.iter().enumerate().find(|(_, q)| {
+            q.symbol.as_str() == symbol
+                && matches!(
+                    q.instrument_type,
+                    None | Some(InstrumentType::Equity | InstrumentType::Index)
+                )
+        })?;
+        let description = market
+            .instruments
+            .iter()
+            .find(|i| i.symbol == quote.symbol)
+            .map_or_else(|| symbol.clone(), |i| i.description.clone());
+        let is_index = quote.instrument_type == Some(InstrumentType::Index);
+        Some(render::equity_instrument(
+            position + 1,
+            symbol,
+            &description,
+            is_index,
+        ))
+    };
+    match request.path().split('/').nth(3).map(|s| percent_decode(s, false)) {
+        Some(symbol) => match equity(&symbol) {
+            Some(one) => data(request, one),
+            None => error(404, "record_not_found", "Couldn't find Equity"),
+        },
+        None => items(
+            request,
+            list_param(request, "symbol").iter().filter_map(equity).collect(),
+        ),
+    }
+}
+
+/// `GET /instruments/futures?product-code[]=ES` (or `symbol[]=`, or `/instruments/futures/{symbol}`).
+fn futures_instruments(state: &State, request: &RecordedRequest) -> Reply {
+    let market = &state.options.market;
+    let single = request.path().split('/').nth(3).map(|s| percent_decode(s, false));
+    let (products, symbols) = match &single {
+        Some(symbol) => (Vec::new(), vec![symbol.clone()]),
+        None => (list_param(request, "product-code"), list_param(request, "symbol")),
+    };
+    let found = futures::instruments(market, &products, &symbols, state.options.now);
+    match single {
+        Some(_) => match found.into_iter().next() {
+            Some(one) => data(request, one),
+            None => error(404, "record_not_found", "Couldn't find Future"),
+        },
+        None => items(request, found),
+    }
+}
+
+/// `GET /futures-option-chains/{product}/nested`: an unknown product is 404.
+fn future_option_chain(state: &State, request: &RecordedRequest) -> Reply {
+    let product = percent_decode(request.path().split('/').nth(2).unwrap_or_default(), false);
+    match futures::nested_chain(
+        &state.options.market,
+        product.trim_start_matches('/'),
+        state.options.now,
+    ) {
+        Some(chain) => data(request, chain),
+        None => error(404, "record_not_found", "Couldn't find future product"),
+    }
 }
 
 /// `GET /option-chains/{symbol}/nested`: an unknown symbol has no items.

@@ -84,6 +84,7 @@ fn chain(spot: f64) -> OptionChain {
                 expiration_type: "Weekly".into(),
                 settlement: "PM".into(),
                 strikes,
+                underlying: None,
             }
         })
         .collect();

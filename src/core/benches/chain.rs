@@ -58,6 +58,7 @@ fn chain() -> (OptionChain, Pricing) {
                 expiration_type: "Weekly".into(),
                 settlement: "PM".into(),
                 strikes,
+                underlying: None,
             }
         })
         .collect();

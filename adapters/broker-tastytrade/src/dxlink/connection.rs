@@ -5,9 +5,11 @@
 //! until the server refuses it) → websocket → `SETUP` → `AUTH_STATE UNAUTHORIZED` → `AUTH` →
 //! `AUTHORIZED` → one `CHANNEL_REQUEST` per event type, each answered `CHANNEL_OPENED` and then
 //! given its `FEED_SETUP` → every subscription the state holds → the read loop. A session ends
-//! when the socket closes or fails, the server says `ERROR` or withdraws authorization, nothing
-//! arrives for `silence_limit`, there is nothing left to stream for `idle_after`, or the handle
-//! is dropped. Failures are retried after a backoff that doubles from `backoff_min` to
+//! when the socket closes or fails, the server refuses or withdraws authorization (an `ERROR`
+//! `UNAUTHORIZED` or an `AUTH_STATE` other than `AUTHORIZED`: the quote token is fetched again),
+//! nothing arrives for `silence_limit`, there is nothing left to stream for `idle_after`, or the
+//! handle is dropped. Any other `ERROR` is informational (the specification says so): it is
+//! logged and the session goes on. Failures are retried after a backoff that doubles from `backoff_min` to
 //! `backoff_max` (reset after a session that lasted a minute).
 
 use std::collections::{HashMap, HashSet};
@@ -51,6 +53,8 @@ enum Ended {
     /// Lost or refused: reconnect after the backoff. The error, when there is one the waiting
     /// candle requests should hear (no credentials, no market-data access).
     Failed(String, Option<BrokerError>),
+    /// The server refused the quote token mid-session: fetch another, then reconnect.
+    TokenRefused(String),
 }
 
 /// The connection task.
@@ -80,6 +84,8 @@ impl Task {
             self.disconnected();
             match ended {
                 Ended::Closed => return,
+                // `session` turns a refused token into `Failed` after forgetting the token.
+                Ended::TokenRefused(reason) => tracing::warn!(%reason, "DXLink refused the quote token"),
                 Ended::Idle => {
                     tracing::debug!("DXLink: nothing left to stream; connection closed");
                     backoff = self.settings.backoff_min;
@@ -231,12 +237,12 @@ impl Task {
                 symbol: symbol.clone(),
                 from_time: None,
             }));
-            for (symbol, request) in &mut state.candles {
+            for request in state.candles.values_mut() {
                 request.in_snapshot = false;
                 request.bars.clear();
                 subs.push(Subscription {
                     event: EventType::Candle,
-                    symbol: symbol.clone(),
+                    symbol: request.symbol.clone(),
                     from_time: Some(request.from_time),
                 });
             }
@@ -251,7 +257,13 @@ impl Task {
         if let Err(reason) = send_subscriptions(&mut sink, subscriptions, true).await {
             return Ended::Failed(reason, None);
         }
-        self.read_loop(&mut sink, &mut stream, &mut link).await
+        match self.read_loop(&mut sink, &mut stream, &mut link).await {
+            Ended::TokenRefused(reason) => {
+                *cached = None;
+                Ended::Failed(reason, None)
+            }
+            other => other,
+        }
     }
 
     /// SETUP, AUTH and the channels.
@@ -263,7 +275,7 @@ impl Task {
         token: &Secret,
     ) -> Result<(), Refusal> {
         let deadline = Instant::now() + self.settings.connect_timeout;
-        send(sink, protocol::setup(concat!("ttai/", env!("CARGO_PKG_VERSION"))))
+        send(sink, protocol::setup(protocol::CLIENT_VERSION))
             .await
             .map_err(Refusal::Other)?;
         // The server says UNAUTHORIZED before it listens to AUTH (or AUTHORIZED when it needs none).
@@ -282,7 +294,7 @@ impl Task {
                     }
                     _ => return Err(Refusal::Token("DXLink refused the quote token".to_owned())),
                 },
-                "ERROR" => return Err(server_error(&message)),
+                "ERROR" => server_error(&message)?,
                 _ => {}
             }
         }
@@ -306,7 +318,7 @@ impl Task {
                     }
                 }
                 "FEED_CONFIG" => link.configure(&message),
-                "ERROR" => return Err(server_error(&message)),
+                "ERROR" => server_error(&message)?,
                 "AUTH_STATE" if message.get("state").and_then(Value::as_str) != Some("AUTHORIZED") => {
                     return Err(Refusal::Token("DXLink withdrew authorization".to_owned()));
                 }
@@ -337,12 +349,14 @@ impl Task {
                             link.last_heard = Instant::now();
                             self.on_text(text.as_str(), link)
                         }
-                        Some(Ok(Message::Close(_))) | None => Err("the server closed the connection".to_owned()),
+                        Some(Ok(Message::Close(_))) | None => {
+                            Err(Stop::Lost("the server closed the connection".to_owned()))
+                        }
                         Some(Ok(_)) => {
                             link.last_heard = Instant::now();
                             Ok(Vec::new())
                         }
-                        Some(Err(error)) => Err(format!("the connection failed: {error}")),
+                        Some(Err(error)) => Err(Stop::Lost(format!("the connection failed: {error}"))),
                     };
                     match outcome {
                         Ok(removals) => {
@@ -350,7 +364,8 @@ impl Task {
                                 return Ended::Failed(reason, None);
                             }
                         }
-                        Err(reason) => return Ended::Failed(reason, None),
+                        Err(Stop::Lost(reason)) => return Ended::Failed(reason, None),
+                        Err(Stop::TokenRefused(reason)) => return Ended::TokenRefused(reason),
                     }
                 }
                 command = self.commands.recv() => {
@@ -436,7 +451,7 @@ impl Task {
     }
 
     /// Handles one text frame; returns the subscriptions to remove (finished candle histories).
-    fn on_text(&self, text: &str, link: &mut Link) -> Result<Vec<Subscription>, String> {
+    fn on_text(&self, text: &str, link: &mut Link) -> Result<Vec<Subscription>, Stop> {
         let Ok(message) = serde_json::from_str::<Value>(text) else {
             tracing::debug!("DXLink sent a frame that is not JSON; ignored");
             return Ok(Vec::new());
@@ -446,9 +461,11 @@ impl Task {
                 let Some(data) = message.get("data") else {
                     return Ok(Vec::new());
                 };
-                match protocol::decode_compact(data, &link.layouts) {
+                let channel = message.get("channel").and_then(Value::as_u64);
+                match protocol::decode_feed_data(data, &link.layouts, channel) {
                     Ok(events) => {
-                        let finished = apply(&mut self.shared.lock(), &events);
+                        let received = (self.inner.now)();
+                        let finished = apply(&mut self.shared.lock(), &events, received);
                         if events.iter().any(|e| e.event == EventType::Greeks) {
                             self.shared.greeks_arrived.notify_waiters();
                         }
@@ -464,20 +481,31 @@ impl Task {
                 link.configure(&message);
                 Ok(Vec::new())
             }
-            "ERROR" => Err(match server_error(&message) {
-                Refusal::Token(reason) | Refusal::Other(reason) => reason,
-            }),
+            "ERROR" => match server_error(&message) {
+                Ok(()) => Ok(Vec::new()),
+                Err(Refusal::Token(reason)) => Err(Stop::TokenRefused(reason)),
+                Err(Refusal::Other(reason)) => Err(Stop::Lost(reason)),
+            },
             "AUTH_STATE" if message.get("state").and_then(Value::as_str) != Some("AUTHORIZED") => {
-                Err("DXLink withdrew authorization".to_owned())
+                Err(Stop::TokenRefused("DXLink withdrew authorization".to_owned()))
             }
-            "CHANNEL_CLOSED" => Err("DXLink closed a channel".to_owned()),
+            "CHANNEL_CLOSED" => Err(Stop::Lost("DXLink closed a channel".to_owned())),
             _ => Ok(Vec::new()),
         }
     }
 }
 
-/// Applies decoded events to the state; returns the candle subscriptions to remove.
-fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
+/// Why the read loop stops.
+enum Stop {
+    /// The link is gone or unusable: reconnect.
+    Lost(String),
+    /// The server refused the quote token: fetch another, then reconnect.
+    TokenRefused(String),
+}
+
+/// Applies decoded events (`received` at that time) to the state; returns the candle
+/// subscriptions to remove.
+fn apply(state: &mut State, events: &[protocol::Event], received: Timestamp) -> Vec<Subscription> {
     let mut finished = Vec::new();
     for event in events {
         match event.event {
@@ -487,6 +515,7 @@ fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
                     w.ask = event.number("askPrice").or(w.ask);
                     w.bid_size = event.number("bidSize").or(w.bid_size);
                     w.ask_size = event.number("askSize").or(w.ask_size);
+                    // dxFeed often sends 0 for all three times: the quote is then as of its arrival.
                     let time = [
                         event.integer("bidTime"),
                         event.integer("askTime"),
@@ -494,8 +523,10 @@ fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
                     ]
                     .into_iter()
                     .flatten()
-                    .max();
-                    w.time = w.time.max(time.filter(|t| *t > 0));
+                    .filter(|t| *t > 0)
+                    .max()
+                    .unwrap_or_else(|| received.millis());
+                    w.time = w.time.max(Some(time));
                     w.live = true;
                 }
             }
@@ -547,9 +578,12 @@ fn apply(state: &mut State, events: &[protocol::Event]) -> Vec<Subscription> {
     finished
 }
 
-/// Adds one candle event to its request; completes the request at the end of the snapshot.
+/// Adds one candle event to its request (found by the normal form of the event's symbol, so the
+/// symbol as subscribed and dxFeed's normal form both match); completes the request at the end of
+/// the snapshot.
 fn candle_event(state: &mut State, event: &protocol::Event) -> Option<Subscription> {
-    let request = state.candles.get_mut(&event.symbol)?;
+    let key = protocol::normalize_candle_symbol(&event.symbol);
+    let request = state.candles.get_mut(&key)?;
     let bits = event.integer("eventFlags").unwrap_or(0);
     if bits & flags::SNAPSHOT_BEGIN != 0 {
         request.in_snapshot = true;
@@ -586,7 +620,7 @@ fn candle_event(state: &mut State, event: &protocol::Event) -> Option<Subscripti
     if bits & (flags::SNAPSHOT_END | flags::SNAPSHOT_SNIP) == 0 {
         return None;
     }
-    let request = state.candles.remove(&event.symbol)?;
+    let request = state.candles.remove(&key)?;
     let mut bars: Vec<Candle> = request.bars.into_values().collect();
     bars.sort_by_key(|c| c.time);
     bars.dedup_by_key(|c| c.time);
@@ -596,8 +630,8 @@ fn candle_event(state: &mut State, event: &protocol::Event) -> Option<Subscripti
     }
     Some(Subscription {
         event: EventType::Candle,
-        symbol: event.symbol.clone(),
-        from_time: None,
+        symbol: request.symbol,
+        from_time: Some(request.from_time),
     })
 }
 
@@ -630,7 +664,9 @@ fn message_type(message: &Value) -> &str {
     message.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
-fn server_error(message: &Value) -> Refusal {
+/// Reads an `ERROR`: an authorization error refuses the token; any other is informational (the
+/// specification says so) and only logged.
+fn server_error(message: &Value) -> Result<(), Refusal> {
     let kind = message.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN");
     let text: String = message
         .get("message")
@@ -640,12 +676,12 @@ fn server_error(message: &Value) -> Refusal {
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    let reason = format!("DXLink error {kind}: {text}");
     if kind == "UNAUTHORIZED" {
-        Refusal::Token(reason)
-    } else {
-        Refusal::Other(reason)
+        return Err(Refusal::Token(format!("DXLink error {kind}: {text}")));
     }
+    let kind: String = kind.chars().filter(|c| !c.is_control()).take(40).collect();
+    tracing::warn!(error = %kind, message = %text, "DXLink reported an error; the session goes on");
+    Ok(())
 }
 
 /// The next JSON message before `deadline`.

@@ -23,8 +23,11 @@
 //!
 //! Candles: a `Candle` subscription with `fromTime`; the history is the snapshot the server sends
 //! (`SNAPSHOT_BEGIN` … `SNAPSHOT_END`/`SNAPSHOT_SNIP`, possibly over several frames, `REMOVE_EVENT`
-//! honoured), sorted by time. The subscription is removed when the snapshot is complete. A caller
-//! waits at most [`StreamSettings::candle_timeout`].
+//! honoured), sorted by time. Requests are kept under the normal form of their symbol
+//! (`protocol::normalize_candle_symbol`): dxFeed names the events of `SPY{=1d,tho=true}`
+//! `SPY{=d,tho=true}`, and both forms find the request. The subscription is removed (with its
+//! `fromTime`) when the snapshot is complete. A caller waits at most
+//! [`StreamSettings::candle_timeout`].
 
 mod connection;
 pub(crate) mod protocol;
@@ -40,7 +43,7 @@ use ttai_core::ports::BrokerError;
 use ttai_core::time::Timestamp;
 
 use crate::Inner;
-use crate::symbols::{self, MarketDataKind};
+use crate::symbols::MarketDataKind;
 use protocol::{EventType, Subscription};
 
 /// Timings of the stream. `standard()` is what production uses; tests shorten them.
@@ -179,8 +182,11 @@ struct CandleWaiter {
     reply: oneshot::Sender<Result<Vec<Candle>, BrokerError>>,
 }
 
-/// A candle history being loaded.
+/// A candle history being loaded, kept under the normal form of its symbol (dxFeed answers
+/// with that form, not always with the text subscribed).
 struct CandleRequest {
+    /// The symbol as subscribed (`SPY{=1d,tho=true}`), for `remove` and resubscription.
+    symbol: String,
     from_time: i64,
     /// A snapshot has begun on the current connection.
     in_snapshot: bool,
@@ -319,7 +325,7 @@ impl Streamer {
             let mut state = self.shared.lock();
             for quote in quotes {
                 let symbol = quote.symbol.as_str();
-                if symbols::classify(symbol) != MarketDataKind::Equity {
+                if self.inner.kind(symbol) != MarketDataKind::Equity {
                     continue;
                 }
                 match state.watched.get_mut(symbol) {
@@ -404,32 +410,42 @@ impl Streamer {
         since: Timestamp,
     ) -> Result<Vec<Candle>, BrokerError> {
         let candle_symbol = protocol::candle_symbol(symbol.as_str(), timeframe);
+        let key = protocol::normalize_candle_symbol(&candle_symbol);
         let from_time = since.millis().max(0);
         let (reply, answer) = oneshot::channel();
         let command = {
             let mut state = self.shared.lock();
             let waiter = CandleWaiter { since, reply };
-            match state.candles.get_mut(&candle_symbol) {
+            match state.candles.get_mut(&key) {
                 Some(request) if request.from_time <= from_time => {
                     request.waiters.push(waiter);
                     None
                 }
                 existing => {
                     // A first request, or one reaching further back: (re)subscribe from there.
-                    let replaced = existing.is_some();
-                    let waiters = existing
-                        .map(|r| std::mem::take(&mut r.waiters))
-                        .unwrap_or_default();
+                    let replaced = existing.map(|r| {
+                        let old = Subscription {
+                            event: EventType::Candle,
+                            symbol: r.symbol.clone(),
+                            from_time: Some(r.from_time),
+                        };
+                        (old, std::mem::take(&mut r.waiters))
+                    });
+                    let (removal, waiters) = match replaced {
+                        Some((old, waiters)) => (Some(old), waiters),
+                        None => (None, Vec::new()),
+                    };
                     let mut request = CandleRequest {
+                        symbol: candle_symbol.clone(),
                         from_time,
                         in_snapshot: false,
                         bars: BTreeMap::new(),
                         waiters,
                     };
                     request.waiters.push(waiter);
-                    state.candles.insert(candle_symbol.clone(), request);
+                    state.candles.insert(key.clone(), request);
                     Some((
-                        replaced,
+                        removal,
                         Subscription {
                             event: EventType::Candle,
                             symbol: candle_symbol.clone(),
@@ -439,12 +455,9 @@ impl Streamer {
                 }
             }
         };
-        if let Some((replaced, subscription)) = command {
-            if replaced {
-                self.send(Command::Remove(vec![Subscription {
-                    from_time: None,
-                    ..subscription.clone()
-                }]));
+        if let Some((removal, subscription)) = command {
+            if let Some(removal) = removal {
+                self.send(Command::Remove(vec![removal]));
             }
             self.send(Command::Add(vec![subscription]));
         }
@@ -457,7 +470,7 @@ impl Streamer {
                 ));
             }
             Err(_) => {
-                self.abandon(&candle_symbol);
+                self.abandon(&key);
                 return Err(BrokerError::Unavailable(format!(
                     "DXLink sent no {} candles of {symbol} within {} s",
                     timeframe.as_str(),
@@ -474,27 +487,27 @@ impl Streamer {
         Ok(candles)
     }
 
-    /// Drops the waiters that gave up; the request goes when none is left.
-    fn abandon(&self, candle_symbol: &str) {
-        let remove = {
+    /// Drops the waiters that gave up; the request (under `key`, its normal symbol) goes when
+    /// none is left.
+    fn abandon(&self, key: &str) {
+        let removal = {
             let mut state = self.shared.lock();
-            let Some(request) = state.candles.get_mut(candle_symbol) else {
+            let Some(request) = state.candles.get_mut(key) else {
                 return;
             };
             request.waiters.retain(|w| !w.reply.is_closed());
             if request.waiters.is_empty() {
-                state.candles.remove(candle_symbol);
-                true
+                state.candles.remove(key).map(|request| Subscription {
+                    event: EventType::Candle,
+                    symbol: request.symbol,
+                    from_time: Some(request.from_time),
+                })
             } else {
-                false
+                None
             }
         };
-        if remove {
-            self.send(Command::Remove(vec![Subscription {
-                event: EventType::Candle,
-                symbol: candle_symbol.to_owned(),
-                from_time: None,
-            }]));
+        if let Some(removal) = removal {
+            self.send(Command::Remove(vec![removal]));
         }
     }
 

@@ -138,7 +138,11 @@ pub(crate) mod flags {
     pub(crate) const SNAPSHOT_SNIP: i64 = 0x10;
 }
 
-/// The version ttai announces in `SETUP`.
+/// What ttai announces as `SETUP.version`: the protocol version, then the client and its version
+/// (`<protocol>-<client>/<version>`, as dxFeed's own clients do: `0.1-DXF-JS/0.3.0`).
+pub(crate) const CLIENT_VERSION: &str = concat!("0.1-ttai/", env!("CARGO_PKG_VERSION"));
+
+/// `SETUP` announcing `version`.
 pub(crate) fn setup(version: &str) -> String {
     json!({"type": "SETUP", "channel": 0, "keepaliveTimeout": 60, "acceptKeepaliveTimeout": 60, "version": version})
         .to_string()
@@ -190,6 +194,8 @@ pub(crate) struct Subscription {
 pub(crate) const MAX_PER_FRAME: usize = 100;
 
 /// `FEED_SUBSCRIPTION` frames adding (`add` true) or removing `subs` of one event type, chunked.
+/// Candle entries carry `fromTime` both ways: the specification calls it ignored but mandatory on
+/// `remove`.
 pub(crate) fn feed_subscription(event: EventType, subs: &[Subscription], add: bool) -> Vec<String> {
     subs.chunks(MAX_PER_FRAME)
         .map(|chunk| {
@@ -197,7 +203,7 @@ pub(crate) fn feed_subscription(event: EventType, subs: &[Subscription], add: bo
                 .iter()
                 .map(|s| {
                     let mut entry = json!({"type": event.name(), "symbol": s.symbol});
-                    if let (true, Some(from), Some(map)) = (add, s.from_time, entry.as_object_mut()) {
+                    if let (Some(from), Some(map)) = (s.from_time, entry.as_object_mut()) {
                         map.insert("fromTime".to_owned(), json!(from));
                     }
                     entry
@@ -218,6 +224,124 @@ pub(crate) fn candle_symbol(symbol: &str, timeframe: Timeframe) -> String {
         Timeframe::Weekly => "1w",
     };
     format!("{symbol}{{={period},tho=true}}")
+}
+
+/// The normal form dxFeed gives a candle symbol, which is how it names the symbol of the events
+/// it sends back (`SPY{=1d,tho=true}` comes back as `SPY{=d,tho=true}`). The rules of dxFeed's
+/// `CandleSymbol` (`docs/tastytrade.md`): each attribute keeps its place; the period (the attribute
+/// with an empty key) drops a value of 1 (`1d` → `d`, `1w` → `w`, `1mo` → `mo`) and writes the
+/// type in its short form (`5min` → `5m`), the default period (one tick) is removed; `tho`
+/// (trading hours only) reads `true`, its default `false` is removed; `price` writes its short
+/// form and its default `last` is removed; `a` (alignment) its default `m` (midnight) removed.
+/// Anything it does not understand is kept as it is.
+pub(crate) fn normalize_candle_symbol(symbol: &str) -> String {
+    let Some(open) = symbol.rfind('{') else {
+        return symbol.to_owned();
+    };
+    let (base, rest) = symbol.split_at(open);
+    let Some(inner) = rest.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
+        return symbol.to_owned();
+    };
+    if inner.is_empty() {
+        return symbol.to_owned();
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for attribute in inner.split(',') {
+        let Some((key, value)) = attribute.split_once('=') else {
+            kept.push(attribute.to_owned());
+            continue;
+        };
+        let normal = match key {
+            "" => candle_period(value),
+            "tho" => match value.to_ascii_lowercase().as_str() {
+                "true" | "t" | "tr" | "tru" => Some(Some("true".to_owned())),
+                "false" | "f" | "fa" | "fal" | "fals" => Some(None),
+                _ => None,
+            },
+            "price" => candle_price(value),
+            "a" => match value.to_ascii_lowercase().as_str() {
+                "m" | "midnight" => Some(None),
+                "s" | "session" => Some(Some("s".to_owned())),
+                _ => None,
+            },
+            _ => None,
+        };
+        match normal {
+            Some(Some(value)) => kept.push(format!("{key}={value}")),
+            Some(None) => {}
+            None => kept.push(attribute.to_owned()),
+        }
+    }
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}{{{}}}", kept.join(","))
+    }
+}
+
+/// The normal form of a candle period: `Some(None)` for the default (one tick), `None` when it
+/// cannot be read.
+fn candle_period(value: &str) -> Option<Option<String>> {
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let count: f64 = if number.is_empty() {
+        1.0
+    } else {
+        number.parse().ok()?
+    };
+    if !count.is_finite() || count <= 0.0 {
+        return None;
+    }
+    // dxFeed's candle types: short names first, then the long names its parser also takes.
+    let unit = match unit {
+        "t" => "t",
+        "s" => "s",
+        "m" => "m",
+        "h" => "h",
+        "d" => "d",
+        "w" => "w",
+        "mo" => "mo",
+        "o" => "o",
+        "y" => "y",
+        "v" => "v",
+        "p" => "p",
+        "pm" => "pm",
+        "pr" => "pr",
+        long => match long.to_ascii_lowercase().as_str() {
+            "tick" | "ticks" => "t",
+            "sec" | "second" | "seconds" => "s",
+            "min" | "minute" | "minutes" => "m",
+            "hour" | "hours" => "h",
+            "day" | "days" => "d",
+            "week" | "weeks" => "w",
+            "month" | "months" => "mo",
+            "optexp" => "o",
+            "year" | "years" => "y",
+            "volume" => "v",
+            "price" => "p",
+            _ => return None,
+        },
+    };
+    if count == 1.0 {
+        return Some((unit != "t").then(|| unit.to_owned()));
+    }
+    let count = if count.fract() == 0.0 && count < 1.0e15 {
+        format!("{}", count as i64)
+    } else {
+        format!("{count}")
+    };
+    Some(Some(format!("{count}{unit}")))
+}
+
+/// The normal form of a candle price type: `Some(None)` for the default (`last`).
+fn candle_price(value: &str) -> Option<Option<String>> {
+    let lower = value.to_ascii_lowercase();
+    let found = ["last", "bid", "ask", "mark", "s"]
+        .into_iter()
+        .find(|name| !lower.is_empty() && name.starts_with(lower.as_str()))?;
+    Some((found != "last").then(|| found.to_owned()))
 }
 
 /// A number of an event: JSON numbers, and the strings `NaN`, `Infinity`, `-Infinity` or a
@@ -270,6 +394,49 @@ impl Event {
 /// Why a frame could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DecodeError(pub(crate) String);
+
+/// Decodes the `data` of a `FEED_DATA` in either format: FULL (a list of objects keyed by field
+/// name, `eventType` naming the type, else the type of `channel`) or COMPACT (see
+/// [`decode_compact`]).
+pub(crate) fn decode_feed_data(
+    data: &Value,
+    layouts: &HashMap<EventType, Vec<String>>,
+    channel: Option<u64>,
+) -> Result<Vec<Event>, DecodeError> {
+    match data.as_array().and_then(|items| items.first()) {
+        Some(Value::Object(_)) => decode_full(data, channel.and_then(EventType::of_channel)),
+        _ => decode_compact(data, layouts),
+    }
+}
+
+/// Decodes the `data` of a FULL `FEED_DATA`: one object per event. Events of unknown types and
+/// without a symbol are skipped; anything but a list of objects is an error.
+pub(crate) fn decode_full(data: &Value, channel_type: Option<EventType>) -> Result<Vec<Event>, DecodeError> {
+    let Some(items) = data.as_array() else {
+        return Err(DecodeError("FEED_DATA data is not an array".to_owned()));
+    };
+    let mut events = Vec::new();
+    for item in items {
+        let Some(object) = item.as_object() else {
+            return Err(DecodeError(
+                "FULL FEED_DATA holds something that is not an event".to_owned(),
+            ));
+        };
+        let event = match object.get("eventType").and_then(Value::as_str) {
+            Some(name) => EventType::parse(name),
+            None => channel_type,
+        };
+        let (Some(event), Some(symbol)) = (event, object.get("eventSymbol").and_then(Value::as_str)) else {
+            continue;
+        };
+        events.push(Event {
+            event,
+            symbol: symbol.to_owned(),
+            fields: object.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        });
+    }
+    Ok(events)
+}
 
 /// Decodes the `data` of a COMPACT `FEED_DATA`: pairs of an event type and a flat array of values,
 /// `len(fields)` per event, in the order of `layouts` (the server's `FEED_CONFIG`, else ttai's own
@@ -402,10 +569,74 @@ mod tests {
             serde_json::from_str(&feed_subscription(EventType::Candle, &[candle], false)[0]).unwrap();
         assert_eq!(
             remove["remove"][0],
-            json!({"type": "Candle", "symbol": "SPY{=1d,tho=true}"})
+            json!({"type": "Candle", "symbol": "SPY{=1d,tho=true}", "fromTime": 1_700_000_000_000_i64}),
+            "ignored but mandatory on remove"
         );
         assert_eq!(candle_symbol("AAPL", Timeframe::Intraday), "AAPL{=5m,tho=true}");
         assert_eq!(candle_symbol("AAPL", Timeframe::Weekly), "AAPL{=1w,tho=true}");
+    }
+
+    #[test]
+    fn candle_symbols_are_normalised_as_dxfeed_does() {
+        for (given, normal) in [
+            ("SPY{=1d,tho=true}", "SPY{=d,tho=true}"),
+            ("SPY{=1w,tho=true}", "SPY{=w,tho=true}"),
+            ("SPY{=5m,tho=true}", "SPY{=5m,tho=true}"),
+            ("AAPL{=5m}", "AAPL{=5m}"),
+            ("AAPL{=1mo}", "AAPL{=mo}"),
+            ("AAPL{=2d}", "AAPL{=2d}"),
+            ("AAPL{=1.5h}", "AAPL{=1.5h}"),
+            ("AAPL{=5min}", "AAPL{=5m}"),
+            ("AAPL{=day,tho=TRUE}", "AAPL{=d,tho=true}"),
+            ("AAPL{=d,tho=false}", "AAPL{=d}"),
+            ("AAPL{=1t}", "AAPL"),
+            ("AAPL{=d,price=last}", "AAPL{=d}"),
+            ("AAPL{=d,price=bid}", "AAPL{=d,price=bid}"),
+            ("AAPL{=d,a=m}", "AAPL{=d}"),
+            ("AAPL{=d,a=s,tho=true}", "AAPL{=d,a=s,tho=true}"),
+            ("/ESU25:XCME{=1d}", "/ESU25:XCME{=d}"),
+            ("SPY", "SPY"),
+            ("SPY{=x1}", "SPY{=x1}"),
+            ("SPY{}", "SPY{}"),
+        ] {
+            assert_eq!(normalize_candle_symbol(given), normal, "{given}");
+            assert_eq!(
+                normalize_candle_symbol(normal),
+                normal,
+                "{normal} is its own normal form"
+            );
+        }
+        for timeframe in [Timeframe::Intraday, Timeframe::Daily, Timeframe::Weekly] {
+            let subscribed = candle_symbol("SPY", timeframe);
+            assert_eq!(
+                normalize_candle_symbol(&subscribed),
+                normalize_candle_symbol(&normalize_candle_symbol(&subscribed))
+            );
+        }
+    }
+
+    #[test]
+    fn full_format_data_decodes_by_field_name() {
+        let data = json!([
+            {"eventType": "Quote", "eventSymbol": "SPY", "bidPrice": 100.5, "askPrice": "NaN", "bidTime": 0},
+            {"eventSymbol": "AAPL", "bidPrice": 201.0},
+            {"eventType": "Profile", "eventSymbol": "SPY"},
+            {"eventType": "Quote"}
+        ]);
+        let events = decode_feed_data(&data, &own_layouts(), Some(EventType::Quote.channel())).unwrap();
+        assert_eq!(
+            events.len(),
+            2,
+            "unknown types and symbol-less events are skipped"
+        );
+        assert_eq!(events[0].number("bidPrice"), Some(100.5));
+        assert_eq!(events[0].number("askPrice"), None);
+        assert_eq!(events[1].event, EventType::Quote, "the channel's type");
+        assert_eq!(events[1].symbol, "AAPL");
+        assert!(decode_full(&json!([{"eventSymbol": "SPY"}, 3]), None).is_err());
+        // COMPACT still goes through the same entry point.
+        let compact = json!(["Quote", ["SPY", 1, 2, 3, 100.5, 100.75, 10, 10]]);
+        assert_eq!(decode_feed_data(&compact, &own_layouts(), None).unwrap().len(), 1);
     }
 
     #[test]
@@ -463,8 +694,15 @@ mod tests {
         fn arbitrary_frames_never_panic(text in ".{0,200}") {
             if let Ok(value) = serde_json::from_str::<Value>(&text) {
                 let _ = decode_compact(&value, &own_layouts());
+                let _ = decode_feed_data(&value, &own_layouts(), Some(1));
                 let _ = config_layouts(&value);
             }
+        }
+
+        #[test]
+        fn normalising_is_idempotent_and_never_panics(text in "[A-Z/:]{1,6}(\\{[=a-z0-9.,]{0,20}\\})?") {
+            let once = normalize_candle_symbol(&text);
+            prop_assert_eq!(normalize_candle_symbol(&once), once.clone());
         }
 
         #[test]

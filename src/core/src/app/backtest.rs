@@ -1071,6 +1071,7 @@ mod tests {
                         put: Some(contract("X95put", 0.9, 1.1)),
                     },
                 ],
+                underlying: None,
             }],
             as_of: "2025-02-07T21:00:00Z".parse().unwrap(),
         };

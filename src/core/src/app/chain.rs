@@ -314,6 +314,13 @@ pub struct ExpirationView {
     pub date: String,
     /// Calendar days to expiration.
     pub dte: i32,
+    /// What these options deliver when it is not the chain's underlying (the futures contract of
+    /// options on a future).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub underlying: Option<String>,
+    /// That contract's price, which IV and greeks of this expiration are computed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub underlying_price: Option<f64>,
     /// Regular, Weekly, ...
     pub expiration_type: String,
     /// AM or PM.
@@ -361,7 +368,7 @@ pub struct ModelView {
     pub risk_free_rate: f64,
     /// Dividend yield used.
     pub dividend_yield: f64,
-    /// `market_metrics` or `setting`.
+    /// `market_metrics` or `setting`; `black76` for options on futures (the yield is the rate).
     pub dividend_yield_source: &'static str,
     /// The underlying price used.
     pub underlying_price: Option<f64>,
@@ -373,6 +380,10 @@ pub struct ModelView {
 
 /// The model's name, with its limit stated.
 pub const MODEL_NAME: &str = "Black-Scholes-Merton with continuous dividend yield: a European approximation of American equity options";
+
+/// The model for options on futures: Black-76, which is Black-Scholes-Merton with the dividend
+/// yield equal to the rate, on the price of the futures contract each expiration delivers.
+pub(crate) const FUTURES_MODEL_NAME: &str = "Black-76 (Black-Scholes-Merton with dividend yield = rate) on each expiration's futures contract: a European approximation of American futures options";
 
 /// The greeks' units.
 pub const GREEK_UNITS: &str = "iv: fraction; delta: per $1 of the underlying; gamma: delta per $1; theta: $ per share per calendar day; vega: $ per share per vol point; time: ACT/365 to 16:00 America/New_York on the expiration date";
@@ -464,13 +475,14 @@ impl App {
         let chain = self.option_chain(symbol).await?;
         let today = self.broker().now().date();
         let price = self.chain_underlying_price(&chain).await;
-        let (dividend_yield, dividend_yield_source) = self.dividend_yield(symbol).await;
-        let pricing = price.map(|spot| Pricing {
-            spot,
-            rate: self.config().risk_free_rate,
-            dividend_yield,
-            quotes_at: chain.as_of,
-        });
+        let rate = self.config().risk_free_rate;
+        // Options on a future: Black-76, the futures price growing at no cost of carry.
+        let (dividend_yield, dividend_yield_source, model_name) = if chain.underlying.is_future() {
+            (rate, "black76", FUTURES_MODEL_NAME)
+        } else {
+            let (yield_, source) = self.dividend_yield(symbol).await;
+            (yield_, source, MODEL_NAME)
+        };
         let available: Vec<AvailableExpiration> = chain
             .expirations
             .iter()
@@ -490,12 +502,25 @@ impl App {
             if !keep || dte < 0 {
                 continue;
             }
+            // An expiration delivering its own contract is priced (and centred) on that contract.
+            let spot = match &expiration.underlying {
+                Some(underlying) => underlying.price,
+                None => price,
+            };
+            let pricing = spot.map(|spot| Pricing {
+                spot,
+                rate,
+                dividend_yield,
+                quotes_at: chain.as_of,
+            });
             let strikes: Vec<f64> = expiration.strikes.iter().map(|s| s.strike).collect();
-            let range = around(&strikes, price, filter.strikes_around);
+            let range = around(&strikes, spot, filter.strikes_around);
             let rows = expiration.strikes.get(range).unwrap_or_default();
             expirations.push(ExpirationView {
                 date: expiration.date.to_string(),
                 dte,
+                underlying: expiration.underlying.as_ref().map(|u| u.symbol.to_string()),
+                underlying_price: expiration.underlying.as_ref().and_then(|u| u.price).map(round4),
                 expiration_type: expiration.expiration_type.clone(),
                 settlement: expiration.settlement.clone(),
                 expected_move: pricing.and_then(|p| expected_move(expiration, &p, today)),
@@ -548,8 +573,8 @@ impl App {
                 strikes_around: filter.strikes_around,
             },
             model: ModelView {
-                name: MODEL_NAME,
-                risk_free_rate: self.config().risk_free_rate,
+                name: model_name,
+                risk_free_rate: rate,
                 dividend_yield,
                 dividend_yield_source,
                 underlying_price: price.map(round4),
@@ -728,6 +753,7 @@ mod tests {
                         put: None,
                     },
                 ],
+                underlying: None,
             }],
             as_of: "2025-01-15T21:00:00Z".parse().unwrap(),
         };

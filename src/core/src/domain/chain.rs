@@ -42,6 +42,20 @@ pub struct Expiration {
     pub settlement: String,
     /// Strikes, lowest first.
     pub strikes: Vec<StrikeRow>,
+    /// What this expiration's options deliver when it is not the chain's underlying: the futures
+    /// contract of options on a future (`/ESU5` under the `/ES` chain), with its price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub underlying: Option<ExpirationUnderlying>,
+}
+
+/// The instrument an expiration's options deliver, when it differs from the chain's underlying.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExpirationUnderlying {
+    /// Its symbol, e.g. the futures contract `/ESU5`.
+    pub symbol: Symbol,
+    /// Its price when the chain's quotes were taken, when known.
+    #[serde(default)]
+    pub price: Option<f64>,
 }
 
 fn default_expiration_type() -> String {

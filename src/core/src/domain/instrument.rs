@@ -49,6 +49,16 @@ impl Symbol {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// True for a futures symbol: a product such as `/ES` or a contract such as `/ESZ5`.
+    pub fn is_future(&self) -> bool {
+        self.0.starts_with('/')
+    }
+
+    /// True for an option on a future, such as `./ESU5 EW3N5 250718P5800`.
+    pub fn is_future_option(&self) -> bool {
+        self.0.starts_with("./")
+    }
 }
 
 impl fmt::Display for Symbol {
@@ -176,6 +186,12 @@ mod tests {
         assert_eq!(Symbol::parse("  "), Err(SymbolError::Empty));
         assert_eq!(Symbol::parse("SP;Y"), Err(SymbolError::BadCharacter(';')));
         assert_eq!(Symbol::parse(&"A".repeat(33)), Err(SymbolError::TooLong));
+        let es = Symbol::parse("/es").unwrap();
+        assert_eq!(es.as_str(), "/ES");
+        assert!(es.is_future() && !es.is_future_option());
+        let option = Symbol::parse("./ESU5 EW3N5 250718P5800").unwrap();
+        assert!(option.is_future_option() && !option.is_future());
+        assert!(!Symbol::parse("BRK/B").unwrap().is_future());
     }
 
     proptest! {

@@ -21,7 +21,9 @@ pub use account::{Account, AccountNumber, Balances, Position};
 pub use alert::{Alert, AlertCondition, AlertId, AlertStatus, Notification, NotificationId};
 pub use analysis::{AnalysisId, AnalysisRecord};
 pub use candle::{Candle, Timeframe, weekly_from_daily};
-pub use chain::{BrokerGreeks, Expiration, OptionChain, OptionContract, StrikeRow, occ_symbol};
+pub use chain::{
+    BrokerGreeks, Expiration, ExpirationUnderlying, OptionChain, OptionContract, StrikeRow, occ_symbol,
+};
 pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch, rank_symbol_matches};
 pub use metrics::MarketMetrics;
 pub use quote::Quote;

@@ -273,6 +273,8 @@ async fn every_standard_tool_answers_with_content_matching_its_output_schema() {
         ("get_balances", json!({})),
         ("get_market_metrics", json!({"symbols": ["SPY", "AAPL"]})),
         ("search_symbols", json!({"query": "apple"})),
+        ("get_quote", json!({"symbol": "/ES"})),
+        ("get_option_chain", json!({"symbol": "/ES", "dte_max": 400})),
     ];
     for (tool, args) in calls {
         let reply = h.call(tool, args.clone()).await;
@@ -288,6 +290,64 @@ async fn every_standard_tool_answers_with_content_matching_its_output_schema() {
     }
     let quotes = h.call("get_quote", json!({"symbols": "spy,nope"})).await;
     assert_eq!(quotes["result"]["structuredContent"]["missing"], json!(["NOPE"]));
+}
+
+/// Options on a future are priced with Black-76 on the contract each expiration delivers: an
+/// expiration on the next contract uses that contract's price, not the front month's.
+#[tokio::test]
+async fn futures_options_are_priced_on_their_own_contract() {
+    use crate::app::{Pricing, analyse_contract};
+    use crate::domain::OptionType;
+
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let want = sample_market()
+        .chains
+        .into_iter()
+        .find(|c| c.underlying.as_str() == "/ES")
+        .unwrap();
+    let reply = h
+        .call(
+            "get_option_chain",
+            json!({"symbol": "/ES", "dte_max": 1000, "strikes_around": 2}),
+        )
+        .await;
+    let view = &reply["result"]["structuredContent"];
+    let model = view["model"]["name"].as_str().unwrap();
+    assert!(model.starts_with("Black-76"), "{model}");
+    assert_eq!(
+        view["model"]["dividend_yield"], 0.04,
+        "Black-76: the yield is the rate"
+    );
+    assert_eq!(view["model"]["dividend_yield_source"], "black76");
+    assert_eq!(view["shares_per_contract"], 50);
+    let expirations = view["expirations"].as_array().unwrap();
+    assert_eq!(expirations.len(), 3);
+    let (last, last_want) = (&expirations[2], &want.expirations[2]);
+    let contract = last_want.underlying.as_ref().unwrap();
+    assert_eq!(last["underlying"], contract.symbol.as_str());
+    assert_eq!(last["underlying_price"], contract.price.unwrap());
+    assert_ne!(contract.price, want.underlying_price, "a different contract");
+    // Centred on its own contract and priced from it.
+    let centre = last["strikes"][2]["strike"].as_f64().unwrap();
+    assert!((centre - contract.price.unwrap()).abs() <= 12.5, "{centre}");
+    let row = last_want.strikes.iter().find(|r| r.strike == centre).unwrap();
+    let pricing = Pricing {
+        spot: contract.price.unwrap(),
+        rate: 0.04,
+        dividend_yield: 0.04,
+        quotes_at: want.as_of,
+    };
+    let expected = analyse_contract(
+        &pricing,
+        OptionType::Put,
+        centre,
+        last_want.date,
+        row.put.as_ref().unwrap(),
+    );
+    assert!(expected.iv.is_some());
+    assert_eq!(last["strikes"][2]["put"]["iv"], json!(expected.iv));
+    assert_eq!(last["strikes"][2]["put"]["delta"], json!(expected.delta));
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
-//! A small, fully known market for unit and contract tests: two underlyings, one account.
+//! A small, fully known market for unit and contract tests: two stocks, the E-mini S&P 500 future
+//! with options, one account.
 
 use crate::domain::{
-    Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, OptionChain,
-    OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe, occ_symbol,
-    round4,
+    Account, AccountNumber, Balances, Candle, Expiration, ExpirationUnderlying, InstrumentType,
+    MarketMetrics, OptionChain, OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch,
+    Timeframe, occ_symbol, round4,
 };
 use crate::time::{Date, Timestamp};
 
@@ -68,51 +69,66 @@ pub fn sample_candles(start_price: f64, drift: f64, bars: usize, end: Date) -> V
         .collect()
 }
 
+/// Strikes `step` apart around `price`, eight on each side, with a two-sided market from a
+/// smile-less model; `symbols` names each contract (its symbol and streamer symbol).
+fn strike_rows(
+    price: f64,
+    step: f64,
+    years: f64,
+    symbols: &dyn Fn(OptionType, f64) -> (String, Option<String>),
+) -> Vec<StrikeRow> {
+    let atm_value = price * 0.2 * years.sqrt() * 0.4;
+    let centre = (price / step).round() * step;
+    (-8..=8)
+        .map(|k| {
+            let strike = centre + f64::from(k) * step;
+            let side = |option_type: OptionType| {
+                let intrinsic = match option_type {
+                    OptionType::Call => (price - strike).max(0.0),
+                    OptionType::Put => (strike - price).max(0.0),
+                };
+                let distance = ((strike - price) / (price * 0.2 * years.sqrt())).abs();
+                let value = intrinsic + atm_value * (-distance * distance / 2.0).exp();
+                let half_spread = (0.01 + value * 0.02).min(0.5);
+                let bid = round4(((value - half_spread) * 100.0).floor() / 100.0).max(0.0);
+                let ask = round4(((value + half_spread) * 100.0).ceil() / 100.0);
+                let (symbol, streamer_symbol) = symbols(option_type, strike);
+                OptionContract {
+                    symbol,
+                    streamer_symbol,
+                    bid: Some(bid),
+                    ask: Some(ask),
+                    last: None,
+                    volume: Some(100.0),
+                    open_interest: Some(1000.0),
+                    broker_greeks: None,
+                }
+            };
+            StrikeRow {
+                strike,
+                call: Some(side(OptionType::Call)),
+                put: Some(side(OptionType::Put)),
+            }
+        })
+        .collect()
+}
+
+fn years_between(today: Date, date: Date) -> f64 {
+    f64::from(today.days_until(date).max(1)) / 365.0
+}
+
 fn chain(root: &str, price: f64, step: f64, expirations: &[Date], now: Timestamp) -> OptionChain {
     let today = now.date();
     let expirations = expirations
         .iter()
-        .map(|&date| {
-            let years = f64::from(today.days_until(date).max(1)) / 365.0;
-            let atm_value = price * 0.2 * years.sqrt() * 0.4;
-            let centre = (price / step).round() * step;
-            let strikes = (-8..=8)
-                .map(|k| {
-                    let strike = centre + f64::from(k) * step;
-                    let side = |option_type: OptionType| {
-                        let intrinsic = match option_type {
-                            OptionType::Call => (price - strike).max(0.0),
-                            OptionType::Put => (strike - price).max(0.0),
-                        };
-                        let distance = ((strike - price) / (price * 0.2 * years.sqrt())).abs();
-                        let value = intrinsic + atm_value * (-distance * distance / 2.0).exp();
-                        let half_spread = (0.01 + value * 0.02).min(0.5);
-                        let bid = round4(((value - half_spread) * 100.0).floor() / 100.0).max(0.0);
-                        let ask = round4(((value + half_spread) * 100.0).ceil() / 100.0);
-                        OptionContract {
-                            symbol: occ_symbol(root, date, option_type, strike),
-                            streamer_symbol: None,
-                            bid: Some(bid),
-                            ask: Some(ask),
-                            last: None,
-                            volume: Some(100.0),
-                            open_interest: Some(1000.0),
-                            broker_greeks: None,
-                        }
-                    };
-                    StrikeRow {
-                        strike,
-                        call: Some(side(OptionType::Call)),
-                        put: Some(side(OptionType::Put)),
-                    }
-                })
-                .collect();
-            Expiration {
-                date,
-                expiration_type: "Regular".into(),
-                settlement: "PM".into(),
-                strikes,
-            }
+        .map(|&date| Expiration {
+            date,
+            expiration_type: "Regular".into(),
+            settlement: "PM".into(),
+            strikes: strike_rows(price, step, years_between(today, date), &|option_type, strike| {
+                (occ_symbol(root, date, option_type, strike), None)
+            }),
+            underlying: None,
         })
         .collect();
     OptionChain {
@@ -123,6 +139,169 @@ fn chain(root: &str, price: f64, step: f64, expirations: &[Date], now: Timestamp
         expirations,
         as_of: now,
     }
+}
+
+/// The month codes of futures contracts, January to December.
+const MONTH_CODES: [char; 12] = ['F', 'G', 'H', 'J', 'K', 'M', 'N', 'Q', 'U', 'V', 'X', 'Z'];
+
+/// The futures month code of a date's month (`U` for September).
+fn month_code(date: Date) -> char {
+    let (_, month, _) = date.ymd();
+    MONTH_CODES
+        .get(month.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or('F')
+}
+
+/// The third Friday of a month, when the equity-index futures and their quarterly options expire.
+fn third_friday(year: i32, month: u32) -> Date {
+    let first = Date::from_ymd(year, month, 1).expect("the first of a month");
+    let to_friday = (0..7)
+        .find(|d| first.add_days(*d).weekday() == crate::time::Weekday::Friday)
+        .unwrap_or(0);
+    first.add_days(to_friday + 14)
+}
+
+/// The first quarterly (March, June, September, December) expiration after `after`.
+fn quarterly_after(after: Date) -> Date {
+    let (mut year, mut month, _) = after.ymd();
+    loop {
+        if month % 3 == 0 {
+            let expiry = third_friday(year, month);
+            if expiry > after {
+                return expiry;
+            }
+        }
+        month += 1;
+        if month > 12 {
+            month = 1;
+            year += 1;
+        }
+    }
+}
+
+/// A futures contract's code without the slash: `ESU5` for the September 2025 E-mini.
+fn contract_code(product: &str, expiry: Date) -> String {
+    let (year, _, _) = expiry.ymd();
+    format!("{product}{}{}", month_code(expiry), year.rem_euclid(10))
+}
+
+/// A strike as futures option symbols write it: `5800`, `5812.5`.
+fn strike_text(strike: f64) -> String {
+    let text = format!("{strike}");
+    text.trim_end_matches(".0").to_owned()
+}
+
+/// TastyTrade's symbol of an option on a future and its DXLink symbol:
+/// `./ESU5 EW3N5 250718P5800` and `./EW3N25P5800:XCME`.
+fn future_option_symbols(
+    contract: &str,
+    root: &str,
+    expiration: Date,
+    option_type: OptionType,
+    strike: f64,
+) -> (String, Option<String>) {
+    let (year, month, day) = expiration.ymd();
+    let kind = match option_type {
+        OptionType::Call => 'C',
+        OptionType::Put => 'P',
+    };
+    let code = month_code(expiration);
+    let yy = year.rem_euclid(100);
+    let strike = strike_text(strike);
+    (
+        format!(
+            "./{contract} {root}{code}{} {yy:02}{month:02}{day:02}{kind}{strike}",
+            year.rem_euclid(10)
+        ),
+        Some(format!("./{root}{code}{yy:02}{kind}{strike}:XCME")),
+    )
+}
+
+/// The E-mini S&P 500 (`/ES`, $50 per point) of the sample market: the two quarterly contracts
+/// after the options below, the product quoted as the front one, and options on both: weeklies
+/// 35 and 42 days out delivering the front contract and one a fortnight after the front expires,
+/// delivering the next.
+fn emini(now: Timestamp) -> (Vec<Quote>, OptionChain, MarketMetrics, SymbolMatch) {
+    let today = now.date();
+    let front = quarterly_after(today.add_days(42));
+    let next = quarterly_after(front);
+    let front_price = 6012.25;
+    let next_price = 6071.5;
+    let quote = |symbol: &str, last: f64| Quote {
+        symbol: sym(symbol),
+        instrument_type: Some(InstrumentType::Future),
+        bid: Some(last - 0.25),
+        ask: Some(last),
+        bid_size: Some(12.0),
+        ask_size: Some(9.0),
+        last: Some(last),
+        mark: Some(last),
+        volume: Some(1_250_000.0),
+        open: Some(round4(last - 18.5)),
+        day_high: Some(round4(last + 7.75)),
+        day_low: Some(round4(last - 21.0)),
+        prev_close: Some(round4(last - 15.25)),
+        year_high: None,
+        year_low: None,
+        as_of: now,
+    };
+    let front_code = contract_code("ES", front);
+    let next_code = contract_code("ES", next);
+    let quotes = vec![
+        quote("/ES", front_price),
+        quote(&format!("/{front_code}"), front_price),
+        quote(&format!("/{next_code}"), next_price),
+    ];
+    let weekly = |date: Date, code: &str, price: f64| {
+        let (_, _, day) = date.ymd();
+        let root = format!("EW{}", (day - 1) / 7 + 1);
+        Expiration {
+            date,
+            expiration_type: "Weekly".into(),
+            settlement: "PM".into(),
+            strikes: strike_rows(price, 25.0, years_between(today, date), &|option_type, strike| {
+                future_option_symbols(code, &root, date, option_type, strike)
+            }),
+            underlying: Some(ExpirationUnderlying {
+                symbol: sym(&format!("/{code}")),
+                price: Some(price),
+            }),
+        }
+    };
+    let chain = OptionChain {
+        underlying: sym("/ES"),
+        underlying_price: Some(front_price),
+        shares_per_contract: 50,
+        exercise_style: "American".into(),
+        expirations: vec![
+            weekly(today.add_days(35), &front_code, front_price),
+            weekly(today.add_days(42), &front_code, front_price),
+            weekly(front.add_days(14), &next_code, next_price),
+        ],
+        as_of: now,
+    };
+    let metrics = MarketMetrics {
+        symbol: sym("/ES"),
+        iv_index: Some(0.16),
+        iv_rank: Some(0.3),
+        iv_percentile: Some(0.38),
+        hv_30: Some(0.13),
+        hv_60: Some(0.14),
+        hv_90: Some(0.15),
+        earnings_date: None,
+        liquidity_rating: Some(5.0),
+        beta: None,
+        dividend_yield: None,
+        as_of: now,
+    };
+    let instrument = SymbolMatch {
+        symbol: sym("/ES"),
+        description: "E-mini S&P 500".into(),
+        instrument_type: Some(InstrumentType::Future),
+        has_options: Some(true),
+    };
+    (quotes, chain, metrics, instrument)
 }
 
 /// The sample market: SPY and AAPL quotes, chains (two expirations each), metrics, 300 daily
@@ -163,6 +342,7 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
     let exp1 = today.add_days(35);
     let exp2 = today.add_days(42);
     let put_strike = ((aapl_last * 0.95) / 5.0).round() * 5.0;
+    let (emini_quotes, emini_chain, emini_metrics, emini_instrument) = emini(now);
     FakeMarket {
         accounts: vec![Account {
             number: account.clone(),
@@ -215,13 +395,17 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 opened_at: None,
             },
         ],
-        quotes: vec![
+        quotes: [
             quote("SPY", spy_last, prev(&spy_candles)),
             quote("AAPL", aapl_last, prev(&aapl_candles)),
-        ],
+        ]
+        .into_iter()
+        .chain(emini_quotes)
+        .collect(),
         chains: vec![
             chain("SPY", spy_last, 5.0, &[exp1, exp2], now),
             chain("AAPL", aapl_last, 2.5, &[exp1, exp2], now),
+            emini_chain,
         ],
         metrics: vec![
             MarketMetrics {
@@ -254,6 +438,7 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 ex_dividend_date: Some(today.add_days(20)),
                 as_of: now,
             },
+            emini_metrics,
         ],
         candles: vec![
             (sym("SPY"), Timeframe::Daily, spy_candles),
@@ -272,6 +457,7 @@ pub fn sample_market_at(now: Timestamp) -> FakeMarket {
                 instrument_type: Some(InstrumentType::Equity),
                 has_options: Some(true),
             },
+            emini_instrument,
         ],
     }
 }

@@ -1332,6 +1332,7 @@ mod tests {
                     call: None,
                     put: Some(contract(1.00, 1.10)),
                 }],
+                underlying: None,
             }],
             as_of: quotes_at,
         }

@@ -112,6 +112,17 @@ pub(crate) fn chain_schema() -> Value {
         &[
             ("date", string("expiration date YYYY-MM-DD", false)),
             ("dte", integer("calendar days to expiration", false)),
+            (
+                "underlying",
+                string(
+                    "the futures contract these options deliver (options on futures)",
+                    false,
+                ),
+            ),
+            (
+                "underlying_price",
+                number("that contract's price, which IV and greeks use", false),
+            ),
             ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
             ("settlement", string("AM or PM", false)),
             ("expected_move", nullable(expected_move_schema())),

@@ -241,6 +241,7 @@ fn market(days: i32) -> ttai_core::testing::FakeMarket {
                 date: expiration,
                 expiration_type: "Regular".into(),
                 settlement: "PM".into(),
+                underlying: None,
                 strikes,
             }],
             as_of: now,

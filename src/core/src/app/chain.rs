@@ -676,6 +676,7 @@ mod tests {
             date: expiration,
             expiration_type: "Regular".into(),
             settlement: "PM".into(),
+            underlying: None,
             strikes: vec![
                 StrikeRow {
                     strike: 100.0,

@@ -293,6 +293,7 @@ fn emini(now: Timestamp) -> (Vec<Quote>, OptionChain, MarketMetrics, SymbolMatch
         liquidity_rating: Some(5.0),
         beta: None,
         dividend_yield: None,
+        ex_dividend_date: None,
         as_of: now,
     };
     let instrument = SymbolMatch {

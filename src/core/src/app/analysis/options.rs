@@ -1575,6 +1575,7 @@ mod tests {
                 date: Date::from_ymd(2025, 2, 14).unwrap(),
                 expiration_type: "Regular".into(),
                 settlement: "PM".into(),
+                underlying: None,
                 strikes,
             }],
             as_of: quotes_at,

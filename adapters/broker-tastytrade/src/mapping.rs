@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use ttai_core::domain::{
     Account, AccountNumber, Balances, BrokerGreeks, Expiration, ExpirationUnderlying, InstrumentType,
-    MarketMetrics, OptionChain, OptionContract, Position, Quote, StrikeRow, Symbol, SymbolMatch,
+    MarketCalendar, MarketMetrics, MarketSession, MarketState, NetLiqPoint, OptionChain, OptionContract,
+    Position, Quote, SessionTimes, StrikeRow, Symbol, SymbolMatch, TradeAction, Transaction, TransactionPage,
+    TransactionQuery, Watchlist, WatchlistEntry, new_york_clock, round_to,
 };
 use ttai_core::ports::BrokerError;
 use ttai_core::time::{Date, Timestamp};
@@ -151,6 +153,211 @@ fn position(account: &AccountNumber, item: wire::PositionWire) -> Option<Positio
         expiration: occ.as_ref().map(|o| o.expiration),
         opened_at: item.created_at,
     })
+}
+
+/// A cost with the sign of its `-effect`: paid (`Debit`) positive, refunded (`Credit`) negative.
+fn cost_by_effect(value: Option<f64>, effect: Option<&str>) -> f64 {
+    match value {
+        Some(v) => -signed_by_effect(v, effect.or(Some("Debit"))),
+        None => 0.0,
+    }
+}
+
+/// One page of transactions: the items read (those without an id or a time are left out and
+/// logged by count) and the page's place from `pagination` (one page of everything without it).
+pub(crate) fn transaction_page(
+    account: &AccountNumber,
+    query: &TransactionQuery,
+    items: Vec<wire::TransactionWire>,
+    pagination: Option<wire::PaginationWire>,
+) -> TransactionPage {
+    let total = items.len();
+    let transactions: Vec<Transaction> = items
+        .into_iter()
+        .filter_map(|i| transaction(account, i))
+        .collect();
+    if transactions.len() < total {
+        tracing::warn!(
+            skipped = total - transactions.len(),
+            "left out TastyTrade transactions without an id or a time"
+        );
+    }
+    let count = |v: Option<f64>| v.filter(|n| *n >= 0.0).map(|n| n as usize);
+    let pagination = pagination.unwrap_or_default();
+    let total_items = count(pagination.total_items).unwrap_or(total);
+    TransactionPage {
+        page: count(pagination.page_offset).unwrap_or(query.page),
+        per_page: count(pagination.per_page)
+            .filter(|n| *n > 0)
+            .unwrap_or(query.per_page),
+        total_pages: count(pagination.total_pages).unwrap_or(1).max(1),
+        total_items,
+        items: transactions,
+    }
+}
+
+/// One transaction: money signed by its effects, fees as costs, the action read.
+fn transaction(account: &AccountNumber, w: wire::TransactionWire) -> Option<Transaction> {
+    let id = w.id.filter(|n| *n >= 0.0)? as u64;
+    let executed_at = w
+        .executed_at
+        .or_else(|| w.transaction_date.map(|d| d.at_utc(12, 0)))?;
+    let money = |v: f64| round_to(v, 6);
+    let value = money(
+        w.value
+            .map_or(0.0, |v| signed_by_effect(v, w.value_effect.as_deref())),
+    );
+    let commission = money(cost_by_effect(w.commission, w.commission_effect.as_deref()));
+    let fees = money(
+        cost_by_effect(w.clearing_fees, w.clearing_fees_effect.as_deref())
+            + cost_by_effect(w.regulatory_fees, w.regulatory_fees_effect.as_deref())
+            + cost_by_effect(
+                w.proprietary_index_option_fees,
+                w.proprietary_index_option_fees_effect.as_deref(),
+            )
+            + cost_by_effect(w.other_charge, w.other_charge_effect.as_deref()),
+    );
+    let net_value = match w.net_value {
+        Some(v) => money(signed_by_effect(v, w.net_value_effect.as_deref())),
+        None => money(value - commission - fees),
+    };
+    let parse = |s: Option<&str>| s.and_then(|s| Symbol::parse(s).ok());
+    Some(Transaction {
+        id,
+        account: account.clone(),
+        executed_at,
+        date: w
+            .transaction_date
+            .unwrap_or_else(|| new_york_clock(executed_at).0),
+        transaction_type: w.transaction_type.unwrap_or_default(),
+        sub_type: w.transaction_sub_type.unwrap_or_default(),
+        description: w.description.unwrap_or_default(),
+        symbol: parse(w.symbol.as_deref()),
+        instrument_type: instrument_type(w.instrument_type.as_deref()),
+        underlying: parse(w.underlying_symbol.as_deref()),
+        action: w.action.as_deref().and_then(TradeAction::from_api),
+        quantity: w.quantity.map(f64::abs),
+        price: w.price,
+        value,
+        commission,
+        fees,
+        net_value,
+    })
+}
+
+/// Net-liq points in time order; items without a time or a close are left out.
+pub(crate) fn net_liq_points(items: Vec<wire::NetLiqWire>) -> Vec<NetLiqPoint> {
+    let mut points: Vec<NetLiqPoint> = items
+        .into_iter()
+        .filter_map(|w| {
+            let close = w.close?;
+            Some(NetLiqPoint {
+                time: w.time?,
+                open: w.open.unwrap_or(close),
+                high: w.high.unwrap_or(close),
+                low: w.low.unwrap_or(close),
+                close,
+                pending_cash: w.pending_cash_close.unwrap_or(0.0),
+            })
+        })
+        .collect();
+    points.sort_by_key(|p| p.time);
+    points
+}
+
+/// Watchlists in the customer's order; unnamed ones and unreadable symbols are left out.
+pub(crate) fn watchlists(items: Vec<wire::WatchlistWire>) -> Vec<Watchlist> {
+    let mut lists: Vec<(f64, Watchlist)> = items
+        .into_iter()
+        .filter_map(|w| {
+            let name = w.name.filter(|n| !n.trim().is_empty())?;
+            let entries = w
+                .watchlist_entries
+                .into_iter()
+                .filter_map(|e| {
+                    Some(WatchlistEntry {
+                        symbol: Symbol::parse(e.symbol.as_deref()?).ok()?,
+                        instrument_type: instrument_type(e.instrument_type.as_deref()),
+                    })
+                })
+                .collect();
+            let group = w.group_name.filter(|g| !g.trim().is_empty() && g != "default");
+            Some((
+                w.order_index.unwrap_or(f64::MAX),
+                Watchlist { name, group, entries },
+            ))
+        })
+        .collect();
+    lists.sort_by(|a, b| a.0.total_cmp(&b.0));
+    lists.into_iter().map(|(_, l)| l).collect()
+}
+
+/// A session's times; `None` without an open and a close.
+fn session_times(
+    date: Option<Date>,
+    start_at: Option<Timestamp>,
+    open_at: Option<Timestamp>,
+    close_at: Option<Timestamp>,
+    close_at_ext: Option<Timestamp>,
+) -> Option<SessionTimes> {
+    let (open_at, close_at) = (open_at?, close_at?);
+    Some(SessionTimes {
+        date: date.unwrap_or_else(|| new_york_clock(open_at).0),
+        start_at: start_at.unwrap_or(open_at),
+        open_at,
+        close_at,
+        close_at_ext,
+    })
+}
+
+/// The equity market's session from `/market-time/sessions/current`.
+pub(crate) fn market_session(
+    items: Vec<wire::MarketSessionWire>,
+    now: Timestamp,
+) -> Result<MarketSession, BrokerError> {
+    let equity = items
+        .into_iter()
+        .find(|i| {
+            i.instrument_collection
+                .as_deref()
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case("Equity"))
+        })
+        .ok_or_else(|| {
+            BrokerError::InvalidResponse("TastyTrade's market sessions have no Equity session".to_owned())
+        })?;
+    let snapshot = |s: Option<wire::SessionSnapshotWire>| {
+        s.and_then(|s| session_times(s.session_date, s.start_at, s.open_at, s.close_at, s.close_at_ext))
+    };
+    Ok(MarketSession {
+        state: equity
+            .state
+            .as_deref()
+            .and_then(MarketState::from_api)
+            .unwrap_or(MarketState::Closed),
+        current: session_times(
+            None,
+            equity.start_at,
+            equity.open_at,
+            equity.close_at,
+            equity.close_at_ext,
+        ),
+        next: snapshot(equity.next_session),
+        previous: snapshot(equity.previous_session),
+        as_of: now,
+    })
+}
+
+/// Holidays and half days, sorted and once each.
+pub(crate) fn market_calendar(wire: wire::MarketCalendarWire) -> MarketCalendar {
+    let mut calendar = MarketCalendar {
+        holidays: wire.market_holidays,
+        half_days: wire.market_half_days,
+    };
+    for list in [&mut calendar.holidays, &mut calendar.half_days] {
+        list.sort();
+        list.dedup();
+    }
+    calendar
 }
 
 /// A quote; `None` when the item has no readable symbol.

@@ -11,13 +11,16 @@ mod backtest;
 mod cache;
 mod chain;
 mod chart_spec;
+pub mod history;
 mod knowledge;
 mod lazy_store;
 mod market;
+mod market_status;
 mod payoff;
 mod portfolio;
 pub mod portfolio_risk;
 mod replay;
+mod watchlists;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +49,13 @@ pub use chart_spec::{
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};
 pub use market::SourceInfo;
+pub use market_status::{ChangeView, ClosureView, MarketStatusView, SessionView};
 pub use payoff::{
     LegKind, LegRequest, MAX_LEGS, Payoff, PayoffMethod, PayoffPoint, PayoffRequest, PricedLeg, Scenario,
 };
 pub use portfolio::{BalancesView, PositionView, PositionsView};
 pub use replay::ClockView;
+pub use watchlists::{WatchlistView, WatchlistsView};
 
 use crate::domain::{Account, AccountNumber};
 use crate::error::{AppError, ErrorCode};

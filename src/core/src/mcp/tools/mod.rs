@@ -12,10 +12,15 @@ mod delete_alert;
 pub(crate) mod get_analysis_history;
 mod get_balances;
 mod get_market_metrics;
+mod get_market_status;
+mod get_net_liq_history;
 mod get_option_chain;
 pub(crate) mod get_portfolio_risk;
 mod get_positions;
 mod get_quote;
+mod get_realized_pnl;
+mod get_transactions;
+mod get_watchlists;
 mod list_alerts;
 mod replay_clock;
 mod run_backtest;
@@ -278,6 +283,17 @@ impl ToolRegistry {
             Arc::new(get_market_metrics::GetMarketMetrics),
             Arc::new(search_symbols::SearchSymbols),
             Arc::new(get_portfolio_risk::GetPortfolioRisk),
+        ]
+    }
+
+    /// The account's history, watchlists and the market's hours.
+    pub fn history_and_market() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(get_transactions::GetTransactions),
+            Arc::new(get_realized_pnl::GetRealizedPnl),
+            Arc::new(get_net_liq_history::GetNetLiqHistory),
+            Arc::new(get_watchlists::GetWatchlists),
+            Arc::new(get_market_status::GetMarketStatus),
         ]
     }
 

@@ -816,6 +816,118 @@ mod tests {
         "2025-06-13T20:00:00Z".parse().unwrap()
     }
 
+    /// A real-shape transactions answer (the API's published example, with a page block): money
+    /// unsigned with effects, fees as costs, a quantity as a string.
+    #[test]
+    fn transactions_read_their_effects_and_pagination() {
+        let body = r#"{"data": {"items": [
+            {"id": 2455333333, "account-number": "5YZ55555", "symbol": "RIVN  230623C00015000",
+             "instrument-type": "Equity Option", "underlying-symbol": "RIVN", "transaction-type": "Trade",
+             "transaction-sub-type": "Sell to Open", "description": "Sold 40 RIVN 06/23/23 Call 15.00 @ 0.47",
+             "action": "Sell to Open", "quantity": "40.0", "price": "0.47",
+             "executed-at": "2023-06-12T13:53:08.199+00:00", "transaction-date": "2023-06-12",
+             "value": "1880.0", "value-effect": "Credit", "regulatory-fees": "0.042",
+             "regulatory-fees-effect": "Debit", "clearing-fees": "0.40", "clearing-fees-effect": "Debit",
+             "net-value": "1829.558", "net-value-effect": "Credit", "commission": "50.0", "commission-effect": "Debit",
+             "proprietary-index-option-fees": "0.0", "proprietary-index-option-fees-effect": "None",
+             "is-estimated-fee": true},
+            {"id": 7, "transaction-type": "Money Movement", "transaction-sub-type": "Withdrawal",
+             "description": "ACH", "executed-at": "2023-06-13T15:00:00Z", "value": "500", "value-effect": "Debit",
+             "net-value": "500", "net-value-effect": "Debit", "is-estimated-fee": false},
+            {"transaction-type": "Trade", "description": "no id"}
+          ]},
+          "pagination": {"per-page": 2, "page-offset": 1, "item-offset": 2, "total-items": 5, "total-pages": 3,
+                         "current-item-count": 2, "previous-link": null, "next-link": null}}"#;
+        let envelope: wire::Envelope<wire::Items<wire::TransactionWire>> =
+            serde_json::from_str(body).unwrap();
+        let account = AccountNumber::new("5YZ55555");
+        let query = TransactionQuery::between(None, None, 2);
+        let page = transaction_page(&account, &query, envelope.data.items, envelope.pagination);
+        assert_eq!(
+            (page.page, page.per_page, page.total_items, page.total_pages),
+            (1, 2, 5, 3)
+        );
+        assert!(page.has_more());
+        assert_eq!(page.items.len(), 2, "the item without an id is left out");
+        let sold = &page.items[0];
+        assert_eq!(sold.action, Some(TradeAction::SellToOpen));
+        assert_eq!((sold.quantity, sold.price), (Some(40.0), Some(0.47)));
+        assert_eq!((sold.value, sold.commission, sold.fees), (1880.0, 50.0, 0.442));
+        assert_eq!(sold.net_value, 1829.558);
+        assert_eq!(sold.instrument_type, Some(InstrumentType::EquityOption));
+        assert_eq!(sold.underlying.as_ref().map(Symbol::as_str), Some("RIVN"));
+        let withdrawal = &page.items[1];
+        assert_eq!((withdrawal.value, withdrawal.net_value), (-500.0, -500.0));
+        assert_eq!((withdrawal.symbol.clone(), withdrawal.action), (None, None));
+        assert_eq!(withdrawal.date, "2023-06-13".parse().unwrap());
+        // Without a page block: one page of what came.
+        let page = transaction_page(&account, &query, Vec::new(), None);
+        assert_eq!(
+            (page.total_items, page.total_pages, page.has_more()),
+            (0, 1, false)
+        );
+    }
+
+    #[test]
+    fn net_liq_times_with_hour_offsets_are_read() {
+        let items: wire::Items<wire::NetLiqWire> = serde_json::from_str(
+            r#"{"items": [
+                {"open": "4498.712", "high": "4498.9", "low": "4498.1", "close": "4498.5",
+                 "pending-cash-close": "0.0", "time": "2023-06-08 13:35:00+00"},
+                {"open": "4498.667", "high": "4498.667", "low": "4498.667", "close": "4498.667",
+                 "pending-cash-close": "12.5", "time": "2023-06-08 13:30:00+00"},
+                {"close": "1", "time": "yesterday"}]}"#,
+        )
+        .unwrap();
+        let points = net_liq_points(items.items);
+        assert_eq!(points.len(), 2);
+        assert_eq!(
+            points[0].time.to_string(),
+            "2023-06-08T13:30:00Z",
+            "in time order"
+        );
+        assert_eq!((points[0].close, points[0].pending_cash), (4498.667, 12.5));
+        assert_eq!(points[1].high, 4498.9);
+    }
+
+    #[test]
+    fn sessions_and_holidays_are_read() {
+        let items: wire::Items<wire::MarketSessionWire> = serde_json::from_str(
+            r#"{"items": [
+                {"instrument-collection": "CME", "state": "Open"},
+                {"close-at": null, "close-at-ext": null, "instrument-collection": "Equity", "open-at": null,
+                 "start-at": null, "state": "Closed",
+                 "next-session": {"close-at": "2025-02-18T21:00:00.000Z", "close-at-ext": "2025-02-19T01:00:00.000Z",
+                   "instrument-collection": "Equity", "open-at": "2025-02-18T14:30:00.000Z",
+                   "session-date": "2025-02-18", "start-at": "2025-02-18T13:15:00.000Z"},
+                 "previous-session": {"close-at": "2025-02-14T21:00:00.000Z", "instrument-collection": "Equity",
+                   "open-at": "2025-02-14T14:30:00.000Z", "session-date": "2025-02-14",
+                   "start-at": "2025-02-14T13:15:00.000Z"}}]}"#,
+        )
+        .unwrap();
+        let session = market_session(items.items, now()).unwrap();
+        assert_eq!(session.state, MarketState::Closed);
+        assert!(session.current.is_none());
+        let next = session.next.unwrap();
+        assert_eq!(next.date, "2025-02-18".parse().unwrap());
+        assert_eq!(next.start_at.to_string(), "2025-02-18T13:15:00Z");
+        assert_eq!(session.previous.unwrap().close_at_ext, None);
+        let none: wire::Items<wire::MarketSessionWire> =
+            serde_json::from_str(r#"{"items": [{"instrument-collection": "CFE", "state": "Open"}]}"#)
+                .unwrap();
+        assert!(matches!(
+            market_session(none.items, now()),
+            Err(BrokerError::InvalidResponse(_))
+        ));
+        let calendar: wire::MarketCalendarWire = serde_json::from_str(
+            r#"{"market-half-days": ["2025-12-24", "2025-07-03", "x"], "market-holidays": ["2025-12-25", "2025-01-01"]}"#,
+        )
+        .unwrap();
+        let calendar = market_calendar(calendar);
+        assert_eq!(calendar.half_days.len(), 2);
+        assert!(calendar.holidays.windows(2).all(|w| w[0] < w[1]));
+    }
+
     #[test]
     fn historical_volatility_in_percent_becomes_a_fraction() {
         let item: wire::MetricsWire = serde_json::from_str(

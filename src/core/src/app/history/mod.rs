@@ -127,9 +127,9 @@ impl TransactionView {
             underlying: t.underlying.as_ref().map(|s| s.as_str().to_owned()),
             quantity: t.quantity,
             price: t.price,
-            value: round_to(t.value, 2),
-            fees: round_to(t.total_fees(), 2),
-            net_value: round_to(t.net_value, 2),
+            value: cents(t.value),
+            fees: cents(t.total_fees()),
+            net_value: cents(t.net_value),
             description: t.description.clone(),
         }
     }
@@ -307,6 +307,11 @@ pub struct NetLiqView {
 /// What net liq counts, for the answer.
 const NET_LIQ_NOTE: &str = "net liquidating value at each point's close; deposits and withdrawals move it too \
     (get_transactions with types [\"Money Movement\"] lists them)";
+
+/// Money to the cent, never −0.
+fn cents(value: f64) -> f64 {
+    round_to(value, 2) + 0.0
+}
 
 /// Today's date in New York by the broker's clock.
 fn today(now: Timestamp) -> Date {
@@ -589,6 +594,22 @@ impl App {
     }
 }
 
+/// `245,900.02`: dollars with thousands separated.
+fn grouped(value: f64) -> String {
+    let text = format!("{:.2}", value.abs());
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(*c);
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    format!("{sign}{out}.{cents}")
+}
+
 /// The picture: net liq's change since the window's first point (every point), with the start,
 /// end and change in the subtitle.
 fn net_liq_spec(view: &NetLiqView, points: &[NetLiqPoint]) -> SeriesSpec {
@@ -599,8 +620,10 @@ fn net_liq_spec(view: &NetLiqView, points: &[NetLiqPoint]) -> SeriesSpec {
     let synthetic = if view.synthetic { " (synthetic data)" } else { "" };
     let subtitle = match (&view.start, &view.end, view.change_percent) {
         (Some(start), Some(end), Some(pct)) => format!(
-            "{:.2} → {:.2} ({pct:+.2} %) · {}{synthetic}",
-            start.net_liq, end.net_liq, view.source
+            "{} → {} ({pct:+.2} %) · {}{synthetic}",
+            grouped(start.net_liq),
+            grouped(end.net_liq),
+            view.source
         ),
         _ => format!("{}{synthetic}", view.source),
     };

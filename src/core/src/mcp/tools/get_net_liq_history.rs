@@ -226,7 +226,7 @@ mod tests {
         assert_eq!(spec.points.first().map(|p| p.1), Some(0.0));
         assert_eq!(spec.points.last().map(|p| p.1), Some(5_800.0));
         assert!(
-            spec.subtitle.contains("94200.00 → 100000.00 (+6.16 %)"),
+            spec.subtitle.contains("94,200.00 → 100,000.00 (+6.16 %)"),
             "{}",
             spec.subtitle
         );

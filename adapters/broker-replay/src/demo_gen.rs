@@ -14,7 +14,8 @@
 use ttai_core::domain::{
     Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, NetLiqPoint,
     OptionChain, OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe,
-    TradeAction, Transaction, Watchlist, WatchlistEntry, new_york_time, occ_symbol, round_to,
+    TradeAction, Transaction, Watchlist, WatchlistEntry, new_york_time, nyse_holidays, nyse_special_closure,
+    occ_symbol, round_to,
 };
 use ttai_core::quant::bsm::{self, BsmInput};
 use ttai_core::time::{Date, Timestamp, Weekday};
@@ -150,47 +151,14 @@ fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Date {
     d
 }
 
-fn observed(d: Date) -> Date {
-    match d.weekday() {
-        Weekday::Saturday => d.add_days(-1),
-        Weekday::Sunday => d.add_days(1),
-        _ => d,
-    }
-}
-
-fn easter(year: i32) -> Date {
-    // Anonymous Gregorian algorithm.
-    let a = year % 19;
-    let b = year / 100;
-    let c = year % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    date(year, month as u32, day as u32)
-}
-
-/// US equity market holidays of a year (NYSE rules, as needed for a synthetic calendar).
+/// US equity market holidays of a year: the NYSE calendar's rules (docs/market-hours.md) without
+/// its special closures (the synthetic history was generated trading on 2025-01-09).
 fn holidays(year: i32) -> Vec<Date> {
-    vec![
-        observed(date(year, 1, 1)),
-        nth_weekday(year, 1, Weekday::Monday, 3),
-        nth_weekday(year, 2, Weekday::Monday, 3),
-        easter(year).add_days(-2),
-        last_weekday(year, 5, Weekday::Monday),
-        observed(date(year, 6, 19)),
-        observed(date(year, 7, 4)),
-        nth_weekday(year, 9, Weekday::Monday, 1),
-        nth_weekday(year, 11, Weekday::Thursday, 4),
-        observed(date(year, 12, 25)),
-    ]
+    nyse_holidays(year)
+        .into_iter()
+        .map(|(d, _)| d)
+        .filter(|d| nyse_special_closure(*d).is_none())
+        .collect()
 }
 
 fn trading_days(from: Date, to: Date) -> Vec<Date> {

@@ -168,6 +168,23 @@ impl App {
         self.chart_renderer.as_ref()
     }
 
+    /// The renderer for a picture the request asked for (`None` when it asked for none); an
+    /// ANALYSIS_ERROR saying to call without `include_chart` when this build has none.
+    pub(crate) fn renderer_if(
+        &self,
+        include_chart: bool,
+    ) -> Result<Option<Arc<dyn ChartRenderer>>, AppError> {
+        if !include_chart {
+            return Ok(None);
+        }
+        self.chart_renderer.clone().map(Some).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::AnalysisError,
+                "this build has no chart renderer; call again without include_chart",
+            )
+        })
+    }
+
     /// The alert monitor's and deliverer's wake-ups.
     pub fn alert_signals(&self) -> &AlertSignals {
         &self.alert_signals

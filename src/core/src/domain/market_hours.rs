@@ -394,6 +394,16 @@ pub fn nyse_half_days(year: i32) -> Vec<(Date, &'static str)> {
     days
 }
 
+/// The reason for an NYSE special closure (a day closed outside the holiday rules), `None` for
+/// any other day.
+pub fn nyse_special_closure(date: Date) -> Option<&'static str> {
+    let (year, month, day) = date.ymd();
+    SPECIAL_CLOSURES
+        .iter()
+        .find(|(y, m, d, _)| (*y, *m, *d) == (year, month, day))
+        .map(|(.., name)| *name)
+}
+
 /// The name of an NYSE holiday (by the rules), `None` for a day that is not one.
 pub fn nyse_holiday_name(date: Date) -> Option<&'static str> {
     nyse_holidays(date.ymd().0)

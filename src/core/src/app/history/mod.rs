@@ -489,15 +489,7 @@ impl App {
         &self,
         request: &NetLiqRequest,
     ) -> Result<(NetLiqView, Option<Vec<u8>>), AppError> {
-        let renderer = match request.include_chart {
-            true => Some(self.chart_renderer().cloned().ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::AnalysisError,
-                    "this build has no chart renderer; call again without include_chart",
-                )
-            })?),
-            false => None,
-        };
+        let renderer = self.renderer_if(request.include_chart)?;
         let (number, _) = self.resolve_account(request.account.as_deref()).await?;
         let mut points = self.broker().net_liq_history(&number, request.window).await?;
         points.retain(|p| p.close.is_finite());
@@ -601,7 +593,7 @@ fn grouped(value: f64) -> String {
     let digits: Vec<char> = whole.chars().collect();
     let mut out = String::new();
     for (i, c) in digits.iter().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(*c);

@@ -154,17 +154,14 @@ impl Tool for GetMarketStatus {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::mcp::session::Session;
-    use crate::testing::{CollectingOutbound, sample_app, sample_market, schema};
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
 
     #[tokio::test]
     async fn the_sample_clock_is_the_close_of_a_friday_in_june() {
         let app = sample_app(sample_market());
-        let out = Arc::new(CollectingOutbound::new());
-        let ctx = ToolContext::detached(Arc::new(Session::new(1, out.clone())), out);
+        let ctx = test_context();
         let value = GetMarketStatus
             .call(&app, Args::default(), &ctx)
             .await

@@ -186,8 +186,8 @@ mod tests {
 
     use super::*;
     use crate::app::{ChartRenderer, ChartSpec, HeatmapSpec, RenderError, SeriesSpec};
-    use crate::mcp::session::Session;
-    use crate::testing::{CollectingOutbound, sample_app, sample_market, schema};
+    use crate::mcp::tools::test_context as ctx;
+    use crate::testing::{sample_app, sample_market, schema};
 
     /// Records the series it is asked to draw and answers a stand-in PNG.
     struct Picture(std::sync::Mutex<Option<SeriesSpec>>);
@@ -203,11 +203,6 @@ mod tests {
         fn render_heatmap_png(&self, _: &HeatmapSpec) -> Result<Vec<u8>, RenderError> {
             Err(RenderError("not this one".into()))
         }
-    }
-
-    fn ctx() -> ToolContext {
-        let out = Arc::new(CollectingOutbound::new());
-        ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
     }
 
     #[tokio::test]

@@ -194,19 +194,16 @@ impl Tool for GetRealizedPnl {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use serde_json::json;
 
     use super::*;
-    use crate::mcp::session::Session;
-    use crate::testing::{CollectingOutbound, sample_app, sample_market, schema};
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
 
     #[tokio::test]
     async fn the_answer_matches_its_schema() {
         let app = sample_app(sample_market());
-        let out = Arc::new(CollectingOutbound::new());
-        let ctx = ToolContext::detached(Arc::new(Session::new(1, out.clone())), out);
+        let ctx = test_context();
         let args = Args::from_value(Some(json!({"start_date": "2024-06-01"}))).unwrap();
         let value = GetRealizedPnl
             .call(&app, args, &ctx)

@@ -258,23 +258,16 @@ impl Tool for GetTransactions {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use serde_json::json;
 
     use super::*;
-    use crate::mcp::session::Session;
-    use crate::testing::{CollectingOutbound, sample_app, sample_market, schema};
-
-    fn ctx() -> ToolContext {
-        let out = Arc::new(CollectingOutbound::new());
-        ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
-    }
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
 
     async fn call(args: Value) -> Result<Value, AppError> {
         let app = sample_app(sample_market());
         let output = GetTransactions
-            .call(&app, Args::from_value(Some(args)).unwrap(), &ctx())
+            .call(&app, Args::from_value(Some(args)).unwrap(), &test_context())
             .await?;
         let value = output.structured_value();
         let problems = schema::validate(&GetTransactions.spec().output_schema, &value);

@@ -82,18 +82,15 @@ impl Tool for GetWatchlists {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::error::ErrorCode;
-    use crate::mcp::session::Session;
-    use crate::testing::{CollectingOutbound, sample_app, sample_market, schema};
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
 
     #[tokio::test]
     async fn every_watchlist_or_one_by_name() {
         let app = sample_app(sample_market());
-        let out = Arc::new(CollectingOutbound::new());
-        let ctx = ToolContext::detached(Arc::new(Session::new(1, out.clone())), out);
+        let ctx = test_context();
         let call = |args: Value| {
             let app = &app;
             let ctx = &ctx;

@@ -376,6 +376,13 @@ pub(crate) fn with_source(app: &App, mut fields: Map<String, Value>) -> Value {
     Value::Object(fields)
 }
 
+/// A context outside any client session, for the tools' unit tests.
+#[cfg(test)]
+pub(crate) fn test_context() -> ToolContext {
+    let out = Arc::new(crate::testing::CollectingOutbound::new());
+    ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
+}
+
 /// An `Option<f64>` as JSON (null for none or non-finite).
 pub(crate) fn num(value: Option<f64>) -> Value {
     match value {

@@ -74,7 +74,7 @@ fn ledger(end: Date) -> Vec<Transaction> {
             2.26,
             "Sell to Open",
         ));
-        if k % 3 == 0 {
+        if k.is_multiple_of(3) {
             out.push(booking(
                 out.len(),
                 expiration,

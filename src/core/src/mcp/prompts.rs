@@ -97,20 +97,20 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
             )
         }
         "morning-briefing" => "Give me a morning briefing on my account.\n\n\
-             0. Call get_market_status. If the market is closed (a weekend, a holiday, before the open or after \
+             1. Call get_market_status. If the market is closed (a weekend, a holiday, before the open or after \
              the close), say so first, with when it opens next, and say that prices are the last session's; mention \
              any holiday or early close in its upcoming_closures this week.\n\
-             1. Call get_portfolio_risk: net liq and buying power in use, the book's delta, theta, vega and \
+             2. Call get_portfolio_risk: net liq and buying power in use, the book's delta, theta, vega and \
              beta-weighted delta, the largest names as a share of net liq, and the worst cell of the scenario grid.\n\
-             2. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
+             3. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
              days to expiration, tested short strikes, ex-dividend dates before short calls expire, earnings before \
              expiration. Quote the numbers each signal carries.\n\
-             3. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
+             4. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
              list_alerts (active) for those still waiting.\n\
-             4. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
-             5. Call get_net_liq_history (time_back 1m) for the month's change and drawdown, and get_realized_pnl \
+             5. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
+             6. Call get_net_liq_history (time_back 1m) for the month's change and drawdown, and get_realized_pnl \
              for the year to date by underlying.\n\
-             6. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
+             7. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
              delta and the worst scenario fit the account."
             .to_owned(),
         "position-review" => {

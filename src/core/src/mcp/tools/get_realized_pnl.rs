@@ -15,37 +15,45 @@ pub(crate) struct GetRealizedPnl;
 
 const ARGUMENTS: &[&str] = &["account", "start_date", "end_date", "symbol"];
 
+/// The fields a tally of closes has, per underlying and in total.
+fn tally_fields() -> [(&'static str, Value); 7] {
+    [
+        (
+            "realized",
+            number("realized P&L after commission and fees, $", false),
+        ),
+        ("gross", number("before commission and fees, $", false)),
+        (
+            "fees",
+            number("commission and fees realized with the closes, $", false),
+        ),
+        ("closes", integer("closing transactions in the period", false)),
+        ("wins", integer("closes that made money", false)),
+        ("losses", integer("closes that lost money", false)),
+        (
+            "dividends",
+            number("dividends received in the period (not in realized), $", false),
+        ),
+    ]
+}
+
+const TALLY: [&str; 7] = [
+    "realized",
+    "gross",
+    "fees",
+    "closes",
+    "wins",
+    "losses",
+    "dividends",
+];
+
 fn output_schema() -> Value {
     let underlying = object(
-        &[
-            ("underlying", string("the underlying", false)),
-            (
-                "realized",
-                number("realized P&L after commission and fees, $", false),
-            ),
-            ("gross", number("before commission and fees, $", false)),
-            (
-                "fees",
-                number("commission and fees realized with the closes, $", false),
-            ),
-            ("closes", integer("closing transactions in the period", false)),
-            ("wins", integer("closes that made money", false)),
-            ("losses", integer("closes that lost money", false)),
-            (
-                "dividends",
-                number("dividends received in the period (not in realized), $", false),
-            ),
-        ],
-        &[
-            "underlying",
-            "realized",
-            "gross",
-            "fees",
-            "closes",
-            "wins",
-            "losses",
-            "dividends",
-        ],
+        &props(&[
+            &[("underlying", string("the underlying", false))],
+            &tally_fields(),
+        ]),
+        &[&["underlying"][..], &TALLY[..]].concat(),
         false,
     );
     let unmatched = object(
@@ -70,24 +78,8 @@ fn output_schema() -> Value {
                 ("end_date", string("last date of the period", false)),
                 ("symbol", string("the underlying filter", true)),
                 (
-                    "realized",
-                    number("realized P&L after commission and fees, $", false),
-                ),
-                ("gross", number("before commission and fees, $", false)),
-                (
-                    "fees",
-                    number("commission and fees realized with the closes, $", false),
-                ),
-                ("closes", integer("closing transactions in the period", false)),
-                ("wins", integer("closes that made money", false)),
-                ("losses", integer("closes that lost money", false)),
-                (
                     "win_rate_percent",
                     number("wins as a percent of closes with a result", true),
-                ),
-                (
-                    "dividends",
-                    number("dividends received in the period, $ (not in realized)", false),
                 ),
                 (
                     "fees_paid",
@@ -119,6 +111,7 @@ fn output_schema() -> Value {
                 ),
                 ("as_of", string("market time of the answer", false)),
             ],
+            &tally_fields(),
             &source_fields(),
         ]),
         &[

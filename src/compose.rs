@@ -265,6 +265,7 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
         .with_chart_renderer(chart_renderer());
     let app = Arc::new(app);
     let mut tools = ToolRegistry::standard();
+    tools.extend(ToolRegistry::history_and_market());
     tools.extend(ToolRegistry::analysis());
     tools.extend(ToolRegistry::alerts_and_history());
     tools.extend(ToolRegistry::knowledge());

@@ -9,8 +9,8 @@ Usage: judge.py PLAN.json, where the plan (written by contract-tests/tests/sdk_j
 fake's URL and credentials, the GET requests ttai made, and ttai's DXLink subscriptions. Prints one
 JSON object (the counts) on the last line of stdout; exit code 0 when the SDK accepted everything.
 
-To teach the judge a new endpoint (orders, transactions, watchlists, ...), add one line to
-ENDPOINTS: the path ttai requests and the SDK model that reads it.
+To teach the judge a new endpoint (orders, ...), add one line to ENDPOINTS: the path ttai
+requests and the SDK model that reads it.
 """
 
 from __future__ import annotations
@@ -27,12 +27,20 @@ from typing import Any, Callable
 import tastytrade
 import tastytrade.session
 from tastytrade import Account, DXLinkStreamer, Session
-from tastytrade.account import AccountBalance, CurrentPosition
+from tastytrade.account import AccountBalance, CurrentPosition, NetLiqOhlc, Transaction
 from tastytrade.dxfeed import Candle, Greeks, Quote, Summary, Trade
 from tastytrade.instruments import Equity, Future, NestedFutureOptionChain, NestedOptionChain
 from tastytrade.market_data import MarketData, get_market_data_by_type
+from tastytrade.market_sessions import (
+    ExchangeType,
+    MarketCalendar,
+    MarketSession,
+    get_market_holidays,
+    get_market_sessions,
+)
 from tastytrade.metrics import MarketMetricInfo, get_market_metrics
 from tastytrade.search import SymbolData, symbol_search
+from tastytrade.watchlists import PrivateWatchlist
 from tastytrade.utils import TastytradeData, TastytradeError
 
 PINNED = "13.2.3"
@@ -69,6 +77,11 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(r"/instruments/equities", "items", Equity),
     Endpoint(r"/instruments/futures", "items", Future),
     Endpoint(r"/api-quote-tokens", "object", QuoteToken),
+    Endpoint(r"/accounts/[^/]+/transactions", "items", Transaction),
+    Endpoint(r"/accounts/[^/]+/net-liq/history", "items", NetLiqOhlc),
+    Endpoint(r"/watchlists", "items", PrivateWatchlist),
+    Endpoint(r"/market-time/sessions/current", "items", MarketSession),
+    Endpoint(r"/market-time/equities/holidays", "object", MarketCalendar),
 ]
 
 # The DXLink event types ttai subscribes to, by name.
@@ -154,6 +167,25 @@ async def judge_sdk_calls(session: Session, plan: dict[str, Any], verdict: Verdi
         account = accounts[0]
         await call("get_balances", lambda: account.get_balances(session), AccountBalance)
         await call("get_positions", lambda: account.get_positions(session, include_marks=True), CurrentPosition)
+        # Every page (page_offset=None makes the SDK follow `pagination`), and one filtered page.
+        history = await call(
+            "get_history", lambda: account.get_history(session, per_page=3, page_offset=None), Transaction, at_least=4
+        )
+        await call(
+            "get_history(types, underlying)",
+            lambda: account.get_history(session, types=["Trade"], underlying_symbol="SPY"),
+            Transaction,
+        )
+        if history and not any(t.value < 0 for t in history):
+            verdict.fail("get_history: no debit read as negative (value-effect ignored?)")
+        await call(
+            "get_net_liquidating_value_history",
+            lambda: account.get_net_liquidating_value_history(session, time_back="1m"),
+            NetLiqOhlc,
+        )
+    await call("PrivateWatchlist.get", lambda: PrivateWatchlist.get(session), PrivateWatchlist)
+    await call("get_market_sessions", lambda: get_market_sessions(session, [ExchangeType.NYSE]), MarketSession)
+    await call("get_market_holidays", lambda: get_market_holidays(session), MarketCalendar)
     symbols = plan["symbols"]
     await call(
         "get_market_data_by_type",

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use ttai_core::domain::{AccountNumber, OptionType, Symbol, Timeframe};
+use ttai_core::domain::{
+    AccountNumber, MarketState, NetLiqWindow, OptionType, Symbol, Timeframe, Transaction, TransactionQuery,
+};
 use ttai_core::ports::{BrokerError, BrokerPort};
 use ttai_core::testing::SAMPLE_ACCOUNT;
 use ttai_core::time::Timestamp;
@@ -296,6 +298,155 @@ pub async fn clock_and_source_are_reported(h: &dyn BrokerHarness) {
     assert!(!broker.info().source.is_empty());
 }
 
+/// Transactions come a page at a time, newest first, each exactly as the scenario booked it
+/// (signed cash, fees, action, symbols); filters by underlying, type and dates hold; an unknown
+/// account is `NotFound`.
+pub async fn transactions_page_newest_first_and_filter(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let account = AccountNumber::new(SAMPLE_ACCOUNT);
+    let expected = scenario::market().transactions;
+    assert_eq!(expected.len(), 8);
+    let mut query = TransactionQuery::between(None, None, 3);
+    let mut seen: Vec<Transaction> = Vec::new();
+    loop {
+        let page = broker.transactions(&account, &query).await.unwrap();
+        assert_eq!(
+            (page.total_items, page.total_pages),
+            (8, 3),
+            "page {}",
+            query.page
+        );
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().cloned());
+        if !page.has_more() {
+            break;
+        }
+        query.page += 1;
+        assert!(query.page < 10, "the pages end");
+    }
+    assert_eq!(seen.len(), 8);
+    assert!(
+        seen.windows(2).all(|w| w[0].executed_at >= w[1].executed_at),
+        "newest first"
+    );
+    for got in &seen {
+        let want = expected.iter().find(|t| t.id == got.id).unwrap();
+        assert_eq!(
+            (&got.date, &got.transaction_type, &got.sub_type, got.action),
+            (&want.date, &want.transaction_type, &want.sub_type, want.action),
+            "{}",
+            want.id
+        );
+        assert_eq!((&got.symbol, &got.underlying), (&want.symbol, &want.underlying));
+        assert_eq!((got.quantity, got.price), (want.quantity, want.price));
+        assert_eq!(
+            (got.value, got.total_fees(), got.net_value),
+            (want.value, want.total_fees(), want.net_value),
+            "{}",
+            want.id
+        );
+        assert_eq!(got.executed_at, want.executed_at);
+    }
+    let mut aapl = TransactionQuery::between(None, None, 50);
+    aapl.underlying = Some(sym("AAPL"));
+    assert_eq!(broker.transactions(&account, &aapl).await.unwrap().total_items, 3);
+    let mut money = TransactionQuery::between(None, None, 50);
+    money.types = vec!["Money Movement".to_owned()];
+    let money = broker.transactions(&account, &money).await.unwrap();
+    assert_eq!(
+        money
+            .items
+            .iter()
+            .map(|t| t.sub_type.as_str())
+            .collect::<Vec<_>>(),
+        ["Dividend", "Deposit"]
+    );
+    let dividend = money.items[0].date;
+    let one_day = TransactionQuery::between(Some(dividend), Some(dividend), 50);
+    assert_eq!(
+        broker.transactions(&account, &one_day).await.unwrap().items.len(),
+        1
+    );
+    let err = broker
+        .transactions(&AccountNumber::new("NOPE0000"), &query)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// The net-liq series is in time order and ends at the balances' net liq; a shorter window is
+/// the tail of a longer one; an unknown account is `NotFound`.
+pub async fn net_liq_history_windows_nest(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let account = AccountNumber::new(SAMPLE_ACCOUNT);
+    let market = scenario::market();
+    let all = broker.net_liq_history(&account, NetLiqWindow::All).await.unwrap();
+    assert_eq!(all.len(), market.net_liq_history[0].1.len());
+    assert!(all.windows(2).all(|w| w[0].time < w[1].time));
+    assert_eq!(
+        all.last().map(|p| p.close),
+        Some(market.balances[0].net_liquidating_value)
+    );
+    for (got, want) in all.iter().zip(&market.net_liq_history[0].1) {
+        assert_eq!(
+            (got.time, got.open, got.high, got.low, got.close),
+            (want.time, want.open, want.high, want.low, want.close)
+        );
+    }
+    let month = broker
+        .net_liq_history(&account, NetLiqWindow::Month)
+        .await
+        .unwrap();
+    assert!(!month.is_empty() && month.len() < all.len());
+    assert_eq!(month.as_slice(), &all[all.len() - month.len()..]);
+    let err = broker
+        .net_liq_history(&AccountNumber::new("NOPE0000"), NetLiqWindow::Month)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// The customer's watchlists, in their order, with their symbols.
+pub async fn watchlists_are_the_customers(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let lists = broker.watchlists().await.unwrap();
+    let want = scenario::market().watchlists;
+    assert_eq!(
+        lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        want.iter().map(|l| l.name.as_str()).collect::<Vec<_>>()
+    );
+    for (got, want) in lists.iter().zip(&want) {
+        let symbols =
+            |l: &ttai_core::domain::Watchlist| l.entries.iter().map(|e| e.symbol.clone()).collect::<Vec<_>>();
+        assert_eq!(symbols(got), symbols(want), "{}", want.name);
+    }
+}
+
+/// The market's hours follow the NYSE calendar: at the scenario's clock (Friday 2025-06-13,
+/// 16:00 New York, the close) the market is in extended hours, between Thursday's session and
+/// Monday's; the calendar has Juneteenth, Independence Day and the early close before it.
+pub async fn market_hours_follow_the_calendar(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let session = broker.market_session().await.unwrap();
+    let calendar = broker.market_calendar().await.unwrap();
+    let d = |s: &str| s.parse::<ttai_core::time::Date>().unwrap();
+    for holiday in ["2025-06-19", "2025-07-04"] {
+        assert!(calendar.holidays.contains(&d(holiday)), "{holiday}");
+    }
+    assert!(calendar.half_days.contains(&d("2025-07-03")));
+    assert!(calendar.holidays.windows(2).all(|w| w[0] < w[1]));
+    if h.clock() == ExpectedClock::Scenario {
+        assert_eq!(session.state, MarketState::Extended);
+        let current = session.current.unwrap();
+        assert_eq!(current.date, d("2025-06-13"));
+        assert_eq!(current.open_at.to_string(), "2025-06-13T13:30:00Z");
+        assert_eq!(current.close_at, scenario::now());
+        assert_eq!(session.next.unwrap().date, d("2025-06-16"));
+        assert_eq!(session.previous.unwrap().date, d("2025-06-12"));
+        assert_eq!(session.as_of, scenario::now());
+    }
+}
+
 /// Expands every broker check into a `#[tokio::test]` against `$harness`.
 ///
 /// Capabilities after a `;` add the checks that need them: `candles` (the broker serves candle
@@ -332,6 +483,10 @@ macro_rules! broker_contract {
             market_metrics_leave_unknown_symbols_out,
             symbol_search_ranks_and_limits,
             clock_and_source_are_reported,
+            transactions_page_newest_first_and_filter,
+            net_liq_history_windows_nest,
+            watchlists_are_the_customers,
+            market_hours_follow_the_calendar,
         );
         $($( $crate::broker_contract!(@capability $capability $harness); )*)?
     };

@@ -53,7 +53,8 @@ pub fn venv_python() -> PathBuf {
 }
 
 /// Writes the scenario as a replay tape in `dir` (plain or gzipped), every answer recorded at
-/// the scenario's clock, candles one bar per line at each bar's close.
+/// the scenario's clock (the account's transactions and net-liq series as one line each, as a
+/// recording would hold them), candles one bar per line at each bar's close.
 pub fn write_tape(dir: &Path, gzip: bool) {
     let market = market();
     let at = now();
@@ -69,7 +70,18 @@ pub fn write_tape(dir: &Path, gzip: bool) {
             .collect();
         tape.push(at, Op::Positions, b.account.as_str(), &positions)
             .unwrap();
+        let transactions: Vec<_> = market
+            .transactions
+            .iter()
+            .filter(|t| t.account == b.account)
+            .collect();
+        tape.push(at, Op::Transactions, b.account.as_str(), &transactions)
+            .unwrap();
     }
+    for (account, points) in &market.net_liq_history {
+        tape.push(at, Op::NetLiq, account.as_str(), points).unwrap();
+    }
+    tape.push(at, Op::Watchlists, "", &market.watchlists).unwrap();
     for q in &market.quotes {
         tape.push(at, Op::Quote, q.symbol.as_str(), q).unwrap();
     }

@@ -3,8 +3,9 @@
 //!
 //! ttai's live adapter first runs every call it makes against the fake (accounts, balances,
 //! positions, quotes of stocks, an index, options, a futures product, a contract and an option on
-//! it, equity and futures option chains with the stream's greeks, metrics, search, and daily,
-//! weekly and intraday candles); then `sdk_judge/judge.py` reads every answer ttai received with
+//! it, equity and futures option chains with the stream's greeks, metrics, search, daily, weekly
+//! and intraday candles, transactions page by page and filtered, the net-liq history,
+//! watchlists, the market's session and holidays); then `sdk_judge/judge.py` reads every answer ttai received with
 //! the SDK's own models, makes the SDK's own calls, streams every DXLink event type ttai
 //! subscribed to through the SDK, and checks the OAuth error. The test fails on any model that
 //! does not validate, any event the SDK skips, or any request of ttai's the judge has no model
@@ -24,7 +25,7 @@ use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
 use contract_tests::fake_tastytrade::{Endpoint, FakeOptions, FakeTastyTrade};
 use contract_tests::scenario;
 use serde_json::{Value, json};
-use ttai_core::domain::{AccountNumber, Symbol, Timeframe};
+use ttai_core::domain::{AccountNumber, NetLiqWindow, Symbol, Timeframe, TransactionQuery};
 use ttai_core::ports::BrokerPort;
 use ttai_core::testing::{SAMPLE_ACCOUNT, sample_now};
 use ttai_core::time::Timestamp;
@@ -140,6 +141,22 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
         .await
         .unwrap();
     broker.search_symbols("apple", 5).await.unwrap();
+    // The history in pages of three, filtered; the net-liq series; watchlists; the market's hours.
+    let mut query = TransactionQuery::between(None, None, 3);
+    while broker.transactions(&account, &query).await.unwrap().has_more() {
+        query.page += 1;
+    }
+    let mut filtered = TransactionQuery::between(None, None, 50);
+    filtered.underlying = Some(sym("AAPL"));
+    filtered.types = vec!["Trade".to_owned(), "Receive Deliver".to_owned()];
+    broker.transactions(&account, &filtered).await.unwrap();
+    broker
+        .net_liq_history(&account, NetLiqWindow::Month)
+        .await
+        .unwrap();
+    broker.watchlists().await.unwrap();
+    broker.market_session().await.unwrap();
+    broker.market_calendar().await.unwrap();
     for timeframe in [Timeframe::Daily, Timeframe::Weekly, Timeframe::Intraday] {
         // Intraday bars the scenario has none of: an empty snapshot, still an event to judge.
         let _ = broker
@@ -190,6 +207,11 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
         Endpoint::Equities,
         Endpoint::Futures,
         Endpoint::QuoteToken,
+        Endpoint::Transactions,
+        Endpoint::NetLiqHistory,
+        Endpoint::Watchlists,
+        Endpoint::MarketSessions,
+        Endpoint::MarketHolidays,
     ] {
         assert!(fake.calls(endpoint) > 0, "ttai never called {endpoint:?}");
     }
@@ -220,7 +242,7 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
     eprintln!("SDK judge: {summary}");
     assert_eq!(summary["failures"], json!([]), "{summary}");
     let models = summary["models"].as_array().unwrap();
-    assert!(models.len() >= 11, "models checked: {summary}");
+    assert!(models.len() >= 16, "models checked: {summary}");
     assert_eq!(
         summary["event_types"],
         json!(["Candle", "Greeks", "Quote", "Summary", "Trade"]),

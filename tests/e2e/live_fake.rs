@@ -686,6 +686,10 @@ fn answers(ttai: &mut Ttai) -> Vec<Value> {
         ("get_market_metrics", json!({"symbols": ["SPY", "AAPL"]})),
         ("search_symbols", json!({"query": "SP"})),
         ("get_option_chain", json!({"symbol": "AAPL"})),
+        ("get_transactions", json!({"start_date": "2000-01-01"})),
+        ("get_realized_pnl", json!({"start_date": "2000-01-01"})),
+        ("get_net_liq_history", json!({"time_back": "all"})),
+        ("get_watchlists", json!({})),
     ];
     calls
         .iter()
@@ -747,6 +751,7 @@ fn a_recorded_tape_replays_the_same_answers() {
 
     let mut recording = serve(data, &fake, &["--tape", tape_arg, "record"], &env);
     let live = answers(&mut recording);
+    let recording_status = recording.call("get_market_status", json!({}));
     let (status, recording) = recording.finish();
     assert!(status.success(), "{}", recording.stderr());
     transcript.add_session(&recording);
@@ -766,6 +771,12 @@ fn a_recorded_tape_replays_the_same_answers() {
     assert_eq!(replayed, live);
     let quote = ok(replay.call("get_quote", json!({"symbol": "SPY"})));
     assert_eq!(quote["source"], "replay:my-session", "{quote}");
+    // The market's session as recorded, while it still holds at the replay clock.
+    let recorded_status = ok(recording_status);
+    let replayed_status = ok(replay.call("get_market_status", json!({})));
+    for key in ["state", "current_session", "next_session", "previous_session"] {
+        assert_eq!(replayed_status[key], recorded_status[key], "{key}");
+    }
     transcript.add_session(&replay);
 
     // The same recording drives a backtest: one snapshot, so one trade, still open.

@@ -11,6 +11,7 @@ mod alerts;
 mod analysis;
 mod backtest;
 mod cli;
+mod history;
 mod http;
 mod http_support;
 mod knowledge;

@@ -12,9 +12,10 @@
 //! same bytes: `cargo run -p broker-replay --example gen_demo_tape -- adapters/broker-replay/tapes/demo`.
 
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, OptionChain,
-    OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe, occ_symbol,
-    round_to,
+    Account, AccountNumber, Balances, Candle, Expiration, InstrumentType, MarketMetrics, NetLiqPoint,
+    OptionChain, OptionContract, OptionType, Position, Quote, StrikeRow, Symbol, SymbolMatch, Timeframe,
+    TradeAction, Transaction, Watchlist, WatchlistEntry, new_york_time, nyse_holidays, nyse_special_closure,
+    occ_symbol, round_to,
 };
 use ttai_core::quant::bsm::{self, BsmInput};
 use ttai_core::time::{Date, Timestamp, Weekday};
@@ -150,47 +151,14 @@ fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Date {
     d
 }
 
-fn observed(d: Date) -> Date {
-    match d.weekday() {
-        Weekday::Saturday => d.add_days(-1),
-        Weekday::Sunday => d.add_days(1),
-        _ => d,
-    }
-}
-
-fn easter(year: i32) -> Date {
-    // Anonymous Gregorian algorithm.
-    let a = year % 19;
-    let b = year / 100;
-    let c = year % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    date(year, month as u32, day as u32)
-}
-
-/// US equity market holidays of a year (NYSE rules, as needed for a synthetic calendar).
+/// US equity market holidays of a year: the NYSE calendar's rules (docs/market-hours.md) without
+/// its special closures (the synthetic history was generated trading on 2025-01-09).
 fn holidays(year: i32) -> Vec<Date> {
-    vec![
-        observed(date(year, 1, 1)),
-        nth_weekday(year, 1, Weekday::Monday, 3),
-        nth_weekday(year, 2, Weekday::Monday, 3),
-        easter(year).add_days(-2),
-        last_weekday(year, 5, Weekday::Monday),
-        observed(date(year, 6, 19)),
-        observed(date(year, 7, 4)),
-        nth_weekday(year, 9, Weekday::Monday, 1),
-        nth_weekday(year, 11, Weekday::Thursday, 4),
-        observed(date(year, 12, 25)),
-    ]
+    nyse_holidays(year)
+        .into_iter()
+        .map(|(d, _)| d)
+        .filter(|d| nyse_special_closure(*d).is_none())
+        .collect()
 }
 
 fn trading_days(from: Date, to: Date) -> Vec<Date> {
@@ -541,6 +509,147 @@ struct ShortOption {
     opened: Date,
 }
 
+/// What TastyTrade charges, as the demo account's ledger books it: an option costs $1.00 a
+/// contract to open (at most $10 a leg) and nothing to close, plus clearing ($0.10) and
+/// regulatory ($0.03) fees a contract either way; stock costs no commission and $0.0008 a share
+/// of clearing; expirations, cash settlements, dividends and deposits cost nothing.
+mod fees {
+    pub(super) const OPTION_COMMISSION: f64 = 1.00;
+    pub(super) const OPTION_COMMISSION_CAP: f64 = 10.00;
+    pub(super) const OPTION_FEES: f64 = 0.13;
+    pub(super) const STOCK_CLEARING: f64 = 0.0008;
+}
+
+/// One booking of the ledger.
+struct Booking {
+    at: Timestamp,
+    date: Date,
+    kind: &'static str,
+    sub_type: &'static str,
+    description: String,
+    symbol: Option<String>,
+    instrument_type: Option<InstrumentType>,
+    underlying: Option<&'static str>,
+    action: Option<TradeAction>,
+    quantity: Option<f64>,
+    price: Option<f64>,
+    value: f64,
+    commission: f64,
+    fees: f64,
+}
+
+/// The synthetic account's transactions, as TastyTrade books them.
+struct Ledger {
+    account: AccountNumber,
+    next_id: u64,
+    transactions: Vec<Transaction>,
+}
+
+impl Ledger {
+    /// Books a transaction; returns its cash after fees.
+    fn book(&mut self, b: Booking) -> f64 {
+        // `+ 0.0` turns the −0.0 of a worthless short's settlement into 0.
+        let value = round_to(b.value, 2) + 0.0;
+        let commission = round_to(b.commission, 2);
+        let fees = round_to(b.fees, 2);
+        let net_value = round_to(value - commission - fees, 2) + 0.0;
+        self.transactions.push(Transaction {
+            id: self.next_id,
+            account: self.account.clone(),
+            executed_at: b.at,
+            date: b.date,
+            transaction_type: b.kind.to_owned(),
+            sub_type: b.sub_type.to_owned(),
+            description: b.description,
+            symbol: b.symbol.as_deref().map(sym),
+            instrument_type: b.instrument_type,
+            underlying: b.underlying.map(sym),
+            action: b.action,
+            quantity: b.quantity,
+            price: b.price,
+            value,
+            commission,
+            fees,
+            net_value,
+        });
+        self.next_id += 1;
+        net_value
+    }
+}
+
+/// `12/19/25`, as TastyTrade's descriptions write expirations.
+fn mmddyy(d: Date) -> String {
+    let (y, m, day) = d.ymd();
+    format!("{m:02}/{day:02}/{:02}", y % 100)
+}
+
+/// `AAPL 01/16/26 Call 265.00`.
+fn option_words(underlying: &str, expiration: Date, option_type: OptionType, strike: f64) -> String {
+    let kind = match option_type {
+        OptionType::Call => "Call",
+        OptionType::Put => "Put",
+    };
+    format!("{underlying} {} {kind} {strike:.2}", mmddyy(expiration))
+}
+
+/// A quarterly dividend of a held stock: paid on `pay`, to holders on `ex`.
+struct Dividend {
+    underlying: usize,
+    ex: Date,
+    pay: Date,
+    per_share: f64,
+}
+
+/// The dividends the demo account's stock pays from `from` on: AAPL's (ex-date the second Monday
+/// of February, May, August and November, paid ten days later) and QQQ's (ex-date the Monday
+/// after the third Friday of March, June, September and December, paid on the month's last
+/// Friday), each a quarter of the stock's yield at its ex-date close, in cents.
+fn dividends(series: &[Series], days: &[Date], from: Date) -> Vec<Dividend> {
+    let trading = |d: Date| days.binary_search(&d).is_ok();
+    let next_trading = |mut d: Date| {
+        while !trading(d) && d <= days.last().copied().unwrap_or(d) {
+            d = d.add_days(1);
+        }
+        d
+    };
+    let mut out = Vec::new();
+    for (y, m) in (2025..=2026).flat_map(|y| (1..=12).map(move |m| (y, m))) {
+        let (underlying, ex, pay) = match m {
+            2 | 5 | 8 | 11 => {
+                let ex = next_trading(nth_weekday(y, m, Weekday::Monday, 2));
+                (2, ex, next_trading(ex.add_days(10)))
+            }
+            3 | 6 | 9 | 12 => {
+                let ex = next_trading(nth_weekday(y, m, Weekday::Friday, 3).add_days(3));
+                let mut pay = last_weekday(y, m, Weekday::Friday).max(ex);
+                while !trading(pay) && pay > ex {
+                    pay = pay.add_days(-1);
+                }
+                (1, ex, pay)
+            }
+            _ => continue,
+        };
+        let (Some(spec), Some(close)) = (
+            SPECS.get(underlying),
+            series
+                .get(underlying)
+                .and_then(|x| x.days.iter().find(|d| d.date == ex))
+                .map(|d| d.candle.close),
+        ) else {
+            continue;
+        };
+        if ex >= from && trading(pay) {
+            out.push(Dividend {
+                underlying,
+                ex,
+                pay,
+                per_share: round_to(close * spec.div_yield / 4.0, 2),
+            });
+        }
+    }
+    out
+}
+
 /// Generates the demo tape.
 pub fn generate() -> (Manifest, TapeBuilder) {
     let history_start = date(2024, 11, 18);
@@ -583,6 +692,38 @@ pub fn generate() -> (Manifest, TapeBuilder) {
     let mut shorts: Vec<ShortOption> = Vec::new();
     let mut iv_history: Vec<Vec<f64>> = vec![Vec::new(); SPECS.len()];
     let chain_start_index = days.iter().position(|d| *d >= chain_start).unwrap_or(0);
+    let mut ledger = Ledger {
+        account: account.clone(),
+        next_id: 300_000_001,
+        transactions: Vec::new(),
+    };
+    let payouts = dividends(&series, &days, chain_start);
+    let mut previous_net_liq: Option<f64> = None;
+    let watchlists = vec![
+        Watchlist {
+            name: "Index ETFs".into(),
+            group: None,
+            entries: ["SPY", "QQQ", "IWM"]
+                .iter()
+                .map(|s| WatchlistEntry {
+                    symbol: sym(s),
+                    instrument_type: Some(InstrumentType::Equity),
+                })
+                .collect(),
+        },
+        Watchlist {
+            name: "Wheel candidates".into(),
+            group: Some("Income".into()),
+            entries: ["AAPL", "SPY", "IWM"]
+                .iter()
+                .map(|s| WatchlistEntry {
+                    symbol: sym(s),
+                    instrument_type: Some(InstrumentType::Equity),
+                })
+                .collect(),
+        },
+    ];
+    push(&mut tape, first_at, Op::Watchlists, "", &watchlists);
 
     for (i, day) in days.iter().enumerate() {
         let at = close_time(*day);
@@ -668,16 +809,76 @@ pub fn generate() -> (Manifest, TapeBuilder) {
             continue;
         }
         if i == chain_start_index {
+            ledger.book(Booking {
+                at: new_york_time(*day, 9, 0),
+                date: *day,
+                kind: "Money Movement",
+                sub_type: "Deposit",
+                description: "ACH DEPOSIT".into(),
+                symbol: None,
+                instrument_type: None,
+                underlying: None,
+                action: None,
+                quantity: None,
+                price: None,
+                value: cash,
+                commission: 0.0,
+                fees: 0.0,
+            });
             for (k, (s, qty)) in stock.iter().enumerate() {
                 let price = series
                     .get(*s)
                     .and_then(|x| x.days.get(i))
                     .map_or(0.0, |d| d.candle.close);
-                cash -= price * qty;
+                let Some(spec) = SPECS.get(*s) else { continue };
+                cash += ledger.book(Booking {
+                    at: new_york_time(*day, 15, 55),
+                    date: *day,
+                    kind: "Trade",
+                    sub_type: "Buy to Open",
+                    description: format!("Bought {qty} {} @ {price:.2}", spec.symbol),
+                    symbol: Some(spec.symbol.to_owned()),
+                    instrument_type: Some(InstrumentType::Equity),
+                    underlying: Some(spec.symbol),
+                    action: Some(TradeAction::BuyToOpen),
+                    quantity: Some(*qty),
+                    price: Some(price),
+                    value: -price * qty,
+                    commission: 0.0,
+                    fees: fees::STOCK_CLEARING * qty,
+                });
                 if let Some(c) = stock_cost.get_mut(k) {
                     *c = price;
                 }
             }
+        }
+        // Dividends paid today on the shares held since their ex-date.
+        for dividend in payouts.iter().filter(|p| p.pay == *day) {
+            let (Some(spec), Some((_, shares))) = (
+                SPECS.get(dividend.underlying),
+                stock.iter().find(|(s, _)| *s == dividend.underlying),
+            ) else {
+                continue;
+            };
+            cash += ledger.book(Booking {
+                at: new_york_time(*day, 8, 0),
+                date: *day,
+                kind: "Money Movement",
+                sub_type: "Dividend",
+                description: format!(
+                    "{} dividend {:.2} a share (ex {})",
+                    spec.description, dividend.per_share, dividend.ex
+                ),
+                symbol: Some(spec.symbol.to_owned()),
+                instrument_type: Some(InstrumentType::Equity),
+                underlying: Some(spec.symbol),
+                action: None,
+                quantity: Some(*shares),
+                price: Some(dividend.per_share),
+                value: dividend.per_share * shares,
+                commission: 0.0,
+                fees: 0.0,
+            });
         }
         // Settle expired short options at intrinsic value (cash-settled in this synthetic account).
         shorts.retain(|o| {
@@ -692,7 +893,33 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                 OptionType::Call => (settle_close - o.strike).max(0.0),
                 OptionType::Put => (o.strike - settle_close).max(0.0),
             };
-            cash += intrinsic * o.quantity * 100.0;
+            let root = SPECS.get(o.underlying).map_or("", |spec| spec.symbol);
+            let words = option_words(root, o.expiration, o.option_type, o.strike);
+            let (sub_type, why) = if intrinsic > 0.0 {
+                ("Cash Settled Assignment", "cash settled assignment")
+            } else {
+                ("Expiration", "expiration")
+            };
+            cash += ledger.book(Booking {
+                at: new_york_time(o.expiration, 18, 0),
+                date: o.expiration,
+                kind: "Receive Deliver",
+                sub_type,
+                description: format!("Removal of {:.1} {words} due to {why}.", o.quantity.abs()),
+                symbol: Some(o.symbol.clone()),
+                instrument_type: Some(InstrumentType::EquityOption),
+                underlying: Some(root),
+                action: Some(if o.quantity < 0.0 {
+                    TradeAction::BuyToClose
+                } else {
+                    TradeAction::SellToClose
+                }),
+                quantity: Some(o.quantity.abs()),
+                price: Some(round_to(intrinsic, 2)),
+                value: intrinsic * o.quantity * 100.0,
+                commission: 0.0,
+                fees: 0.0,
+            });
             false
         });
         let is_snapshot = day.weekday() == Weekday::Friday
@@ -756,7 +983,25 @@ pub fn generate() -> (Manifest, TapeBuilder) {
                                 .min_by(|a, b| a.0.total_cmp(&b.0))
                         });
                     if let Some((_, strike, symbol, mid, expiration)) = pick {
-                        cash += mid * qty * 100.0;
+                        cash += ledger.book(Booking {
+                            at: new_york_time(*day, 15, 50),
+                            date: *day,
+                            kind: "Trade",
+                            sub_type: "Sell to Open",
+                            description: format!(
+                                "Sold {qty} {} @ {mid:.2}",
+                                option_words(spec.symbol, expiration, option_type, strike)
+                            ),
+                            symbol: Some(symbol.clone()),
+                            instrument_type: Some(InstrumentType::EquityOption),
+                            underlying: Some(spec.symbol),
+                            action: Some(TradeAction::SellToOpen),
+                            quantity: Some(qty),
+                            price: Some(mid),
+                            value: mid * qty * 100.0,
+                            commission: (fees::OPTION_COMMISSION * qty).min(fees::OPTION_COMMISSION_CAP),
+                            fees: fees::OPTION_FEES * qty,
+                        });
                         shorts.push(ShortOption {
                             symbol,
                             underlying: s,
@@ -881,14 +1126,38 @@ pub fn generate() -> (Manifest, TapeBuilder) {
         };
         push(&mut tape, at, Op::Positions, ACCOUNT, &positions);
         push(&mut tape, at, Op::Balances, ACCOUNT, &balances);
+        // The day's net liq: from the previous close to this one.
+        let open = previous_net_liq.unwrap_or(net_liq);
+        let point = NetLiqPoint {
+            time: at,
+            open,
+            high: open.max(net_liq),
+            low: open.min(net_liq),
+            close: net_liq,
+            pending_cash: 0.0,
+        };
+        push(&mut tape, at, Op::NetLiq, ACCOUNT, &vec![point]);
+        previous_net_liq = Some(net_liq);
+    }
+    // Each transaction on the tape when it happened.
+    for transaction in &ledger.transactions {
+        push(
+            &mut tape,
+            transaction.executed_at,
+            Op::Transactions,
+            ACCOUNT,
+            &vec![transaction.clone()],
+        );
     }
     let manifest = Manifest {
         name: "demo".to_owned(),
         description: "SYNTHETIC demo tape, not market data: four made-up underlyings (SPY, QQQ, AAPL, IWM) with two \
             years of daily candles, and for the last year daily quotes and market metrics, weekly option-chain \
             snapshots (Friday close) priced with Black-Scholes-Merton from a skewed volatility surface, and a \
-            synthetic account (5SYN0001) holding stock, covered calls and cash-secured puts; expired options are \
-            cash-settled at intrinsic value."
+            synthetic account (5SYN0001) holding stock, covered calls and cash-secured puts, with its year of \
+            transactions (a deposit, the stock bought, options sold at the chain's mid, TastyTrade-like commission \
+            and fees, quarterly AAPL and QQQ dividends) and its daily net liq; expired options are cash-settled at \
+            intrinsic value; two watchlists."
             .to_owned(),
         synthetic: true,
         symbols: SPECS.iter().map(|s| s.symbol.to_owned()).collect(),

@@ -20,8 +20,9 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
-    SymbolMatch, Timeframe, rank_symbol_matches,
+    Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
+    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage,
+    TransactionQuery, Watchlist, new_york_clock, rank_symbol_matches,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
 use ttai_core::time::Timestamp;
@@ -185,7 +186,42 @@ impl Loaded {
     fn has_key(&self, op: Op, key: &str) -> bool {
         self.tape.entries.contains_key(&(op, key.to_owned()))
     }
+
+    /// Every item of every list recorded under (op, key) by the clock, oldest line first.
+    fn union<T: DeserializeOwned>(&self, op: Op, key: &str) -> Result<Vec<T>, BrokerError> {
+        let now = self.clock.now();
+        let mut all = Vec::new();
+        if let Some(entries) = self.tape.entries.get(&(op, key.to_owned())) {
+            for entry in entries.iter().take_while(|e| e.at <= now) {
+                all.extend(decode::<Vec<T>>(&self.tape, entry)?);
+            }
+        }
+        Ok(all)
+    }
+
+    /// `NotFound` unless the tape knows the account (its balances, positions or history).
+    fn account_known(&self, account: &AccountNumber) -> Result<(), BrokerError> {
+        let key = account.as_str();
+        if [Op::Balances, Op::Positions, Op::Transactions, Op::NetLiq]
+            .into_iter()
+            .any(|op| self.has_key(op, key))
+        {
+            Ok(())
+        } else {
+            Err(BrokerError::NotFound(format!("account {}", account.masked())))
+        }
+    }
+
+    /// The calendar recorded on the tape by the clock, else the NYSE rules around its date.
+    fn calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        Ok(self
+            .latest_decoded(Op::MarketCalendar, MARKET_KEY)?
+            .unwrap_or_else(|| MarketCalendar::nyse_around(new_york_clock(self.clock.now()).0)))
+    }
 }
+
+/// The key of the market-hours ops: the equity market's instrument collection.
+pub const MARKET_KEY: &str = "Equity";
 
 #[async_trait]
 impl BrokerPort for ReplayBroker {
@@ -333,6 +369,59 @@ impl BrokerPort for ReplayBroker {
             }
         };
         Ok(rank_symbol_matches(&directory, query, limit))
+    }
+
+    /// Every transaction recorded by the clock (a transaction recorded twice counts once, as last
+    /// recorded), executed by then, filtered and paged.
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
+        let t = self.tape().await?;
+        t.account_known(account)?;
+        let now = t.clock.now();
+        let mut by_id: HashMap<u64, Transaction> = HashMap::new();
+        for transaction in t.union::<Transaction>(Op::Transactions, account.as_str())? {
+            if transaction.executed_at <= now {
+                by_id.insert(transaction.id, transaction);
+            }
+        }
+        Ok(query.page_of(by_id.into_values()))
+    }
+
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
+        let t = self.tape().await?;
+        t.account_known(account)?;
+        let points = t.union::<NetLiqPoint>(Op::NetLiq, account.as_str())?;
+        Ok(window.select(points, t.clock.now()))
+    }
+
+    async fn watchlists(&self) -> Result<Vec<Watchlist>, BrokerError> {
+        let t = self.tape().await?;
+        Ok(t.latest_decoded(Op::Watchlists, "")?.unwrap_or_default())
+    }
+
+    /// The session recorded last, while it still holds at the clock; else the session at the
+    /// clock by the tape's calendar (or the NYSE rules).
+    async fn market_session(&self) -> Result<MarketSession, BrokerError> {
+        let t = self.tape().await?;
+        let now = t.clock.now();
+        if let Some(mut recorded) = t.latest_decoded::<MarketSession>(Op::MarketSession, MARKET_KEY)?
+            && now < recorded.valid_until()
+        {
+            recorded.as_of = now;
+            return Ok(recorded);
+        }
+        Ok(t.calendar()?.session_at(now))
+    }
+
+    async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        self.tape().await?.calendar()
     }
 }
 

@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use serde::Serialize;
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
-    SymbolMatch, Timeframe,
+    Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
+    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage,
+    TransactionQuery, Watchlist,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
 use ttai_core::time::Timestamp;
 
+use crate::MARKET_KEY;
 use crate::tape::{Manifest, Op, TapeError, TapeLine, candles_key};
 
 /// Wraps a broker and records its answers (failures are not recorded).
@@ -220,6 +222,40 @@ impl BrokerPort for Recorder {
             &answer,
             None,
         );
+        Ok(answer)
+    }
+    /// Records the page's transactions (replay unions them and pages itself).
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
+        let answer = self.inner.transactions(account, query).await?;
+        self.record(Op::Transactions, account.as_str(), &answer.items, None);
+        Ok(answer)
+    }
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
+        let answer = self.inner.net_liq_history(account, window).await?;
+        self.record(Op::NetLiq, account.as_str(), &answer, None);
+        Ok(answer)
+    }
+    async fn watchlists(&self) -> Result<Vec<Watchlist>, BrokerError> {
+        let answer = self.inner.watchlists().await?;
+        self.record(Op::Watchlists, "", &answer, None);
+        Ok(answer)
+    }
+    async fn market_session(&self) -> Result<MarketSession, BrokerError> {
+        let answer = self.inner.market_session().await?;
+        self.record(Op::MarketSession, MARKET_KEY, &answer, None);
+        Ok(answer)
+    }
+    async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        let answer = self.inner.market_calendar().await?;
+        self.record(Op::MarketCalendar, MARKET_KEY, &answer, None);
         Ok(answer)
     }
 }

@@ -33,6 +33,19 @@ pub enum Op {
     /// A list of `SymbolMatch`es; key = the lower-cased query, or "" for the tape's directory of
     /// instruments that any query is matched against.
     SymbolSearch,
+    /// A list of `Transaction`s; key = account number. Replay answers the union of every line
+    /// recorded by its clock (one id once), executed by then, filtered and paged.
+    Transactions,
+    /// A list of `NetLiqPoint`s; key = account number. Replay answers the union of every line
+    /// recorded by its clock (one time once) inside the window.
+    NetLiq,
+    /// A list of `Watchlist`s; key = "".
+    Watchlists,
+    /// A `MarketSession`; key = `Equity`. Replay answers it while it still holds at its clock
+    /// (`MarketSession::valid_until`), else derives the session from the calendar.
+    MarketSession,
+    /// A `MarketCalendar`; key = `Equity`. Without one, replay uses the NYSE calendar's rules.
+    MarketCalendar,
 }
 
 impl Op {
@@ -47,8 +60,30 @@ impl Op {
             Op::MarketMetrics => "market_metrics",
             Op::Accounts => "accounts",
             Op::SymbolSearch => "symbol_search",
+            Op::Transactions => "transactions",
+            Op::NetLiq => "net_liq",
+            Op::Watchlists => "watchlists",
+            Op::MarketSession => "market_session",
+            Op::MarketCalendar => "market_calendar",
         }
     }
+
+    /// Every op, in the order the tape format documents them.
+    pub const ALL: [Op; 13] = [
+        Op::Quote,
+        Op::OptionChain,
+        Op::Candles,
+        Op::Positions,
+        Op::Balances,
+        Op::MarketMetrics,
+        Op::Accounts,
+        Op::SymbolSearch,
+        Op::Transactions,
+        Op::NetLiq,
+        Op::Watchlists,
+        Op::MarketSession,
+        Op::MarketCalendar,
+    ];
 }
 
 /// The key of a candle series.
@@ -249,17 +284,7 @@ pub enum TapeSource {
 }
 
 fn op_from(text: &str) -> Option<Op> {
-    Some(match text {
-        "quote" => Op::Quote,
-        "option_chain" => Op::OptionChain,
-        "candles" => Op::Candles,
-        "positions" => Op::Positions,
-        "balances" => Op::Balances,
-        "market_metrics" => Op::MarketMetrics,
-        "accounts" => Op::Accounts,
-        "symbol_search" => Op::SymbolSearch,
-        _ => return None,
-    })
+    Op::ALL.into_iter().find(|op| op.as_str() == text)
 }
 
 fn io(path: &Path, err: impl fmt::Display) -> TapeError {
@@ -370,9 +395,11 @@ impl Collector {
         })?;
         let at: Timestamp = raw.at.parse().map_err(|e| bad(format!("at: {e}")))?;
         let op = op_from(raw.op).ok_or_else(|| {
+            let names: Vec<&str> = Op::ALL.iter().map(|op| op.as_str()).collect();
             bad(format!(
-                "unknown op {:?}; expected quote, option_chain, candles, positions, balances, market_metrics, accounts or symbol_search",
-                raw.op
+                "unknown op {:?}; expected one of {}",
+                raw.op,
+                names.join(", ")
             ))
         })?;
         if let Some(previous) = self.last
@@ -516,7 +543,8 @@ fn parse_members(manifest: Manifest, bytes: Bytes, file: &str, check: bool) -> R
 /// with its line number rather than later.
 fn check_data(op: Op, data: &RawValue) -> Result<(), serde_json::Error> {
     use ttai_core::domain::{
-        Account, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, SymbolMatch,
+        Account, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint, OptionChain,
+        Position, Quote, SymbolMatch, Transaction, Watchlist,
     };
     let text = data.get();
     match op {
@@ -528,6 +556,11 @@ fn check_data(op: Op, data: &RawValue) -> Result<(), serde_json::Error> {
         Op::MarketMetrics => serde_json::from_str::<MarketMetrics>(text).map(drop),
         Op::Accounts => serde_json::from_str::<Vec<Account>>(text).map(drop),
         Op::SymbolSearch => serde_json::from_str::<Vec<SymbolMatch>>(text).map(drop),
+        Op::Transactions => serde_json::from_str::<Vec<Transaction>>(text).map(drop),
+        Op::NetLiq => serde_json::from_str::<Vec<NetLiqPoint>>(text).map(drop),
+        Op::Watchlists => serde_json::from_str::<Vec<Watchlist>>(text).map(drop),
+        Op::MarketSession => serde_json::from_str::<MarketSession>(text).map(drop),
+        Op::MarketCalendar => serde_json::from_str::<MarketCalendar>(text).map(drop),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The analyses on the demo account (the bundled tape at its last close, 2026-11-20): each case
 //! of a recommendation that would cost a trader money, answered as a trader needs.
 //!
-//! The account (5SYN0001, margin): net liq 245 302.50, option buying power 205 393.50 (16.27 % of
+//! The account (5SYN0001, margin): net liq 245 900.02, option buying power 205 991.02 (16.23 % of
 //! net liq in use), 300 AAPL at 228.12 under 3 short AAPL 265 calls, 100 QQQ bought at 567.14 (now
 //! 454.21), one short SPY 535 put (2026-12-11) opened at 5.00, nothing in IWM.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -161,24 +161,24 @@ async fn iwm_thin_spreads_are_gone_and_the_ranking_is_by_expected_value() {
         );
     }
     assert!(options.method.distribution.contains("at-the-money IV"));
-    // A margin account: net liq 245 302.50 less option buying power 205 393.50 leaves 39 909
-    // (16.27 %) in use, under the 50 % cap. The 10 % exposure cap (24 530.25) over the top
-    // spread's 135 maximum loss would fit 181 contracts; the caps are a ceiling, so the
+    // A margin account: net liq 245 900.02 less option buying power 205 991.02 leaves 39 909
+    // (16.23 %) in use, under the 50 % cap. The 10 % exposure cap (24 590.00) over the top
+    // spread's 135 maximum loss would fit 182 contracts; the caps are a ceiling, so the
     // recommendation is one contract and says how many would fit.
-    assert_eq!(result.account.buying_power_in_use_percent, Some(16.27));
+    assert_eq!(result.account.buying_power_in_use_percent, Some(16.23));
     let r = &result.recommendation;
     assert_eq!(r.action, "sell", "{r:?}");
     let c = r.candidate.as_ref().unwrap();
     assert_eq!(c.rank, 1);
     assert_eq!(c.max_loss, 135.0);
     let sizing = c.sizing.as_ref().unwrap();
-    assert_eq!((sizing.contracts, sizing.limited_by), (181, "exposure"));
+    assert_eq!((sizing.contracts, sizing.limited_by), (182, "exposure"));
     assert_eq!(r.contracts, Some(1));
     assert!(r.order.as_deref().unwrap().starts_with("SELL 1 IWM"));
-    assert!(r.reasons[0].contains("up to 181 fit the caps"), "{:?}", r.reasons);
+    assert!(r.reasons[0].contains("up to 182 fit the caps"), "{:?}", r.reasons);
 
-    // With buying power capped at 17 % in use, the room is 0.17 × 245 302.50 − 39 909 =
-    // 1 792.43, which is 13 spreads at 135 each: asked for 50, the recommendation sells 13.
+    // With buying power capped at 17 % in use, the room is 0.17 × 245 900.02 − 39 909 =
+    // 1 894.00, which is 14 spreads at 135 each: asked for 50, the recommendation sells 14.
     let tight = full(
         &app,
         "IWM",
@@ -193,9 +193,9 @@ async fn iwm_thin_spreads_are_gone_and_the_ranking_is_by_expected_value() {
     let r = &tight.recommendation;
     assert_eq!(r.action, "sell", "{r:?}");
     let sizing = r.candidate.as_ref().unwrap().sizing.as_ref().unwrap();
-    assert_eq!((sizing.contracts, sizing.limited_by), (13, "buying_power"));
-    assert_eq!(r.contracts, Some(13));
-    assert!(r.order.as_deref().unwrap().starts_with("SELL 13 IWM"));
+    assert_eq!((sizing.contracts, sizing.limited_by), (14, "buying_power"));
+    assert_eq!(r.contracts, Some(14));
+    assert!(r.order.as_deref().unwrap().starts_with("SELL 14 IWM"));
 
     // Capped at 16 %, below what is already in use, nothing fits and the answer is wait.
     let full_up = full(
@@ -227,14 +227,14 @@ async fn spy_put_too_big_for_the_account_and_the_short_put_already_held() {
     assert_eq!((held.quantity, held.average_open_price), (-1.0, 5.0));
     assert!(held.unrealized_pnl.is_some());
     assert_eq!(account.exposure.cash_secured_puts, 53_500.0);
-    assert_eq!(account.exposure.percent_of_net_liq, Some(21.81));
+    assert_eq!(account.exposure.percent_of_net_liq, Some(21.76));
     assert_eq!(account.shares_held, 0.0);
     assert!(account.shares_held.is_sign_positive(), "never −0.0");
-    // 53 500 is already over the 10 % cap (24 530.25): no put fits, whatever its strike.
+    // 53 500 is already over the 10 % cap (24 590.00): no put fits, whatever its strike.
     let r = &result.recommendation;
     assert_eq!(r.action, "wait");
     assert_eq!(blocking(&result), ["no_contracts_fit"]);
-    assert!(r.headline.contains("21.81% of net liq"), "{}", r.headline);
+    assert!(r.headline.contains("21.76% of net liq"), "{}", r.headline);
     assert!(
         r.cautions
             .iter()

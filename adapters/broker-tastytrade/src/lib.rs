@@ -53,8 +53,9 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use ttai_core::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
-    SymbolMatch, Timeframe,
+    Account, AccountNumber, Balances, Candle, MAX_TRANSACTIONS_PER_PAGE, MarketCalendar, MarketMetrics,
+    MarketSession, NetLiqPoint, NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe,
+    TransactionPage, TransactionQuery, Watchlist,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, Credentials};
 use ttai_core::time::Timestamp;
@@ -229,12 +230,24 @@ impl TastyTradeBroker {
         path: String,
         label: &'static str,
     ) -> Result<T, BrokerError> {
+        self.account_get_enveloped(account, path, label)
+            .await
+            .map(|envelope| envelope.data)
+    }
+
+    /// [`TastyTradeBroker::account_get`] keeping the envelope's `pagination`.
+    async fn account_get_enveloped<T: DeserializeOwned + Send + 'static>(
+        &self,
+        account: &AccountNumber,
+        path: String,
+        label: &'static str,
+    ) -> Result<Envelope<T>, BrokerError> {
         let not_found = format!("account {}", account.masked());
         let call = Call {
             label,
             not_found: not_found.clone(),
         };
-        match self.inner.get::<T>(&path, &call).await {
+        match self.inner.get_enveloped::<T>(&path, &call).await {
             Err(BrokerError::Forbidden(message)) => match self.has_account(account).await {
                 Ok(false) => Err(BrokerError::NotFound(not_found)),
                 _ => Err(BrokerError::Forbidden(message)),
@@ -299,6 +312,15 @@ impl Inner {
     /// GETs `path` and reads `data` as `T`: with a token, re-minted and retried once on a JSON
     /// 401, every error mapped and scrubbed of secrets.
     async fn get<T: DeserializeOwned>(&self, path: &str, call: &Call) -> Result<T, BrokerError> {
+        self.get_enveloped(path, call).await.map(|envelope| envelope.data)
+    }
+
+    /// [`Inner::get`] keeping the envelope's `pagination`.
+    async fn get_enveloped<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        call: &Call,
+    ) -> Result<Envelope<T>, BrokerError> {
         let mut used: Option<Token> = None;
         let result = self.get_once_retrying(path, call, &mut used).await;
         result.map_err(|error| {
@@ -315,7 +337,7 @@ impl Inner {
         path: &str,
         call: &Call,
         used: &mut Option<Token>,
-    ) -> Result<T, BrokerError> {
+    ) -> Result<Envelope<T>, BrokerError> {
         let token = self.tokens.get(&self.client).await?;
         *used = Some(token.clone());
         let mut answer = self.send(path, call, &token).await?;
@@ -331,7 +353,7 @@ impl Inner {
             answer = self.send(path, call, &token).await?;
         }
         if answer.is_success() {
-            errors::decode::<Envelope<T>>(&answer, call.label).map(|envelope| envelope.data)
+            errors::decode::<Envelope<T>>(&answer, call.label)
         } else {
             Err(errors::status_error(&answer, call))
         }
@@ -742,5 +764,97 @@ impl BrokerPort for TastyTradeBroker {
             Err(BrokerError::NotFound(_)) => Ok(Vec::new()),
             Err(error) => Err(error),
         }
+    }
+
+    /// One page of `/accounts/{n}/transactions`, newest first (`sort=Desc`), its place from the
+    /// answer's `pagination`.
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
+        let per_page = query.per_page.clamp(1, MAX_TRANSACTIONS_PER_PAGE);
+        let mut path = format!(
+            "/accounts/{}/transactions?per-page={per_page}&page-offset={}&sort=Desc",
+            symbols::encode(account.as_str()),
+            query.page
+        );
+        for (key, date) in [("start-date", query.start), ("end-date", query.end)] {
+            if let Some(date) = date {
+                path.push_str(&format!("&{key}={date}"));
+            }
+        }
+        if let Some(underlying) = &query.underlying {
+            path.push_str(&format!(
+                "&underlying-symbol={}",
+                symbols::encode(underlying.as_str())
+            ));
+        }
+        for kind in &query.types {
+            path.push_str(&format!("&types[]={}", symbols::encode(kind)));
+        }
+        let envelope: Envelope<Items<wire::TransactionWire>> =
+            self.account_get_enveloped(account, path, "transactions").await?;
+        Ok(mapping::transaction_page(
+            account,
+            query,
+            envelope.data.items,
+            envelope.pagination,
+        ))
+    }
+
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
+        let path = format!(
+            "/accounts/{}/net-liq/history?time-back={}",
+            symbols::encode(account.as_str()),
+            window.as_str()
+        );
+        let items: Items<wire::NetLiqWire> = self.account_get(account, path, "net liq history").await?;
+        Ok(mapping::net_liq_points(items.items))
+    }
+
+    async fn watchlists(&self) -> Result<Vec<Watchlist>, BrokerError> {
+        let call = Call {
+            label: "watchlists",
+            not_found: "the customer's watchlists".to_owned(),
+        };
+        match self
+            .inner
+            .get::<Items<wire::WatchlistWire>>("/watchlists", &call)
+            .await
+        {
+            Ok(items) => Ok(mapping::watchlists(items.items)),
+            // No watchlists: an empty answer, not an error.
+            Err(BrokerError::NotFound(_)) => Ok(Vec::new()),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn market_session(&self) -> Result<MarketSession, BrokerError> {
+        let call = Call {
+            label: "market sessions",
+            not_found: "the equity market's session".to_owned(),
+        };
+        let items: Items<wire::MarketSessionWire> = self
+            .inner
+            .get(
+                "/market-time/sessions/current?instrument-collections[]=Equity",
+                &call,
+            )
+            .await?;
+        mapping::market_session(items.items, self.now())
+    }
+
+    async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        let call = Call {
+            label: "market holidays",
+            not_found: "the equity market's holidays".to_owned(),
+        };
+        let wire: wire::MarketCalendarWire = self.inner.get("/market-time/equities/holidays", &call).await?;
+        Ok(mapping::market_calendar(wire))
     }
 }

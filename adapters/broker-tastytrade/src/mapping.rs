@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use ttai_core::domain::{
     Account, AccountNumber, Balances, BrokerGreeks, Expiration, ExpirationUnderlying, InstrumentType,
-    MarketMetrics, OptionChain, OptionContract, Position, Quote, StrikeRow, Symbol, SymbolMatch,
+    MarketCalendar, MarketMetrics, MarketSession, MarketState, NetLiqPoint, OptionChain, OptionContract,
+    Position, Quote, SessionTimes, StrikeRow, Symbol, SymbolMatch, TradeAction, Transaction, TransactionPage,
+    TransactionQuery, Watchlist, WatchlistEntry, new_york_clock, round_to,
 };
 use ttai_core::ports::BrokerError;
 use ttai_core::time::{Date, Timestamp};
@@ -151,6 +153,211 @@ fn position(account: &AccountNumber, item: wire::PositionWire) -> Option<Positio
         expiration: occ.as_ref().map(|o| o.expiration),
         opened_at: item.created_at,
     })
+}
+
+/// A cost with the sign of its `-effect`: paid (`Debit`) positive, refunded (`Credit`) negative.
+fn cost_by_effect(value: Option<f64>, effect: Option<&str>) -> f64 {
+    match value {
+        Some(v) => -signed_by_effect(v, effect.or(Some("Debit"))),
+        None => 0.0,
+    }
+}
+
+/// One page of transactions: the items read (those without an id or a time are left out and
+/// logged by count) and the page's place from `pagination` (one page of everything without it).
+pub(crate) fn transaction_page(
+    account: &AccountNumber,
+    query: &TransactionQuery,
+    items: Vec<wire::TransactionWire>,
+    pagination: Option<wire::PaginationWire>,
+) -> TransactionPage {
+    let total = items.len();
+    let transactions: Vec<Transaction> = items
+        .into_iter()
+        .filter_map(|i| transaction(account, i))
+        .collect();
+    if transactions.len() < total {
+        tracing::warn!(
+            skipped = total - transactions.len(),
+            "left out TastyTrade transactions without an id or a time"
+        );
+    }
+    let count = |v: Option<f64>| v.filter(|n| *n >= 0.0).map(|n| n as usize);
+    let pagination = pagination.unwrap_or_default();
+    let total_items = count(pagination.total_items).unwrap_or(total);
+    TransactionPage {
+        page: count(pagination.page_offset).unwrap_or(query.page),
+        per_page: count(pagination.per_page)
+            .filter(|n| *n > 0)
+            .unwrap_or(query.per_page),
+        total_pages: count(pagination.total_pages).unwrap_or(1).max(1),
+        total_items,
+        items: transactions,
+    }
+}
+
+/// One transaction: money signed by its effects, fees as costs, the action read.
+fn transaction(account: &AccountNumber, w: wire::TransactionWire) -> Option<Transaction> {
+    let id = w.id.filter(|n| *n >= 0.0)? as u64;
+    let executed_at = w
+        .executed_at
+        .or_else(|| w.transaction_date.map(|d| d.at_utc(12, 0)))?;
+    let money = |v: f64| round_to(v, 6);
+    let value = money(
+        w.value
+            .map_or(0.0, |v| signed_by_effect(v, w.value_effect.as_deref())),
+    );
+    let commission = money(cost_by_effect(w.commission, w.commission_effect.as_deref()));
+    let fees = money(
+        cost_by_effect(w.clearing_fees, w.clearing_fees_effect.as_deref())
+            + cost_by_effect(w.regulatory_fees, w.regulatory_fees_effect.as_deref())
+            + cost_by_effect(
+                w.proprietary_index_option_fees,
+                w.proprietary_index_option_fees_effect.as_deref(),
+            )
+            + cost_by_effect(w.other_charge, w.other_charge_effect.as_deref()),
+    );
+    let net_value = match w.net_value {
+        Some(v) => money(signed_by_effect(v, w.net_value_effect.as_deref())),
+        None => money(value - commission - fees),
+    };
+    let parse = |s: Option<&str>| s.and_then(|s| Symbol::parse(s).ok());
+    Some(Transaction {
+        id,
+        account: account.clone(),
+        executed_at,
+        date: w
+            .transaction_date
+            .unwrap_or_else(|| new_york_clock(executed_at).0),
+        transaction_type: w.transaction_type.unwrap_or_default(),
+        sub_type: w.transaction_sub_type.unwrap_or_default(),
+        description: w.description.unwrap_or_default(),
+        symbol: parse(w.symbol.as_deref()),
+        instrument_type: instrument_type(w.instrument_type.as_deref()),
+        underlying: parse(w.underlying_symbol.as_deref()),
+        action: w.action.as_deref().and_then(TradeAction::from_api),
+        quantity: w.quantity.map(f64::abs),
+        price: w.price,
+        value,
+        commission,
+        fees,
+        net_value,
+    })
+}
+
+/// Net-liq points in time order; items without a time or a close are left out.
+pub(crate) fn net_liq_points(items: Vec<wire::NetLiqWire>) -> Vec<NetLiqPoint> {
+    let mut points: Vec<NetLiqPoint> = items
+        .into_iter()
+        .filter_map(|w| {
+            let close = w.close?;
+            Some(NetLiqPoint {
+                time: w.time?,
+                open: w.open.unwrap_or(close),
+                high: w.high.unwrap_or(close),
+                low: w.low.unwrap_or(close),
+                close,
+                pending_cash: w.pending_cash_close.unwrap_or(0.0),
+            })
+        })
+        .collect();
+    points.sort_by_key(|p| p.time);
+    points
+}
+
+/// Watchlists in the customer's order; unnamed ones and unreadable symbols are left out.
+pub(crate) fn watchlists(items: Vec<wire::WatchlistWire>) -> Vec<Watchlist> {
+    let mut lists: Vec<(f64, Watchlist)> = items
+        .into_iter()
+        .filter_map(|w| {
+            let name = w.name.filter(|n| !n.trim().is_empty())?;
+            let entries = w
+                .watchlist_entries
+                .into_iter()
+                .filter_map(|e| {
+                    Some(WatchlistEntry {
+                        symbol: Symbol::parse(e.symbol.as_deref()?).ok()?,
+                        instrument_type: instrument_type(e.instrument_type.as_deref()),
+                    })
+                })
+                .collect();
+            let group = w.group_name.filter(|g| !g.trim().is_empty() && g != "default");
+            Some((
+                w.order_index.unwrap_or(f64::MAX),
+                Watchlist { name, group, entries },
+            ))
+        })
+        .collect();
+    lists.sort_by(|a, b| a.0.total_cmp(&b.0));
+    lists.into_iter().map(|(_, l)| l).collect()
+}
+
+/// A session's times; `None` without an open and a close.
+fn session_times(
+    date: Option<Date>,
+    start_at: Option<Timestamp>,
+    open_at: Option<Timestamp>,
+    close_at: Option<Timestamp>,
+    close_at_ext: Option<Timestamp>,
+) -> Option<SessionTimes> {
+    let (open_at, close_at) = (open_at?, close_at?);
+    Some(SessionTimes {
+        date: date.unwrap_or_else(|| new_york_clock(open_at).0),
+        start_at: start_at.unwrap_or(open_at),
+        open_at,
+        close_at,
+        close_at_ext,
+    })
+}
+
+/// The equity market's session from `/market-time/sessions/current`.
+pub(crate) fn market_session(
+    items: Vec<wire::MarketSessionWire>,
+    now: Timestamp,
+) -> Result<MarketSession, BrokerError> {
+    let equity = items
+        .into_iter()
+        .find(|i| {
+            i.instrument_collection
+                .as_deref()
+                .is_some_and(|c| c.trim().eq_ignore_ascii_case("Equity"))
+        })
+        .ok_or_else(|| {
+            BrokerError::InvalidResponse("TastyTrade's market sessions have no Equity session".to_owned())
+        })?;
+    let snapshot = |s: Option<wire::SessionSnapshotWire>| {
+        s.and_then(|s| session_times(s.session_date, s.start_at, s.open_at, s.close_at, s.close_at_ext))
+    };
+    Ok(MarketSession {
+        state: equity
+            .state
+            .as_deref()
+            .and_then(MarketState::from_api)
+            .unwrap_or(MarketState::Closed),
+        current: session_times(
+            None,
+            equity.start_at,
+            equity.open_at,
+            equity.close_at,
+            equity.close_at_ext,
+        ),
+        next: snapshot(equity.next_session),
+        previous: snapshot(equity.previous_session),
+        as_of: now,
+    })
+}
+
+/// Holidays and half days, sorted and once each.
+pub(crate) fn market_calendar(wire: wire::MarketCalendarWire) -> MarketCalendar {
+    let mut calendar = MarketCalendar {
+        holidays: wire.market_holidays,
+        half_days: wire.market_half_days,
+    };
+    for list in [&mut calendar.holidays, &mut calendar.half_days] {
+        list.sort();
+        list.dedup();
+    }
+    calendar
 }
 
 /// A quote; `None` when the item has no readable symbol.
@@ -607,6 +814,118 @@ mod tests {
 
     fn now() -> Timestamp {
         "2025-06-13T20:00:00Z".parse().unwrap()
+    }
+
+    /// A real-shape transactions answer (the API's published example, with a page block): money
+    /// unsigned with effects, fees as costs, a quantity as a string.
+    #[test]
+    fn transactions_read_their_effects_and_pagination() {
+        let body = r#"{"data": {"items": [
+            {"id": 2455333333, "account-number": "5YZ55555", "symbol": "RIVN  230623C00015000",
+             "instrument-type": "Equity Option", "underlying-symbol": "RIVN", "transaction-type": "Trade",
+             "transaction-sub-type": "Sell to Open", "description": "Sold 40 RIVN 06/23/23 Call 15.00 @ 0.47",
+             "action": "Sell to Open", "quantity": "40.0", "price": "0.47",
+             "executed-at": "2023-06-12T13:53:08.199+00:00", "transaction-date": "2023-06-12",
+             "value": "1880.0", "value-effect": "Credit", "regulatory-fees": "0.042",
+             "regulatory-fees-effect": "Debit", "clearing-fees": "0.40", "clearing-fees-effect": "Debit",
+             "net-value": "1829.558", "net-value-effect": "Credit", "commission": "50.0", "commission-effect": "Debit",
+             "proprietary-index-option-fees": "0.0", "proprietary-index-option-fees-effect": "None",
+             "is-estimated-fee": true},
+            {"id": 7, "transaction-type": "Money Movement", "transaction-sub-type": "Withdrawal",
+             "description": "ACH", "executed-at": "2023-06-13T15:00:00Z", "value": "500", "value-effect": "Debit",
+             "net-value": "500", "net-value-effect": "Debit", "is-estimated-fee": false},
+            {"transaction-type": "Trade", "description": "no id"}
+          ]},
+          "pagination": {"per-page": 2, "page-offset": 1, "item-offset": 2, "total-items": 5, "total-pages": 3,
+                         "current-item-count": 2, "previous-link": null, "next-link": null}}"#;
+        let envelope: wire::Envelope<wire::Items<wire::TransactionWire>> =
+            serde_json::from_str(body).unwrap();
+        let account = AccountNumber::new("5YZ55555");
+        let query = TransactionQuery::between(None, None, 2);
+        let page = transaction_page(&account, &query, envelope.data.items, envelope.pagination);
+        assert_eq!(
+            (page.page, page.per_page, page.total_items, page.total_pages),
+            (1, 2, 5, 3)
+        );
+        assert!(page.has_more());
+        assert_eq!(page.items.len(), 2, "the item without an id is left out");
+        let sold = &page.items[0];
+        assert_eq!(sold.action, Some(TradeAction::SellToOpen));
+        assert_eq!((sold.quantity, sold.price), (Some(40.0), Some(0.47)));
+        assert_eq!((sold.value, sold.commission, sold.fees), (1880.0, 50.0, 0.442));
+        assert_eq!(sold.net_value, 1829.558);
+        assert_eq!(sold.instrument_type, Some(InstrumentType::EquityOption));
+        assert_eq!(sold.underlying.as_ref().map(Symbol::as_str), Some("RIVN"));
+        let withdrawal = &page.items[1];
+        assert_eq!((withdrawal.value, withdrawal.net_value), (-500.0, -500.0));
+        assert_eq!((withdrawal.symbol.clone(), withdrawal.action), (None, None));
+        assert_eq!(withdrawal.date, "2023-06-13".parse().unwrap());
+        // Without a page block: one page of what came.
+        let page = transaction_page(&account, &query, Vec::new(), None);
+        assert_eq!(
+            (page.total_items, page.total_pages, page.has_more()),
+            (0, 1, false)
+        );
+    }
+
+    #[test]
+    fn net_liq_times_with_hour_offsets_are_read() {
+        let items: wire::Items<wire::NetLiqWire> = serde_json::from_str(
+            r#"{"items": [
+                {"open": "4498.712", "high": "4498.9", "low": "4498.1", "close": "4498.5",
+                 "pending-cash-close": "0.0", "time": "2023-06-08 13:35:00+00"},
+                {"open": "4498.667", "high": "4498.667", "low": "4498.667", "close": "4498.667",
+                 "pending-cash-close": "12.5", "time": "2023-06-08 13:30:00+00"},
+                {"close": "1", "time": "yesterday"}]}"#,
+        )
+        .unwrap();
+        let points = net_liq_points(items.items);
+        assert_eq!(points.len(), 2);
+        assert_eq!(
+            points[0].time.to_string(),
+            "2023-06-08T13:30:00Z",
+            "in time order"
+        );
+        assert_eq!((points[0].close, points[0].pending_cash), (4498.667, 12.5));
+        assert_eq!(points[1].high, 4498.9);
+    }
+
+    #[test]
+    fn sessions_and_holidays_are_read() {
+        let items: wire::Items<wire::MarketSessionWire> = serde_json::from_str(
+            r#"{"items": [
+                {"instrument-collection": "CME", "state": "Open"},
+                {"close-at": null, "close-at-ext": null, "instrument-collection": "Equity", "open-at": null,
+                 "start-at": null, "state": "Closed",
+                 "next-session": {"close-at": "2025-02-18T21:00:00.000Z", "close-at-ext": "2025-02-19T01:00:00.000Z",
+                   "instrument-collection": "Equity", "open-at": "2025-02-18T14:30:00.000Z",
+                   "session-date": "2025-02-18", "start-at": "2025-02-18T13:15:00.000Z"},
+                 "previous-session": {"close-at": "2025-02-14T21:00:00.000Z", "instrument-collection": "Equity",
+                   "open-at": "2025-02-14T14:30:00.000Z", "session-date": "2025-02-14",
+                   "start-at": "2025-02-14T13:15:00.000Z"}}]}"#,
+        )
+        .unwrap();
+        let session = market_session(items.items, now()).unwrap();
+        assert_eq!(session.state, MarketState::Closed);
+        assert!(session.current.is_none());
+        let next = session.next.unwrap();
+        assert_eq!(next.date, "2025-02-18".parse().unwrap());
+        assert_eq!(next.start_at.to_string(), "2025-02-18T13:15:00Z");
+        assert_eq!(session.previous.unwrap().close_at_ext, None);
+        let none: wire::Items<wire::MarketSessionWire> =
+            serde_json::from_str(r#"{"items": [{"instrument-collection": "CFE", "state": "Open"}]}"#)
+                .unwrap();
+        assert!(matches!(
+            market_session(none.items, now()),
+            Err(BrokerError::InvalidResponse(_))
+        ));
+        let calendar: wire::MarketCalendarWire = serde_json::from_str(
+            r#"{"market-half-days": ["2025-12-24", "2025-07-03", "x"], "market-holidays": ["2025-12-25", "2025-01-01"]}"#,
+        )
+        .unwrap();
+        let calendar = market_calendar(calendar);
+        assert_eq!(calendar.half_days.len(), 2);
+        assert!(calendar.holidays.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -39,10 +39,38 @@ pub(crate) mod de {
         deserializer: D,
     ) -> Result<Option<Timestamp>, D::Error> {
         Ok(match Value::deserialize(deserializer)? {
-            Value::String(s) => s.trim().parse::<Timestamp>().ok(),
+            Value::String(s) => time_text(&s),
             Value::Number(n) => n.as_i64().filter(|ms| *ms > 0).map(Timestamp::from_millis),
             _ => None,
         })
+    }
+
+    /// A time in RFC 3339 or in the net-liq history's form, whose offset has hours only
+    /// (`2023-06-08 13:30:00+00`).
+    pub(crate) fn time_text(text: &str) -> Option<Timestamp> {
+        let text = text.trim();
+        text.parse::<Timestamp>().ok().or_else(|| {
+            let sign = text.len().checked_sub(3)?;
+            let tail = text.get(sign..)?;
+            let hours_only = (tail.starts_with('+') || tail.starts_with('-'))
+                && tail
+                    .get(1..)
+                    .is_some_and(|h| h.bytes().all(|b| b.is_ascii_digit()));
+            hours_only
+                .then(|| format!("{text}:00").parse::<Timestamp>().ok())
+                .flatten()
+        })
+    }
+
+    /// Reads a list of dates (`YYYY-MM-DD`), leaving out what is not one.
+    pub(crate) fn dates<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Date>, D::Error> {
+        let Value::Array(values) = Value::deserialize(deserializer)? else {
+            return Ok(Vec::new());
+        };
+        Ok(values
+            .iter()
+            .filter_map(|v| v.as_str().and_then(|s| s.trim().parse::<Date>().ok()))
+            .collect())
     }
 
     /// Reads a date given as `YYYY-MM-DD` or as a full time (its UTC date).
@@ -105,11 +133,32 @@ pub(crate) mod de {
     }
 }
 
-/// The success envelope: `{"data": ..., "context": "..."}`.
+/// The success envelope: `{"data": ..., "context": "..."}`, with `pagination` on paged lists.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Envelope<T> {
     /// The payload.
     pub(crate) data: T,
+    /// Where a paged list stands (absent or null on other answers).
+    #[serde(default)]
+    pub(crate) pagination: Option<PaginationWire>,
+}
+
+/// `"pagination": {"per-page": 2, "page-offset": 0, "total-items": 8, "total-pages": 4, ...}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct PaginationWire {
+    /// Items per page.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) per_page: Option<f64>,
+    /// This page, from 0.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) page_offset: Option<f64>,
+    /// Items over every page.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) total_items: Option<f64>,
+    /// Pages.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) total_pages: Option<f64>,
 }
 
 /// A list payload: `{"items": [...]}`.
@@ -577,6 +626,207 @@ pub(crate) struct SymbolWire {
     /// True when options are listed.
     #[serde(default, deserialize_with = "de::flag")]
     pub(crate) options: Option<bool>,
+}
+
+/// One element of `GET /accounts/{n}/transactions`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct TransactionWire {
+    /// The id.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) id: Option<f64>,
+    /// The instrument.
+    #[serde(default)]
+    pub(crate) symbol: Option<String>,
+    /// `Equity`, `Equity Option`, ...
+    #[serde(default)]
+    pub(crate) instrument_type: Option<String>,
+    /// The underlying.
+    #[serde(default)]
+    pub(crate) underlying_symbol: Option<String>,
+    /// `Trade`, `Receive Deliver`, `Money Movement`, ...
+    #[serde(default)]
+    pub(crate) transaction_type: Option<String>,
+    /// `Sell to Open`, `Expiration`, `Dividend`, ...
+    #[serde(default)]
+    pub(crate) transaction_sub_type: Option<String>,
+    /// The broker's words.
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    /// `Buy to Open`, ..., `Buy`, `Sell`.
+    #[serde(default)]
+    pub(crate) action: Option<String>,
+    /// Unsigned quantity.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) quantity: Option<f64>,
+    /// Price per unit.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) price: Option<f64>,
+    /// When it happened.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) executed_at: Option<Timestamp>,
+    /// The trade date.
+    #[serde(default, deserialize_with = "de::date")]
+    pub(crate) transaction_date: Option<Date>,
+    /// Cash before fees, unsigned.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) value: Option<f64>,
+    /// `Credit`, `Debit` or `None`.
+    #[serde(default)]
+    pub(crate) value_effect: Option<String>,
+    /// Cash after fees, unsigned.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) net_value: Option<f64>,
+    /// Its effect.
+    #[serde(default)]
+    pub(crate) net_value_effect: Option<String>,
+    /// Commission.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) commission: Option<f64>,
+    /// Its effect.
+    #[serde(default)]
+    pub(crate) commission_effect: Option<String>,
+    /// Clearing fees.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) clearing_fees: Option<f64>,
+    /// Their effect.
+    #[serde(default)]
+    pub(crate) clearing_fees_effect: Option<String>,
+    /// Regulatory fees.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) regulatory_fees: Option<f64>,
+    /// Their effect.
+    #[serde(default)]
+    pub(crate) regulatory_fees_effect: Option<String>,
+    /// Index option fees.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) proprietary_index_option_fees: Option<f64>,
+    /// Their effect.
+    #[serde(default)]
+    pub(crate) proprietary_index_option_fees_effect: Option<String>,
+    /// Any other charge.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) other_charge: Option<f64>,
+    /// Its effect.
+    #[serde(default)]
+    pub(crate) other_charge_effect: Option<String>,
+}
+
+/// One element of `GET /accounts/{n}/net-liq/history` (the SDK's `NetLiqOhlc`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct NetLiqWire {
+    /// Net liq at the interval's start.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) open: Option<f64>,
+    /// Highest.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) high: Option<f64>,
+    /// Lowest.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) low: Option<f64>,
+    /// At `time`.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) close: Option<f64>,
+    /// Pending cash at `time`.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) pending_cash_close: Option<f64>,
+    /// `2023-06-08 13:30:00+00`.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) time: Option<Timestamp>,
+}
+
+/// One element of `GET /watchlists`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct WatchlistWire {
+    /// Its name.
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    /// Its symbols.
+    #[serde(default = "Vec::new", deserialize_with = "de::items")]
+    pub(crate) watchlist_entries: Vec<WatchlistEntryWire>,
+    /// The group (`default` when none).
+    #[serde(default)]
+    pub(crate) group_name: Option<String>,
+    /// Its place among the watchlists.
+    #[serde(default, deserialize_with = "de::decimal")]
+    pub(crate) order_index: Option<f64>,
+}
+
+/// One symbol of a watchlist.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct WatchlistEntryWire {
+    /// The symbol.
+    #[serde(default)]
+    pub(crate) symbol: Option<String>,
+    /// `Equity`, `Future`, ...
+    #[serde(default)]
+    pub(crate) instrument_type: Option<String>,
+}
+
+/// One element of `GET /market-time/sessions/current`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct MarketSessionWire {
+    /// `Equity`, `CME`, `CFE`.
+    #[serde(default)]
+    pub(crate) instrument_collection: Option<String>,
+    /// `Open`, `Closed`, `Pre-market`, `Extended`.
+    #[serde(default)]
+    pub(crate) state: Option<String>,
+    /// Today's pre-market start.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) start_at: Option<Timestamp>,
+    /// Today's open.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) open_at: Option<Timestamp>,
+    /// Today's close.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) close_at: Option<Timestamp>,
+    /// Today's end of extended hours.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) close_at_ext: Option<Timestamp>,
+    /// The next session.
+    #[serde(default)]
+    pub(crate) next_session: Option<SessionSnapshotWire>,
+    /// The previous session.
+    #[serde(default)]
+    pub(crate) previous_session: Option<SessionSnapshotWire>,
+}
+
+/// The next or previous session.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct SessionSnapshotWire {
+    /// Its date.
+    #[serde(default, deserialize_with = "de::date")]
+    pub(crate) session_date: Option<Date>,
+    /// Pre-market start.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) start_at: Option<Timestamp>,
+    /// Open.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) open_at: Option<Timestamp>,
+    /// Close.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) close_at: Option<Timestamp>,
+    /// End of extended hours.
+    #[serde(default, deserialize_with = "de::timestamp")]
+    pub(crate) close_at_ext: Option<Timestamp>,
+}
+
+/// `GET /market-time/equities/holidays`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct MarketCalendarWire {
+    /// Weekdays without a session.
+    #[serde(default = "Vec::new", deserialize_with = "de::dates")]
+    pub(crate) market_holidays: Vec<Date>,
+    /// Days that close early.
+    #[serde(default = "Vec::new", deserialize_with = "de::dates")]
+    pub(crate) market_half_days: Vec<Date>,
 }
 
 #[cfg(test)]

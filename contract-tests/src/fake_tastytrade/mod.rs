@@ -14,6 +14,8 @@
 //! - every other endpoint: `Authorization: Bearer <a token it minted, not expired>`, else JSON 401
 //!   `{"error":{"code":"unauthorized",…}}`;
 //! - at most 100 symbols per `/market-data/by-type` or `/market-metrics` request, else 400;
+//! - transactions in pages (`per-page`, `page-offset`, with the `pagination` block) and the
+//!   API's filters; sessions and holidays by the NYSE calendar at its clock (`history`);
 //! - an account the customer does not have → 403 `not_permitted` (assumed real behaviour; the
 //!   adapter also copes with 404).
 //!
@@ -27,6 +29,7 @@
 
 mod dxlink;
 mod futures;
+mod history;
 mod render;
 mod routes;
 mod server;
@@ -128,6 +131,16 @@ pub enum Endpoint {
     SymbolSearch,
     /// `GET /api-quote-tokens` (the DXLink token).
     QuoteToken,
+    /// `GET /accounts/{n}/transactions` (paged).
+    Transactions,
+    /// `GET /accounts/{n}/net-liq/history`.
+    NetLiqHistory,
+    /// `GET /watchlists` and `/watchlists/{name}`.
+    Watchlists,
+    /// `GET /market-time/sessions/current`.
+    MarketSessions,
+    /// `GET /market-time/equities/holidays`.
+    MarketHolidays,
     /// Anything else (answered 404).
     Other,
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ttai_core::domain::{InstrumentType, rank_symbol_matches};
 
 use super::server::{Reply, percent_decode};
-use super::{Endpoint, Fault, RecordedRequest, Shared, State, futures, render};
+use super::{Endpoint, Fault, RecordedRequest, Shared, State, futures, history, render};
 
 /// The most symbols `/market-data/by-type` and `/market-metrics` take per request.
 const MAX_SYMBOLS: usize = 100;
@@ -28,22 +28,27 @@ pub(crate) fn route(method: &str, path: &str) -> Endpoint {
         ("GET", ["market-metrics"]) => Endpoint::MarketMetrics,
         ("GET", ["symbols", "search", _]) => Endpoint::SymbolSearch,
         ("GET", ["api-quote-tokens"]) => Endpoint::QuoteToken,
+        ("GET", ["accounts", _, "transactions"]) => Endpoint::Transactions,
+        ("GET", ["accounts", _, "net-liq", "history"]) => Endpoint::NetLiqHistory,
+        ("GET", ["watchlists"] | ["watchlists", _]) => Endpoint::Watchlists,
+        ("GET", ["market-time", "sessions", "current"]) => Endpoint::MarketSessions,
+        ("GET", ["market-time", "equities", "holidays"]) => Endpoint::MarketHolidays,
         _ => Endpoint::Other,
     }
 }
 
 /// The JSON error envelope.
-fn error(status: u16, code: &str, message: &str) -> Reply {
+pub(super) fn error(status: u16, code: &str, message: &str) -> Reply {
     Reply::json(status, &json!({"error": {"code": code, "message": message}}))
 }
 
 /// The success envelope around `data`.
-fn data(request: &RecordedRequest, data: Value) -> Reply {
+pub(super) fn data(request: &RecordedRequest, data: Value) -> Reply {
     Reply::json(200, &json!({"data": data, "context": request.path()}))
 }
 
 /// A list answer.
-fn items(request: &RecordedRequest, items: Vec<Value>) -> Reply {
+pub(super) fn items(request: &RecordedRequest, items: Vec<Value>) -> Reply {
     data(request, json!({"items": items}))
 }
 
@@ -133,6 +138,11 @@ fn answer(state: &mut State, request: &RecordedRequest) -> Reply {
         Endpoint::MarketMetrics => market_metrics(state, request),
         Endpoint::SymbolSearch => symbol_search(state, request),
         Endpoint::QuoteToken => quote_token(state, request),
+        Endpoint::Transactions => history::transactions(state, request),
+        Endpoint::NetLiqHistory => history::net_liq_history(state, request),
+        Endpoint::Watchlists => history::watchlists(state, request),
+        Endpoint::MarketSessions => history::market_sessions(state, request),
+        Endpoint::MarketHolidays => history::market_holidays(state, request),
         Endpoint::Token | Endpoint::Other => error(404, "not_found", "No route matches this request"),
     }
 }
@@ -232,7 +242,7 @@ fn accounts(state: &State, request: &RecordedRequest) -> Reply {
 }
 
 /// The account number of an `/accounts/{n}/...` path, when it is one of the market's accounts.
-fn known_account(state: &State, request: &RecordedRequest) -> Option<String> {
+pub(super) fn known_account(state: &State, request: &RecordedRequest) -> Option<String> {
     let number = percent_decode(request.path().split('/').nth(2).unwrap_or_default(), false);
     state
         .options
@@ -244,7 +254,7 @@ fn known_account(state: &State, request: &RecordedRequest) -> Option<String> {
 }
 
 /// What TastyTrade is assumed to answer for an account the customer does not have.
-fn not_permitted() -> Reply {
+pub(super) fn not_permitted() -> Reply {
     error(
         403,
         "not_permitted",
@@ -291,7 +301,7 @@ fn positions(state: &State, request: &RecordedRequest) -> Reply {
 
 /// The symbols of a list parameter, in any of the accepted forms: repeated keys, `key[]`, or
 /// comma-separated values.
-fn list_param(request: &RecordedRequest, key: &str) -> Vec<String> {
+pub(super) fn list_param(request: &RecordedRequest, key: &str) -> Vec<String> {
     request
         .query()
         .into_iter()

@@ -11,13 +11,16 @@ mod backtest;
 mod cache;
 mod chain;
 mod chart_spec;
+pub mod history;
 mod knowledge;
 mod lazy_store;
 mod market;
+mod market_status;
 mod payoff;
 mod portfolio;
 pub mod portfolio_risk;
 mod replay;
+mod watchlists;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +49,13 @@ pub use chart_spec::{
 pub use knowledge::KnowledgeSource;
 pub use lazy_store::{LazyStore, StoreOpener};
 pub use market::SourceInfo;
+pub use market_status::{ChangeView, ClosureView, MarketStatusView, SessionView};
 pub use payoff::{
     LegKind, LegRequest, MAX_LEGS, Payoff, PayoffMethod, PayoffPoint, PayoffRequest, PricedLeg, Scenario,
 };
 pub use portfolio::{BalancesView, PositionView, PositionsView};
 pub use replay::ClockView;
+pub use watchlists::{WatchlistView, WatchlistsView};
 
 use crate::domain::{Account, AccountNumber};
 use crate::error::{AppError, ErrorCode};
@@ -161,6 +166,23 @@ impl App {
     /// The chart renderer, when one is wired.
     pub fn chart_renderer(&self) -> Option<&Arc<dyn ChartRenderer>> {
         self.chart_renderer.as_ref()
+    }
+
+    /// The renderer for a picture the request asked for (`None` when it asked for none); an
+    /// ANALYSIS_ERROR saying to call without `include_chart` when this build has none.
+    pub(crate) fn renderer_if(
+        &self,
+        include_chart: bool,
+    ) -> Result<Option<Arc<dyn ChartRenderer>>, AppError> {
+        if !include_chart {
+            return Ok(None);
+        }
+        self.chart_renderer.clone().map(Some).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::AnalysisError,
+                "this build has no chart renderer; call again without include_chart",
+            )
+        })
     }
 
     /// The alert monitor's and deliverer's wake-ups.

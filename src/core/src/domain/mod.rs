@@ -12,7 +12,9 @@ mod alert;
 mod analysis;
 mod candle;
 mod chain;
+mod history;
 mod instrument;
+mod market_hours;
 mod metrics;
 mod quote;
 mod tick;
@@ -24,7 +26,15 @@ pub use candle::{Candle, Timeframe, weekly_from_daily};
 pub use chain::{
     BrokerGreeks, Expiration, ExpirationUnderlying, OptionChain, OptionContract, StrikeRow, occ_symbol,
 };
+pub use history::{
+    MAX_TRANSACTIONS_PER_PAGE, NetLiqPoint, NetLiqWindow, TRANSACTION_TYPES, TradeAction, Transaction,
+    TransactionPage, TransactionQuery, Watchlist, WatchlistEntry,
+};
 pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch, rank_symbol_matches};
+pub use market_hours::{
+    MarketCalendar, MarketSession, MarketState, SessionTimes, new_york_clock, new_york_time,
+    nyse_half_day_name, nyse_half_days, nyse_holiday_name, nyse_holidays, nyse_special_closure,
+};
 pub use metrics::MarketMetrics;
 pub use quote::Quote;
 pub use tick::{LimitPrice, PENNY_ALL, PENNY_PROGRAM, TickClass};

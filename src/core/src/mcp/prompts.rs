@@ -23,7 +23,7 @@ const PROMPTS: &[Prompt] = &[
     Prompt {
         name: "morning-briefing",
         title: "Morning briefing",
-        description: "Start-of-day review of the account: balances, positions needing attention, alerts and volatility.",
+        description: "Start-of-day review of the account: whether the market is open, the book's risk, positions needing attention, alerts, volatility and recent P&L.",
         arguments: &[],
     },
     Prompt {
@@ -38,7 +38,7 @@ const PROMPTS: &[Prompt] = &[
         description: "Scan positions and a watch list for IV-rank extremes: rich premium to sell, or cheap premium to avoid selling.",
         arguments: &[(
             "watchlist",
-            "extra symbols to scan, comma-separated (optional)",
+            "a watchlist's name (see get_watchlists) or extra symbols, comma-separated (optional)",
             false,
         )],
     },
@@ -97,15 +97,20 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
             )
         }
         "morning-briefing" => "Give me a morning briefing on my account.\n\n\
-             1. Call get_portfolio_risk: net liq and buying power in use, the book's delta, theta, vega and \
+             1. Call get_market_status. If the market is closed (a weekend, a holiday, before the open or after \
+             the close), say so first, with when it opens next, and say that prices are the last session's; mention \
+             any holiday or early close in its upcoming_closures this week.\n\
+             2. Call get_portfolio_risk: net liq and buying power in use, the book's delta, theta, vega and \
              beta-weighted delta, the largest names as a share of net liq, and the worst cell of the scenario grid.\n\
-             2. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
+             3. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
              days to expiration, tested short strikes, ex-dividend dates before short calls expire, earnings before \
              expiration. Quote the numbers each signal carries.\n\
-             3. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
+             4. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
              list_alerts (active) for those still waiting.\n\
-             4. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
-             5. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
+             5. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
+             6. Call get_net_liq_history (time_back 1m) for the month's change and drawdown, and get_realized_pnl \
+             for the year to date by underlying.\n\
+             7. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
              delta and the worst scenario fit the account."
             .to_owned(),
         "position-review" => {
@@ -120,13 +125,23 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
                  `expected_move` gives ±1σ by expiration from the at-the-money IV and the ATM straddle.\n\
                  4. For each short option, use the signals and legs: how much of the maximum profit is captured and how \
                  far the strike is from the price, in dollars and in expected moves (distance / one_sigma).\n\
-                 5. Recommend hold, close, or roll (out in time for a credit, and to which strike) for each, with the \
+                 5. Call get_transactions with symbol {symbol} (start_date a year back) for how the position was \
+                 built: the opening credits or debits, rolls, assignments; and get_realized_pnl with symbol {symbol} \
+                 for what it has realized so far this year.\n\
+                 6. Recommend hold, close, or roll (out in time for a credit, and to which strike) for each, with the \
                  reasons; use search_knowledge for the rolling and defending guidance if unsure."
             )
         }
         "iv-rank-scan" => {
             let watch = arg("watchlist");
-            let extra = if watch.is_empty() { String::new() } else { format!(" plus the watch list {watch}") };
+            let extra = if watch.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " plus the watchlist {watch:?}: call get_watchlists with name {watch:?} for its symbols (if no \
+                     watchlist has that name, read it as a comma-separated list of symbols)"
+                )
+            };
             format!(
                 "Scan for IV-rank extremes.\n\n\
                  1. Call get_positions and collect the underlyings I hold{extra}.\n\
@@ -230,6 +245,23 @@ mod tests {
         assert!(
             briefing.contains("list_alerts with status `triggered`"),
             "{briefing}"
+        );
+        assert!(
+            briefing.contains("get_market_status") && briefing.contains("market is closed"),
+            "{briefing}"
+        );
+        assert!(
+            briefing.contains("get_net_liq_history") && briefing.contains("get_realized_pnl"),
+            "{briefing}"
+        );
+        assert!(
+            review.contains("get_transactions with symbol QQQ") && review.contains("get_realized_pnl"),
+            "{review}"
+        );
+        let watchlist = text("iv-rank-scan", json!({"watchlist": "Tech"}));
+        assert!(
+            watchlist.contains(r#"get_watchlists with name "Tech""#),
+            "{watchlist}"
         );
         // The scan uses the tool's own IV rank thresholds.
         let scan = text("iv-rank-scan", json!({}));

@@ -3,8 +3,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
-    SymbolMatch, Timeframe,
+    Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
+    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage,
+    TransactionQuery, Watchlist,
 };
 use crate::time::Timestamp;
 
@@ -143,4 +144,58 @@ pub trait BrokerPort: Send + Sync {
 
     /// Instruments whose symbol or name matches `query`, best first, at most `limit`.
     async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError>;
+
+    /// One page of the account's transactions that match `query`, newest first (see
+    /// [`TransactionQuery::page_of`] for the order and the paging). Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
+        let _ = (account, query);
+        Err(BrokerError::Unsupported(
+            "this broker has no transaction history".to_owned(),
+        ))
+    }
+
+    /// The account's net liquidating value over `window`, in time order (daily points, or
+    /// five-minute ones for a day on the live API). Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
+        let _ = (account, window);
+        Err(BrokerError::Unsupported(
+            "this broker has no net liquidating value history".to_owned(),
+        ))
+    }
+
+    /// The customer's watchlists, in the customer's order. Default: `Unsupported`.
+    async fn watchlists(&self) -> Result<Vec<Watchlist>, BrokerError> {
+        Err(BrokerError::Unsupported(
+            "this broker has no watchlists".to_owned(),
+        ))
+    }
+
+    /// The US equity market at the broker's clock: state, current, next and previous sessions.
+    /// Default: `Unsupported`.
+    async fn market_session(&self) -> Result<MarketSession, BrokerError> {
+        Err(BrokerError::Unsupported(
+            "this broker does not know the market's hours".to_owned(),
+        ))
+    }
+
+    /// The US equity market's holidays and early closes. Default: `Unsupported`.
+    async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        Err(BrokerError::Unsupported(
+            "this broker does not know the market's holidays".to_owned(),
+        ))
+    }
 }

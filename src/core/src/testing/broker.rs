@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use crate::domain::{
-    Account, AccountNumber, Balances, Candle, MarketMetrics, OptionChain, Position, Quote, Symbol,
-    SymbolMatch, Timeframe, rank_symbol_matches,
+    Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
+    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage,
+    TransactionQuery, Watchlist, new_york_clock, rank_symbol_matches,
 };
 use crate::ports::{BrokerError, BrokerInfo, BrokerPort};
 use crate::time::Timestamp;
@@ -30,6 +31,12 @@ pub struct FakeMarket {
     pub candles: Vec<(Symbol, Timeframe, Vec<Candle>)>,
     /// Instruments for symbol search.
     pub instruments: Vec<SymbolMatch>,
+    /// Transactions of every account.
+    pub transactions: Vec<Transaction>,
+    /// Each account's net liq over time (any order).
+    pub net_liq_history: Vec<(AccountNumber, Vec<NetLiqPoint>)>,
+    /// The customer's watchlists.
+    pub watchlists: Vec<Watchlist>,
 }
 
 /// An in-memory broker: serves a [`FakeMarket`], counts calls, and fails on request.
@@ -203,5 +210,52 @@ impl BrokerPort for FakeBroker {
     async fn search_symbols(&self, query: &str, limit: usize) -> Result<Vec<SymbolMatch>, BrokerError> {
         let market = self.enter("search_symbols")?;
         Ok(rank_symbol_matches(&market.instruments, query, limit))
+    }
+
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
+        let market = self.enter("transactions")?;
+        account_known(&market, account)?;
+        let now = self.now();
+        Ok(query.page_of(
+            market
+                .transactions
+                .into_iter()
+                .filter(|t| &t.account == account && t.executed_at <= now),
+        ))
+    }
+
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
+        let market = self.enter("net_liq_history")?;
+        account_known(&market, account)?;
+        let points = market
+            .net_liq_history
+            .into_iter()
+            .filter(|(a, _)| a == account)
+            .flat_map(|(_, points)| points);
+        Ok(window.select(points, self.now()))
+    }
+
+    async fn watchlists(&self) -> Result<Vec<Watchlist>, BrokerError> {
+        Ok(self.enter("watchlists")?.watchlists)
+    }
+
+    /// The session by the NYSE calendar at the fake's clock.
+    async fn market_session(&self) -> Result<MarketSession, BrokerError> {
+        self.enter("market_session")?;
+        let now = self.now();
+        Ok(MarketCalendar::nyse_around(new_york_clock(now).0).session_at(now))
+    }
+
+    async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
+        self.enter("market_calendar")?;
+        Ok(MarketCalendar::nyse_around(new_york_clock(self.now()).0))
     }
 }

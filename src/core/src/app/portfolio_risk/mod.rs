@@ -118,15 +118,7 @@ impl App {
         &self,
         request: &RiskRequest,
     ) -> Result<(PortfolioRisk, Option<Vec<u8>>), AppError> {
-        let renderer = match request.include_chart {
-            true => Some(self.chart_renderer().cloned().ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::AnalysisError,
-                    "this build has no chart renderer; call again without include_chart",
-                )
-            })?),
-            false => None,
-        };
+        let renderer = self.renderer_if(request.include_chart)?;
         let (book, context) = self.gather_book(request).await?;
         let report = assess(&book, &request.grid, context);
         let picture = match renderer {

@@ -12,10 +12,15 @@ mod delete_alert;
 pub(crate) mod get_analysis_history;
 mod get_balances;
 mod get_market_metrics;
+mod get_market_status;
+mod get_net_liq_history;
 mod get_option_chain;
 pub(crate) mod get_portfolio_risk;
 mod get_positions;
 mod get_quote;
+mod get_realized_pnl;
+mod get_transactions;
+mod get_watchlists;
 mod list_alerts;
 mod replay_clock;
 mod run_backtest;
@@ -281,6 +286,17 @@ impl ToolRegistry {
         ]
     }
 
+    /// The account's history, watchlists and the market's hours.
+    pub fn history_and_market() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(get_transactions::GetTransactions),
+            Arc::new(get_realized_pnl::GetRealizedPnl),
+            Arc::new(get_net_liq_history::GetNetLiqHistory),
+            Arc::new(get_watchlists::GetWatchlists),
+            Arc::new(get_market_status::GetMarketStatus),
+        ]
+    }
+
     /// Price alerts and analysis history (they need the store).
     pub fn alerts_and_history() -> Vec<Arc<dyn Tool>> {
         vec![
@@ -358,6 +374,13 @@ pub(crate) fn with_source(app: &App, mut fields: Map<String, Value>) -> Value {
     fields.insert("source".into(), source.source.into());
     fields.insert("synthetic".into(), source.synthetic.into());
     Value::Object(fields)
+}
+
+/// A context outside any client session, for the tools' unit tests.
+#[cfg(test)]
+pub(crate) fn test_context() -> ToolContext {
+    let out = Arc::new(crate::testing::CollectingOutbound::new());
+    ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
 }
 
 /// An `Option<f64>` as JSON (null for none or non-finite).

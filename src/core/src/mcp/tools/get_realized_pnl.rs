@@ -1,0 +1,213 @@
+//! `get_realized_pnl`: realized P&L by underlying over a period, from the transactions.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::get_transactions::account_argument;
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::App;
+use crate::app::history::RealizedRequest;
+use crate::error::AppError;
+use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+
+/// The `get_realized_pnl` tool.
+pub(crate) struct GetRealizedPnl;
+
+const ARGUMENTS: &[&str] = &["account", "start_date", "end_date", "symbol"];
+
+/// The fields a tally of closes has, per underlying and in total.
+fn tally_fields() -> [(&'static str, Value); 7] {
+    [
+        (
+            "realized",
+            number("realized P&L after commission and fees, $", false),
+        ),
+        ("gross", number("before commission and fees, $", false)),
+        (
+            "fees",
+            number("commission and fees realized with the closes, $", false),
+        ),
+        ("closes", integer("closing transactions in the period", false)),
+        ("wins", integer("closes that made money", false)),
+        ("losses", integer("closes that lost money", false)),
+        (
+            "dividends",
+            number("dividends received in the period (not in realized), $", false),
+        ),
+    ]
+}
+
+const TALLY: [&str; 7] = [
+    "realized",
+    "gross",
+    "fees",
+    "closes",
+    "wins",
+    "losses",
+    "dividends",
+];
+
+fn output_schema() -> Value {
+    let underlying = object(
+        &props(&[
+            &[("underlying", string("the underlying", false))],
+            &tally_fields(),
+        ]),
+        &[&["underlying"][..], &TALLY[..]].concat(),
+        false,
+    );
+    let unmatched = object(
+        &[
+            ("id", integer("the transaction's id", false)),
+            ("date", string("its date", false)),
+            ("symbol", string("the instrument", false)),
+            (
+                "quantity",
+                number("the quantity that closed nothing (bought positive)", false),
+            ),
+            ("value", number("its share of the transaction's cash, $", false)),
+        ],
+        &["id", "date", "symbol", "quantity", "value"],
+        false,
+    );
+    object(
+        &props(&[
+            &[
+                ("account", string("account number, masked", false)),
+                ("start_date", string("first date of the period", false)),
+                ("end_date", string("last date of the period", false)),
+                ("symbol", string("the underlying filter", true)),
+                (
+                    "win_rate_percent",
+                    number("wins as a percent of closes with a result", true),
+                ),
+                (
+                    "fees_paid",
+                    number(
+                        "commission and fees of every transaction in the period, openings included, $",
+                        false,
+                    ),
+                ),
+                (
+                    "by_underlying",
+                    array("per underlying, largest loss first", underlying),
+                ),
+                (
+                    "unmatched",
+                    array(
+                        "closes whose opening was not found: left out of the totals",
+                        unmatched,
+                    ),
+                ),
+                ("method", string("how realized P&L is computed", false)),
+                (
+                    "history_from",
+                    string("openings were looked for from this date", false),
+                ),
+                ("transactions_read", integer("transactions read", false)),
+                (
+                    "warnings",
+                    array("what limits the answer", serde_json::json!({"type": "string"})),
+                ),
+                ("as_of", string("market time of the answer", false)),
+            ],
+            &tally_fields(),
+            &source_fields(),
+        ]),
+        &[
+            "account",
+            "start_date",
+            "end_date",
+            "realized",
+            "gross",
+            "fees",
+            "closes",
+            "dividends",
+            "by_underlying",
+            "unmatched",
+            "method",
+            "warnings",
+            "source",
+            "synthetic",
+        ],
+        false,
+    )
+}
+
+#[async_trait]
+impl Tool for GetRealizedPnl {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "get_realized_pnl",
+            title: "Get realized P&L",
+            description: "Realized P&L by underlying over a period (default: the year to date), computed from the \
+                account's transactions: FIFO lots per instrument; expirations, assignments and exercises close options \
+                at zero (the premium is realized); commission and fees realized with the close; dividends listed \
+                beside. Totals, wins and losses, fees paid, and any close whose opening was not found (listed, never \
+                guessed). `symbol` limits it to one underlying.",
+            input_schema: object(
+                &[
+                    account_argument(),
+                    (
+                        "start_date",
+                        string(
+                            "first date of the period, YYYY-MM-DD; default: January 1 of end_date's year",
+                            false,
+                        ),
+                    ),
+                    (
+                        "end_date",
+                        string("last date of the period, YYYY-MM-DD; default: today", false),
+                    ),
+                    ("symbol", string("only this underlying", false)),
+                ],
+                &[],
+                true,
+            ),
+            output_schema: output_schema(),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(ARGUMENTS)?;
+        let request = RealizedRequest {
+            account: args.str("account")?.map(str::to_owned),
+            start: args.date("start_date")?,
+            end: args.date("end_date")?,
+            symbol: args.symbol("symbol")?,
+        };
+        let view = app.realized_pnl(&request).await?;
+        Ok(ToolOutput::serialize(&view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
+
+    #[tokio::test]
+    async fn the_answer_matches_its_schema() {
+        let app = sample_app(sample_market());
+        let ctx = test_context();
+        let args = Args::from_value(Some(json!({"start_date": "2024-06-01"}))).unwrap();
+        let value = GetRealizedPnl
+            .call(&app, args, &ctx)
+            .await
+            .unwrap()
+            .structured_value();
+        let problems = schema::validate(&GetRealizedPnl.spec().output_schema, &value);
+        assert!(problems.is_empty(), "{problems:?}\n{value:#}");
+        assert_eq!(value["realized"], 357.58);
+        let bad = Args::from_value(Some(json!({"symbol": "not a symbol!"}))).unwrap();
+        let error = GetRealizedPnl.call(&app, bad, &ctx).await.unwrap_err();
+        assert_eq!(error.details["field"], "symbol");
+    }
+}

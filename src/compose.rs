@@ -283,6 +283,7 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
     let interval = settings.alert_interval;
     let monitor_shutdown = trigger.subscribe();
     let deliverer_shutdown = trigger.subscribe();
+    let open_shutdown = trigger.subscribe();
     // One step after another, in the order clients need them: on two cores, parallel start-up
     // work would take the CPU the client and the first answers need.
     tokio::spawn(async move {
@@ -297,9 +298,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
         {
             tracing::debug!("tool schemas will be built on first use");
         }
-        // The monitor and the deliverer need the database; nothing else waits for it.
-        if let Err(err) = store.open().await {
-            tracing::error!(error = %err, "the database cannot be opened; alerts are not watched");
+        // The monitor and the deliverer need the database; nothing else waits for it. A database
+        // held by a ttai that is still finishing (or a full disk) is retried until it opens.
+        if store.open_with_retry(open_shutdown).await.is_none() {
             return;
         }
         tokio::spawn(run_monitor(app.clone(), interval, monitor_shutdown));

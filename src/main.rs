@@ -4,6 +4,7 @@
 //! failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything else), the
 //! cause chain on stderr.
 
+mod budgets;
 mod cli;
 mod commands;
 mod compose;

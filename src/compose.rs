@@ -8,7 +8,7 @@ use anyhow::Context;
 use broker_replay::Recorder;
 use broker_replay::{ReplayBroker, TapeSource};
 use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
-use notify_stderr::StderrNotifier;
+use notify_stderr::{StderrLines, StderrNotifier};
 use notify_webhook::{WebhookConfig, WebhookNotifier};
 use render_png::PngChartRenderer;
 use store_redb::RedbStore;
@@ -190,6 +190,16 @@ fn notifier(settings: &Settings) -> Arc<dyn NotifierPort> {
             .with_version(env!("CARGO_PKG_VERSION")),
         ),
     }
+}
+
+/// Queues one line (a log event, made safe) for stderr's writer without waiting.
+pub(crate) fn stderr_line(line: &[u8]) {
+    StderrLines::global().log_line(line);
+}
+
+/// Waits up to `timeout` for stderr's writer to write what is queued.
+pub(crate) fn stderr_flush(timeout: Duration) {
+    StderrLines::global().flush(timeout);
 }
 
 /// The chart renderer (PNG).

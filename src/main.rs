@@ -28,10 +28,12 @@ fn main() -> ExitCode {
     let settings = match Settings::from_options(&cli.options) {
         Ok(settings) => settings,
         Err(problems) => {
-            eprintln!("ttai: invalid settings:");
+            let mut text = "ttai: invalid settings:".to_owned();
             for problem in problems {
-                eprintln!("  - {problem}");
+                text.push_str("\n  - ");
+                text.push_str(&problem);
             }
+            telemetry::say(&text);
             return ExitCode::from(2);
         }
     };
@@ -52,22 +54,35 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("ttai: cannot start the async runtime: {err}");
+            telemetry::say(&format!("ttai: cannot start the async runtime: {err}"));
             return ExitCode::FAILURE;
         }
     };
     let outcome = runtime.block_on(run(cli.command, settings));
     runtime.shutdown_timeout(Duration::from_millis(200));
-    match outcome {
+    let code = match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("ttai: {err:#}");
+            telemetry::say(&format!("ttai: {err:#}"));
             ExitCode::FAILURE
         }
+    };
+    telemetry::flush();
+    code
+}
+
+/// A file-size limit (`ulimit -f`) must make a write fail (a store error the tools report), not
+/// end the process: SIGXFSZ's default action kills it. Once a handler is registered it stays for
+/// the life of the process, so the `Signal` itself is not kept.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    if let Err(err) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)) {
+        tracing::debug!(error = %err, "cannot ignore SIGXFSZ");
     }
 }
 
 async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<ExitCode> {
+    ignore_file_size_signal();
     match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings, SessionChoice::default()).await,
         Command::Call(args) => {
@@ -103,39 +118,95 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn signal() {
+/// SIGINT and SIGTERM, listened to.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Starts listening (inside a runtime): from here on neither signal ends the process.
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.term) => {}
+                () = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
+}
+
+/// Watches SIGINT and SIGTERM on a thread of its own (with its own small runtime), so a signal
+/// is seen even when the serving runtime is stuck: the first asks for shutdown; a second one, or
+/// a shutdown still running after `grace`, ends the process at once (exit code 1). Returns once
+/// the signals are being listened to.
+fn watch_signals(trigger: ShutdownTrigger, grace: Duration) -> anyhow::Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                let mut signals = Signals::listen();
+                let _ = ready_tx.send(());
+                signals.next().await;
+                tracing::info!("signal received; shutting down");
+                trigger.fire();
+                tokio::select! {
+                    () = signals.next() => tracing::warn!("second signal; exiting now"),
+                    () = tokio::time::sleep(grace) => tracing::warn!(
+                        grace_secs = grace.as_secs(),
+                        "shutdown did not finish in time; exiting now"
+                    ),
+                }
+            });
+            telemetry::flush();
+            #[allow(clippy::exit)] // the last resort when a graceful shutdown is stuck
+            std::process::exit(1);
+        })
+        .context("cannot start the signal watcher")?;
+    ready_rx
+        .recv_timeout(Duration::from_secs(5))
+        .context("the signal watcher did not start")?;
+    Ok(())
 }
 
 async fn serve(settings: Settings, choice: SessionChoice) -> anyhow::Result<ExitCode> {
     let composed = compose::build(&settings, choice).await?;
     let transport = compose::transport(&settings)?;
     let (trigger, shutdown) = ShutdownTrigger::new();
-    let on_signal = trigger.clone();
-    tokio::spawn(async move {
-        signal().await;
-        tracing::info!("signal received; shutting down");
-        on_signal.fire();
-    });
+    watch_signals(trigger.clone(), settings.budgets.drain + Duration::from_secs(5))?;
     // Background work (tape, database, alert monitor, tool schemas) starts once the transport
     // is listening: on two cores it would otherwise compete with the first answer.
     {

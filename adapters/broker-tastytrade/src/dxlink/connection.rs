@@ -630,17 +630,15 @@ fn message_type(message: &Value) -> &str {
     message.get("type").and_then(Value::as_str).unwrap_or("")
 }
 
+/// A DXLink `ERROR` message as a refusal. Only its kind is quoted (when it looks like a code):
+/// the server's free text could echo the quote token, so it never reaches an error or a log.
 fn server_error(message: &Value) -> Refusal {
-    let kind = message.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN");
-    let text: String = message
-        .get("message")
+    let kind = message
+        .get("error")
         .and_then(Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let reason = format!("DXLink error {kind}: {text}");
+        .and_then(crate::errors::safe_code)
+        .unwrap_or_else(|| "UNKNOWN".to_owned());
+    let reason = format!("DXLink error {kind}");
     if kind == "UNAUTHORIZED" {
         Refusal::Token(reason)
     } else {

@@ -228,6 +228,7 @@ mod tests {
     }
 
     #[tokio::test]
+    #[allow(clippy::await_holding_lock)] // the held lock is the stalled stderr
     async fn a_stalled_stderr_never_blocks_the_logger_and_lines_stay_whole_and_ordered() {
         let capture = Capture::default();
         let lines = StderrLines::spawn(Box::new(capture.clone()));

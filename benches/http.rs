@@ -2,7 +2,8 @@
 //! thread each) send 20 000 `tools/call get_quote` in total to `ttai --transport http` on the
 //! replay broker. Reports throughput, p50/p99 latency, failures and the server's peak RSS.
 //!
-//! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`). With `TTAI_BENCH_URL` set
+//! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`; `TTAI_BENCH_BIN=PATH`
+//! measures another build). With `TTAI_BENCH_URL` set
 //! (e.g. `http://127.0.0.1:8000/mcp`) the same client measures another server instead, such as
 //! the Python SDK reference in `benches/reference/python_sdk_server.py`, and `TTAI_BENCH_PID`
 //! names its process for CPU and memory figures.
@@ -18,7 +19,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+/// The binary measured: this build, or `TTAI_BENCH_BIN` (another build, for before/after).
+fn bin() -> String {
+    std::env::var("TTAI_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ttai").to_owned())
+}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -41,25 +45,29 @@ fn main() {
     let calls = numbers.get(1).copied().unwrap_or(20_000);
     let external = std::env::var("TTAI_BENCH_URL").ok();
     let data = std::env::temp_dir().join("ttai-bench-http");
-    let mut child = Command::new(if external.is_some() { "true" } else { BIN })
-        .args([
-            "--broker",
-            "replay",
-            "--transport",
-            "http",
-            "--port",
-            "0",
-            "--log-level",
-            "info",
-            "serve",
-        ])
-        .env("TTAI_DATA_DIR", &data)
-        .env("TTAI_HTTP_MAX_SESSIONS", "1000")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ttai starts");
+    let mut child = Command::new(if external.is_some() {
+        "true".to_owned()
+    } else {
+        bin()
+    })
+    .args([
+        "--broker",
+        "replay",
+        "--transport",
+        "http",
+        "--port",
+        "0",
+        "--log-level",
+        "info",
+        "serve",
+    ])
+    .env("TTAI_DATA_DIR", &data)
+    .env("TTAI_HTTP_MAX_SESSIONS", "1000")
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("ttai starts");
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (tx, rx) = channel();
     std::thread::spawn(move || {

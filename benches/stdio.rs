@@ -7,7 +7,8 @@
 //! Stdio benchmark: sequential `tools/call get_quote` round trips on the replay broker (p50, p99,
 //! calls/s), pipelined calls (16 in flight), and cold start (spawn → `initialize` answered).
 //!
-//! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000).
+//! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000;
+//! `TTAI_BENCH_BIN=PATH` measures another build).
 //! This client is as thin as the one in `shared/bench/mcp_bench.py`: pre-serialized requests, raw
 //! pipe reads, answers matched by line.
 
@@ -15,7 +16,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+/// The binary measured: this build, or `TTAI_BENCH_BIN` (another build, for before/after).
+fn bin() -> String {
+    std::env::var("TTAI_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ttai").to_owned())
+}
 
 fn spawn() -> (
     std::process::Child,
@@ -23,7 +27,7 @@ fn spawn() -> (
     BufReader<std::process::ChildStdout>,
 ) {
     let data = std::env::temp_dir().join("ttai-bench-stdio");
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(["--broker", "replay", "--log-level", "warn", "serve"])
         .env("TTAI_DATA_DIR", &data)
         .stdin(Stdio::piped())

@@ -158,8 +158,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn plain(status: StatusCode, body: &str) -> Resp {
-    let mut response = Resp::new(body.to_owned().into());
+fn plain(status: StatusCode, body: impl Into<String>) -> Resp {
+    // The answer moves into the body: a large answer is never copied.
+    let mut response = Resp::new(body.into().into());
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -170,7 +171,7 @@ fn plain(status: StatusCode, body: &str) -> Resp {
 /// An HTTP-level refusal with a JSON-RPC error body (so SDK clients can show it).
 fn refuse(status: StatusCode, code: i32, message: &str) -> Resp {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-    plain(status, &body.to_string())
+    plain(status, body.to_string())
 }
 
 fn accepts(headers: &HeaderMap, mime: &str) -> bool {
@@ -605,7 +606,7 @@ async fn post_mcp(
         match state.server.handle_frame_inline(&core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
             FrameOutcome::Answered | FrameOutcome::Pending => match rx.await {
-                Ok(answer) => plain(StatusCode::OK, &answer),
+                Ok(answer) => plain(StatusCode::OK, answer),
                 Err(_) => refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     -32603,

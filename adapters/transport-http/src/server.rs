@@ -325,7 +325,12 @@ async fn serve_connection(
     let ended = tokio::select! {
         ended = connection.as_mut() => ended,
         () = conn.close.notified() => {
-            // Idle or half-read: closed now; a request in flight is answered first.
+            if conn.busy.load(Ordering::Acquire) == 0 {
+                // Idle, or a request head still arriving: closed now (hyper's graceful shutdown
+                // would wait for a head that may never end).
+                return;
+            }
+            // A request in flight is answered first; keep-alive ends after it.
             connection.as_mut().graceful_shutdown();
             connection.await
         }

@@ -428,8 +428,11 @@ impl McpServer {
         let budget = self.inner.core.limits.max_batch_answer_bytes;
         // A closed semaphore cannot happen (it is never closed); run without a turn if it did.
         let _turn = self.inner.batch_turns.clone().acquire_owned().await.ok();
-        let mut answers = immediate;
-        let mut used: usize = answers.iter().map(String::len).sum();
+        // The array is built as answers come, so the batch's answers are held once.
+        let mut out = String::from("[");
+        for answer in &immediate {
+            push_item(&mut out, answer);
+        }
         let mut over = false;
         for (id, method, params) in requests {
             if !over {
@@ -444,23 +447,24 @@ impl McpServer {
                         answer
                     }
                 };
-                used = used.saturating_add(answer.len() + 1);
-                if used <= budget {
-                    answers.push(answer);
+                if out.len() + answer.len() + 2 <= budget {
+                    push_item(&mut out, &answer);
                     continue;
                 }
                 over = true;
             }
-            answers.push(over_budget(
+            let refused = over_budget(
                 Some(&id),
                 Budget::BatchAnswerBytes,
                 budget,
                 &format!(
                     "Batch answer budget exceeded: a batch's answers may total at most {budget} bytes; send this request again on its own"
                 ),
-            ));
+            );
+            push_item(&mut out, &refused);
         }
-        format!("[{}]", answers.join(","))
+        out.push(']');
+        out
     }
 
     fn on_notification(&self, session: &Arc<Session>, method: &str, params: Option<&RawValue>) {
@@ -665,6 +669,14 @@ impl McpServer {
             }
         }
     }
+}
+
+/// Appends one answer to a batch answer being built (`[` already written).
+fn push_item(out: &mut String, item: &str) {
+    if out.len() > 1 {
+        out.push(',');
+    }
+    out.push_str(item);
 }
 
 fn refusal(err: &EnvelopeError) -> String {

@@ -726,7 +726,10 @@ async fn requests_before_initialize_are_refused_and_initialize_happens_once() {
         "a second initialize renegotiates nothing"
     );
     let tools = h.one(r#"{"jsonrpc":"2.0","id":5,"method":"tools/list"}"#).await;
-    assert!(tools["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()), "{tools}");
+    assert!(
+        tools["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()),
+        "{tools}"
+    );
 }
 
 #[tokio::test]

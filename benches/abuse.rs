@@ -1,6 +1,7 @@
 //! Abuse figures: what each attack of the hostile-input run costs the server (README, "Budgets").
 //!
-//! Run: `cargo bench --bench abuse`. `TTAI_BENCH_BIN=/path/to/ttai` measures another build (an
+//! Run: `cargo bench --bench abuse` (or `-- batch sse line sigterm second slowloris` for some of
+//! them). `TTAI_BENCH_BIN=/path/to/ttai` measures another build (an
 //! older one, for before/after in one session); attacks that would ask an unbounded build for
 //! gigabytes are skipped then (`TTAI_BENCH_UNBOUNDED=1` runs them anyway).
 //!
@@ -226,7 +227,7 @@ impl Http {
 
     fn healthz(&self, timeout: Duration) -> Option<Duration> {
         let started = Instant::now();
-        let mut stream = TcpStream::connect(&self.address).ok()?;
+        let mut stream = connect(&self.address, timeout)?;
         stream.set_read_timeout(Some(timeout)).ok()?;
         stream
             .write_all(
@@ -450,12 +451,18 @@ fn second_server(poll_calls: bool) {
     }
 }
 
+fn connect(address: &str, timeout: Duration) -> Option<TcpStream> {
+    let address: std::net::SocketAddr = address.parse().ok()?;
+    TcpStream::connect_timeout(&address, timeout).ok()
+}
+
 fn slowloris() {
     let server = Http::spawn("ulimit -n 256 &&", &[]);
     let idle = server.healthz(Duration::from_secs(10));
     let mut held = Vec::new();
     for _ in 0..1000 {
-        if let Ok(mut stream) = TcpStream::connect(&server.address) {
+        // A server that stopped accepting lets the backlog fill; then connecting waits.
+        if let Some(mut stream) = connect(&server.address, Duration::from_millis(200)) {
             let _ = stream
                 .write_all(format!("GET /mcp HTTP/1.1\r\nHost: {}\r\nX-Slow: a", server.address).as_bytes());
             held.push(stream);
@@ -486,14 +493,29 @@ fn slowloris() {
 }
 
 fn main() {
+    // `cargo bench --bench abuse -- NAME...` runs only those attacks.
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     println!("abuse bench against {}", bin());
-    batch_stdio(300);
-    batch_stdio(32);
-    batch_http();
-    sse_attack();
-    long_line();
-    sigterm_half_sent();
-    second_server(true);
-    second_server(false);
-    slowloris();
+    if run("batch") {
+        batch_stdio(300);
+        batch_stdio(32);
+        batch_http();
+    }
+    if run("sse") {
+        sse_attack();
+    }
+    if run("line") {
+        long_line();
+    }
+    if run("sigterm") {
+        sigterm_half_sent();
+    }
+    if run("second") {
+        second_server(true);
+        second_server(false);
+    }
+    if run("slowloris") {
+        slowloris();
+    }
 }

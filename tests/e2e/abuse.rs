@@ -553,6 +553,17 @@ fn slow_clients_are_cut_off_before_authentication_and_healthz_still_answers() {
         Duration::from_secs(30),
     );
     assert_eq!(status_of(&answer), 408, "{answer}");
+    // A head beyond 64 KiB is refused before anything reads it.
+    let big = raw_exchange(
+        &at,
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: {at}\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(100_000)
+        )
+        .as_bytes(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(status_of(&big), 431, "{big}");
     // Every slot held by a slow client: /healthz is still served.
     let held: Vec<TcpStream> = (0..40).map(|_| half_open(&at)).collect();
     assert_eq!(healthz(&at), 200);

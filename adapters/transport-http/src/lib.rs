@@ -776,9 +776,10 @@ impl TransportPort for HttpTransport {
             header_timeout: limits.header_timeout,
             drain: limits.drain,
         };
+        // The address comes last on the line: supervisors and scripts read it from there.
         tracing::info!(
-            address = %bound,
             max_connections = connection_limits.max_connections,
+            address = %bound,
             "ttai HTTP listening: Streamable HTTP at /mcp, HTTP+SSE at /sse"
         );
         let routes = {

@@ -27,9 +27,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-fn bin() -> String {
-    std::env::var("TTAI_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ttai").to_owned())
-}
+mod common;
+use common::{bin, memory_mb};
 
 fn unbounded_allowed() -> bool {
     std::env::var("TTAI_BENCH_BIN").is_err() || std::env::var("TTAI_BENCH_UNBOUNDED").is_ok()
@@ -37,16 +36,10 @@ fn unbounded_allowed() -> bool {
 
 /// (peak, current) resident set of a process, MB.
 fn rss(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    (
+        memory_mb(pid, "VmHWM").unwrap_or(0.0),
+        memory_mb(pid, "VmRSS").unwrap_or(0.0),
+    )
 }
 
 struct StdioServer {

@@ -19,10 +19,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-/// The binary measured: this build, or `TTAI_BENCH_BIN` (another build, for before/after).
-fn bin() -> String {
-    std::env::var("TTAI_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ttai").to_owned())
-}
+mod common;
+use common::{bin, cpu_of, memory_mb};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -30,13 +28,6 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into()
-}
-
-fn cpu_of(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
 }
 
 fn main() {
@@ -212,12 +203,7 @@ fn main() {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok());
+    let hwm = memory_mb(pid, "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
     latencies.sort();
@@ -240,7 +226,7 @@ fn main() {
             cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
         );
     }
-    if let Some(kb) = hwm {
-        println!("  server peak RSS {:.1} MB", kb / 1024.0);
+    if let Some(mb) = hwm {
+        println!("  server peak RSS {mb:.1} MB");
     }
 }

@@ -431,15 +431,7 @@ fn new_clients_get_sessions_however_many_were_opened_or_held() {
     );
     let agent = crate::http_support::agent();
     let streams: Vec<_> = (0..10)
-        .map(|_| {
-            let response = agent
-                .get(&format!("{}/sse", server.base))
-                .header("accept", "text/event-stream")
-                .call()
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            crate::http_support::read_sse(response)
-        })
+        .map(|_| crate::http_support::open_legacy_sse(&agent, &server.base))
         .collect();
     let mut newcomer = Client::new(&server.base);
     newcomer.initialize();
@@ -656,18 +648,7 @@ fn spawn_reading_until(
     tempfile::TempDir,
 ) {
     let data_dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env_remove("TASTYTRADE_CLIENT_SECRET")
-        .env_remove("TASTYTRADE_REFRESH_TOKEN")
-        .env("TTAI_DATA_DIR", data_dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        command.env(k, v);
-    }
+    let mut command = crate::support::command(data_dir.path(), args, env);
     let mut child = command.spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();

@@ -157,7 +157,7 @@ mod tests {
     }
 
     /// A writer that fails every write.
-    struct Broken;
+    pub(crate) struct Broken;
 
     impl Write for Broken {
         fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {

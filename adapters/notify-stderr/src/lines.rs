@@ -275,15 +275,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_broken_stderr_is_an_error_for_notifications_only() {
-        struct Broken;
-        impl Write for Broken {
-            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-                Err(std::io::ErrorKind::BrokenPipe.into())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
+        use crate::tests::Broken;
         let lines = StderrLines::spawn(Box::new(Broken));
         lines.log_line(b"ignored\n");
         let err = lines

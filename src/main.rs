@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use ttai_core::ports::ShutdownTrigger;
+use ttai_core::ports::{Shutdown, ShutdownTrigger};
 
 use cli::{Cli, Command};
 use compose::SessionChoice;
@@ -51,6 +51,18 @@ fn main() -> ExitCode {
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
+    // The signal watcher of a server starts before anything else, so it is ready by the time the
+    // server answers (see `watch_signals`).
+    let early_watch = match &cli.command {
+        None | Some(Command::Serve | Command::Record) => match watch_signals(&settings) {
+            Ok(watch) => Some(watch),
+            Err(err) => {
+                telemetry::say(&format!("ttai: {err:#}"));
+                return ExitCode::FAILURE;
+            }
+        },
+        Some(_) => None,
+    };
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -58,7 +70,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(cli.command, settings));
+    let outcome = runtime.block_on(run(cli.command, settings, early_watch));
     runtime.shutdown_timeout(Duration::from_millis(200));
     let code = match outcome {
         Ok(code) => code,
@@ -81,10 +93,16 @@ fn ignore_file_size_signal() {
     }
 }
 
-async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<ExitCode> {
-    ignore_file_size_signal();
+async fn run(
+    command: Option<Command>,
+    settings: Settings,
+    early_watch: Option<SignalWatch>,
+) -> anyhow::Result<ExitCode> {
+    if early_watch.is_none() {
+        ignore_file_size_signal();
+    }
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings, SessionChoice::default()).await,
+        Command::Serve => serve(settings, SessionChoice::default(), early_watch).await,
         Command::Call(args) => {
             let composed = compose::build(&settings, SessionChoice::default()).await?;
             commands::call::run(composed.server, &args).await
@@ -100,7 +118,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
                     given: Some(given),
                     record: false,
                 };
-                serve(settings, choice).await
+                serve(settings, choice, None).await
             }
             None => Ok(ExitCode::SUCCESS),
         },
@@ -111,7 +129,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
                 given: None,
                 record: true,
             };
-            serve(settings, choice).await
+            serve(settings, choice, early_watch).await
         }
         Command::Backtest(args) => commands::backtest::run(&settings, &args).await,
         Command::Quant(command) => commands::quant::run(&command),
@@ -127,8 +145,10 @@ struct Signals {
 }
 
 impl Signals {
-    /// Starts listening (inside a runtime): from here on neither signal ends the process.
+    /// Starts listening (inside a runtime): from here on neither signal ends the process, and
+    /// neither does SIGXFSZ.
     fn listen() -> Signals {
+        ignore_file_size_signal();
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -165,12 +185,31 @@ impl Signals {
     }
 }
 
+/// The signal watcher of a server: the shutdown trigger it fires, and word that it is ready.
+struct SignalWatch {
+    trigger: ShutdownTrigger,
+    shutdown: Shutdown,
+    ready: std::sync::mpsc::Receiver<()>,
+}
+
+impl SignalWatch {
+    /// Returns once SIGINT and SIGTERM are being listened to.
+    fn wait_ready(&self) -> anyhow::Result<()> {
+        self.ready
+            .recv_timeout(Duration::from_secs(5))
+            .context("the signal watcher did not start")
+    }
+}
+
 /// Watches SIGINT and SIGTERM on a thread of its own (with its own small runtime), so a signal
-/// is seen even when the serving runtime is stuck: the first asks for shutdown; a second one, or
-/// a shutdown still running after `grace`, ends the process at once (exit code 1). Returns once
-/// the signals are being listened to.
-fn watch_signals(trigger: ShutdownTrigger, grace: Duration) -> anyhow::Result<()> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+/// is seen even when the serving runtime is stuck: the first fires the shutdown trigger; a second
+/// one, or a shutdown still running 5 s after the drain period, ends the process at once (exit
+/// code 1). The server waits for it to be ready before answering anything.
+fn watch_signals(settings: &Settings) -> anyhow::Result<SignalWatch> {
+    let grace = settings.budgets.drain + Duration::from_secs(5);
+    let (trigger, shutdown) = ShutdownTrigger::new();
+    let fire = trigger.clone();
+    let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -182,7 +221,7 @@ fn watch_signals(trigger: ShutdownTrigger, grace: Duration) -> anyhow::Result<()
                 let _ = ready_tx.send(());
                 signals.next().await;
                 tracing::info!("signal received; shutting down");
-                trigger.fire();
+                fire.fire();
                 tokio::select! {
                     () = signals.next() => tracing::warn!("second signal; exiting now"),
                     () = tokio::time::sleep(grace) => tracing::warn!(
@@ -196,17 +235,28 @@ fn watch_signals(trigger: ShutdownTrigger, grace: Duration) -> anyhow::Result<()
             std::process::exit(1);
         })
         .context("cannot start the signal watcher")?;
-    ready_rx
-        .recv_timeout(Duration::from_secs(5))
-        .context("the signal watcher did not start")?;
-    Ok(())
+    Ok(SignalWatch {
+        trigger,
+        shutdown,
+        ready,
+    })
 }
 
-async fn serve(settings: Settings, choice: SessionChoice) -> anyhow::Result<ExitCode> {
+async fn serve(
+    settings: Settings,
+    choice: SessionChoice,
+    watch: Option<SignalWatch>,
+) -> anyhow::Result<ExitCode> {
+    let watch = match watch {
+        Some(watch) => watch,
+        None => watch_signals(&settings)?,
+    };
     let composed = compose::build(&settings, choice).await?;
     let transport = compose::transport(&settings)?;
-    let (trigger, shutdown) = ShutdownTrigger::new();
-    watch_signals(trigger.clone(), settings.budgets.drain + Duration::from_secs(5))?;
+    watch.wait_ready()?;
+    let SignalWatch {
+        trigger, shutdown, ..
+    } = watch;
     // Background work (tape, database, alert monitor, tool schemas) starts once the transport
     // is listening: on two cores it would otherwise compete with the first answer.
     {

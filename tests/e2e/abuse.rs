@@ -760,3 +760,38 @@ fn sigterm_stops_the_stdio_server_when_stderr_is_closed_or_not_read() {
         assert!(reader.join().unwrap() > 0);
     }
 }
+
+#[test]
+fn a_shutdown_stuck_on_a_client_that_stopped_reading_still_ends_the_process() {
+    // The serving thread blocks writing answers nobody reads: the signal watcher ends the
+    // process once the drain period and its grace have passed.
+    let (mut child, stderr, _, _data_dir) = spawn_reading_until(
+        &["--broker", "replay", "serve"],
+        &[("TTAI_SHUTDOWN_DRAIN", "1s")],
+        "serving MCP",
+    );
+    std::thread::spawn(move || stderr.lines().count());
+    let mut stdin = child.stdin.take().unwrap();
+    let _unread_stdout = child.stdout.take().unwrap();
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","id":0,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"s","version":"1"}}}}}}"#
+    )
+    .unwrap();
+    for id in 1..=20 {
+        writeln!(
+            stdin,
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"run_full_analysis","arguments":{{"symbol":"SPY","strategy":"csp"}}}}}}"#
+        )
+        .unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    kill(child.id(), "TERM");
+    let status = wait(&mut child, Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "ended by the watcher (exit code 1): {status}"
+    );
+    drop(stdin);
+}

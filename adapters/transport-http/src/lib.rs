@@ -44,7 +44,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use async_trait::async_trait;
 use bytes::Buf;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use ttai_core::mcp::{FrameOutcome, McpServer, ProtocolVersion};
 use ttai_core::ports::{Secret, Shutdown, TransportError, TransportPort};
@@ -260,14 +260,18 @@ async fn read_body(
     let mut out = Vec::new();
     let mut held: Option<OwnedSemaphorePermit> = None;
     loop {
-        let chunk = tokio::select! {
-            chunk = body.next() => chunk,
-            () = tokio::time::sleep_until(deadline) => {
-                return Err(refuse(StatusCode::REQUEST_TIMEOUT, -32600, "Request Timeout: the body did not arrive in time"));
-            }
-            () = shutdown.wait() => {
-                return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, -32603, "Service Unavailable: the server is shutting down"));
-            }
+        // A chunk already here (a small body usually comes with its head) needs no timer.
+        let chunk = match body.next().now_or_never() {
+            Some(chunk) => chunk,
+            None => tokio::select! {
+                chunk = body.next() => chunk,
+                () = tokio::time::sleep_until(deadline) => {
+                    return Err(refuse(StatusCode::REQUEST_TIMEOUT, -32600, "Request Timeout: the body did not arrive in time"));
+                }
+                () = shutdown.wait() => {
+                    return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, -32603, "Service Unavailable: the server is shutting down"));
+                }
+            },
         };
         let Some(chunk) = chunk else { break };
         let mut chunk =
@@ -818,17 +822,8 @@ impl TransportPort for HttpTransport {
                 )
         };
         let service = hyper_util::service::TowerToHyperService::new(warp::service(routes));
-        let handler: server::Handler = Arc::new(move |request| {
-            let answer = hyper::service::Service::call(&service, request);
-            Box::pin(async move {
-                match answer.await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
-            })
-        });
         tokio::spawn(sweep(state.clone()));
-        server::run(listener, handler, connection_limits, shutdown).await;
+        server::run(listener, service, connection_limits, shutdown).await;
         for session in state.sessions.all() {
             close_session(&state, &session);
         }

@@ -45,19 +45,37 @@ pub(crate) struct ConnLimits {
 }
 
 /// What answers a request: warp's routes, as a service.
-pub(crate) type Handler = Arc<
-    dyn Fn(
+pub(crate) trait Handler:
+    hyper::service::Service<
+        Request<Incoming>,
+        Response = warp::reply::Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> Handler for S where
+    S: hyper::service::Service<
             Request<Incoming>,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = warp::reply::Response> + Send>>
+            Response = warp::reply::Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
         + Send
-        + Sync,
->;
+        + Sync
+        + 'static
+{
+}
 
 /// The client's address, put on every request for the handlers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClientAddr(pub(crate) SocketAddr);
 
-/// The request target exactly as sent (an absolute-form target keeps its authority).
+/// An absolute-form request target, exactly as sent (origin-form targets are not recorded).
 #[derive(Clone, Debug)]
 pub(crate) struct Target(pub(crate) Uri);
 
@@ -232,9 +250,9 @@ const BUSY_RESPONSE: &[u8] =
     b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /// Accepts and serves connections until `shutdown`, then drains; see the module docs.
-pub(crate) async fn run(
+pub(crate) async fn run<S: Handler>(
     listener: tokio::net::TcpListener,
-    service: Handler,
+    service: S,
     limits: ConnLimits,
     mut shutdown: Shutdown,
 ) {
@@ -295,22 +313,28 @@ pub(crate) async fn run(
 }
 
 /// Serves one connection until it ends, is evicted, or shutdown closes it.
-async fn serve_connection(
+async fn serve_connection<S: Handler>(
     stream: tokio::net::TcpStream,
     addr: SocketAddr,
     conn: Arc<Conn>,
-    service: Handler,
+    service: S,
     header_timeout: Duration,
 ) {
     let service_conn = conn.clone();
     let hyper_service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let busy = Busy::new(service_conn.clone());
         request.extensions_mut().insert(ClientAddr(addr));
-        let target = Target(request.uri().clone());
-        request.extensions_mut().insert(target);
-        let answer = service(request);
+        // Only an absolute-form target has an authority to check.
+        if request.uri().authority().is_some() {
+            let target = Target(request.uri().clone());
+            request.extensions_mut().insert(target);
+        }
+        let answer = service.call(request);
         async move {
-            let response: warp::reply::Response = answer.await;
+            let response = match answer.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
             Ok::<_, Infallible>(response.map(|body| Guarded { body, _busy: busy }))
         }
     });

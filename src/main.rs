@@ -1,8 +1,9 @@
 //! `ttai`: parse the command line, validate settings, start logging, compose, run.
 //!
-//! After start-up nothing exits the process: request failures become replies and background
-//! failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything else), the
-//! cause chain on stderr.
+//! After start-up nothing exits the process but a shutdown: request failures become replies and
+//! background failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything
+//! else), the cause chain on stderr. SIGINT/SIGTERM shut down gracefully (exit code 0); a second
+//! signal, or a shutdown still stuck after the drain period and its grace, exits at once with 1.
 
 mod budgets;
 mod cli;

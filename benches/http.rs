@@ -2,7 +2,8 @@
 //! thread each) send 20 000 `tools/call get_quote` in total to `ttai --transport http` on the
 //! replay broker. Reports throughput, p50/p99 latency, failures and the server's peak RSS.
 //!
-//! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`). With `TTAI_BENCH_URL` set
+//! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`; `TTAI_BENCH_BIN=PATH`
+//! measures another build). With `TTAI_BENCH_URL` set
 //! (e.g. `http://127.0.0.1:8000/mcp`) the same client measures another server instead, such as
 //! the Python SDK reference in `benches/reference/python_sdk_server.py`, and `TTAI_BENCH_PID`
 //! names its process for CPU and memory figures.
@@ -18,7 +19,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+mod common;
+use common::{bin, cpu_of, memory_mb};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -28,38 +30,35 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn cpu_of(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
 fn main() {
     let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sessions = numbers.first().copied().unwrap_or(32);
     let calls = numbers.get(1).copied().unwrap_or(20_000);
     let external = std::env::var("TTAI_BENCH_URL").ok();
     let data = std::env::temp_dir().join("ttai-bench-http");
-    let mut child = Command::new(if external.is_some() { "true" } else { BIN })
-        .args([
-            "--broker",
-            "replay",
-            "--transport",
-            "http",
-            "--port",
-            "0",
-            "--log-level",
-            "info",
-            "serve",
-        ])
-        .env("TTAI_DATA_DIR", &data)
-        .env("TTAI_HTTP_MAX_SESSIONS", "1000")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ttai starts");
+    let mut child = Command::new(if external.is_some() {
+        "true".to_owned()
+    } else {
+        bin()
+    })
+    .args([
+        "--broker",
+        "replay",
+        "--transport",
+        "http",
+        "--port",
+        "0",
+        "--log-level",
+        "info",
+        "serve",
+    ])
+    .env("TTAI_DATA_DIR", &data)
+    .env("TTAI_HTTP_MAX_SESSIONS", "1000")
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("ttai starts");
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -204,12 +203,7 @@ fn main() {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok());
+    let hwm = memory_mb(pid, "VmHWM");
     let _ = child.kill();
     let _ = child.wait();
     latencies.sort();
@@ -232,7 +226,7 @@ fn main() {
             cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
         );
     }
-    if let Some(kb) = hwm {
-        println!("  server peak RSS {:.1} MB", kb / 1024.0);
+    if let Some(mb) = hwm {
+        println!("  server peak RSS {mb:.1} MB");
     }
 }

@@ -7,7 +7,8 @@
 //! Stdio benchmark: sequential `tools/call get_quote` round trips on the replay broker (p50, p99,
 //! calls/s), pipelined calls (16 in flight), and cold start (spawn → `initialize` answered).
 //!
-//! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000).
+//! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000;
+//! `TTAI_BENCH_BIN=PATH` measures another build).
 //! This client is as thin as the one in `shared/bench/mcp_bench.py`: pre-serialized requests, raw
 //! pipe reads, answers matched by line.
 
@@ -15,7 +16,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ttai");
+mod common;
+use common::{bin, cpu_of, memory_mb};
 
 fn spawn() -> (
     std::process::Child,
@@ -23,7 +25,7 @@ fn spawn() -> (
     BufReader<std::process::ChildStdout>,
 ) {
     let data = std::env::temp_dir().join("ttai-bench-stdio");
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args(["--broker", "replay", "--log-level", "warn", "serve"])
         .env("TTAI_DATA_DIR", &data)
         .stdin(Stdio::piped())
@@ -47,24 +49,6 @@ fn call(id: u64) -> String {
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p / 100.0).round() as usize;
     sorted.get(idx).copied().unwrap_or_default()
-}
-
-fn cpu_of(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
-
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn main() {
@@ -135,7 +119,7 @@ fn main() {
         received += 1;
     }
     let pipelined = t1.elapsed();
-    let rss = peak_rss_kb(child.id());
+    let rss = memory_mb(child.id(), "VmHWM");
     drop(stdin);
     let _ = child.wait();
 
@@ -157,8 +141,8 @@ fn main() {
         "  pipelined ({inflight} in flight): {:.0} calls/s",
         n as f64 / pipelined.as_secs_f64()
     );
-    if let Some(kb) = rss {
-        println!("  peak RSS {:.1} MB", kb as f64 / 1024.0);
+    if let Some(mb) = rss {
+        println!("  peak RSS {mb:.1} MB");
     }
     println!(
         "  cold start (spawn → initialize answered), 10 runs: p50 {:.2} ms, min {:.2} ms, max {:.2} ms",

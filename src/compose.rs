@@ -8,12 +8,12 @@ use anyhow::Context;
 use broker_replay::Recorder;
 use broker_replay::{ReplayBroker, TapeSource};
 use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
-use notify_stderr::StderrNotifier;
+use notify_stderr::{StderrLines, StderrNotifier};
 use notify_webhook::{WebhookConfig, WebhookNotifier};
 use render_png::PngChartRenderer;
 use store_redb::RedbStore;
-use transport_http::{HttpConfig, HttpTransport};
-use transport_stdio::StdioTransport;
+use transport_http::{HttpConfig, HttpLimits, HttpTransport};
+use transport_stdio::{StdioConfig, StdioTransport};
 use ttai_core::app::{
     App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer,
     run_monitor,
@@ -25,6 +25,7 @@ use ttai_core::ports::{
 use ttai_core::time::Timestamp;
 use vault_orion::OrionVault;
 
+use crate::budgets::Budgets;
 use crate::settings::{BrokerChoice, NotifyChoice, Settings, TransportChoice};
 
 /// The wall clock, for live brokers.
@@ -191,6 +192,16 @@ fn notifier(settings: &Settings) -> Arc<dyn NotifierPort> {
     }
 }
 
+/// Queues one line (a log event, made safe) for stderr's writer without waiting.
+pub(crate) fn stderr_line(line: &[u8]) {
+    StderrLines::global().log_line(line);
+}
+
+/// Waits up to `timeout` for stderr's writer to write what is queued.
+pub(crate) fn stderr_flush(timeout: Duration) {
+    StderrLines::global().flush(timeout);
+}
+
 /// The chart renderer (PNG).
 pub(crate) fn chart_renderer() -> Arc<dyn ChartRenderer> {
     Arc::new(PngChartRenderer::new())
@@ -281,7 +292,12 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
         name: "ttai".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let server = Arc::new(McpServer::new(app, ToolRegistry::new(tools), info));
+    let server = Arc::new(McpServer::with_limits(
+        app,
+        ToolRegistry::new(tools),
+        info,
+        settings.budgets.engine.clone(),
+    ));
     Ok(Composed {
         server,
         replay,
@@ -312,6 +328,7 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
     let interval = settings.alert_interval;
     let monitor_shutdown = trigger.subscribe();
     let deliverer_shutdown = trigger.subscribe();
+    let open_shutdown = trigger.subscribe();
     // One step after another, in the order clients need them: on two cores, parallel start-up
     // work would take the CPU the client and the first answers need.
     tokio::spawn(async move {
@@ -326,9 +343,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
         {
             tracing::debug!("tool schemas will be built on first use");
         }
-        // The monitor and the deliverer need the database; nothing else waits for it.
-        if let Err(err) = store.open().await {
-            tracing::error!(error = %err, "the database cannot be opened; alerts are not watched");
+        // The monitor and the deliverer need the database; nothing else waits for it. A database
+        // held by a ttai that is still finishing (or a full disk) is retried until it opens.
+        if store.open_with_retry(open_shutdown).await.is_none() {
             return;
         }
         tokio::spawn(run_monitor(app.clone(), interval, monitor_shutdown));
@@ -336,18 +353,52 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
     });
 }
 
-/// The transport chosen by the settings.
+fn stdio_config(budgets: &Budgets) -> StdioConfig {
+    StdioConfig {
+        max_line: budgets.stdio_max_line,
+        drain: budgets.drain,
+    }
+}
+
+fn http_limits(budgets: &Budgets) -> HttpLimits {
+    HttpLimits {
+        max_body: budgets.http_max_body,
+        body_budget: budgets.http_body_budget,
+        header_timeout: budgets.http_header_timeout,
+        body_timeout: budgets.http_body_timeout,
+        max_connections: budgets.http_max_connections,
+        max_sessions: budgets.http_max_sessions,
+        max_sessions_per_client: budgets.http_max_sessions_per_client,
+        session_idle: budgets.http_session_idle,
+        retain_per_session: budgets.http_retain_per_session,
+        retain_total: budgets.http_retain_total,
+        drain: budgets.drain,
+    }
+}
+
+/// The transport chosen by the settings, with its budgets.
 pub(crate) fn transport(settings: &Settings) -> anyhow::Result<Arc<dyn TransportPort>> {
+    let budgets = &settings.budgets;
     match settings.transport {
-        TransportChoice::Stdio => Ok(Arc::new(StdioTransport::new())),
+        TransportChoice::Stdio => Ok(Arc::new(StdioTransport::with_config(stdio_config(budgets)))),
         TransportChoice::Http => Ok(Arc::new(HttpTransport::new(HttpConfig {
             host: settings.host.clone(),
             port: settings.port,
             auth_token: settings.auth_token.clone(),
             allowed_origins: settings.allowed_origins.clone(),
-            max_body: settings.http_max_body,
-            max_sessions: settings.http_max_sessions,
-            idle_timeout: settings.http_session_idle,
+            limits: http_limits(budgets),
         }))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_defaults_are_the_components_defaults() {
+        let defaults = Budgets::default();
+        assert_eq!(http_limits(&defaults), HttpLimits::default());
+        assert_eq!(stdio_config(&defaults), StdioConfig::default());
     }
 }

@@ -1,9 +1,11 @@
 //! `ttai`: parse the command line, validate settings, start logging, compose, run.
 //!
-//! After start-up nothing exits the process: request failures become replies and background
-//! failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything else), the
-//! cause chain on stderr.
+//! After start-up nothing exits the process but a shutdown: request failures become replies and
+//! background failures are logged. Start-up problems exit with code 2 (settings) or 1 (anything
+//! else), the cause chain on stderr. SIGINT/SIGTERM shut down gracefully (exit code 0); a second
+//! signal, or a shutdown still stuck after the drain period and its grace, exits at once with 1.
 
+mod budgets;
 mod cli;
 mod commands;
 mod compose;
@@ -16,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use ttai_core::ports::ShutdownTrigger;
+use ttai_core::ports::{Shutdown, ShutdownTrigger};
 
 use cli::{Cli, Command};
 use compose::SessionChoice;
@@ -27,10 +29,12 @@ fn main() -> ExitCode {
     let settings = match Settings::from_options(&cli.options) {
         Ok(settings) => settings,
         Err(problems) => {
-            eprintln!("ttai: invalid settings:");
+            let mut text = "ttai: invalid settings:".to_owned();
             for problem in problems {
-                eprintln!("  - {problem}");
+                text.push_str("\n  - ");
+                text.push_str(&problem);
             }
+            telemetry::say(&text);
             return ExitCode::from(2);
         }
     };
@@ -48,27 +52,58 @@ fn main() -> ExitCode {
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
+    // The signal watcher of a server starts before anything else, so it is ready by the time the
+    // server answers (see `watch_signals`).
+    let early_watch = match &cli.command {
+        None | Some(Command::Serve | Command::Record) => match watch_signals(&settings) {
+            Ok(watch) => Some(watch),
+            Err(err) => {
+                telemetry::say(&format!("ttai: {err:#}"));
+                return ExitCode::FAILURE;
+            }
+        },
+        Some(_) => None,
+    };
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("ttai: cannot start the async runtime: {err}");
+            telemetry::say(&format!("ttai: cannot start the async runtime: {err}"));
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(cli.command, settings));
+    let outcome = runtime.block_on(run(cli.command, settings, early_watch));
     runtime.shutdown_timeout(Duration::from_millis(200));
-    match outcome {
+    let code = match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("ttai: {err:#}");
+            telemetry::say(&format!("ttai: {err:#}"));
             ExitCode::FAILURE
         }
+    };
+    telemetry::flush();
+    code
+}
+
+/// A file-size limit (`ulimit -f`) must make a write fail (a store error the tools report), not
+/// end the process: SIGXFSZ's default action kills it. Once a handler is registered it stays for
+/// the life of the process, so the `Signal` itself is not kept.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    if let Err(err) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGXFSZ)) {
+        tracing::debug!(error = %err, "cannot ignore SIGXFSZ");
     }
 }
 
-async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<ExitCode> {
+async fn run(
+    command: Option<Command>,
+    settings: Settings,
+    early_watch: Option<SignalWatch>,
+) -> anyhow::Result<ExitCode> {
+    if early_watch.is_none() {
+        ignore_file_size_signal();
+    }
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings, SessionChoice::default()).await,
+        Command::Serve => serve(settings, SessionChoice::default(), early_watch).await,
         Command::Call(args) => {
             let composed = compose::build(&settings, SessionChoice::default()).await?;
             commands::call::run(composed.server, &args).await
@@ -84,7 +119,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
                     given: Some(given),
                     record: false,
                 };
-                serve(settings, choice).await
+                serve(settings, choice, None).await
             }
             None => Ok(ExitCode::SUCCESS),
         },
@@ -95,46 +130,134 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<Exi
                 given: None,
                 record: true,
             };
-            serve(settings, choice).await
+            serve(settings, choice, early_watch).await
         }
         Command::Backtest(args) => commands::backtest::run(&settings, &args).await,
         Command::Quant(command) => commands::quant::run(&command),
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn signal() {
+/// SIGINT and SIGTERM, listened to.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Starts listening (inside a runtime): from here on neither signal ends the process, and
+    /// neither does SIGXFSZ.
+    fn listen() -> Signals {
+        ignore_file_size_signal();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.term) => {}
+                () = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
-async fn serve(settings: Settings, choice: SessionChoice) -> anyhow::Result<ExitCode> {
+/// The signal watcher of a server: the shutdown trigger it fires, and word that it is ready.
+struct SignalWatch {
+    trigger: ShutdownTrigger,
+    shutdown: Shutdown,
+    ready: std::sync::mpsc::Receiver<()>,
+}
+
+impl SignalWatch {
+    /// Returns once SIGINT and SIGTERM are being listened to.
+    fn wait_ready(&self) -> anyhow::Result<()> {
+        self.ready
+            .recv_timeout(Duration::from_secs(5))
+            .context("the signal watcher did not start")
+    }
+}
+
+/// Watches SIGINT and SIGTERM on a thread of its own (with its own small runtime), so a signal
+/// is seen even when the serving runtime is stuck: the first fires the shutdown trigger; a second
+/// one, or a shutdown still running 5 s after the drain period, ends the process at once (exit
+/// code 1). The server waits for it to be ready before answering anything.
+fn watch_signals(settings: &Settings) -> anyhow::Result<SignalWatch> {
+    let grace = settings.budgets.drain + Duration::from_secs(5);
+    let (trigger, shutdown) = ShutdownTrigger::new();
+    let fire = trigger.clone();
+    let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                let mut signals = Signals::listen();
+                let _ = ready_tx.send(());
+                signals.next().await;
+                tracing::info!("signal received; shutting down");
+                fire.fire();
+                tokio::select! {
+                    () = signals.next() => tracing::warn!("second signal; exiting now"),
+                    () = tokio::time::sleep(grace) => tracing::warn!(
+                        grace_secs = grace.as_secs(),
+                        "shutdown did not finish in time; exiting now"
+                    ),
+                }
+            });
+            telemetry::flush();
+            #[allow(clippy::exit)] // the last resort when a graceful shutdown is stuck
+            std::process::exit(1);
+        })
+        .context("cannot start the signal watcher")?;
+    Ok(SignalWatch {
+        trigger,
+        shutdown,
+        ready,
+    })
+}
+
+async fn serve(
+    settings: Settings,
+    choice: SessionChoice,
+    watch: Option<SignalWatch>,
+) -> anyhow::Result<ExitCode> {
+    let watch = match watch {
+        Some(watch) => watch,
+        None => watch_signals(&settings)?,
+    };
     let composed = compose::build(&settings, choice).await?;
     let transport = compose::transport(&settings)?;
-    let (trigger, shutdown) = ShutdownTrigger::new();
-    let on_signal = trigger.clone();
-    tokio::spawn(async move {
-        signal().await;
-        tracing::info!("signal received; shutting down");
-        on_signal.fire();
-    });
+    watch.wait_ready()?;
+    let SignalWatch {
+        trigger, shutdown, ..
+    } = watch;
     // Background work (tape, database, alert monitor, tool schemas) starts once the transport
     // is listening: on two cores it would otherwise compete with the first answer.
     {

@@ -12,6 +12,7 @@ use ttai_core::app::analysis::RiskLimits;
 use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
+use crate::budgets::Budgets;
 use crate::cli::GlobalOptions;
 
 /// The MCP transport of `serve`.
@@ -60,9 +61,8 @@ pub(crate) struct Settings {
     pub(crate) dividend_yield: f64,
     pub(crate) risk_limits: RiskLimits,
     pub(crate) allowed_origins: Vec<String>,
-    pub(crate) http_max_body: usize,
-    pub(crate) http_max_sessions: usize,
-    pub(crate) http_session_idle: Duration,
+    /// Memory and time budgets (README "Budgets").
+    pub(crate) budgets: Budgets,
     pub(crate) vault_passphrase: Option<Secret>,
     pub(crate) env_credentials: Option<Credentials>,
 }
@@ -383,32 +383,7 @@ impl Settings {
                 ));
             }
         }
-        let mut count = |name: &str, var: &str, default: usize, max: usize| match env(var) {
-            None => default,
-            Some(text) => match text.trim().parse::<usize>() {
-                Ok(v) if v >= 1 && v <= max => v,
-                _ => {
-                    problems.push(format!(
-                        "{name} ({var}): {text:?} is not a number between 1 and {max}"
-                    ));
-                    default
-                }
-            },
-        };
-        let http_max_body = count(
-            "HTTP body limit",
-            "TTAI_HTTP_MAX_BODY",
-            4 * 1024 * 1024,
-            256 * 1024 * 1024,
-        );
-        let http_max_sessions = count("HTTP session limit", "TTAI_HTTP_MAX_SESSIONS", 256, 100_000);
-        let http_session_idle = match env("TTAI_HTTP_SESSION_IDLE") {
-            None => Duration::from_secs(30 * 60),
-            Some(text) => parse_duration(&text).filter(|d| *d >= Duration::from_secs(1)).unwrap_or_else(|| {
-                problems.push(format!("HTTP session idle timeout (TTAI_HTTP_SESSION_IDLE): {text:?} is not a duration of 1s or more"));
-                Duration::from_secs(30 * 60)
-            }),
-        };
+        let budgets = Budgets::from_env(&mut problems);
         let vault_passphrase = std::env::var("TTAI_VAULT_PASSPHRASE").ok().map(Secret::new);
         if vault_passphrase
             .as_ref()
@@ -454,9 +429,7 @@ impl Settings {
             dividend_yield,
             risk_limits,
             allowed_origins,
-            http_max_body,
-            http_max_sessions,
-            http_session_idle,
+            budgets,
             vault_passphrase,
             env_credentials,
         })

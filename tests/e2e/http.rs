@@ -247,13 +247,7 @@ fn an_interrupted_stream_is_resumed_with_last_event_id() {
 fn the_legacy_http_sse_pair_serves_2024_11_05_clients() {
     let server = spawn_http(&[], &[]);
     let agent = crate::http_support::agent();
-    let response = agent
-        .get(&format!("{}/sse", server.base))
-        .header("accept", "text/event-stream")
-        .call()
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let events = crate::http_support::read_sse(response);
+    let events = crate::http_support::open_legacy_sse(&agent, &server.base);
     let endpoint = events.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(endpoint.event.as_deref(), Some("endpoint"));
     assert!(endpoint.data.starts_with("/messages?sessionId="));

@@ -193,6 +193,17 @@ impl SseEvent {
     }
 }
 
+/// Opens `GET /sse` (the 2024-11-05 transport) and reads its events on a thread.
+pub fn open_legacy_sse(agent: &ureq::Agent, base: &str) -> Receiver<SseEvent> {
+    let response = agent
+        .get(&format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    read_sse(response)
+}
+
 /// Reads an SSE body on a thread.
 pub fn read_sse(response: ureq::http::Response<ureq::Body>) -> Receiver<SseEvent> {
     let (tx, rx) = channel();

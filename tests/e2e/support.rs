@@ -40,18 +40,7 @@ impl Ttai {
     }
 
     pub fn spawn_in(data_dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Ttai {
-        let mut command = Command::new(BIN);
-        command
-            .args(args)
-            .env_remove("TASTYTRADE_CLIENT_SECRET")
-            .env_remove("TASTYTRADE_REFRESH_TOKEN")
-            .env_remove("TTAI_BROKER")
-            .env_remove("TTAI_TRANSPORT")
-            .env("TTAI_DATA_DIR", data_dir.path())
-            .env("TTAI_LOG_LEVEL", "debug")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut command = command(data_dir.path(), args, &[("TTAI_LOG_LEVEL", "debug")]);
         for (k, v) in env {
             command.env(k, v);
         }
@@ -229,20 +218,33 @@ pub fn wait(child: &mut Child, timeout: Duration) -> ExitStatus {
     }
 }
 
-/// Runs `ttai ARGS` to completion: (exit code, stdout, stderr).
-pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let data_dir = tempfile::tempdir().unwrap();
+/// `ttai ARGS` on `data_dir` with piped stdio, no credentials and no broker or transport from the
+/// test's environment, then `env`.
+pub fn command(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
         .env_remove("TASTYTRADE_CLIENT_SECRET")
         .env_remove("TASTYTRADE_REFRESH_TOKEN")
         .env_remove("TTAI_BROKER")
-        .env("TTAI_DATA_DIR", data_dir.path());
+        .env_remove("TTAI_TRANSPORT")
+        .env("TTAI_DATA_DIR", data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
     }
-    let output = command.output().unwrap();
+    command
+}
+
+/// Runs `ttai ARGS` to completion: (exit code, stdout, stderr).
+pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = command(data_dir.path(), args, env)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

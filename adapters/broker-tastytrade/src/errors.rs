@@ -15,7 +15,7 @@
 //! shortened), never headers, URLs or ureq's text; `scrub` removes any secret the API might echo.
 
 use serde::de::DeserializeOwned;
-use ttai_core::ports::BrokerError;
+use ttai_core::ports::{BrokerError, redact};
 
 use crate::http::{ADAPTER, Answer};
 use crate::wire::{ErrorAnswer, ErrorField, ErrorObject};
@@ -267,17 +267,11 @@ pub(crate) fn clean(text: &str) -> String {
     }
 }
 
-/// Replaces every occurrence of a secret in the error's message with `[redacted]`, in case the
-/// API echoes one. Secrets shorter than 4 characters are not searched for.
+/// Redacts the secrets from the error's message, in case the API echoes one: also in another
+/// case, spaced out, re-punctuated or cut short (`ttai_core::ports::redact`). Secrets with fewer
+/// than 4 letters and digits are not searched for.
 pub(crate) fn scrub(error: BrokerError, secrets: &[&str]) -> BrokerError {
-    let clean = |mut text: String| {
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            if text.contains(secret) {
-                text = text.replace(secret, "[redacted]");
-            }
-        }
-        text
-    };
+    let clean = |text: String| redact(&text, secrets);
     match error {
         BrokerError::Unauthenticated(m) => BrokerError::Unauthenticated(clean(m)),
         BrokerError::Forbidden(m) => BrokerError::Forbidden(clean(m)),
@@ -491,6 +485,38 @@ mod tests {
         );
         assert_eq!(e.to_string(), "token [redacted] is bad, [redacted]");
         assert_eq!(clean("a\n\tb\u{7}c"), "a b c");
+    }
+
+    #[test]
+    fn an_echoed_secret_leaks_in_no_form() {
+        // Regression: scrubbing was exact-match after truncation, so a cut, upper-cased or
+        // spaced-out echo reached tool answers, `status` and logs.
+        let refresh = "rt.Zq7Lm2Xv8Wc4Bn6Pk3Hs9Td5";
+        let echoed = format!("{}{}", "x".repeat(MAX_QUOTED - 12), refresh);
+        let forms = [
+            format!(r#"{{"error":{{"code":"invalid_grant","message":"{echoed}"}}}}"#),
+            format!(
+                r#"{{"error":{{"code":"invalid_grant","message":"token {} bad"}}}}"#,
+                refresh.to_uppercase()
+            ),
+            format!(
+                r#"{{"error":{{"code":"invalid_grant","message":"token {} bad"}}}}"#,
+                refresh.chars().map(|c| format!("{c} ")).collect::<String>()
+            ),
+            format!(r#"{{"error":{{"code":"x","message":"m","errors":[{{"reason":"{refresh}"}}]}}}}"#),
+        ];
+        for body in &forms {
+            let e = scrub(status_error(&answer(403, JSON, body), &call()), &[refresh]);
+            let text = e.to_string();
+            let letters: String = text
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_lowercase();
+            assert!(!letters.contains("zq7lm2"), "{text}");
+            assert!(!letters.contains(&refresh[3..11].to_lowercase()), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
         assert!(clean(&"x".repeat(1000)).chars().count() <= MAX_QUOTED + 1);
     }
 }

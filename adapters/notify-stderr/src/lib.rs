@@ -6,14 +6,20 @@
 //! that spawned the sidecar can tell notifications from the plain-text log lines on the same pipe.
 //! The webhook notifier posts the same object, so a receiver can handle both alike.
 //!
-//! The key decision: the whole line, newline included, is encoded first and then written with a
-//! single `write_all` under the stderr lock and flushed. `tracing` writes each log line the same
-//! way, so a notification never interleaves with a log line or with another notification. The
-//! write happens inline rather than on a blocking thread: a notification line costs what a log
-//! line costs, and log lines are written inline too.
+//! The key decision: the whole line, newline included, is encoded first and handed to
+//! [`StderrLines`], the one writer of stderr, which log lines go through too (see `lines`): a
+//! notification never interleaves with a log line or another notification, a stderr that is not
+//! being read never blocks the caller, and a log line can never pass for a notification line.
+//! Delivery waits (asynchronously) for the line to be written, so the outbox removes only what
+//! was written.
+
+mod lines;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+pub use lines::{StderrLines, safe_log_line};
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -29,9 +35,12 @@ pub struct StderrNotifier {
     sink: Sink,
 }
 
+/// How long a notification line may wait for stderr before delivery counts as failed.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The destination of the lines.
 enum Sink {
-    /// The process's stderr, locked for each line.
+    /// The process's stderr, through its one writer.
     Stderr,
     /// Any writer; its mutex plays the part of the stderr lock.
     Writer(SharedWriter),
@@ -101,7 +110,7 @@ impl NotifierPort for StderrNotifier {
     async fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
         let line = encode_line(notification)?;
         let written = match &self.sink {
-            Sink::Stderr => write_line(&mut std::io::stderr().lock(), &line),
+            Sink::Stderr => StderrLines::global().write_acked(line, WRITE_TIMEOUT).await,
             Sink::Writer(writer) => {
                 // A panic in another writer leaves the buffer usable: keep writing whole lines.
                 let mut guard = writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -148,7 +157,7 @@ mod tests {
     }
 
     /// A writer that fails every write.
-    struct Broken;
+    pub(crate) struct Broken;
 
     impl Write for Broken {
         fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {

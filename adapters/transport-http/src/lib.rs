@@ -11,11 +11,17 @@
 //!   POST `/messages?sessionId=…` (202; answers travel on the SSE stream).
 //! - `/healthz` for process supervisors.
 //!
-//! Safety: `Origin` is checked against an allow list (localhost origins by default) and, on a
-//! loopback address, `Host` must be a local name too (DNS rebinding); with a token every request
-//! needs `Authorization: Bearer` (constant-time compare); bodies are limited; sessions are
-//! limited and expire when idle; no CORS wildcard. Shutdown stops accepting, ends the streams
-//! and lets in-flight requests finish.
+//! Safety (`checks`): `Origin` is checked against an allow list (localhost origins by default)
+//! and, on a loopback address, `Host` and an absolute-form target must be a local name too (DNS
+//! rebinding); what cannot be parsed is refused; with a token every request needs
+//! `Authorization: Bearer` (any case of the scheme; constant-time compare); no CORS wildcard.
+//!
+//! Budgets ([`HttpLimits`], README "Budgets"): header and body read timeouts that apply before
+//! authentication, connections (`server`), body size and the bytes of bodies held at once,
+//! sessions at once and per client address (a new session takes an idle one's place rather than
+//! being refused, `sessions`), and the bytes retained per session and in all for resumable
+//! streams. Shutdown closes the listener and every idle or half-read connection at once, ends
+//! the streams, and gives requests in flight at most the drain period.
 //!
 //! The key decision: the transport only frames. Every message goes to `McpServer::handle_frame`
 //! with an `Outbound` that knows where this request's messages must go; the engine never sees
@@ -25,6 +31,8 @@
 // at once, so boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod checks;
+mod server;
 mod sessions;
 
 use std::convert::Infallible;
@@ -32,20 +40,26 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use async_trait::async_trait;
 use bytes::Buf;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use ttai_core::mcp::{FrameOutcome, McpServer, ProtocolVersion};
 use ttai_core::ports::{Secret, Shutdown, TransportError, TransportPort};
 use warp::Filter;
-use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use warp::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use warp::reply::Reply;
 
 /// The response type of every handler.
 type Resp = warp::reply::Response;
 
-use sessions::{Flavor, GET_STREAM, HttpSession, LEGACY_STREAM, PostSink, Sessions, SseItem, StandaloneSink};
+use server::{ClientAddr, ConnLimits, Target};
+use sessions::{
+    Flavor, GET_STREAM, HttpSession, LEGACY_STREAM, PostSink, Retention, SessionLimits, Sessions, SseItem,
+    StandaloneSink,
+};
 
 /// How the HTTP transport listens and what it refuses.
 #[derive(Clone, Debug)]
@@ -59,12 +73,55 @@ pub struct HttpConfig {
     /// Origins allowed besides the localhost ones (`http://localhost:*`, `http://127.0.0.1:*`,
     /// `http://[::1]:*`, and the same with https).
     pub allowed_origins: Vec<String>,
-    /// Largest accepted request body, bytes.
+    /// The budgets.
+    pub limits: HttpLimits,
+}
+
+/// What one client can make the HTTP transport hold, and for how long. `Default` gives the
+/// documented defaults (README, "Budgets").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest accepted request body, bytes (413 beyond).
     pub max_body: usize,
+    /// Bytes of request bodies held at once across all connections (503 beyond).
+    pub body_budget: usize,
+    /// A request's headers must arrive within this, and a keep-alive connection waiting for its
+    /// next request is closed after it.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this once its headers have.
+    pub body_timeout: Duration,
+    /// Most connections at once (never closer than 64 to the process's open-file limit).
+    pub max_connections: usize,
     /// Most sessions at once.
     pub max_sessions: usize,
+    /// Most sessions per client address.
+    pub max_sessions_per_client: usize,
     /// Sessions idle longer than this (and with no open stream) end.
-    pub idle_timeout: Duration,
+    pub session_idle: Duration,
+    /// Bytes of stream events one session keeps for resumption.
+    pub retain_per_session: usize,
+    /// Bytes of stream events all sessions keep together.
+    pub retain_total: usize,
+    /// At shutdown, requests in flight get at most this long.
+    pub drain: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
+            max_body: 4 * 1024 * 1024,
+            body_budget: 32 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            max_sessions: 256,
+            max_sessions_per_client: 64,
+            session_idle: Duration::from_secs(30 * 60),
+            retain_per_session: 1024 * 1024,
+            retain_total: 32 * 1024 * 1024,
+            drain: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The HTTP transport.
@@ -84,51 +141,16 @@ struct State {
     server: Arc<McpServer>,
     config: HttpConfig,
     sessions: Sessions,
+    retention: Arc<Retention>,
+    /// Bytes of request bodies being held, all connections ([`HttpLimits::body_budget`]).
+    body_budget: Arc<Semaphore>,
     shutdown: Shutdown,
     loopback: bool,
 }
 
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// The host part of a `Host` header or an origin's authority (`[::1]:8080` → `[::1]`).
-fn host_of(authority: &str) -> &str {
-    if let Some(rest) = authority.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or_default();
-    }
-    authority.rsplit_once(':').map_or(authority, |(h, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            authority
-        }
-    })
-}
-
 impl State {
-    fn origin_allowed(&self, origin: &str) -> bool {
-        if self
-            .config
-            .allowed_origins
-            .iter()
-            .any(|o| o.eq_ignore_ascii_case(origin))
-        {
-            return true;
-        }
-        let Some(authority) = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"))
-        else {
-            return false;
-        };
-        is_loopback(host_of(authority))
-    }
-
-    fn host_allowed(&self, host: &str) -> bool {
-        !self.loopback || is_loopback(host_of(host)) || host_of(host).eq_ignore_ascii_case(&self.config.host)
+    fn limits(&self) -> &HttpLimits {
+        &self.config.limits
     }
 }
 
@@ -136,8 +158,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn plain(status: StatusCode, body: &str) -> Resp {
-    let mut response = Resp::new(body.to_owned().into());
+fn plain(status: StatusCode, body: impl Into<String>) -> Resp {
+    // The answer moves into the body: a large answer is never copied.
+    let mut response = Resp::new(body.into().into());
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -148,7 +171,7 @@ fn plain(status: StatusCode, body: &str) -> Resp {
 /// An HTTP-level refusal with a JSON-RPC error body (so SDK clients can show it).
 fn refuse(status: StatusCode, code: i32, message: &str) -> Resp {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-    plain(status, &body.to_string())
+    plain(status, body.to_string())
 }
 
 fn accepts(headers: &HeaderMap, mime: &str) -> bool {
@@ -167,9 +190,7 @@ fn new_session_id() -> Option<String> {
 }
 
 fn sse_event(item: &SseItem) -> warp::sse::Event {
-    let mut event = warp::sse::Event::default()
-        .id(item.id.clone())
-        .data(item.data.clone());
+    let mut event = warp::sse::Event::default().id(item.id.clone()).data(&*item.data);
     if let Some(name) = item.event {
         event = event.event(name);
     }
@@ -180,7 +201,7 @@ fn sse_event(item: &SseItem) -> warp::sse::Event {
 /// the client leaves, or shutdown. `retry` adds a reconnection delay hint.
 fn sse_response(
     first: Vec<warp::sse::Event>,
-    rx: Option<mpsc::UnboundedReceiver<SseItem>>,
+    rx: Option<mpsc::Receiver<SseItem>>,
     shutdown: Shutdown,
     on_close: Option<Box<dyn FnOnce() + Send + Sync>>,
 ) -> Resp {
@@ -220,21 +241,65 @@ fn sse_response(
     .into_response()
 }
 
+/// A request body in memory, with its share of the body budget (released when dropped).
+struct HeldBody {
+    bytes: Vec<u8>,
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads a body within its budgets: at most `max_body` bytes, its share of the bytes all bodies
+/// may hold at once, and the body timeout; shutdown ends the read at once.
 async fn read_body(
+    state: &State,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    limit: usize,
-) -> Result<Vec<u8>, Resp> {
+) -> Result<HeldBody, Resp> {
+    let limit = state.limits().max_body;
+    let deadline = tokio::time::Instant::now() + state.limits().body_timeout;
+    let mut shutdown = state.shutdown.clone();
     let mut body = body;
     let mut out = Vec::new();
-    while let Some(chunk) = body.next().await {
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    loop {
+        // A chunk already here (a small body usually comes with its head) needs no timer.
+        let chunk = match body.next().now_or_never() {
+            Some(chunk) => chunk,
+            None => tokio::select! {
+                chunk = body.next() => chunk,
+                () = tokio::time::sleep_until(deadline) => {
+                    return Err(refuse(StatusCode::REQUEST_TIMEOUT, -32600, "Request Timeout: the body did not arrive in time"));
+                }
+                () = shutdown.wait() => {
+                    return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, -32603, "Service Unavailable: the server is shutting down"));
+                }
+            },
+        };
+        let Some(chunk) = chunk else { break };
         let mut chunk =
             chunk.map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: unreadable body"))?;
-        if out.len() + chunk.remaining() > limit {
+        let size = chunk.remaining();
+        if out.len() + size > limit {
             return Err(refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 -32600,
                 &format!("Invalid Request: body larger than {limit} bytes"),
             ));
+        }
+        let permit = u32::try_from(size)
+            .ok()
+            .and_then(|n| state.body_budget.clone().try_acquire_many_owned(n).ok());
+        let Some(permit) = permit else {
+            let mut busy = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32603,
+                "Service Unavailable: too many request bodies are being read at once; try again",
+            );
+            busy.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            return Err(busy);
+        };
+        match &mut held {
+            Some(held) => held.merge(permit),
+            None => held = Some(permit),
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();
@@ -243,15 +308,18 @@ async fn read_body(
             chunk.advance(n);
         }
     }
-    Ok(out)
+    Ok(HeldBody {
+        bytes: out,
+        _held: held,
+    })
 }
 
-/// A JSON-RPC POST body: declared as JSON (or undeclared), within `limit`, and UTF-8.
+/// A JSON-RPC POST body: declared as JSON (or undeclared), within its budgets, and UTF-8.
 async fn json_body(
+    state: &State,
     headers: &HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
-    limit: usize,
-) -> Result<String, Resp> {
+) -> Result<(String, HeldBody), Resp> {
     if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
     {
         return Err(refuse(
@@ -260,9 +328,11 @@ async fn json_body(
             "Unsupported Media Type: send application/json",
         ));
     }
-    let body = read_body(body, limit).await?;
-    String::from_utf8(body)
-        .map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8"))
+    let mut held = read_body(state, body).await?;
+    let bytes = std::mem::take(&mut held.bytes);
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8"))?;
+    Ok((text, held))
 }
 
 /// Adds CORS headers for an allowed browser origin (never a wildcard).
@@ -286,24 +356,24 @@ fn with_session_id(mut response: Resp, id: &str) -> Resp {
     response
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn route(
     state: Arc<State>,
     method: Method,
     path: String,
     query: String,
     headers: HeaderMap,
+    client: Option<ClientAddr>,
+    target: Option<Target>,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
 ) -> Resp {
-    let origin = header(&headers, "origin").map(str::to_owned);
-    if let Some(origin) = &origin
-        && !state.origin_allowed(origin)
-    {
-        return refuse(StatusCode::FORBIDDEN, -32600, "Forbidden: Origin not allowed");
-    }
-    if let Some(host) = header(&headers, "host")
-        && !state.host_allowed(host)
-    {
-        return refuse(StatusCode::FORBIDDEN, -32600, "Forbidden: Host not allowed");
+    let origin = match checks::check_origin(&headers, &state.config.allowed_origins) {
+        Ok(origin) => origin.map(str::to_owned),
+        Err(refusal) => return refuse(refusal.status, -32600, refusal.message),
+    };
+    let target = target.map_or_else(|| Uri::from_static("/"), |t| t.0);
+    if let Err(refusal) = checks::check_host(&headers, &target, state.loopback, &state.config.host) {
+        return refuse(refusal.status, -32600, refusal.message);
     }
     if method == Method::OPTIONS {
         let mut response = plain(StatusCode::NO_CONTENT, "");
@@ -322,29 +392,26 @@ async fn route(
         return with_cors(response, origin.as_deref());
     }
     if path == "/healthz" {
-        let body = serde_json::json!({"status": "ok", "sessions": state.sessions.len()});
-        return with_cors(plain(StatusCode::OK, &body.to_string()), origin.as_deref());
+        // Liveness only: without a token nothing about the sessions is told.
+        return with_cors(plain(StatusCode::OK, r#"{"status":"ok"}"#), origin.as_deref());
     }
-    if let Some(token) = &state.config.auth_token {
-        let given = header(&headers, "authorization")
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-        let ok = given
-            .is_some_and(|g| orion::util::secure_cmp(g.trim().as_bytes(), token.expose().as_bytes()).is_ok());
-        if !ok {
-            let mut response = refuse(
-                StatusCode::UNAUTHORIZED,
-                -32600,
-                "Unauthorized: a valid bearer token is required",
-            );
-            response.headers_mut().insert(
-                "www-authenticate",
-                HeaderValue::from_static("Bearer realm=\"ttai\""),
-            );
-            return with_cors(response, origin.as_deref());
-        }
+    if let Some(token) = &state.config.auth_token
+        && !checks::bearer_ok(&headers, token)
+    {
+        let mut response = refuse(
+            StatusCode::UNAUTHORIZED,
+            -32600,
+            "Unauthorized: a valid bearer token is required",
+        );
+        response.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static("Bearer realm=\"ttai\""),
+        );
+        return with_cors(response, origin.as_deref());
     }
+    let client = client.map(|c| c.0.ip());
     let response = match (path.as_str(), &method) {
-        ("/mcp", &Method::POST) => post_mcp(&state, &headers, body).await,
+        ("/mcp", &Method::POST) => post_mcp(&state, &headers, client, body).await,
         ("/mcp", &Method::GET) => get_mcp(&state, &headers),
         ("/mcp", &Method::DELETE) => delete_mcp(&state, &headers),
         ("/mcp", _) => {
@@ -353,7 +420,7 @@ async fn route(
                 .insert("allow", HeaderValue::from_static("GET, POST, DELETE, OPTIONS"));
             r
         }
-        ("/sse", &Method::GET) => get_legacy_sse(&state),
+        ("/sse", &Method::GET) => get_legacy_sse(&state, client),
         ("/messages", &Method::POST) => post_legacy(&state, &query, &headers, body).await,
         _ => refuse(
             StatusCode::NOT_FOUND,
@@ -397,32 +464,49 @@ fn session_of(state: &State, headers: &HeaderMap) -> Result<Arc<HttpSession>, Re
     Ok(session)
 }
 
-/// Creates a session and its engine session.
-fn open_session(state: &State, flavor: Flavor) -> Result<Arc<HttpSession>, Resp> {
-    if state.sessions.len() >= state.config.max_sessions {
+/// Creates a session and its engine session, making room within the session budgets.
+fn open_session(
+    state: &State,
+    flavor: Flavor,
+    client: Option<std::net::IpAddr>,
+) -> Result<Arc<HttpSession>, Resp> {
+    let id = new_session_id()
+        .ok_or_else(|| refuse(StatusCode::INTERNAL_SERVER_ERROR, -32603, "Internal error"))?;
+    let session = Arc::new(HttpSession::new(id, flavor, client, state.retention.clone()));
+    let limits = SessionLimits {
+        total: state.limits().max_sessions,
+        per_client: state.limits().max_sessions_per_client,
+    };
+    let evicted = state.sessions.insert(session.clone(), limits).map_err(|_| {
         let mut r = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             -32603,
-            "Too many sessions; try again later",
+            "Too many sessions, every one of them busy; try again shortly",
         );
         r.headers_mut()
-            .insert("retry-after", HeaderValue::from_static("30"));
-        return Err(r);
+            .insert("retry-after", HeaderValue::from_static("1"));
+        r
+    })?;
+    for old in evicted {
+        tracing::debug!(session = %old.id, "HTTP session ended to make room for a new one");
+        end_session(state, &old);
     }
-    let id = new_session_id()
-        .ok_or_else(|| refuse(StatusCode::INTERNAL_SERVER_ERROR, -32603, "Internal error"))?;
-    let session = Arc::new(HttpSession::new(id, flavor));
     let core = state
         .server
         .open_session(Arc::new(StandaloneSink(Arc::downgrade(&session))));
     session.set_core(core);
-    state.sessions.insert(session.clone());
     Ok(session)
 }
 
 fn close_session(state: &State, session: &Arc<HttpSession>) {
     state.sessions.remove(&session.id);
+    end_session(state, session);
+}
+
+/// Ends a session already out of the table: its streams, what it retained, its engine session.
+fn end_session(state: &State, session: &Arc<HttpSession>) {
     session.close_streams();
+    session.forget_streams();
     if let Some(core) = session.core() {
         state.server.close_session(&core);
     }
@@ -443,6 +527,7 @@ fn wants_progress(body: &[u8]) -> bool {
 async fn post_mcp(
     state: &Arc<State>,
     headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
 ) -> Resp {
     let json_ok = accepts(headers, "application/json");
@@ -454,7 +539,8 @@ async fn post_mcp(
             "Not Acceptable: accept application/json or text/event-stream",
         );
     }
-    let body = match json_body(headers, body, state.config.max_body).await {
+    // The body's share of the budget is held until the answer is in.
+    let (body, _held) = match json_body(state, headers, body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -477,7 +563,7 @@ async fn post_mcp(
                     "Bad Request: Mcp-Session-Id header is required after initialize",
                 );
             }
-            match open_session(state, Flavor::Streamable) {
+            match open_session(state, Flavor::Streamable, client) {
                 Ok(session) => (session, true),
                 Err(response) => return response,
             }
@@ -490,7 +576,7 @@ async fn post_mcp(
     let response = if use_sse {
         let stream = session.new_post_stream();
         // Attach before handling so nothing the request sends is missed.
-        let (_, rx) = session.attach(&stream, Some(0));
+        let rx = Some(session.open_stream(&stream));
         let sink = Arc::new(PostSink::Sse {
             session: session.clone(),
             stream: stream.clone(),
@@ -524,7 +610,7 @@ async fn post_mcp(
         match state.server.handle_frame_inline(&core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
             FrameOutcome::Answered | FrameOutcome::Pending => match rx.await {
-                Ok(answer) => plain(StatusCode::OK, &answer),
+                Ok(answer) => plain(StatusCode::OK, answer),
                 Err(_) => refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     -32603,
@@ -555,10 +641,26 @@ fn get_mcp(state: &Arc<State>, headers: &HeaderMap) -> Resp {
     // Resume a stream (the GET stream or an interrupted POST stream) after its last event, or
     // open the GET stream with what was not delivered yet.
     let (stream, after) = match header(headers, "last-event-id").and_then(|id| id.rsplit_once('-')) {
-        Some((stream, seq)) if session.has_stream(stream) => (stream.to_owned(), seq.parse::<u64>().ok()),
+        Some((stream, seq)) if session.knows_stream(stream) => (stream.to_owned(), seq.parse::<u64>().ok()),
         _ => (GET_STREAM.to_owned(), None),
     };
-    let (replay, rx) = session.attach(&stream, after);
+    let (replay, rx) = match session.attach(&stream, after) {
+        Ok(attached) => attached,
+        Err(gap) => {
+            let kept = gap.first_kept.map_or_else(
+                || "none of its events".to_owned(),
+                |n| format!("events from {}-{n} on", gap.stream),
+            );
+            return refuse(
+                StatusCode::GONE,
+                -32600,
+                &format!(
+                    "Gone: the events after that Last-Event-ID were dropped (the session keeps {} bytes of stream events; {kept} are kept); send the request again",
+                    state.limits().retain_per_session
+                ),
+            );
+        }
+    };
     let first = replay.iter().map(sse_event).collect();
     let response = sse_response(first, rx, state.shutdown.clone(), None);
     with_session_id(response, &session.id)
@@ -574,12 +676,12 @@ fn delete_mcp(state: &Arc<State>, headers: &HeaderMap) -> Resp {
     }
 }
 
-fn get_legacy_sse(state: &Arc<State>) -> Resp {
-    let session = match open_session(state, Flavor::Legacy) {
+fn get_legacy_sse(state: &Arc<State>, client: Option<std::net::IpAddr>) -> Resp {
+    let session = match open_session(state, Flavor::Legacy, client) {
         Ok(session) => session,
         Err(response) => return response,
     };
-    let (_, rx) = session.attach(LEGACY_STREAM, Some(0));
+    let rx = Some(session.open_stream(LEGACY_STREAM));
     let endpoint = warp::sse::Event::default()
         .event("endpoint")
         .data(format!("/messages?sessionId={}", session.id));
@@ -607,7 +709,7 @@ async fn post_legacy(
             "Session not found: open GET /sse first",
         );
     };
-    let body = match json_body(headers, body, state.config.max_body).await {
+    let (body, _held) = match json_body(state, headers, body).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -628,7 +730,7 @@ async fn sweep(state: Arc<State>) {
             () = shutdown.wait() => break,
             () = tokio::time::sleep(Duration::from_secs(10)) => {}
         }
-        for session in state.sessions.expired(state.config.idle_timeout) {
+        for session in state.sessions.expired(state.limits().session_idle) {
             tracing::debug!(session = %session.id, "idle HTTP session expired");
             close_session(&state, &session);
         }
@@ -663,14 +765,27 @@ impl TransportPort for HttpTransport {
         let bound = listener
             .local_addr()
             .map_err(|e| TransportError::Io(e.to_string()))?;
+        let limits = self.config.limits.clone();
         let state = Arc::new(State {
             server,
             loopback: bound.ip().is_loopback(),
             config: self.config.clone(),
             sessions: Sessions::default(),
+            retention: Retention::new(limits.retain_per_session, limits.retain_total),
+            body_budget: Arc::new(Semaphore::new(limits.body_budget.min(Semaphore::MAX_PERMITS))),
             shutdown: shutdown.clone(),
         });
-        tracing::info!(address = %bound, "ttai HTTP listening: Streamable HTTP at /mcp, HTTP+SSE at /sse");
+        let connection_limits = ConnLimits {
+            max_connections: server::connection_cap(limits.max_connections),
+            header_timeout: limits.header_timeout,
+            drain: limits.drain,
+        };
+        // The address comes last on the line: supervisors and scripts read it from there.
+        tracing::info!(
+            max_connections = connection_limits.max_connections,
+            address = %bound,
+            "ttai HTTP listening: Streamable HTTP at /mcp, HTTP+SSE at /sse"
+        );
         let routes = {
             let state = state.clone();
             warp::any()
@@ -678,12 +793,16 @@ impl TransportPort for HttpTransport {
                 .and(warp::path::full())
                 .and(warp::query::raw().or(warp::any().map(String::new)).unify())
                 .and(warp::header::headers_cloned())
+                .and(warp::ext::optional::<ClientAddr>())
+                .and(warp::ext::optional::<Target>())
                 .and(warp::body::stream())
                 .then(
                     move |method: Method,
                           path: warp::path::FullPath,
                           query: String,
                           headers: HeaderMap,
+                          client: Option<ClientAddr>,
+                          target: Option<Target>,
                           body| {
                         let state = state.clone();
                         async move {
@@ -693,6 +812,8 @@ impl TransportPort for HttpTransport {
                                 path.as_str().to_owned(),
                                 query,
                                 headers,
+                                client,
+                                target,
                                 Box::pin(body),
                             )
                             .await
@@ -700,32 +821,12 @@ impl TransportPort for HttpTransport {
                     },
                 )
         };
+        let service = hyper_util::service::TowerToHyperService::new(warp::service(routes));
         tokio::spawn(sweep(state.clone()));
-        let mut stop = shutdown.clone();
-        warp::serve(routes)
-            .incoming(listener)
-            .graceful(async move {
-                stop.wait().await;
-            })
-            .run()
-            .await;
+        server::run(listener, service, connection_limits, shutdown).await;
         for session in state.sessions.all() {
             close_session(&state, &session);
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_and_origins_are_told_apart() {
-        assert_eq!(host_of("localhost:8080"), "localhost");
-        assert_eq!(host_of("[::1]:5180"), "::1");
-        assert_eq!(host_of("127.0.0.1"), "127.0.0.1");
-        assert!(is_loopback("localhost") && is_loopback("127.0.0.1") && is_loopback("::1"));
-        assert!(!is_loopback("evil.example.com"));
     }
 }

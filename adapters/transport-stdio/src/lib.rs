@@ -11,17 +11,34 @@
 
 use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ttai_core::mcp::{McpServer, Outbound};
+use ttai_core::mcp::{McpServer, Outbound, Session};
 use ttai_core::ports::{Shutdown, TransportError, TransportPort};
 
-/// Longest accepted line; a longer one is refused with a parse error and skipped.
-const MAX_LINE: usize = 16 * 1024 * 1024;
+/// The stdio transport's budgets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StdioConfig {
+    /// Longest accepted line, bytes; a longer one is refused with a parse error and skipped
+    /// without being held.
+    pub max_line: usize,
+    /// How long in-flight requests may run after stdin closes or shutdown is asked for.
+    pub drain: Duration,
+}
 
-/// How long in-flight requests may run after stdin closes or a signal arrives.
-const DRAIN: Duration = Duration::from_secs(10);
+impl Default for StdioConfig {
+    fn default() -> StdioConfig {
+        StdioConfig {
+            max_line: 4 * 1024 * 1024,
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The line buffer is given back when a line made it grow past this.
+const KEEP_BUFFER: usize = 64 * 1024;
 
 /// Writes whole lines to stdout, one writer at a time.
 struct StdoutSink {
@@ -61,30 +78,52 @@ pub fn print_document(text: &str) -> std::io::Result<()> {
 
 /// The stdio transport.
 #[derive(Debug, Default)]
-pub struct StdioTransport;
+pub struct StdioTransport {
+    config: StdioConfig,
+}
 
 impl StdioTransport {
-    /// A stdio transport.
+    /// A stdio transport with the default budgets.
     pub fn new() -> StdioTransport {
-        StdioTransport
+        StdioTransport::default()
+    }
+
+    /// A stdio transport with `config`.
+    pub fn with_config(config: StdioConfig) -> StdioTransport {
+        StdioTransport { config }
     }
 }
 
-/// Reads stdin until EOF, handing each line to the server. Runs on its own thread.
+/// Reads lines until EOF (or `stop`), handing each to the server. Runs on its own thread.
+///
+/// Back-pressure: while the session has as many requests in flight as its budget allows, the
+/// next line is not read, so a client that pipelines without reading answers waits instead of
+/// being refused.
 fn read_loop(
-    server: Arc<McpServer>,
-    session: Arc<ttai_core::mcp::Session>,
-    sink: Arc<StdoutSink>,
-    runtime: tokio::runtime::Handle,
+    mut input: impl BufRead,
+    server: &McpServer,
+    session: &Arc<Session>,
+    sink: Arc<dyn Outbound>,
+    runtime: &tokio::runtime::Handle,
+    max_line: usize,
+    stop: &AtomicBool,
 ) {
     let _entered = runtime.enter();
-    let stdin = std::io::stdin();
-    let mut input = stdin.lock();
+    let limit = server.limits().max_in_flight;
     let mut line: Vec<u8> = Vec::with_capacity(4096);
     loop {
+        if session.in_flight() >= limit {
+            runtime.block_on(session.below(limit));
+        }
+        if stop.load(Ordering::Acquire) {
+            break;
+        }
+        if line.capacity() > KEEP_BUFFER {
+            line = Vec::with_capacity(4096);
+        }
         line.clear();
         let read = match (&mut input)
-            .take(MAX_LINE as u64 + 1)
+            .take(max_line as u64 + 1)
             .read_until(b'\n', &mut line)
         {
             Ok(0) => break,
@@ -94,20 +133,18 @@ fn read_loop(
                 break;
             }
         };
-        if read > MAX_LINE && line.last() != Some(&b'\n') {
-            sink.send(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message longer than 16 MiB"}}"#.to_owned());
-            // Skip the rest of the oversized line.
-            let mut rest = Vec::new();
-            loop {
-                rest.clear();
-                match (&mut input).take(1024 * 1024).read_until(b'\n', &mut rest) {
-                    Ok(0) => return,
-                    Ok(_) if rest.last() == Some(&b'\n') => break,
-                    Ok(_) => continue,
-                    Err(_) => return,
-                }
+        if read > max_line && line.last() != Some(&b'\n') {
+            line = Vec::with_capacity(4096);
+            sink.send(format!(
+                r#"{{"jsonrpc":"2.0","id":null,"error":{{"code":-32700,"message":"Parse error: message longer than {max_line} bytes (the line was skipped)"}}}}"#
+            ));
+            if !skip_line(&mut input) {
+                break;
             }
             continue;
+        }
+        if stop.load(Ordering::Acquire) {
+            break;
         }
         let text = match std::str::from_utf8(&line) {
             Ok(text) => text.trim_end_matches(['\n', '\r']),
@@ -119,7 +156,24 @@ fn read_loop(
         if text.trim().is_empty() {
             continue;
         }
-        server.handle_frame_inline(&session, text, sink.clone());
+        server.handle_frame_inline(session, text, sink.clone());
+    }
+}
+
+/// Reads and drops the rest of an oversized line in small pieces; false at EOF or on an error.
+fn skip_line(input: &mut impl BufRead) -> bool {
+    loop {
+        let (done, used) = match input.fill_buf() {
+            Ok([]) | Err(_) => return false,
+            Ok(buffer) => match buffer.iter().position(|b| *b == b'\n') {
+                Some(at) => (true, at + 1),
+                None => (false, buffer.len()),
+            },
+        };
+        input.consume(used);
+        if done {
+            return true;
+        }
     }
 }
 
@@ -134,13 +188,25 @@ impl TransportPort for StdioTransport {
         let session = server.open_session(sink.clone());
         let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Handle::current();
+        let stop = Arc::new(AtomicBool::new(false));
         let reader_server = server.clone();
         let reader_session = session.clone();
-        let reader_sink = sink.clone();
+        let reader_sink: Arc<dyn Outbound> = sink.clone();
+        let reader_stop = stop.clone();
+        let max_line = self.config.max_line;
         std::thread::Builder::new()
             .name("stdin".into())
             .spawn(move || {
-                read_loop(reader_server, reader_session, reader_sink, runtime);
+                let stdin = std::io::stdin();
+                read_loop(
+                    stdin.lock(),
+                    &reader_server,
+                    &reader_session,
+                    reader_sink,
+                    &runtime,
+                    max_line,
+                    &reader_stop,
+                );
                 let _ = eof_tx.send(());
             })
             .map_err(|e| TransportError::Io(format!("cannot start the stdin reader: {e}")))?;
@@ -148,11 +214,36 @@ impl TransportPort for StdioTransport {
             _ = eof_rx => tracing::info!("stdin closed; finishing in-flight requests"),
             () = shutdown.wait() => tracing::info!("shutdown requested; finishing in-flight requests"),
         }
-        let deadline = tokio::time::Instant::now() + DRAIN;
-        while session.in_flight() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        // No new requests from here on; those accepted (a batch included) are answered first.
+        stop.store(true, Ordering::Release);
+        if tokio::time::timeout(self.config.drain, session.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = session.in_flight(),
+                "requests still running after the drain period were abandoned"
+            );
         }
         server.close_session(&session);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_line_is_skipped_without_being_held() {
+        let mut input = std::io::Cursor::new(format!("{}\nnext\n", "x".repeat(10_000)).into_bytes());
+        let mut line = Vec::new();
+        let read = (&mut input).take(101).read_until(b'\n', &mut line).unwrap();
+        assert_eq!(read, 101);
+        assert!(skip_line(&mut input));
+        line.clear();
+        input.read_until(b'\n', &mut line).unwrap();
+        assert_eq!(line, b"next\n");
+        assert!(!skip_line(&mut input), "EOF");
     }
 }

@@ -665,22 +665,18 @@ fn message_type(message: &Value) -> &str {
 }
 
 /// Reads an `ERROR`: an authorization error refuses the token; any other is informational (the
-/// specification says so) and only logged.
+/// specification says so) and only logged. Only the error's kind is quoted (when it looks like a
+/// code): the server's free text could echo the quote token, so it never reaches an error or a log.
 fn server_error(message: &Value) -> Result<(), Refusal> {
-    let kind = message.get("error").and_then(Value::as_str).unwrap_or("UNKNOWN");
-    let text: String = message
-        .get("message")
+    let kind = message
+        .get("error")
         .and_then(Value::as_str)
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+        .and_then(crate::errors::safe_code)
+        .unwrap_or_else(|| "UNKNOWN".to_owned());
     if kind == "UNAUTHORIZED" {
-        return Err(Refusal::Token(format!("DXLink error {kind}: {text}")));
+        return Err(Refusal::Token(format!("DXLink error {kind}")));
     }
-    let kind: String = kind.chars().filter(|c| !c.is_control()).take(40).collect();
-    tracing::warn!(error = %kind, message = %text, "DXLink reported an error; the session goes on");
+    tracing::warn!(error = %kind, "DXLink reported an error; the session goes on");
     Ok(())
 }
 

@@ -21,6 +21,9 @@ pub mod codes {
     pub const INTERNAL_ERROR: i32 = -32603;
     /// MCP: resource not found.
     pub const RESOURCE_NOT_FOUND: i32 = -32002;
+    /// A budget of the server was exceeded (batch length or answer bytes, requests in flight,
+    /// subscriptions); `data` names the budget and its limit.
+    pub const LIMIT_EXCEEDED: i32 = -32005;
 }
 
 /// One classified message.
@@ -86,6 +89,11 @@ pub(crate) fn is_valid_id(raw: &RawValue) -> bool {
 
 /// Classifies one JSON object frame (not a batch).
 pub(crate) fn classify(frame: &str) -> Result<Incoming<'_>, EnvelopeError> {
+    // serde would read a struct from a JSON array too (`["2.0", 1, "ping"]` by position): a
+    // message is an object, and nothing else is even looked at.
+    if !frame.trim_start().starts_with('{') {
+        return Err(diagnose(frame));
+    }
     let message: RawMessage<'_> = match serde_json::from_str(frame) {
         Ok(m) => m,
         Err(_) => return Err(diagnose(frame)),
@@ -289,6 +297,26 @@ mod tests {
             classify(r#"{"jsonrpc":"2.0"}"#).unwrap_err(),
             EnvelopeError::Invalid { .. }
         ));
+    }
+
+    #[test]
+    fn a_positional_array_is_not_a_message() {
+        // Regression: serde reads a struct from an array by position, so this used to run ping.
+        assert_eq!(
+            classify(r#"["2.0", 1, "ping"]"#).unwrap_err(),
+            EnvelopeError::Invalid {
+                id: None,
+                reason: "a message must be a JSON object"
+            }
+        );
+        assert_eq!(
+            classify(r#" ["2.0", 1, "ping", null, null, null]"#).unwrap_err(),
+            EnvelopeError::Invalid {
+                id: None,
+                reason: "a message must be a JSON object"
+            }
+        );
+        assert_eq!(classify(r#"["2.0", 1, "#).unwrap_err(), EnvelopeError::Parse);
     }
 
     #[test]

@@ -38,8 +38,33 @@ fn ctx(ext: &Extensions) -> RpcResult<RequestCtx> {
 fn object_params(params: &Params<'_>) -> RpcResult<Map<String, Value>> {
     match params.as_str() {
         None => Ok(Map::new()),
-        Some(text) => serde_json::from_str::<Map<String, Value>>(text)
-            .map_err(|_| invalid_params("Invalid params: params must be an object")),
+        Some(text) => serde_json::from_str::<Map<String, Value>>(text).map_err(|_| unreadable_params(text)),
+    }
+}
+
+/// Why params that are not a readable object were refused, naming the member at fault when the
+/// object itself is well formed (e.g. a number beyond the range of a double).
+fn unreadable_params(text: &str) -> ErrorObjectOwned {
+    let Ok(members) = serde_json::from_str::<std::collections::BTreeMap<String, Box<RawValue>>>(text) else {
+        return invalid_params("Invalid params: params must be an object");
+    };
+    for (key, raw) in &members {
+        if let Err(err) = serde_json::from_str::<Value>(raw.get()) {
+            return invalid_params(format!(
+                "Invalid params: `{key}` cannot be read: {}",
+                value_problem(&err)
+            ));
+        }
+    }
+    invalid_params("Invalid params: params must be an object")
+}
+
+/// A JSON value's problem in words, without serde's positions.
+pub(crate) fn value_problem(err: &serde_json::Error) -> &'static str {
+    if err.to_string().contains("number out of range") {
+        "a number out of range (the largest is about 1.8e308)"
+    } else {
+        "not a JSON value ttai can read"
     }
 }
 
@@ -53,13 +78,15 @@ fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
     }
 }
 
+/// `tools/call` params. `arguments` and `_meta` stay raw so that a value serde cannot hold (a
+/// number beyond a double's range) is blamed on its own argument, not on the whole call.
 #[derive(Deserialize)]
-struct CallToolParams {
+struct CallToolParams<'a> {
     name: String,
-    #[serde(default)]
-    arguments: Option<Value>,
-    #[serde(default, rename = "_meta")]
-    meta: Option<Map<String, Value>>,
+    #[serde(default, borrow)]
+    arguments: Option<&'a RawValue>,
+    #[serde(default, rename = "_meta", borrow)]
+    meta: Option<&'a RawValue>,
 }
 
 /// `tools/call` result, with the structured content serialized once.
@@ -100,7 +127,8 @@ async fn tools_call(
     ext: Extensions,
 ) -> RpcResult<CallToolResult> {
     let request = ctx(&ext)?;
-    let call: CallToolParams = params.parse().map_err(|_| {
+    let text = params.as_str().unwrap_or("{}");
+    let call: CallToolParams<'_> = serde_json::from_str(text).map_err(|_| {
         invalid_params("Invalid params: tools/call needs `name` (a string) and optional `arguments`")
     })?;
     let Some((spec, tool)) = core.tools.get(&call.name) else {
@@ -112,16 +140,18 @@ async fn tools_call(
     };
     let progress_token = call
         .meta
-        .as_ref()
-        .and_then(|m| m.get("progressToken"))
-        .filter(|t| !t.is_null())
-        .cloned();
+        .and_then(|m| serde_json::from_str::<std::collections::BTreeMap<String, Box<RawValue>>>(m.get()).ok())
+        .and_then(|m| {
+            m.get("progressToken")
+                .and_then(|t| serde_json::from_str::<Value>(t.get()).ok())
+        })
+        .filter(|t| !t.is_null());
     let tool_ctx = ToolContext {
         session: request.session.clone(),
         reply_to: request.reply_to.clone(),
         progress_token,
     };
-    let outcome = match Args::from_value(call.arguments) {
+    let outcome = match Args::from_raw(call.arguments) {
         Ok(args) => tool.call(&core.app, args, &tool_ctx).await,
         Err(err) => Err(err),
     };
@@ -207,7 +237,14 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
             .and_then(Value::as_str)
             .ok_or_else(|| invalid_params("Invalid params: resources/subscribe needs `uri` (a string)"))?;
         resources::check_exists(core, uri)?;
-        request.session.subscribe(uri);
+        let limit = core.limits.max_subscriptions;
+        if !request.session.subscribe(uri, limit) {
+            return Err(ErrorObjectOwned::owned(
+                codes::LIMIT_EXCEEDED,
+                format!("Too many subscriptions: at most {limit} per session; unsubscribe from one first"),
+                Some(super::Budget::Subscriptions.data(limit)),
+            ));
+        }
         Ok(json!({}))
     })?;
 

@@ -14,6 +14,7 @@ pub mod apps;
 mod catch_unwind;
 mod completion;
 pub mod envelope;
+pub mod limits;
 mod methods;
 mod prompts;
 pub mod protocol;
@@ -31,6 +32,7 @@ use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+pub use limits::{Budget, Limits};
 pub use protocol::ProtocolVersion;
 pub use session::{LogLevel, Outbound, Session};
 pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
@@ -38,6 +40,7 @@ pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, 
 use crate::app::{App, AppEvent};
 use catch_unwind::CatchUnwind;
 use envelope::{EnvelopeError, Incoming, codes};
+use limits::over_budget;
 
 /// Name and version the server reports in `initialize`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +67,7 @@ pub(crate) struct EngineCore {
     pub(crate) app: Arc<App>,
     pub(crate) tools: ToolRegistry,
     pub(crate) info: ServerInfo,
+    pub(crate) limits: Limits,
     sessions: Mutex<HashMap<u64, Weak<Session>>>,
 }
 
@@ -90,7 +94,13 @@ struct Inner {
     methods: Methods,
     next_internal_id: AtomicU64,
     next_session_id: AtomicU64,
+    /// Turns for batches to execute ([`Limits::max_concurrent_batches`]).
+    batch_turns: Arc<tokio::sync::Semaphore>,
 }
+
+/// The in-flight key a batch holds from acceptance to answer; no client id looks like it (a raw
+/// id is a JSON string or integer).
+const BATCH_KEY: &str = "#batch";
 
 /// The MCP server: sessions in, answers out. Cheap to clone.
 #[derive(Clone)]
@@ -107,13 +117,20 @@ impl std::fmt::Debug for McpServer {
 }
 
 impl McpServer {
-    /// A server over `app` with `tools`. Must be called inside a Tokio runtime: it starts the task
-    /// that forwards resource updates to subscribed sessions.
+    /// A server over `app` with `tools` and the default [`Limits`]. Must be called inside a Tokio
+    /// runtime: it starts the task that forwards resource updates to subscribed sessions.
     pub fn new(app: Arc<App>, tools: ToolRegistry, info: ServerInfo) -> McpServer {
+        McpServer::with_limits(app, tools, info, Limits::default())
+    }
+
+    /// A server with the given budgets (see [`McpServer::new`]).
+    pub fn with_limits(app: Arc<App>, tools: ToolRegistry, info: ServerInfo, limits: Limits) -> McpServer {
+        let batch_turns = Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_batches.max(1)));
         let core = Arc::new(EngineCore {
             app,
             tools,
             info,
+            limits,
             sessions: Mutex::new(HashMap::new()),
         });
         let methods = methods::build(core.clone());
@@ -123,6 +140,7 @@ impl McpServer {
                 methods,
                 next_internal_id: AtomicU64::new(1),
                 next_session_id: AtomicU64::new(1),
+                batch_turns,
             }),
         };
         server.start_event_pump();
@@ -137,6 +155,11 @@ impl McpServer {
     /// The tools offered.
     pub fn tools(&self) -> &ToolRegistry {
         &self.inner.core.tools
+    }
+
+    /// The budgets in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.core.limits
     }
 
     /// Opens a session whose unsolicited messages go to `outbound`.
@@ -249,6 +272,10 @@ impl McpServer {
             Ok(Incoming::Response) => FrameOutcome::NoReply,
             Ok(Incoming::Request { id, method, params }) => {
                 let id = id.get().to_owned();
+                if let Some(refused) = self.admit(session, &id, &method) {
+                    reply_to.send(refused);
+                    return FrameOutcome::Answered;
+                }
                 if method == "initialize" {
                     reply_to.send(self.initialize(session, &id, params));
                     return FrameOutcome::Answered;
@@ -261,6 +288,32 @@ impl McpServer {
                 FrameOutcome::Pending
             }
         }
+    }
+
+    /// The checks every request passes before it runs: the lifecycle (initialize first, once),
+    /// an id not already in use, and the session's in-flight budget. `Some` is the refusal.
+    fn admit(&self, session: &Session, id: &str, method: &str) -> Option<String> {
+        if let Err(refusal) = limits::admit(session.protocol_version(), method) {
+            return Some(refusal.answer(id));
+        }
+        if session.is_in_flight(id) {
+            return Some(envelope::error_response(
+                Some(id),
+                codes::INVALID_REQUEST,
+                "Invalid Request: a request with this id is still in flight; use a new id",
+                None,
+            ));
+        }
+        let limit = self.inner.core.limits.max_in_flight;
+        if session.in_flight() >= limit {
+            return Some(over_budget(
+                Some(id),
+                Budget::InFlight,
+                limit,
+                &format!("Too many requests in flight: at most {limit} per session; wait for answers"),
+            ));
+        }
+        None
     }
 
     fn handle_batch(&self, session: &Arc<Session>, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome {
@@ -295,6 +348,29 @@ impl McpServer {
             ));
             return FrameOutcome::Answered;
         }
+        let limits = &self.inner.core.limits;
+        if elements.len() > limits.max_batch_len {
+            reply_to.send(envelope::error_response(
+                None,
+                codes::INVALID_REQUEST,
+                &format!(
+                    "Invalid Request: a batch of {} messages; at most {} per batch (nothing was run)",
+                    elements.len(),
+                    limits.max_batch_len
+                ),
+                Some(&Budget::BatchLength.data(limits.max_batch_len)),
+            ));
+            return FrameOutcome::Answered;
+        }
+        if session.is_in_flight(BATCH_KEY) || session.in_flight() >= limits.max_in_flight {
+            reply_to.send(over_budget(
+                None,
+                Budget::InFlight,
+                limits.max_in_flight,
+                "Too many requests in flight: one batch at a time per session, within the in-flight budget; wait for answers",
+            ));
+            return FrameOutcome::Answered;
+        }
         // Classify everything now so that notifications take effect in order; run the requests
         // in one task and answer with one array.
         let mut immediate: Vec<String> = Vec::new();
@@ -326,23 +402,70 @@ impl McpServer {
             reply_to.send(format!("[{}]", immediate.join(",")));
             return FrameOutcome::Answered;
         }
+        // In flight from now on, so a transport draining at shutdown waits for this answer.
+        session.begin_request(BATCH_KEY);
         let server = self.clone();
-        let session = session.clone();
-        tokio::spawn(async move {
-            let mut answers = immediate;
-            for (id, method, params) in requests {
-                let key = id.clone();
-                session.begin_request(&key);
-                answers.push(
-                    server
-                        .run_request(&session, id, method, params, reply_to.clone())
-                        .await,
-                );
-                session.end_request(&key);
+        let task_session = session.clone();
+        let handle = tokio::spawn(async move {
+            let session = task_session;
+            let answer = server.run_batch(&session, immediate, requests, &reply_to).await;
+            session.end_request(BATCH_KEY);
+            if !session.is_closed() {
+                reply_to.send(answer);
             }
-            reply_to.send(format!("[{}]", answers.join(",")));
         });
+        session.attach_abort(BATCH_KEY, handle.abort_handle());
         FrameOutcome::Pending
+    }
+
+    /// Runs a batch's requests one after another within its answer budget and returns the array.
+    async fn run_batch(
+        &self,
+        session: &Arc<Session>,
+        immediate: Vec<String>,
+        requests: Vec<(String, String, Option<String>)>,
+        reply_to: &Arc<dyn Outbound>,
+    ) -> String {
+        let budget = self.inner.core.limits.max_batch_answer_bytes;
+        // A closed semaphore cannot happen (it is never closed); run without a turn if it did.
+        let _turn = self.inner.batch_turns.clone().acquire_owned().await.ok();
+        // The array is built as answers come, so the batch's answers are held once.
+        let mut out = String::from("[");
+        for answer in &immediate {
+            push_item(&mut out, answer);
+        }
+        let mut over = false;
+        for (id, method, params) in requests {
+            if !over {
+                let answer = match self.admit(session, &id, &method) {
+                    Some(refused) => refused,
+                    None => {
+                        session.begin_request(&id);
+                        let answer = self
+                            .run_request(session, id.clone(), method, params, reply_to.clone())
+                            .await;
+                        session.end_request(&id);
+                        answer
+                    }
+                };
+                if out.len() + answer.len() + 2 <= budget {
+                    push_item(&mut out, &answer);
+                    continue;
+                }
+                over = true;
+            }
+            let refused = over_budget(
+                Some(&id),
+                Budget::BatchAnswerBytes,
+                budget,
+                &format!(
+                    "Batch answer budget exceeded: a batch's answers may total at most {budget} bytes; send this request again on its own"
+                ),
+            );
+            push_item(&mut out, &refused);
+        }
+        out.push(']');
+        out
     }
 
     fn on_notification(&self, session: &Arc<Session>, method: &str, params: Option<&RawValue>) {
@@ -549,6 +672,14 @@ impl McpServer {
             }
         }
     }
+}
+
+/// Appends one answer to a batch answer being built (`[` already written).
+fn push_item(out: &mut String, item: &str) {
+    if out.len() > 1 {
+        out.push(',');
+    }
+    out.push_str(item);
 }
 
 fn refusal(err: &EnvelopeError) -> String {

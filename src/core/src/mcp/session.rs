@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 use super::envelope;
@@ -86,7 +87,10 @@ pub struct Session {
     outbound: Arc<dyn Outbound>,
     state: Mutex<SessionState>,
     /// Requests being served, by the client's raw id, so `notifications/cancelled` can abort them.
+    /// A batch also holds one entry of its own (see `BATCH_KEY`) from the moment it is accepted.
     in_flight: Mutex<HashMap<String, Option<AbortHandle>>>,
+    /// Woken whenever a request leaves `in_flight`.
+    finished: Notify,
     initialized: AtomicBool,
     closed: AtomicBool,
 }
@@ -110,6 +114,7 @@ impl Session {
             outbound,
             state: Mutex::new(SessionState::default()),
             in_flight: Mutex::new(HashMap::new()),
+            finished: Notify::new(),
             initialized: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         }
@@ -158,8 +163,17 @@ impl Session {
         lock(&self.state).log_level = Some(level);
     }
 
-    pub(crate) fn subscribe(&self, uri: &str) {
-        lock(&self.state).subscriptions.insert(uri.to_owned());
+    /// Subscribes to `uri`; false when the session already holds `max` other subscriptions.
+    pub(crate) fn subscribe(&self, uri: &str, max: usize) -> bool {
+        let mut state = lock(&self.state);
+        if state.subscriptions.contains(uri) {
+            return true;
+        }
+        if state.subscriptions.len() >= max {
+            return false;
+        }
+        state.subscriptions.insert(uri.to_owned());
+        true
     }
 
     pub(crate) fn unsubscribe(&self, uri: &str) {
@@ -196,6 +210,11 @@ impl Session {
         lock(&self.in_flight).insert(key.to_owned(), None);
     }
 
+    /// True while a request with this raw id is being served.
+    pub(crate) fn is_in_flight(&self, key: &str) -> bool {
+        lock(&self.in_flight).contains_key(key)
+    }
+
     pub(crate) fn attach_abort(&self, key: &str, handle: AbortHandle) {
         if let Some(slot) = lock(&self.in_flight).get_mut(key) {
             *slot = Some(handle);
@@ -204,23 +223,44 @@ impl Session {
 
     pub(crate) fn end_request(&self, key: &str) {
         lock(&self.in_flight).remove(key);
+        self.finished.notify_waiters();
     }
 
     /// Aborts an in-flight request; true when one was found.
     pub(crate) fn cancel(&self, key: &str) -> bool {
-        match lock(&self.in_flight).remove(key) {
+        let found = match lock(&self.in_flight).remove(key) {
             Some(Some(handle)) => {
                 handle.abort();
                 true
             }
             Some(None) => true,
             None => false,
+        };
+        self.finished.notify_waiters();
+        found
+    }
+
+    /// Number of requests being served (a batch counts from the moment it is accepted).
+    pub fn in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+
+    /// Waits until fewer than `limit` requests are in flight (or the session is closed).
+    pub async fn below(&self, limit: usize) {
+        loop {
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            if self.in_flight() < limit || self.is_closed() {
+                return;
+            }
+            finished.await;
         }
     }
 
-    /// Number of requests being served.
-    pub fn in_flight(&self) -> usize {
-        lock(&self.in_flight).len()
+    /// Waits until nothing is in flight: every accepted request, batch included, was answered.
+    pub async fn drained(&self) {
+        self.below(1).await;
     }
 
     /// Ends the session: aborts what is in flight and drops later messages.
@@ -231,6 +271,7 @@ impl Session {
                 handle.abort();
             }
         }
+        self.finished.notify_waiters();
     }
 
     /// True once closed.

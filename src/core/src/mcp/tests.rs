@@ -60,6 +60,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
+        Harness::with_limits(Limits::default())
+    }
+
+    fn with_limits(limits: Limits) -> Harness {
         let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
         let config = AppConfig {
             default_account: None,
@@ -75,13 +79,14 @@ impl Harness {
         tools.extend(ToolRegistry::analysis());
         tools.push(Arc::new(Boom));
         tools.push(Arc::new(Slow));
-        let server = McpServer::new(
+        let server = McpServer::with_limits(
             app,
             ToolRegistry::new(tools),
             ServerInfo {
                 name: "ttai".into(),
                 version: "test".into(),
             },
+            limits,
         );
         let out = Arc::new(CollectingOutbound::new());
         let session = server.open_session(out.clone());
@@ -748,4 +753,324 @@ async fn analysis_tools_match_their_schemas_and_the_full_analysis_reports_progre
     let saved = &history["result"]["structuredContent"]["analyses"][0];
     assert_eq!(saved["id"], structured["analysis_id"]);
     assert_eq!(saved["result"]["recommendation"], structured["recommendation"]);
+}
+
+#[tokio::test]
+async fn requests_before_initialize_are_refused_and_initialize_happens_once() {
+    let h = Harness::new();
+    let early = h.one(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).await;
+    assert_eq!(early["error"]["code"], -32600, "{early}");
+    assert!(
+        early["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("initialize first")
+    );
+    let early_call = h
+        .one(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"}}}"#)
+        .await;
+    assert_eq!(early_call["error"]["code"], -32600);
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#).await["result"],
+        json!({}),
+        "ping is allowed before initialize"
+    );
+    h.init("2025-06-18").await;
+    let again = h
+        .one(r#"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        .await;
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+    assert_eq!(
+        h.session.protocol_version(),
+        Some(ProtocolVersion::V2025_06_18),
+        "a second initialize renegotiates nothing"
+    );
+    let tools = h.one(r#"{"jsonrpc":"2.0","id":5,"method":"tools/list"}"#).await;
+    assert!(
+        tools["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()),
+        "{tools}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_is_bounded_in_length_and_in_answer_bytes() {
+    // The size of one chain answer sets the budget: one fits, two do not.
+    let probe = Harness::new();
+    probe.init("2025-03-26").await;
+    let one_chain = probe.one(&json!({"jsonrpc":"2.0","id": 1,"method":"tools/call","params":{"name":"get_option_chain","arguments":{"symbol":"SPY"}}}).to_string()).await;
+    let chain_bytes = one_chain.to_string().len();
+    let budget = chain_bytes * 3 / 2;
+    let h = Harness::with_limits(Limits {
+        max_batch_len: 4,
+        max_batch_answer_bytes: budget,
+        ..Limits::default()
+    });
+    h.init("2025-03-26").await;
+    let chain = |id: u32| json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"get_option_chain","arguments":{"symbol":"SPY"}}});
+    let too_long = Value::Array((1..=5).map(chain).collect()).to_string();
+    let refused = h.one(&too_long).await;
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+    assert_eq!(refused["error"]["data"]["budget"], "batch_length");
+    assert_eq!(refused["error"]["data"]["limit"], 4);
+
+    // The second answer passes the budget: it and the rest are errors that name the budget,
+    // each with its own id; nothing is lost or answered twice.
+    let batch = Value::Array((1..=4).map(chain).collect()).to_string();
+    let answer = h.one(&batch).await;
+    let answers = answer.as_array().expect("an array");
+    assert_eq!(answers.len(), 4);
+    assert_eq!(answers[0]["id"], 1);
+    assert_eq!(answers[0]["result"]["isError"], false);
+    for (i, a) in answers.iter().enumerate().skip(1) {
+        assert_eq!(a["id"], i as u64 + 1, "{a}");
+        assert_eq!(a["error"]["code"], codes::LIMIT_EXCEEDED, "{a}");
+        assert_eq!(a["error"]["data"]["budget"], "batch_answer_bytes");
+    }
+    assert!(answer.to_string().len() <= budget + 4 * 300);
+    assert_eq!(h.session.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_positional_array_in_a_batch_is_refused_not_run() {
+    let h = Harness::new();
+    h.init("2025-03-26").await;
+    let answer = h
+        .one(r#"[["2.0", 1, "tools/call", {"name":"set_price_alert","arguments":{"symbol":"SPY","condition":"above","threshold":1000}}], {"jsonrpc":"2.0","id":2,"method":"ping"}]"#)
+        .await;
+    let answers = answer.as_array().unwrap();
+    assert_eq!(answers.len(), 2, "{answer}");
+    assert_eq!(answers[0]["error"]["code"], -32600, "{answer}");
+    assert_eq!(answers[1]["id"], 2);
+    let alerts = h.call("list_alerts", json!({})).await;
+    assert_eq!(
+        alerts["result"]["structuredContent"]["count"].as_u64(),
+        Some(0),
+        "nothing ran: {alerts}"
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_per_session_are_capped() {
+    let h = Harness::with_limits(Limits {
+        max_subscriptions: 2,
+        ..Limits::default()
+    });
+    h.init("2025-11-25").await;
+    for (i, uri) in ["alerts://active", "portfolio://positions"].iter().enumerate() {
+        let ok = h
+            .one(
+                &json!({"jsonrpc":"2.0","id": i,"method":"resources/subscribe","params":{"uri": uri}})
+                    .to_string(),
+            )
+            .await;
+        assert_eq!(ok["result"], json!({}), "{ok}");
+    }
+    let again = h
+        .one(r#"{"jsonrpc":"2.0","id":8,"method":"resources/subscribe","params":{"uri":"alerts://active"}}"#)
+        .await;
+    assert_eq!(
+        again["result"],
+        json!({}),
+        "subscribing twice to one URI costs nothing"
+    );
+    let third = h
+        .one(r#"{"jsonrpc":"2.0","id":9,"method":"resources/subscribe","params":{"uri":"portfolio://balances"}}"#)
+        .await;
+    assert_eq!(third["error"]["code"], codes::LIMIT_EXCEEDED, "{third}");
+    assert_eq!(third["error"]["data"]["budget"], "subscriptions");
+}
+
+#[tokio::test]
+async fn requests_in_flight_per_session_are_capped_and_ids_are_not_reused() {
+    let h = Harness::with_limits(Limits {
+        max_in_flight: 2,
+        ..Limits::default()
+    });
+    h.init("2025-11-25").await;
+    for id in [1, 2] {
+        let frame =
+            json!({"jsonrpc":"2.0","id": id,"method":"tools/call","params":{"name":"slow","arguments":{}}});
+        h.server
+            .handle_frame(&h.session, &frame.to_string(), h.out.clone());
+    }
+    assert_eq!(h.session.in_flight(), 2);
+    let third = h
+        .one(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slow","arguments":{}}}"#)
+        .await;
+    assert_eq!(third["error"]["code"], codes::LIMIT_EXCEEDED, "{third}");
+    assert_eq!(third["error"]["data"]["budget"], "requests_in_flight");
+    h.send(
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}"#,
+        0,
+    )
+    .await;
+    let reused = h.one(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).await;
+    assert_eq!(
+        reused["error"]["code"], -32600,
+        "id 1 is still in flight: {reused}"
+    );
+    assert_eq!(
+        h.one(r#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#).await["id"],
+        4
+    );
+}
+
+#[tokio::test]
+async fn a_batch_is_in_flight_from_the_moment_it_is_accepted() {
+    // Regression: a transport draining at EOF saw nothing in flight before the batch's task
+    // started, closed the session and the batch answer was lost.
+    let h = Harness::new();
+    h.init("2025-03-26").await;
+    let outcome = h.server.handle_frame(
+        &h.session,
+        r#"[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"}}}]"#,
+        h.out.clone(),
+    );
+    assert_eq!(outcome, FrameOutcome::Pending);
+    assert_eq!(h.session.in_flight(), 1, "counted before the task runs");
+    tokio::time::timeout(Duration::from_secs(5), h.session.drained())
+        .await
+        .expect("drained once answered");
+    let last = h.out.messages().last().cloned().unwrap();
+    assert!(last.starts_with("[{"), "{last}");
+}
+
+#[tokio::test]
+async fn a_number_out_of_range_is_blamed_on_its_argument() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let frame = r#"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"set_price_alert","arguments":{"symbol":"SPY","condition":"above","threshold":1e400}}}"#;
+    let answer = h.one(frame).await;
+    let error = &answer["result"]["structuredContent"]["error"];
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(error["code"], "VALIDATION_ERROR");
+    assert_eq!(error["details"]["field"], "threshold", "{answer}");
+    let read = h
+        .one(r#"{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"alerts://active","x":-1e999}}"#)
+        .await;
+    assert_eq!(read["error"]["code"], -32602);
+    assert!(
+        read["error"]["message"].as_str().unwrap().contains("`x`"),
+        "{read}"
+    );
+}
+
+mod fuzz {
+    //! The frame parser and dispatcher under generated frames: every request-shaped frame gets
+    //! exactly one answer that is valid JSON-RPC, nothing panics, and the session still serves.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("ping"),
+                Just("tools/list"),
+                Just("tools/call"),
+                Just("initialize"),
+                Just("resources/read"),
+                Just("resources/subscribe"),
+                Just("notifications/cancelled"),
+                Just("2.0"),
+                Just("get_quote"),
+            ]
+            .prop_map(|s| Value::String(s.to_owned())),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("jsonrpc".to_owned()),
+                        Just("id".to_owned()),
+                        Just("method".to_owned()),
+                        Just("params".to_owned()),
+                        Just("name".to_owned()),
+                        Just("arguments".to_owned()),
+                        Just("uri".to_owned()),
+                        Just("symbol".to_owned()),
+                        "[a-z]{1,6}",
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A frame: mostly message-shaped objects, some batches, some arbitrary values and bytes.
+    fn frame() -> impl Strategy<Value = String> {
+        let message = (
+            prop_oneof![Just(json!("2.0")), value()],
+            prop::option::of(prop_oneof![
+                any::<i32>().prop_map(Value::from),
+                "[a-z0-9]{0,4}".prop_map(Value::String),
+                value()
+            ]),
+            prop::option::of(prop_oneof![scalar(), value()]),
+            prop::option::of(value()),
+        )
+            .prop_map(|(jsonrpc, id, method, params)| {
+                let mut m = serde_json::Map::new();
+                m.insert("jsonrpc".into(), jsonrpc);
+                if let Some(id) = id {
+                    m.insert("id".into(), id);
+                }
+                if let Some(method) = method {
+                    m.insert("method".into(), method);
+                }
+                if let Some(params) = params {
+                    m.insert("params".into(), params);
+                }
+                Value::Object(m)
+            })
+            .boxed();
+        prop_oneof![
+            4 => message.clone().prop_map(|m| m.to_string()),
+            1 => prop::collection::vec(message, 0..4).prop_map(|b| Value::Array(b).to_string()),
+            1 => value().prop_map(|v| v.to_string()),
+            1 => "\\PC{0,60}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn generated_frames_get_well_formed_answers(frames in prop::collection::vec(frame(), 1..6), version in prop_oneof![Just("2025-03-26"), Just("2025-11-25")]) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let h = Harness::new();
+                h.init(version).await;
+                for frame in &frames {
+                    let before = h.out.messages().len();
+                    let outcome = h.server.handle_frame(&h.session, frame, h.out.clone());
+                    let expect = usize::from(outcome != FrameOutcome::NoReply);
+                    let after = h.out.wait_for(before + expect, Duration::from_secs(5)).await;
+                    for message in &after[before..] {
+                        let parsed: Value = serde_json::from_str(message).expect("answers are JSON");
+                        let items = match parsed {
+                            Value::Array(items) => items,
+                            other => vec![other],
+                        };
+                        for item in items {
+                            prop_assert_eq!(&item["jsonrpc"], "2.0");
+                            prop_assert!(item.get("result").is_some() || item.get("error").is_some() || item.get("method").is_some(), "{}", item);
+                        }
+                    }
+                }
+                let ping = h.one(r#"{"jsonrpc":"2.0","id":"last","method":"ping"}"#).await;
+                prop_assert_eq!(&ping["id"], "last");
+                Ok(())
+            })?;
+        }
+    }
 }

@@ -4,12 +4,14 @@
 
 mod broker;
 mod notifier;
+mod redact;
 mod store;
 mod transport;
 mod vault;
 
 pub use broker::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
 pub use notifier::{NotifierPort, NotifyError};
+pub use redact::{MIN_RUN, REDACTED, redact};
 pub use store::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
 pub use transport::{Shutdown, ShutdownTrigger, TransportError, TransportPort};
 pub use vault::{Credentials, Secret, VaultError, VaultPort, VaultState};

@@ -37,6 +37,32 @@ impl Args {
         }
     }
 
+    /// Arguments from the request's raw JSON (absent means none). A member serde cannot hold (a
+    /// number beyond a double's range) is refused naming that member.
+    pub fn from_raw(raw: Option<&serde_json::value::RawValue>) -> Result<Args, AppError> {
+        let Some(raw) = raw else {
+            return Ok(Args::default());
+        };
+        match serde_json::from_str::<Value>(raw.get()) {
+            Ok(value) => Args::from_value(Some(value)),
+            Err(whole) => {
+                let members = serde_json::from_str::<
+                    std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
+                >(raw.get())
+                .map_err(|_| AppError::invalid("arguments", "must be an object"))?;
+                for (key, member) in &members {
+                    if let Err(err) = serde_json::from_str::<Value>(member.get()) {
+                        return Err(AppError::invalid(key, crate::mcp::methods::value_problem(&err)));
+                    }
+                }
+                Err(AppError::invalid(
+                    "arguments",
+                    crate::mcp::methods::value_problem(&whole),
+                ))
+            }
+        }
+    }
+
     /// Arguments from a map.
     pub fn from_map(map: Map<String, Value>) -> Args {
         Args { map }
@@ -320,6 +346,14 @@ mod tests {
                 .starts_with("extra:")
         );
         assert!(Args::from_value(Some(json!([1]))).is_err());
+        // Regression: a number serde cannot hold blamed the whole call instead of its argument.
+        let raw =
+            serde_json::value::RawValue::from_string(r#"{"symbol":"SPY","threshold":1e400}"#.to_owned())
+                .unwrap();
+        let err = Args::from_raw(Some(&raw)).unwrap_err();
+        assert_eq!(err.details["field"], "threshold", "{err:?}");
+        assert!(err.message.contains("out of range"), "{err:?}");
+        assert!(Args::from_raw(None).unwrap().map.is_empty());
     }
 
     #[test]

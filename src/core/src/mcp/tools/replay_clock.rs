@@ -82,9 +82,24 @@ impl Tool for ReplayClockTool {
         let days = args.f64("advance_days")?.unwrap_or(0.0);
         let hours = args.f64("advance_hours")?.unwrap_or(0.0);
         let minutes = args.f64("advance_minutes")?.unwrap_or(0.0);
-        let advance_ms = days * MS_PER_DAY as f64 + hours * 3_600_000.0 + minutes * 60_000.0;
-        if advance_ms.abs() > 3_650.0 * MS_PER_DAY as f64 {
-            return Err(AppError::invalid("advance_days", "moves by at most ten years"));
+        let parts = [
+            ("advance_days", days * MS_PER_DAY as f64),
+            ("advance_hours", hours * 3_600_000.0),
+            ("advance_minutes", minutes * 60_000.0),
+        ];
+        let advance_ms: f64 = parts.iter().map(|(_, ms)| ms).sum();
+        if !advance_ms.is_finite() || advance_ms.abs() > 3_650.0 * MS_PER_DAY as f64 {
+            // Blame the argument that moves the clock furthest, not always the first one.
+            let (field, _) = parts
+                .iter()
+                .copied()
+                .fold(("advance_days", 0.0_f64), |best, part| {
+                    if part.1.abs() > best.1.abs() { part } else { best }
+                });
+            return Err(AppError::invalid(
+                field,
+                "the clock moves by at most ten years (3650 days) in one call",
+            ));
         }
         let view = match (to, advance_ms != 0.0) {
             (Some(_), true) => return Err(AppError::invalid("to", "give `to` or an advance, not both")),

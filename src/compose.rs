@@ -15,8 +15,8 @@ use store_redb::RedbStore;
 use transport_http::{HttpConfig, HttpLimits, HttpTransport};
 use transport_stdio::{StdioConfig, StdioTransport};
 use ttai_core::app::{
-    App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer,
-    run_monitor,
+    AlertAnnouncer, App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored,
+    restore_credentials, run_deliverer, run_monitor,
 };
 use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, ToolRegistry};
 use ttai_core::ports::{
@@ -315,13 +315,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
             tracing::warn!(error = %err, dir, "cannot create a data folder");
         }
     }
-    if settings.notify == NotifyChoice::Webhook && settings.webhook_url.is_none() {
-        tracing::warn!(
-            "notifications go to a webhook but TTAI_WEBHOOK_URL is not set: they wait in the outbox until it is"
-        );
-    }
     let replay = composed.replay.clone();
     let server = composed.server.clone();
+    let announcer: Arc<dyn AlertAnnouncer> = composed.server.clone();
     let app = composed.server.app().clone();
     let store = composed.store.clone();
     let notifier = composed.notifier.clone();
@@ -348,7 +344,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
         if store.open_with_retry(open_shutdown).await.is_none() {
             return;
         }
-        tokio::spawn(run_monitor(app.clone(), interval, monitor_shutdown));
+        // Every alert it fires is announced to the connected clients by the MCP engine's
+        // `McpServer::announce_alert`, and delivered by the outbox's notifier.
+        tokio::spawn(run_monitor(app.clone(), interval, announcer, monitor_shutdown));
         tokio::spawn(run_deliverer(app, notifier, deliverer_shutdown));
     });
 }

@@ -271,24 +271,6 @@ impl Settings {
         if alert_interval < Duration::from_millis(100) {
             problems.push("alert check interval (TTAI_ALERT_INTERVAL): must be at least 100ms".to_owned());
         }
-        let notify = match options
-            .notify
-            .as_deref()
-            .map(str::trim)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("auto") => match transport {
-                TransportChoice::Stdio => NotifyChoice::Stderr,
-                TransportChoice::Http => NotifyChoice::Webhook,
-            },
-            Some("stderr") => NotifyChoice::Stderr,
-            Some("webhook") => NotifyChoice::Webhook,
-            Some(other) => {
-                problems.push(format!("notifications (--notify / TTAI_NOTIFICATION_BACKEND): {other:?} is not auto, stderr or webhook"));
-                NotifyChoice::Stderr
-            }
-        };
         let webhook_url = env("TTAI_WEBHOOK_URL").map(|u| u.trim().to_owned());
         if let Some(url) = &webhook_url
             && !valid_url(url)
@@ -297,6 +279,34 @@ impl Settings {
                 "webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"
             ));
         }
+        let notify = match options
+            .notify
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            // A headless server posts to a webhook when it has one; every MCP client connected
+            // hears of an alert either way (`notifications/message`).
+            None | Some("auto") => match (transport, &webhook_url) {
+                (TransportChoice::Http, Some(_)) => NotifyChoice::Webhook,
+                _ => NotifyChoice::Stderr,
+            },
+            // `tauri`: the original design's name for the desktop app's stderr lines.
+            Some("stderr" | "tauri") => NotifyChoice::Stderr,
+            Some("webhook") => {
+                if webhook_url.is_none() {
+                    problems.push(
+                        "notifications (--notify / TTAI_NOTIFICATION_BACKEND): webhook needs TTAI_WEBHOOK_URL; set it, or choose auto or stderr".to_owned(),
+                    );
+                }
+                NotifyChoice::Webhook
+            }
+            Some(other) => {
+                problems.push(format!("notifications (--notify / TTAI_NOTIFICATION_BACKEND): {other:?} is not auto, stderr (or tauri) or webhook"));
+                NotifyChoice::Stderr
+            }
+        };
         let webhook_secret = env("TTAI_WEBHOOK_SECRET").map(Secret::new);
         let mut fraction =
             |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {
@@ -528,6 +538,21 @@ mod tests {
         let problems = Settings::from_options(&o).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].contains("TTAI_MAX_EXPOSURE_PERCENT"));
+    }
+
+    #[test]
+    fn notifications_go_to_a_webhook_only_when_it_has_a_url() {
+        let mut o = options();
+        o.transport = Some("http".into());
+        // TTAI_WEBHOOK_URL is not set in the tests' environment.
+        assert_eq!(Settings::from_options(&o).unwrap().notify, NotifyChoice::Stderr);
+        o.notify = Some("webhook".into());
+        let problems = Settings::from_options(&o).unwrap_err();
+        assert!(problems[0].contains("needs TTAI_WEBHOOK_URL"), "{problems:?}");
+        o.notify = Some("Tauri".into());
+        assert_eq!(Settings::from_options(&o).unwrap().notify, NotifyChoice::Stderr);
+        o.notify = Some("pager".into());
+        assert!(Settings::from_options(&o).unwrap_err()[0].contains("tauri"));
     }
 
     #[test]

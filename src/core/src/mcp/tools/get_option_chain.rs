@@ -307,6 +307,13 @@ struct Page {
     total: usize,
 }
 
+fn with_rows(mut expiration: Value, rows: Vec<Value>) -> Value {
+    if let Some(map) = expiration.as_object_mut() {
+        map.insert("strikes".into(), Value::Array(rows));
+    }
+    expiration
+}
+
 fn page(expirations: Vec<Value>, offset: usize, budget: usize) -> Page {
     let total = expirations
         .iter()
@@ -330,8 +337,7 @@ fn page(expirations: Vec<Value>, offset: usize, budget: usize) -> Page {
             if used + cost > budget && (used > 0 || !kept.is_empty()) {
                 next = Some(at);
                 if !kept.is_empty() {
-                    expiration["strikes"] = Value::Array(kept);
-                    out.push(expiration);
+                    out.push(with_rows(expiration, kept));
                 }
                 break 'expirations;
             }
@@ -339,8 +345,7 @@ fn page(expirations: Vec<Value>, offset: usize, budget: usize) -> Page {
             kept.push(row);
         }
         if !kept.is_empty() {
-            expiration["strikes"] = Value::Array(kept);
-            out.push(expiration);
+            out.push(with_rows(expiration, kept));
         }
     }
     Page {
@@ -502,8 +507,11 @@ impl Tool for GetOptionChain {
         if let Some(map) = value.as_object_mut() {
             if let Some(next) = page.next {
                 map.insert("next_cursor".into(), format!("{CURSOR_PREFIX}{next}").into());
-                if let Some(left_out) = map.get_mut("left_out") {
-                    left_out["rows_on_later_pages"] = (page.total - next).into();
+                if let Some(Value::Object(left_out)) = map.get_mut("left_out") {
+                    left_out.insert(
+                        "rows_on_later_pages".into(),
+                        page.total.saturating_sub(next).into(),
+                    );
                 }
             }
             map.insert("expirations".into(), Value::Array(page.expirations));

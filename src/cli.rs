@@ -247,7 +247,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   ttai record --tape ~/tapes/monday               then: ttai --broker replay --tape ~/tapes/monday")]
-    Record(RecordArgs),
+    Record(ServeArgs),
     /// Backtest a strategy on a recorded tape (--tape DIR, default the bundled demo tape): the
     /// options analysis picks each trade; settled from the tape.
     #[command(after_help = "\
@@ -260,22 +260,9 @@ Examples:
     Quant(QuantCommand),
 }
 
-/// `ttai serve`.
+/// `ttai serve` and `ttai record`: every option.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    #[command(flatten)]
-    _data: DataOptions,
-    #[command(flatten)]
-    _broker: BrokerOptions,
-    #[command(flatten)]
-    _server: ServerOptions,
-    #[command(flatten)]
-    _analysis: AnalysisOptions,
-}
-
-/// `ttai record`.
-#[derive(Debug, Args)]
-pub(crate) struct RecordArgs {
     #[command(flatten)]
     _data: DataOptions,
     #[command(flatten)]

@@ -270,19 +270,25 @@ fn read_until_alert(ttai: &mut Ttai, mut seen: Vec<Value>, timeout: Duration) ->
     seen
 }
 
-#[test]
-fn an_alert_that_fires_during_a_stdio_session_reaches_the_client_as_a_log_message() {
-    let mut ttai = spawn(tempfile::tempdir().unwrap(), &[]);
-    let (rise_at, rise_price) = a_later_rise(&mut ttai);
-    let threshold = ((price(&mut ttai, "SPY") + rise_price) / 2.0 * 100.0).round() / 100.0;
+/// Sets a SPY alert (with `note`) halfway to a later rise; returns when the rise is and the id.
+fn alert_before_a_rise(ttai: &mut Ttai, note: &str) -> (String, String) {
+    let (rise_at, rise_price) = a_later_rise(ttai);
+    let threshold = ((price(ttai, "SPY") + rise_price) / 2.0 * 100.0).round() / 100.0;
     let set = ttai.call(
         "set_price_alert",
-        json!({"symbol": "SPY", "condition": "above", "threshold": threshold, "note": "tell me"}),
+        json!({"symbol": "SPY", "condition": "above", "threshold": threshold, "note": note}),
     );
     let id = set["structuredContent"]["alert"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    (rise_at, id)
+}
+
+#[test]
+fn an_alert_that_fires_during_a_stdio_session_reaches_the_client_as_a_log_message() {
+    let mut ttai = spawn(tempfile::tempdir().unwrap(), &[]);
+    let (rise_at, id) = alert_before_a_rise(&mut ttai, "tell me");
     // No logging/setLevel: a fired alert is announced to every client that did not ask for less.
     let (_, notes) = ttai.request_with_notes(
         "tools/call",
@@ -315,16 +321,7 @@ fn an_alert_that_fires_during_a_stdio_session_reaches_the_client_as_a_log_messag
 fn an_alert_that_fired_while_no_client_was_connected_is_reported_by_the_next_list_alerts() {
     // Set while a client is connected, on the replay clock before the rise.
     let mut first = spawn(tempfile::tempdir().unwrap(), &[]);
-    let (rise_at, rise_price) = a_later_rise(&mut first);
-    let threshold = ((price(&mut first, "SPY") + rise_price) / 2.0 * 100.0).round() / 100.0;
-    let set = first.call(
-        "set_price_alert",
-        json!({"symbol": "SPY", "condition": "above", "threshold": threshold, "note": "overnight"}),
-    );
-    let id = set["structuredContent"]["alert"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (rise_at, id) = alert_before_a_rise(&mut first, "overnight");
     let (status, first) = first.finish();
     assert_eq!(status.code(), Some(0));
 

@@ -122,12 +122,7 @@ fn measure_all(views: bool) -> Vec<Measure> {
     let prompts = ttai.request("prompts/list", json!({}));
     for prompt in prompts["result"]["prompts"].as_array().unwrap() {
         let name = prompt["name"].as_str().unwrap();
-        let mut args = serde_json::Map::new();
-        for arg in prompt["arguments"].as_array().unwrap() {
-            if arg["required"] == true {
-                args.insert(arg["name"].as_str().unwrap().to_owned(), "SPY".into());
-            }
-        }
+        let args = crate::support::required_prompt_arguments(prompt, "SPY");
         let answer = ttai.request("prompts/get", json!({"name": name, "arguments": args}));
         assert!(answer.get("error").is_none(), "{name}: {answer}");
         let text: usize = answer["result"]["messages"]

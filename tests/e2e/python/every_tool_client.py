@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from mcp import Client, StdioServerParameters
+from mcp import Client
+
+from ttai_stdio import replay_server
 
 ARGUMENTS = json.loads((Path(__file__).parent.parent / "default_arguments.json").read_text())
 
@@ -24,11 +26,7 @@ def consistent(result) -> bool:
 
 async def main() -> None:
     binary, data_dir = sys.argv[1], sys.argv[2]
-    params = StdioServerParameters(
-        command=binary,
-        args=["--broker", "replay", "serve"],
-        env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn"},
-    )
+    params = replay_server(binary, data_dir)
     summary = {"calls": [], "pages": []}
     async with Client(params) as client:
         tools = await client.list_tools()

@@ -119,6 +119,23 @@ fn measure_all(views: bool) -> Vec<Measure> {
             view: 0,
         });
     }
+    // The templates, on an instance each (the analyses saved above fill the history).
+    let templates = ttai.request("resources/templates/list", json!({}));
+    for template in templates["result"]["resourceTemplates"].as_array().unwrap() {
+        let pattern = template["uriTemplate"].as_str().unwrap();
+        let uri = pattern
+            .replace("{symbol}", "IWM")
+            .replace("{strategy}", "cash-secured-put");
+        assert!(!uri.contains('{'), "{pattern}: give its placeholder a value here");
+        let answer = ttai.request("resources/read", json!({"uri": uri}));
+        assert!(answer.get("error").is_none(), "{uri}: {answer}");
+        measures.push(Measure {
+            what: format!("resources/read {uri}"),
+            text: text_bytes(&answer["result"]["contents"]),
+            answer: len(&answer),
+            view: 0,
+        });
+    }
     let prompts = ttai.request("prompts/list", json!({}));
     for prompt in prompts["result"]["prompts"].as_array().unwrap() {
         let name = prompt["name"].as_str().unwrap();

@@ -9,7 +9,7 @@ use super::analyze_options::{
 };
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{Candidate, FullOptions, Progress};
+use crate::app::analysis::{FullOptions, Progress};
 use crate::error::AppError;
 use crate::mcp::schema::{array, enumeration, integer, number, object, props, source_fields, string};
 
@@ -189,7 +189,7 @@ impl Tool for RunFullAnalysis {
             .await?;
         let mut value =
             serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the analysis"))?;
-        summarise_options(&mut value, &analysis.options.candidates);
+        summarise_options(&mut value);
         Ok(ToolOutput::new(value))
     }
 }
@@ -216,28 +216,41 @@ const ROW_FIELDS: [&str; 15] = [
 /// The answer stays sized for a model: the account is given once (at the top level, not again
 /// under `options`), and the ranked candidates as one row each with the figures that rank and
 /// size them; the recommended trade keeps every detail under `recommendation.candidate`, and
-/// analyze_options gives every candidate's legs, greeks, levels and sizing.
-fn summarise_options(value: &mut Value, candidates: &[Candidate]) {
+/// analyze_options gives every candidate's legs, greeks, levels and sizing, and the method's
+/// prose (only its figures stay here). Works on the JSON of a
+/// full analysis, so a saved one (get_analysis_history) reads the same; rows stay rows.
+pub(crate) fn summarise_options(value: &mut Value) {
     let Some(options) = value.get_mut("options").and_then(Value::as_object_mut) else {
         return;
     };
     options.remove("account");
-    let rows: Vec<Value> = candidates
-        .iter()
-        .filter_map(|candidate| {
-            let full = serde_json::to_value(candidate).ok()?;
-            let mut row: Map<String, Value> = ROW_FIELDS
-                .iter()
-                .filter_map(|key| full.get(*key).map(|v| ((*key).to_owned(), v.clone())))
-                .collect();
-            row.insert("natural".into(), json!(candidate.price.natural));
-            let sizing = candidate.sizing.as_ref();
-            row.insert("contracts_fit".into(), json!(sizing.map(|s| s.contracts)));
-            row.insert("limited_by".into(), json!(sizing.map(|s| s.limited_by)));
-            Some(Value::Object(row))
-        })
-        .collect();
-    options.insert("candidates".into(), Value::Array(rows));
+    // The method's figures stay; its prose (the same in every answer) is analyze_options'.
+    if let Some(Value::Object(method)) = options.get_mut("method")
+        && !method.contains_key("explained_by")
+    {
+        method.retain(|key, v| !v.is_string() || key == "quotes_at");
+        method.insert(
+            "explained_by".into(),
+            "analyze_options: its `method` says how every figure is computed".into(),
+        );
+    }
+    let Some(Value::Array(candidates)) = options.get_mut("candidates") else {
+        return;
+    };
+    for candidate in candidates.iter_mut() {
+        if candidate.get("legs").is_none() {
+            continue;
+        }
+        let mut row: Map<String, Value> = ROW_FIELDS
+            .iter()
+            .filter_map(|key| candidate.get(*key).map(|v| ((*key).to_owned(), v.clone())))
+            .collect();
+        let pick = |pointer: &str| candidate.pointer(pointer).cloned().unwrap_or(Value::Null);
+        row.insert("natural".into(), pick("/price/natural"));
+        row.insert("contracts_fit".into(), pick("/sizing/contracts"));
+        row.insert("limited_by".into(), pick("/sizing/limited_by"));
+        *candidate = Value::Object(row);
+    }
 }
 
 /// `options` of the answer: the options analysis without the account, its candidates as rows.
@@ -300,6 +313,9 @@ mod tests {
         let problems = schema::validate(&RunFullAnalysis.spec().output_schema, &value);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(value["options"].get("account").is_none());
+        let method = value["options"]["method"].as_object().unwrap();
+        assert!(method["risk_free_rate"].is_number() && method["quotes_at"].is_string());
+        assert!(method.get("pricing").is_none() && method.contains_key("explained_by"));
         assert!(value["account"]["net_liquidating_value"].is_number());
         let rows = value["options"]["candidates"].as_array().unwrap();
         assert!(!rows.is_empty());

@@ -15,10 +15,10 @@ use store_redb::RedbStore;
 use transport_http::{HttpConfig, HttpLimits, HttpTransport};
 use transport_stdio::{StdioConfig, StdioTransport};
 use ttai_core::app::{
-    App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored, restore_credentials, run_deliverer,
-    run_monitor,
+    AlertAnnouncer, App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored,
+    restore_credentials, run_deliverer, run_monitor,
 };
-use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, ToolRegistry};
+use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, Tool, ToolRegistry};
 use ttai_core::ports::{
     BrokerPort, Credentials, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort,
 };
@@ -256,6 +256,45 @@ impl BacktestLab for TapeLab {
     }
 }
 
+/// Every tool the server offers, in listing order; the replay clock only with a replay broker.
+fn tools(backtests: Arc<dyn BacktestLab>, replay: bool) -> Vec<Arc<dyn Tool>> {
+    let mut tools = ToolRegistry::standard();
+    tools.extend(ToolRegistry::history_and_market());
+    tools.extend(ToolRegistry::analysis());
+    tools.extend(ToolRegistry::alerts_and_history());
+    tools.extend(ToolRegistry::knowledge());
+    tools.extend(ToolRegistry::payoff());
+    tools.extend(ToolRegistry::backtest(backtests));
+    if replay {
+        tools.extend(ToolRegistry::replay());
+    }
+    tools
+}
+
+/// Where backtests would run for a tool list that is only read, never called (`ttai call
+/// --help`).
+struct ListedOnly;
+
+#[async_trait::async_trait]
+impl BacktestLab for ListedOnly {
+    async fn app(&self) -> Result<Arc<App>, ttai_core::AppError> {
+        Err(ttai_core::AppError::new(
+            ttai_core::ErrorCode::AnalysisError,
+            "backtests run in a server (ttai serve, ttai call run_backtest)",
+        ))
+    }
+}
+
+/// The tools, one a line with their titles, for `ttai call --help`.
+pub(crate) fn tool_listing() -> String {
+    let mut text = "Tools (the replay clock only with --broker replay):\n".to_owned();
+    for tool in tools(Arc::new(ListedOnly), true) {
+        let spec = tool.spec();
+        text.push_str(&format!("  {:<22} {}\n", spec.name, spec.title));
+    }
+    text
+}
+
 /// Builds the server. Must run inside the Tokio runtime.
 pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Composed> {
     let (broker, replay, live) = broker(settings, choice).await?;
@@ -275,19 +314,11 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
         .with_knowledge_source(knowledge)
         .with_chart_renderer(chart_renderer());
     let app = Arc::new(app);
-    let mut tools = ToolRegistry::standard();
-    tools.extend(ToolRegistry::history_and_market());
-    tools.extend(ToolRegistry::analysis());
-    tools.extend(ToolRegistry::alerts_and_history());
-    tools.extend(ToolRegistry::knowledge());
-    tools.extend(ToolRegistry::payoff());
-    tools.extend(ToolRegistry::backtest(Arc::new(TapeLab {
+    let lab = Arc::new(TapeLab {
         settings: settings.clone(),
         app: tokio::sync::OnceCell::new(),
-    })));
-    if replay.is_some() {
-        tools.extend(ToolRegistry::replay());
-    }
+    });
+    let tools = tools(lab, replay.is_some());
     let info = ServerInfo {
         name: "ttai".to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -315,13 +346,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
             tracing::warn!(error = %err, dir, "cannot create a data folder");
         }
     }
-    if settings.notify == NotifyChoice::Webhook && settings.webhook_url.is_none() {
-        tracing::warn!(
-            "notifications go to a webhook but TTAI_WEBHOOK_URL is not set: they wait in the outbox until it is"
-        );
-    }
     let replay = composed.replay.clone();
     let server = composed.server.clone();
+    let announcer: Arc<dyn AlertAnnouncer> = composed.server.clone();
     let app = composed.server.app().clone();
     let store = composed.store.clone();
     let notifier = composed.notifier.clone();
@@ -348,7 +375,9 @@ pub(crate) fn start_background(composed: &Composed, settings: &Settings, trigger
         if store.open_with_retry(open_shutdown).await.is_none() {
             return;
         }
-        tokio::spawn(run_monitor(app.clone(), interval, monitor_shutdown));
+        // Every alert it fires is announced to the connected clients by the MCP engine's
+        // `McpServer::announce_alert`, and delivered by the outbox's notifier.
+        tokio::spawn(run_monitor(app.clone(), interval, announcer, monitor_shutdown));
         tokio::spawn(run_deliverer(app, notifier, deliverer_shutdown));
     });
 }

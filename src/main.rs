@@ -17,7 +17,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
 use ttai_core::ports::{Shutdown, ShutdownTrigger};
 
 use cli::{Cli, Command};
@@ -25,8 +24,8 @@ use compose::SessionChoice;
 use settings::Settings;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match Settings::from_options(&cli.options) {
+    let (cli, options) = Cli::parse_with(compose::tool_listing);
+    let settings = match Settings::from_options(&options) {
         Ok(settings) => settings,
         Err(problems) => {
             let mut text = "ttai: invalid settings:".to_owned();
@@ -43,7 +42,7 @@ fn main() -> ExitCode {
     // HTTP serves many connections at once on every core.
     let serving_http = matches!(
         cli.command,
-        None | Some(Command::Serve | Command::Record | Command::Login(_))
+        None | Some(Command::Serve(_) | Command::Record(_) | Command::Login(_))
     ) && settings.transport == settings::TransportChoice::Http;
     let mut builder = if serving_http {
         let mut b = tokio::runtime::Builder::new_multi_thread();
@@ -55,7 +54,7 @@ fn main() -> ExitCode {
     // The signal watcher of a server starts before anything else, so it is ready by the time the
     // server answers (see `watch_signals`).
     let early_watch = match &cli.command {
-        None | Some(Command::Serve | Command::Record) => match watch_signals(&settings) {
+        None | Some(Command::Serve(_) | Command::Record(_)) => match watch_signals(&settings) {
             Ok(watch) => Some(watch),
             Err(err) => {
                 telemetry::say(&format!("ttai: {err:#}"));
@@ -102,13 +101,13 @@ async fn run(
     if early_watch.is_none() {
         ignore_file_size_signal();
     }
-    match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings, SessionChoice::default(), early_watch).await,
-        Command::Call(args) => {
+    match command {
+        None | Some(Command::Serve(_)) => serve(settings, SessionChoice::default(), early_watch).await,
+        Some(Command::Call(args)) => {
             let composed = compose::build(&settings, SessionChoice::default()).await?;
             commands::call::run(composed.server, &args).await
         }
-        Command::Login(args) => match commands::auth::login(&settings, &args).await? {
+        Some(Command::Login(args)) => match commands::auth::login(&settings, &args).await? {
             // --no-remember: serve with the proven credentials, which live only in this process.
             Some(given) => {
                 let settings = Settings {
@@ -123,17 +122,17 @@ async fn run(
             }
             None => Ok(ExitCode::SUCCESS),
         },
-        Command::Logout => commands::auth::logout(&settings).await,
-        Command::Status(args) => commands::auth::status(&settings, &args).await,
-        Command::Record => {
+        Some(Command::Logout(_)) => commands::auth::logout(&settings).await,
+        Some(Command::Status(args)) => commands::auth::status(&settings, &args).await,
+        Some(Command::Record(_)) => {
             let choice = SessionChoice {
                 given: None,
                 record: true,
             };
             serve(settings, choice, early_watch).await
         }
-        Command::Backtest(args) => commands::backtest::run(&settings, &args).await,
-        Command::Quant(command) => commands::quant::run(&command),
+        Some(Command::Backtest(args)) => commands::backtest::run(&settings, &args).await,
+        Some(Command::Quant(command)) => commands::quant::run(&command),
     }
 }
 

@@ -93,6 +93,20 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     (seconds <= 365.0 * 86_400.0).then(|| Duration::from_secs_f64(seconds))
 }
 
+/// The data folder when `--data-dir` / `TTAI_DATA_DIR` name none: `$HOME/.ttai` when it exists
+/// (where ttai kept its data before, so existing users keep their vault, alerts and history), else
+/// `ttai` in the platform's local data folder (`$XDG_DATA_HOME` or `~/.local/share` on Linux,
+/// `~/Library/Application Support` on macOS, `%LOCALAPPDATA%` on Windows), which needs no `HOME`
+/// on Windows or with `XDG_DATA_HOME` set.
+pub(crate) fn default_data_dir(home: Option<PathBuf>, data: Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(legacy) = home.map(|home| home.join(".ttai"))
+        && legacy.is_dir()
+    {
+        return Some(legacy);
+    }
+    data.map(|data| data.join("ttai"))
+}
+
 fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
@@ -114,11 +128,14 @@ impl Settings {
         let mut problems = Vec::new();
         let data_dir = match options.data_dir.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(dir) => PathBuf::from(dir),
-            None => match env("HOME") {
-                Some(home) => PathBuf::from(home).join(".ttai"),
+            None => match default_data_dir(env("HOME").map(PathBuf::from), dirs::data_local_dir()) {
+                Some(dir) => dir,
                 None => {
-                    problems.push("data dir: HOME is not set; give --data-dir or TTAI_DATA_DIR".to_owned());
-                    PathBuf::from(".ttai")
+                    problems.push(
+                        "data dir: this system names no home or data folder; give --data-dir or TTAI_DATA_DIR"
+                            .to_owned(),
+                    );
+                    PathBuf::from("ttai")
                 }
             },
         };
@@ -271,24 +288,6 @@ impl Settings {
         if alert_interval < Duration::from_millis(100) {
             problems.push("alert check interval (TTAI_ALERT_INTERVAL): must be at least 100ms".to_owned());
         }
-        let notify = match options
-            .notify
-            .as_deref()
-            .map(str::trim)
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("auto") => match transport {
-                TransportChoice::Stdio => NotifyChoice::Stderr,
-                TransportChoice::Http => NotifyChoice::Webhook,
-            },
-            Some("stderr") => NotifyChoice::Stderr,
-            Some("webhook") => NotifyChoice::Webhook,
-            Some(other) => {
-                problems.push(format!("notifications (--notify / TTAI_NOTIFICATION_BACKEND): {other:?} is not auto, stderr or webhook"));
-                NotifyChoice::Stderr
-            }
-        };
         let webhook_url = env("TTAI_WEBHOOK_URL").map(|u| u.trim().to_owned());
         if let Some(url) = &webhook_url
             && !valid_url(url)
@@ -297,6 +296,34 @@ impl Settings {
                 "webhook URL (TTAI_WEBHOOK_URL): {url:?} is not an http(s) URL"
             ));
         }
+        let notify = match options
+            .notify
+            .as_deref()
+            .map(str::trim)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            // A headless server posts to a webhook when it has one; every MCP client connected
+            // hears of an alert either way (`notifications/message`).
+            None | Some("auto") => match (transport, &webhook_url) {
+                (TransportChoice::Http, Some(_)) => NotifyChoice::Webhook,
+                _ => NotifyChoice::Stderr,
+            },
+            // `tauri`: the original design's name for the desktop app's stderr lines.
+            Some("stderr" | "tauri") => NotifyChoice::Stderr,
+            Some("webhook") => {
+                if webhook_url.is_none() {
+                    problems.push(
+                        "notifications (--notify / TTAI_NOTIFICATION_BACKEND): webhook needs TTAI_WEBHOOK_URL; set it, or choose auto or stderr".to_owned(),
+                    );
+                }
+                NotifyChoice::Webhook
+            }
+            Some(other) => {
+                problems.push(format!("notifications (--notify / TTAI_NOTIFICATION_BACKEND): {other:?} is not auto, stderr (or tauri) or webhook"));
+                NotifyChoice::Stderr
+            }
+        };
         let webhook_secret = env("TTAI_WEBHOOK_SECRET").map(Secret::new);
         let mut fraction =
             |name: &str, flag: &str, text: Option<&str>, default: f64, max: f64| match text.map(str::trim) {
@@ -528,6 +555,42 @@ mod tests {
         let problems = Settings::from_options(&o).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].contains("TTAI_MAX_EXPOSURE_PERCENT"));
+    }
+
+    #[test]
+    fn the_data_dir_is_the_old_one_when_it_exists_else_the_platforms() {
+        let home = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let (home_path, data_path) = (home.path().to_owned(), data.path().to_owned());
+        assert_eq!(
+            default_data_dir(Some(home_path.clone()), Some(data_path.clone())),
+            Some(data_path.join("ttai"))
+        );
+        std::fs::create_dir(home_path.join(".ttai")).unwrap();
+        assert_eq!(
+            default_data_dir(Some(home_path.clone()), Some(data_path.clone())),
+            Some(home_path.join(".ttai"))
+        );
+        assert_eq!(
+            default_data_dir(None, Some(data_path.clone())),
+            Some(data_path.join("ttai"))
+        );
+        assert_eq!(default_data_dir(None, None), None);
+    }
+
+    #[test]
+    fn notifications_go_to_a_webhook_only_when_it_has_a_url() {
+        let mut o = options();
+        o.transport = Some("http".into());
+        // TTAI_WEBHOOK_URL is not set in the tests' environment.
+        assert_eq!(Settings::from_options(&o).unwrap().notify, NotifyChoice::Stderr);
+        o.notify = Some("webhook".into());
+        let problems = Settings::from_options(&o).unwrap_err();
+        assert!(problems[0].contains("needs TTAI_WEBHOOK_URL"), "{problems:?}");
+        o.notify = Some("Tauri".into());
+        assert_eq!(Settings::from_options(&o).unwrap().notify, NotifyChoice::Stderr);
+        o.notify = Some("pager".into());
+        assert!(Settings::from_options(&o).unwrap_err()[0].contains("tauri"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use ttai_core::app::{CredentialOrigin, credentials_from_input, vault_failure};
 use ttai_core::domain::Account;
-use ttai_core::ports::{Credentials, VaultPort, VaultState};
+use ttai_core::ports::{BrokerError, Credentials, VaultPort, VaultState};
 
 use crate::cli::{LoginArgs, StatusArgs};
 use crate::compose;
@@ -91,10 +91,14 @@ pub(crate) async fn login(settings: &Settings, args: &LoginArgs) -> anyhow::Resu
     let credentials = read_credentials()?;
     let broker = compose::live_broker(settings);
     broker.set_credentials(Some(credentials.clone()));
-    let accounts = broker
-        .verify()
-        .await
-        .map_err(|err| anyhow::anyhow!("TastyTrade did not accept the credentials: {err}"))?;
+    let accounts = broker.verify().await.map_err(|err| match err {
+        // Not a refusal: the credentials were never put to TastyTrade.
+        BrokerError::Unavailable(why) => anyhow::anyhow!(
+            "cannot reach TastyTrade at {}: {why}. Nothing was stored; check the network connection and try again",
+            settings.api_url
+        ),
+        other => anyhow::anyhow!("TastyTrade did not accept the credentials: {other}"),
+    })?;
     eprintln!(
         "Logged in to TastyTrade ({}): {}.",
         settings.api_url,
@@ -174,7 +178,8 @@ async fn prove(broker: &compose::LiveBroker, origin: &CredentialOrigin) -> Optio
 
 /// `ttai status`: the broker in use, where the credentials come from, the vault's state, and,
 /// when there are credentials, proof that TastyTrade accepts them (masked accounts and the
-/// access token's lifetime). Exit code 0 when logged in, 1 when not.
+/// access token's lifetime). Exit code 0 when ready to serve (logged in, or the replay broker,
+/// which needs no login and is not proven against TastyTrade), 1 when not.
 ///
 /// # Errors
 /// Only a failure to write the report.
@@ -190,8 +195,15 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
         CredentialOrigin::Unusable(why) => VaultState::Damaged(why.clone()),
         CredentialOrigin::Environment | CredentialOrigin::ThisProcess => vault.state().await,
     };
-    let proof = prove(&broker, &origin).await;
+    // The replay broker answers from its tape: nothing to prove, and ready to serve.
+    let replay = settings.broker == BrokerChoice::Replay;
+    let proof = if replay {
+        None
+    } else {
+        prove(&broker, &origin).await
+    };
     let logged_in = proof.as_ref().is_some_and(|p| p.accounts.is_ok());
+    let ready = replay || logged_in;
     let keyed_by = if settings.vault_passphrase.is_some() {
         "passphrase (TTAI_VAULT_PASSPHRASE)".to_owned()
     } else {
@@ -229,11 +241,15 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
         };
         let error = match (&origin, proof.as_ref().map(|p| &p.accounts)) {
             (_, Some(Err(err))) => Some(err.clone()),
+            (_, None) if replay => None,
             (origin, None) => Some(origin.refusal()),
             _ => None,
         };
         let report = json!({
             "broker": { "name": broker_name, "detail": broker_detail },
+            "ready": ready,
+            "login_needed": !replay,
+            "data_dir": settings.data_dir.display().to_string(),
             "api_url": settings.api_url,
             "logged_in": logged_in,
             "credentials": origin.label(),
@@ -256,6 +272,9 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
             }
             CredentialOrigin::Vault => format!("from the vault ({})", vault.credentials_path().display()),
             CredentialOrigin::ThisProcess => "given to this process only".to_owned(),
+            CredentialOrigin::Missing if replay => {
+                "none (`ttai login` stores them, for serving your account)".to_owned()
+            }
             CredentialOrigin::Missing => "none: run `ttai login`".to_owned(),
             CredentialOrigin::Unusable(why) => format!("unusable: {why}"),
         };
@@ -266,6 +285,10 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
             VaultState::Damaged(why) => format!("vault:        {why}"),
         });
         match &proof {
+            None if replay => lines.push(
+                "logged in:    not needed: the replay broker answers from its tape (drop --broker replay for your account)"
+                    .to_owned(),
+            ),
             None => lines.push(format!("logged in:    no ({})", settings.api_url)),
             Some(Proof {
                 accounts: Ok(accounts),
@@ -287,10 +310,11 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
                 accounts: Err(err), ..
             }) => lines.push(format!("logged in:    no: {err}")),
         }
+        lines.push(format!("data dir:     {}", settings.data_dir.display()));
         lines.join("\n")
     };
     transport_stdio::print_document(&text).context("writing to stdout")?;
-    Ok(if logged_in {
+    Ok(if ready {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

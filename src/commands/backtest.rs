@@ -241,6 +241,9 @@ mod tests {
             take_profit: Some(50.0),
             json: false,
             chart: None,
+            _tape: None,
+            _data: Default::default(),
+            _analysis: Default::default(),
         }
     }
 

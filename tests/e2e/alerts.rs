@@ -249,3 +249,125 @@ fn webhook_down_then_up_delivers_every_notification_once() {
     }));
     assert!(!ttai.stderr().contains("e2e-webhook-secret"));
 }
+
+/// The `notifications/message` announcing an alert among `messages`.
+fn alert_messages(messages: &[Value]) -> Vec<Value> {
+    messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/message" && m["params"]["logger"] == "ttai.alerts")
+        .cloned()
+        .collect()
+}
+
+/// Reads messages for up to `timeout` (or until one announces an alert).
+fn read_until_alert(ttai: &mut Ttai, mut seen: Vec<Value>, timeout: Duration) -> Vec<Value> {
+    let deadline = Instant::now() + timeout;
+    while alert_messages(&seen).is_empty() && Instant::now() < deadline {
+        if let Some(message) = ttai.recv_timeout(Duration::from_millis(100)) {
+            seen.push(message);
+        }
+    }
+    seen
+}
+
+/// Sets a SPY alert (with `note`) halfway to a later rise; returns when the rise is and the id.
+fn alert_before_a_rise(ttai: &mut Ttai, note: &str) -> (String, String) {
+    let (rise_at, rise_price) = a_later_rise(ttai);
+    let threshold = ((price(ttai, "SPY") + rise_price) / 2.0 * 100.0).round() / 100.0;
+    let set = ttai.call(
+        "set_price_alert",
+        json!({"symbol": "SPY", "condition": "above", "threshold": threshold, "note": note}),
+    );
+    let id = set["structuredContent"]["alert"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (rise_at, id)
+}
+
+#[test]
+fn an_alert_that_fires_during_a_stdio_session_reaches_the_client_as_a_log_message() {
+    let mut ttai = spawn(tempfile::tempdir().unwrap(), &[]);
+    let (rise_at, id) = alert_before_a_rise(&mut ttai, "tell me");
+    // No logging/setLevel: a fired alert is announced to every client that did not ask for less.
+    let (_, notes) = ttai.request_with_notes(
+        "tools/call",
+        json!({"name": "replay_clock", "arguments": {"to": rise_at}}),
+    );
+    let seen = read_until_alert(&mut ttai, notes, Duration::from_secs(10));
+    let announced = alert_messages(&seen);
+    assert_eq!(announced.len(), 1, "{seen:?}\nstderr:\n{}", ttai.stderr());
+    let params = &announced[0]["params"];
+    assert_eq!(params["level"], "warning");
+    let data = &params["data"];
+    assert_eq!(data["type"], "notification");
+    assert_eq!(data["kind"], "alert_triggered");
+    assert_eq!(data["alert"]["id"], id);
+    assert_eq!(data["alert"]["status"], "triggered");
+    assert!(data["message"].as_str().unwrap().contains("tell me"));
+    // The same notification the desktop app reads on stderr.
+    assert!(wait_until(
+        || !notification_lines(&ttai).is_empty(),
+        Duration::from_secs(10)
+    ));
+    assert_eq!(&notification_lines(&ttai)[0], data);
+    // The client heard it: nothing is left for a later listing.
+    let listed = ttai.call("list_alerts", json!({"status": "triggered"}));
+    assert_eq!(listed["structuredContent"]["fired_while_away"], json!([]));
+    assert_eq!(listed["structuredContent"]["alerts"][0]["id"], id);
+}
+
+#[test]
+fn an_alert_that_fired_while_no_client_was_connected_is_reported_by_the_next_list_alerts() {
+    // Set while a client is connected, on the replay clock before the rise.
+    let mut first = spawn(tempfile::tempdir().unwrap(), &[]);
+    let (rise_at, id) = alert_before_a_rise(&mut first, "overnight");
+    let (status, first) = first.finish();
+    assert_eq!(status.code(), Some(0));
+
+    // The server starts again after the rise; it fires before any client has connected.
+    let mut later = Ttai::spawn_in(
+        first.data_dir_handle(),
+        &["--broker", "replay", "--replay-at", &rise_at, "serve"],
+        &[("TTAI_ALERT_INTERVAL", "200ms")],
+    );
+    assert!(
+        wait_until(|| !notification_lines(&later).is_empty(), Duration::from_secs(20)),
+        "stderr:\n{}",
+        later.stderr()
+    );
+    later.initialize("2025-11-25");
+    // The morning briefing starts with it ...
+    let briefing = later.request("prompts/get", json!({"name": "morning-briefing"}));
+    let text = briefing["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains("While no client was connected") && text.contains(&id) && text.contains("overnight"),
+        "{text}"
+    );
+    // ... and the next listing reports it, once.
+    let (listed, notes) = later.request_with_notes(
+        "tools/call",
+        json!({"name": "list_alerts", "arguments": {"status": "triggered", "since": START}}),
+    );
+    let listed = &listed["result"]["structuredContent"];
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["alerts"][0]["id"], id);
+    assert_eq!(listed["fired_while_away"][0]["id"], id);
+    assert_eq!(
+        listed["fired_while_away"][0]["triggered_at"].as_str().unwrap(),
+        rise_at
+    );
+    let again = later.call("list_alerts", json!({}));
+    assert_eq!(again["structuredContent"]["fired_while_away"], json!([]));
+    let since_the_rise = later.call(
+        "list_alerts",
+        json!({"status": "triggered", "since": "2100-01-01"}),
+    );
+    assert_eq!(since_the_rise["structuredContent"]["count"], 0);
+    assert!(
+        alert_messages(&notes).is_empty(),
+        "nobody was connected to hear it: {notes:?}"
+    );
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::http_support::{Client, collect, spawn_http};
+use crate::http_support::{Client, SseEvent, collect, spawn_http};
 use crate::support::repo;
 
 #[test]
@@ -387,4 +387,43 @@ fn the_python_sdk_connects_over_streamable_http_and_sse() {
         assert_eq!(t["chain_is_error"], false, "{transport}");
         assert!(t["progress_events"].as_u64().unwrap() >= 5, "{transport}: {t}");
     }
+}
+
+#[test]
+fn a_fired_alert_reaches_every_connected_http_session_that_did_not_ask_for_less() {
+    let server = spawn_http(&[], &[("TTAI_ALERT_INTERVAL", "200ms")]);
+    let mut setter = Client::new(&server.base);
+    setter.initialize();
+    let mut watcher = Client::new(&server.base);
+    watcher.initialize();
+    let mut quiet = Client::new(&server.base);
+    quiet.initialize();
+    quiet.request("logging/setLevel", json!({"level": "error"}));
+    let streams: Vec<_> = [&setter, &watcher, &quiet]
+        .iter()
+        .map(|c| c.open_stream(None).1)
+        .collect();
+    // SPY is above 1: it fires at the check the new alert asks for.
+    let set = setter.call(
+        "set_price_alert",
+        json!({"symbol": "SPY", "condition": "above", "threshold": 1, "note": "http"}),
+    );
+    let id = set["structuredContent"]["alert"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let is_alert = |e: &SseEvent| e.json()["params"]["logger"] == "ttai.alerts";
+    for stream in &streams[..2] {
+        let events = collect(stream, Duration::from_secs(10), is_alert);
+        let alert = events
+            .iter()
+            .find(|e| is_alert(e))
+            .unwrap_or_else(|| panic!("{events:?}"));
+        let message = alert.json();
+        assert_eq!(message["method"], "notifications/message");
+        assert_eq!(message["params"]["level"], "warning");
+        assert_eq!(message["params"]["data"]["alert"]["id"], id);
+    }
+    let quiet_events = collect(&streams[2], Duration::from_millis(500), is_alert);
+    assert!(!quiet_events.iter().any(is_alert), "{quiet_events:?}");
 }

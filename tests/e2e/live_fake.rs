@@ -290,7 +290,10 @@ fn login_status_every_broker_tool_faults_and_logout_against_the_fake_tastytrade(
     }
     assert_eq!(fake.calls(Endpoint::MarketData), before + 1);
 
-    let chain = ok(ttai.call("get_option_chain", json!({"symbol": "SPY"})));
+    let chain = ok(ttai.call(
+        "get_option_chain",
+        json!({"symbol": "SPY", "dte_max": 60, "strikes_around": 3}),
+    ));
     let expirations = chain["expirations"].as_array().unwrap();
     assert_eq!(expirations.len(), 2, "{chain}");
     // The feed's greeks sit beside ttai's own, and agree with them (same model, same mid).
@@ -641,7 +644,8 @@ fn futures_quotes_and_option_chains_through_the_binary() {
 
     let chain = ok(ttai.call(
         "get_option_chain",
-        json!({"symbol": "/ES", "dte_max": 400, "strikes_around": 3}),
+        json!({"symbol": "/ES", "dte_max": 400, "strikes_around": 3,
+            "fields": ["symbol", "two_sided", "iv", "delta", "broker_greeks"]}),
     ));
     assert_eq!(chain["symbol"], "/ES", "{chain}");
     assert_eq!(chain["shares_per_contract"], 50, "$50 a point: {chain}");

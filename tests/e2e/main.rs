@@ -20,6 +20,7 @@ mod live_fake;
 mod portfolio_risk;
 mod python_sdk;
 mod quant;
+mod sizes;
 mod stdio;
 mod support;
 mod views;

@@ -82,3 +82,32 @@ fn the_python_sdk_lists_and_calls_tools_over_stdio() {
     assert_eq!(summary["positions_resource_account"], "5SY•••01");
     assert_eq!(summary["prompt_mentions_symbol"], true);
 }
+
+/// Every tool, with the size test's default arguments: the text content is the same JSON as
+/// `structuredContent` (ARCHITECTURE.md "Answers sized for a model"), the SDK validates each
+/// against its output schema, and a long chain pages to the end.
+#[test]
+fn the_python_sdk_sees_the_same_answer_in_text_and_structured_content_for_every_tool() {
+    let summary = run_stdio_client("every_tool_client.py");
+    let calls = summary["calls"].as_array().unwrap();
+    assert!(calls.len() >= 23, "{calls:?}");
+    for call in calls {
+        assert_eq!(call["is_error"], false, "{call}");
+        assert_eq!(call["consistent"], true, "{call}");
+        assert!(
+            call["text_bytes"].as_u64().unwrap() <= crate::sizes::MAX_TEXT as u64,
+            "{call}"
+        );
+    }
+    let pages = summary["pages"].as_array().unwrap();
+    assert!(pages.len() > 1, "a 60-day chain pages: {pages:?}");
+    let total: u64 = pages.iter().map(|p| p["rows"].as_u64().unwrap()).sum();
+    assert_eq!(
+        total,
+        pages[0]["rows"].as_u64().unwrap() + pages[0]["later"].as_u64().unwrap()
+    );
+    for page in pages {
+        assert_eq!(page["consistent"], true, "{page}");
+    }
+    assert_eq!(pages.last().unwrap()["later"], 0);
+}

@@ -89,12 +89,7 @@ fn a_client_lists_calls_every_tool_reads_resources_and_gets_prompts() {
     let prompts = ttai.request("prompts/list", json!({}));
     for prompt in prompts["result"]["prompts"].as_array().unwrap() {
         let name = prompt["name"].as_str().unwrap();
-        let mut args = serde_json::Map::new();
-        for arg in prompt["arguments"].as_array().unwrap() {
-            if arg["required"] == true {
-                args.insert(arg["name"].as_str().unwrap().to_owned(), json!("AAPL"));
-            }
-        }
+        let args = crate::support::required_prompt_arguments(prompt, "AAPL");
         let got = ttai.request("prompts/get", json!({"name": name, "arguments": args}));
         let text = got["result"]["messages"][0]["content"]["text"]
             .as_str()

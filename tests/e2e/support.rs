@@ -252,6 +252,17 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+/// The arguments of a prompt from `prompts/list`: each required one set to `value`.
+pub fn required_prompt_arguments(prompt: &Value, value: &str) -> Value {
+    let mut args = serde_json::Map::new();
+    for arg in prompt["arguments"].as_array().unwrap() {
+        if arg["required"] == true {
+            args.insert(arg["name"].as_str().unwrap().to_owned(), json!(value));
+        }
+    }
+    Value::Object(args)
+}
+
 /// The output schema of a tool from `tools/list`.
 pub fn output_schema(tools: &Value, name: &str) -> Value {
     tools["result"]["tools"]

@@ -132,9 +132,9 @@ describe("MCP Apps views", () => {
     const other = await v.frame.locator('[data-testid="more"] option').nth(1).getAttribute("value");
     await v.frame.selectOption('[data-testid="more"]', other);
     const call = await waitForCall(v, 1);
-    assert.deepEqual(call, { name: "get_option_chain", arguments: { symbol: "SPY", expiration: other } });
+    assert.deepEqual(call, { name: "get_option_chain", arguments: { symbol: "SPY", expiration: other, strikes_around: 12 } });
     await v.frame.waitForSelector(`[data-exp="${other}"][aria-pressed="true"]`);
-    const chain = (await ttai.call("get_option_chain", { symbol: "SPY", expiration: other })).structuredContent;
+    const chain = (await ttai.call("get_option_chain", { symbol: "SPY", expiration: other, strikes_around: 12 })).structuredContent;
     const strikes = chain.expirations[0].strikes;
     const atm = strikes.reduce((b, s) => (Math.abs(s.strike - chain.underlying_price) < Math.abs(b.strike - chain.underlying_price) ? s : b));
     const cells = v.frame.locator(`tr[data-strike="${atm.strike}"] td`);

@@ -222,7 +222,7 @@ impl Client {
             ureq::Error::Io(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
                 unavailable(format!("TastyTrade did not answer within {timeout:?}"))
             }
-            ureq::Error::Io(e) => unavailable(format!("the connection to TastyTrade failed ({})", e.kind())),
+            ureq::Error::Io(e) => unavailable(io_failure(e)),
             ureq::Error::ConnectionFailed => unavailable("cannot connect to TastyTrade".to_owned()),
             ureq::Error::HostNotFound => unavailable("TastyTrade's host name does not resolve".to_owned()),
             ureq::Error::Protocol(_) => unavailable("TastyTrade's answer is not valid HTTP".to_owned()),
@@ -247,9 +247,45 @@ impl Client {
     }
 }
 
+/// Why a connection failed, in words a person acts on (an offline machine fails to resolve the
+/// host name: std reports that with no error kind of its own).
+fn io_failure(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::NetworkUnreachable | ErrorKind::NetworkDown => {
+            "the network is unreachable (is this computer offline?)".to_owned()
+        }
+        ErrorKind::HostUnreachable => "TastyTrade's host is unreachable from this network".to_owned(),
+        ErrorKind::ConnectionRefused => "TastyTrade refused the connection".to_owned(),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+            "the connection to TastyTrade was cut".to_owned()
+        }
+        _ if error.to_string().contains("lookup") || error.to_string().contains("resolve") => {
+            "TastyTrade's host name does not resolve: the network is unreachable (is this computer offline?)"
+                .to_owned()
+        }
+        kind => format!("the connection to TastyTrade failed ({kind})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_failures_say_what_to_do() {
+        use std::io::{Error, ErrorKind};
+        let dns = Error::other("failed to lookup address information: Temporary failure in name resolution");
+        assert!(
+            io_failure(&dns).contains("network is unreachable"),
+            "{}",
+            io_failure(&dns)
+        );
+        let offline = Error::from(ErrorKind::NetworkUnreachable);
+        assert!(io_failure(&offline).contains("offline"));
+        let refused = Error::from(ErrorKind::ConnectionRefused);
+        assert_eq!(io_failure(&refused), "TastyTrade refused the connection");
+    }
 
     fn answer(content_type: Option<&str>, body: &str) -> Answer {
         Answer {

@@ -94,7 +94,7 @@ async function fetchExpiration(date) {
   if (expirationOf(date)) { selected = date; return render(); }
   app.classList.add("busy");
   try {
-    const result = await bridge.callTool("get_option_chain", { symbol: model.symbol, expiration: date });
+    const result = await bridge.callTool("get_option_chain", { symbol: model.symbol, expiration: date, strikes_around: model.strikes_each_side });
     const fetched = bridge.model(result);
     const e = fetched && fetched.expirations[0];
     if (!e) throw new Error(`no ${date} expiration in the answer`);

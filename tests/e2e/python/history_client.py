@@ -11,7 +11,9 @@ import base64
 import json
 import sys
 
-from mcp import Client, StdioServerParameters
+from mcp import Client
+
+from ttai_stdio import replay_server
 
 TOOLS = ["get_transactions", "get_realized_pnl", "get_net_liq_history", "get_watchlists", "get_market_status"]
 
@@ -30,11 +32,7 @@ CALLS = [
 
 async def main() -> None:
     binary, data_dir = sys.argv[1], sys.argv[2]
-    params = StdioServerParameters(
-        command=binary,
-        args=["--broker", "replay", "serve"],
-        env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn"},
-    )
+    params = replay_server(binary, data_dir)
     summary = {"calls": []}
     async with Client(params) as client:
         tools = await client.list_tools()

@@ -9,7 +9,9 @@ import asyncio
 import json
 import sys
 
-from mcp import Client, StdioServerParameters
+from mcp import Client
+
+from ttai_stdio import replay_server
 
 CALLS = [
     ("get_quote", {"symbol": "SPY"}),
@@ -37,11 +39,7 @@ CALLS = [
 
 async def main() -> None:
     binary, data_dir = sys.argv[1], sys.argv[2]
-    params = StdioServerParameters(
-        command=binary,
-        args=["--broker", "replay", "serve"],
-        env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn"},
-    )
+    params = replay_server(binary, data_dir)
     summary = {}
     async with Client(params) as client:
         summary["protocol_version"] = client.protocol_version

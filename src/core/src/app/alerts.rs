@@ -7,8 +7,8 @@
 //! transaction. The deliverer sends from the outbox and removes only what was delivered, retrying
 //! with backoff, so nothing is lost across crashes or receiver outages.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -36,18 +36,43 @@ pub struct CheckReport {
     pub quote_requests: usize,
     /// Alerts that fired in this check.
     pub fired: Vec<Alert>,
+    /// Their notifications, as put in the outbox.
+    pub notifications: Vec<Notification>,
     /// Symbols the broker had no usable price for.
     pub unpriced: Vec<String>,
 }
 
 /// Wakes the deliverer when something lands in the outbox, and lets tests and the replay clock
-/// ask for an immediate check.
+/// ask for an immediate check; keeps the alerts that fired while no client was connected.
 #[derive(Debug, Default)]
 pub struct AlertSignals {
     /// Something was put in the outbox.
     pub outbox: Notify,
     /// Check the alerts now instead of waiting for the interval.
     pub check_now: Notify,
+    /// Alerts that fired while no MCP client was connected, oldest first, until a `list_alerts`
+    /// reports them (at most [`MAX_UNANNOUNCED`]).
+    unannounced: Mutex<VecDeque<Alert>>,
+}
+
+/// The most alerts kept for the next client when none was connected as they fired; beyond it
+/// the oldest is dropped (`list_alerts` with `status=triggered` and `since` still finds it).
+pub(crate) const MAX_UNANNOUNCED: usize = 100;
+
+/// The most notifications the outbox keeps for a notifier that keeps failing; beyond it the
+/// oldest are dropped and the count is logged.
+pub const OUTBOX_RETENTION: usize = 1000;
+
+/// Notifications delivered in one round of the deliverer.
+const DELIVERY_BATCH: usize = 64;
+
+/// Tells people that an alert fired, on every channel they may be watching besides the outbox's
+/// notifier: implemented by the MCP engine (`McpServer::announce_alert`), which the monitor
+/// calls once per fired alert.
+pub trait AlertAnnouncer: Send + Sync {
+    /// Announces `notification`; returns how many clients were told (0: nobody was connected,
+    /// and the alert is kept for the next `list_alerts`).
+    fn announce_alert(&self, notification: &Notification) -> usize;
 }
 
 fn notification_text(alert: &Alert, price: f64) -> PendingNotification {
@@ -190,6 +215,7 @@ impl App {
                 if let Some(fired) = notification.alert.clone() {
                     report.fired.push(fired);
                 }
+                report.notifications.push(notification);
                 self.alert_signals().outbox.notify_one();
             }
         }
@@ -199,9 +225,62 @@ impl App {
         Ok(report)
     }
 
-    /// Delivers what is in the outbox once; returns (delivered, failed).
+    /// Keeps an alert that fired while no client was connected, for the next `list_alerts`.
+    pub fn note_unannounced(&self, alert: Alert) {
+        let mut kept = self
+            .alert_signals()
+            .unannounced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() >= MAX_UNANNOUNCED {
+            kept.pop_front();
+        }
+        kept.push_back(alert);
+    }
+
+    /// The alerts that fired while no client was connected, without taking them.
+    pub fn unannounced(&self) -> Vec<Alert> {
+        self.alert_signals()
+            .unannounced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Takes the alerts that fired while no client was connected (a `list_alerts` reports them
+    /// once).
+    pub fn take_unannounced(&self) -> Vec<Alert> {
+        self.alert_signals()
+            .unannounced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+            .collect()
+    }
+
+    /// Delivers what is in the outbox once; returns (delivered, failed). An outbox grown past
+    /// [`OUTBOX_RETENTION`] (a notifier failing for long) first loses its oldest notifications,
+    /// and says how many.
     pub async fn deliver_pending(&self, notifier: &dyn NotifierPort) -> Result<(usize, usize), AppError> {
-        let pending = self.store().pending_notifications(64).await?;
+        let mut pending = self
+            .store()
+            .pending_notifications(OUTBOX_RETENTION + DELIVERY_BATCH)
+            .await?;
+        if pending.len() > OUTBOX_RETENTION {
+            let excess = pending.len() - OUTBOX_RETENTION;
+            for stale in pending.drain(..excess) {
+                self.store().remove_notification(&stale.id).await?;
+            }
+            tracing::warn!(
+                dropped = excess,
+                retention = OUTBOX_RETENTION,
+                notifier = notifier.name(),
+                "notifications dropped: the outbox keeps at most {OUTBOX_RETENTION} undelivered; the oldest went first"
+            );
+        }
+        pending.truncate(DELIVERY_BATCH);
         let (mut delivered, mut failed) = (0, 0);
         for notification in pending {
             match notifier.deliver(&notification).await {
@@ -222,14 +301,23 @@ impl App {
     }
 }
 
-/// Runs the alert monitor until `shutdown`: a check every `interval`, or at once when asked.
+/// Runs the alert monitor until `shutdown`: a check every `interval`, or at once when asked;
+/// every alert that fires is announced by `announcer` (the outbox's notifier delivers it too).
 /// Failures are logged and the monitor keeps running.
-pub async fn run_monitor(app: Arc<App>, interval: Duration, mut shutdown: Shutdown) {
+pub async fn run_monitor(
+    app: Arc<App>,
+    interval: Duration,
+    announcer: Arc<dyn AlertAnnouncer>,
+    mut shutdown: Shutdown,
+) {
     let signals = app.alert_signals_arc();
     loop {
         match app.check_alerts().await {
             Ok(report) if !report.fired.is_empty() => {
                 tracing::debug!(fired = report.fired.len(), active = report.active, "alert check");
+                for notification in &report.notifications {
+                    announcer.announce_alert(notification);
+                }
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "alert check failed; the monitor keeps running"),
@@ -439,7 +527,13 @@ mod tests {
             .unwrap();
         broker.fail_with(Some(crate::ports::BrokerError::Unavailable("down".into())));
         let (trigger, shutdown) = crate::ports::ShutdownTrigger::new();
-        let monitor = tokio::spawn(run_monitor(app.clone(), Duration::from_millis(10), shutdown));
+        let announcer = Arc::new(Announcements::default());
+        let monitor = tokio::spawn(run_monitor(
+            app.clone(),
+            Duration::from_millis(10),
+            announcer.clone(),
+            shutdown,
+        ));
         tokio::time::sleep(Duration::from_millis(50)).await;
         broker.fail_with(None);
         set_price(&broker, "SPY", 705.0);
@@ -462,5 +556,64 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+        // The alert was announced once, with its notification.
+        let told = announcer.0.lock().unwrap().clone();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert_eq!(told[0].alert.as_ref().unwrap().symbol.as_str(), "SPY");
+        assert_eq!(told[0].kind, "alert_triggered");
+    }
+
+    /// Records what the monitor announces; nobody is connected.
+    #[derive(Default)]
+    struct Announcements(Mutex<Vec<Notification>>);
+
+    impl AlertAnnouncer for Announcements {
+        fn announce_alert(&self, notification: &Notification) -> usize {
+            self.0.lock().unwrap().push(notification.clone());
+            0
+        }
+    }
+
+    #[tokio::test]
+    async fn alerts_nobody_heard_are_kept_for_the_next_listing_within_a_bound() {
+        let (app, _) = app();
+        let (alert, _) = app
+            .set_price_alert(sym("SPY"), AlertCondition::Above, 700.0, None)
+            .await
+            .unwrap();
+        for _ in 0..MAX_UNANNOUNCED + 2 {
+            app.note_unannounced(alert.clone());
+        }
+        assert_eq!(app.unannounced().len(), MAX_UNANNOUNCED, "bounded");
+        assert_eq!(app.take_unannounced().len(), MAX_UNANNOUNCED);
+        assert!(app.take_unannounced().is_empty(), "reported once");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_past_its_retention_drops_the_oldest() {
+        let (app, _) = app();
+        let store = app.store();
+        let now = app.broker().now();
+        for i in 0..OUTBOX_RETENTION + 5 {
+            let alert = store
+                .create_alert(NewAlert {
+                    symbol: sym("SPY"),
+                    condition: AlertCondition::Above,
+                    threshold: 1.0 + i as f64,
+                    note: None,
+                    created_at: now,
+                })
+                .await
+                .unwrap();
+            let pending = notification_text(&alert, 2.0 + i as f64);
+            store.trigger_alert(&alert.id, now, 2.0, pending).await.unwrap();
+        }
+        let notifier = RecordingNotifier::new();
+        notifier.fail_next(1);
+        assert_eq!(app.deliver_pending(&notifier).await.unwrap(), (0, 1));
+        let left = store.pending_notifications(usize::MAX).await.unwrap();
+        assert_eq!(left.len(), OUTBOX_RETENTION);
+        // The five oldest went: the first left is the sixth notification.
+        assert!(left[0].title.ends_with(" 6"), "{}", left[0].title);
     }
 }

@@ -253,18 +253,38 @@ pub struct ChainFilter {
     pub dte_max: i32,
     /// Only this many strikes on each side of the money (`None`: all).
     pub strikes_around: Option<usize>,
+    /// Keep only the one expiration nearest the DTE window (see [`nearest_expiration`]) instead
+    /// of every expiration inside it.
+    pub nearest: bool,
 }
 
 impl ChainFilter {
-    /// The default view: 0–60 DTE, 10 strikes each side.
+    /// A trader's first look: the expiration nearest 30–45 DTE and 5 strikes each side.
     pub fn default_view() -> ChainFilter {
         ChainFilter {
             expiration: None,
-            dte_min: 0,
-            dte_max: 60,
-            strikes_around: Some(10),
+            dte_min: 30,
+            dte_max: 45,
+            strikes_around: Some(5),
+            nearest: true,
         }
     }
+}
+
+/// The expiration nearest the window `dte_min..=dte_max` among `(dte, monthly)` pairs: one
+/// inside the window if any (the monthly one first, then the one nearest the window's middle,
+/// then the sooner), else the one fewest days outside it (the sooner on a tie).
+pub(crate) fn nearest_expiration(expirations: &[(i32, bool)], dte_min: i32, dte_max: i32) -> Option<usize> {
+    let middle2 = dte_min + dte_max;
+    expirations
+        .iter()
+        .enumerate()
+        .filter(|(_, (dte, _))| *dte >= 0)
+        .min_by_key(|(_, (dte, monthly))| {
+            let outside = (dte_min - dte).max(dte - dte_max).max(0);
+            (outside, !monthly, (2 * dte - middle2).abs(), *dte)
+        })
+        .map(|(i, _)| i)
 }
 
 /// One side (call or put) of a strike, as tools show it.
@@ -323,6 +343,8 @@ pub struct ExpirationView {
     pub underlying_price: Option<f64>,
     /// Regular, Weekly, ...
     pub expiration_type: String,
+    /// Strikes the expiration lists (those shown are `strikes_around` each side of the money).
+    pub strikes_listed: usize,
     /// AM or PM.
     pub settlement: String,
     /// ±1σ by expiration from the ATM IV, and the ATM straddle (from the whole chain, not only
@@ -408,6 +430,8 @@ pub struct FiltersView {
     pub dte_max: i32,
     /// Strikes kept on each side of the money.
     pub strikes_around: Option<usize>,
+    /// Only the one expiration nearest the DTE window (the default view).
+    pub nearest: bool,
 }
 
 pub(crate) fn contract_view(contract: &OptionContract, analytics: ContractAnalytics) -> ContractView {
@@ -492,12 +516,24 @@ impl App {
             })
             .filter(|e| e.dte >= 0)
             .collect();
+        let nearest = if filter.nearest && filter.expiration.is_none() {
+            let listed: Vec<(i32, bool)> = chain
+                .expirations
+                .iter()
+                .map(|e| (today.days_until(e.date), e.expiration_type == "Regular"))
+                .collect();
+            nearest_expiration(&listed, filter.dte_min, filter.dte_max)
+                .and_then(|i| chain.expirations.get(i))
+                .map(|e| e.date)
+        } else {
+            None
+        };
         let mut expirations = Vec::new();
         for expiration in &chain.expirations {
             let dte = today.days_until(expiration.date);
-            let keep = match filter.expiration {
-                Some(date) => expiration.date == date,
-                None => dte >= filter.dte_min && dte <= filter.dte_max,
+            let keep = match (filter.expiration, nearest) {
+                (Some(date), _) | (None, Some(date)) => expiration.date == date,
+                (None, None) => !filter.nearest && dte >= filter.dte_min && dte <= filter.dte_max,
             };
             if !keep || dte < 0 {
                 continue;
@@ -522,6 +558,7 @@ impl App {
                 underlying: expiration.underlying.as_ref().map(|u| u.symbol.to_string()),
                 underlying_price: expiration.underlying.as_ref().and_then(|u| u.price).map(round4),
                 expiration_type: expiration.expiration_type.clone(),
+                strikes_listed: expiration.strikes.len(),
                 settlement: expiration.settlement.clone(),
                 expected_move: pricing.and_then(|p| expected_move(expiration, &p, today)),
                 strikes: rows
@@ -571,6 +608,7 @@ impl App {
                 dte_min: filter.dte_min,
                 dte_max: filter.dte_max,
                 strikes_around: filter.strikes_around,
+                nearest: filter.nearest && filter.expiration.is_none(),
             },
             model: ModelView {
                 name: model_name,
@@ -603,6 +641,35 @@ mod tests {
             open_interest: None,
             broker_greeks: None,
         }
+    }
+
+    #[test]
+    fn the_nearest_expiration_prefers_the_window_then_the_monthly_then_the_middle() {
+        // (dte, monthly)
+        let listed = [(7, false), (28, true), (34, false), (41, false), (49, true)];
+        assert_eq!(
+            nearest_expiration(&listed, 30, 45),
+            Some(2),
+            "34 and 41 tie: the sooner"
+        );
+        let listed = [(7, false), (31, false), (38, false), (42, true), (56, true)];
+        assert_eq!(
+            nearest_expiration(&listed, 30, 45),
+            Some(3),
+            "the monthly inside the window"
+        );
+        let listed = [(-1, true), (3, false), (20, true), (60, true)];
+        assert_eq!(
+            nearest_expiration(&listed, 30, 45),
+            Some(2),
+            "10 days short beats 15 over"
+        );
+        assert_eq!(
+            nearest_expiration(&[(-3, true)], 30, 45),
+            None,
+            "expired ones never"
+        );
+        assert_eq!(nearest_expiration(&[], 30, 45), None);
     }
 
     #[test]

@@ -264,9 +264,9 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
         Ok(prompts::list())
     })?;
 
-    module.register_method("prompts/get", |params, _, _| -> RpcResult<Value> {
+    module.register_method("prompts/get", |params, core, _| -> RpcResult<Value> {
         let params = object_params(&params)?;
-        prompts::get(&params)
+        prompts::get(&params, &core.app.unannounced())
     })?;
 
     module.register_async_method("completion/complete", |params, core, _| async move {

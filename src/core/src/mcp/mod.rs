@@ -37,10 +37,14 @@ pub use protocol::ProtocolVersion;
 pub use session::{LogLevel, Outbound, Session};
 pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
 
-use crate::app::{App, AppEvent};
+use crate::app::{AlertAnnouncer, App, AppEvent, notification_json};
+use crate::domain::Notification;
 use catch_unwind::CatchUnwind;
 use envelope::{EnvelopeError, Incoming, codes};
 use limits::over_budget;
+
+/// The logger name of the `notifications/message` that announces a fired price alert.
+pub const ALERT_LOGGER: &str = "ttai.alerts";
 
 /// Name and version the server reports in `initialize`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,6 +198,30 @@ impl McpServer {
             .iter()
             .filter(|s| !s.is_closed())
             .count()
+    }
+
+    /// Tells every connected client that a price alert fired: the ONE place a fired alert
+    /// reaches MCP sessions (the alert monitor calls it through [`AlertAnnouncer`] for each alert
+    /// it fires). Each initialized session gets a `notifications/message` (level `warning`,
+    /// logger [`ALERT_LOGGER`], the notification's JSON as data) unless it set its log level above
+    /// warning. When no client was told, the alert is kept for the next `list_alerts` (and the
+    /// `morning-briefing` prompt). Returns how many clients were told.
+    pub fn announce_alert(&self, notification: &Notification) -> usize {
+        let data = notification_json(notification);
+        let told = self
+            .inner
+            .core
+            .live_sessions()
+            .iter()
+            .filter(|session| session.announce(LogLevel::Warning, ALERT_LOGGER, &data))
+            .count();
+        if told == 0
+            && let Some(alert) = &notification.alert
+        {
+            self.app().note_unannounced(alert.clone());
+        }
+        tracing::debug!(notification = %notification.id, clients = told, "alert announced");
+        told
     }
 
     fn start_event_pump(&self) {
@@ -675,6 +703,12 @@ impl McpServer {
 }
 
 /// Appends one answer to a batch answer being built (`[` already written).
+impl AlertAnnouncer for McpServer {
+    fn announce_alert(&self, notification: &Notification) -> usize {
+        McpServer::announce_alert(self, notification)
+    }
+}
+
 fn push_item(out: &mut String, item: &str) {
     if out.len() > 1 {
         out.push(',');

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::envelope::codes;
 use crate::app::analysis::{IV_RANK_HIGH, IV_RANK_LOW};
+use crate::domain::Alert;
 
 struct Prompt {
     name: &'static str,
@@ -65,7 +66,39 @@ fn invalid(message: String) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(codes::INVALID_PARAMS, message, None::<()>)
 }
 
-fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjectOwned> {
+/// What the morning briefing says first about alerts that fired while no client was connected.
+fn fired_while_away(alerts: &[Alert]) -> String {
+    if alerts.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = alerts
+        .iter()
+        .map(|a| {
+            let fired = match (a.triggered_price, a.triggered_at) {
+                (Some(price), Some(at)) => format!(" at {price} on {at}"),
+                _ => String::new(),
+            };
+            let note = a
+                .note
+                .as_deref()
+                .map(|n| format!(" (note: {n})"))
+                .unwrap_or_default();
+            format!(
+                "- {} {} {} ({}){fired}{note}",
+                a.symbol,
+                a.condition.as_str(),
+                a.threshold,
+                a.id
+            )
+        })
+        .collect();
+    format!(
+        "While no client was connected, these price alerts fired; report them first:\n{}\n\n",
+        lines.join("\n")
+    )
+}
+
+fn text(prompt: &Prompt, args: &Map<String, Value>, away: &[Alert]) -> Result<String, ErrorObjectOwned> {
     let arg = |name: &str| {
         args.get(name)
             .and_then(Value::as_str)
@@ -96,7 +129,8 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
                 low = IV_RANK_LOW
             )
         }
-        "morning-briefing" => "Give me a morning briefing on my account.\n\n\
+        "morning-briefing" => format!(
+            "Give me a morning briefing on my account.\n\n{}\
              1. Call get_market_status. If the market is closed (a weekend, a holiday, before the open or after \
              the close), say so first, with when it opens next, and say that prices are the last session's; mention \
              any holiday or early close in its upcoming_closures this week.\n\
@@ -105,14 +139,16 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
              3. Go through its management signals, most urgent first: winners at 50% of max profit, positions at 21 \
              days to expiration, tested short strikes, ex-dividend dates before short calls expire, earnings before \
              expiration. Quote the numbers each signal carries.\n\
-             4. Call list_alerts with status `triggered` for the price alerts that fired since the last briefing, and \
-             list_alerts (active) for those still waiting.\n\
+             4. Call list_alerts with status `triggered` and `since` the previous session's date (from step 1) for \
+             the price alerts that fired since then (its fired_while_away lists those no client was connected to \
+             hear), and list_alerts (active) for those still waiting.\n\
              5. Call get_market_metrics for the underlyings I hold: note IV rank extremes and upcoming earnings.\n\
              6. Call get_net_liq_history (time_back 1m) for the month's change and drawdown, and get_realized_pnl \
              for the year to date by underlying.\n\
              7. Summarise what needs attention today, most urgent first, with the numbers; say whether the book's \
-             delta and the worst scenario fit the account."
-            .to_owned(),
+             delta and the worst scenario fit the account.",
+            fired_while_away(away)
+        ),
         "position-review" => {
             let symbol = arg("symbol").to_ascii_uppercase();
             format!(
@@ -160,7 +196,9 @@ fn text(prompt: &Prompt, args: &Map<String, Value>) -> Result<String, ErrorObjec
     })
 }
 
-pub(crate) fn get(params: &Map<String, Value>) -> Result<Value, ErrorObjectOwned> {
+/// `prompts/get`; `away` are the alerts that fired while no client was connected (the morning
+/// briefing reports them).
+pub(crate) fn get(params: &Map<String, Value>, away: &[Alert]) -> Result<Value, ErrorObjectOwned> {
     let name = params
         .get("name")
         .and_then(Value::as_str)
@@ -210,7 +248,7 @@ pub(crate) fn get(params: &Map<String, Value>) -> Result<Value, ErrorObjectOwned
                 .map_err(|e| invalid(format!("Invalid params: symbol: {e}")))?;
         }
     }
-    let text = text(prompt, args)?;
+    let text = text(prompt, args, away)?;
     Ok(json!({
         "description": prompt.description,
         "messages": [{ "role": "user", "content": { "type": "text", "text": text } }],
@@ -225,7 +263,7 @@ mod tests {
         let mut params = Map::new();
         params.insert("name".into(), json!(name));
         params.insert("arguments".into(), args);
-        let got = super::get(&params).unwrap();
+        let got = super::get(&params, &[]).unwrap();
         got["messages"][0]["content"]["text"].as_str().unwrap().to_owned()
     }
 
@@ -243,9 +281,10 @@ mod tests {
         );
         let briefing = text("morning-briefing", json!({}));
         assert!(
-            briefing.contains("list_alerts with status `triggered`"),
+            briefing.contains("list_alerts with status `triggered` and `since`"),
             "{briefing}"
         );
+        assert!(!briefing.contains("While no client was connected"), "{briefing}");
         assert!(
             briefing.contains("get_market_status") && briefing.contains("market is closed"),
             "{briefing}"
@@ -269,6 +308,35 @@ mod tests {
             scan.contains(&format!("{:.2}", crate::app::analysis::IV_RANK_HIGH))
                 && scan.contains(&format!("below {:.2}", crate::app::analysis::IV_RANK_LOW)),
             "{scan}"
+        );
+    }
+
+    #[test]
+    fn the_morning_briefing_reports_alerts_that_fired_while_no_client_was_connected() {
+        use crate::domain::{Alert, AlertCondition, AlertId, AlertStatus, Symbol};
+        let at: crate::time::Timestamp = "2026-03-10T21:00:00Z".parse().unwrap();
+        let alert = Alert {
+            id: AlertId("alrt_000000000007".into()),
+            symbol: Symbol::parse("SPY").unwrap(),
+            condition: AlertCondition::Above,
+            threshold: 560.0,
+            note: Some("breakout".into()),
+            status: AlertStatus::Triggered,
+            created_at: at,
+            triggered_at: Some(at),
+            triggered_price: Some(561.2),
+            deleted_at: None,
+        };
+        let mut params = Map::new();
+        params.insert("name".into(), json!("morning-briefing"));
+        let got = super::get(&params, &[alert]).unwrap();
+        let text = got["messages"][0]["content"]["text"].as_str().unwrap();
+        assert!(
+            text.contains("While no client was connected")
+                && text.contains(
+                    "- SPY above 560 (alrt_000000000007) at 561.2 on 2026-03-10T21:00:00Z (note: breakout)"
+                ),
+            "{text}"
         );
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::EngineCore;
 use super::envelope::codes;
 use super::methods::app_failure;
-use super::tools::get_analysis_history::analysis_json;
+use super::tools::get_analysis_history::{analyses_json, analysis_json};
 use super::tools::search_knowledge::document_uri;
 use crate::error::AppError;
 
@@ -92,7 +92,7 @@ pub(crate) fn templates() -> Value {
             "uriTemplate": "history://analyses/{symbol}",
             "name": "analysis-history-by-symbol",
             "title": "Analysis history of a symbol",
-            "description": "Saved analyses of one underlying, newest first, with their full results.",
+            "description": "Saved analyses of one underlying, newest first: the newest with their full results (as many as fit in about 12 KB), the others as summaries (details_left_out counts them).",
             "mimeType": "application/json"
         },
         {
@@ -208,10 +208,10 @@ pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObj
                     .list_analyses(Some(&symbol), 50)
                     .await
                     .map_err(|e| app_failure(&e.into()))?;
-                let list: Vec<Value> = records.iter().map(|r| analysis_json(r, true)).collect();
+                let (list, left_out) = analyses_json(&records, true);
                 Ok(json_contents(
                     uri,
-                    &json!({ "symbol": symbol.as_str(), "analyses": list, "count": list.len() }),
+                    &json!({ "symbol": symbol.as_str(), "analyses": list, "count": list.len(), "details_left_out": left_out }),
                 ))
             }
             _ => Err(not_found(uri)),

@@ -196,6 +196,22 @@ impl Session {
         self.log_to(&*self.outbound, level, logger, data);
     }
 
+    /// Sends a `notifications/message` that matters to the person at the client (a fired price
+    /// alert): sent unless the client set its level (`logging/setLevel`) above `level`, and only
+    /// once the session is initialized. Returns whether it was sent.
+    pub(crate) fn announce(&self, level: LogLevel, logger: &str, data: &Value) -> bool {
+        let wanted = lock(&self.state).log_level;
+        let sent =
+            self.protocol_version().is_some() && !self.is_closed() && wanted.is_none_or(|min| level >= min);
+        if sent {
+            self.outbound.send(envelope::notification(
+                "notifications/message",
+                &json!({ "level": level.as_str(), "logger": logger, "data": data }),
+            ));
+        }
+        sent
+    }
+
     pub(crate) fn log_to(&self, sink: &dyn Outbound, level: LogLevel, logger: &str, data: Value) {
         let wanted = lock(&self.state).log_level;
         if wanted.is_some_and(|min| level >= min) && !self.closed.load(Ordering::Acquire) {

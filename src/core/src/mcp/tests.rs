@@ -1074,3 +1074,52 @@ mod fuzz {
         }
     }
 }
+
+#[tokio::test]
+async fn a_fired_alert_is_announced_to_every_initialized_session_unless_its_level_is_above_warning() {
+    use crate::domain::{AlertCondition, Symbol};
+
+    let h = Harness::new();
+    // Before `initialize` nobody is connected: the alert is kept for the next list_alerts.
+    let app = h.server.app().clone();
+    let (alert, _) = app
+        .set_price_alert(Symbol::parse("SPY").unwrap(), AlertCondition::Above, 1.0, None)
+        .await
+        .unwrap();
+    let report = app.check_alerts().await.unwrap();
+    let notification = report.notifications.first().unwrap().clone();
+    assert_eq!(h.server.announce_alert(&notification), 0);
+    assert_eq!(app.unannounced().len(), 1);
+    assert!(h.out.messages().is_empty(), "nothing before initialize");
+    app.take_unannounced();
+
+    h.init("2025-11-25").await;
+    let quiet_out = Arc::new(CollectingOutbound::new());
+    let quiet = h.server.open_session(quiet_out.clone());
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"q","version":"1"}}}"#;
+    h.server.handle_frame(&quiet, init, quiet_out.clone());
+    h.server.handle_frame(
+        &quiet,
+        r#"{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"error"}}"#,
+        quiet_out.clone(),
+    );
+    quiet_out.wait_for(2, Duration::from_secs(5)).await;
+    let before = h.out.messages().len();
+    assert_eq!(
+        h.server.announce_alert(&notification),
+        1,
+        "the quiet one asked for errors only"
+    );
+    let messages = h.out.wait_for(before + 1, Duration::from_secs(5)).await;
+    let message: Value = serde_json::from_str(&messages[before]).unwrap();
+    assert_eq!(message["method"], "notifications/message");
+    assert_eq!(message["params"]["level"], "warning");
+    assert_eq!(message["params"]["logger"], ALERT_LOGGER);
+    assert_eq!(
+        message["params"]["data"],
+        crate::app::notification_json(&notification)
+    );
+    assert_eq!(message["params"]["data"]["alert"]["id"], alert.id.0);
+    assert_eq!(quiet_out.messages().len(), 2, "only its two answers");
+    assert!(app.unannounced().is_empty(), "someone heard it");
+}

@@ -121,6 +121,8 @@ fn ladder(view: &ChainView, candidates: &[&Candidate]) -> Value {
         "as_of": view.as_of,
         "expirations": expirations,
         "more_expirations": view.expirations.len().saturating_sub(MAX_EXPIRATIONS),
+        // What the view asks get_option_chain for when it fetches another expiration.
+        "strikes_each_side": STRIKES_EACH_SIDE,
         // Every listed expiration, so the view can ask get_option_chain for another one.
         "available": view.available_expirations.iter().take(MAX_AVAILABLE).map(|a| json!([a.date, a.dte])).collect::<Vec<_>>(),
         "source": view.source,
@@ -206,6 +208,7 @@ pub(crate) async fn options_view_model(app: &App, analysis: &OptionsAnalysis) ->
         dte_min: analysis.filters.dte_min,
         dte_max: analysis.filters.dte_max,
         strikes_around: None,
+        nearest: false,
     };
     let mut view = app.chain_view(&symbol, &filter).await?;
     // The candidates' expirations always, then the soonest others of the window, by date.

@@ -17,6 +17,12 @@ use crate::mcp::schema::{
 /// The `analyze_options` tool.
 pub(crate) struct AnalyzeOptions;
 
+/// Candidates shown by default: the answer stays well inside a model's budget for one result
+/// (about 2 KB a spread candidate).
+const DEFAULT_CANDIDATES: usize = 5;
+/// The most candidates the analysis ranks.
+const MAX_CANDIDATES: i64 = 10;
+
 fn candidate_schema() -> Value {
     object(
         &[
@@ -328,6 +334,13 @@ pub(crate) fn options_analysis_schema() -> Value {
                     "candidates",
                     array("ranked candidates, best first", candidate_schema()),
                 ),
+                (
+                    "candidates_ranked",
+                    integer(
+                        "candidates that passed every filter (at most 10); `candidates` holds the best `limit` of them",
+                        false,
+                    ),
+                ),
                 ("evaluated", integer("candidates evaluated", false)),
                 (
                     "rejected",
@@ -389,8 +402,9 @@ impl Tool for AnalyzeOptions {
                 support/resistance and in expected moves, liquidity warnings, and how many contracts fit the caps \
                 (exposure to the underlying, option buying power in use). Also: the account's positions in the \
                 symbol, the expected move by expiration (±1σ from ATM IV, ATM straddle), one volatility verdict and \
-                the method behind every number. Defaults: 30–45 DTE, short delta 0.15–0.35. Pass `chart_context` \
-                (an analyze_chart result) to reuse a chart analysis.",
+                the method behind every number. Defaults: 30–45 DTE, short delta 0.15–0.35, the best 5 candidates \
+                (`limit` up to 10; `candidates_ranked` says how many passed). Pass `chart_context` (an analyze_chart \
+                result) to reuse a chart analysis.",
             input_schema: object(
                 &props(&[
                     &[
@@ -419,6 +433,10 @@ impl Tool for AnalyzeOptions {
                             "delta_max",
                             json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| ceiling, default 0.35"}),
                         ),
+                        (
+                            "limit",
+                            json!({"type": "integer", "minimum": 1, "maximum": MAX_CANDIDATES, "description": "candidates to show, best first (default 5)"}),
+                        ),
                     ],
                     &risk_arg_schemas(),
                 ]),
@@ -442,6 +460,7 @@ impl Tool for AnalyzeOptions {
             "dte_max",
             "delta_min",
             "delta_max",
+            "limit",
             RISK_ARGS[0],
             RISK_ARGS[1],
             RISK_ARGS[2],
@@ -450,8 +469,18 @@ impl Tool for AnalyzeOptions {
         ])?;
         let symbol = args.required_symbol("symbol")?;
         let request = options_request(&args, app)?;
-        let analysis = app.analyze_options(&symbol, request).await?;
-        let mut output = ToolOutput::serialize(&analysis);
+        let limit = args
+            .int("limit", 1, MAX_CANDIDATES)?
+            .map_or(DEFAULT_CANDIDATES, |v| v as usize);
+        let mut analysis = app.analyze_options(&symbol, request).await?;
+        let ranked = analysis.candidates.len();
+        analysis.candidates.truncate(limit);
+        let mut value = serde_json::to_value(&analysis)
+            .map_err(|_| AppError::internal("serialising the options analysis"))?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("candidates_ranked".into(), ranked.into());
+        }
+        let mut output = ToolOutput::new(value);
         if apps::wanted(&ctx.session) {
             output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
         }
@@ -579,4 +608,47 @@ pub(crate) fn options_request(args: &Args, app: &App) -> Result<OptionsRequest, 
         })?);
     }
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
+
+    #[tokio::test]
+    async fn limit_keeps_the_best_candidates_and_says_how_many_were_ranked() {
+        let app = sample_app(sample_market());
+        let mut shown = Vec::new();
+        for limit in [None, Some(1)] {
+            let mut args = json!({"symbol": "SPY", "strategy": "spread"});
+            if let Some(limit) = limit {
+                args["limit"] = json!(limit);
+            }
+            let output = AnalyzeOptions
+                .call(&app, Args::from_value(Some(args)).unwrap(), &test_context())
+                .await
+                .unwrap();
+            let value = output.structured_value();
+            let problems = schema::validate(&AnalyzeOptions.spec().output_schema, &value);
+            assert!(problems.is_empty(), "{problems:?}");
+            let candidates = value["candidates"].as_array().unwrap().clone();
+            let ranked = value["candidates_ranked"].as_u64().unwrap() as usize;
+            assert_eq!(candidates.len(), ranked.min(limit.unwrap_or(DEFAULT_CANDIDATES)));
+            shown.push(candidates);
+        }
+        assert!(shown[0].len() > 1, "the sample has several spreads");
+        assert_eq!(shown[1][0], shown[0][0], "the best one either way");
+        let refused = AnalyzeOptions
+            .call(
+                &app,
+                Args::from_value(Some(json!({"symbol": "SPY", "strategy": "csp", "limit": 11}))).unwrap(),
+                &test_context(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.details["field"], "limit");
+    }
 }

@@ -1,7 +1,7 @@
 //! `run_full_analysis`: chart + options + account + recommendation, saved to history.
 
 use async_trait::async_trait;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::analyze_chart::chart_analysis_schema;
 use super::analyze_options::{
@@ -11,7 +11,7 @@ use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::{FullOptions, Progress};
 use crate::error::AppError;
-use crate::mcp::schema::{array, enumeration, integer, object, props, source_fields, string};
+use crate::mcp::schema::{array, enumeration, integer, number, object, props, source_fields, string};
 
 /// The `run_full_analysis` tool.
 pub(crate) struct RunFullAnalysis;
@@ -135,7 +135,7 @@ impl Tool for RunFullAnalysis {
                             ),
                         ),
                         ("chart", chart_analysis_schema(false)),
-                        ("options", options_analysis_schema()),
+                        ("options", options_summary_schema()),
                         ("account", account_schema()),
                         (
                             "knowledge_notes",
@@ -187,6 +187,147 @@ impl Tool for RunFullAnalysis {
         let analysis = app
             .run_full_analysis_with(&symbol, strategy, &overrides, &ToolProgress(ctx))
             .await?;
-        Ok(ToolOutput::serialize(&analysis))
+        let mut value =
+            serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the analysis"))?;
+        summarise_options(&mut value);
+        Ok(ToolOutput::new(value))
+    }
+}
+
+/// The figures of a candidate the ranking table keeps, each a top-level field of the candidate.
+const ROW_FIELDS: [&str; 15] = [
+    "rank",
+    "kind",
+    "expiration",
+    "dte",
+    "short_strike",
+    "long_strike",
+    "credit",
+    "credit_per_contract",
+    "max_loss",
+    "breakeven",
+    "pop",
+    "expected_value",
+    "ev_per_dollar_at_risk",
+    "return_on_capital_percent",
+    "annualized_return_percent",
+];
+
+/// The answer stays sized for a model: the account is given once (at the top level, not again
+/// under `options`), and the ranked candidates as one row each with the figures that rank and
+/// size them; the recommended trade keeps every detail under `recommendation.candidate`, and
+/// analyze_options gives every candidate's legs, greeks, levels and sizing, and the method's
+/// prose (only its figures stay here). Works on the JSON of a
+/// full analysis, so a saved one (get_analysis_history) reads the same; rows stay rows.
+pub(crate) fn summarise_options(value: &mut Value) {
+    let Some(options) = value.get_mut("options").and_then(Value::as_object_mut) else {
+        return;
+    };
+    options.remove("account");
+    // The method's figures stay; its prose (the same in every answer) is analyze_options'.
+    if let Some(Value::Object(method)) = options.get_mut("method")
+        && !method.contains_key("explained_by")
+    {
+        method.retain(|key, v| !v.is_string() || key == "quotes_at");
+        method.insert(
+            "explained_by".into(),
+            "analyze_options: its `method` says how every figure is computed".into(),
+        );
+    }
+    let Some(Value::Array(candidates)) = options.get_mut("candidates") else {
+        return;
+    };
+    for candidate in candidates.iter_mut() {
+        if candidate.get("legs").is_none() {
+            continue;
+        }
+        let mut row: Map<String, Value> = ROW_FIELDS
+            .iter()
+            .filter_map(|key| candidate.get(*key).map(|v| ((*key).to_owned(), v.clone())))
+            .collect();
+        let pick = |pointer: &str| candidate.pointer(pointer).cloned().unwrap_or(Value::Null);
+        row.insert("natural".into(), pick("/price/natural"));
+        row.insert("contracts_fit".into(), pick("/sizing/contracts"));
+        row.insert("limited_by".into(), pick("/sizing/limited_by"));
+        *candidate = Value::Object(row);
+    }
+}
+
+/// `options` of the answer: the options analysis without the account, its candidates as rows.
+fn options_summary_schema() -> Value {
+    let mut schema = options_analysis_schema();
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.remove("account");
+        properties.insert(
+            "candidates".into(),
+            array(
+                "every ranked candidate, best first, as one row (analyze_options has each one's legs, greeks, levels and sizing; the recommended one is in full under recommendation.candidate)",
+                object(
+                    &[
+                        ("rank", integer("1 is best", false)),
+                        ("kind", string("csp, covered_call, bull_put_spread or bear_call_spread", false)),
+                        ("expiration", string("YYYY-MM-DD", false)),
+                        ("dte", integer("days to expiration", false)),
+                        ("short_strike", number("short strike", false)),
+                        ("long_strike", number("long strike (spreads)", true)),
+                        ("credit", number("limit price: net credit per share on the tick", false)),
+                        ("natural", number("the natural price beside it", false)),
+                        ("credit_per_contract", number("credit × 100", false)),
+                        ("max_loss", number("per contract", false)),
+                        ("breakeven", number("at expiration", false)),
+                        ("pop", number("probability of profit", false)),
+                        ("expected_value", number("per contract, at the model volatility", false)),
+                        ("ev_per_dollar_at_risk", number("the ranking", false)),
+                        ("return_on_capital_percent", number("credit / capital", false)),
+                        ("annualized_return_percent", number("× 365 / DTE", false)),
+                        ("contracts_fit", integer("contracts that fit the caps", true)),
+                        ("limited_by", string("the cap that binds", true)),
+                    ],
+                    &["rank", "kind", "expiration", "short_strike", "credit", "pop", "ev_per_dollar_at_risk"],
+                    false,
+                ),
+            ),
+        );
+    }
+    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|r| r != "account");
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::tools::test_context;
+    use crate::testing::{sample_app, sample_market, schema};
+
+    #[tokio::test]
+    async fn the_account_is_given_once_and_the_candidates_as_rows() {
+        let app = sample_app(sample_market());
+        let args = json!({"symbol": "SPY", "strategy": "spread"});
+        let output = RunFullAnalysis
+            .call(&app, Args::from_value(Some(args)).unwrap(), &test_context())
+            .await
+            .unwrap();
+        let value = output.structured_value();
+        let problems = schema::validate(&RunFullAnalysis.spec().output_schema, &value);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(value["options"].get("account").is_none());
+        let method = value["options"]["method"].as_object().unwrap();
+        assert!(method["risk_free_rate"].is_number() && method["quotes_at"].is_string());
+        assert!(method.get("pricing").is_none() && method.contains_key("explained_by"));
+        assert!(value["account"]["net_liquidating_value"].is_number());
+        let rows = value["options"]["candidates"].as_array().unwrap();
+        assert!(!rows.is_empty());
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row["rank"], i + 1);
+            assert!(row.get("legs").is_none(), "{row}");
+            for key in ROW_FIELDS
+                .iter()
+                .chain(&["natural", "contracts_fit", "limited_by"])
+            {
+                assert!(row.get(*key).is_some(), "{key} in {row}");
+            }
+        }
     }
 }

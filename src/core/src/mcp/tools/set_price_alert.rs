@@ -42,8 +42,10 @@ impl Tool for SetPriceAlert {
             title: "Set price alert",
             description: "Watch a symbol's price: the alert fires once when the last trade (or the mark when there is \
                 no trade) is at or above (`above`) or at or below (`below`) the threshold. It is checked in the \
-                background every few seconds, survives restarts, and its notification is delivered to the desktop \
-                app (stderr) or a webhook.",
+                background every few seconds and survives restarts. When it fires, every connected client gets a \
+                `notifications/message` (level warning, logger ttai.alerts), the desktop app a line on stderr or a \
+                webhook a POST; one that fired while no client was connected is reported by the next list_alerts \
+                (`fired_while_away`).",
             input_schema: object(
                 &[
                     ("symbol", string("ticker to watch", false)),

@@ -1,4 +1,4 @@
-//! `ttai login`, `ttai logout` and `ttai status` (design.md §3).
+//! `ttai login`, `ttai logout` and `ttai status` (docs/design.md, "Authentication and the vault").
 //!
 //! Human messages go to stderr (after `login --no-remember` stdout may carry MCP); `status`
 //! prints its report on stdout, as text or `--json`. Secrets are read, proven and sealed, never
@@ -289,7 +289,7 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
         }
         lines.join("\n")
     };
-    transport_stdio::print_document(&text).context("writing to stdout")?;
+    crate::compose::print_document(&text).context("writing to stdout")?;
     Ok(if logged_in {
         ExitCode::SUCCESS
     } else {

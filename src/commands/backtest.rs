@@ -219,7 +219,7 @@ pub(crate) async fn run(settings: &Settings, args: &BacktestArgs) -> anyhow::Res
     } else {
         table(&report)
     };
-    transport_stdio::print_document(&text).context("writing to stdout")?;
+    crate::compose::print_document(&text).context("writing to stdout")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -388,3 +388,30 @@ fn the_python_sdk_connects_over_streamable_http_and_sse() {
         assert!(t["progress_events"].as_u64().unwrap() >= 5, "{transport}: {t}");
     }
 }
+
+/// The transport's `Bind` clause, end to end: a port another program holds is a start-up
+/// failure naming the address (exit code 1), not a server that never answers.
+#[test]
+fn a_port_already_taken_is_a_start_up_error_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, stdout, stderr) = crate::support::run(
+        &[
+            "--broker",
+            "replay",
+            "--transport",
+            "http",
+            "--port",
+            &port,
+            "serve",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    drop(taken);
+}

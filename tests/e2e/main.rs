@@ -22,4 +22,5 @@ mod python_sdk;
 mod quant;
 mod stdio;
 mod support;
+mod tidy;
 mod views;

@@ -1,4 +1,4 @@
-//! The command line (design.md §1–2): global options, then a subcommand (`serve` by default).
+//! The command line (docs/design.md, "Shape" and "Configuration"): global options, then a subcommand (`serve` by default).
 //!
 //! Options are read as text here and validated together in `settings`, so that every problem is
 //! reported at once.
@@ -112,7 +112,7 @@ pub(crate) enum Command {
     /// Backtest a strategy on a recorded tape (--tape DIR, default the bundled demo tape): the
     /// options analysis picks each trade; settled from the tape.
     Backtest(BacktestArgs),
-    /// Run the quant library on reference input files (design.md §9), for anyone to check the numbers.
+    /// Run the quant library on reference input files (docs/design.md, "Analysis numbers"), for anyone to check the numbers.
     #[command(subcommand)]
     Quant(QuantCommand),
 }

@@ -1,4 +1,4 @@
-//! Settings (design.md §2): defaults < environment < flags, validated together.
+//! Settings (docs/design.md, "Configuration"): defaults < environment < flags, validated together.
 //!
 //! `cli::GlobalOptions` holds the raw text (clap already applied flag-over-env precedence);
 //! [`Settings::from_options`] turns it into typed settings or the list of every problem, each

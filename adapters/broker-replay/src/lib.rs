@@ -1,4 +1,4 @@
-//! `broker-replay`: a `BrokerPort` over a recorded tape (design.md §7).
+//! `broker-replay`: a `BrokerPort` over a recorded tape (docs/tapes.md).
 //!
 //! Each call is answered with the latest recorded entry at or before the replay clock (default:
 //! the tape's end), and `NotFound` otherwise; candle series are the union of every recorded bar up

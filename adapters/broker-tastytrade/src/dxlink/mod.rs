@@ -1,4 +1,4 @@
-//! DXLink streaming (`tastytrade-api.md` §8): one long-lived websocket per broker, shared by
+//! DXLink streaming (docs/tastytrade-wire.md, "DXLink"): one long-lived websocket per broker, shared by
 //! every call, for live quotes and candle history.
 //!
 //! - `protocol`: the messages, field lists and COMPACT decoding (pure).

@@ -4,7 +4,6 @@
 //! [`Settings::from_options`] turns it into typed settings or the list of every problem, each
 //! naming its setting, so the user fixes them in one go (exit code 2).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -91,10 +90,6 @@ pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (seconds <= 365.0 * 86_400.0).then(|| Duration::from_secs_f64(seconds))
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn valid_url(text: &str) -> bool {
@@ -191,7 +186,8 @@ impl Settings {
                 "auth token (--auth-token / TTAI_AUTH_TOKEN): must be at least 16 characters".to_owned(),
             );
         }
-        if transport == TransportChoice::Http && !is_loopback(&host) && auth_token.is_none() {
+        if transport == TransportChoice::Http && !ttai_core::host::is_loopback(&host) && auth_token.is_none()
+        {
             problems.push(format!(
                 "auth token (--auth-token / TTAI_AUTH_TOKEN): required to listen on {host}, which is not a loopback address"
             ));
@@ -496,6 +492,16 @@ mod tests {
             Settings::from_options(&o).unwrap().transport,
             TransportChoice::Http
         );
+    }
+
+    #[test]
+    fn a_loopback_host_needs_no_token_however_it_is_written() {
+        let mut o = options();
+        o.transport = Some("http".into());
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]"] {
+            o.host = Some(host.into());
+            assert!(Settings::from_options(&o).is_ok(), "{host}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-#![allow(unreachable_pub, dead_code)]
+#![allow(unreachable_pub)]
 
 mod abuse;
 mod alerts;

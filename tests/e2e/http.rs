@@ -291,10 +291,13 @@ fn the_legacy_http_sse_pair_serves_2024_11_05_clients() {
 
 #[test]
 fn sigterm_with_a_request_in_flight_finishes_it() {
-    // A tape big enough that the first call waits for it to load.
+    // A tape big enough that the first call waits for it to load: the demo tape as a user tape,
+    // which is read and checked line by line.
     let dir = tempfile::tempdir().unwrap();
-    let (manifest, tape) = broker_replay::demo_gen::generate();
-    tape.write_dir(dir.path(), &manifest, false).unwrap();
+    let demo = repo().join("adapters/broker-replay/tapes/demo");
+    for file in ["manifest.json", "tape.jsonl.gz"] {
+        std::fs::copy(demo.join(file), dir.path().join(file)).unwrap();
+    }
     let server = spawn_http(&["--tape", dir.path().to_str().unwrap()], &[]);
     let mut client = Client::new(&server.base);
     client.initialize();

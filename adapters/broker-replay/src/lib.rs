@@ -8,7 +8,6 @@
 //! [`ReplayBroker::preload`] is called), so start-up stays within a few milliseconds; entries keep
 //! their JSON text and are decoded per answer, so the tape's memory is its text size.
 
-pub mod demo_gen;
 mod recorder;
 pub mod tape;
 

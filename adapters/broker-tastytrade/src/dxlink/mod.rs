@@ -30,7 +30,9 @@
 //! [`StreamSettings::candle_timeout`].
 
 mod connection;
+mod events;
 pub(crate) mod protocol;
+mod socket;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -23,6 +23,14 @@ const CORE_ALLOWED: &[(&str, &str)] = &[
         "the MCP engine's method table (JSON-RPC dispatch, no server)",
     ),
     (
+        "rust-stemmers",
+        "Snowball's English stemmer for the knowledge search",
+    ),
+    (
+        "rustc-hash",
+        "FxHash for the knowledge index's term maps (local words, no untrusted keys)",
+    ),
+    (
         "serde",
         "the domain's tape form, the MCP messages and the use cases' results",
     ),
@@ -159,21 +167,6 @@ fn adapter_dependency_problems(packages: &[Value]) -> Vec<String> {
     problems
 }
 
-/// Every `.rs` file below `dir`.
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// Whether `text` names the crate `ident` as a path (`ident::…`), not as part of a longer name.
 fn names_crate(text: &str, ident: &str) -> bool {
     text.match_indices(ident).any(|(at, _)| {
@@ -206,18 +199,18 @@ fn adapter_naming_in(relative: &str, text: &str, idents: &[String]) -> Vec<Strin
 fn adapter_naming_problems(packages: &[Value]) -> Vec<String> {
     let idents: Vec<String> = adapters(packages).iter().map(|a| a.replace('-', "_")).collect();
     let root = repo();
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    let core = root.join("src/core");
-    files
+    repository_files()
         .iter()
-        .filter(|f| !f.starts_with(&core))
-        .flat_map(|file| {
-            let relative = file
-                .strip_prefix(&root)
-                .unwrap_or(file)
-                .to_string_lossy()
-                .into_owned();
+        .filter_map(|file| {
+            Some((
+                file,
+                file.strip_prefix(&root).ok()?.to_string_lossy().into_owned(),
+            ))
+        })
+        .filter(|(_, relative)| {
+            relative.starts_with("src/") && !relative.starts_with("src/core/") && relative.ends_with(".rs")
+        })
+        .flat_map(|(file, relative)| {
             let text = std::fs::read_to_string(file).unwrap_or_default();
             adapter_naming_in(&relative, &text, &idents)
         })

@@ -467,17 +467,10 @@ mod tests {
     #[test]
     fn undefined_lines_and_far_values_and_levels_do_not_reach_the_prepared_chart() {
         use ttai_core::app::{Level, LineSeries};
-        let day = Date::from_ymd(2025, 1, 2).unwrap();
-        let candles: Vec<Candle> = (0..4)
-            .map(|i| Candle {
-                time: day.add_days(i).at_midnight_utc(),
-                open: 10.0,
-                high: 11.0,
-                low: 9.0,
-                close: 10.5,
-                volume: 1.0,
-            })
-            .collect();
+        let mut candles = daily(Date::from_ymd(2025, 1, 2).unwrap(), 4);
+        for c in &mut candles {
+            (c.open, c.high, c.low, c.close) = (10.0, 11.0, 9.0, 10.5);
+        }
         let line = |label: &str, style, values| LineSeries {
             label: label.into(),
             style,

@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench --bench stdio` (optionally `-- N` for the number of calls, default 20000;
 //! `TTAI_BENCH_BIN=PATH` measures another build).
-//! This client is as thin as the one in `shared/bench/mcp_bench.py`: pre-serialized requests, raw
+//! This client is as thin as the one in `benches/reference/mcp_bench.py`: pre-serialized requests, raw
 //! pipe reads, answers matched by line.
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,4 +1,4 @@
-//! The command line (design.md §1–2): options, then a subcommand (`serve` by default).
+//! The command line (docs/design.md, "Shape" and "Configuration"): options, then a subcommand (`serve` by default).
 //!
 //! Options are read as text here and validated together in `settings`, so that every problem is
 //! reported at once. They come in groups, and each subcommand takes (and its `--help` shows) only
@@ -255,7 +255,7 @@ Examples:
   ttai backtest --strategy csp --symbol SPY
   ttai backtest --strategy wheel --symbol SPY --take-profit 50 --chart equity.png")]
     Backtest(BacktestArgs),
-    /// Run the quant library on reference input files (design.md §9), for anyone to check the numbers.
+    /// Run the quant library on reference input files (docs/design.md, "Analysis numbers"), for anyone to check the numbers.
     #[command(subcommand)]
     Quant(QuantCommand),
 }

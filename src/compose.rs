@@ -197,6 +197,11 @@ pub(crate) fn stderr_line(line: &[u8]) {
     StderrLines::global().log_line(line);
 }
 
+/// Prints a document (a command's answer) on stdout, through the one writer of stdout.
+pub(crate) fn print_document(text: &str) -> std::io::Result<()> {
+    transport_stdio::print_document(text)
+}
+
 /// Waits up to `timeout` for stderr's writer to write what is queued.
 pub(crate) fn stderr_flush(timeout: Duration) {
     StderrLines::global().flush(timeout);

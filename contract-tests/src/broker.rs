@@ -30,6 +30,12 @@ pub trait BrokerHarness: Send + Sync {
     fn clock(&self) -> ExpectedClock {
         ExpectedClock::Scenario
     }
+
+    /// Brokers of the same kind without valid credentials (none at all, refused ones), each with
+    /// what it lacks. Only for harnesses declared `credentials` to `broker_contract!`.
+    async fn without_valid_credentials(&self) -> Vec<(&'static str, Arc<dyn BrokerPort>)> {
+        panic!("this broker harness has no credentials: do not declare the `credentials` capability")
+    }
 }
 
 fn sym(s: &str) -> Symbol {
@@ -44,6 +50,19 @@ pub async fn accounts_lists_the_customers_accounts(h: &dyn BrokerHarness) {
         accounts.iter().map(|a| a.number.as_str()).collect::<Vec<_>>(),
         [SAMPLE_ACCOUNT]
     );
+}
+
+/// Without valid credentials, listing the accounts is `Unauthenticated`.
+pub async fn accounts_without_valid_credentials_are_unauthenticated(h: &dyn BrokerHarness) {
+    let brokers = h.without_valid_credentials().await;
+    assert!(!brokers.is_empty(), "the harness gave no broker to check");
+    for (lacking, broker) in brokers {
+        let err = broker.accounts().await.unwrap_err();
+        assert!(
+            matches!(err, BrokerError::Unauthenticated(_)),
+            "{lacking}: {err:?}"
+        );
+    }
 }
 
 /// Balances of the account match the scenario; an unknown account is `NotFound`.
@@ -450,7 +469,8 @@ pub async fn market_hours_follow_the_calendar(h: &dyn BrokerHarness) {
 /// Expands every broker check into a `#[tokio::test]` against `$harness`.
 ///
 /// Capabilities after a `;` add the checks that need them: `candles` (the broker serves candle
-/// series) and `catalog` (it knows which series it carries, so a missing one is `Unsupported`).
+/// series), `catalog` (it knows which series it carries, so a missing one is `Unsupported`) and
+/// `credentials` (it logs in, so it can lack credentials).
 /// `broker_contract!(harness; candles, catalog)` for the fake and replay brokers;
 /// `broker_contract!(harness; candles)` for the live adapter (TastyTrade serves any period), so
 /// a check is not generated rather than passing vacuously.
@@ -461,6 +481,9 @@ macro_rules! broker_contract {
     };
     (@capability catalog $harness:expr) => {
         $crate::broker_contract!(@checks $harness; a_series_not_carried_is_unsupported);
+    };
+    (@capability credentials $harness:expr) => {
+        $crate::broker_contract!(@checks $harness; accounts_without_valid_credentials_are_unauthenticated);
     };
     (@checks $harness:expr; $($check:ident),* $(,)?) => {
         $(

@@ -1,18 +1,25 @@
 //! The HTTP/1.1 plumbing the local test servers share (the webhook receiver, the fake
-//! TastyTrade's REST side and its DXLink side): an accept loop with a thread per connection, and
-//! reading one request (request line, headers, a `Content-Length` or chunked body, `Expect:
-//! 100-continue`). Only `std::net`, so the servers run under any test runtime.
+//! TastyTrade's REST side and its DXLink side).
+//!
+//! Connections are accepted on a `std::net` listener with a thread each, so a server can count
+//! or refuse a connection before reading it (hang-ups), stop by a flag, and run under any test
+//! runtime (paused Tokio time included). HTTP itself is hyper's: each connection thread runs one
+//! request and one answer on a current-thread runtime of its own, then closes (`Connection:
+//! close`); chunked bodies, `Expect: 100-continue` and malformed requests are hyper's to read.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Longest accepted request head line.
-const MAX_LINE: u64 = 64 * 1024;
-
-/// Most header lines accepted in one request.
-const MAX_HEADERS: usize = 100;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::ext::ReasonPhrase;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 
 /// How long a connection may stay silent before a server gives up on it.
 pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,111 +55,106 @@ pub(crate) struct Request {
     pub(crate) method: String,
     /// The request target, path and query.
     pub(crate) target: String,
-    /// Headers in order, names as sent.
+    /// Headers in arrival order (names lower-cased by the HTTP library).
     pub(crate) headers: Vec<(String, String)>,
     /// The body.
     pub(crate) body: Vec<u8>,
 }
 
-/// An `InvalidData` error.
-fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+/// An answer to send.
+pub(crate) struct Answer {
+    /// The status.
+    pub(crate) status: u16,
+    /// The reason phrase, when it is not the standard one.
+    pub(crate) reason: Option<&'static str>,
+    /// Headers.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The body.
+    pub(crate) body: Vec<u8>,
+    /// How long to wait before answering.
+    pub(crate) delay: Duration,
 }
 
-/// Reads one line ending in CRLF (or LF), without the line end.
-fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    let n = reader.by_ref().take(MAX_LINE).read_line(&mut line)?;
-    if n == 0 || !line.ends_with('\n') {
-        return Err(invalid("connection closed mid-line or line too long"));
-    }
-    let trimmed = line.trim_end_matches(['\r', '\n']).len();
-    line.truncate(trimmed);
-    Ok(line)
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-/// Reads the request line, the headers and a body of at most `max_body` bytes; answers
-/// `100 Continue` on `stream` when the client expects it.
-pub(crate) fn read_request(
-    reader: &mut impl BufRead,
-    mut stream: &TcpStream,
-    max_body: usize,
-) -> io::Result<Request> {
-    let request_line = read_line(reader)?;
-    let mut parts = request_line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid("malformed request line"));
+/// Reads one request of at most `max_body` bytes from `stream`, answers what `handle` returns
+/// (after its delay), and closes. `handle` returning `None`, a body too large or a request that
+/// cannot be read closes the connection without an answer of ours.
+pub(crate) fn serve_one<H>(stream: TcpStream, max_body: usize, handle: H)
+where
+    H: Fn(Request) -> Option<Answer>,
+{
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return;
     };
-    if !version.starts_with("HTTP/1.") {
-        return Err(invalid("not HTTP/1.x"));
-    }
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader)?;
-        if line.is_empty() {
-            break;
+    runtime.block_on(async {
+        if stream.set_nonblocking(true).is_err() {
+            return;
         }
-        if headers.len() >= MAX_HEADERS {
-            return Err(invalid("too many headers"));
-        }
-        let (name, value) = line.split_once(':').ok_or_else(|| invalid("malformed header"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    if header(&headers, "Expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-        stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        stream.flush()?;
-    }
-    let chunked =
-        header(&headers, "Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let body = if chunked {
-        read_chunked(reader, max_body)?
-    } else {
-        let length = match header(&headers, "Content-Length") {
-            Some(v) => v.parse::<usize>().map_err(|_| invalid("bad Content-Length"))?,
-            None => 0,
+        let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+            return;
         };
-        if length > max_body {
-            return Err(invalid("body too large"));
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        body
-    };
-    Ok(Request {
-        method: method.to_owned(),
-        target: target.to_owned(),
-        headers,
-        body,
-    })
+        let handle = &handle;
+        let service = service_fn(move |request: hyper::Request<Incoming>| async move {
+            let (parts, body) = request.into_parts();
+            let read = tokio::time::timeout(IO_TIMEOUT, Limited::new(body, max_body).collect()).await;
+            let Ok(Ok(body)) = read else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "body unreadable or too large",
+                ));
+            };
+            let request = Request {
+                method: parts.method.as_str().to_owned(),
+                target: parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| parts.uri.to_string(), ToString::to_string),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            name.as_str().to_owned(),
+                            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: body.to_bytes().to_vec(),
+            };
+            let Some(answer) = handle(request) else {
+                return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "hung up"));
+            };
+            if !answer.delay.is_zero() {
+                tokio::time::sleep(answer.delay).await;
+            }
+            Ok::<_, io::Error>(response(answer))
+        });
+        // The client may give up meanwhile; then the answer has nowhere to go.
+        let _ = http1::Builder::new()
+            .keep_alive(false)
+            .timer(TokioTimer::new())
+            .header_read_timeout(IO_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    });
 }
 
-/// Reads a chunked body and its trailer.
-fn read_chunked(reader: &mut impl BufRead, max_body: usize) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let size_line = read_line(reader)?;
-        let size_text = size_line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| invalid("bad chunk size"))?;
-        if size == 0 {
-            // Trailer fields until the empty line.
-            while !read_line(reader)?.is_empty() {}
-            return Ok(body);
-        }
-        if body.len().saturating_add(size) > max_body {
-            return Err(invalid("body too large"));
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(body.get_mut(start..).unwrap_or_default())?;
-        if !read_line(reader)?.is_empty() {
-            return Err(invalid("chunk not followed by CRLF"));
+/// The hyper response of an answer.
+fn response(answer: Answer) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(reason) = answer.reason {
+        response
+            .extensions_mut()
+            .insert(ReasonPhrase::from_static(reason.as_bytes()));
+    }
+    let headers = response.headers_mut();
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
         }
     }
+    response
 }

@@ -1,5 +1,5 @@
 //! `contract-tests`: one suite per port, run against every adapter of that port and against the
-//! in-memory fakes (style.md §4.6), so that core tests can trust the fakes and every adapter
+//! in-memory fakes (docs/style.md, "Layout"), so that core tests can trust the fakes and every adapter
 //! behaves the same.
 //!
 //! Each suite is a module of `pub async fn` checks named after the port's MUST clauses, taking a
@@ -24,6 +24,7 @@
 
 pub mod broker;
 pub mod fake_tastytrade;
+pub mod full_disk;
 mod http1;
 pub mod notifier;
 pub mod scenario;

@@ -1,4 +1,4 @@
-//! The `NotifierPort` contract (design.md §6), asserted against what actually arrived.
+//! The `NotifierPort` contract (docs/design.md, "Alerts and notifications"), asserted against what actually arrived.
 //!
 //! A harness makes a fresh notifier together with a [`Sink`]: the notifier's destination as the
 //! suite reads it (the captured stderr lines, the webhook receiver's accepted requests, or the

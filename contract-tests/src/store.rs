@@ -32,6 +32,13 @@ pub trait StoreHarness: Send + Sync {
         drop(store);
         panic!("this store harness is not durable: do not declare the `durable` capability")
     }
+
+    /// Makes the storage of the store the latest `fresh` returned full (`true`) or gives the
+    /// space back (`false`). Only for harnesses declared `full` to `store_contract!`.
+    fn set_full(&self, full: bool) {
+        let _ = full;
+        panic!("this store harness cannot fill its storage: do not declare the `full` capability")
+    }
 }
 
 /// Bases every timestamp in the checks near the sample clock.
@@ -319,6 +326,72 @@ pub async fn trigger_fires_once_and_enqueues_one_notification(h: &dyn StoreHarne
     // A triggered alert cannot be triggered back to life by deleting it either: delete works.
     let deleted = store.delete_alert(&alert.id, at(62_000)).await.unwrap();
     assert_eq!(deleted.triggered_price, Some(449.5));
+}
+
+/// On a full disk every write is `Full` and changes nothing: what was written before reads back
+/// unchanged, the alert that could not fire is still active, and writes succeed once there is
+/// space again.
+pub async fn a_full_disk_is_full_and_leaves_earlier_records_intact(h: &dyn StoreHarness) {
+    let store = h.fresh().await;
+    let saved = store.save_analysis(analysis("SPY", 0, "before")).await.unwrap();
+    let fired = store
+        .create_alert(new_alert("SPY", AlertCondition::Below, 450.0))
+        .await
+        .unwrap();
+    let active = store
+        .create_alert(new_alert("QQQ", AlertCondition::Above, 400.0))
+        .await
+        .unwrap();
+    let ntf = store
+        .trigger_alert(&fired.id, at(1_000), 449.5, pending("SPY below 450"))
+        .await
+        .unwrap()
+        .unwrap();
+    let before = (
+        store.list_analyses(None, 10).await.unwrap(),
+        store.list_alerts(None).await.unwrap(),
+        store.pending_notifications(10).await.unwrap(),
+    );
+
+    h.set_full(true);
+    let mut big = analysis("SPY", 2_000, "during");
+    // Large enough that a store on pages needs new ones, not only a header update.
+    big.result = json!({ "padding": "x".repeat(20_000) });
+    assert_eq!(store.save_analysis(big).await.unwrap_err(), StoreError::Full);
+    assert_eq!(
+        store
+            .create_alert(new_alert("AAPL", AlertCondition::Above, 1.0))
+            .await
+            .unwrap_err(),
+        StoreError::Full
+    );
+    assert_eq!(
+        store
+            .trigger_alert(&active.id, at(3_000), 401.0, pending("QQQ above 400"))
+            .await
+            .unwrap_err(),
+        StoreError::Full
+    );
+
+    h.set_full(false);
+    let after = (
+        store.list_analyses(None, 10).await.unwrap(),
+        store.list_alerts(None).await.unwrap(),
+        store.pending_notifications(10).await.unwrap(),
+    );
+    assert_eq!(after, before, "earlier records are intact");
+    assert_eq!(store.get_analysis(&saved.id).await.unwrap(), saved);
+    assert_eq!(after.2, [ntf]);
+    let late = store
+        .trigger_alert(&active.id, at(4_000), 401.0, pending("QQQ above 400"))
+        .await
+        .unwrap()
+        .expect("the alert that could not fire is still active");
+    assert!(late.id.0 > after.2[0].id.0, "{} after {}", late.id, after.2[0].id);
+    store
+        .save_analysis(analysis("SPY", 5_000, "after"))
+        .await
+        .unwrap();
 }
 
 /// Triggers racing on one alert fire it exactly once.
@@ -849,7 +922,7 @@ pub fn operations_match_the_model_across_reopens(h: &dyn StoreHarness) {
 }
 
 /// Expands every store check into a test against `$harness`; `durable` adds the checks that
-/// close and reopen the store.
+/// close and reopen the store, `full` the check of a full disk.
 #[macro_export]
 macro_rules! store_contract {
     ($harness:expr) => {
@@ -878,6 +951,12 @@ macro_rules! store_contract {
             everything_written_before_close_is_there_after_reopen,
         );
         $crate::store_contract!(@sync $harness; operations_match_the_model_across_reopens);
+    };
+    ($harness:expr, full) => {
+        $crate::store_contract!($harness);
+        $crate::store_contract!(@checks $harness;
+            a_full_disk_is_full_and_leaves_earlier_records_intact,
+        );
     };
     (@checks $harness:expr; $($check:ident),* $(,)?) => {
         $(

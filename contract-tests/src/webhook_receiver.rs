@@ -1,10 +1,10 @@
 //! A local webhook receiver for tests: a minimal HTTP/1.1 server on `127.0.0.1` that records
 //! every request and answers as scripted.
 //!
-//! It serves the notifier contract suite and the end-to-end tests of the binary. It uses only
-//! `std::net`: one thread accepts connections and one thread per connection reads the request
-//! line, the headers and the body (by `Content-Length`, or chunked), records the request, waits
-//! the scripted delay, answers the scripted status with `Connection: close`, and closes.
+//! It serves the notifier contract suite and the end-to-end tests of the binary. One thread
+//! accepts connections (`std::net`) and one thread per connection reads the request with hyper
+//! (`http1`: the body by `Content-Length`, or chunked), records it, waits the scripted delay,
+//! answers the scripted status with `Connection: close`, and closes.
 //!
 //! Faults it can play:
 //! - a status for the next requests ([`WebhookReceiver::script`]) or for all of them
@@ -20,7 +20,7 @@
 //! (or a deadline passed), so tests never sleep.
 
 use std::collections::VecDeque;
-use std::io::{self, BufReader, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -64,7 +64,7 @@ pub struct ReceivedRequest {
     pub method: String,
     /// The request target, e.g. `/hook`.
     pub target: String,
-    /// Every header in arrival order, names as sent.
+    /// Every header in arrival order (names lower-cased by the HTTP library).
     pub headers: Vec<(String, String)>,
     /// The body bytes exactly as received (de-chunked when chunked).
     pub body: Vec<u8>,
@@ -324,49 +324,29 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let _ = stream.shutdown(Shutdown::Both);
         return;
     }
-    let _ = stream.set_read_timeout(Some(http1::IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(http1::IO_TIMEOUT));
-    let mut reader = BufReader::new(&stream);
-    let Ok(http1::Request {
-        method,
-        target,
-        headers,
-        body,
-    }) = http1::read_request(&mut reader, &stream, MAX_BODY)
-    else {
-        // Malformed or cut short: nothing to record, and nothing sensible to answer.
-        let _ = stream.shutdown(Shutdown::Both);
-        return;
-    };
-    let reply = {
-        let mut state = shared.lock();
-        let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
-        state.requests.push(ReceivedRequest {
-            method,
-            target,
-            headers,
-            body,
+    // Malformed or cut short requests are never handed over: nothing to record.
+    http1::serve_one(stream, MAX_BODY, |request| {
+        let reply = {
+            let mut state = shared.lock();
+            let reply = state.script.pop_front().unwrap_or_else(|| state.default.clone());
+            state.requests.push(ReceivedRequest {
+                method: request.method,
+                target: request.target,
+                headers: request.headers,
+                body: request.body,
+                status: reply.status,
+            });
+            reply
+        };
+        shared.changed.notify_all();
+        Some(http1::Answer {
             status: reply.status,
-        });
-        reply
-    };
-    shared.changed.notify_all();
-    if !reply.delay.is_zero() {
-        std::thread::sleep(reply.delay);
-    }
-    // The client may have given up meanwhile; then the answer has nowhere to go.
-    let _ = write_reply(&stream, reply.status);
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Writes a bodiless answer that closes the connection.
-fn write_reply(mut stream: &TcpStream, status: u16) -> io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        reason(status)
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.flush()
+            reason: Some(reason(reply.status)),
+            headers: Vec::new(),
+            body: Vec::new(),
+            delay: reply.delay,
+        })
+    });
 }
 
 /// The reason phrase of common statuses.
@@ -396,7 +376,7 @@ fn reason(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
+    use std::io::{Read, Write};
 
     use super::*;
 

@@ -72,22 +72,40 @@ mod broker {
         use super::*;
         use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
         use contract_tests::fake_tastytrade::FakeTastyTrade;
+        use ttai_core::ports::{Credentials, Secret};
 
         /// The live adapter pointed at a fake TastyTrade serving the canonical scenario, with the
         /// scenario's clock (option chains are priced by days to expiration).
         struct Live(FakeTastyTrade);
 
-        #[async_trait::async_trait]
-        impl BrokerHarness for Live {
-            async fn fresh(&self) -> Arc<dyn BrokerPort> {
+        impl Live {
+            fn broker(&self, credentials: Option<Credentials>) -> Arc<dyn BrokerPort> {
                 Arc::new(TastyTradeBroker::new(TastyConfig {
                     api_url: self.0.url(),
                     user_agent: "ttai-contract-tests/0.0.0".to_owned(),
                     timeout: Duration::from_secs(10),
-                    credentials: Some(self.0.credentials()),
+                    credentials,
                     now: scenario::now,
                     streaming: Some(StreamSettings::standard()),
                 }))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl BrokerHarness for Live {
+            async fn fresh(&self) -> Arc<dyn BrokerPort> {
+                self.broker(Some(self.0.credentials()))
+            }
+
+            async fn without_valid_credentials(&self) -> Vec<(&'static str, Arc<dyn BrokerPort>)> {
+                let revoked = Credentials {
+                    client_secret: self.0.credentials().client_secret,
+                    refresh_token: Secret::new("a-revoked-refresh-token"),
+                };
+                vec![
+                    ("no credentials", self.broker(None)),
+                    ("a refused refresh token", self.broker(Some(revoked))),
+                ]
             }
         }
 
@@ -97,7 +115,7 @@ mod broker {
 
         // Candles over DXLink; no `catalog`: TastyTrade serves any period, so a missing series
         // is `NotFound` rather than `Unsupported`.
-        broker_contract!(harness(); candles);
+        broker_contract!(harness(); candles, credentials);
     }
 }
 
@@ -355,16 +373,24 @@ mod store {
         use super::*;
         use ttai_core::testing::InMemoryStore;
 
-        struct InMemory;
+        /// The in-memory store; `set_full` reaches the latest one.
+        #[derive(Default)]
+        struct InMemory(std::sync::Mutex<Option<Arc<InMemoryStore>>>);
 
         #[async_trait::async_trait]
         impl StoreHarness for InMemory {
             async fn fresh(&self) -> Arc<dyn StorePort> {
-                Arc::new(InMemoryStore::new())
+                let store = Arc::new(InMemoryStore::new());
+                *self.0.lock().unwrap() = Some(Arc::clone(&store));
+                store
+            }
+
+            fn set_full(&self, full: bool) {
+                self.0.lock().unwrap().as_ref().unwrap().set_full(full);
             }
         }
 
-        store_contract!(InMemory);
+        store_contract!(InMemory::default(), full);
     }
 
     mod redb_file {
@@ -419,19 +445,30 @@ mod store {
     }
 
     mod redb_in_memory_backend {
+        use std::sync::Mutex;
+
         use super::*;
-        use redb::backends::InMemoryBackend;
+        use contract_tests::full_disk::FillableDisk;
         use store_redb::RedbStore;
 
-        struct RedbMemory;
+        /// redb over memory that can be made full; the store reopens the same bytes after a
+        /// failed write, as it reopens its file.
+        #[derive(Default)]
+        struct RedbMemory(Mutex<FillableDisk>);
 
         #[async_trait::async_trait]
         impl StoreHarness for RedbMemory {
             async fn fresh(&self) -> Arc<dyn StorePort> {
-                Arc::new(RedbStore::open_with_backend(InMemoryBackend::new()).unwrap())
+                let disk = FillableDisk::new();
+                *self.0.lock().unwrap() = disk.clone();
+                Arc::new(RedbStore::open_with_backend_factory(move || disk.clone()).unwrap())
+            }
+
+            fn set_full(&self, full: bool) {
+                self.0.lock().unwrap().set_full(full);
             }
         }
 
-        store_contract!(RedbMemory);
+        store_contract!(RedbMemory::default(), full);
     }
 }

@@ -1,4 +1,4 @@
-//! `ttai login`, `ttai logout` and `ttai status` (design.md §3).
+//! `ttai login`, `ttai logout` and `ttai status` (docs/design.md, "Authentication and the vault").
 //!
 //! Human messages go to stderr (after `login --no-remember` stdout may carry MCP); `status`
 //! prints its report on stdout, as text or `--json`. Secrets are read, proven and sealed, never
@@ -313,7 +313,7 @@ pub(crate) async fn status(settings: &Settings, args: &StatusArgs) -> anyhow::Re
         lines.push(format!("data dir:     {}", settings.data_dir.display()));
         lines.join("\n")
     };
-    transport_stdio::print_document(&text).context("writing to stdout")?;
+    crate::compose::print_document(&text).context("writing to stdout")?;
     Ok(if ready {
         ExitCode::SUCCESS
     } else {

@@ -52,16 +52,18 @@ fn request(args: &BacktestArgs) -> anyhow::Result<BacktestRequest> {
     {
         bail!("--from must not be after --to");
     }
-    request.dte_min = args.dte_min.unwrap_or(request.dte_min);
-    request.dte_max = args.dte_max.unwrap_or(request.dte_max);
-    request.delta_min = args.delta_min.unwrap_or(request.delta_min);
-    request.delta_max = args.delta_max.unwrap_or(request.delta_max);
-    request.fill = match args.fill.trim().to_ascii_lowercase().as_str() {
-        "mid" => Fill::Mid,
-        "natural" | "half-spread" | "half_spread" => Fill::Natural,
-        other => bail!("--fill: {other:?} is not mid or natural"),
+    request.rules.dte_min = args.dte_min.unwrap_or(request.rules.dte_min);
+    request.rules.dte_max = args.dte_max.unwrap_or(request.rules.dte_max);
+    request.rules.delta_min = args.delta_min.unwrap_or(request.rules.delta_min);
+    request.rules.delta_max = args.delta_max.unwrap_or(request.rules.delta_max);
+    let Some(fill) = Fill::parse(&args.fill) else {
+        bail!(
+            "--fill: {:?} is not mid or natural",
+            args.fill.trim().to_ascii_lowercase()
+        );
     };
-    request.take_profit = match args.take_profit {
+    request.rules.fill = fill;
+    request.rules.take_profit = match args.take_profit {
         None => None,
         Some(p) if p > 0.0 && p <= 100.0 => Some(p / 100.0),
         Some(p) => bail!("--take-profit: {p} is not a percentage in (0, 100]"),
@@ -97,7 +99,7 @@ fn signed(v: f64) -> String {
 /// The report as text for people.
 fn table(report: &BacktestReport) -> String {
     let s = &report.summary;
-    let settings = &report.settings;
+    let settings = &report.settings.rules;
     let mut out = String::new();
     out.push_str(&format!(
         "Backtest: {} on {} · {}{}\n",
@@ -219,7 +221,7 @@ pub(crate) async fn run(settings: &Settings, args: &BacktestArgs) -> anyhow::Res
     } else {
         table(&report)
     };
-    transport_stdio::print_document(&text).context("writing to stdout")?;
+    crate::compose::print_document(&text).context("writing to stdout")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -251,9 +253,9 @@ mod tests {
     fn arguments_become_a_request() {
         let r = request(&args("wheel")).unwrap();
         assert_eq!(r.strategy, BacktestStrategy::Wheel);
-        assert_eq!((r.dte_min, r.dte_max), (30, 50));
-        assert_eq!(r.fill, Fill::Natural);
-        assert_eq!(r.take_profit, Some(0.5));
+        assert_eq!((r.rules.dte_min, r.rules.dte_max), (30, 50));
+        assert_eq!(r.rules.fill, Fill::Natural);
+        assert_eq!(r.rules.take_profit, Some(0.5));
         assert_eq!(r.from.unwrap().to_string(), "2025-01-01T00:00:00Z");
         assert_eq!(r.to.unwrap().date().to_string(), "2025-06-30");
         assert!(r.to.unwrap() > "2025-06-30T23:59:00Z".parse::<Timestamp>().unwrap());

@@ -92,7 +92,7 @@ pub(crate) async fn run(server: Arc<McpServer>, args: &CallArgs) -> anyhow::Resu
         result.get("structuredContent").unwrap_or(&result)
     };
     let text = serde_json::to_string_pretty(shown).context("printing the result")?;
-    transport_stdio::print_document(&text).context("writing to stdout")?;
+    crate::compose::print_document(&text).context("writing to stdout")?;
     Ok(if is_error {
         ExitCode::from(1)
     } else {

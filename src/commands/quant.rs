@@ -16,7 +16,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 fn write(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
-        None => transport_stdio::print_document(text).context("writing to stdout"),
+        None => crate::compose::print_document(text).context("writing to stdout"),
     }
 }
 

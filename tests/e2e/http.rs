@@ -291,10 +291,13 @@ fn the_legacy_http_sse_pair_serves_2024_11_05_clients() {
 
 #[test]
 fn sigterm_with_a_request_in_flight_finishes_it() {
-    // A tape big enough that the first call waits for it to load.
+    // A tape big enough that the first call waits for it to load: the demo tape as a user tape,
+    // which is read and checked line by line.
     let dir = tempfile::tempdir().unwrap();
-    let (manifest, tape) = broker_replay::demo_gen::generate();
-    tape.write_dir(dir.path(), &manifest, false).unwrap();
+    let demo = repo().join("adapters/broker-replay/tapes/demo");
+    for file in ["manifest.json", "tape.jsonl.gz"] {
+        std::fs::copy(demo.join(file), dir.path().join(file)).unwrap();
+    }
     let server = spawn_http(&["--tape", dir.path().to_str().unwrap()], &[]);
     let mut client = Client::new(&server.base);
     client.initialize();
@@ -426,4 +429,31 @@ fn a_fired_alert_reaches_every_connected_http_session_that_did_not_ask_for_less(
     }
     let quiet_events = collect(&streams[2], Duration::from_millis(500), is_alert);
     assert!(!quiet_events.iter().any(is_alert), "{quiet_events:?}");
+}
+
+/// The transport's `Bind` clause, end to end: a port another program holds is a start-up
+/// failure naming the address (exit code 1), not a server that never answers.
+#[test]
+fn a_port_already_taken_is_a_start_up_error_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, stdout, stderr) = crate::support::run(
+        &[
+            "--broker",
+            "replay",
+            "--transport",
+            "http",
+            "--port",
+            &port,
+            "serve",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    drop(taken);
 }

@@ -5,7 +5,7 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-#![allow(unreachable_pub, dead_code)]
+#![allow(unreachable_pub)]
 
 mod abuse;
 mod alerts;
@@ -23,4 +23,5 @@ mod quant;
 mod sizes;
 mod stdio;
 mod support;
+mod tidy;
 mod views;

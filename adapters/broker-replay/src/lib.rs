@@ -1,4 +1,4 @@
-//! `broker-replay`: a `BrokerPort` over a recorded tape (design.md §7).
+//! `broker-replay`: a `BrokerPort` over a recorded tape (docs/tapes.md).
 //!
 //! Each call is answered with the latest recorded entry at or before the replay clock (default:
 //! the tape's end), and `NotFound` otherwise; candle series are the union of every recorded bar up
@@ -8,7 +8,6 @@
 //! [`ReplayBroker::preload`] is called), so start-up stays within a few milliseconds; entries keep
 //! their JSON text and are decoded per answer, so the tape's memory is its text size.
 
-pub mod demo_gen;
 mod recorder;
 pub mod tape;
 

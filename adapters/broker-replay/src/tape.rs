@@ -1,4 +1,4 @@
-//! The tape format (design.md §7): a folder with `manifest.json` and `tape.jsonl` (optionally
+//! The tape format (docs/tapes.md): a folder with `manifest.json` and `tape.jsonl` (optionally
 //! `tape.jsonl.gz`), one recorded broker answer per line:
 //! `{"at": RFC3339, "op": "...", "key": "...", "data": <domain JSON>}`.
 

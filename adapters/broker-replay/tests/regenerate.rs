@@ -1,9 +1,14 @@
-//! The bundled demo tape is exactly what the generator produces.
+//! The bundled demo tape is exactly what the generator produces. The generator is the
+//! example's (`examples/gen_demo_tape/demo`), included here as a module; its own unit tests run
+//! with this test.
+
+#[path = "../examples/gen_demo_tape/demo/mod.rs"]
+mod demo;
 
 #[test]
 fn regenerating_the_demo_tape_gives_identical_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let (manifest, tape) = broker_replay::demo_gen::generate();
+    let (manifest, tape) = demo::generate();
     tape.write_dir(dir.path(), &manifest, true).unwrap();
     let fresh = std::fs::read(dir.path().join("tape.jsonl.gz")).unwrap();
     let committed = include_bytes!("../tapes/demo/tape.jsonl.gz");

@@ -1,5 +1,5 @@
 //! `broker-tastytrade`: the [`BrokerPort`] of a live TastyTrade account over its REST API
-//! (`../shared/reference/tastytrade-api.md`; design.md §3).
+//! (docs/tastytrade.md; docs/design.md, "Authentication and the vault").
 //!
 //! Layout:
 //! - `http`: one exchange with ureq on `spawn_blocking`; headers every request needs.

@@ -1,4 +1,4 @@
-//! The REST API's JSON as it is on the wire (tastytrade-api.md §1.3–§7).
+//! The REST API's JSON as it is on the wire (docs/tastytrade-wire.md, "REST").
 //!
 //! Keys are kebab-case. Decimals usually come as strings (`"51600.762"`) and counts as numbers
 //! (`40`), but not reliably, so every numeric field accepts either ([`de::decimal`]). Times come

@@ -1,4 +1,4 @@
-//! `notify-stderr`: the [`NotifierPort`] of the sidecar (design.md §6).
+//! `notify-stderr`: the [`NotifierPort`] of the sidecar (docs/design.md, "Alerts and notifications").
 //!
 //! Each notification is written to stderr as one JSON object on one line:
 //! `{"type":"notification","id":...,"kind":...,"title":...,"message":...,"alert":{...},"created_at":...,"attempts":...}`.

@@ -1,4 +1,4 @@
-//! `notify-webhook`: the [`NotifierPort`] that POSTs each notification to a webhook (design.md §6).
+//! `notify-webhook`: the [`NotifierPort`] that POSTs each notification to a webhook (docs/design.md, "Alerts and notifications").
 //!
 //! The body is the same JSON object the stderr notifier prints, the domain [`Notification`]'s
 //! serde form after a `"type":"notification"` tag. Each request carries

@@ -465,6 +465,57 @@ mod tests {
     }
 
     #[test]
+    fn undefined_lines_and_far_values_and_levels_do_not_reach_the_prepared_chart() {
+        use ttai_core::app::{Level, LineSeries};
+        let mut candles = daily(Date::from_ymd(2025, 1, 2).unwrap(), 4);
+        for c in &mut candles {
+            (c.open, c.high, c.low, c.close) = (10.0, 11.0, 9.0, 10.5);
+        }
+        let line = |label: &str, style, values| LineSeries {
+            label: label.into(),
+            style,
+            values,
+        };
+        let level = |price, kind| Level {
+            label: "l".into(),
+            price,
+            kind,
+        };
+        let spec = ChartSpec {
+            title: "T".into(),
+            subtitle: String::new(),
+            candles,
+            lines: vec![
+                line("undefined", LineStyle::Sma200, vec![None; 4]),
+                line("empty", LineStyle::Sma20, vec![]),
+                line(
+                    "far",
+                    LineStyle::Sma50,
+                    vec![Some(10.0), Some(1e12), Some(10.2), None],
+                ),
+            ],
+            levels: vec![level(1e9, LevelKind::Resistance), level(9.5, LevelKind::Support)],
+            volume: false,
+            width: 640,
+            height: 400,
+        };
+        let prepared = prepare(&spec).unwrap();
+        let labels: Vec<&str> = prepared.lines.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["far"]);
+        assert_eq!(
+            prepared.lines[0].segments,
+            vec![vec![(0.0, 10.0)], vec![(2.0, 10.2)]]
+        );
+        assert_eq!(prepared.levels.len(), 1);
+        assert_eq!(
+            (prepared.levels[0].price, prepared.levels[0].kind),
+            (9.5, LevelKind::Support)
+        );
+        let (bottom, top) = prepared.price_range;
+        assert!(bottom > 8.0 && top < 12.0, "{bottom}..{top}");
+    }
+
+    #[test]
     fn labels_only_at_whole_positions() {
         let labels = vec!["a".to_owned(), "b".to_owned()];
         assert_eq!(label_at(&labels, 1.0), "b");

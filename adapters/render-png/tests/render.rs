@@ -173,8 +173,17 @@ fn non_finite_prices_are_errors() {
     assert!(render(&spec).is_err());
 }
 
-#[test]
-fn undefined_lines_and_far_levels_are_left_out() {
+/// Colours of the SMA 20, SMA 50 and SMA 200 lines (their styles' own palette colours).
+const SMA20: [u8; 3] = [245, 124, 0];
+const SMA50: [u8; 3] = [30, 136, 229];
+const SMA200: [u8; 3] = [142, 36, 170];
+/// Colours of support and resistance levels.
+const SUPPORT: [u8; 3] = [27, 140, 60];
+const RESISTANCE: [u8; 3] = [200, 30, 45];
+
+/// Ten flat-ish candles with an undefined SMA 200, an empty SMA 20, a gappy SMA 50 with one far
+/// value, a far resistance and a near support.
+fn spec_with_undefined_lines_and_far_levels() -> ChartSpec {
     let mut spec = small_spec((0..10).map(|i| candle(i, 10.0, 11.0, 9.0, 10.5)).collect());
     spec.lines.push(LineSeries {
         label: "SMA 200".into(),
@@ -211,7 +220,32 @@ fn undefined_lines_and_far_levels_are_left_out() {
         kind: LevelKind::Support,
     });
     spec.volume = false;
-    render_ok(&spec);
+    spec
+}
+
+#[test]
+fn undefined_lines_and_far_levels_are_left_out() {
+    let spec = spec_with_undefined_lines_and_far_levels();
+    let seen = colours(&render_ok(&spec));
+    // Drawn: the candles, the gappy line's defined runs, the near support.
+    assert!(seen.contains(&UP), "no candle");
+    assert!(seen.contains(&SMA50), "the gappy line is missing");
+    assert!(seen.contains(&SUPPORT), "the near support is missing");
+    // Left out, line and legend entry alike: the undefined and the empty lines, the far level.
+    assert!(!seen.contains(&SMA200), "the undefined line was drawn");
+    assert!(!seen.contains(&SMA20), "the empty line was drawn");
+    assert!(!seen.contains(&RESISTANCE), "the far level was drawn");
+
+    // The same chart with those lines defined and the level near shows each of them, so the
+    // checks above can see what they look for.
+    let mut control = spec.clone();
+    control.lines[0].values = vec![Some(10.2); 10];
+    control.lines[1].values = vec![Some(9.8); 10];
+    control.levels[0].price = 10.9;
+    let seen = colours(&render_ok(&control));
+    for (colour, what) in [(SMA200, "SMA 200"), (SMA20, "SMA 20"), (RESISTANCE, "resistance")] {
+        assert!(seen.contains(&colour), "{what} not drawn in the control");
+    }
 }
 
 #[test]

@@ -297,7 +297,8 @@ fn check_schema(version: u64, label: &str) -> Result<(), Fail> {
 
 /// Takes the next number of a counter and formats the id, as `InMemoryStore` does: the prefix
 /// and a zero-padded counter, so ids sort in creation order.
-fn next_id(tx: &WriteTransaction, counter: &str, prefix: &str) -> Result<(u64, String), Fail> {
+/// The next value of `counter` (from 1); the domain makes the id of it (`AlertId::nth`, ...).
+fn next_id(tx: &WriteTransaction, counter: &str) -> Result<u64, Fail> {
     let mut counters = tx.open_table(COUNTERS)?;
     let last = counters.get(counter)?.map_or(0, |v| v.value());
     let n = last.checked_add(1).ok_or_else(|| {
@@ -307,7 +308,7 @@ fn next_id(tx: &WriteTransaction, counter: &str, prefix: &str) -> Result<(u64, S
         })
     })?;
     counters.insert(counter, n)?;
-    Ok((n, format!("{prefix}_{n:012}")))
+    Ok(n)
 }
 
 /// Maps a time to a key part that sorts newest first: the sign bit flipped makes the order of
@@ -356,17 +357,8 @@ impl StorePort for RedbStore {
     async fn save_analysis(&self, analysis: NewAnalysis) -> Result<AnalysisRecord, StoreError> {
         self.run(move |db| {
             let tx = db.begin_write()?;
-            let (n, id) = next_id(&tx, "analysis", "anl")?;
-            let record = AnalysisRecord {
-                id: AnalysisId(id),
-                symbol: analysis.symbol,
-                kind: analysis.kind,
-                strategy: analysis.strategy,
-                created_at: analysis.created_at,
-                source: analysis.source,
-                summary: analysis.summary,
-                result: analysis.result,
-            };
+            let n = next_id(&tx, "analysis")?;
+            let record = analysis.into_record(AnalysisId::nth(n));
             let bytes = record::encode_analysis(&record)?;
             let id = record.id.0.as_str();
             let time = newest_first(record.created_at);
@@ -451,19 +443,7 @@ impl StorePort for RedbStore {
     async fn create_alert(&self, alert: NewAlert) -> Result<Alert, StoreError> {
         self.run(move |db| {
             let tx = db.begin_write()?;
-            let (_, id) = next_id(&tx, "alert", "alrt")?;
-            let alert = Alert {
-                id: AlertId(id),
-                symbol: alert.symbol,
-                condition: alert.condition,
-                threshold: alert.threshold,
-                note: alert.note,
-                status: AlertStatus::Active,
-                created_at: alert.created_at,
-                triggered_at: None,
-                triggered_price: None,
-                deleted_at: None,
-            };
+            let alert = alert.into_alert(AlertId::nth(next_id(&tx, "alert")?));
             write_alert(&mut tx.open_table(ALERTS)?, &alert)?;
             tx.commit()?;
             Ok(alert)
@@ -503,12 +483,10 @@ impl StorePort for RedbStore {
             let tx = db.begin_write()?;
             let alert = {
                 let mut table = tx.open_table(ALERTS)?;
-                let mut alert = match read_alert(&table, &id)? {
-                    Some(alert) if alert.status != AlertStatus::Deleted => alert,
-                    _ => return Err(not_found_alert(&id)),
-                };
-                alert.status = AlertStatus::Deleted;
-                alert.deleted_at = Some(at);
+                let mut alert = read_alert(&table, &id)?.ok_or_else(|| not_found_alert(&id))?;
+                if !alert.delete(at) {
+                    return Err(not_found_alert(&id));
+                }
                 write_alert(&mut table, &alert)?;
                 alert
             };
@@ -533,26 +511,15 @@ impl StorePort for RedbStore {
             let alert = {
                 let mut table = tx.open_table(ALERTS)?;
                 let mut alert = read_alert(&table, &id)?.ok_or_else(|| not_found_alert(&id))?;
-                if alert.status != AlertStatus::Active {
+                if !alert.trigger(at, price) {
                     // Dropping the transaction aborts it; nothing was written.
                     return Ok(None);
                 }
-                alert.status = AlertStatus::Triggered;
-                alert.triggered_at = Some(at);
-                alert.triggered_price = Some(price);
                 write_alert(&mut table, &alert)?;
                 alert
             };
-            let (_, ntf_id) = next_id(&tx, "notification", "ntf")?;
-            let notification = Notification {
-                id: NotificationId(ntf_id),
-                kind: pending.kind,
-                title: pending.title,
-                message: pending.message,
-                alert: Some(alert),
-                created_at: at,
-                attempts: 0,
-            };
+            let ntf_id = NotificationId::nth(next_id(&tx, "notification")?);
+            let notification = Notification::for_alert(ntf_id, alert, pending, at);
             let bytes = record::encode_notification(&notification)?;
             tx.open_table(OUTBOX)?
                 .insert(notification.id.0.as_str(), bytes.as_slice())?;

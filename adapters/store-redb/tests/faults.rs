@@ -7,69 +7,16 @@
     clippy::indexing_slicing
 )]
 
-use std::io;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use redb::backends::InMemoryBackend;
-use redb::{Database, ReadableDatabase, StorageBackend, TableDefinition};
+use contract_tests::full_disk::FillableDisk;
+use redb::{Database, ReadableDatabase, TableDefinition};
 use serde_json::json;
 use store_redb::RedbStore;
 use ttai_core::domain::{AlertCondition, AlertId, AlertStatus, Symbol};
 use ttai_core::error::{AppError, ErrorCode};
 use ttai_core::ports::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
 use ttai_core::time::Timestamp;
-
-/// A disk that can be made full: writes, resizes and syncs then fail with `ENOSPC`, as a real
-/// disk's do. Clones share the same bytes, so a store can be reopened over them.
-#[derive(Debug, Clone, Default)]
-struct FlakyDisk {
-    bytes: Arc<InMemoryBackend>,
-    full: Arc<AtomicBool>,
-    /// Failed write-side calls, to prove the failure was exercised.
-    refused: Arc<AtomicUsize>,
-}
-
-impl FlakyDisk {
-    fn set_full(&self, full: bool) {
-        self.full.store(full, Ordering::SeqCst);
-    }
-
-    fn refuse(&self) -> Result<(), io::Error> {
-        if self.full.load(Ordering::SeqCst) {
-            self.refused.fetch_add(1, Ordering::SeqCst);
-            Err(io::Error::from_raw_os_error(28))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl StorageBackend for FlakyDisk {
-    fn len(&self) -> Result<u64, io::Error> {
-        StorageBackend::len(&*self.bytes)
-    }
-
-    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
-        StorageBackend::read(&*self.bytes, offset, out)
-    }
-
-    fn set_len(&self, len: u64) -> Result<(), io::Error> {
-        self.refuse()?;
-        StorageBackend::set_len(&*self.bytes, len)
-    }
-
-    fn sync_data(&self) -> Result<(), io::Error> {
-        self.refuse()?;
-        StorageBackend::sync_data(&*self.bytes)
-    }
-
-    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
-        self.refuse()?;
-        StorageBackend::write(&*self.bytes, offset, data)
-    }
-}
 
 fn sym(s: &str) -> Symbol {
     Symbol::parse(s).unwrap()
@@ -161,7 +108,7 @@ async fn every_write_is_refused_as_full(store: &dyn StorePort, alert_id: &AlertI
 
 #[tokio::test]
 async fn a_full_disk_refuses_writes_and_the_store_recovers_in_place_when_space_returns() {
-    let disk = FlakyDisk::default();
+    let disk = FillableDisk::default();
     let factory_disk = disk.clone();
     let store = RedbStore::open_with_backend_factory(move || factory_disk.clone()).unwrap();
     let before = seed(&store).await;
@@ -170,7 +117,7 @@ async fn a_full_disk_refuses_writes_and_the_store_recovers_in_place_when_space_r
 
     disk.set_full(true);
     every_write_is_refused_as_full(&store, &active).await;
-    assert!(disk.refused.load(Ordering::SeqCst) > 0);
+    assert!(disk.refused() > 0);
 
     disk.set_full(false);
     assert_eq!(snapshot(&store).await, before, "earlier data is intact");
@@ -191,7 +138,7 @@ async fn a_full_disk_refuses_writes_and_the_store_recovers_in_place_when_space_r
 
 #[tokio::test]
 async fn after_a_full_disk_reopening_over_the_same_bytes_finds_earlier_data_intact() {
-    let disk = FlakyDisk::default();
+    let disk = FillableDisk::default();
     let store = RedbStore::open_with_backend(disk.clone()).unwrap();
     let before = seed(&store).await;
     let active = before.alerts[1].id.clone();
@@ -222,7 +169,7 @@ async fn after_a_full_disk_reopening_over_the_same_bytes_finds_earlier_data_inta
 
 #[tokio::test]
 async fn opening_on_a_full_disk_is_full() {
-    let disk = FlakyDisk::default();
+    let disk = FillableDisk::default();
     disk.set_full(true);
     let err = RedbStore::open_with_backend(disk.clone()).unwrap_err();
     assert_eq!(err, StoreError::Full);

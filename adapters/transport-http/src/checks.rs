@@ -7,6 +7,7 @@
 
 use warp::http::{HeaderMap, StatusCode, Uri};
 
+use ttai_core::host::is_loopback;
 use ttai_core::ports::Secret;
 
 /// Why a request was turned away.
@@ -44,12 +45,6 @@ pub(crate) fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'
         ));
     }
     Ok(std::str::from_utf8(bytes).ok())
-}
-
-/// True for `localhost` and loopback addresses (given without brackets).
-pub(crate) fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The host of an authority (`host[:port]`, `[v6][:port]`), or `None` when it is not one: no

@@ -1,4 +1,4 @@
-//! `transport-http`: MCP over HTTP on warp (design.md §8, mcp.md "Transports").
+//! `transport-http`: MCP over HTTP on warp (docs/design.md, "HTTP transport"; docs/protocol.md, "Transports").
 //!
 //! - Streamable HTTP at `/mcp`: POST carries one message (or a batch under 2025-03-26) and is
 //!   answered with `application/json`, or with `text/event-stream` when the client accepts only

@@ -1,4 +1,4 @@
-//! `transport-stdio`: MCP over stdio (design.md §1, mcp.md "Transports").
+//! `transport-stdio`: MCP over stdio (docs/protocol.md, "Transports").
 //!
 //! One JSON-RPC message per line on stdin; answers and notifications one per line on stdout.
 //! This crate is the only code that writes stdout (enforced by `clippy.toml`'s

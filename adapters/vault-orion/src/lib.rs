@@ -1,5 +1,5 @@
 //! `vault-orion`: the `VaultPort` on two files in the data directory, sealed with orion
-//! (design.md §3).
+//! (docs/design.md, "Authentication and the vault").
 //!
 //! - `.key`: 32 random bytes, the XChaCha20-Poly1305 key, created by the first `store`.
 //! - `.credentials`: the sealed JSON of [`Credentials`], behind a small header.

@@ -1,4 +1,4 @@
-//! The fake's DXLink websocket (`tastytrade-api.md` §8.6), on its own port of `127.0.0.1`, serving
+//! The fake's DXLink websocket (docs/tastytrade-wire.md, "DXLink"), on its own port of `127.0.0.1`, serving
 //! the same market as the REST endpoints.
 //!
 //! It follows the protocol: `SETUP` → `SETUP` + `AUTH_STATE UNAUTHORIZED`; `AUTH` with a quote

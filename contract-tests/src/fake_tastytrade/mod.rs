@@ -1,7 +1,7 @@
 //! A fake TastyTrade REST API on `127.0.0.1`, for the live adapter's tests and the binary's
 //! end-to-end tests.
 //!
-//! It speaks the wire format of `tastytrade-api.md` (envelopes, kebab-case keys, decimals as
+//! It speaks the wire format of docs/tastytrade-wire.md (envelopes, kebab-case keys, decimals as
 //! strings, HV in percent, OAuth's flat token answer) and serves a [`FakeMarket`], by default the
 //! canonical scenario (`ttai_core::testing::sample_market`), so the live adapter pointed at it
 //! must answer exactly what the fake broker and the replay tapes answer.

@@ -1,4 +1,4 @@
-//! Domain data rendered the way TastyTrade's REST API writes it (tastytrade-api.md §1.3–§7).
+//! Domain data rendered the way TastyTrade's REST API writes it (docs/tastytrade-wire.md, "REST").
 //!
 //! Written independently of the adapter's parser, on purpose, with the API's quirks: decimals as
 //! strings ("60.0") but counts as numbers (`40`), unsigned quantities with a direction, unsigned

@@ -1,9 +1,9 @@
 //! HTTP/1.1 plumbing of the fake: an accept thread, one thread per connection, one request and
-//! one answer per connection (`Connection: close`). Only `std::net`, so the fake runs the same
-//! under any test runtime, paused Tokio time included.
+//! one answer per connection (`Connection: close`), on `http1` (hyper on a runtime of the
+//! connection's own), so the fake runs the same under any test runtime, paused Tokio time
+//! included.
 
-use std::io::{self, BufReader, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -99,46 +99,33 @@ pub(crate) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, stop: &A
 
 /// Serves one connection: one request, one answer, then close.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(http1::IO_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(http1::IO_TIMEOUT));
-    let mut reader = BufReader::new(&stream);
-    let Ok(read) = http1::read_request(&mut reader, &stream, MAX_BODY) else {
-        let _ = stream.shutdown(Shutdown::Both);
-        return;
-    };
-    let request = RecordedRequest {
-        method: read.method,
-        target: read.target,
-        endpoint: super::Endpoint::Other,
-        headers: read.headers,
-        body: read.body,
-    };
-    let reply = super::routes::handle(shared, request);
-    if !reply.delay.is_zero() {
-        std::thread::sleep(reply.delay);
-    }
-    // The client may have given up meanwhile; then the answer has nowhere to go.
-    let _ = write_reply(&stream, &reply);
-    let _ = stream.shutdown(Shutdown::Both);
+    http1::serve_one(stream, MAX_BODY, |read| {
+        let request = RecordedRequest {
+            method: read.method,
+            target: read.target,
+            endpoint: super::Endpoint::Other,
+            headers: read.headers,
+            body: read.body,
+        };
+        Some(answer(super::routes::handle(shared, request)))
+    });
 }
 
-/// Writes `reply` with `Connection: close`.
-fn write_reply(mut stream: &TcpStream, reply: &Reply) -> io::Result<()> {
-    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+/// The HTTP answer of a reply, as nginx in front of TastyTrade words it.
+fn answer(reply: Reply) -> http1::Answer {
+    let mut headers = Vec::with_capacity(reply.headers.len() + 2);
     if let Some(content_type) = reply.content_type {
-        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        headers.push(("Content-Type".to_owned(), content_type.to_owned()));
     }
-    for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+    headers.extend(reply.headers);
+    headers.push(("Server".to_owned(), "nginx".to_owned()));
+    http1::Answer {
+        status: reply.status,
+        reason: Some(reason(reply.status)),
+        headers,
+        body: reply.body,
+        delay: reply.delay,
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nServer: nginx\r\nConnection: close\r\n\r\n",
-        reply.body.len()
-    ));
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(&reply.body);
-    stream.write_all(&bytes)?;
-    stream.flush()
 }
 
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`); bad escapes are kept as is.

@@ -1,4 +1,4 @@
-//! The error model of design.md §5: what a tool reports when it ran and failed.
+//! The error model of docs/design.md ("Errors"): what a tool reports when it ran and failed.
 //!
 //! Port errors fold into [`AppError`] through one `From` impl per port; the MCP layer turns an
 //! `AppError` into a tool result with `isError: true` and `{"error": {...}}` content. Messages
@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::ports::{BrokerError, NotifyError, StoreError, VaultError};
 
-/// The codes of design.md §5.
+/// The codes of docs/design.md ("Errors").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {

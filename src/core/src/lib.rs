@@ -12,6 +12,7 @@
 //!   resources, prompts.
 //! - [`quant`]: Black-Scholes-Merton, implied volatility and TA-Lib-exact indicators.
 //! - [`time`]: dates and instants without a clock.
+//! - [`host`]: which host names mean this machine, for the settings and the HTTP transport.
 //!
 //! The key decision: the core does no I/O and reads no clock. It knows nothing of HTTP, redb,
 //! orion, warp or ureq; "now" comes from the broker's market clock, so replay is deterministic.
@@ -20,6 +21,7 @@
 pub mod app;
 pub mod domain;
 pub mod error;
+pub mod host;
 pub mod knowledge;
 pub mod mcp;
 pub mod ports;

@@ -11,6 +11,8 @@
 //! handle is dropped. Any other `ERROR` is informational (the specification says so): it is
 //! logged and the session goes on. Failures are retried after a backoff that doubles from `backoff_min` to
 //! `backoff_max` (reset after a session that lasted a minute).
+//!
+//! What events do to the state is `events.rs`; the socket's plumbing is `socket.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -19,22 +21,20 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use ttai_core::domain::{BrokerGreeks, Candle};
 use ttai_core::ports::{BrokerError, Secret};
-use ttai_core::time::Timestamp;
 
-use super::protocol::{self, EventType, Subscription, flags};
-use super::{CandleRequest, Command, Shared, State, StreamSettings, quote_subscriptions};
+use super::events::apply;
+use super::protocol::{self, EventType, Subscription};
+use super::socket::{
+    Link, Refusal, Socket, connect, message_type, next_message, send, send_subscriptions, server_error,
+};
+use super::{CandleRequest, Command, Shared, StreamSettings, quote_subscriptions};
 use crate::Inner;
 use crate::errors::Call;
 use crate::wire::QuoteTokenWire;
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The API quote token.
 struct QuoteToken {
@@ -501,262 +501,4 @@ enum Stop {
     Lost(String),
     /// The server refused the quote token: fetch another, then reconnect.
     TokenRefused(String),
-}
-
-/// Applies decoded events (`received` at that time) to the state; returns the candle
-/// subscriptions to remove.
-fn apply(state: &mut State, events: &[protocol::Event], received: Timestamp) -> Vec<Subscription> {
-    let mut finished = Vec::new();
-    for event in events {
-        match event.event {
-            EventType::Quote => {
-                if let Some(w) = state.watched.get_mut(&event.symbol) {
-                    w.bid = event.number("bidPrice").or(w.bid);
-                    w.ask = event.number("askPrice").or(w.ask);
-                    w.bid_size = event.number("bidSize").or(w.bid_size);
-                    w.ask_size = event.number("askSize").or(w.ask_size);
-                    // dxFeed often sends 0 for all three times: the quote is then as of its arrival.
-                    let time = [
-                        event.integer("bidTime"),
-                        event.integer("askTime"),
-                        event.integer("eventTime"),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| *t > 0)
-                    .max()
-                    .unwrap_or_else(|| received.millis());
-                    w.time = w.time.max(Some(time));
-                    w.live = true;
-                }
-            }
-            EventType::Trade => {
-                if let Some(w) = state.watched.get_mut(&event.symbol) {
-                    w.last = event.number("price").or(w.last);
-                    w.volume = event.number("dayVolume").or(w.volume);
-                    let time = event.integer("time").or_else(|| event.integer("eventTime"));
-                    w.time = w.time.max(time.filter(|t| *t > 0));
-                }
-            }
-            EventType::Summary => {
-                if let Some(w) = state.watched.get_mut(&event.symbol) {
-                    w.open = event.number("dayOpenPrice").or(w.open);
-                    w.high = event.number("dayHighPrice").or(w.high);
-                    w.low = event.number("dayLowPrice").or(w.low);
-                    w.prev_close = event.number("prevDayClosePrice").or(w.prev_close);
-                }
-            }
-            EventType::Candle => {
-                if let Some(done) = candle_event(state, event) {
-                    finished.push(done);
-                }
-            }
-            EventType::Greeks => {
-                let removed = event.integer("eventFlags").unwrap_or(0) & flags::REMOVE_EVENT != 0;
-                if let (Some(w), false) = (state.greeks.get_mut(&event.symbol), removed)
-                    && let (Some(iv), Some(delta), Some(gamma)) = (
-                        event.number("volatility"),
-                        event.number("delta"),
-                        event.number("gamma"),
-                    )
-                {
-                    let time = event
-                        .integer("time")
-                        .filter(|t| *t > 0)
-                        .or_else(|| event.integer("eventTime"))
-                        .unwrap_or(0);
-                    w.value = Some(BrokerGreeks {
-                        iv,
-                        delta,
-                        gamma,
-                        as_of: Timestamp::from_millis(time),
-                    });
-                }
-            }
-        }
-    }
-    finished
-}
-
-/// Adds one candle event to its request (found by the normal form of the event's symbol, so the
-/// symbol as subscribed and dxFeed's normal form both match); completes the request at the end of
-/// the snapshot.
-fn candle_event(state: &mut State, event: &protocol::Event) -> Option<Subscription> {
-    let key = protocol::normalize_candle_symbol(&event.symbol);
-    let request = state.candles.get_mut(&key)?;
-    let bits = event.integer("eventFlags").unwrap_or(0);
-    if bits & flags::SNAPSHOT_BEGIN != 0 {
-        request.in_snapshot = true;
-        request.bars.clear();
-    }
-    if !request.in_snapshot {
-        return None;
-    }
-    let index = event
-        .integer("index")
-        .or_else(|| event.integer("time"))
-        .unwrap_or(0);
-    if bits & flags::REMOVE_EVENT != 0 {
-        request.bars.remove(&index);
-    } else if let (Some(time), Some(open), Some(high), Some(low), Some(close)) = (
-        event.integer("time"),
-        event.number("open"),
-        event.number("high"),
-        event.number("low"),
-        event.number("close"),
-    ) {
-        request.bars.insert(
-            index,
-            Candle {
-                time: Timestamp::from_millis(time),
-                open,
-                high,
-                low,
-                close,
-                volume: event.number("volume").unwrap_or(0.0),
-            },
-        );
-    }
-    if bits & (flags::SNAPSHOT_END | flags::SNAPSHOT_SNIP) == 0 {
-        return None;
-    }
-    let request = state.candles.remove(&key)?;
-    let mut bars: Vec<Candle> = request.bars.into_values().collect();
-    bars.sort_by_key(|c| c.time);
-    bars.dedup_by_key(|c| c.time);
-    for waiter in request.waiters {
-        let mine: Vec<Candle> = bars.iter().filter(|c| c.time >= waiter.since).copied().collect();
-        let _ = waiter.reply.send(Ok(mine));
-    }
-    Some(Subscription {
-        event: EventType::Candle,
-        symbol: request.symbol,
-        from_time: Some(request.from_time),
-    })
-}
-
-/// Per-connection reading state.
-struct Link {
-    /// The server's field order per event type (its `FEED_CONFIG`); ttai's own lists otherwise.
-    layouts: HashMap<EventType, Vec<String>>,
-    last_heard: Instant,
-}
-
-impl Link {
-    fn configure(&mut self, message: &Value) {
-        for (event, fields) in protocol::config_layouts(message) {
-            if !fields.is_empty() {
-                self.layouts.insert(event, fields);
-            }
-        }
-    }
-}
-
-/// Why a handshake failed.
-enum Refusal {
-    /// The token was refused: fetch another before reconnecting.
-    Token(String),
-    /// Anything else.
-    Other(String),
-}
-
-fn message_type(message: &Value) -> &str {
-    message.get("type").and_then(Value::as_str).unwrap_or("")
-}
-
-/// Reads an `ERROR`: an authorization error refuses the token; any other is informational (the
-/// specification says so) and only logged. Only the error's kind is quoted (when it looks like a
-/// code): the server's free text could echo the quote token, so it never reaches an error or a log.
-fn server_error(message: &Value) -> Result<(), Refusal> {
-    let kind = message
-        .get("error")
-        .and_then(Value::as_str)
-        .and_then(crate::errors::safe_code)
-        .unwrap_or_else(|| "UNKNOWN".to_owned());
-    if kind == "UNAUTHORIZED" {
-        return Err(Refusal::Token(format!("DXLink error {kind}")));
-    }
-    tracing::warn!(error = %kind, "DXLink reported an error; the session goes on");
-    Ok(())
-}
-
-/// The next JSON message before `deadline`.
-async fn next_message(
-    stream: &mut SplitStream<Socket>,
-    deadline: Instant,
-    link: &mut Link,
-) -> Result<Value, Refusal> {
-    loop {
-        let frame = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .map_err(|_| Refusal::Other("the DXLink handshake timed out".to_owned()))?;
-        match frame {
-            Some(Ok(Message::Text(text))) => {
-                link.last_heard = Instant::now();
-                if let Ok(value) = serde_json::from_str::<Value>(text.as_str()) {
-                    return Ok(value);
-                }
-            }
-            Some(Ok(Message::Close(_))) | None => {
-                return Err(Refusal::Other(
-                    "the server closed the connection during the handshake".to_owned(),
-                ));
-            }
-            Some(Ok(_)) => {}
-            Some(Err(error)) => return Err(Refusal::Other(format!("the connection failed: {error}"))),
-        }
-    }
-}
-
-async fn send(sink: &mut SplitSink<Socket, Message>, text: String) -> Result<(), String> {
-    sink.send(Message::text(text))
-        .await
-        .map_err(|e| format!("sending failed: {e}"))
-}
-
-/// Adds or removes `subs`, one frame per event type and chunk.
-async fn send_subscriptions(
-    sink: &mut SplitSink<Socket, Message>,
-    subs: Vec<Subscription>,
-    add: bool,
-) -> Result<(), String> {
-    if subs.is_empty() {
-        return Ok(());
-    }
-    let mut by_type: HashMap<EventType, Vec<Subscription>> = HashMap::new();
-    for sub in subs {
-        by_type.entry(sub.event).or_default().push(sub);
-    }
-    let mut types: Vec<EventType> = by_type.keys().copied().collect();
-    types.sort();
-    for event in types {
-        if let Some(list) = by_type.get(&event) {
-            for frame in protocol::feed_subscription(event, list, add) {
-                send(sink, frame).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Opens the websocket (`ws://` or, with the `tls` feature, `wss://`) with Nagle's algorithm off
-/// (small frames go out at once). Messages never quote the URL's query (there is none) or any
-/// token.
-async fn connect(url: &str) -> Result<Socket, String> {
-    #[cfg(feature = "tls")]
-    let connected = {
-        let config = crate::tls::client_config();
-        tokio_tungstenite::connect_async_tls_with_config(
-            url,
-            None,
-            true,
-            Some(tokio_tungstenite::Connector::Rustls(config)),
-        )
-        .await
-    };
-    #[cfg(not(feature = "tls"))]
-    let connected = tokio_tungstenite::connect_async_with_config(url, None, true).await;
-    connected
-        .map(|(socket, _)| socket)
-        .map_err(|e| format!("cannot open the DXLink websocket: {e}"))
 }

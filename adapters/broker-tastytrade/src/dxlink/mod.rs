@@ -1,4 +1,4 @@
-//! DXLink streaming (`tastytrade-api.md` §8): one long-lived websocket per broker, shared by
+//! DXLink streaming (docs/tastytrade-wire.md, "DXLink"): one long-lived websocket per broker, shared by
 //! every call, for live quotes and candle history.
 //!
 //! - `protocol`: the messages, field lists and COMPACT decoding (pure).
@@ -30,7 +30,9 @@
 //! [`StreamSettings::candle_timeout`].
 
 mod connection;
+mod events;
 pub(crate) mod protocol;
+mod socket;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

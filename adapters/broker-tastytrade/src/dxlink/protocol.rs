@@ -1,4 +1,4 @@
-//! The DXLink wire protocol (`tastytrade-api.md` §8): the messages ttai sends, the field lists it
+//! The DXLink wire protocol (docs/tastytrade-wire.md, "DXLink"): the messages ttai sends, the field lists it
 //! asks for, and COMPACT `FEED_DATA` decoding. Pure: no socket, no clock.
 
 use std::collections::HashMap;

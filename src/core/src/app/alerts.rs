@@ -1,4 +1,4 @@
-//! Price alerts (design.md §6): setting, listing, deleting, and the background monitor and
+//! Price alerts (docs/design.md, "Alerts and notifications"): setting, listing, deleting, and the background monitor and
 //! deliverer.
 //!
 //! The monitor checks every active alert at an interval with ONE batched quote request for all

@@ -1,4 +1,4 @@
-//! Authentication use cases (design.md §3): where the session's credentials come from, and the
+//! Authentication use cases (docs/design.md, "Authentication and the vault"): where the session's credentials come from, and the
 //! words a tool says when there are none.
 //!
 //! The OAuth exchange itself belongs to the live broker adapter; what is decided here is the

@@ -36,7 +36,7 @@ pub use auth::{
 };
 pub use backtest::{
     BacktestProgress, BacktestReport, BacktestRequest, BacktestSettings, BacktestStrategy, BacktestSummary,
-    EquityPoint, Fill, Skipped, StockMove, Trade, TradeLeg,
+    EquityPoint, Fill, Skipped, StockMove, Trade, TradeLeg, TradeRules,
 };
 pub use chain::{
     ChainFilter, ChainView, ContractAnalytics, ContractView, ExpectedMove, ExpirationView, GREEK_UNITS,

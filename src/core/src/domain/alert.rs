@@ -5,10 +5,22 @@ use serde::{Deserialize, Serialize};
 use super::Symbol;
 use crate::time::Timestamp;
 
-/// Identifier of a price alert (`alrt_` + 16 hex digits), assigned by the store.
+/// Identifier of a price alert (`alrt_` + 12 digits), assigned by the store.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct AlertId(pub String);
+
+impl AlertId {
+    /// The id of the `n`th alert a store creates (counting from 1).
+    pub fn nth(n: u64) -> AlertId {
+        AlertId(store_id("alrt", n))
+    }
+}
+
+/// A store's id: a prefix and a zero-padded counter, so ids sort in creation order.
+pub(crate) fn store_id(prefix: &str, n: u64) -> String {
+    format!("{prefix}_{n:012}")
+}
 
 impl fmt::Display for AlertId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,10 +118,86 @@ pub struct Alert {
     pub deleted_at: Option<Timestamp>,
 }
 
-/// Identifier of an outbox notification.
+/// An alert to create; the store assigns the id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAlert {
+    /// The watched symbol.
+    pub symbol: Symbol,
+    /// Above or below.
+    pub condition: AlertCondition,
+    /// The price to cross.
+    pub threshold: f64,
+    /// The user's note.
+    pub note: Option<String>,
+    /// When it was set.
+    pub created_at: Timestamp,
+}
+
+impl NewAlert {
+    /// The alert as created under `id`: active, never fired or deleted.
+    pub fn into_alert(self, id: AlertId) -> Alert {
+        Alert {
+            id,
+            symbol: self.symbol,
+            condition: self.condition,
+            threshold: self.threshold,
+            note: self.note,
+            status: AlertStatus::Active,
+            created_at: self.created_at,
+            triggered_at: None,
+            triggered_price: None,
+            deleted_at: None,
+        }
+    }
+}
+
+impl Alert {
+    /// Fires the alert at `at` on `price` if it is active, and says whether it did: an alert
+    /// fires once, and a triggered or deleted one is left as it is.
+    pub fn trigger(&mut self, at: Timestamp, price: f64) -> bool {
+        if self.status != AlertStatus::Active {
+            return false;
+        }
+        self.status = AlertStatus::Triggered;
+        self.triggered_at = Some(at);
+        self.triggered_price = Some(price);
+        true
+    }
+
+    /// Marks the alert deleted at `at`, and says whether it was not deleted already.
+    pub fn delete(&mut self, at: Timestamp) -> bool {
+        if self.status == AlertStatus::Deleted {
+            return false;
+        }
+        self.status = AlertStatus::Deleted;
+        self.deleted_at = Some(at);
+        true
+    }
+}
+
+/// The text of a notification to put in the outbox when an alert fires; the store adds the id,
+/// the alert and the time ([`Notification::for_alert`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingNotification {
+    /// "alert_triggered".
+    pub kind: String,
+    /// One line for people.
+    pub title: String,
+    /// Details for people.
+    pub message: String,
+}
+
+/// Identifier of an outbox notification (`ntf_` + 12 digits).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NotificationId(pub String);
+
+impl NotificationId {
+    /// The id of the `n`th notification a store enqueues (counting from 1).
+    pub fn nth(n: u64) -> NotificationId {
+        NotificationId(store_id("ntf", n))
+    }
+}
 
 impl fmt::Display for NotificationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,4 +225,97 @@ pub struct Notification {
     /// Delivery attempts so far.
     #[serde(default)]
     pub attempts: u32,
+}
+
+impl Notification {
+    /// The outbox notification `id` of `alert`, fired at `at`: not yet attempted.
+    pub fn for_alert(
+        id: NotificationId,
+        alert: Alert,
+        text: PendingNotification,
+        at: Timestamp,
+    ) -> Notification {
+        Notification {
+            id,
+            kind: text.kind,
+            title: text.title,
+            message: text.message,
+            alert: Some(alert),
+            created_at: at,
+            attempts: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_alert() -> NewAlert {
+        NewAlert {
+            symbol: Symbol::parse("SPY").unwrap(),
+            condition: AlertCondition::Below,
+            threshold: 450.0,
+            note: Some("roll".to_owned()),
+            created_at: Timestamp::from_millis(1_000),
+        }
+    }
+
+    #[test]
+    fn ids_are_prefixed_counters_that_sort_in_creation_order() {
+        assert_eq!(AlertId::nth(1).0, "alrt_000000000001");
+        assert_eq!(NotificationId::nth(42).0, "ntf_000000000042");
+        assert!(AlertId::nth(9) < AlertId::nth(10));
+    }
+
+    #[test]
+    fn an_alert_is_created_active_and_fires_once() {
+        let mut alert = new_alert().into_alert(AlertId::nth(1));
+        assert_eq!(alert.status, AlertStatus::Active);
+        assert_eq!(
+            (alert.triggered_at, alert.triggered_price, alert.deleted_at),
+            (None, None, None)
+        );
+        assert!(alert.trigger(Timestamp::from_millis(2_000), 449.5));
+        assert_eq!(alert.status, AlertStatus::Triggered);
+        assert_eq!(alert.triggered_price, Some(449.5));
+        let fired = alert.clone();
+        assert!(!alert.trigger(Timestamp::from_millis(3_000), 440.0));
+        assert_eq!(alert, fired);
+    }
+
+    #[test]
+    fn a_deleted_alert_never_fires_and_is_deleted_once() {
+        let mut alert = new_alert().into_alert(AlertId::nth(2));
+        assert!(alert.delete(Timestamp::from_millis(5)));
+        assert_eq!(alert.deleted_at, Some(Timestamp::from_millis(5)));
+        assert!(!alert.delete(Timestamp::from_millis(6)));
+        assert_eq!(alert.deleted_at, Some(Timestamp::from_millis(5)));
+        assert!(!alert.trigger(Timestamp::from_millis(7), 1.0));
+        assert_eq!(alert.status, AlertStatus::Deleted);
+    }
+
+    #[test]
+    fn the_notification_carries_the_fired_alert() {
+        let mut alert = new_alert().into_alert(AlertId::nth(3));
+        alert.trigger(Timestamp::from_millis(9), 449.0);
+        let text = PendingNotification {
+            kind: "alert_triggered".to_owned(),
+            title: "SPY below 450".to_owned(),
+            message: "SPY traded at 449".to_owned(),
+        };
+        let n = Notification::for_alert(
+            NotificationId::nth(1),
+            alert.clone(),
+            text,
+            Timestamp::from_millis(9),
+        );
+        assert_eq!(n.id.0, "ntf_000000000001");
+        assert_eq!(
+            (n.kind.as_str(), n.title.as_str()),
+            ("alert_triggered", "SPY below 450")
+        );
+        assert_eq!(n.alert, Some(alert));
+        assert_eq!((n.created_at, n.attempts), (Timestamp::from_millis(9), 0));
+    }
 }

@@ -1,7 +1,7 @@
 //! Domain types: what a trader and an analysis talk about.
 //!
 //! These types have a stable serde form because it is also the tape format of the replay broker
-//! (design.md §7: tapes record domain JSON). Wire formats of brokers never appear here; adapters
+//! (docs/tapes.md: tapes record domain JSON). Wire formats of brokers never appear here; adapters
 //! map their own wire types into these in one place.
 //!
 //! Conventions: prices are `f64` in currency units; volatilities, IV ranks and percentiles are
@@ -20,8 +20,10 @@ mod quote;
 mod tick;
 
 pub use account::{Account, AccountNumber, Balances, Position};
-pub use alert::{Alert, AlertCondition, AlertId, AlertStatus, Notification, NotificationId};
-pub use analysis::{AnalysisId, AnalysisRecord};
+pub use alert::{
+    Alert, AlertCondition, AlertId, AlertStatus, NewAlert, Notification, NotificationId, PendingNotification,
+};
+pub use analysis::{AnalysisId, AnalysisRecord, NewAnalysis};
 pub use candle::{Candle, Timeframe, weekly_from_daily};
 pub use chain::{
     BrokerGreeks, Expiration, ExpirationUnderlying, OptionChain, OptionContract, StrikeRow, occ_symbol,

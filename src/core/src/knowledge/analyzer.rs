@@ -6,12 +6,25 @@
 //! dropped, and `.` or `,` between digits stays inside a number, so `0.30` is one word), fold a
 //! few multi-word phrases, drop stop words, expand trader abbreviations ("csp" is "cash secured
 //! put", "iv" is "implied volatility"), map a few synonyms ("expiry" is "expiration") and stem
-//! what remains with the Porter stemmer. Because documents and queries go through the same
+//! what remains with Snowball's English stemmer (Porter's second algorithm). Because documents and queries go through the same
 //! steps, "CSP", "cash-secured puts" and "cash secured put" all meet on the same terms.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
-use super::stem::stem;
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Snowball's English stemmer.
+static ENGLISH: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Stems one lowercase word. Words of two letters or fewer, and words that are not all ASCII
+/// lowercase letters (numbers such as `0.30`, other scripts), come back unchanged.
+fn stem(word: &str) -> String {
+    if word.len() <= 2 || !word.bytes().all(|c| c.is_ascii_lowercase()) {
+        return word.to_owned();
+    }
+    ENGLISH.stem(word).into_owned()
+}
 
 /// One analysed word or phrase.
 #[derive(Clone, Debug, PartialEq, Eq)]

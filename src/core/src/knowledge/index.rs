@@ -9,8 +9,8 @@
 
 use super::analyzer::{Token, Unit, analyze, scan, word_terms};
 use super::document::plain_text;
-use super::hash::FxHashMap;
 use super::{Document, SearchHit};
+use rustc_hash::FxHashMap;
 
 /// BM25 term-frequency saturation.
 const K1: f64 = 1.2;

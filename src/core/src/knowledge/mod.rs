@@ -6,16 +6,14 @@
 //! (and the text before the first heading) is a passage. [`KnowledgeBase::search`] ranks
 //! passages with BM25F over their body, section heading, document title and tags, after the
 //! analysis described in the `analyzer` module (lowercasing, stop words, trader abbreviations
-//! such as "csp" or "iv", Porter stemming).
+//! such as "csp" or "iv", Snowball English stemming).
 //!
 //! User documents come in as `(relative path, text)` pairs read by an adapter; the core does no
 //! file I/O. A user document with the same path as a built-in one replaces it.
 
 mod analyzer;
 mod document;
-mod hash;
 mod index;
-mod stem;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,4 @@
-//! The JSON-RPC envelope: what jsonrpsee leaves to us (crates.md).
+//! The JSON-RPC envelope: what jsonrpsee leaves to us (docs/protocol.md).
 //!
 //! jsonrpsee dispatches one request to a method. Everything around it is ours: telling requests
 //! from notifications and responses, refusing malformed frames with the right code, ids of any

@@ -1,4 +1,4 @@
-//! The MCP protocol engine on jsonrpsee (design.md §4, crates.md).
+//! The MCP protocol engine on jsonrpsee (docs/protocol.md).
 //!
 //! jsonrpsee owns method dispatch: every MCP method is registered on an `RpcModule`. The engine
 //! owns the envelope around it ([`envelope`]): parsing frames, notifications (never answered),

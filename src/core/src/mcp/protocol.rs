@@ -1,4 +1,4 @@
-//! Protocol versions and the `initialize` answer (design.md §4).
+//! Protocol versions and the `initialize` answer (docs/protocol.md, "Versions").
 
 use serde_json::{Value, json};
 
@@ -54,7 +54,7 @@ impl ProtocolVersion {
     }
 }
 
-/// What the server offers (design.md §4).
+/// What the server offers (docs/design.md, "MCP surface").
 pub(crate) fn capabilities() -> Value {
     json!({
         "tools": { "listChanged": false },

@@ -74,7 +74,7 @@ pub trait ReplayClock: Send + Sync {
     fn chain_times(&self, underlying: &Symbol) -> Vec<Timestamp>;
 }
 
-/// Market data and account data from a brokerage (design.md §1).
+/// Market data and account data from a brokerage (docs/design.md, "Shape").
 ///
 /// Answers for several symbols contain at most one entry per requested symbol, in no promised
 /// order; unknown symbols are left out (the caller reports them as missing).

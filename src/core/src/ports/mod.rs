@@ -1,6 +1,9 @@
 //! The five ports of the hexagon, named by the owner. Each is an `#[async_trait]` trait held as
 //! `Arc<dyn …Port>` (the adapter is chosen at run time), with its error enum beside it. The docs
-//! are the contract: every "MUST" has a same-named check in `contract-tests`.
+//! are the contract: every "MUST" of the broker, store, vault and notifier ports has a check in
+//! `contract-tests` named after it, run against every adapter and fake of the port (a harness
+//! declares the capabilities a check needs, such as a store whose disk can fill). The transport's
+//! are checked end to end (`tests/e2e`: stdio, HTTP, a port already taken).
 
 mod broker;
 mod notifier;

@@ -16,7 +16,7 @@ pub enum NotifyError {
     NotConfigured(String),
 }
 
-/// Delivers one notification to the user (design.md §6).
+/// Delivers one notification to the user (docs/design.md, "Alerts and notifications").
 ///
 /// A successful return means the notification reached its destination: the deliverer removes it
 /// from the outbox only then. Delivering the same notification twice is allowed (receivers

@@ -1,9 +1,9 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId,
-    Symbol,
+    Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
 };
+pub use crate::domain::{NewAlert, NewAnalysis, PendingNotification};
 use crate::time::Timestamp;
 
 /// Why a store operation failed.
@@ -34,41 +34,8 @@ pub enum StoreError {
     },
 }
 
-/// An alert to create; the store assigns the id.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewAlert {
-    /// The watched symbol.
-    pub symbol: Symbol,
-    /// Above or below.
-    pub condition: AlertCondition,
-    /// The price to cross.
-    pub threshold: f64,
-    /// The user's note.
-    pub note: Option<String>,
-    /// When it was set.
-    pub created_at: Timestamp,
-}
-
-/// An analysis to save; the store assigns the id.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewAnalysis {
-    /// The analysed underlying.
-    pub symbol: Symbol,
-    /// "full_analysis", "chart" or "options".
-    pub kind: String,
-    /// The strategy, when any.
-    pub strategy: Option<String>,
-    /// When it was made.
-    pub created_at: Timestamp,
-    /// Where the data came from.
-    pub source: String,
-    /// The headline.
-    pub summary: String,
-    /// The full result.
-    pub result: serde_json::Value,
-}
-
-/// Durable state: saved analyses, price alerts and the notification outbox (design.md §6).
+/// Durable state: saved analyses, price alerts and the notification outbox (docs/design.md,
+/// "Alerts and notifications").
 ///
 /// Every write is durable when the call returns. Ids are assigned by the store, unique for the
 /// life of the database: `anl_…`, `alrt_…`, `ntf_…`.
@@ -137,16 +104,4 @@ pub trait StorePort: Send + Sync {
 
     /// Removes a delivered notification. Removing one that is gone is not an error.
     async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError>;
-}
-
-/// The text of a notification to put in the outbox when an alert fires; the store adds the id,
-/// the alert and the time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PendingNotification {
-    /// "alert_triggered".
-    pub kind: String,
-    /// One line for people.
-    pub title: String,
-    /// Details for people.
-    pub message: String,
 }

@@ -19,9 +19,6 @@ pub enum TransportError {
     /// Reading or writing the channel failed.
     #[error("transport I/O error: {0}")]
     Io(String),
-    /// Refused configuration (e.g. a public address without a token).
-    #[error("{0}")]
-    Config(String),
 }
 
 /// Fires once to ask long-running tasks to stop.
@@ -62,7 +59,7 @@ impl Shutdown {
     }
 }
 
-/// Carries MCP messages between clients and the core (design.md §1).
+/// Carries MCP messages between clients and the core (docs/design.md, "Shape").
 ///
 /// A transport frames bytes into JSON-RPC messages and hands each one to
 /// [`McpServer::handle_frame`] with the session it belongs to; the server answers through the
@@ -76,6 +73,7 @@ pub trait TransportPort: Send + Sync {
     /// are finished before it returns.
     ///
     /// # Errors
-    /// MUST return `Bind` when it cannot listen, `Config` for refused settings.
+    /// MUST return `Bind` when it cannot listen. (Settings a transport must refuse, such as a
+    /// public address without a token, are refused at start-up by the binary's settings.)
     async fn serve(&self, server: Arc<McpServer>, shutdown: Shutdown) -> Result<(), TransportError>;
 }

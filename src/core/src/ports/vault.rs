@@ -37,7 +37,7 @@ impl fmt::Display for Secret {
     }
 }
 
-/// TastyTrade OAuth credentials (design.md §3).
+/// TastyTrade OAuth credentials (docs/design.md, "Authentication and the vault").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {
     /// The OAuth application's client secret.

@@ -17,6 +17,8 @@ struct State {
     analyses: BTreeMap<AnalysisId, AnalysisRecord>,
     alerts: BTreeMap<AlertId, Alert>,
     outbox: BTreeMap<NotificationId, Notification>,
+    /// Plays a full disk: every write is `Full` and changes nothing.
+    full: bool,
 }
 
 /// A `StorePort` in memory: the reference model of the store contract.
@@ -31,6 +33,13 @@ impl InMemoryStore {
         InMemoryStore::default()
     }
 
+    /// Plays a full disk (`true`): every write is refused with `Full` until given `false`.
+    pub fn set_full(&self, full: bool) {
+        if let Ok(mut state) = self.state.lock() {
+            state.full = full;
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut state = self
             .state
@@ -38,28 +47,19 @@ impl InMemoryStore {
             .map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))?;
         f(&mut state)
     }
-}
 
-/// Formats a store id: prefix and a zero-padded counter, so ids sort in creation order.
-pub(crate) fn store_id(prefix: &str, n: u64) -> String {
-    format!("{prefix}_{n:012}")
+    /// As `with`, for a write: refused while the disk is full.
+    fn write<T>(&self, f: impl FnOnce(&mut State) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.with(|s| if s.full { Err(StoreError::Full) } else { f(s) })
+    }
 }
 
 #[async_trait]
 impl StorePort for InMemoryStore {
     async fn save_analysis(&self, analysis: NewAnalysis) -> Result<AnalysisRecord, StoreError> {
-        self.with(|s| {
+        self.write(|s| {
             s.next_analysis += 1;
-            let record = AnalysisRecord {
-                id: AnalysisId(store_id("anl", s.next_analysis)),
-                symbol: analysis.symbol,
-                kind: analysis.kind,
-                strategy: analysis.strategy,
-                created_at: analysis.created_at,
-                source: analysis.source,
-                summary: analysis.summary,
-                result: analysis.result,
-            };
+            let record = analysis.into_record(AnalysisId::nth(s.next_analysis));
             s.analyses.insert(record.id.clone(), record.clone());
             Ok(record)
         })
@@ -102,20 +102,9 @@ impl StorePort for InMemoryStore {
     }
 
     async fn create_alert(&self, alert: NewAlert) -> Result<Alert, StoreError> {
-        self.with(|s| {
+        self.write(|s| {
             s.next_alert += 1;
-            let alert = Alert {
-                id: AlertId(store_id("alrt", s.next_alert)),
-                symbol: alert.symbol,
-                condition: alert.condition,
-                threshold: alert.threshold,
-                note: alert.note,
-                status: AlertStatus::Active,
-                created_at: alert.created_at,
-                triggered_at: None,
-                triggered_price: None,
-                deleted_at: None,
-            };
+            let alert = alert.into_alert(AlertId::nth(s.next_alert));
             s.alerts.insert(alert.id.clone(), alert.clone());
             Ok(alert)
         })
@@ -141,13 +130,18 @@ impl StorePort for InMemoryStore {
     }
 
     async fn delete_alert(&self, id: &AlertId, at: Timestamp) -> Result<Alert, StoreError> {
-        self.with(|s| match s.alerts.get_mut(id) {
-            Some(alert) if alert.status != AlertStatus::Deleted => {
-                alert.status = AlertStatus::Deleted;
-                alert.deleted_at = Some(at);
-                Ok(alert.clone())
+        self.with(|s| {
+            let full = s.full;
+            let not_found = || StoreError::NotFound(format!("alert {id}"));
+            let alert = s.alerts.get_mut(id).ok_or_else(not_found)?;
+            if alert.status != AlertStatus::Deleted && full {
+                return Err(StoreError::Full);
             }
-            _ => Err(StoreError::NotFound(format!("alert {id}"))),
+            if alert.delete(at) {
+                Ok(alert.clone())
+            } else {
+                Err(not_found())
+            }
         })
     }
 
@@ -163,23 +157,16 @@ impl StorePort for InMemoryStore {
                 .alerts
                 .get_mut(id)
                 .ok_or_else(|| StoreError::NotFound(format!("alert {id}")))?;
-            if alert.status != AlertStatus::Active {
+            if alert.status == AlertStatus::Active && s.full {
+                return Err(StoreError::Full);
+            }
+            if !alert.trigger(at, price) {
                 return Ok(None);
             }
-            alert.status = AlertStatus::Triggered;
-            alert.triggered_at = Some(at);
-            alert.triggered_price = Some(price);
             let alert = alert.clone();
             s.next_notification += 1;
-            let notification = Notification {
-                id: NotificationId(store_id("ntf", s.next_notification)),
-                kind: pending.kind,
-                title: pending.title,
-                message: pending.message,
-                alert: Some(alert),
-                created_at: at,
-                attempts: 0,
-            };
+            let id = NotificationId::nth(s.next_notification);
+            let notification = Notification::for_alert(id, alert, pending, at);
             s.outbox.insert(notification.id.clone(), notification.clone());
             Ok(Some(notification))
         })
@@ -190,7 +177,7 @@ impl StorePort for InMemoryStore {
     }
 
     async fn record_delivery_attempt(&self, id: &NotificationId) -> Result<(), StoreError> {
-        self.with(|s| {
+        self.write(|s| {
             if let Some(n) = s.outbox.get_mut(id) {
                 n.attempts += 1;
             }
@@ -199,7 +186,7 @@ impl StorePort for InMemoryStore {
     }
 
     async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError> {
-        self.with(|s| {
+        self.write(|s| {
             s.outbox.remove(id);
             Ok(())
         })

@@ -163,25 +163,19 @@ fn request(args: &Args) -> Result<BacktestRequest, AppError> {
         return Err(AppError::invalid("from", "must not be after `to`"));
     }
     if let Some(v) = args.int("dte_min", 0, 1000)? {
-        request.dte_min = v as i32;
+        request.rules.dte_min = v as i32;
     }
     if let Some(v) = args.int("dte_max", 0, 1000)? {
-        request.dte_max = v as i32;
+        request.rules.dte_max = v as i32;
     }
-    request.delta_min = args.f64("delta_min")?.unwrap_or(request.delta_min);
-    request.delta_max = args.f64("delta_max")?.unwrap_or(request.delta_max);
-    request.fill = match args.str("fill")?.map(|f| f.trim().to_ascii_lowercase()) {
+    request.rules.delta_min = args.f64("delta_min")?.unwrap_or(request.rules.delta_min);
+    request.rules.delta_max = args.f64("delta_max")?.unwrap_or(request.rules.delta_max);
+    request.rules.fill = match args.str("fill")? {
         None => Fill::Mid,
-        Some(f) if f == "mid" => Fill::Mid,
-        Some(f) if f == "natural" => Fill::Natural,
-        Some(other) => {
-            return Err(AppError::invalid(
-                "fill",
-                format!("must be mid or natural, got {other:?}"),
-            ));
-        }
+        Some(text) => Fill::parse(text)
+            .ok_or_else(|| AppError::invalid("fill", format!("must be mid or natural, got {text:?}")))?,
     };
-    request.take_profit = match args.f64("take_profit_percent")? {
+    request.rules.take_profit = match args.f64("take_profit_percent")? {
         None => None,
         Some(p) if p > 0.0 && p <= 100.0 => Some(p / 100.0),
         Some(p) => {

@@ -2,8 +2,6 @@
 //! futures products and contracts, the parts of an OCC option symbol, and percent-encoding for
 //! paths and queries.
 
-use ttai_core::domain::OptionType;
-use ttai_core::time::Date;
 
 /// Cash indices known without asking: quoted under the `index` key of `/market-data/by-type`.
 /// Any other index is recognised through `/instruments/equities` (`is-index`), see `lib.rs`.
@@ -128,6 +126,8 @@ fn hex_digit(nibble: u8) -> char {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use ttai_core::domain::OptionType;
+    use ttai_core::time::Date;
 
     #[test]
     fn symbols_are_classified_for_by_type() {

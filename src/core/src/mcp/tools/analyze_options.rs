@@ -328,6 +328,10 @@ pub(crate) fn options_analysis_schema() -> Value {
                     "candidates",
                     array("ranked candidates, best first", candidate_schema()),
                 ),
+                (
+                    "analysis_id",
+                    string("the saved analysis (preview_order takes it with a candidate's rank); null when it could not be saved", true),
+                ),
                 ("evaluated", integer("candidates evaluated", false)),
                 (
                     "rejected",
@@ -451,7 +455,13 @@ impl Tool for AnalyzeOptions {
         let symbol = args.required_symbol("symbol")?;
         let request = options_request(&args, app)?;
         let analysis = app.analyze_options(&symbol, request).await?;
-        let mut output = ToolOutput::serialize(&analysis);
+        // Saved, so preview_order can order a candidate by this id and its rank.
+        let analysis_id = app.save_options_analysis(&analysis).await;
+        let mut value = serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the analysis"))?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("analysis_id".into(), analysis_id.into());
+        }
+        let mut output = ToolOutput::new(value);
         if apps::wanted(&ctx.session) {
             output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
         }

@@ -3,17 +3,19 @@
 //! underlying's book before and after the order, and TastyTrade-like fees. The paper broker and
 //! the fakes answer dry runs with it, so one set of rules serves them all.
 //!
-//! Buying power changes by the cash the order moves at its limit, less its fees, less the growth
-//! of the requirement: selling one put for $6.30 whose naked requirement is $10 500 uses
-//! 10 500 − 630 + 1.13 = $9 871.13 (TastyTrade's own dry run of a spread reads the same way:
-//! requirement 300, credit 200, fees 2.302 ⇒ buying power −102.302).
+//! The maintenance requirement of a structure is the estimate's, except that a defined-risk
+//! credit structure (whose estimate is the width less the credit, the buying power it takes)
+//! requires its whole width. Buying power changes by the cash the order moves at its limit, less
+//! its fees, less the growth of the requirement, which is how TastyTrade's own dry run reads: a
+//! 3-wide spread for a 2.00 credit requires 300, moves 200 in, costs 2.302 in fees ⇒ buying power
+//! −102.302; one put sold for 6.30 with a naked requirement of 6 630 ⇒ −6 001.13.
 
 use crate::app::portfolio_risk::model::LegKind;
 use crate::app::portfolio_risk::requirement::{self, SliceFacts};
-use crate::app::portfolio_risk::strategy::{LegShape, recognise};
+use crate::app::portfolio_risk::strategy::{LegShape, Strategy, recognise};
 use crate::domain::{
     AccountNumber, BuyingPowerEffect, InstrumentType, Order, OrderLegState, OrderMessage, OrderPreview,
-    OrderRequest, OrderStatus, OptionType, PriceEffect, order_fees, parse_occ, round_to,
+    OrderRequest, OrderStatus, OptionType, Position, PriceEffect, Symbol, order_fees, parse_occ, round_to,
 };
 use crate::time::{Date, Timestamp};
 
@@ -32,7 +34,7 @@ pub struct SimLeg {
     pub open_price: f64,
 }
 
-/// The estimated requirement of a book of one underlying at `spot`.
+/// The estimated maintenance requirement of a book of one underlying at `spot`.
 pub fn requirement(legs: &[SimLeg], spot: f64, today: Date, margin_account: bool) -> f64 {
     let shapes: Vec<LegShape> = legs
         .iter()
@@ -67,7 +69,26 @@ pub fn requirement(legs: &[SimLeg], spot: f64, today: Date, margin_account: bool
                     })
                 })
                 .collect();
-            requirement::estimate(found.strategy, &facts, spot, margin_account)
+            let estimate = requirement::estimate(found.strategy, &facts, spot, margin_account);
+            let credit: f64 = facts
+                .iter()
+                .filter(|f| f.option.is_some())
+                .map(|f| -f.quantity * f.open_price * f.multiplier)
+                .sum();
+            let width_less_credit = matches!(
+                found.strategy,
+                Strategy::BullPutSpread
+                    | Strategy::BearCallSpread
+                    | Strategy::BullCallSpread
+                    | Strategy::BearPutSpread
+                    | Strategy::IronCondor
+                    | Strategy::IronButterfly
+            );
+            if width_less_credit && credit > 0.0 {
+                estimate + credit
+            } else {
+                estimate
+            }
         })
         .sum()
 }
@@ -127,6 +148,55 @@ pub struct SimAccount<'a> {
     pub margin_account: bool,
     /// When the order is received.
     pub now: Timestamp,
+}
+
+/// The positions of `underlying` as requirement legs (valued at the mark, else the close, else
+/// the open price).
+pub fn position_legs(positions: &[Position], underlying: &Symbol) -> Vec<SimLeg> {
+    positions
+        .iter()
+        .filter(|p| &p.underlying == underlying)
+        .map(|p| SimLeg {
+            option: match (p.option_type, p.strike, p.expiration) {
+                (Some(t), Some(k), Some(e)) => Some((t, k, e)),
+                _ => None,
+            },
+            quantity: p.quantity,
+            multiplier: p.multiplier,
+            value: p.mark.or(p.close_price).unwrap_or(p.average_open_price),
+            open_price: p.average_open_price,
+        })
+        .collect()
+}
+
+/// The dry run of `order` for an account holding `positions`, with `buying_power` available,
+/// the legs at their mids (`mid_of`) and the underlying at `spot`.
+#[allow(clippy::too_many_arguments)]
+pub fn dry_run_on(
+    order: &OrderRequest,
+    account: &AccountNumber,
+    positions: &[Position],
+    buying_power: f64,
+    margin_account: bool,
+    mid_of: impl Fn(&str) -> Option<f64>,
+    spot: f64,
+    now: Timestamp,
+) -> OrderPreview {
+    let legs = order_legs(order, mid_of);
+    let book = position_legs(positions, &order.underlying);
+    dry_run(
+        order,
+        &legs,
+        &SimAccount {
+            account,
+            book: &book,
+            spot,
+            today: now.date(),
+            buying_power,
+            margin_account,
+            now,
+        },
+    )
 }
 
 /// The order as a broker holds it, received now, nothing filled.
@@ -217,7 +287,7 @@ pub fn dry_run(order: &OrderRequest, legs: &[SimLeg], account: &SimAccount<'_>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{OrderLeg, Symbol, TimeInForce, TradeAction};
+    use crate::domain::{OrderLeg, TimeInForce, TradeAction};
 
     fn leg(symbol: &str, action: TradeAction) -> OrderLeg {
         OrderLeg {
@@ -276,7 +346,7 @@ mod tests {
         };
         let legs = order_legs(&spread, |s| Some(if s.contains("540") { 6.3 } else { 5.3 }));
         let bp = dry_run(&spread, &legs, &sim).buying_power_effect.unwrap();
-        assert_eq!(bp.change_in_margin_requirement, -400.0);
-        assert_eq!(bp.change_in_buying_power, -(400.0 - 100.0 + 2.26));
+        assert_eq!(bp.change_in_margin_requirement, -500.0);
+        assert_eq!(bp.change_in_buying_power, -(500.0 - 100.0 + 2.26));
     }
 }

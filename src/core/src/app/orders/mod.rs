@@ -961,3 +961,6 @@ pub fn parse_action(text: &str) -> Option<TradeAction> {
     let normalised = text.trim().to_ascii_lowercase().replace(['_', '-'], " ");
     TradeAction::from_api(&normalised).filter(|a| a.opens().is_some())
 }
+
+#[cfg(test)]
+mod tests;

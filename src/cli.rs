@@ -3,7 +3,8 @@
 //! Options are read as text here and validated together in `settings`, so that every problem is
 //! reported at once.
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// ttai: an MCP server for analysing options trades on a TastyTrade account.
 #[derive(Debug, Parser)]
@@ -92,6 +93,14 @@ pub(crate) struct GlobalOptions {
         value_name = "FRACTION"
     )]
     pub(crate) min_credit_to_width: Option<String>,
+    /// Orders: let place_order and cancel_order act on orders you confirm in your MCP client
+    /// (off by default; previews are always available).
+    #[arg(long, global = true, env = "TTAI_ALLOW_ORDERS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) allow_orders: bool,
+    /// Paper trading on the live broker: live quotes, orders filled locally (the replay broker
+    /// always trades on paper).
+    #[arg(long, global = true, env = "TTAI_PAPER", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub(crate) paper: bool,
 }
 
 /// What to do.

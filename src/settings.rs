@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ttai_core::app::analysis::RiskLimits;
+use ttai_core::app::orders::OrderSettings;
 use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
@@ -60,6 +61,10 @@ pub(crate) struct Settings {
     pub(crate) risk_free_rate: f64,
     pub(crate) dividend_yield: f64,
     pub(crate) risk_limits: RiskLimits,
+    /// Orders: whether they may be placed, and the limits every order meets.
+    pub(crate) orders: OrderSettings,
+    /// Paper trading on the live broker (`--paper`); the replay broker always is.
+    pub(crate) paper: bool,
     pub(crate) allowed_origins: Vec<String>,
     /// Memory and time budgets (README "Budgets").
     pub(crate) budgets: Budgets,
@@ -368,6 +373,7 @@ impl Settings {
             max_bp_usage_percent,
             min_credit_to_width,
         };
+        let (orders, paper) = order_settings(options, &mut problems);
         let allowed_origins: Vec<String> = env("TTAI_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -428,12 +434,53 @@ impl Settings {
             risk_free_rate,
             dividend_yield,
             risk_limits,
+            orders,
+            paper,
             allowed_origins,
             budgets,
             vault_passphrase,
             env_credentials,
         })
     }
+}
+
+/// The order settings: `--allow-orders`, `--paper`, and the server's limits
+/// (`TTAI_MAX_ORDER_CONTRACTS`, `TTAI_MAX_ORDER_BP_PERCENT`).
+fn order_settings(options: &GlobalOptions, problems: &mut Vec<String>) -> (OrderSettings, bool) {
+    let defaults = OrderSettings::default();
+    let (allow_orders, paper) = (options.allow_orders, options.paper);
+    let max_contracts_per_order = match env("TTAI_MAX_ORDER_CONTRACTS") {
+        None => defaults.max_contracts_per_order,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "most contracts per order (TTAI_MAX_ORDER_CONTRACTS): {text:?} is not a whole number from 1 to 10000"
+                ));
+                defaults.max_contracts_per_order
+            }
+        },
+    };
+    let max_order_bp_percent = match env("TTAI_MAX_ORDER_BP_PERCENT") {
+        None => defaults.max_order_bp_percent,
+        Some(text) => match text.trim().trim_end_matches('%').trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 && v <= 100.0 => v,
+            _ => {
+                problems.push(format!(
+                    "most buying power per order (TTAI_MAX_ORDER_BP_PERCENT): {text:?} is not a percent of net liq in (0, 100]"
+                ));
+                defaults.max_order_bp_percent
+            }
+        },
+    };
+    (
+        OrderSettings {
+            allow_orders,
+            max_contracts_per_order,
+            max_order_bp_percent,
+        },
+        paper,
+    )
 }
 
 #[cfg(test)]
@@ -458,6 +505,8 @@ mod tests {
             max_exposure_percent: None,
             max_bp_usage_percent: None,
             min_credit_to_width: None,
+            allow_orders: false,
+            paper: false,
         }
     }
 

@@ -262,9 +262,14 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
     let (broker, replay, live) = broker(settings, choice).await?;
     let store = store(settings);
     // Orders on a tape, or on the live broker with --paper, are paper trades: the decorator
-    // fills them against the wrapped broker's market and keeps its book in the store.
+    // fills them against the wrapped broker's market and keeps its book in the store. Its
+    // answers say `+paper` where paper trades can be made (orders allowed, or --paper), else
+    // once a book holding paper trades is read.
     let broker: Arc<dyn BrokerPort> = if replay.is_some() || settings.paper {
-        Arc::new(PaperBroker::new(broker, store.clone()))
+        Arc::new(
+            PaperBroker::new(broker, store.clone())
+                .announced(settings.paper || settings.orders.allow_orders),
+        )
     } else {
         broker
     };

@@ -17,8 +17,10 @@
 //! checked against the market at that moment, not at every instant in between. Moving a replay
 //! clock back does not undo what the book already holds.
 //!
-//! Every answer's source is the wrapped broker's with `+paper` (`tastytrade+paper`,
-//! `replay:demo+paper`): answers say paper when they are.
+//! Answers say paper when they are: the source is the wrapped broker's with `+paper`
+//! (`tastytrade+paper`, `replay:demo+paper`) wherever paper trades can be made, and, where they
+//! cannot (a replay served without orders allowed, [`PaperBroker::announced`]), from the moment
+//! a book holding paper trades is read. Order answers say `paper: true` always.
 //!
 //! The key decision: one engine for both uses, as a decorator, so the replay and the live
 //! broker fill orders by the same rules and neither adapter knows about paper trading.
@@ -27,6 +29,7 @@ mod book;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use tokio::sync::Mutex;
@@ -49,6 +52,10 @@ pub struct PaperBroker {
     store: Arc<dyn StorePort>,
     /// One book change at a time (read, bring up to date, write).
     books: Mutex<()>,
+    /// Answers say `+paper`: paper trades may be placed (orders are allowed, or `--paper`).
+    announced: bool,
+    /// A book with paper trades was read: answers say `+paper` from then on, whatever else.
+    holds_trades: AtomicBool,
 }
 
 impl std::fmt::Debug for PaperBroker {
@@ -88,17 +95,31 @@ impl PaperBroker {
             inner,
             store,
             books: Mutex::new(()),
+            announced: true,
+            holds_trades: AtomicBool::new(false),
         }
+    }
+
+    /// Whether answers say `+paper` before any paper trade is seen: true (the default) where
+    /// paper trades can be made, false where they cannot (a replay served without orders
+    /// allowed), so its answers stay the wrapped broker's until a book holds paper trades.
+    pub fn announced(mut self, announced: bool) -> PaperBroker {
+        self.announced = announced;
+        self
     }
 
     /// The book of `account` (empty before its first paper order).
     async fn load(&self, account: &AccountNumber) -> Result<PaperBook, BrokerError> {
-        Ok(self
+        let book = self
             .store
             .paper_book(account)
             .await
             .map_err(store_error)?
-            .unwrap_or_else(|| PaperBook::new(account.clone(), self.inner.now())))
+            .unwrap_or_else(|| PaperBook::new(account.clone(), self.inner.now()));
+        if !book.orders.is_empty() || !book.positions.is_empty() || book.cash != 0.0 {
+            self.holds_trades.store(true, Ordering::Release);
+        }
+        Ok(book)
     }
 
     /// Markets now of `symbols` (each with its underlying), and of the underlyings: quotes
@@ -393,11 +414,20 @@ fn absorb_chain(markets: &mut Markets, chain: &OptionChain) {
 impl BrokerPort for PaperBroker {
     fn info(&self) -> BrokerInfo {
         let inner = self.inner.info();
+        let paper = self.announced || self.holds_trades.load(Ordering::Acquire);
         BrokerInfo {
-            source: format!("{}{PAPER_SUFFIX}", inner.source),
+            source: if paper {
+                format!("{}{PAPER_SUFFIX}", inner.source)
+            } else {
+                inner.source
+            },
             synthetic: inner.synthetic,
             live: inner.live,
         }
+    }
+
+    fn is_paper(&self) -> bool {
+        true
     }
 
     fn now(&self) -> Timestamp {

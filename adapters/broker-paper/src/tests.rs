@@ -58,7 +58,7 @@ fn setup() -> (Arc<FakeBroker>, Arc<InMemoryStore>, PaperBroker) {
 async fn a_put_sold_at_the_mid_fills_and_shows_in_positions_and_balances() {
     let (fake, store, paper) = setup();
     assert_eq!(paper.info().source, "fake+paper");
-    assert!(paper.info().is_paper());
+    assert!(paper.is_paper());
     let (put, _, _) = spy_put(&fake);
     let mid = ((put.bid.unwrap() + put.ask.unwrap()) / 2.0 * 100.0).floor() / 100.0;
     let before = paper.balances(&account()).await.unwrap();
@@ -87,9 +87,12 @@ async fn a_put_sold_at_the_mid_fills_and_shows_in_positions_and_balances() {
         before.derivative_buying_power,
         after.derivative_buying_power
     );
-    // The book is in the store: another paper broker over it sees the same.
-    let again = PaperBroker::new(fake.clone(), store);
+    // The book is in the store: another paper broker over it sees the same, and says paper
+    // once it has read a book with trades even where it would not announce itself.
+    let again = PaperBroker::new(fake.clone(), store).announced(false);
+    assert_eq!(again.info().source, "fake");
     assert_eq!(again.positions(&account()).await.unwrap(), positions);
+    assert_eq!(again.info().source, "fake+paper");
     let today = again.orders(&account(), &OrderQuery::Live).await.unwrap();
     assert_eq!(today.len(), 1);
 }

@@ -60,14 +60,8 @@ pub struct BrokerInfo {
     pub live: bool,
 }
 
-impl BrokerInfo {
-    /// True when orders are simulated (paper trading): the source ends in `+paper`.
-    pub fn is_paper(&self) -> bool {
-        self.source.ends_with(PAPER_SUFFIX)
-    }
-}
-
-/// What a paper-trading broker adds to its source (`tastytrade+paper`, `replay:demo+paper`).
+/// What a paper-trading broker adds to its source once paper trades may show in its answers
+/// (`tastytrade+paper`, `replay:demo+paper`).
 pub const PAPER_SUFFIX: &str = "+paper";
 
 /// The replay clock of a recorded tape: what "now" is for the broker, the alert monitor and the
@@ -95,6 +89,12 @@ pub trait BrokerPort: Send + Sync {
 
     /// The market clock: wall time for a live broker, the replay clock for a tape.
     fn now(&self) -> Timestamp;
+
+    /// True when orders are paper trades: simulated, never sent to a real account. Default:
+    /// false.
+    fn is_paper(&self) -> bool {
+        false
+    }
 
     /// The replay clock, for brokers that have one (a replay broker reads its tape first).
     async fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {

@@ -183,7 +183,7 @@ pub(crate) fn checks(input: &CheckInput<'_>) -> Vec<Caution> {
                 Severity::Major,
                 "exceeds_caps",
                 format!(
-                    "{} contracts; {} fit the advice's caps: {}",
+                    "{} contract(s) ordered, {} fit the advice's caps: {}",
                     order.size(),
                     fit.contracts,
                     fit.note

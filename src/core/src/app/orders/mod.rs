@@ -433,12 +433,29 @@ impl App {
             action: action.to_owned(),
             outcome: outcome.to_owned(),
             account: account.masked(),
-            paper: self.broker().info().is_paper(),
+            paper: self.broker().is_paper(),
             order_hash: order.map(OrderRequest::fingerprint),
             order: order.map(OrderRequest::describe),
             order_id,
             detail,
         }
+    }
+
+    /// Records an order action refused because orders are off (nothing was built or sent).
+    async fn audit_orders_off(&self, action: &str, account: Option<&str>, order_id: Option<&str>) {
+        let account = match self.resolve_account(account).await {
+            Ok((number, _)) => number,
+            Err(_) => AccountNumber::new(account.unwrap_or("unknown")),
+        };
+        let entry = self.audit_entry(
+            action,
+            "refused",
+            &account,
+            None,
+            order_id.map(str::to_owned),
+            json!({"reason": "orders_disabled"}),
+        );
+        let _ = self.audit(entry).await;
     }
 
     /// The account's side for the checks: its positions in the underlying and its balances.
@@ -487,7 +504,7 @@ impl App {
         };
         let source = self.source();
         let view = PreviewView {
-            paper: self.broker().info().is_paper(),
+            paper: self.broker().is_paper(),
             account: ticket.account.masked(),
             order: order_view(&ticket),
             order_hash: ticket.order.fingerprint(),
@@ -540,6 +557,7 @@ impl App {
     pub async fn place_order(&self, spec: &OrderSpec, consent: &dyn Consent) -> Result<PlacedView, AppError> {
         let settings = self.order_settings;
         if !settings.allow_orders {
+            self.audit_orders_off("place", spec.account.as_deref(), None).await;
             return Err(orders_off());
         }
         let prepared = self.prepare(spec).await?;
@@ -792,7 +810,7 @@ impl App {
         let today: Vec<OrderSummary> = today.iter().map(OrderSummary::of).collect();
         let source = self.source();
         Ok(OrdersView {
-            paper: self.broker().info().is_paper(),
+            paper: self.broker().is_paper(),
             account: number.masked(),
             working: today.iter().filter(|o| o.status.is_working()).count(),
             today,
@@ -812,6 +830,7 @@ impl App {
         consent: &dyn Consent,
     ) -> Result<CancelView, AppError> {
         if !self.order_settings.allow_orders {
+            self.audit_orders_off("cancel", account, Some(id)).await;
             return Err(orders_off());
         }
         let (number, _) = self.resolve_account(account).await?;
@@ -847,7 +866,7 @@ impl App {
                 .await;
             return Err(no_confirmation(&why));
         }
-        let paper = self.broker().info().is_paper();
+        let paper = self.broker().is_paper();
         let canonical = format!(
             "cancel|{}|{id}|{}",
             number.as_str(),

@@ -334,6 +334,21 @@ async fn with_orders_off_nothing_is_asked_or_sent() {
     assert!(person.asked().is_empty());
     let err = app.cancel_order(None, "fake-1", &person).await.unwrap_err();
     assert_eq!(err.details["reason"], "orders_disabled");
+    let log: Vec<(String, String)> = app
+        .audit_log(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.outcome))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("cancel".to_owned(), "refused".to_owned()),
+            ("place".to_owned(), "refused".to_owned())
+        ],
+        "refusals are on record too"
+    );
 }
 
 #[tokio::test]

@@ -220,3 +220,18 @@ fn paper_trading_on_the_demo_tape_sells_puts_and_settles_them_at_expiration() {
         ]
     );
 }
+
+#[test]
+fn the_confirmation_travels_over_streamable_http_too() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = crate::http_support::spawn_http(
+        &["--allow-orders"],
+        &[("TTAI_DATA_DIR", data_dir.path().to_str().unwrap())],
+    );
+    let summary = run_client("orders_http_client.py", &[&format!("{}/mcp", server.base)]);
+    assert_eq!(summary["accept"]["placed"], true, "{summary}");
+    assert_eq!(summary["accept"]["paper"], true);
+    assert_eq!(summary["accept"]["orders"], 1);
+    assert_eq!(summary["decline"]["outcome"], "declined");
+    assert_eq!(summary["decline"]["orders"], 1, "the declined order was not placed");
+}

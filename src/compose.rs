@@ -267,8 +267,7 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
     // once a book holding paper trades is read.
     let broker: Arc<dyn BrokerPort> = if replay.is_some() || settings.paper {
         Arc::new(
-            PaperBroker::new(broker, store.clone())
-                .announced(settings.paper || settings.orders.allow_orders),
+            PaperBroker::new(broker, store.clone()).announced(settings.paper || settings.orders.allow_orders),
         )
     } else {
         broker

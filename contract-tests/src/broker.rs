@@ -461,7 +461,11 @@ fn spy_put_order(quantity: u32, price: Option<f64>) -> OrderRequest {
     let row = chain.expirations[0]
         .strikes
         .iter()
-        .min_by(|a, b| (a.strike - spot * 0.95).abs().total_cmp(&(b.strike - spot * 0.95).abs()))
+        .min_by(|a, b| {
+            (a.strike - spot * 0.95)
+                .abs()
+                .total_cmp(&(b.strike - spot * 0.95).abs())
+        })
         .unwrap();
     let put = row.put.as_ref().unwrap();
     OrderRequest {
@@ -488,11 +492,21 @@ pub async fn a_dry_run_reports_the_effect_and_fees_and_places_nothing(h: &dyn Br
     assert!(preview.accepted(), "{:?}", preview.errors);
     let dry = preview.order.as_ref().unwrap();
     assert_eq!(dry.id, None, "a dry run has no id");
-    assert_eq!(dry.request().unwrap().fingerprint(), order.fingerprint(), "the same order back");
+    assert_eq!(
+        dry.request().unwrap().fingerprint(),
+        order.fingerprint(),
+        "the same order back"
+    );
     let effect = preview.buying_power_effect.as_ref().unwrap();
     assert!(effect.used() > 0.0, "a short put uses buying power: {effect:?}");
     assert_eq!(preview.fees.as_ref().unwrap().total_fees, 1.13);
-    assert!(broker.orders(&account, &OrderQuery::Live).await.unwrap().is_empty());
+    assert!(
+        broker
+            .orders(&account, &OrderQuery::Live)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let err = broker
         .dry_run_order(&AccountNumber::new("NOPE0000"), &order)
         .await
@@ -516,7 +530,13 @@ pub async fn an_order_beyond_the_buying_power_is_refused_with_its_effect(h: &dyn
     assert!(preview.buying_power_effect.unwrap().used() > 40_000.0);
     let placed = broker.place_order(&account, &order).await.unwrap();
     assert!(placed.order.is_none() && !placed.accepted());
-    assert!(broker.orders(&account, &OrderQuery::Live).await.unwrap().is_empty());
+    assert!(
+        broker
+            .orders(&account, &OrderQuery::Live)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// A placed order gets an id, is listed today and by id, is cancelled once, and a second cancel
@@ -532,7 +552,10 @@ pub async fn a_placed_order_is_listed_and_cancelled_once(h: &dyn BrokerHarness) 
     assert!(held.cancellable);
     assert_eq!(held.request().unwrap().fingerprint(), order.fingerprint());
     let today = broker.orders(&account, &OrderQuery::Live).await.unwrap();
-    assert_eq!(today.iter().map(|o| o.id.clone().unwrap()).collect::<Vec<_>>(), [id.clone()]);
+    assert_eq!(
+        today.iter().map(|o| o.id.clone().unwrap()).collect::<Vec<_>>(),
+        [id.clone()]
+    );
     let since = broker
         .orders(
             &account,
@@ -544,7 +567,10 @@ pub async fn a_placed_order_is_listed_and_cancelled_once(h: &dyn BrokerHarness) 
         .await
         .unwrap();
     assert_eq!(since.len(), 1);
-    assert_eq!(broker.order(&account, &id).await.unwrap().status, OrderStatus::Live);
+    assert_eq!(
+        broker.order(&account, &id).await.unwrap().status,
+        OrderStatus::Live
+    );
     let cancelled = broker.cancel_order(&account, &id).await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert!(!cancelled.cancellable);

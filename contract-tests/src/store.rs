@@ -555,7 +555,13 @@ pub async fn audit_entries_round_trip_newest_first(h: &dyn StoreHarness) {
         let entry = store.append_audit(want.clone()).await.unwrap();
         assert_id(&entry.id.0, "aud");
         assert_eq!(
-            (entry.at, &entry.action, &entry.outcome, &entry.account, entry.paper),
+            (
+                entry.at,
+                &entry.action,
+                &entry.outcome,
+                &entry.account,
+                entry.paper
+            ),
             (want.at, &want.action, &want.outcome, &want.account, want.paper)
         );
         assert_eq!(

@@ -65,7 +65,10 @@ mod broker {
         #[async_trait::async_trait]
         impl BrokerHarness for Paper {
             async fn fresh(&self) -> Arc<dyn BrokerPort> {
-                Arc::new(PaperBroker::new(self.0.fresh().await, Arc::new(InMemoryStore::new())))
+                Arc::new(PaperBroker::new(
+                    self.0.fresh().await,
+                    Arc::new(InMemoryStore::new()),
+                ))
             }
         }
 

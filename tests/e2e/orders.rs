@@ -39,11 +39,23 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
         .iter()
         .find(|c| c.underlying.as_str() == "SPY")
         .unwrap();
-    let occ = chain.expirations[0].strikes[2].put.as_ref().unwrap().symbol.clone();
+    let occ = chain.expirations[0].strikes[2]
+        .put
+        .as_ref()
+        .unwrap()
+        .symbol
+        .clone();
     let data_dir = tempfile::tempdir().unwrap();
     let summary = run_client(
         "orders_client.py",
-        &[BIN, data_dir.path().to_str().unwrap(), &fake.url(), SECRET, REFRESH, &occ],
+        &[
+            BIN,
+            data_dir.path().to_str().unwrap(),
+            &fake.url(),
+            SECRET,
+            REFRESH,
+            &occ,
+        ],
     );
 
     // The preview: the exact order, TastyTrade's dry run, placeable, orders on, not paper.
@@ -54,7 +66,10 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
     assert_eq!(preview["fees"], 1.13);
     assert!(preview["buying_power_used"].as_f64().unwrap() > 0.0);
     let ticket = preview["ticket"].as_str().unwrap();
-    assert!(ticket.ends_with("@ 99.00 LMT credit, good till cancelled"), "{ticket}");
+    assert!(
+        ticket.ends_with("@ 99.00 LMT credit, good till cancelled"),
+        "{ticket}"
+    );
 
     // Accepted: the form showed that order, its fees and buying power; it was placed.
     let accepted = &summary["accepted"];
@@ -70,7 +85,10 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
 
     // Declined, absent, changed: refused, nothing sent.
     assert_eq!(
-        (summary["declined"]["placed"].as_bool(), summary["declined"]["outcome"].as_str()),
+        (
+            summary["declined"]["placed"].as_bool(),
+            summary["declined"]["outcome"].as_str()
+        ),
         (Some(false), Some("declined"))
     );
     assert_eq!(summary["declined_shown"], 1);
@@ -83,7 +101,10 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
             .contains("TastyTrade's own app")
     );
     assert_eq!(summary["changed"]["reason"], "confirmation_mismatch", "{summary}");
-    assert_ne!(summary["changed_shown"][0]["code"], shown["code"], "a different order was shown");
+    assert_ne!(
+        summary["changed_shown"][0]["code"], shown["code"],
+        "a different order was shown"
+    );
     assert_eq!(summary["orders_off"]["reason"], "orders_disabled");
     assert_eq!(summary["orders_off_shown"], 0, "nobody was asked");
 
@@ -109,7 +130,12 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e[0].as_str().unwrap().to_owned(), e[1].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e[0].as_str().unwrap().to_owned(),
+                e[1].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let expected = [
         ("preview", "previewed"),
@@ -189,7 +215,12 @@ fn paper_trading_on_the_demo_tape_sells_puts_and_settles_them_at_expiration() {
     // 575), the 530 put expired worthless; both are gone from positions and the risk.
     assert_eq!(s["clock"], "2026-06-19T21:00:00Z");
     let baseline_shares = s["baseline"]["positions"]["SPY"].as_f64().unwrap_or(0.0);
-    assert_eq!(s["after"]["positions"]["SPY"], baseline_shares + 100.0, "{}", s["after"]);
+    assert_eq!(
+        s["after"]["positions"]["SPY"],
+        baseline_shares + 100.0,
+        "{}",
+        s["after"]
+    );
     for symbol in [near, far] {
         assert!(s["after"]["positions"].get(symbol).is_none());
         assert!(!s["risk_after"].as_array().unwrap().iter().any(|l| l == symbol));
@@ -201,13 +232,22 @@ fn paper_trading_on_the_demo_tape_sells_puts_and_settles_them_at_expiration() {
         cash("baseline")
     );
     let bp = |side: &str| s[side]["balances"]["derivative_buying_power"].as_f64().unwrap();
-    assert!(bp("after") < bp("baseline") - 57_000.0, "the shares and the cash paid use buying power");
+    assert!(
+        bp("after") < bp("baseline") - 57_000.0,
+        "the shares and the cash paid use buying power"
+    );
     // The audit log: the preview, and each order with its confirmation, all on paper.
     let audit: Vec<(&str, &str, bool)> = s["audit"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e[0].as_str().unwrap(), e[1].as_str().unwrap(), e[2].as_bool().unwrap()))
+        .map(|e| {
+            (
+                e[0].as_str().unwrap(),
+                e[1].as_str().unwrap(),
+                e[2].as_bool().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         audit,
@@ -233,5 +273,8 @@ fn the_confirmation_travels_over_streamable_http_too() {
     assert_eq!(summary["accept"]["paper"], true);
     assert_eq!(summary["accept"]["orders"], 1);
     assert_eq!(summary["decline"]["outcome"], "declined");
-    assert_eq!(summary["decline"]["orders"], 1, "the declined order was not placed");
+    assert_eq!(
+        summary["decline"]["orders"], 1,
+        "the declined order was not placed"
+    );
 }

@@ -3,8 +3,8 @@
 //! broker's positions.
 
 use ttai_core::domain::{
-    AccountNumber, InstrumentType, Order, OrderFill, OrderRequest, OrderStatus, PaperBook, PaperEvent, Position,
-    Symbol, order_fees, parse_occ, round_to,
+    AccountNumber, InstrumentType, Order, OrderFill, OrderRequest, OrderStatus, PaperBook, PaperEvent,
+    Position, Symbol, order_fees, parse_occ, round_to,
 };
 use ttai_core::time::{Date, Timestamp};
 
@@ -60,7 +60,12 @@ pub(crate) fn add_position(book: &mut PaperBook, template: Position, delta: f64,
 }
 
 /// A position template for an order leg's symbol (option fields from the OCC symbol).
-pub(crate) fn leg_position(account: &AccountNumber, underlying: &Symbol, symbol: &Symbol, kind: InstrumentType) -> Position {
+pub(crate) fn leg_position(
+    account: &AccountNumber,
+    underlying: &Symbol,
+    symbol: &Symbol,
+    kind: InstrumentType,
+) -> Position {
     let occ = parse_occ(symbol.as_str());
     Position {
         account: account.clone(),
@@ -71,7 +76,11 @@ pub(crate) fn leg_position(account: &AccountNumber, underlying: &Symbol, symbol:
         average_open_price: 0.0,
         close_price: None,
         mark: None,
-        multiplier: if kind == InstrumentType::EquityOption { 100.0 } else { 1.0 },
+        multiplier: if kind == InstrumentType::EquityOption {
+            100.0
+        } else {
+            1.0
+        },
         option_type: occ.as_ref().map(|p| p.option_type),
         strike: occ.as_ref().map(|p| p.strike),
         expiration: occ.map(|p| p.expiration),
@@ -126,7 +135,14 @@ pub(crate) fn try_fill(
     let mut changes = Vec::new();
     for leg in &request.legs {
         let leg_mid = market_of(leg.symbol.as_str()).map_or(0.0, Market::mid);
-        let price = round_to(if scale.is_finite() && scale > 0.0 { leg_mid * scale } else { leg_mid }, 4);
+        let price = round_to(
+            if scale.is_finite() && scale > 0.0 {
+                leg_mid * scale
+            } else {
+                leg_mid
+            },
+            4,
+        );
         let delta = leg.action.sign() * f64::from(leg.quantity);
         changes.push((leg.clone(), delta, price));
     }
@@ -238,7 +254,10 @@ pub(crate) fn settle(book: &mut PaperBook, symbol: &Symbol, close: f64, cash_set
             quantity: -quantity,
             price: Some(0.0),
             cash: 0.0,
-            description: format!("{what} expired worthless ({} closed at {close})", position.underlying),
+            description: format!(
+                "{what} expired worthless ({} closed at {close})",
+                position.underlying
+            ),
         });
         return;
     }
@@ -253,7 +272,10 @@ pub(crate) fn settle(book: &mut PaperBook, symbol: &Symbol, close: f64, cash_set
             quantity: -quantity,
             price: Some(intrinsic),
             cash,
-            description: format!("{what} cash-settled at {intrinsic:.2} ({} closed at {close})", position.underlying),
+            description: format!(
+                "{what} cash-settled at {intrinsic:.2} ({} closed at {close})",
+                position.underlying
+            ),
         });
         return;
     }
@@ -265,7 +287,13 @@ pub(crate) fn settle(book: &mut PaperBook, symbol: &Symbol, close: f64, cash_set
             ttai_core::domain::OptionType::Put => -1.0,
         };
     let cash = round_to(-shares * strike, 2);
-    add_position(book, stock_position(&account, &position.underlying), shares, strike, at);
+    add_position(
+        book,
+        stock_position(&account, &position.underlying),
+        shares,
+        strike,
+        at,
+    );
     book.cash = round_to(book.cash + cash, 4);
     let kind = if quantity < 0.0 { "assigned" } else { "exercised" };
     book.events.push(PaperEvent {
@@ -370,8 +398,12 @@ mod tests {
     fn book_with(order: &OrderRequest) -> PaperBook {
         let mut book = PaperBook::new(account(), at("2026-11-20", 15));
         let id = next_id(&mut book);
-        book.orders
-            .push(simulate::received(order, &account(), Some(id), at("2026-11-20", 15)));
+        book.orders.push(simulate::received(
+            order,
+            &account(),
+            Some(id),
+            at("2026-11-20", 15),
+        ));
         book
     }
 
@@ -390,20 +422,40 @@ mod tests {
         assert_eq!(book.cash, 1257.74);
         assert_eq!(book.fees, 2.26);
         let p = &book.positions[0];
-        assert_eq!((p.quantity, p.average_open_price, p.strike), (-2.0, 6.3, Some(540.0)));
+        assert_eq!(
+            (p.quantity, p.average_open_price, p.strike),
+            (-2.0, 6.3, Some(540.0))
+        );
     }
 
     #[test]
     fn an_in_the_money_short_put_is_assigned_and_an_otm_one_expires() {
         let mut book = book_with(&sell_put(6.30));
-        try_fill(&mut book, 0, &|_| Some(Market { bid: 6.3, ask: 6.3 }), at("2026-11-20", 15));
+        try_fill(
+            &mut book,
+            0,
+            &|_| Some(Market { bid: 6.3, ask: 6.3 }),
+            at("2026-11-20", 15),
+        );
         let mut otm = book.clone();
-        settle(&mut otm, &sym("SPY   261218P00540000"), 541.0, false, at("2026-12-18", 21));
+        settle(
+            &mut otm,
+            &sym("SPY   261218P00540000"),
+            541.0,
+            false,
+            at("2026-12-18", 21),
+        );
         assert!(otm.positions.is_empty());
         assert_eq!(otm.cash, book.cash);
         assert_eq!(otm.events.last().unwrap().kind, "expired_worthless");
         // Closed at 530: 200 shares bought at 540 (108 000 out), the put is gone.
-        settle(&mut book, &sym("SPY   261218P00540000"), 530.0, false, at("2026-12-18", 21));
+        settle(
+            &mut book,
+            &sym("SPY   261218P00540000"),
+            530.0,
+            false,
+            at("2026-12-18", 21),
+        );
         let shares = &book.positions[0];
         assert_eq!(
             (shares.symbol.as_str(), shares.quantity, shares.average_open_price),

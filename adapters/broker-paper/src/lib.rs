@@ -38,8 +38,8 @@ use ttai_core::app::orders::simulate;
 use ttai_core::domain::{
     Account, AccountNumber, Balances, Candle, InstrumentType, MarketCalendar, MarketMetrics, MarketSession,
     NetLiqPoint, NetLiqWindow, OptionChain, Order, OrderPreview, OrderQuery, OrderRequest, OrderStatus,
-    PaperBook, PaperEvent, Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage, TransactionQuery,
-    Watchlist, new_york_clock, parse_occ, round_to,
+    PaperBook, PaperEvent, Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage,
+    TransactionQuery, Watchlist, new_york_clock, parse_occ, round_to,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, PAPER_SUFFIX, ReplayClock, StorePort};
 use ttai_core::time::Timestamp;
@@ -145,7 +145,9 @@ impl PaperBroker {
                         && ask >= bid
                         && ask > 0.0
                     {
-                        markets.by_symbol.insert(q.symbol.to_string(), Market { bid, ask });
+                        markets
+                            .by_symbol
+                            .insert(q.symbol.to_string(), Market { bid, ask });
                     }
                 }
             }
@@ -177,7 +179,9 @@ impl PaperBroker {
                 continue;
             }
             let received = order.received_at.unwrap_or(now);
-            if order.time_in_force == ttai_core::domain::TimeInForce::Day && now >= book::day_order_end(received) {
+            if order.time_in_force == ttai_core::domain::TimeInForce::Day
+                && now >= book::day_order_end(received)
+            {
                 book::expire_order(&mut book, index, book::day_order_end(received));
                 changed = true;
                 continue;
@@ -264,7 +268,11 @@ impl PaperBroker {
     }
 
     /// The broker's positions with the book laid over them, marked where the broker had no mark.
-    async fn merged_positions(&self, account: &AccountNumber, book: &PaperBook) -> Result<Vec<Position>, BrokerError> {
+    async fn merged_positions(
+        &self,
+        account: &AccountNumber,
+        book: &PaperBook,
+    ) -> Result<Vec<Position>, BrokerError> {
         let real = self.inner.positions(account).await?;
         let mut merged = book::merge(real, book);
         let unmarked: Vec<(Symbol, Symbol)> = merged
@@ -297,7 +305,11 @@ impl PaperBroker {
     }
 
     /// The broker's balances with the book's cash, value and requirement laid over them.
-    async fn merged_balances(&self, account: &AccountNumber, book: &PaperBook) -> Result<Balances, BrokerError> {
+    async fn merged_balances(
+        &self,
+        account: &AccountNumber,
+        book: &PaperBook,
+    ) -> Result<Balances, BrokerError> {
         let mut balances = self.inner.balances(account).await?;
         if book.positions.is_empty() && book.cash == 0.0 {
             return Ok(balances);
@@ -310,13 +322,20 @@ impl PaperBroker {
         underlyings.sort();
         underlyings.dedup();
         let spots = self
-            .markets(&underlyings.iter().map(|u| (u.clone(), u.clone())).collect::<Vec<_>>())
+            .markets(
+                &underlyings
+                    .iter()
+                    .map(|u| (u.clone(), u.clone()))
+                    .collect::<Vec<_>>(),
+            )
             .await;
         let mut requirement_change = 0.0;
         for underlying in &underlyings {
             let spot = spots.spots.get(underlying.as_str()).copied().unwrap_or(0.0);
-            let before = simulate::requirement(&simulate::position_legs(&real, underlying), spot, today, margin);
-            let after = simulate::requirement(&simulate::position_legs(&merged, underlying), spot, today, margin);
+            let before =
+                simulate::requirement(&simulate::position_legs(&real, underlying), spot, today, margin);
+            let after =
+                simulate::requirement(&simulate::position_legs(&merged, underlying), spot, today, margin);
             requirement_change += after - before;
         }
         // The book's positions at their marks (the merged view carries them).
@@ -335,17 +354,27 @@ impl PaperBroker {
         balances.cash_balance = round_to(balances.cash_balance + book.cash, 2);
         balances.net_liquidating_value = round_to(balances.net_liquidating_value + book.cash + value, 2);
         balances.maintenance_requirement = round_to(balances.maintenance_requirement + requirement_change, 2);
-        balances.derivative_buying_power =
-            round_to(balances.derivative_buying_power + book.cash - requirement_change, 2);
-        balances.equity_buying_power = round_to(balances.equity_buying_power + book.cash - requirement_change, 2);
-        balances.maintenance_excess =
-            Some(round_to(balances.net_liquidating_value - balances.maintenance_requirement, 2));
+        balances.derivative_buying_power = round_to(
+            balances.derivative_buying_power + book.cash - requirement_change,
+            2,
+        );
+        balances.equity_buying_power =
+            round_to(balances.equity_buying_power + book.cash - requirement_change, 2);
+        balances.maintenance_excess = Some(round_to(
+            balances.net_liquidating_value - balances.maintenance_requirement,
+            2,
+        ));
         balances.as_of = self.inner.now();
         Ok(balances)
     }
 
     /// The dry run of `order` against the account with its book.
-    async fn simulate(&self, account: &AccountNumber, order: &OrderRequest, book: &PaperBook) -> Result<OrderPreview, BrokerError> {
+    async fn simulate(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+        book: &PaperBook,
+    ) -> Result<OrderPreview, BrokerError> {
         let merged = self.merged_positions(account, book).await?;
         let balances = self.merged_balances(account, book).await?;
         let mut wanted: Vec<(Symbol, Symbol)> = order
@@ -386,10 +415,7 @@ impl PaperBroker {
 /// Takes the markets of a chain's contracts and its underlying's price.
 fn absorb_chain(markets: &mut Markets, chain: &OptionChain) {
     if let Some(price) = chain.underlying_price {
-        markets
-            .spots
-            .entry(chain.underlying.to_string())
-            .or_insert(price);
+        markets.spots.entry(chain.underlying.to_string()).or_insert(price);
     }
     for contract in chain
         .expirations
@@ -470,7 +496,12 @@ impl BrokerPort for PaperBroker {
         self.inner.market_metrics(symbols).await
     }
 
-    async fn candles(&self, symbol: &Symbol, timeframe: Timeframe, since: Timestamp) -> Result<Vec<Candle>, BrokerError> {
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        timeframe: Timeframe,
+        since: Timestamp,
+    ) -> Result<Vec<Candle>, BrokerError> {
         self.inner.candles(symbol, timeframe, since).await
     }
 
@@ -478,11 +509,19 @@ impl BrokerPort for PaperBroker {
         self.inner.search_symbols(query, limit).await
     }
 
-    async fn transactions(&self, account: &AccountNumber, query: &TransactionQuery) -> Result<TransactionPage, BrokerError> {
+    async fn transactions(
+        &self,
+        account: &AccountNumber,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, BrokerError> {
         self.inner.transactions(account, query).await
     }
 
-    async fn net_liq_history(&self, account: &AccountNumber, window: NetLiqWindow) -> Result<Vec<NetLiqPoint>, BrokerError> {
+    async fn net_liq_history(
+        &self,
+        account: &AccountNumber,
+        window: NetLiqWindow,
+    ) -> Result<Vec<NetLiqPoint>, BrokerError> {
         self.inner.net_liq_history(account, window).await
     }
 
@@ -498,14 +537,22 @@ impl BrokerPort for PaperBroker {
         self.inner.market_calendar().await
     }
 
-    async fn dry_run_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         self.known(account).await?;
         let _turn = self.books.lock().await;
         let (book, _) = self.sync(account).await?;
         self.simulate(account, order, &book).await
     }
 
-    async fn place_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         self.known(account).await?;
         let _turn = self.books.lock().await;
         let (mut book, _) = self.sync(account).await?;
@@ -518,7 +565,10 @@ impl BrokerPort for PaperBroker {
         let id = book::next_id(&mut book);
         book.orders
             .push(simulate::received(order, account, Some(id.clone()), now));
-        book.orders.last_mut().into_iter().for_each(|o| o.status = OrderStatus::Live);
+        book.orders
+            .last_mut()
+            .into_iter()
+            .for_each(|o| o.status = OrderStatus::Live);
         book.events.push(PaperEvent {
             at: now,
             kind: "received".to_owned(),
@@ -533,7 +583,11 @@ impl BrokerPort for PaperBroker {
         self.store.save_paper_book(&book).await.map_err(store_error)?;
         // A marketable order fills at once.
         let (book, _) = self.sync(account).await?;
-        preview.order = book.orders.iter().find(|o| o.id.as_deref() == Some(id.as_str())).cloned();
+        preview.order = book
+            .orders
+            .iter()
+            .find(|o| o.id.as_deref() == Some(id.as_str()))
+            .cloned();
         Ok(preview)
     }
 

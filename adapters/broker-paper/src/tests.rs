@@ -6,9 +6,7 @@
 )]
 
 use super::*;
-use ttai_core::domain::{
-    Candle, OptionContract, OrderLeg, PriceEffect, TimeInForce, TradeAction,
-};
+use ttai_core::domain::{Candle, OptionContract, OrderLeg, PriceEffect, TimeInForce, TradeAction};
 use ttai_core::testing::{FakeBroker, InMemoryStore, SAMPLE_ACCOUNT, sample_market, sample_now};
 
 fn account() -> AccountNumber {
@@ -25,7 +23,11 @@ fn spy_put(fake: &FakeBroker) -> (OptionContract, f64, ttai_core::time::Date) {
         let row = expiration
             .strikes
             .iter()
-            .min_by(|a, b| (a.strike - spot * 0.95).abs().total_cmp(&(b.strike - spot * 0.95).abs()))
+            .min_by(|a, b| {
+                (a.strike - spot * 0.95)
+                    .abs()
+                    .total_cmp(&(b.strike - spot * 0.95).abs())
+            })
             .unwrap();
         found = Some((row.put.clone().unwrap(), spot, expiration.date));
     });
@@ -68,13 +70,20 @@ async fn a_put_sold_at_the_mid_fills_and_shows_in_positions_and_balances() {
     assert!(used > 0.0 && dry.errors.is_empty(), "{dry:?}");
     let placed = paper.place_order(&account(), &order).await.unwrap();
     let filled = placed.order.unwrap();
-    assert_eq!(filled.status, OrderStatus::Filled, "a limit at the mid fills at once");
+    assert_eq!(
+        filled.status,
+        OrderStatus::Filled,
+        "a limit at the mid fills at once"
+    );
     assert_eq!(filled.id.as_deref(), Some("paper-1"));
     assert_eq!(filled.fill_price(), Some(mid));
     // The wrapped broker saw no order.
     assert_eq!(fake.calls("place_order"), 0);
     let positions = paper.positions(&account()).await.unwrap();
-    let short = positions.iter().find(|p| p.symbol.as_str() == put.symbol).unwrap();
+    let short = positions
+        .iter()
+        .find(|p| p.symbol.as_str() == put.symbol)
+        .unwrap();
     assert_eq!((short.quantity, short.average_open_price), (-2.0, mid));
     assert!(short.mark.is_some(), "marked from the chain");
     let after = paper.balances(&account()).await.unwrap();
@@ -120,13 +129,26 @@ async fn an_order_away_from_the_mid_works_until_cancelled_and_a_day_order_expire
     // Monday's close, then expires.
     let mut day = sell(&put, high, 1);
     day.time_in_force = TimeInForce::Day;
-    let id = paper.place_order(&account(), &day).await.unwrap().order.unwrap().id.unwrap();
+    let id = paper
+        .place_order(&account(), &day)
+        .await
+        .unwrap()
+        .order
+        .unwrap()
+        .id
+        .unwrap();
     fake.set_now(sample_now().add_millis(3 * 86_400_000 + 3_600_000));
     let order = paper.order(&account(), &id).await.unwrap();
     assert_eq!(order.status, OrderStatus::Expired);
     // And it is no longer among today's, but among the recent.
     let recent = paper
-        .orders(&account(), &OrderQuery::Since { date: sample_now().date(), limit: 10 })
+        .orders(
+            &account(),
+            &OrderQuery::Since {
+                date: sample_now().date(),
+                limit: 10,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(recent.len(), 2);
@@ -140,7 +162,13 @@ async fn an_order_the_account_cannot_carry_is_refused_with_the_brokers_error() {
     let placed = paper.place_order(&account(), &huge).await.unwrap();
     assert!(placed.order.is_none());
     assert_eq!(placed.errors[0].code, "margin_check_failed");
-    assert!(paper.orders(&account(), &OrderQuery::Live).await.unwrap().is_empty());
+    assert!(
+        paper
+            .orders(&account(), &OrderQuery::Live)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         paper.place_order(&AccountNumber::new("NOPE"), &huge).await,
         Err(BrokerError::NotFound(_))
@@ -149,7 +177,9 @@ async fn an_order_the_account_cannot_carry_is_refused_with_the_brokers_error() {
 
 /// Sells a put at its bid (fills at once), moves the clock past its expiration with a daily bar
 /// closing at `close` on that date, and returns the positions and balances before and after.
-async fn through_expiration(close_below_strike_by: f64) -> (Vec<Position>, Balances, Balances, OptionContract, f64) {
+async fn through_expiration(
+    close_below_strike_by: f64,
+) -> (Vec<Position>, Balances, Balances, OptionContract, f64) {
     let (fake, _, paper) = setup();
     let (put, _, expiration) = spy_put(&fake);
     let bid = put.bid.unwrap();
@@ -181,7 +211,10 @@ async fn through_expiration(close_below_strike_by: f64) -> (Vec<Position>, Balan
 async fn a_short_put_in_the_money_at_expiration_is_assigned_into_shares() {
     let (positions, before, after, put, _) = through_expiration(10.0).await;
     let strike = parse_occ(&put.symbol).unwrap().strike;
-    assert!(positions.iter().all(|p| p.symbol.as_str() != put.symbol), "the put is gone");
+    assert!(
+        positions.iter().all(|p| p.symbol.as_str() != put.symbol),
+        "the put is gone"
+    );
     let spy = positions.iter().find(|p| p.symbol.as_str() == "SPY").unwrap();
     // The sample account held 100 shares at 500; 100 more at the strike.
     assert_eq!(spy.quantity, 200.0);
@@ -194,9 +227,15 @@ async fn a_short_put_out_of_the_money_at_expiration_expires_worthless() {
     let (positions, before, after, put, _) = through_expiration(-10.0).await;
     assert!(positions.iter().all(|p| p.symbol.as_str() != put.symbol));
     assert_eq!(
-        positions.iter().find(|p| p.symbol.as_str() == "SPY").unwrap().quantity,
+        positions
+            .iter()
+            .find(|p| p.symbol.as_str() == "SPY")
+            .unwrap()
+            .quantity,
         100.0
     );
-    assert!((after.cash_balance - before.cash_balance).abs() < 0.01, "the credit stays, nothing more");
+    assert!(
+        (after.cash_balance - before.cash_balance).abs() < 0.01,
+        "the credit stays, nothing more"
+    );
 }
-

@@ -132,7 +132,12 @@ impl Client {
     }
 
     /// POSTs `body` as JSON to `path` with `token` (sent once: the caller decides on retries).
-    pub(crate) async fn post_authorized(&self, path: &str, token: Secret, body: Vec<u8>) -> Result<Answer, BrokerError> {
+    pub(crate) async fn post_authorized(
+        &self,
+        path: &str,
+        token: Secret,
+        body: Vec<u8>,
+    ) -> Result<Answer, BrokerError> {
         self.run(path, Outgoing::PostAuthorized(token, body)).await
     }
 

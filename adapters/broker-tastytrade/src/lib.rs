@@ -346,7 +346,11 @@ impl Inner {
                     }
                     OrderMethod::Delete => self.client.delete(path, token.access.clone()).await?,
                 };
-                tracing::debug!(endpoint = call.label, status = answer.status, "TastyTrade answered");
+                tracing::debug!(
+                    endpoint = call.label,
+                    status = answer.status,
+                    "TastyTrade answered"
+                );
                 if answer.status == 401 && !answer.is_html() && retry_refused_token && attempt == 1 {
                     self.tokens.invalidate(&token).await;
                     continue;
@@ -912,14 +916,22 @@ impl BrokerPort for TastyTradeBroker {
         Ok(mapping::market_calendar(wire))
     }
 
-    async fn dry_run_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         let path = format!("/accounts/{}/orders/dry-run", symbols::encode(account.as_str()));
         self.send_order(account, path, order, "order dry run", true).await
     }
 
     /// Sent once: a lost answer, a 5xx or a refused token is reported, never retried (the order
     /// may have been taken; `orders` shows what TastyTrade holds).
-    async fn place_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         let path = format!("/accounts/{}/orders", symbols::encode(account.as_str()));
         self.send_order(account, path, order, "order", false).await
     }
@@ -951,8 +963,9 @@ impl BrokerPort for TastyTradeBroker {
             Err(BrokerError::NotFound(_)) => return Err(BrokerError::NotFound(format!("order {id}"))),
             other => other?,
         };
-        mapping::order(account, wire)
-            .ok_or_else(|| BrokerError::InvalidResponse(format!("TastyTrade's answer for order {id} has no legs")))
+        mapping::order(account, wire).ok_or_else(|| {
+            BrokerError::InvalidResponse(format!("TastyTrade's answer for order {id} has no legs"))
+        })
     }
 
     async fn cancel_order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
@@ -965,7 +978,10 @@ impl BrokerPort for TastyTradeBroker {
             label: "order cancel",
             not_found: format!("order {id}"),
         };
-        let answer = self.inner.order_exchange(&path, &call, OrderMethod::Delete, true).await?;
+        let answer = self
+            .inner
+            .order_exchange(&path, &call, OrderMethod::Delete, true)
+            .await?;
         if !answer.is_success() {
             return Err(match errors::status_error(&answer, &call) {
                 BrokerError::Forbidden(message) => match self.has_account(account).await {
@@ -1009,7 +1025,8 @@ impl TastyTradeBroker {
             .inner
             .order_exchange(&path, &call, OrderMethod::Post(body), retry_refused_token)
             .await?;
-        let refused_with_reasons = matches!(answer.status, 400 | 409 | 422) && !answer.is_html() && !answer.is_blank();
+        let refused_with_reasons =
+            matches!(answer.status, 400 | 409 | 422) && !answer.is_html() && !answer.is_blank();
         if answer.is_success() || refused_with_reasons {
             let envelope: wire::OrderEnvelopeWire = errors::decode(&answer, label)?;
             if answer.is_success() || envelope.data.is_some() || envelope.error.is_some() {

@@ -16,8 +16,8 @@ use ttai_core::domain::{
     TransactionQuery, Watchlist, WatchlistEntry, instrument_from_api, new_york_clock, round_to,
 };
 use ttai_core::domain::{
-    BuyingPowerEffect, FeeCalculation, Order, OrderFill, OrderLegState, OrderMessage, OrderPreview, OrderRequest,
-    OrderStatus, PriceEffect, TimeInForce, instrument_api_name, price_text,
+    BuyingPowerEffect, FeeCalculation, Order, OrderFill, OrderLegState, OrderMessage, OrderPreview,
+    OrderRequest, OrderStatus, PriceEffect, TimeInForce, instrument_api_name, price_text,
 };
 use ttai_core::ports::BrokerError;
 use ttai_core::time::{Date, Timestamp};
@@ -837,7 +837,8 @@ pub(crate) fn order(account: &AccountNumber, w: wire::OrderWire) -> Option<Order
         .filter_map(|l| {
             let quantity = l.quantity.unwrap_or(0.0);
             Some(OrderLegState {
-                instrument_type: instrument_type(l.instrument_type.as_deref()).unwrap_or(InstrumentType::Other),
+                instrument_type: instrument_type(l.instrument_type.as_deref())
+                    .unwrap_or(InstrumentType::Other),
                 symbol: Symbol::parse(l.symbol.as_deref()?).ok()?,
                 action: TradeAction::from_api(l.action.as_deref()?)?,
                 quantity,
@@ -914,7 +915,10 @@ pub(crate) fn order_preview(account: &AccountNumber, w: wire::OrderEnvelopeWire)
     let data = w.data.unwrap_or_default();
     let signed = |v: Option<f64>, e: &Option<String>| v.map_or(0.0, |v| signed_by_effect(v, e.as_deref()));
     let buying_power_effect = data.buying_power_effect.map(|b| BuyingPowerEffect {
-        change_in_margin_requirement: signed(b.change_in_margin_requirement, &b.change_in_margin_requirement_effect),
+        change_in_margin_requirement: signed(
+            b.change_in_margin_requirement,
+            &b.change_in_margin_requirement_effect,
+        ),
         change_in_buying_power: signed(b.change_in_buying_power, &b.change_in_buying_power_effect),
         current_buying_power: signed(b.current_buying_power, &b.current_buying_power_effect),
         new_buying_power: signed(b.new_buying_power, &b.new_buying_power_effect),

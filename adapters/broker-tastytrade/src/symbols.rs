@@ -2,7 +2,6 @@
 //! futures products and contracts, the parts of an OCC option symbol, and percent-encoding for
 //! paths and queries.
 
-
 /// Cash indices known without asking: quoted under the `index` key of `/market-data/by-type`.
 /// Any other index is recognised through `/instruments/equities` (`is-index`), see `lib.rs`.
 /// They are European-style, cash-settled option underlyings.

@@ -1034,7 +1034,11 @@ async fn https_needs_the_tls_feature() {
 fn put_order(price: f64) -> ttai_core::domain::OrderRequest {
     use ttai_core::domain::{OrderLeg, OrderRequest, PriceEffect, TimeInForce, TradeAction};
     let market = ttai_core::testing::sample_market();
-    let chain = market.chains.iter().find(|c| c.underlying.as_str() == "SPY").unwrap();
+    let chain = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "SPY")
+        .unwrap();
     let put = chain.expirations[0].strikes[2].put.as_ref().unwrap();
     OrderRequest {
         underlying: sym("SPY"),
@@ -1083,13 +1087,20 @@ async fn orders_go_out_in_the_sdks_shape_and_an_order_is_never_sent_twice() {
         let before = fake.calls(Endpoint::PlaceOrder);
         let quick = TastyTradeBroker::new(config(&fake, Duration::from_secs(1)));
         let err = quick.place_order(&account(), &order).await.unwrap_err();
-        assert_eq!(fake.calls(Endpoint::PlaceOrder), before + 1, "{fault:?} → {err:?}: sent once");
+        assert_eq!(
+            fake.calls(Endpoint::PlaceOrder),
+            before + 1,
+            "{fault:?} → {err:?}: sent once"
+        );
     }
     // Placed for real: the SDK's answer read back, with its id and status.
     let placed = broker.place_order(&account(), &order).await.unwrap();
     let held = placed.order.unwrap();
     assert_eq!(held.status, ttai_core::domain::OrderStatus::Live);
-    assert_eq!(held.external_identifier.as_deref(), Some(format!("ttai-{}", order.code()).as_str()));
+    assert_eq!(
+        held.external_identifier.as_deref(),
+        Some(format!("ttai-{}", order.code()).as_str())
+    );
     assert_eq!(placed.fees.unwrap().total_fees, 1.13);
     // The slow one was taken by the fake although its answer was lost: both are held.
     assert_eq!(fake.held_orders().len(), 2);
@@ -1105,7 +1116,10 @@ async fn a_refused_preflight_is_read_from_data_and_error_together() {
     assert_eq!(preview.errors[0].code, "margin_check_failed");
     assert!(preview.errors[0].message.contains("buying power"));
     let effect = preview.buying_power_effect.unwrap();
-    assert!(effect.change_in_buying_power < 0.0 && effect.used() > 40_000.0, "{effect:?}");
+    assert!(
+        effect.change_in_buying_power < 0.0 && effect.used() > 40_000.0,
+        "{effect:?}"
+    );
     assert!(preview.order.is_none());
     // A body the API refuses outright (validation) is the broker's error, not a failure.
     order.legs[0].symbol = sym("SPY   990101P00001000");

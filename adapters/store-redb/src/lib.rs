@@ -34,8 +34,8 @@ use redb::{
     TableDefinition, WriteTransaction,
 };
 use ttai_core::domain::{
-    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId, Notification,
-    NotificationId, PaperBook, Symbol,
+    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
 use ttai_core::ports::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 use ttai_core::time::Timestamp;

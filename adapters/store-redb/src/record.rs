@@ -9,8 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ttai_core::domain::{
-    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId, Notification,
-    NotificationId, PaperBook, Symbol,
+    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
 use ttai_core::ports::StoreError;
 use ttai_core::time::Timestamp;

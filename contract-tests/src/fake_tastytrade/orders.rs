@@ -62,7 +62,11 @@ fn read_body(state: &State, request: &RecordedRequest) -> Result<(OrderRequest, 
     }
     let price = body
         .get("price")
-        .and_then(|p| p.as_str().and_then(|s| s.parse::<f64>().ok()).or_else(|| p.as_f64()))
+        .and_then(|p| {
+            p.as_str()
+                .and_then(|s| s.parse::<f64>().ok())
+                .or_else(|| p.as_f64())
+        })
         .filter(|p| p.is_finite() && *p > 0.0)
         .ok_or_else(|| invalid("a limit order needs a positive price"))?;
     let price_effect = match text("price-effect") {
@@ -92,7 +96,9 @@ fn read_body(state: &State, request: &RecordedRequest) -> Result<(OrderRequest, 
             .and_then(|q| u32::try_from(q).ok())
             .ok_or_else(|| invalid("a leg's quantity must be a whole number from 1"))?;
         if instrument_type != InstrumentType::EquityOption || mid_of(state, symbol.as_str()).is_none() {
-            return Err(invalid(&format!("{symbol} is not an equity option this market lists")));
+            return Err(invalid(&format!(
+                "{symbol} is not an equity option this market lists"
+            )));
         }
         order_legs.push(OrderLeg {
             instrument_type,
@@ -193,7 +199,11 @@ fn buying_power_json(preview: &OrderPreview) -> Value {
         return Value::Null;
     };
     let mut out = serde_json::Map::new();
-    effect_pair(&mut out, "change-in-margin-requirement", b.change_in_margin_requirement);
+    effect_pair(
+        &mut out,
+        "change-in-margin-requirement",
+        b.change_in_margin_requirement,
+    );
     effect_pair(&mut out, "change-in-buying-power", b.change_in_buying_power);
     effect_pair(&mut out, "current-buying-power", b.current_buying_power);
     effect_pair(&mut out, "new-buying-power", b.new_buying_power);
@@ -328,7 +338,9 @@ pub(crate) fn submit(state: &mut State, request: &RecordedRequest, place: bool) 
             let mid: Option<f64> = order
                 .legs
                 .iter()
-                .map(|l| mid_of(state, l.symbol.as_str()).map(|m| -l.action.sign() * m * f64::from(l.quantity)))
+                .map(|l| {
+                    mid_of(state, l.symbol.as_str()).map(|m| -l.action.sign() * m * f64::from(l.quantity))
+                })
                 .sum::<Option<f64>>()
                 .map(|net| net / f64::from(order.size().max(1)));
             mid.is_some_and(|mid| mid + 1e-9 >= order.price_effect.sign() * order.price)

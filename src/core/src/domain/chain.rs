@@ -238,7 +238,12 @@ mod tests {
         );
         let parts = parse_occ("AAPL  250117C00062500").unwrap();
         assert_eq!(
-            (parts.root.as_str(), parts.expiration, parts.option_type, parts.strike),
+            (
+                parts.root.as_str(),
+                parts.expiration,
+                parts.option_type,
+                parts.strike
+            ),
             ("AAPL", date, OptionType::Call, 62.5)
         );
         assert!(parse_occ("AAPL").is_none() && !is_occ("SPY 250117P00450000"));

@@ -40,9 +40,9 @@ pub use market_hours::{
 };
 pub use metrics::MarketMetrics;
 pub use order::{
-    BuyingPowerEffect, FeeCalculation, MAX_ORDER_LEGS, Order, OrderFill, OrderLeg, OrderLegState, OrderMessage,
-    OrderPreview, OrderQuery, OrderRequest, OrderStatus, PriceEffect, TimeInForce, describe_leg, fees,
-    instrument_api_name, instrument_from_api, order_fees, price_text,
+    BuyingPowerEffect, FeeCalculation, MAX_ORDER_LEGS, Order, OrderFill, OrderLeg, OrderLegState,
+    OrderMessage, OrderPreview, OrderQuery, OrderRequest, OrderStatus, PriceEffect, TimeInForce,
+    describe_leg, fees, instrument_api_name, instrument_from_api, order_fees, price_text,
 };
 pub use paper::{AuditEntry, AuditId, PaperBook, PaperEvent};
 pub use quote::Quote;

@@ -302,11 +302,7 @@ impl OrderRequest {
     /// The cash the order moves at its limit when filled, before fees: price × size × 100 for
     /// option orders (× 1 for stock), positive for a credit.
     pub fn cash_at_limit(&self) -> f64 {
-        let multiplier = self
-            .legs
-            .iter()
-            .map(OrderLeg::multiplier)
-            .fold(1.0, f64::max);
+        let multiplier = self.legs.iter().map(OrderLeg::multiplier).fold(1.0, f64::max);
         self.price_effect.sign() * self.price * f64::from(self.size()) * multiplier
     }
 

@@ -118,10 +118,12 @@ impl ClientRequests {
             return false;
         };
         let answer = match (result, error) {
-            (Some(result), _) => serde_json::from_str(result.get()).map_err(|_| ClientRequestError::Refused {
-                code: -32700,
-                message: "the client's result is not JSON".to_owned(),
-            }),
+            (Some(result), _) => {
+                serde_json::from_str(result.get()).map_err(|_| ClientRequestError::Refused {
+                    code: -32700,
+                    message: "the client's result is not JSON".to_owned(),
+                })
+            }
             (None, error) => {
                 let error: Value = error
                     .and_then(|e| serde_json::from_str(e.get()).ok())
@@ -173,7 +175,12 @@ mod tests {
             let (requests, sink) = (requests.clone(), sink.clone());
             tokio::spawn(async move {
                 requests
-                    .request(&*sink, "elicitation/create", &serde_json::json!({"message": "ok?"}), Duration::from_secs(5))
+                    .request(
+                        &*sink,
+                        "elicitation/create",
+                        &serde_json::json!({"message": "ok?"}),
+                        Duration::from_secs(5),
+                    )
                     .await
             })
         };
@@ -219,7 +226,12 @@ mod tests {
             })
         );
         let timed_out = requests
-            .request(&sink, "elicitation/create", &Value::Null, Duration::from_secs(120))
+            .request(
+                &sink,
+                "elicitation/create",
+                &Value::Null,
+                Duration::from_secs(120),
+            )
             .await;
         assert_eq!(timed_out, Err(ClientRequestError::TimedOut));
         assert_eq!(requests.waiting(), 0, "the waiter is gone after a timeout");

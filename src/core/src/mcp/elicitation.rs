@@ -128,10 +128,7 @@ impl Consent for ElicitationConsent {
     }
 
     async fn ask(&self, request: &ConsentRequest) -> ConsentAnswer {
-        let version = self
-            .session
-            .protocol_version()
-            .unwrap_or(ProtocolVersion::LATEST);
+        let version = self.session.protocol_version().unwrap_or(ProtocolVersion::LATEST);
         let outcome = self
             .session
             .request_client(

@@ -189,10 +189,7 @@ pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObj
             ))
         }
         crate::app::orders::AUDIT_URI => {
-            let entries = app
-                .audit_log(AUDIT_ENTRIES)
-                .await
-                .map_err(|e| app_failure(&e))?;
+            let entries = app.audit_log(AUDIT_ENTRIES).await.map_err(|e| app_failure(&e))?;
             Ok(json_contents(
                 uri,
                 &json!({ "entries": to_value(&entries)?, "count": entries.len() }),

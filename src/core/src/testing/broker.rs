@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use crate::domain::{
     Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
     NetLiqWindow, OptionChain, Order, OrderPreview, OrderQuery, OrderRequest, OrderStatus, Position, Quote,
-    Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage, TransactionQuery, Watchlist, new_york_clock,
-    rank_symbol_matches,
+    Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage, TransactionQuery, Watchlist,
+    new_york_clock, rank_symbol_matches,
 };
 use crate::ports::{BrokerError, BrokerInfo, BrokerPort};
 use crate::time::Timestamp;
@@ -317,13 +317,21 @@ impl BrokerPort for FakeBroker {
         Ok(MarketCalendar::nyse_around(new_york_clock(self.now()).0))
     }
 
-    async fn dry_run_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         let market = self.enter("dry_run_order")?;
         account_known(&market, account)?;
         Ok(self.simulate(&market, account, order))
     }
 
-    async fn place_order(&self, account: &AccountNumber, order: &OrderRequest) -> Result<OrderPreview, BrokerError> {
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
         let market = self.enter("place_order")?;
         account_known(&market, account)?;
         let mut preview = self.simulate(&market, account, order);
@@ -384,7 +392,9 @@ impl BrokerPort for FakeBroker {
             .find(|o| &o.account == account && o.id.as_deref() == Some(id))
             .ok_or_else(|| BrokerError::NotFound(format!("order {id}")))?;
         if !order.status.is_working() {
-            return Err(BrokerError::Rejected(format!("order {id} can no longer be cancelled")));
+            return Err(BrokerError::Rejected(format!(
+                "order {id} can no longer be cancelled"
+            )));
         }
         order.status = OrderStatus::Cancelled;
         order.cancellable = false;

@@ -107,7 +107,11 @@ pub(crate) fn checks(input: &CheckInput<'_>) -> Vec<Caution> {
                 "close_without_position",
                 format!(
                     "{} to close {quantity} {} but the account holds {have} {needs}",
-                    if leg.action == TradeAction::BuyToClose { "buys" } else { "sells" },
+                    if leg.action == TradeAction::BuyToClose {
+                        "buys"
+                    } else {
+                        "sells"
+                    },
                     leg.symbol
                 ),
             ));
@@ -256,7 +260,11 @@ pub(crate) fn checks(input: &CheckInput<'_>) -> Vec<Caution> {
                 format!(
                     "the analysis priced it at {analysed:.2}; the limit now is {:.2} ({})",
                     order.price,
-                    if ticket.price_from == "given" { "given" } else { "from the market now" }
+                    if ticket.price_from == "given" {
+                        "given"
+                    } else {
+                        "from the market now"
+                    }
                 ),
             ));
         }

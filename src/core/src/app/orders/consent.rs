@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn an_answer_binds_only_its_own_order_within_two_minutes() {
         let r = request("9f2c01ab");
-        assert_eq!(check_binding(&r, "9f2c01ab", Duration::from_secs(119)), Binding::Holds);
+        assert_eq!(
+            check_binding(&r, "9f2c01ab", Duration::from_secs(119)),
+            Binding::Holds
+        );
         assert_eq!(check_binding(&r, "9F2C01AB", Duration::ZERO), Binding::Holds);
         assert_eq!(
             check_binding(&r, "deadbeef", Duration::from_secs(5)),

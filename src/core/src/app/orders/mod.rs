@@ -20,16 +20,14 @@ pub mod ticket;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use consent::{
-    Binding, CONFIRMATION_VALIDITY, Consent, ConsentAnswer, ConsentRequest, check_binding,
-};
+pub use consent::{Binding, CONFIRMATION_VALIDITY, Consent, ConsentAnswer, ConsentRequest, check_binding};
 pub use ticket::{FromAnalysis, LegSpec, LegView, MarketPrice, OrderSource, OrderSpec, Ticket};
 
 use super::App;
 use super::analysis::{AccountContext, Caution, Severity, account_context};
 use crate::domain::{
-    AccountNumber, AuditEntry, BuyingPowerEffect, FeeCalculation, Order, OrderMessage, OrderPreview, OrderQuery,
-    OrderRequest, OrderStatus, PriceEffect, TimeInForce, TradeAction, round_to,
+    AccountNumber, AuditEntry, BuyingPowerEffect, FeeCalculation, Order, OrderMessage, OrderPreview,
+    OrderQuery, OrderRequest, OrderStatus, PriceEffect, TimeInForce, TradeAction, round_to,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::ports::NewAuditEntry;
@@ -347,7 +345,9 @@ fn no_confirmation(why: &str) -> AppError {
     refusal(
         ErrorCode::AuthorizationError,
         "no_confirmation_channel",
-        format!("{why}. Nothing was sent: place the order in TastyTrade's own app, or use a client that supports MCP elicitation"),
+        format!(
+            "{why}. Nothing was sent: place the order in TastyTrade's own app, or use a client that supports MCP elicitation"
+        ),
     )
 }
 
@@ -557,7 +557,8 @@ impl App {
     pub async fn place_order(&self, spec: &OrderSpec, consent: &dyn Consent) -> Result<PlacedView, AppError> {
         let settings = self.order_settings;
         if !settings.allow_orders {
-            self.audit_orders_off("place", spec.account.as_deref(), None).await;
+            self.audit_orders_off("place", spec.account.as_deref(), None)
+                .await;
             return Err(orders_off());
         }
         let prepared = self.prepare(spec).await?;
@@ -773,9 +774,7 @@ impl App {
             if prepared.view.paper { "paper order " } else { "" },
             id.unwrap_or_default(),
             order.describe(),
-            summary
-                .as_ref()
-                .map_or("status unknown", |s| s.status.api_name())
+            summary.as_ref().map_or("status unknown", |s| s.status.api_name())
         );
         Ok(PlacedView {
             placed: true,
@@ -795,7 +794,13 @@ impl App {
         let mut today: Vec<Order> = self.broker().orders(&number, &OrderQuery::Live).await?;
         let recent: Vec<Order> = if days > 0 {
             self.broker()
-                .orders(&number, &OrderQuery::Since { date: since, limit: 50 })
+                .orders(
+                    &number,
+                    &OrderQuery::Since {
+                        date: since,
+                        limit: 50,
+                    },
+                )
                 .await?
         } else {
             Vec::new()
@@ -862,7 +867,10 @@ impl App {
         }
         if let Err(why) = consent.available() {
             let _ = self
-                .audit(entry("refused", json!({"reason": "no_confirmation_channel", "why": why})))
+                .audit(entry(
+                    "refused",
+                    json!({"reason": "no_confirmation_channel", "why": why}),
+                ))
                 .await;
             return Err(no_confirmation(&why));
         }
@@ -870,7 +878,9 @@ impl App {
         let canonical = format!(
             "cancel|{}|{id}|{}",
             number.as_str(),
-            request_of.as_ref().map_or_else(|| summary.ticket.clone(), OrderRequest::canonical)
+            request_of
+                .as_ref()
+                .map_or_else(|| summary.ticket.clone(), OrderRequest::canonical)
         );
         let hash = crate::sha256::hex(canonical.as_bytes());
         let code: String = hash.chars().take(8).collect();
@@ -909,7 +919,10 @@ impl App {
         self.audit(NewAuditEntry {
             action: "confirmation".to_owned(),
             outcome: outcome.to_owned(),
-            ..entry(outcome, json!({"answer": answer.outcome(), "order_code": request.order_code}))
+            ..entry(
+                outcome,
+                json!({"answer": answer.outcome(), "order_code": request.order_code}),
+            )
         })
         .await?;
         let source = self.source();
@@ -926,7 +939,10 @@ impl App {
         match (&answer, binding) {
             (_, Some(Binding::Holds)) => {}
             (ConsentAnswer::Declined, _) => {
-                return Ok(unchanged("declined", "you declined: the order stays as it is".to_owned()));
+                return Ok(unchanged(
+                    "declined",
+                    "you declined: the order stays as it is".to_owned(),
+                ));
             }
             (ConsentAnswer::Cancelled, _) => {
                 return Ok(unchanged(
@@ -947,9 +963,7 @@ impl App {
             Ok(after) => after,
             Err(err) => {
                 let error = AppError::from(err);
-                let _ = self
-                    .audit(entry("failed", json!({"error": error.message})))
-                    .await;
+                let _ = self.audit(entry("failed", json!({"error": error.message}))).await;
                 return Err(error);
             }
         };

@@ -14,8 +14,8 @@ use crate::app::portfolio_risk::model::LegKind;
 use crate::app::portfolio_risk::requirement::{self, SliceFacts};
 use crate::app::portfolio_risk::strategy::{LegShape, Strategy, recognise};
 use crate::domain::{
-    AccountNumber, BuyingPowerEffect, InstrumentType, Order, OrderLegState, OrderMessage, OrderPreview,
-    OrderRequest, OrderStatus, OptionType, Position, PriceEffect, Symbol, order_fees, parse_occ, round_to,
+    AccountNumber, BuyingPowerEffect, InstrumentType, OptionType, Order, OrderLegState, OrderMessage,
+    OrderPreview, OrderRequest, OrderStatus, Position, PriceEffect, Symbol, order_fees, parse_occ, round_to,
 };
 use crate::time::{Date, Timestamp};
 
@@ -125,7 +125,11 @@ pub fn order_legs(order: &OrderRequest, mid_of: impl Fn(&str) -> Option<f64>) ->
                 quantity: l.action.sign() * f64::from(l.quantity),
                 multiplier: l.multiplier(),
                 value: mid,
-                open_price: if scale.is_finite() && scale > 0.0 { mid * scale } else { mid },
+                open_price: if scale.is_finite() && scale > 0.0 {
+                    mid * scale
+                } else {
+                    mid
+                },
             }
         })
         .collect()
@@ -265,10 +269,12 @@ pub fn dry_run(order: &OrderRequest, legs: &[SimLeg], account: &SimAccount<'_>) 
             message: "Account does not have sufficient buying power available for this order.".to_owned(),
         });
     }
-    let instrument_ok = order
-        .legs
-        .iter()
-        .all(|l| matches!(l.instrument_type, InstrumentType::EquityOption | InstrumentType::Equity));
+    let instrument_ok = order.legs.iter().all(|l| {
+        matches!(
+            l.instrument_type,
+            InstrumentType::EquityOption | InstrumentType::Equity
+        )
+    });
     if !instrument_ok {
         errors.push(OrderMessage {
             code: "invalid_instrument".to_owned(),

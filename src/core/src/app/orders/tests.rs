@@ -86,7 +86,11 @@ fn contract(broker: &FakeBroker, put: bool, fraction: f64) -> String {
     let row = chain.expirations[0]
         .strikes
         .iter()
-        .min_by(|a, b| (a.strike - spot * fraction).abs().total_cmp(&(b.strike - spot * fraction).abs()))
+        .min_by(|a, b| {
+            (a.strike - spot * fraction)
+                .abs()
+                .total_cmp(&(b.strike - spot * fraction).abs())
+        })
         .unwrap();
     let c = if put { row.put.as_ref() } else { row.call.as_ref() };
     c.unwrap().symbol.clone()
@@ -131,7 +135,11 @@ async fn a_preview_is_the_exact_order_with_the_brokers_dry_run_and_changes_nothi
     assert!(view.order.price <= market.mid && view.order.price >= market.natural);
     assert_eq!(view.order.price_effect, PriceEffect::Credit);
     assert_eq!(view.order.legs[0].symbol, put);
-    assert!(view.order.ticket.starts_with("SELL 1 SPY "), "{}", view.order.ticket);
+    assert!(
+        view.order.ticket.starts_with("SELL 1 SPY "),
+        "{}",
+        view.order.ticket
+    );
     assert_eq!(view.order_code, view.order_hash[..8]);
     assert!(view.broker.accepted);
     assert_eq!(view.broker.fees.as_ref().unwrap().total_fees, 1.13);
@@ -141,7 +149,10 @@ async fn a_preview_is_the_exact_order_with_the_brokers_dry_run_and_changes_nothi
     assert!(!view.paper, "the fake broker is not a paper broker");
     assert!(broker.placed_orders().is_empty());
     let log = app.audit_log(10).await.unwrap();
-    assert_eq!((log[0].action.as_str(), log[0].outcome.as_str()), ("preview", "previewed"));
+    assert_eq!(
+        (log[0].action.as_str(), log[0].outcome.as_str()),
+        ("preview", "previewed")
+    );
     assert_eq!(log[0].order_hash.as_deref(), Some(view.order_hash.as_str()));
 }
 
@@ -193,7 +204,11 @@ async fn the_position_rules_and_the_servers_limits_block_an_order() {
         .preview_order(&legs(&call, TradeAction::SellToOpen, 2))
         .await
         .unwrap();
-    assert!(codes(&view).contains(&"naked_call") && !view.placeable, "{:?}", view.checks);
+    assert!(
+        codes(&view).contains(&"naked_call") && !view.placeable,
+        "{:?}",
+        view.checks
+    );
     assert!(
         app.preview_order(&legs(&call, TradeAction::SellToOpen, 1))
             .await
@@ -212,8 +227,16 @@ async fn the_position_rules_and_the_servers_limits_block_an_order() {
         .preview_order(&legs(&put, TradeAction::SellToOpen, 11))
         .await
         .unwrap();
-    assert!(codes(&view).contains(&"max_contracts_per_order"), "{:?}", view.checks);
-    assert!(codes(&view).contains(&"max_order_buying_power"), "{:?}", view.checks);
+    assert!(
+        codes(&view).contains(&"max_contracts_per_order"),
+        "{:?}",
+        view.checks
+    );
+    assert!(
+        codes(&view).contains(&"max_order_buying_power"),
+        "{:?}",
+        view.checks
+    );
     // Blocked: the person is never asked and nothing is sent.
     let person = Person::accepting();
     let err = app
@@ -240,7 +263,10 @@ async fn only_the_persons_acceptance_of_this_order_places_it_once() {
     let sent = broker.placed_orders();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].request().unwrap().fingerprint(), placed.order_hash);
-    assert_eq!(placed.broker_order.as_ref().unwrap().id.as_deref(), Some("fake-1"));
+    assert_eq!(
+        placed.broker_order.as_ref().unwrap().id.as_deref(),
+        Some("fake-1")
+    );
     let log = app.audit_log(10).await.unwrap();
     let trail: Vec<(&str, &str)> = log
         .iter()
@@ -290,7 +316,11 @@ async fn only_the_persons_acceptance_of_this_order_places_it_once() {
         .await
         .unwrap_err();
     assert_eq!(err.details["reason"], "no_answer");
-    assert_eq!(broker.placed_orders().len(), 1, "only the accepted order was sent");
+    assert_eq!(
+        broker.placed_orders().len(),
+        1,
+        "only the accepted order was sent"
+    );
     let outcomes: Vec<String> = app
         .audit_log(20)
         .await
@@ -301,7 +331,14 @@ async fn only_the_persons_acceptance_of_this_order_places_it_once() {
         .collect();
     assert_eq!(
         outcomes,
-        ["no_answer", "unavailable", "mismatch", "cancelled", "declined", "accepted"]
+        [
+            "no_answer",
+            "unavailable",
+            "mismatch",
+            "cancelled",
+            "declined",
+            "accepted"
+        ]
     );
 }
 
@@ -370,7 +407,11 @@ async fn a_working_order_is_listed_and_cancelled_when_the_person_confirms() {
     let cancelled = app.cancel_order(None, &id, &person).await.unwrap();
     assert!(cancelled.cancelled);
     assert_eq!(cancelled.order.status, crate::domain::OrderStatus::Cancelled);
-    assert!(person.asked()[0].order_text.starts_with(&format!("CANCEL order {id}")));
+    assert!(
+        person.asked()[0]
+            .order_text
+            .starts_with(&format!("CANCEL order {id}"))
+    );
     let err = app.cancel_order(None, &id, &person).await.unwrap_err();
     assert_eq!(err.details["reason"], "not_cancellable");
     assert_eq!(

@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use crate::app::analysis::OptionsAnalysis;
 use crate::app::{App, AppEvent};
-use crate::ports::NewAnalysis;
 use crate::domain::{
     AccountNumber, AnalysisId, InstrumentType, LimitPrice, MAX_ORDER_LEGS, OptionChain, OptionContract,
     OptionType, OrderLeg, OrderRequest, PriceEffect, Symbol, TickClass, TimeInForce, TradeAction, occ_symbol,
     parse_occ, round4,
 };
 use crate::error::AppError;
+use crate::ports::NewAnalysis;
 use crate::time::Date;
 
 /// One leg as the trader gives it: an OCC symbol, or a type, strike and expiration.
@@ -180,7 +180,10 @@ fn candidate_legs(
         .ok_or_else(|| {
             AppError::invalid(
                 "rank",
-                format!("the analysis has {} candidate(s); no rank {rank}", candidates.len()),
+                format!(
+                    "the analysis has {} candidate(s); no rank {rank}",
+                    candidates.len()
+                ),
             )
         })?;
     let legs = candidate
@@ -254,9 +257,11 @@ impl App {
         let today = self.broker().now().date();
         let (underlying, mut legs, from): (Symbol, Vec<LegSpec>, Option<FromAnalysis>) = match &spec.source {
             OrderSource::Candidate { analysis_id, rank } => {
-                let record = self.store().get_analysis(analysis_id).await.map_err(|e| {
-                    AppError::from(e).with_detail("field", "analysis_id")
-                })?;
+                let record = self
+                    .store()
+                    .get_analysis(analysis_id)
+                    .await
+                    .map_err(|e| AppError::from(e).with_detail("field", "analysis_id"))?;
                 let (legs, limit, recommended) = candidate_legs(&record.result, &record.kind, *rank)?;
                 let contracts = spec
                     .contracts
@@ -306,7 +311,10 @@ impl App {
         for (i, leg) in legs.iter_mut().enumerate() {
             let field = format!("legs[{i}]");
             if leg.quantity == 0 {
-                return Err(AppError::invalid(&format!("{field}.quantity"), "must be at least 1"));
+                return Err(AppError::invalid(
+                    &format!("{field}.quantity"),
+                    "must be at least 1",
+                ));
             }
             let symbol = match (&leg.symbol, leg.option_type, leg.strike, leg.expiration) {
                 (Some(symbol), _, _, _) => symbol.clone(),
@@ -448,7 +456,10 @@ fn market_price(legs: &[LegView], size: u32, class: TickClass) -> Option<MarketP
         }
     }
     let (effect, price) = if mid >= 0.0 {
-        (PriceEffect::Credit, LimitPrice::credit(class, mid, natural_credit))
+        (
+            PriceEffect::Credit,
+            LimitPrice::credit(class, mid, natural_credit),
+        )
     } else {
         (PriceEffect::Debit, LimitPrice::debit(class, -mid, natural_debit))
     };
@@ -487,14 +498,20 @@ mod tests {
             leg(TradeAction::BuyToOpen, 4.10, 4.25),
         ];
         let m = market_price(&legs, 1, TickClass::PennyAll).unwrap();
-        assert_eq!((m.effect, m.mid, m.natural, m.suggested_limit), (PriceEffect::Credit, 2.125, 1.95, 2.12));
+        assert_eq!(
+            (m.effect, m.mid, m.natural, m.suggested_limit),
+            (PriceEffect::Credit, 2.125, 1.95, 2.12)
+        );
         // Closing it: buy back the short, sell the long: a debit of 2.125 mid, 2.30 natural.
         let close = [
             leg(TradeAction::BuyToClose, 6.20, 6.40),
             leg(TradeAction::SellToClose, 4.10, 4.25),
         ];
         let m = market_price(&close, 1, TickClass::PennyAll).unwrap();
-        assert_eq!((m.effect, m.mid, m.natural, m.suggested_limit), (PriceEffect::Debit, 2.125, 2.3, 2.13));
+        assert_eq!(
+            (m.effect, m.mid, m.natural, m.suggested_limit),
+            (PriceEffect::Debit, 2.125, 2.3, 2.13)
+        );
         let mut no_market = close.to_vec();
         no_market[0].bid = None;
         assert!(market_price(&no_market, 1, TickClass::PennyAll).is_none());

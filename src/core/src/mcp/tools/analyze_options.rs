@@ -330,7 +330,10 @@ pub(crate) fn options_analysis_schema() -> Value {
                 ),
                 (
                     "analysis_id",
-                    string("the saved analysis (preview_order takes it with a candidate's rank); null when it could not be saved", true),
+                    string(
+                        "the saved analysis (preview_order takes it with a candidate's rank); null when it could not be saved",
+                        true,
+                    ),
                 ),
                 ("evaluated", integer("candidates evaluated", false)),
                 (
@@ -457,7 +460,8 @@ impl Tool for AnalyzeOptions {
         let analysis = app.analyze_options(&symbol, request).await?;
         // Saved, so preview_order can order a candidate by this id and its rank.
         let analysis_id = app.save_options_analysis(&analysis).await;
-        let mut value = serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the analysis"))?;
+        let mut value =
+            serde_json::to_value(&analysis).map_err(|_| AppError::internal("serialising the analysis"))?;
         if let Some(map) = value.as_object_mut() {
             map.insert("analysis_id".into(), analysis_id.into());
         }

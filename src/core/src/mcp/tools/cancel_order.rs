@@ -21,7 +21,10 @@ fn output_schema() -> Value {
                 ("cancelled", boolean("the broker took the cancel")),
                 (
                     "outcome",
-                    enumeration("cancelled, or the person's other choice", &["cancelled", "declined", "dismissed"]),
+                    enumeration(
+                        "cancelled, or the person's other choice",
+                        &["cancelled", "declined", "dismissed"],
+                    ),
                 ),
                 paper_field(),
                 ("account", string("the account, masked", false)),
@@ -30,7 +33,16 @@ fn output_schema() -> Value {
             ],
             &source_fields(),
         ]),
-        &["cancelled", "outcome", "paper", "account", "order", "message", "source", "synthetic"],
+        &[
+            "cancelled",
+            "outcome",
+            "paper",
+            "account",
+            "order",
+            "message",
+            "source",
+            "synthetic",
+        ],
         false,
     )
 }

@@ -18,15 +18,29 @@ fn output_schema() -> Value {
             &[
                 paper_field(),
                 ("account", string("the account, masked", false)),
-                ("today", array("today's orders, working first", order_summary_schema())),
-                ("recent", array("earlier orders, newest first", order_summary_schema())),
+                (
+                    "today",
+                    array("today's orders, working first", order_summary_schema()),
+                ),
+                (
+                    "recent",
+                    array("earlier orders, newest first", order_summary_schema()),
+                ),
                 ("since", string("first day of recent", false)),
                 ("working", integer("orders still working", false)),
                 ("as_of", string("market clock", false)),
             ],
             &source_fields(),
         ]),
-        &["paper", "account", "today", "recent", "working", "source", "synthetic"],
+        &[
+            "paper",
+            "account",
+            "today",
+            "recent",
+            "working",
+            "source",
+            "synthetic",
+        ],
         false,
     )
 }

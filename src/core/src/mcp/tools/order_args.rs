@@ -31,7 +31,10 @@ pub(crate) fn order_input_schema() -> Value {
         &[
             (
                 "symbol",
-                string("the option's OCC symbol, e.g. \"SPY   261224P00540000\" (or give type, strike and expiration)", false),
+                string(
+                    "the option's OCC symbol, e.g. \"SPY   261224P00540000\" (or give type, strike and expiration)",
+                    false,
+                ),
             ),
             ("type", enumeration("call or put", &["call", "put"])),
             ("strike", number("strike", false)),
@@ -56,7 +59,10 @@ pub(crate) fn order_input_schema() -> Value {
             ),
             (
                 "analysis_id",
-                string("a saved analyze_options or run_full_analysis (anl_…): order one of its candidates", false),
+                string(
+                    "a saved analyze_options or run_full_analysis (anl_…): order one of its candidates",
+                    false,
+                ),
             ),
             (
                 "rank",
@@ -80,9 +86,15 @@ pub(crate) fn order_input_schema() -> Value {
             ),
             (
                 "price_effect",
-                enumeration("credit (receive) or debit (pay), with price (default: the market's side)", &["credit", "debit"]),
+                enumeration(
+                    "credit (receive) or debit (pay), with price (default: the market's side)",
+                    &["credit", "debit"],
+                ),
             ),
-            ("time_in_force", enumeration("day (default) or gtc", &["day", "gtc"])),
+            (
+                "time_in_force",
+                enumeration("day (default) or gtc", &["day", "gtc"]),
+            ),
             (
                 "allow_below_basis",
                 boolean("allow a covered call struck below the shares' cost basis (default false)"),
@@ -184,9 +196,8 @@ pub(crate) fn order_spec(args: &Args) -> Result<OrderSpec, AppError> {
     };
     let time_in_force = match args.str("time_in_force")? {
         None => TimeInForce::Day,
-        Some(text) => TimeInForce::parse(text).ok_or_else(|| {
-            AppError::invalid("time_in_force", format!("must be day or gtc, got {text:?}"))
-        })?,
+        Some(text) => TimeInForce::parse(text)
+            .ok_or_else(|| AppError::invalid("time_in_force", format!("must be day or gtc, got {text:?}")))?,
     };
     Ok(OrderSpec {
         account: args.str("account")?.map(str::to_owned),
@@ -215,7 +226,14 @@ pub(crate) fn order_view_schema() -> Value {
             ("ask", number("ask now", true)),
             ("mid", number("mid now", true)),
         ],
-        &["symbol", "action", "quantity", "option_type", "strike", "expiration"],
+        &[
+            "symbol",
+            "action",
+            "quantity",
+            "option_type",
+            "strike",
+            "expiration",
+        ],
         false,
     );
     object(
@@ -225,15 +243,29 @@ pub(crate) fn order_view_schema() -> Value {
             ("order_type", enumeration("always limit", &["limit"])),
             ("time_in_force", enumeration("day or gtc", &["day", "gtc"])),
             ("price", number("limit per share, on the tick", false)),
-            ("price_effect", enumeration("credit or debit", &["credit", "debit"])),
+            (
+                "price_effect",
+                enumeration("credit or debit", &["credit", "debit"]),
+            ),
             ("size", integer("contracts (largest leg)", false)),
             ("legs", array("legs with their markets now", leg)),
             (
                 "cash_at_limit",
-                number("cash when filled at the limit, before fees ($, credit positive)", false),
+                number(
+                    "cash when filled at the limit, before fees ($, credit positive)",
+                    false,
+                ),
             ),
         ],
-        &["ticket", "underlying", "time_in_force", "price", "price_effect", "size", "legs"],
+        &[
+            "ticket",
+            "underlying",
+            "time_in_force",
+            "price",
+            "price_effect",
+            "size",
+            "legs",
+        ],
         false,
     )
 }
@@ -243,7 +275,10 @@ pub(crate) fn order_summary_schema() -> Value {
     object(
         &[
             ("id", string("the broker's order id", true)),
-            ("status", string("received, live, filled, cancelled, expired, rejected, ...", false)),
+            (
+                "status",
+                string("received, live, filled, cancelled, expired, rejected, ...", false),
+            ),
             ("ticket", string("the order as a trader reads it", false)),
             ("underlying", string("the underlying", false)),
             ("price", number("limit per share", true)),
@@ -256,7 +291,10 @@ pub(crate) fn order_summary_schema() -> Value {
             ("remaining", number("contracts not yet filled", false)),
             ("fill_price", number("average net fill price per share", true)),
             ("received_at", string("when received", true)),
-            ("terminal_at", string("when it filled, was cancelled or expired", true)),
+            (
+                "terminal_at",
+                string("when it filled, was cancelled or expired", true),
+            ),
             ("cancellable", boolean("a cancel may be asked for")),
             ("reject_reason", string("why it was rejected", true)),
         ],
@@ -268,7 +306,10 @@ pub(crate) fn order_summary_schema() -> Value {
 /// The broker's verdict (`BrokerVerdict`).
 pub(crate) fn broker_verdict_schema() -> Value {
     let message = object(
-        &[("code", string("the broker's code", false)), ("message", string("its words", false))],
+        &[
+            ("code", string("the broker's code", false)),
+            ("message", string("its words", false)),
+        ],
         &["code", "message"],
         false,
     );

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::order_args::{
-    broker_verdict_schema, order_input_schema, order_spec, order_summary_schema, order_view_schema, paper_field,
+    broker_verdict_schema, order_input_schema, order_spec, order_summary_schema, order_view_schema,
+    paper_field,
 };
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
@@ -24,19 +25,35 @@ fn output_schema() -> Value {
                 ("placed", boolean("the broker took the order")),
                 (
                     "outcome",
-                    enumeration("placed, or the person's other choice", &["placed", "declined", "cancelled"]),
+                    enumeration(
+                        "placed, or the person's other choice",
+                        &["placed", "declined", "cancelled"],
+                    ),
                 ),
                 paper_field(),
                 ("account", string("the account, masked", false)),
                 ("order", order_view_schema()),
                 ("order_hash", string("the order's fingerprint", false)),
                 ("broker_order", nullable(order_summary_schema())),
-                ("broker", json!({"anyOf": [broker_verdict_schema(), {"type": "null"}]})),
+                (
+                    "broker",
+                    json!({"anyOf": [broker_verdict_schema(), {"type": "null"}]}),
+                ),
                 ("message", string("one sentence", false)),
             ],
             &source_fields(),
         ]),
-        &["placed", "outcome", "paper", "account", "order", "order_hash", "message", "source", "synthetic"],
+        &[
+            "placed",
+            "outcome",
+            "paper",
+            "account",
+            "order",
+            "order_hash",
+            "message",
+            "source",
+            "synthetic",
+        ],
         false,
     )
 }
@@ -84,7 +101,9 @@ mod tests {
     use crate::app::App;
     use crate::app::orders::OrderSettings;
     use crate::mcp::{McpServer, ServerInfo, Session, ToolRegistry};
-    use crate::testing::{CollectingOutbound, FakeBroker, InMemoryStore, sample_config, sample_market, sample_now};
+    use crate::testing::{
+        CollectingOutbound, FakeBroker, InMemoryStore, sample_config, sample_market, sample_now,
+    };
 
     struct Client {
         server: McpServer,
@@ -152,7 +171,12 @@ mod tests {
                 let mut symbol = String::new();
                 self.broker.update_market(|m| {
                     let chain = m.chains.iter().find(|c| c.underlying.as_str() == "SPY").unwrap();
-                    symbol = chain.expirations[0].strikes[3].put.as_ref().unwrap().symbol.clone();
+                    symbol = chain.expirations[0].strikes[3]
+                        .put
+                        .as_ref()
+                        .unwrap()
+                        .symbol
+                        .clone();
                 });
                 symbol
             };
@@ -168,7 +192,9 @@ mod tests {
         client.place();
         let ask = client.next(|m| m["method"] == "elicitation/create").await;
         let schema = &ask["params"]["requestedSchema"];
-        let code = schema["properties"]["order"]["oneOf"][0]["const"].as_str().unwrap();
+        let code = schema["properties"]["order"]["oneOf"][0]["const"]
+            .as_str()
+            .unwrap();
         assert!(ask["params"]["message"].as_str().unwrap().contains(code));
         // A stray response first: it reaches nobody and changes nothing.
         client.send(&json!({"jsonrpc": "2.0", "id": "ttai-99", "result": {"action": "accept"}}));
@@ -177,7 +203,10 @@ mod tests {
         let answer = client.next(|m| m["id"] == "p").await;
         let result = &answer["result"]["structuredContent"];
         assert_eq!(answer["result"]["isError"], false, "{answer}");
-        assert_eq!((result["placed"].as_bool(), result["outcome"].as_str()), (Some(true), Some("placed")));
+        assert_eq!(
+            (result["placed"].as_bool(), result["outcome"].as_str()),
+            (Some(true), Some("placed"))
+        );
         assert_eq!(client.broker.placed_orders().len(), 1);
     }
 
@@ -189,8 +218,19 @@ mod tests {
         assert_eq!(answer["result"]["isError"], true);
         let error = &answer["result"]["structuredContent"]["error"];
         assert_eq!(error["details"]["reason"], "no_confirmation_channel");
-        assert!(error["message"].as_str().unwrap().contains("TastyTrade's own app"));
-        assert!(client.out.messages().iter().all(|m| !m.contains("elicitation/create")));
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("TastyTrade's own app")
+        );
+        assert!(
+            client
+                .out
+                .messages()
+                .iter()
+                .all(|m| !m.contains("elicitation/create"))
+        );
         assert!(client.broker.placed_orders().is_empty());
     }
 

@@ -43,9 +43,15 @@ fn output_schema() -> Value {
                 ("order", order_view_schema()),
                 (
                     "order_hash",
-                    string("SHA-256 of the order's canonical text: what a confirmation is bound to", false),
+                    string(
+                        "SHA-256 of the order's canonical text: what a confirmation is bound to",
+                        false,
+                    ),
                 ),
-                ("order_code", string("its first 8 hex digits, shown to the person", false)),
+                (
+                    "order_code",
+                    string("its first 8 hex digits, shown to the person", false),
+                ),
                 (
                     "market",
                     json!({"type": ["object", "null"], "description": "net mid, natural, suggested limit and tick now"}),
@@ -58,7 +64,10 @@ fn output_schema() -> Value {
                 ("broker", broker_verdict_schema()),
                 ("checks", checks_schema()),
                 ("placeable", boolean("no check blocks it")),
-                ("orders_enabled", boolean("this server may place orders (--allow-orders)")),
+                (
+                    "orders_enabled",
+                    boolean("this server may place orders (--allow-orders)"),
+                ),
                 (
                     "limits",
                     object(

@@ -357,7 +357,7 @@ pub(crate) fn orders_since(book: &PaperBook, date: Date, limit: usize) -> Vec<Or
         .filter(|o| o.received_at.is_some_and(|t| t.date() >= date))
         .cloned()
         .collect();
-    orders.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+    orders.sort_by_key(|o| std::cmp::Reverse(o.received_at));
     orders.truncate(limit);
     orders
 }

@@ -112,7 +112,7 @@ pub(crate) fn answer(result: &Value) -> ConsentAnswer {
 impl Consent for ElicitationConsent {
     fn available(&self) -> Result<(), String> {
         let version = self.session.protocol_version();
-        if !version.is_some_and(|v| v >= ProtocolVersion::V2025_06_18) {
+        if version.is_none_or(|v| v < ProtocolVersion::V2025_06_18) {
             return Err(format!(
                 "this client speaks MCP {}, which has no elicitation, so ttai cannot ask you to confirm",
                 version.map_or("(not negotiated)", ProtocolVersion::as_str)

@@ -63,7 +63,7 @@ pub(crate) fn checks(input: &CheckInput<'_>) -> Vec<Caution> {
         .map(|b| b.used());
     let cap = input.settings.max_order_bp_percent;
     match bp_used {
-        _ if !(net_liq > 0.0) => out.push(caution(
+        _ if net_liq.is_nan() || net_liq <= 0.0 => out.push(caution(
             Severity::Blocking,
             "max_order_buying_power",
             "net liq is not positive: no order's buying power can be checked against it".to_owned(),

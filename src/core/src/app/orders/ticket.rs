@@ -156,13 +156,18 @@ fn contract_of<'a>(chain: &'a OptionChain, symbol: &str) -> Option<&'a OptionCon
         .find(|c| c.symbol == symbol)
 }
 
-/// The legs of a candidate of a saved analysis (sells to open, buys to open), its limit and the
-/// recommendation's contracts when it is the recommended one.
-fn candidate_legs(
-    result: &Value,
-    kind: &str,
-    rank: usize,
-) -> Result<(Vec<(String, TradeAction)>, Option<f64>, Option<i64>), AppError> {
+/// A candidate of a saved analysis as an order needs it.
+struct SavedCandidate {
+    /// Each leg's OCC symbol and action (sells and buys to open).
+    legs: Vec<(String, TradeAction)>,
+    /// The limit the analysis priced it at.
+    limit: Option<f64>,
+    /// The recommendation's contracts, when it is the recommended candidate.
+    recommended: Option<i64>,
+}
+
+/// The candidate of rank `rank` in a saved analysis's result.
+fn candidate_legs(result: &Value, kind: &str, rank: usize) -> Result<SavedCandidate, AppError> {
     let candidates = match kind {
         "full_analysis" => result.pointer("/options/candidates"),
         _ => result.get("candidates"),
@@ -206,7 +211,11 @@ fn candidate_legs(
         .filter(|r| *r == rank as u64)
         .and_then(|_| result.pointer("/recommendation/contracts"))
         .and_then(Value::as_i64);
-    Ok((legs, candidate.get("credit").and_then(Value::as_f64), recommended))
+    Ok(SavedCandidate {
+        legs,
+        limit: candidate.get("credit").and_then(Value::as_f64),
+        recommended,
+    })
 }
 
 impl App {
@@ -262,7 +271,11 @@ impl App {
                     .get_analysis(analysis_id)
                     .await
                     .map_err(|e| AppError::from(e).with_detail("field", "analysis_id"))?;
-                let (legs, limit, recommended) = candidate_legs(&record.result, &record.kind, *rank)?;
+                let SavedCandidate {
+                    legs,
+                    limit,
+                    recommended,
+                } = candidate_legs(&record.result, &record.kind, *rank)?;
                 let contracts = spec
                     .contracts
                     .or_else(|| recommended.and_then(|c| u32::try_from(c).ok()))

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use ttai_core::domain::{
-    AccountNumber, InstrumentType, MarketState, NetLiqWindow, OptionType, OrderLeg, OrderQuery, OrderRequest,
-    OrderStatus, PriceEffect, Symbol, TimeInForce, Timeframe, TradeAction, Transaction, TransactionQuery,
+    AccountNumber, MarketState, NetLiqWindow, OptionType, OrderQuery, OrderRequest, OrderStatus, Symbol,
+    TimeInForce, Timeframe, Transaction, TransactionQuery,
 };
 use ttai_core::ports::{BrokerError, BrokerPort};
 use ttai_core::testing::SAMPLE_ACCOUNT;
@@ -468,17 +468,10 @@ fn spy_put_order(quantity: u32, price: Option<f64>) -> OrderRequest {
         })
         .unwrap();
     let put = row.put.as_ref().unwrap();
+    let price = price.unwrap_or_else(|| ((put.ask.unwrap() + 1.0) * 100.0).round() / 100.0);
     OrderRequest {
-        underlying: sym("SPY"),
         time_in_force: TimeInForce::Gtc,
-        price: price.unwrap_or_else(|| ((put.ask.unwrap() + 1.0) * 100.0).round() / 100.0),
-        price_effect: PriceEffect::Credit,
-        legs: vec![OrderLeg {
-            instrument_type: InstrumentType::EquityOption,
-            symbol: sym(&put.symbol),
-            action: TradeAction::SellToOpen,
-            quantity,
-        }],
+        ..ttai_core::testing::sell_to_open("SPY", &put.symbol, quantity, price)
     }
 }
 

@@ -27,8 +27,7 @@ use contract_tests::fake_tastytrade::{Endpoint, FakeOptions, FakeTastyTrade};
 use contract_tests::scenario;
 use serde_json::{Value, json};
 use ttai_core::domain::{
-    AccountNumber, InstrumentType, NetLiqWindow, OrderLeg, OrderQuery, OrderRequest, PriceEffect, Symbol,
-    TimeInForce, Timeframe, TradeAction, TransactionQuery,
+    AccountNumber, NetLiqWindow, OrderQuery, OrderRequest, Symbol, Timeframe, TransactionQuery,
 };
 use ttai_core::ports::BrokerPort;
 use ttai_core::testing::{SAMPLE_ACCOUNT, sample_now};
@@ -43,18 +42,7 @@ fn sym(s: &str) -> Symbol {
 
 /// Sells `quantity` of the option `occ` at `price` (a credit), as ttai would.
 fn order_of(occ: &str, quantity: u32, price: f64) -> OrderRequest {
-    OrderRequest {
-        underlying: sym("SPY"),
-        time_in_force: TimeInForce::Day,
-        price,
-        price_effect: PriceEffect::Credit,
-        legs: vec![OrderLeg {
-            instrument_type: InstrumentType::EquityOption,
-            symbol: sym(occ),
-            action: TradeAction::SellToOpen,
-            quantity,
-        }],
-    }
+    ttai_core::testing::sell_to_open("SPY", occ, quantity, price)
 }
 
 fn repo() -> PathBuf {

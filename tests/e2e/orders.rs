@@ -2,32 +2,12 @@
 //! the official MCP Python SDK with a scripted person behind its elicitation callback
 //! (`python/orders_client.py`), and paper trading on the demo tape (`python/paper_client.py`).
 
-use std::process::Command;
-
 use contract_tests::fake_tastytrade::Endpoint;
-use serde_json::Value;
 use ttai_core::testing::sample_market_at;
 
 use crate::live_fake::{REFRESH, SECRET, fake};
-use crate::python_sdk::python;
-use crate::support::{BIN, repo};
-
-/// Runs `tests/e2e/python/SCRIPT` with `args` and returns the JSON summary it prints.
-fn run_client(script: &str, args: &[&str]) -> Value {
-    let output = Command::new(python())
-        .arg(repo().join("tests/e2e/python").join(script))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "python client failed:\n{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
-}
+use crate::python_sdk::run_client;
+use crate::support::BIN;
 
 #[test]
 fn only_the_orders_the_person_confirmed_reach_tastytrade() {

@@ -366,7 +366,6 @@ pub(crate) fn orders_since(book: &PaperBook, date: Date, limit: usize) -> Vec<Or
 mod tests {
     use super::*;
     use ttai_core::app::orders::simulate;
-    use ttai_core::domain::{OrderLeg, PriceEffect, TimeInForce, TradeAction};
 
     fn account() -> AccountNumber {
         AccountNumber::new("5SYN0001")
@@ -381,18 +380,7 @@ mod tests {
     }
 
     fn sell_put(price: f64) -> OrderRequest {
-        OrderRequest {
-            underlying: sym("SPY"),
-            time_in_force: TimeInForce::Day,
-            price,
-            price_effect: PriceEffect::Credit,
-            legs: vec![OrderLeg {
-                instrument_type: InstrumentType::EquityOption,
-                symbol: sym("SPY   261218P00540000"),
-                action: TradeAction::SellToOpen,
-                quantity: 2,
-            }],
-        }
+        ttai_core::testing::sell_to_open("SPY", "SPY   261218P00540000", 2, price)
     }
 
     fn book_with(order: &OrderRequest) -> PaperBook {

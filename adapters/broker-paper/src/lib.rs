@@ -401,6 +401,18 @@ impl PaperBroker {
         ))
     }
 
+    /// An order call's start: the account checked, the books' turn taken, the account's book
+    /// brought up to date.
+    async fn turn(
+        &self,
+        account: &AccountNumber,
+    ) -> Result<(tokio::sync::MutexGuard<'_, ()>, PaperBook), BrokerError> {
+        self.known(account).await?;
+        let turn = self.books.lock().await;
+        let (book, _) = self.sync(account).await?;
+        Ok((turn, book))
+    }
+
     /// Refuses an account the wrapped broker does not have.
     async fn known(&self, account: &AccountNumber) -> Result<(), BrokerError> {
         let accounts = self.inner.accounts().await?;
@@ -417,13 +429,7 @@ fn absorb_chain(markets: &mut Markets, chain: &OptionChain) {
     if let Some(price) = chain.underlying_price {
         markets.spots.entry(chain.underlying.to_string()).or_insert(price);
     }
-    for contract in chain
-        .expirations
-        .iter()
-        .flat_map(|e| &e.strikes)
-        .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
-        .flatten()
-    {
+    for contract in chain.contracts() {
         if let (Some(bid), Some(ask)) = (contract.bid, contract.ask)
             && ask >= bid
             && ask > 0.0
@@ -542,9 +548,7 @@ impl BrokerPort for PaperBroker {
         account: &AccountNumber,
         order: &OrderRequest,
     ) -> Result<OrderPreview, BrokerError> {
-        self.known(account).await?;
-        let _turn = self.books.lock().await;
-        let (book, _) = self.sync(account).await?;
+        let (_turn, book) = self.turn(account).await?;
         self.simulate(account, order, &book).await
     }
 
@@ -553,9 +557,7 @@ impl BrokerPort for PaperBroker {
         account: &AccountNumber,
         order: &OrderRequest,
     ) -> Result<OrderPreview, BrokerError> {
-        self.known(account).await?;
-        let _turn = self.books.lock().await;
-        let (mut book, _) = self.sync(account).await?;
+        let (_turn, mut book) = self.turn(account).await?;
         let mut preview = self.simulate(account, order, &book).await?;
         if !preview.accepted() {
             preview.order = None;
@@ -592,9 +594,7 @@ impl BrokerPort for PaperBroker {
     }
 
     async fn orders(&self, account: &AccountNumber, query: &OrderQuery) -> Result<Vec<Order>, BrokerError> {
-        self.known(account).await?;
-        let _turn = self.books.lock().await;
-        let (book, _) = self.sync(account).await?;
+        let (_turn, book) = self.turn(account).await?;
         let now = self.inner.now();
         Ok(match query {
             OrderQuery::Live => {
@@ -615,9 +615,7 @@ impl BrokerPort for PaperBroker {
     }
 
     async fn order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
-        self.known(account).await?;
-        let _turn = self.books.lock().await;
-        let (book, _) = self.sync(account).await?;
+        let (_turn, book) = self.turn(account).await?;
         book.orders
             .into_iter()
             .find(|o| o.id.as_deref() == Some(id))
@@ -625,9 +623,7 @@ impl BrokerPort for PaperBroker {
     }
 
     async fn cancel_order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
-        self.known(account).await?;
-        let _turn = self.books.lock().await;
-        let (mut book, _) = self.sync(account).await?;
+        let (_turn, mut book) = self.turn(account).await?;
         let now = self.inner.now();
         let Some(order) = book.orders.iter_mut().find(|o| o.id.as_deref() == Some(id)) else {
             return Err(BrokerError::NotFound(format!("paper order {id}")));

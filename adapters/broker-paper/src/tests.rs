@@ -6,7 +6,7 @@
 )]
 
 use super::*;
-use ttai_core::domain::{Candle, OptionContract, OrderLeg, PriceEffect, TimeInForce, TradeAction};
+use ttai_core::domain::{Candle, OptionContract, TimeInForce};
 use ttai_core::testing::{FakeBroker, InMemoryStore, SAMPLE_ACCOUNT, sample_market, sample_now};
 
 fn account() -> AccountNumber {
@@ -36,16 +36,8 @@ fn spy_put(fake: &FakeBroker) -> (OptionContract, f64, ttai_core::time::Date) {
 
 fn sell(contract: &OptionContract, price: f64, quantity: u32) -> OrderRequest {
     OrderRequest {
-        underlying: Symbol::parse("SPY").unwrap(),
         time_in_force: TimeInForce::Gtc,
-        price,
-        price_effect: PriceEffect::Credit,
-        legs: vec![OrderLeg {
-            instrument_type: InstrumentType::EquityOption,
-            symbol: Symbol::parse(&contract.symbol).unwrap(),
-            action: TradeAction::SellToOpen,
-            quantity,
-        }],
+        ..ttai_core::testing::sell_to_open("SPY", &contract.symbol, quantity, price)
     }
 }
 

@@ -625,18 +625,7 @@ impl StorePort for RedbStore {
         self.run(move |db| {
             let tx = db.begin_write()?;
             let (_, id) = next_id(&tx, "audit", "aud")?;
-            let entry = AuditEntry {
-                id: AuditId(id),
-                at: entry.at,
-                action: entry.action,
-                outcome: entry.outcome,
-                account: entry.account,
-                paper: entry.paper,
-                order_hash: entry.order_hash,
-                order: entry.order,
-                order_id: entry.order_id,
-                detail: entry.detail,
-            };
+            let entry = entry.into_entry(AuditId(id));
             let bytes = record::encode_audit(&entry)?;
             tx.open_table(AUDIT)?
                 .insert(entry.id.0.as_str(), bytes.as_slice())?;

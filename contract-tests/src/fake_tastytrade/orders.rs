@@ -110,14 +110,12 @@ fn read_body(state: &State, request: &RecordedRequest) -> Result<(OrderRequest, 
     let underlying = order_legs
         .first()
         .and_then(|leg| {
-            state.options.market.chains.iter().find(|c| {
-                c.expirations
-                    .iter()
-                    .flat_map(|e| &e.strikes)
-                    .flat_map(|r| [r.call.as_ref(), r.put.as_ref()])
-                    .flatten()
-                    .any(|c| c.symbol == leg.symbol.as_str())
-            })
+            state
+                .options
+                .market
+                .chains
+                .iter()
+                .find(|c| c.contract(leg.symbol.as_str()).is_some())
         })
         .map(|c| c.underlying.clone())
         .ok_or_else(|| invalid("the legs' underlying is not known"))?;
@@ -135,17 +133,7 @@ fn read_body(state: &State, request: &RecordedRequest) -> Result<(OrderRequest, 
 
 /// The mid of a listed option.
 fn mid_of(state: &State, symbol: &str) -> Option<f64> {
-    state
-        .options
-        .market
-        .chains
-        .iter()
-        .flat_map(|c| &c.expirations)
-        .flat_map(|e| &e.strikes)
-        .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
-        .flatten()
-        .find(|c| c.symbol == symbol)
-        .and_then(|c| Some((c.bid? + c.ask?) / 2.0))
+    state.options.market.chains.iter().find_map(|c| c.mid_of(symbol))
 }
 
 /// The simulated dry run on the fake's account.

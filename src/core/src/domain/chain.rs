@@ -152,6 +152,26 @@ impl OptionChain {
     pub fn expiration(&self, date: Date) -> Option<&Expiration> {
         self.expirations.iter().find(|e| e.date == date)
     }
+
+    /// Every contract, calls and puts, expiration by expiration.
+    pub fn contracts(&self) -> impl Iterator<Item = &OptionContract> {
+        self.expirations
+            .iter()
+            .flat_map(|e| &e.strikes)
+            .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
+            .flatten()
+    }
+
+    /// The contract with this symbol.
+    pub fn contract(&self, symbol: &str) -> Option<&OptionContract> {
+        self.contracts().find(|c| c.symbol == symbol)
+    }
+
+    /// The mid of a contract with a two-sided market.
+    pub fn mid_of(&self, symbol: &str) -> Option<f64> {
+        let contract = self.contract(symbol)?;
+        Some((contract.bid? + contract.ask?) / 2.0)
+    }
 }
 
 /// Builds the OCC symbol of an equity option: root padded to 6, `YYMMDD`, `C`/`P`, strike × 1000

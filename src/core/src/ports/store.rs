@@ -2,7 +2,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     AccountNumber, Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry,
-    Notification, NotificationId, PaperBook, Symbol,
+    AuditId, Notification, NotificationId, PaperBook, Symbol,
 };
 use crate::time::Timestamp;
 
@@ -157,6 +157,24 @@ pub trait StorePort: Send + Sync {
     /// # Errors
     /// MUST return `Full` when the disk is full, leaving the previous book intact.
     async fn save_paper_book(&self, book: &PaperBook) -> Result<(), StoreError>;
+}
+
+impl NewAuditEntry {
+    /// The entry with the id the store assigned.
+    pub fn into_entry(self, id: AuditId) -> AuditEntry {
+        AuditEntry {
+            id,
+            at: self.at,
+            action: self.action,
+            outcome: self.outcome,
+            account: self.account,
+            paper: self.paper,
+            order_hash: self.order_hash,
+            order: self.order,
+            order_id: self.order_id,
+            detail: self.detail,
+        }
+    }
 }
 
 /// An audit entry to append; the store assigns the id.

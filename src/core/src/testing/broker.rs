@@ -79,17 +79,7 @@ impl FakeBroker {
 
     /// The simulated dry run of `order` (`app::orders::simulate`) on the market now.
     fn simulate(&self, market: &FakeMarket, account: &AccountNumber, order: &OrderRequest) -> OrderPreview {
-        let mid_of = |symbol: &str| {
-            market
-                .chains
-                .iter()
-                .flat_map(|c| &c.expirations)
-                .flat_map(|e| &e.strikes)
-                .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
-                .flatten()
-                .find(|c| c.symbol == symbol)
-                .and_then(|c| Some((c.bid? + c.ask?) / 2.0))
-        };
+        let mid_of = |symbol: &str| market.chains.iter().find_map(|c| c.mid_of(symbol));
         let spot = market
             .quotes
             .iter()

@@ -212,18 +212,7 @@ impl StorePort for InMemoryStore {
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
         self.with(|s| {
             s.next_audit += 1;
-            let entry = AuditEntry {
-                id: AuditId(store_id("aud", s.next_audit)),
-                at: entry.at,
-                action: entry.action,
-                outcome: entry.outcome,
-                account: entry.account,
-                paper: entry.paper,
-                order_hash: entry.order_hash,
-                order: entry.order,
-                order_id: entry.order_id,
-                detail: entry.detail,
-            };
+            let entry = entry.into_entry(AuditId(store_id("aud", s.next_audit)));
             s.audit.push(entry.clone());
             Ok(entry)
         })

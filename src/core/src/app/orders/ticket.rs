@@ -7,9 +7,8 @@ use serde_json::Value;
 use crate::app::analysis::OptionsAnalysis;
 use crate::app::{App, AppEvent};
 use crate::domain::{
-    AccountNumber, AnalysisId, InstrumentType, LimitPrice, MAX_ORDER_LEGS, OptionChain, OptionContract,
-    OptionType, OrderLeg, OrderRequest, PriceEffect, Symbol, TickClass, TimeInForce, TradeAction, occ_symbol,
-    parse_occ, round4,
+    AccountNumber, AnalysisId, InstrumentType, LimitPrice, MAX_ORDER_LEGS, OptionType, OrderLeg,
+    OrderRequest, PriceEffect, Symbol, TickClass, TimeInForce, TradeAction, occ_symbol, parse_occ, round4,
 };
 use crate::error::AppError;
 use crate::ports::NewAnalysis;
@@ -144,16 +143,6 @@ pub struct Ticket {
     pub today: Date,
     /// The underlying's price now, when known.
     pub underlying_price: Option<f64>,
-}
-
-fn contract_of<'a>(chain: &'a OptionChain, symbol: &str) -> Option<&'a OptionContract> {
-    chain
-        .expirations
-        .iter()
-        .flat_map(|e| &e.strikes)
-        .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
-        .flatten()
-        .find(|c| c.symbol == symbol)
 }
 
 /// A candidate of a saved analysis as an order needs it.
@@ -354,7 +343,7 @@ impl App {
         let mut views = Vec::with_capacity(legs.len());
         let mut order_legs = Vec::with_capacity(legs.len());
         for (leg, (symbol, parts)) in legs.iter().zip(&resolved) {
-            let contract = contract_of(&chain, symbol.as_str());
+            let contract = chain.contract(symbol.as_str());
             if contract.is_none() {
                 return Err(AppError::invalid(
                     "legs",

@@ -258,3 +258,46 @@ fn the_confirmation_travels_over_streamable_http_too() {
         "the declined order was not placed"
     );
 }
+
+#[test]
+fn paper_trading_on_the_live_broker_fills_locally_and_sends_no_order() {
+    let fake = fake();
+    let market = sample_market_at(crate::live_fake::wall_now());
+    let chain = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "SPY")
+        .unwrap();
+    let occ = chain.expirations[0].strikes[2]
+        .put
+        .as_ref()
+        .unwrap()
+        .symbol
+        .clone();
+    let data_dir = tempfile::tempdir().unwrap();
+    let s = run_client(
+        "paper_live_client.py",
+        &[
+            BIN,
+            data_dir.path().to_str().unwrap(),
+            &fake.url(),
+            SECRET,
+            REFRESH,
+            &occ,
+        ],
+    );
+    assert_eq!(s["quote_source"], "tastytrade+paper", "{s}");
+    assert_eq!(s["placed"]["placed"], true);
+    assert_eq!(s["placed"]["paper"], true);
+    assert_eq!(
+        s["placed"]["status"], "filled",
+        "a limit at the mid fills at once"
+    );
+    assert!(s["placed"]["id"].as_str().unwrap().starts_with("paper-"));
+    assert_eq!(s["positions"][occ.as_str()], -1.0);
+    assert_eq!(s["positions_source"], "tastytrade+paper");
+    // Live quotes and chains were asked of TastyTrade; no order, not even a dry run.
+    assert!(fake.calls(Endpoint::MarketData) > 0);
+    assert_eq!(fake.calls(Endpoint::OrderDryRun), 0);
+    assert_eq!(fake.calls(Endpoint::PlaceOrder), 0);
+}

@@ -253,7 +253,7 @@ pub fn price_text(price: f64) -> String {
 
 impl OrderRequest {
     /// The order as one line of text that names every field that matters and nothing else:
-    /// `Limit|Day|6.30|Credit|SPY   261224P00540000,Sell to Open,1`. Two orders with the same
+    /// `Limit|Day|6.30|Credit|Equity Option,SPY   261224P00540000,Sell to Open,1`. Two orders with the same
     /// text are the same order.
     pub fn canonical(&self) -> String {
         let mut text = format!(
@@ -678,5 +678,81 @@ mod tests {
         assert_eq!(OrderStatus::InFlight.api_name(), "In Flight");
         assert!(OrderStatus::Live.is_working() && !OrderStatus::Filled.is_working());
         assert_eq!(OrderStatus::from_api("nonsense"), None);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn order() -> impl Strategy<Value = OrderRequest> {
+        let leg = (0u32..4, 1u32..500, 0usize..4, 1u32..20).prop_map(|(expiry, strike, action, quantity)| {
+            let actions = [
+                TradeAction::SellToOpen,
+                TradeAction::BuyToOpen,
+                TradeAction::BuyToClose,
+                TradeAction::SellToClose,
+            ];
+            let date = Date::from_ymd(2026, 1 + expiry, 16).unwrap();
+            OrderLeg {
+                instrument_type: InstrumentType::EquityOption,
+                symbol: Symbol::parse(&crate::domain::occ_symbol(
+                    "SPY",
+                    date,
+                    OptionType::Put,
+                    f64::from(strike),
+                ))
+                .unwrap(),
+                action: actions[action],
+                quantity,
+            }
+        });
+        (
+            prop::collection::vec(leg, 1..=4),
+            1u32..100_000,
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(legs, cents, credit, day)| OrderRequest {
+                underlying: Symbol::parse("SPY").unwrap(),
+                time_in_force: if day { TimeInForce::Day } else { TimeInForce::Gtc },
+                price: f64::from(cents) / 100.0,
+                price_effect: if credit {
+                    PriceEffect::Credit
+                } else {
+                    PriceEffect::Debit
+                },
+                legs,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn two_orders_share_a_fingerprint_only_when_they_are_the_same_order(
+            a in order(),
+            other in order(),
+            how in 0u8..3,
+        ) {
+            // The same order (or the same with float noise in its price) as often as another one.
+            let b = match how {
+                0 => a.clone(),
+                1 => OrderRequest { price: a.price + 1e-9, ..a.clone() },
+                _ => other,
+            };
+            let same = a.time_in_force == b.time_in_force
+                && price_text(a.price) == price_text(b.price)
+                && a.price_effect == b.price_effect
+                && a.legs == b.legs;
+            prop_assert_eq!(a.fingerprint() == b.fingerprint(), same);
+            prop_assert_eq!(a.code().len(), 8);
+        }
+
+        #[test]
+        fn an_order_held_by_a_broker_is_the_order_sent(a in order()) {
+            let held = crate::app::orders::simulate::received(&a, &AccountNumber::new("5WT00001"), None, crate::time::Timestamp::from_millis(0));
+            prop_assert_eq!(held.request().unwrap().fingerprint(), a.fingerprint());
+        }
     }
 }

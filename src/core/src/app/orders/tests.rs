@@ -196,6 +196,36 @@ async fn a_candidate_of_a_saved_analysis_becomes_its_order() {
 }
 
 #[tokio::test]
+async fn legs_that_are_not_an_order_are_refused_naming_the_field() {
+    let (broker, app) = app(true);
+    let put = contract(&broker, true, 0.95);
+    // A stock symbol where an option belongs.
+    let err = app
+        .preview_order(&legs("QQQ", TradeAction::SellToOpen, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.details["field"], "legs[0].symbol");
+    assert_eq!(
+        err.message,
+        "legs[0].symbol: \"QQQ\" is not an OCC option symbol such as \"SPY   261224P00540000\""
+    );
+    let err = app
+        .preview_order(&legs(&put, TradeAction::SellToOpen, 0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.details["field"], "legs[0].quantity");
+    // Neither a symbol nor type, strike and expiration.
+    let mut bare = legs(&put, TradeAction::SellToOpen, 1);
+    if let OrderSource::Legs { legs, .. } = &mut bare.source {
+        legs[0].symbol = None;
+    }
+    let err = app.preview_order(&bare).await.unwrap_err();
+    assert_eq!(err.details["field"], "legs[0]");
+    assert_eq!(broker.calls("dry_run_order"), 0, "nothing reached the broker");
+    assert!(app.audit_log(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn the_position_rules_and_the_servers_limits_block_an_order() {
     let (broker, app) = app(true);
     // 100 shares cover one call: two are one naked.
@@ -398,6 +428,14 @@ async fn a_working_order_is_listed_and_cancelled_when_the_person_confirms() {
     let listed = app.list_orders(None, 7).await.unwrap();
     assert_eq!((listed.today.len(), listed.working), (1, 1));
     let id = listed.today[0].id.clone().unwrap();
+    // A client that cannot ask: refused before anything is shown, the order still working.
+    let mut unreachable = Person::accepting();
+    unreachable.available = false;
+    let err = app.cancel_order(None, &id, &unreachable).await.unwrap_err();
+    assert_eq!(err.details["reason"], "no_confirmation_channel");
+    assert!(err.message.contains("TastyTrade's own app"), "{}", err.message);
+    assert!(unreachable.asked().is_empty());
+    assert_eq!(app.list_orders(None, 0).await.unwrap().working, 1);
     let declined = app
         .cancel_order(None, &id, &Person::new(|_| ConsentAnswer::Declined))
         .await

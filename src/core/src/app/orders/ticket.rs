@@ -334,7 +334,7 @@ impl App {
             let Some(parts) = parse_occ(symbol.as_str()) else {
                 return Err(AppError::invalid(
                     &format!("{field}.symbol"),
-                    format!("{symbol:?} is not an OCC option symbol such as \"SPY   261224P00540000\""),
+                    format!("\"{symbol}\" is not an OCC option symbol such as \"SPY   261224P00540000\""),
                 ));
             };
             resolved.push((symbol, parts));

@@ -108,16 +108,33 @@ pub(crate) fn answer(result: &Value) -> ConsentAnswer {
     }
 }
 
+/// `Ok` when `version` is a handshake-era revision with `elicitation/create` (2025-06-18 and
+/// 2025-11-25); otherwise why ttai cannot ask through it. A session never initialized has no
+/// version; a revision after 2025-11-25 (the stateless 2026-07-28) asks through an
+/// `InputRequiredResult`, a different `Consent` (docs/orders.md), so until that one exists such a
+/// request is refused here rather than sent a server→client request it cannot carry.
+fn handshake_era(version: Option<ProtocolVersion>) -> Result<(), String> {
+    match version {
+        None => Err(
+            "this request came outside an initialized MCP session (no `initialize` handshake), so ttai cannot ask you to confirm"
+                .to_owned(),
+        ),
+        Some(v) if v < ProtocolVersion::V2025_06_18 => Err(format!(
+            "this client speaks MCP {}, which has no elicitation, so ttai cannot ask you to confirm",
+            v.as_str()
+        )),
+        Some(v) if v > ProtocolVersion::V2025_11_25 => Err(format!(
+            "this client speaks MCP {}, whose confirmations (InputRequiredResult) ttai does not support yet, so ttai cannot ask you to confirm",
+            v.as_str()
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 #[async_trait]
 impl Consent for ElicitationConsent {
     fn available(&self) -> Result<(), String> {
-        let version = self.session.protocol_version();
-        if version.is_none_or(|v| v < ProtocolVersion::V2025_06_18) {
-            return Err(format!(
-                "this client speaks MCP {}, which has no elicitation, so ttai cannot ask you to confirm",
-                version.map_or("(not negotiated)", ProtocolVersion::as_str)
-            ));
-        }
+        handshake_era(self.session.protocol_version())?;
         if !self.session.supports_elicitation() {
             return Err(
                 "this client cannot show a confirmation form (it did not declare the elicitation capability), so ttai cannot ask you to confirm"
@@ -198,6 +215,16 @@ mod tests {
             older["requestedSchema"]["properties"]["order"]["enum"],
             json!(["abababab"])
         );
+    }
+
+    #[test]
+    fn only_the_handshake_eras_with_elicitation_can_ask() {
+        assert!(handshake_era(Some(ProtocolVersion::V2025_06_18)).is_ok());
+        assert!(handshake_era(Some(ProtocolVersion::V2025_11_25)).is_ok());
+        let old = handshake_era(Some(ProtocolVersion::V2025_03_26)).unwrap_err();
+        assert!(old.contains("MCP 2025-03-26, which has no elicitation"), "{old}");
+        let none = handshake_era(None).unwrap_err();
+        assert!(none.contains("outside an initialized MCP session"), "{none}");
     }
 
     #[test]

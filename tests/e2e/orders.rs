@@ -2,18 +2,18 @@
 //! the official MCP Python SDK with a scripted person behind its elicitation callback
 //! (`python/orders_client.py`), and paper trading on the demo tape (`python/paper_client.py`).
 
-use contract_tests::fake_tastytrade::Endpoint;
+use contract_tests::fake_tastytrade::{Endpoint, FakeTastyTrade};
 use ttai_core::testing::sample_market_at;
 
 use crate::live_fake::{REFRESH, SECRET, fake};
 use crate::python_sdk::run_client;
 use crate::support::BIN;
 
-#[test]
-fn only_the_orders_the_person_confirmed_reach_tastytrade() {
+/// Runs `script` with the binary against a new fake TastyTrade and a put of its SPY chain
+/// (`BIN DATA_DIR API_URL SECRET REFRESH OCC`): the fake, the put and the client's summary.
+fn against_the_fake(script: &str) -> (FakeTastyTrade, String, serde_json::Value) {
     let fake = fake();
-    let now = crate::live_fake::wall_now();
-    let market = sample_market_at(now);
+    let market = sample_market_at(crate::live_fake::wall_now());
     let chain = market
         .chains
         .iter()
@@ -27,7 +27,7 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
         .clone();
     let data_dir = tempfile::tempdir().unwrap();
     let summary = run_client(
-        "orders_client.py",
+        script,
         &[
             BIN,
             data_dir.path().to_str().unwrap(),
@@ -37,6 +37,12 @@ fn only_the_orders_the_person_confirmed_reach_tastytrade() {
             &occ,
         ],
     );
+    (fake, occ, summary)
+}
+
+#[test]
+fn only_the_orders_the_person_confirmed_reach_tastytrade() {
+    let (fake, occ, summary) = against_the_fake("orders_client.py");
 
     // The preview: the exact order, TastyTrade's dry run, placeable, orders on, not paper.
     let preview = &summary["preview"];
@@ -261,31 +267,7 @@ fn the_confirmation_travels_over_streamable_http_too() {
 
 #[test]
 fn paper_trading_on_the_live_broker_fills_locally_and_sends_no_order() {
-    let fake = fake();
-    let market = sample_market_at(crate::live_fake::wall_now());
-    let chain = market
-        .chains
-        .iter()
-        .find(|c| c.underlying.as_str() == "SPY")
-        .unwrap();
-    let occ = chain.expirations[0].strikes[2]
-        .put
-        .as_ref()
-        .unwrap()
-        .symbol
-        .clone();
-    let data_dir = tempfile::tempdir().unwrap();
-    let s = run_client(
-        "paper_live_client.py",
-        &[
-            BIN,
-            data_dir.path().to_str().unwrap(),
-            &fake.url(),
-            SECRET,
-            REFRESH,
-            &occ,
-        ],
-    );
+    let (fake, occ, s) = against_the_fake("paper_live_client.py");
     assert_eq!(s["quote_source"], "tastytrade+paper", "{s}");
     assert_eq!(s["placed"]["placed"], true);
     assert_eq!(s["placed"]["paper"], true);

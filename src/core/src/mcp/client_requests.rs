@@ -199,19 +199,22 @@ mod tests {
         assert!(!requests.deliver("\"ttai-1\"", Some(&raw("{}")), None));
     }
 
+    /// A request to the client waiting for its answer in a task of its own.
+    fn waiting(requests: &Arc<ClientRequests>) -> tokio::task::JoinHandle<Answer> {
+        let requests = requests.clone();
+        tokio::spawn(async move {
+            let sink = CollectingOutbound::new();
+            requests
+                .request(&sink, "elicitation/create", &Value::Null, Duration::from_secs(60))
+                .await
+        })
+    }
+
     #[tokio::test(start_paused = true)]
     async fn errors_timeouts_and_a_closed_session_end_the_wait() {
         let requests = Arc::new(ClientRequests::default());
         let sink = CollectingOutbound::new();
-        let refused = {
-            let requests = requests.clone();
-            tokio::spawn(async move {
-                let sink = CollectingOutbound::new();
-                requests
-                    .request(&sink, "elicitation/create", &Value::Null, Duration::from_secs(60))
-                    .await
-            })
-        };
+        let refused = waiting(&requests);
         tokio::task::yield_now().await;
         assert!(requests.deliver(
             "\"ttai-1\"",
@@ -235,15 +238,7 @@ mod tests {
             .await;
         assert_eq!(timed_out, Err(ClientRequestError::TimedOut));
         assert_eq!(requests.waiting(), 0, "the waiter is gone after a timeout");
-        let closing = {
-            let requests = requests.clone();
-            tokio::spawn(async move {
-                let sink = CollectingOutbound::new();
-                requests
-                    .request(&sink, "elicitation/create", &Value::Null, Duration::from_secs(60))
-                    .await
-            })
-        };
+        let closing = waiting(&requests);
         tokio::task::yield_now().await;
         requests.close();
         assert_eq!(closing.await.unwrap(), Err(ClientRequestError::Closed));

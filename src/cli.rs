@@ -92,6 +92,14 @@ pub(crate) struct ServerOptions {
     /// TTAI_WEBHOOK_URL is set with http, else stderr), stderr (alias tauri) or webhook.
     #[arg(long, env = "TTAI_NOTIFICATION_BACKEND", value_name = "BACKEND")]
     notify: Option<String>,
+    /// Orders: let place_order and cancel_order act on orders you confirm in your MCP client
+    /// (off by default; previews are always available).
+    #[arg(long, env = "TTAI_ALLOW_ORDERS", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    allow_orders: Option<String>,
+    /// Paper trading on the live broker: live quotes, orders filled locally (the replay broker
+    /// always trades on paper).
+    #[arg(long, env = "TTAI_PAPER", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    paper: Option<String>,
 }
 
 /// The analyses' models and caps.
@@ -134,11 +142,13 @@ pub(crate) struct GlobalOptions {
     pub(crate) max_exposure_percent: Option<String>,
     pub(crate) max_bp_usage_percent: Option<String>,
     pub(crate) min_credit_to_width: Option<String>,
+    pub(crate) allow_orders: Option<String>,
+    pub(crate) paper: Option<String>,
 }
 
 impl GlobalOptions {
     /// Each option's argument id (its field name) and its slot.
-    fn slots(&mut self) -> [(&'static str, &mut Option<String>); 16] {
+    fn slots(&mut self) -> [(&'static str, &mut Option<String>); 18] {
         [
             ("data_dir", &mut self.data_dir),
             ("log_level", &mut self.log_level),
@@ -156,6 +166,8 @@ impl GlobalOptions {
             ("max_exposure_percent", &mut self.max_exposure_percent),
             ("max_bp_usage_percent", &mut self.max_bp_usage_percent),
             ("min_credit_to_width", &mut self.min_credit_to_width),
+            ("allow_orders", &mut self.allow_orders),
+            ("paper", &mut self.paper),
         ]
     }
 
@@ -210,6 +222,8 @@ impl Cli {
             max_exposure_percent: a.max_exposure_percent.clone(),
             max_bp_usage_percent: a.max_bp_usage_percent.clone(),
             min_credit_to_width: a.min_credit_to_width.clone(),
+            allow_orders: s.allow_orders.clone(),
+            paper: s.paper.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
+use broker_paper::PaperBroker;
 use broker_replay::Recorder;
 use broker_replay::{ReplayBroker, TapeSource};
 use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
@@ -269,6 +270,7 @@ fn tools(backtests: Arc<dyn BacktestLab>, replay: bool) -> Vec<Arc<dyn Tool>> {
     tools.extend(ToolRegistry::alerts_and_history());
     tools.extend(ToolRegistry::knowledge());
     tools.extend(ToolRegistry::payoff());
+    tools.extend(ToolRegistry::orders());
     tools.extend(ToolRegistry::backtest(backtests));
     if replay {
         tools.extend(ToolRegistry::replay());
@@ -304,6 +306,17 @@ pub(crate) fn tool_listing() -> String {
 pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Composed> {
     let (broker, replay, live) = broker(settings, choice).await?;
     let store = store(settings);
+    // Orders on a tape, or on the live broker with --paper, are paper trades: the decorator
+    // fills them against the wrapped broker's market and keeps its book in the store. Its
+    // answers say `+paper` where paper trades can be made (orders allowed, or --paper), else
+    // once a book holding paper trades is read.
+    let broker: Arc<dyn BrokerPort> = if replay.is_some() || settings.paper {
+        Arc::new(
+            PaperBroker::new(broker, store.clone()).announced(settings.paper || settings.orders.allow_orders),
+        )
+    } else {
+        broker
+    };
     let config = AppConfig {
         default_account: settings.account.clone(),
         risk_free_rate: settings.risk_free_rate,
@@ -316,6 +329,7 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
     ));
     let app = App::new(broker, store.clone(), config)
         .with_risk_limits(settings.risk_limits)
+        .with_order_settings(settings.orders)
         .with_knowledge_source(knowledge)
         .with_chart_renderer(chart_renderer());
     let app = Arc::new(app);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ttai_core::app::analysis::RiskLimits;
+use ttai_core::app::orders::OrderSettings;
 use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
@@ -58,6 +59,10 @@ pub(crate) struct Settings {
     pub(crate) risk_free_rate: f64,
     pub(crate) dividend_yield: f64,
     pub(crate) risk_limits: RiskLimits,
+    /// Orders: whether they may be placed, and the limits every order meets.
+    pub(crate) orders: OrderSettings,
+    /// Paper trading on the live broker (`--paper`); the replay broker always is.
+    pub(crate) paper: bool,
     pub(crate) allowed_origins: Vec<String>,
     /// Memory and time budgets (README "Budgets").
     pub(crate) budgets: Budgets,
@@ -137,6 +142,7 @@ impl Settings {
             dividend_yield,
             risk_limits,
         } = analysis(options, &mut problems);
+        let (orders, paper) = order_settings(options, &mut problems);
         let allowed_origins = allowed_origins(&mut problems);
         let budgets = Budgets::from_env(&mut problems);
         let Secrets {
@@ -167,6 +173,8 @@ impl Settings {
             risk_free_rate,
             dividend_yield,
             risk_limits,
+            orders,
+            paper,
             allowed_origins,
             budgets,
             vault_passphrase,
@@ -555,6 +563,66 @@ fn analysis(options: &GlobalOptions, problems: &mut Vec<String>) -> Analysis {
     }
 }
 
+/// A yes/no setting: `--flag` alone, or `1`/`true`/`yes`/`on` and `0`/`false`/`no`/`off`.
+fn switch(name: &str, text: Option<&str>, problems: &mut Vec<String>) -> bool {
+    match text.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "0" | "false" | "no" | "off") => false,
+        Some("1" | "true" | "yes" | "on") => true,
+        Some(other) => {
+            problems.push(format!("{name}: {other:?} is not true or false"));
+            false
+        }
+    }
+}
+
+/// The order settings: `--allow-orders`, `--paper`, and the server's limits
+/// (`TTAI_MAX_ORDER_CONTRACTS`, `TTAI_MAX_ORDER_BP_PERCENT`).
+fn order_settings(options: &GlobalOptions, problems: &mut Vec<String>) -> (OrderSettings, bool) {
+    let defaults = OrderSettings::default();
+    let allow_orders = switch(
+        "orders (--allow-orders / TTAI_ALLOW_ORDERS)",
+        options.allow_orders.as_deref(),
+        problems,
+    );
+    let paper = switch(
+        "paper trading (--paper / TTAI_PAPER)",
+        options.paper.as_deref(),
+        problems,
+    );
+    let max_contracts_per_order = match env("TTAI_MAX_ORDER_CONTRACTS") {
+        None => defaults.max_contracts_per_order,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (1..=10_000).contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "most contracts per order (TTAI_MAX_ORDER_CONTRACTS): {text:?} is not a whole number from 1 to 10000"
+                ));
+                defaults.max_contracts_per_order
+            }
+        },
+    };
+    let max_order_bp_percent = match env("TTAI_MAX_ORDER_BP_PERCENT") {
+        None => defaults.max_order_bp_percent,
+        Some(text) => match text.trim().trim_end_matches('%').trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 && v <= 100.0 => v,
+            _ => {
+                problems.push(format!(
+                    "most buying power per order (TTAI_MAX_ORDER_BP_PERCENT): {text:?} is not a percent of net liq in (0, 100]"
+                ));
+                defaults.max_order_bp_percent
+            }
+        },
+    };
+    (
+        OrderSettings {
+            allow_orders,
+            max_contracts_per_order,
+            max_order_bp_percent,
+        },
+        paper,
+    )
+}
+
 /// Browser origins the HTTP transport accepts besides loopback ones.
 fn allowed_origins(problems: &mut Vec<String>) -> Vec<String> {
     let allowed_origins: Vec<String> = env("TTAI_ALLOWED_ORIGINS")
@@ -631,6 +699,8 @@ mod tests {
             max_exposure_percent: None,
             max_bp_usage_percent: None,
             min_credit_to_width: None,
+            allow_orders: None,
+            paper: None,
         }
     }
 
@@ -747,6 +817,19 @@ mod tests {
         assert_eq!(Settings::from_options(&o).unwrap().notify, NotifyChoice::Stderr);
         o.notify = Some("pager".into());
         assert!(Settings::from_options(&o).unwrap_err()[0].contains("tauri"));
+    }
+
+    #[test]
+    fn orders_are_off_unless_switched_on() {
+        let s = Settings::from_options(&options()).unwrap();
+        assert!(!s.orders.allow_orders && !s.paper);
+        let mut o = options();
+        o.allow_orders = Some("true".into());
+        o.paper = Some("1".into());
+        let s = Settings::from_options(&o).unwrap();
+        assert!(s.orders.allow_orders && s.paper);
+        o.allow_orders = Some("maybe".into());
+        assert!(Settings::from_options(&o).unwrap_err()[0].contains("TTAI_ALLOW_ORDERS"));
     }
 
     #[test]

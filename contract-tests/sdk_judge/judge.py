@@ -9,8 +9,12 @@ Usage: judge.py PLAN.json, where the plan (written by contract-tests/tests/sdk_j
 fake's URL and credentials, the GET requests ttai made, and ttai's DXLink subscriptions. Prints one
 JSON object (the counts) on the last line of stdout; exit code 0 when the SDK accepted everything.
 
-To teach the judge a new endpoint (orders, ...), add one line to ENDPOINTS: the path ttai
-requests and the SDK model that reads it.
+To teach the judge a new endpoint, add one line to ENDPOINTS: the path ttai requests and the SDK
+model that reads it. Orders are POSTs, which the judge does not send twice blindly: every order
+body ttai sent is read by the SDK's own `LimitOrder` model (and must come out the same), sent
+again to the dry run and its answer read by `PlacedOrderResponse`; the SDK's own order calls
+(dry run, the preflight refusal, place, live orders, history, one order, cancel) run against the
+fake.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Callable
 
 import tastytrade
@@ -39,6 +44,18 @@ from tastytrade.market_sessions import (
     get_market_sessions,
 )
 from tastytrade.metrics import MarketMetricInfo, get_market_metrics
+from tastytrade.order import (
+    BuyingPowerEffect,
+    InstrumentType,
+    Leg,
+    LimitOrder,
+    OrderAction,
+    OrderStatus,
+    OrderTimeInForce,
+    PlacedOrder,
+    PlacedOrderResponse,
+    UnplacedOrder,
+)
 from tastytrade.search import SymbolData, symbol_search
 from tastytrade.watchlists import PrivateWatchlist
 from tastytrade.utils import TastytradeData, TastytradeError
@@ -82,6 +99,9 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(r"/watchlists", "items", PrivateWatchlist),
     Endpoint(r"/market-time/sessions/current", "items", MarketSession),
     Endpoint(r"/market-time/equities/holidays", "object", MarketCalendar),
+    Endpoint(r"/accounts/[^/]+/orders/live", "items", PlacedOrder),
+    Endpoint(r"/accounts/[^/]+/orders", "items", PlacedOrder),
+    Endpoint(r"/accounts/[^/]+/orders/[0-9]+", "object", PlacedOrder),
 ]
 
 # The DXLink event types ttai subscribes to, by name.
@@ -218,6 +238,111 @@ async def judge_sdk_calls(session: Session, plan: dict[str, Any], verdict: Verdi
     await call("Equity.get", lambda: Equity.get(session, symbols["equities"]), Equity, at_least=len(symbols["equities"]))
 
 
+def same_order(ttai: dict[str, Any], sdk: dict[str, Any]) -> list[str]:
+    """The fields of ttai's order body the SDK's reading of it does not give back the same."""
+    keys = ["time-in-force", "order-type", "price-effect", "external-identifier"]
+    differ = [k for k in keys if ttai.get(k) != sdk.get(k)]
+    if Decimal(str(ttai.get("price"))) != Decimal(str(sdk.get("price"))):
+        differ.append("price")
+    legs = lambda body: [(l["instrument-type"], l["symbol"], l["action"], int(l["quantity"])) for l in body["legs"]]
+    if legs(ttai) != legs(sdk):
+        differ.append("legs")
+    return differ
+
+
+async def judge_orders(session: Session, plan: dict[str, Any], verdict: Verdict) -> None:
+    """ttai's order bodies read by the SDK, and the SDK's own order calls against the fake."""
+    accounts = await Account.get(session)
+    account = accounts[0]
+    url = f"/accounts/{account.account_number}/orders/dry-run"
+    for body in plan["order_bodies"]:
+        try:
+            order = LimitOrder.model_validate(body)
+            if body.get("price-effect") == "Debit":
+                order.price = -abs(order.price)
+            again = json.loads(order.model_dump_json(exclude_none=True, by_alias=True))
+        except Exception as error:
+            verdict.fail(f"the SDK's LimitOrder does not read ttai's order body {body}: {error}")
+            continue
+        differ = same_order(body, again)
+        if differ:
+            verdict.fail(f"the SDK reads ttai's order body differently ({differ}): {body} vs {again}")
+        verdict.saw(LimitOrder)
+        # Read as the SDK reads a dry run: PlacedOrderResponse when accepted; when the preflight
+        # refuses it, the API's error and the buying-power effect in the same answer (the
+        # SDK's get_order_buying_power_effect reads `data` whatever the status).
+        try:
+            await session.refresh()
+            response = await session._client.post(url, data=json.dumps(body))
+            answer = response.json()
+            if response.status_code // 100 == 2:
+                PlacedOrderResponse[UnplacedOrder](**answer["data"])
+                verdict.saw(PlacedOrderResponse)
+            else:
+                problems = [e["code"] for e in answer["error"]["errors"]]
+                BuyingPowerEffect(**answer["data"]["buying-power-effect"])
+                verdict.saw(BuyingPowerEffect)
+                if not problems:
+                    verdict.fail(f"a refused dry run names no problem: {answer}")
+        except Exception as error:
+            verdict.fail(f"the dry run of ttai's order body {body} does not validate: {error}")
+    verdict.endpoints.add("/accounts/{n}/orders/dry-run (POST)")
+
+    symbol = plan["order_symbol"]
+    leg = Leg(instrument_type=InstrumentType.EQUITY_OPTION, symbol=symbol, action=OrderAction.SELL_TO_OPEN, quantity=1)
+    far = LimitOrder(time_in_force=OrderTimeInForce.GTC, price=Decimal("99.00"), legs=[leg])
+    try:
+        dry = await account.place_order(session, far, dry_run=True)
+        verdict.saw(UnplacedOrder)
+        if dry.buying_power_effect.change_in_buying_power >= 0:
+            verdict.fail(f"a short put's dry run frees buying power: {dry.buying_power_effect}")
+    except Exception as error:
+        verdict.fail(f"SDK place_order(dry_run=True): {error}")
+    # A preflight refusal: the SDK raises with the API's words, and reads the buying-power
+    # effect the answer still carries (get_order_buying_power_effect reads data whatever the
+    # status).
+    big_leg = Leg(instrument_type=InstrumentType.EQUITY_OPTION, symbol=symbol, action=OrderAction.SELL_TO_OPEN, quantity=500)
+    big = LimitOrder(time_in_force=OrderTimeInForce.DAY, price=Decimal("1.00"), legs=[big_leg])
+    try:
+        await account.place_order(session, big, dry_run=True)
+        verdict.fail("a dry run beyond the buying power was accepted")
+    except TastytradeError as error:
+        if "margin_check_failed" not in str(error):
+            verdict.fail(f"the preflight refusal does not say margin_check_failed: {error}")
+    try:
+        effect = await account.get_order_buying_power_effect(session, big)
+        verdict.saw(BuyingPowerEffect)
+        if effect.change_in_buying_power >= 0:
+            verdict.fail(f"the refused order's buying-power effect is not a debit: {effect}")
+    except Exception as error:
+        verdict.fail(f"the refused dry run's data does not validate as BuyingPowerEffect: {error}")
+    verdict.endpoints.add("/accounts/{n}/orders/dry-run (preflight refusal: data and error)")
+    try:
+        placed = await account.place_order(session, far, dry_run=False)
+        order_id = placed.order.id
+        verdict.saw(PlacedOrder)
+        verdict.endpoints.add("/accounts/{n}/orders (POST)")
+    except Exception as error:
+        verdict.fail(f"SDK place_order(dry_run=False): {error}")
+        return
+    try:
+        live = await account.get_live_orders(session)
+        if not any(o.id == order_id for o in live):
+            verdict.fail("the SDK's get_live_orders does not list the order it placed")
+        verdict.saw(PlacedOrder, len(live))
+        one = await account.get_order(session, order_id)
+        history = await account.get_order_history(session, start_date=one.received_at.date(), page_offset=None)
+        if not any(o.id == order_id for o in history):
+            verdict.fail("the SDK's get_order_history does not list the order it placed")
+        await account.delete_order(session, order_id)
+        after = await account.get_order(session, order_id)
+        if after.status != OrderStatus.CANCELLED:
+            verdict.fail(f"after delete_order the order is {after.status}")
+        verdict.endpoints.add("/accounts/{n}/orders/{id} (DELETE)")
+    except Exception as error:
+        verdict.fail(f"SDK order calls: {error}")
+
+
 async def judge_oauth_error(plan: dict[str, Any], verdict: Verdict) -> None:
     """A refused grant: the SDK raises, and the error names the grant problem."""
     session = Session(provider_secret="not-the-secret", refresh_token=plan["refresh_token"])
@@ -301,6 +426,7 @@ async def main(plan_path: str) -> int:
     async with session:
         await judge_recorded(session, plan["requests"], verdict)
         await judge_sdk_calls(session, plan, verdict)
+        await judge_orders(session, plan, verdict)
         await judge_stream(session, plan, verdict, plan.get("timeout", 20.0))
     await judge_oauth_error(plan, verdict)
     for message in skipped.skipped:

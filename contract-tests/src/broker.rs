@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use ttai_core::domain::{
-    AccountNumber, MarketState, NetLiqWindow, OptionType, Symbol, Timeframe, Transaction, TransactionQuery,
+    AccountNumber, MarketState, NetLiqWindow, OptionType, OrderQuery, OrderRequest, OrderStatus, Symbol,
+    TimeInForce, Timeframe, Transaction, TransactionQuery,
 };
 use ttai_core::ports::{BrokerError, BrokerPort};
 use ttai_core::testing::SAMPLE_ACCOUNT;
@@ -466,11 +467,137 @@ pub async fn market_hours_follow_the_calendar(h: &dyn BrokerHarness) {
     }
 }
 
+/// The scenario's first SPY expiration's put nearest 95 % of the price, sold `quantity` at
+/// `price` (`None`: one dollar above its ask, which no market reaches at once).
+fn spy_put_order(quantity: u32, price: Option<f64>) -> OrderRequest {
+    let market = scenario::market();
+    let chain = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "SPY")
+        .unwrap();
+    let spot = chain.underlying_price.unwrap();
+    let row = chain.expirations[0]
+        .strikes
+        .iter()
+        .min_by(|a, b| {
+            (a.strike - spot * 0.95)
+                .abs()
+                .total_cmp(&(b.strike - spot * 0.95).abs())
+        })
+        .unwrap();
+    let put = row.put.as_ref().unwrap();
+    let price = price.unwrap_or_else(|| ((put.ask.unwrap() + 1.0) * 100.0).round() / 100.0);
+    OrderRequest {
+        time_in_force: TimeInForce::Gtc,
+        ..ttai_core::testing::sell_to_open("SPY", &put.symbol, quantity, price)
+    }
+}
+
+/// A dry run reports the order, its buying-power effect and its fees, and places nothing; an
+/// unknown account is `NotFound`.
+pub async fn a_dry_run_reports_the_effect_and_fees_and_places_nothing(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let account = AccountNumber::new(SAMPLE_ACCOUNT);
+    let order = spy_put_order(1, None);
+    let preview = broker.dry_run_order(&account, &order).await.unwrap();
+    assert!(preview.accepted(), "{:?}", preview.errors);
+    let dry = preview.order.as_ref().unwrap();
+    assert_eq!(dry.id, None, "a dry run has no id");
+    assert_eq!(
+        dry.request().unwrap().fingerprint(),
+        order.fingerprint(),
+        "the same order back"
+    );
+    let effect = preview.buying_power_effect.as_ref().unwrap();
+    assert!(effect.used() > 0.0, "a short put uses buying power: {effect:?}");
+    assert_eq!(preview.fees.as_ref().unwrap().total_fees, 1.13);
+    assert!(
+        broker
+            .orders(&account, &OrderQuery::Live)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = broker
+        .dry_run_order(&AccountNumber::new("NOPE0000"), &order)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BrokerError::NotFound(_)), "{err:?}");
+}
+
+/// An order the account cannot carry is refused with the broker's error, and the dry run still
+/// reports its buying-power effect; placing it places nothing.
+pub async fn an_order_beyond_the_buying_power_is_refused_with_its_effect(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let account = AccountNumber::new(SAMPLE_ACCOUNT);
+    let order = spy_put_order(500, None);
+    let preview = broker.dry_run_order(&account, &order).await.unwrap();
+    assert!(!preview.accepted());
+    assert!(
+        preview.errors.iter().any(|e| e.code == "margin_check_failed"),
+        "{:?}",
+        preview.errors
+    );
+    assert!(preview.buying_power_effect.unwrap().used() > 40_000.0);
+    let placed = broker.place_order(&account, &order).await.unwrap();
+    assert!(placed.order.is_none() && !placed.accepted());
+    assert!(
+        broker
+            .orders(&account, &OrderQuery::Live)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A placed order gets an id, is listed today and by id, is cancelled once, and a second cancel
+/// is `Rejected`; an unknown order is `NotFound`.
+pub async fn a_placed_order_is_listed_and_cancelled_once(h: &dyn BrokerHarness) {
+    let broker = h.fresh().await;
+    let account = AccountNumber::new(SAMPLE_ACCOUNT);
+    let order = spy_put_order(1, None);
+    let placed = broker.place_order(&account, &order).await.unwrap();
+    let held = placed.order.unwrap();
+    let id = held.id.clone().unwrap();
+    assert_eq!(held.status, OrderStatus::Live, "not marketable: it works");
+    assert!(held.cancellable);
+    assert_eq!(held.request().unwrap().fingerprint(), order.fingerprint());
+    let today = broker.orders(&account, &OrderQuery::Live).await.unwrap();
+    assert_eq!(
+        today.iter().filter_map(|o| o.id.as_deref()).collect::<Vec<_>>(),
+        [id.as_str()]
+    );
+    let since = broker
+        .orders(
+            &account,
+            &OrderQuery::Since {
+                date: scenario::now().date().add_days(-7),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(since.len(), 1);
+    assert_eq!(
+        broker.order(&account, &id).await.unwrap().status,
+        OrderStatus::Live
+    );
+    let cancelled = broker.cancel_order(&account, &id).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert!(!cancelled.cancellable);
+    let again = broker.cancel_order(&account, &id).await.unwrap_err();
+    assert!(matches!(again, BrokerError::Rejected(_)), "{again:?}");
+    let unknown = broker.order(&account, "999999999").await.unwrap_err();
+    assert!(matches!(unknown, BrokerError::NotFound(_)), "{unknown:?}");
+}
+
 /// Expands every broker check into a `#[tokio::test]` against `$harness`.
 ///
 /// Capabilities after a `;` add the checks that need them: `candles` (the broker serves candle
 /// series), `catalog` (it knows which series it carries, so a missing one is `Unsupported`) and
-/// `credentials` (it logs in, so it can lack credentials).
+/// `credentials` (it logs in, so it can lack credentials) and `orders` (it takes orders: dry
+/// runs, placing, listing, cancelling).
 /// `broker_contract!(harness; candles, catalog)` for the fake and replay brokers;
 /// `broker_contract!(harness; candles)` for the live adapter (TastyTrade serves any period), so
 /// a check is not generated rather than passing vacuously.
@@ -484,6 +611,13 @@ macro_rules! broker_contract {
     };
     (@capability credentials $harness:expr) => {
         $crate::broker_contract!(@checks $harness; accounts_without_valid_credentials_are_unauthenticated);
+    };
+    (@capability orders $harness:expr) => {
+        $crate::broker_contract!(@checks $harness;
+            a_dry_run_reports_the_effect_and_fees_and_places_nothing,
+            an_order_beyond_the_buying_power_is_refused_with_its_effect,
+            a_placed_order_is_listed_and_cancelled_once,
+        );
     };
     (@checks $harness:expr; $($check:ident),* $(,)?) => {
         $(

@@ -1,4 +1,5 @@
-//! The `StorePort` contract: saved analyses, price alerts and the notification outbox.
+//! The `StorePort` contract: saved analyses, price alerts, the notification outbox, the order
+//! audit log and paper books.
 //!
 //! Checks are named after the port's MUST clauses and `InMemoryStore`'s reference semantics.
 //! A model check applies random operation sequences to the store under test and to a small
@@ -12,10 +13,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
 use ttai_core::domain::{
-    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId,
-    Symbol,
+    AccountNumber, Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, InstrumentType,
+    Notification, NotificationId, Order, OrderLegState, OrderStatus, PaperBook, PaperEvent, Position,
+    PriceEffect, Symbol, TimeInForce, TradeAction,
 };
-use ttai_core::ports::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
+use ttai_core::ports::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 use ttai_core::time::Timestamp;
 
 /// Makes stores for the checks. One harness serves one test, so it may keep state such as a
@@ -593,6 +595,158 @@ pub async fn everything_written_before_close_is_there_after_reopen(h: &dyn Store
     }
 }
 
+fn audit(action: &str, outcome: &str, offset_ms: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        at: at(offset_ms),
+        action: action.to_owned(),
+        outcome: outcome.to_owned(),
+        account: "5WT•••01".to_owned(),
+        paper: offset_ms % 2 == 0,
+        order_hash: Some("9f2c".repeat(16)),
+        order: Some("SELL 1 SPY 2026-12-24 540 PUT to open @ 6.30 LMT credit, day".to_owned()),
+        order_id: (outcome == "placed").then(|| "123456".to_owned()),
+        detail: json!({"fees": 1.13, "checks": [{"code": "naked_call"}], "none": null, "price": 0.1 + 0.2}),
+    }
+}
+
+/// Audit entries get `aud_` ids in the order written, read back field for field, and list newest
+/// first within the limit.
+pub async fn audit_entries_round_trip_newest_first(h: &dyn StoreHarness) {
+    let store = h.fresh().await;
+    assert!(store.audit_log(10).await.unwrap().is_empty());
+    let mut written = Vec::new();
+    for (i, (action, outcome)) in [
+        ("preview", "previewed"),
+        ("confirmation", "accepted"),
+        ("place", "placed"),
+        ("cancel", "refused"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let want = audit(action, outcome, i as i64);
+        let entry = store.append_audit(want.clone()).await.unwrap();
+        assert_id(&entry.id.0, "aud");
+        assert_eq!(
+            (
+                entry.at,
+                &entry.action,
+                &entry.outcome,
+                &entry.account,
+                entry.paper
+            ),
+            (want.at, &want.action, &want.outcome, &want.account, want.paper)
+        );
+        assert_eq!(
+            (&entry.order_hash, &entry.order, &entry.order_id, &entry.detail),
+            (&want.order_hash, &want.order, &want.order_id, &want.detail)
+        );
+        written.push(entry);
+    }
+    assert!(written.windows(2).all(|w| w[0].id < w[1].id));
+    let newest: Vec<_> = written.iter().rev().cloned().collect();
+    assert_eq!(store.audit_log(10).await.unwrap(), newest);
+    assert_eq!(store.audit_log(2).await.unwrap(), newest[..2].to_vec());
+}
+
+fn paper_book(account: &str, cash: f64) -> PaperBook {
+    let symbol = Symbol::parse("SPY   261224P00540000").unwrap();
+    let mut book = PaperBook::new(AccountNumber::new(account), at(0));
+    book.next_order = 3;
+    book.cash = cash;
+    book.fees = 1.13;
+    book.orders.push(Order {
+        id: Some("paper-2".to_owned()),
+        account: AccountNumber::new(account),
+        underlying: Symbol::parse("SPY").unwrap(),
+        status: OrderStatus::Filled,
+        time_in_force: TimeInForce::Day,
+        order_type: "Limit".to_owned(),
+        price: Some(6.3),
+        price_effect: Some(PriceEffect::Credit),
+        size: Some(1.0),
+        legs: vec![OrderLegState {
+            instrument_type: InstrumentType::EquityOption,
+            symbol: symbol.clone(),
+            action: TradeAction::SellToOpen,
+            quantity: 1.0,
+            remaining_quantity: 0.0,
+            fills: Vec::new(),
+        }],
+        received_at: Some(at(1)),
+        updated_at: Some(at(2)),
+        terminal_at: Some(at(2)),
+        cancellable: false,
+        reject_reason: None,
+        external_identifier: Some("ttai-9f2c9f2c".to_owned()),
+    });
+    book.positions.push(Position {
+        account: AccountNumber::new(account),
+        symbol,
+        instrument_type: InstrumentType::EquityOption,
+        underlying: Symbol::parse("SPY").unwrap(),
+        quantity: -1.0,
+        average_open_price: 6.3,
+        close_price: None,
+        mark: None,
+        multiplier: 100.0,
+        option_type: Some(ttai_core::domain::OptionType::Put),
+        strike: Some(540.0),
+        expiration: Some("2026-12-24".parse().unwrap()),
+        opened_at: Some(at(2)),
+    });
+    book.events.push(PaperEvent {
+        at: at(2),
+        kind: "filled".to_owned(),
+        order_id: Some("paper-2".to_owned()),
+        symbol: Some("SPY   261224P00540000".to_owned()),
+        quantity: -1.0,
+        price: Some(6.3),
+        cash: 628.87,
+        description: "sold 1 at 6.30".to_owned(),
+    });
+    book
+}
+
+/// A paper book is absent until saved, reads back equal, is replaced by the next save, and
+/// belongs to its account only.
+pub async fn paper_books_round_trip_per_account(h: &dyn StoreHarness) {
+    let store = h.fresh().await;
+    let account = AccountNumber::new("5WT00001");
+    assert_eq!(store.paper_book(&account).await.unwrap(), None);
+    let first = paper_book("5WT00001", 628.87);
+    store.save_paper_book(&first).await.unwrap();
+    assert_eq!(store.paper_book(&account).await.unwrap(), Some(first));
+    let second = paper_book("5WT00001", -0.1 - 0.2);
+    store.save_paper_book(&second).await.unwrap();
+    assert_eq!(store.paper_book(&account).await.unwrap(), Some(second.clone()));
+    let other = paper_book("5WT00002", 1.0);
+    store.save_paper_book(&other).await.unwrap();
+    assert_eq!(store.paper_book(&account).await.unwrap(), Some(second));
+    assert_eq!(
+        store.paper_book(&AccountNumber::new("5WT00002")).await.unwrap(),
+        Some(other)
+    );
+}
+
+/// The audit log and paper books are there after the store is closed and reopened, and audit
+/// ids keep increasing.
+pub async fn audit_and_paper_books_survive_reopen(h: &dyn StoreHarness) {
+    let store = h.fresh().await;
+    let first = store.append_audit(audit("place", "placed", 1)).await.unwrap();
+    let book = paper_book("5WT00001", 628.87);
+    store.save_paper_book(&book).await.unwrap();
+    let log = store.audit_log(10).await.unwrap();
+    let store = h.reopen(store).await;
+    assert_eq!(store.audit_log(10).await.unwrap(), log);
+    assert_eq!(
+        store.paper_book(&AccountNumber::new("5WT00001")).await.unwrap(),
+        Some(book)
+    );
+    let second = store.append_audit(audit("cancel", "placed", 2)).await.unwrap();
+    assert!(second.id > first.id, "{} after {}", second.id, first.id);
+}
+
 // ----------------------------------------------------------------------------------------------
 // Model check.
 
@@ -941,6 +1095,8 @@ macro_rules! store_contract {
             record_delivery_attempt_counts_attempts,
             remove_notification_removes_and_is_idempotent,
             ids_are_unique_and_increasing,
+            audit_entries_round_trip_newest_first,
+            paper_books_round_trip_per_account,
         );
         $crate::store_contract!(@sync $harness; operations_match_the_model);
     };
@@ -949,6 +1105,7 @@ macro_rules! store_contract {
         $crate::store_contract!(@checks $harness;
             ids_stay_unique_and_increasing_across_reopen,
             everything_written_before_close_is_there_after_reopen,
+            audit_and_paper_books_survive_reopen,
         );
         $crate::store_contract!(@sync $harness; operations_match_the_model_across_reopens);
     };

@@ -30,7 +30,49 @@ mod broker {
             }
         }
 
-        broker_contract!(Fake; candles, catalog);
+        broker_contract!(Fake; candles, catalog, orders);
+    }
+
+    /// Paper trading over the fake broker and over the replay broker, each book in a fresh
+    /// in-memory store.
+    mod paper_over_fake {
+        use super::*;
+        use broker_paper::PaperBroker;
+        use ttai_core::testing::{FakeBroker, InMemoryStore};
+
+        struct Paper;
+
+        #[async_trait::async_trait]
+        impl BrokerHarness for Paper {
+            async fn fresh(&self) -> Arc<dyn BrokerPort> {
+                Arc::new(PaperBroker::new(
+                    Arc::new(FakeBroker::new(scenario::market(), scenario::now())),
+                    Arc::new(InMemoryStore::new()),
+                ))
+            }
+        }
+
+        broker_contract!(Paper; candles, catalog, orders);
+    }
+
+    mod paper_over_replay {
+        use super::*;
+        use broker_paper::PaperBroker;
+        use ttai_core::testing::InMemoryStore;
+
+        struct Paper(Replay);
+
+        #[async_trait::async_trait]
+        impl BrokerHarness for Paper {
+            async fn fresh(&self) -> Arc<dyn BrokerPort> {
+                Arc::new(PaperBroker::new(
+                    self.0.fresh().await,
+                    Arc::new(InMemoryStore::new()),
+                ))
+            }
+        }
+
+        broker_contract!(Paper(replay(true)); candles, catalog, orders);
     }
 
     /// The replay broker on the scenario written as a tape, plain or gzipped.
@@ -115,7 +157,7 @@ mod broker {
 
         // Candles over DXLink; no `catalog`: TastyTrade serves any period, so a missing series
         // is `NotFound` rather than `Unsupported`.
-        broker_contract!(harness(); candles, credentials);
+        broker_contract!(harness(); candles, credentials, orders);
     }
 }
 

@@ -5,7 +5,8 @@
 //! positions, quotes of stocks, an index, options, a futures product, a contract and an option on
 //! it, equity and futures option chains with the stream's greeks, metrics, search, daily, weekly
 //! and intraday candles, transactions page by page and filtered, the net-liq history,
-//! watchlists, the market's session and holidays); then `sdk_judge/judge.py` reads every answer ttai received with
+//! watchlists, the market's session and holidays, order dry runs (one refused by the preflight
+//! check), an order placed, listed, read and cancelled); then `sdk_judge/judge.py` reads every answer ttai received with
 //! the SDK's own models, makes the SDK's own calls, streams every DXLink event type ttai
 //! subscribed to through the SDK, and checks the OAuth error. The test fails on any model that
 //! does not validate, any event the SDK skips, or any request of ttai's the judge has no model
@@ -25,7 +26,9 @@ use broker_tastytrade::{StreamSettings, TastyConfig, TastyTradeBroker};
 use contract_tests::fake_tastytrade::{Endpoint, FakeOptions, FakeTastyTrade};
 use contract_tests::scenario;
 use serde_json::{Value, json};
-use ttai_core::domain::{AccountNumber, NetLiqWindow, Symbol, Timeframe, TransactionQuery};
+use ttai_core::domain::{
+    AccountNumber, NetLiqWindow, OrderQuery, OrderRequest, Symbol, Timeframe, TransactionQuery,
+};
 use ttai_core::ports::BrokerPort;
 use ttai_core::testing::{SAMPLE_ACCOUNT, sample_now};
 use ttai_core::time::Timestamp;
@@ -35,6 +38,11 @@ const INDEX: &str = "XND";
 
 fn sym(s: &str) -> Symbol {
     Symbol::parse(s).unwrap()
+}
+
+/// Sells `quantity` of the option `occ` at `price` (a credit), as ttai would.
+fn order_of(occ: &str, quantity: u32, price: f64) -> OrderRequest {
+    ttai_core::testing::sell_to_open("SPY", occ, quantity, price)
 }
 
 fn repo() -> PathBuf {
@@ -157,6 +165,30 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
     broker.watchlists().await.unwrap();
     broker.market_session().await.unwrap();
     broker.market_calendar().await.unwrap();
+    // Orders: a dry run, one refused by the preflight check, an order placed, listed today, in
+    // the history and by id, and cancelled.
+    let order = order_of(&occ, 1, 99.0);
+    assert!(broker.dry_run_order(&account, &order).await.unwrap().accepted());
+    let refused = broker
+        .dry_run_order(&account, &order_of(&occ, 500, 1.0))
+        .await
+        .unwrap();
+    assert!(!refused.accepted() && refused.buying_power_effect.is_some());
+    let placed = broker.place_order(&account, &order).await.unwrap();
+    let id = placed.order.unwrap().id.unwrap();
+    broker.orders(&account, &OrderQuery::Live).await.unwrap();
+    broker
+        .orders(
+            &account,
+            &OrderQuery::Since {
+                date: sample_now().date(),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    broker.order(&account, &id).await.unwrap();
+    broker.cancel_order(&account, &id).await.unwrap();
     for timeframe in [Timeframe::Daily, Timeframe::Weekly, Timeframe::Intraday] {
         // Intraday bars the scenario has none of: an empty snapshot, still an event to judge.
         let _ = broker
@@ -212,9 +244,21 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
         Endpoint::Watchlists,
         Endpoint::MarketSessions,
         Endpoint::MarketHolidays,
+        Endpoint::OrderDryRun,
+        Endpoint::PlaceOrder,
+        Endpoint::LiveOrders,
+        Endpoint::OrderHistory,
+        Endpoint::OrderById,
+        Endpoint::CancelOrder,
     ] {
         assert!(fake.calls(endpoint) > 0, "ttai never called {endpoint:?}");
     }
+    let order_bodies: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| matches!(r.endpoint, Endpoint::OrderDryRun | Endpoint::PlaceOrder))
+        .filter_map(|r| r.json())
+        .collect();
     let credentials = fake.credentials();
     let plan = json!({
         "api_url": fake.url(),
@@ -223,6 +267,8 @@ async fn the_official_sdk_accepts_everything_the_fake_serves() {
         "requests": requests,
         "subscriptions": subscriptions,
         "greeks_answered": greeks_answered,
+        "order_bodies": order_bodies,
+        "order_symbol": occ,
         "symbols": {
             "equities": ["SPY", "AAPL"],
             "indices": [INDEX],

@@ -21,7 +21,7 @@ pub(crate) const SECRET: &str = "CANARY-client-secret-5d21";
 pub(crate) const REFRESH: &str = "CANARY-refresh-token-c08e";
 const ACCESS: &str = "CANARY-access-token";
 
-fn wall_now() -> Timestamp {
+pub(crate) fn wall_now() -> Timestamp {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
     Timestamp::from_millis(i64::try_from(ms).unwrap())
 }

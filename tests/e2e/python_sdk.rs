@@ -16,10 +16,14 @@ pub fn python() -> std::path::PathBuf {
 /// data dir) and returns the JSON summary it prints.
 pub fn run_stdio_client(script: &str) -> Value {
     let data_dir = tempfile::tempdir().unwrap();
+    run_client(script, &[BIN, data_dir.path().to_str().unwrap()])
+}
+
+/// Runs `tests/e2e/python/SCRIPT` with `args` and returns the JSON summary it prints last.
+pub fn run_client(script: &str, args: &[&str]) -> Value {
     let output = Command::new(python())
         .arg(repo().join("tests/e2e/python").join(script))
-        .arg(BIN)
-        .arg(data_dir.path())
+        .args(args)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -29,7 +33,7 @@ pub fn run_stdio_client(script: &str) -> Value {
         stdout,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(stdout.trim()).unwrap()
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
 }
 
 #[test]

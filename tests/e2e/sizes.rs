@@ -28,6 +28,9 @@ pub fn default_arguments() -> Value {
 /// The argument sets to call `tool` with: the file's, else `{}` for a tool that requires nothing.
 pub fn argument_sets(table: &Value, tool: &Value) -> Vec<Value> {
     let name = tool["name"].as_str().unwrap();
+    if table["_not_called"].get(name).is_some() {
+        return Vec::new();
+    }
     if let Some(sets) = table.get(name) {
         return sets.as_array().unwrap().clone();
     }

@@ -1,8 +1,8 @@
 //! One HTTP exchange with the API: ureq (blocking) on `tokio::task::spawn_blocking`.
 //!
 //! Every request carries `User-Agent` (from the settings), `Accept: application/json` and
-//! `Accept-Version: 20251101` ([`API_VERSION`]); GETs carry `Authorization: Bearer <token>`, the
-//! token POST carries none. The answer is read whole (status, the two headers that matter, the
+//! `Accept-Version: 20251101` ([`API_VERSION`]); GETs, order POSTs and DELETEs carry
+//! `Authorization: Bearer <token>`, the token POST carries none. The answer is read whole (status, the two headers that matter, the
 //! body) and interpreted by `errors`. Transport failures become `Unavailable` with a message of
 //! our own: ureq's error text can quote the URL.
 
@@ -65,6 +65,10 @@ enum Outgoing {
     Get(Secret),
     /// A POST of a JSON body, without `Authorization`.
     PostJson(Vec<u8>),
+    /// A POST of a JSON body with a bearer token (orders).
+    PostAuthorized(Secret, Vec<u8>),
+    /// A DELETE with a bearer token (a cancel).
+    Delete(Secret),
 }
 
 /// The HTTP client: ureq's agent plus the settings every request needs. Cheap to clone (the
@@ -127,6 +131,21 @@ impl Client {
         self.run(path, Outgoing::PostJson(body)).await
     }
 
+    /// POSTs `body` as JSON to `path` with `token` (sent once: the caller decides on retries).
+    pub(crate) async fn post_authorized(
+        &self,
+        path: &str,
+        token: Secret,
+        body: Vec<u8>,
+    ) -> Result<Answer, BrokerError> {
+        self.run(path, Outgoing::PostAuthorized(token, body)).await
+    }
+
+    /// DELETEs `path` with `token`.
+    pub(crate) async fn delete(&self, path: &str, token: Secret) -> Result<Answer, BrokerError> {
+        self.run(path, Outgoing::Delete(token)).await
+    }
+
     /// Runs one exchange on the blocking pool.
     async fn run(&self, path: &str, outgoing: Outgoing) -> Result<Answer, BrokerError> {
         let url = self.url(path)?;
@@ -186,6 +205,23 @@ impl Client {
                 .header("Accept-Version", API_VERSION)
                 .header("Content-Type", "application/json")
                 .send(&body[..]),
+            Outgoing::PostAuthorized(token, body) => self
+                .agent
+                .post(url)
+                .header("User-Agent", &self.user_agent)
+                .header("Accept", "application/json")
+                .header("Accept-Version", API_VERSION)
+                .header("Authorization", &format!("Bearer {}", token.expose()))
+                .header("Content-Type", "application/json")
+                .send(&body[..]),
+            Outgoing::Delete(token) => self
+                .agent
+                .delete(url)
+                .header("User-Agent", &self.user_agent)
+                .header("Accept", "application/json")
+                .header("Accept-Version", API_VERSION)
+                .header("Authorization", &format!("Bearer {}", token.expose()))
+                .call(),
         };
         let mut response = result.map_err(|e| self.transport_error(&e))?;
         let header = |name: &str| {

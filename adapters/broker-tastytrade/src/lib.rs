@@ -54,8 +54,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use ttai_core::domain::{
     Account, AccountNumber, Balances, Candle, MAX_TRANSACTIONS_PER_PAGE, MarketCalendar, MarketMetrics,
-    MarketSession, NetLiqPoint, NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe,
-    TransactionPage, TransactionQuery, Watchlist,
+    MarketSession, NetLiqPoint, NetLiqWindow, OptionChain, Order, OrderPreview, OrderQuery, OrderRequest,
+    Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage, TransactionQuery, Watchlist,
 };
 use ttai_core::ports::{BrokerError, BrokerInfo, BrokerPort, Credentials};
 use ttai_core::time::Timestamp;
@@ -308,7 +308,65 @@ impl fmt::Debug for TastyTradeBroker {
     }
 }
 
+/// How an order request is sent.
+#[derive(Clone)]
+enum OrderMethod {
+    /// A POST of this body (a dry run or an order).
+    Post(Vec<u8>),
+    /// A DELETE (a cancel).
+    Delete,
+}
+
 impl Inner {
+    /// One order exchange with a token, under the in-flight limit. A 401 JSON answer means the
+    /// request was not taken: with `retry_refused_token` (a dry run, a cancel) it is sent once
+    /// more with a new token; an order is never sent twice, whatever the answer.
+    async fn order_exchange(
+        &self,
+        path: &str,
+        call: &Call,
+        method: OrderMethod,
+        retry_refused_token: bool,
+    ) -> Result<http::Answer, BrokerError> {
+        let mut used: Option<Token> = None;
+        let result = async {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let token = self.tokens.get(&self.client).await?;
+                used = Some(token.clone());
+                let _permit = self.permits.acquire().await.map_err(|_| {
+                    BrokerError::Unavailable("the TastyTrade adapter is shutting down".to_owned())
+                })?;
+                let answer = match &method {
+                    OrderMethod::Post(body) => {
+                        self.client
+                            .post_authorized(path, token.access.clone(), body.clone())
+                            .await?
+                    }
+                    OrderMethod::Delete => self.client.delete(path, token.access.clone()).await?,
+                };
+                tracing::debug!(
+                    endpoint = call.label,
+                    status = answer.status,
+                    "TastyTrade answered"
+                );
+                if answer.status == 401 && !answer.is_html() && retry_refused_token && attempt == 1 {
+                    self.tokens.invalidate(&token).await;
+                    continue;
+                }
+                return Ok(answer);
+            }
+        }
+        .await;
+        result.map_err(|error| {
+            let mut secrets = self.tokens.secrets();
+            secrets.extend(used.map(|t| t.access));
+            let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+            errors::scrub(error, &secrets)
+        })
+    }
+
     /// GETs `path` and reads `data` as `T`: with a token, re-minted and retried once on a JSON
     /// 401, every error mapped and scrubbed of secrets.
     async fn get<T: DeserializeOwned>(&self, path: &str, call: &Call) -> Result<T, BrokerError> {
@@ -856,5 +914,134 @@ impl BrokerPort for TastyTradeBroker {
         };
         let wire: wire::MarketCalendarWire = self.inner.get("/market-time/equities/holidays", &call).await?;
         Ok(mapping::market_calendar(wire))
+    }
+
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let path = format!("/accounts/{}/orders/dry-run", symbols::encode(account.as_str()));
+        self.send_order(account, path, order, "order dry run", true).await
+    }
+
+    /// Sent once: a lost answer, a 5xx or a refused token is reported, never retried (the order
+    /// may have been taken; `orders` shows what TastyTrade holds).
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let path = format!("/accounts/{}/orders", symbols::encode(account.as_str()));
+        self.send_order(account, path, order, "order", false).await
+    }
+
+    async fn orders(&self, account: &AccountNumber, query: &OrderQuery) -> Result<Vec<Order>, BrokerError> {
+        let number = symbols::encode(account.as_str());
+        let path = match query {
+            OrderQuery::Live => format!("/accounts/{number}/orders/live"),
+            OrderQuery::Since { date, limit } => format!(
+                "/accounts/{number}/orders?start-date={date}&per-page={}&page-offset=0&sort=Desc",
+                (*limit).clamp(1, 200)
+            ),
+        };
+        let items: Items<wire::OrderWire> = self.account_get(account, path, "orders").await?;
+        let mut orders = mapping::orders(account, items.items);
+        if let OrderQuery::Since { limit, .. } = query {
+            orders.truncate(*limit);
+        }
+        Ok(orders)
+    }
+
+    async fn order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let path = format!(
+            "/accounts/{}/orders/{}",
+            symbols::encode(account.as_str()),
+            symbols::encode(id)
+        );
+        let wire: wire::OrderWire = match self.account_get(account, path, "order").await {
+            Err(BrokerError::NotFound(_)) => return Err(BrokerError::NotFound(format!("order {id}"))),
+            other => other?,
+        };
+        mapping::order(account, wire).ok_or_else(|| {
+            BrokerError::InvalidResponse(format!("TastyTrade's answer for order {id} has no legs"))
+        })
+    }
+
+    async fn cancel_order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let path = format!(
+            "/accounts/{}/orders/{}",
+            symbols::encode(account.as_str()),
+            symbols::encode(id)
+        );
+        let call = Call {
+            label: "order cancel",
+            not_found: format!("order {id}"),
+        };
+        let answer = self
+            .inner
+            .order_exchange(&path, &call, OrderMethod::Delete, true)
+            .await?;
+        if !answer.is_success() {
+            return Err(match errors::status_error(&answer, &call) {
+                BrokerError::Forbidden(message) => match self.has_account(account).await {
+                    Ok(false) => BrokerError::NotFound(format!("account {}", account.masked())),
+                    _ => BrokerError::Forbidden(message),
+                },
+                other => other,
+            });
+        }
+        // The answer carries the order when TastyTrade sends it; else it is asked for.
+        let cancelled = errors::decode::<Envelope<wire::OrderWire>>(&answer, call.label)
+            .ok()
+            .and_then(|e| mapping::order(account, e.data));
+        match cancelled {
+            Some(order) => Ok(order),
+            None => self.order(account, id).await,
+        }
+    }
+}
+
+impl TastyTradeBroker {
+    /// A dry run or an order: the SDK's body; `data` and `error` read together (a preflight
+    /// refusal is the answer's `errors`, with the buying-power effect when TastyTrade sends it).
+    async fn send_order(
+        &self,
+        account: &AccountNumber,
+        path: String,
+        order: &OrderRequest,
+        label: &'static str,
+        retry_refused_token: bool,
+    ) -> Result<OrderPreview, BrokerError> {
+        let call = Call {
+            label,
+            not_found: format!("account {}", account.masked()),
+        };
+        let body = serde_json::to_vec(&mapping::order_body(order)).map_err(|_| BrokerError::Other {
+            adapter: http::ADAPTER,
+            message: "the order could not be encoded".to_owned(),
+        })?;
+        let answer = self
+            .inner
+            .order_exchange(&path, &call, OrderMethod::Post(body), retry_refused_token)
+            .await?;
+        let refused_with_reasons =
+            matches!(answer.status, 400 | 409 | 422) && !answer.is_html() && !answer.is_blank();
+        if answer.is_success() || refused_with_reasons {
+            let envelope: wire::OrderEnvelopeWire = errors::decode(&answer, label)?;
+            if answer.is_success() || envelope.data.is_some() || envelope.error.is_some() {
+                let preview = mapping::order_preview(account, envelope);
+                if answer.is_success() || !preview.errors.is_empty() {
+                    return Ok(preview);
+                }
+            }
+        }
+        Err(match errors::status_error(&answer, &call) {
+            BrokerError::Forbidden(message) => match self.has_account(account).await {
+                Ok(false) => BrokerError::NotFound(format!("account {}", account.masked())),
+                _ => BrokerError::Forbidden(message),
+            },
+            other => other,
+        })
     }
 }

@@ -2,9 +2,6 @@
 //! futures products and contracts, the parts of an OCC option symbol, and percent-encoding for
 //! paths and queries.
 
-use ttai_core::domain::OptionType;
-use ttai_core::time::Date;
-
 /// Cash indices known without asking: quoted under the `index` key of `/market-data/by-type`.
 /// Any other index is recognised through `/instruments/equities` (`is-index`), see `lib.rs`.
 /// They are European-style, cash-settled option underlyings.
@@ -97,57 +94,7 @@ pub(crate) fn is_index(symbol: &str) -> bool {
     INDICES.contains(&symbol)
 }
 
-/// True when `symbol` matches `^[A-Z][A-Z0-9 ]{5}\d{6}[CP]\d{8}$`.
-pub(crate) fn is_occ(symbol: &str) -> bool {
-    let bytes = symbol.as_bytes();
-    if bytes.len() != 21 {
-        return false;
-    }
-    bytes.iter().enumerate().all(|(i, &b)| match i {
-        0 => b.is_ascii_uppercase(),
-        1..=5 => b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ',
-        6..=11 | 13..=20 => b.is_ascii_digit(),
-        _ => b == b'C' || b == b'P',
-    })
-}
-
-/// The parts of an OCC option symbol.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct OccParts {
-    /// The option root without padding, e.g. `SPY` or `SPXW`.
-    pub(crate) root: String,
-    /// The expiration date (years 2000–2099).
-    pub(crate) expiration: Date,
-    /// Call or put.
-    pub(crate) option_type: OptionType,
-    /// The strike price.
-    pub(crate) strike: f64,
-}
-
-/// Reads an OCC option symbol such as `SPY   250117P00450000`; `None` when it is not one.
-pub(crate) fn parse_occ(symbol: &str) -> Option<OccParts> {
-    if !is_occ(symbol) {
-        return None;
-    }
-    let root = symbol.get(0..6)?.trim_end().to_owned();
-    let digits = |range: std::ops::Range<usize>| symbol.get(range)?.parse::<u32>().ok();
-    let year = digits(6..8)?;
-    let month = digits(8..10)?;
-    let day = digits(10..12)?;
-    let expiration = Date::from_ymd(2000 + year as i32, month, day)?;
-    let option_type = match symbol.get(12..13)? {
-        "C" => OptionType::Call,
-        _ => OptionType::Put,
-    };
-    // Thousandths divided by 1000 gives the same double as parsing the decimal strike text.
-    let strike = f64::from(digits(13..21)?) / 1000.0;
-    Some(OccParts {
-        root,
-        expiration,
-        option_type,
-        strike,
-    })
-}
+pub(crate) use ttai_core::domain::{is_occ, parse_occ};
 
 /// Percent-encodes everything but the unreserved characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`),
 /// for one path segment or one query value: a space becomes `%20`, `/` becomes `%2F`.
@@ -178,6 +125,8 @@ fn hex_digit(nibble: u8) -> char {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use ttai_core::domain::OptionType;
+    use ttai_core::time::Date;
 
     #[test]
     fn symbols_are_classified_for_by_type() {

@@ -1029,3 +1029,101 @@ async fn https_needs_the_tls_feature() {
         );
     }
 }
+
+/// One SPY put of the scenario, sold at `price`.
+fn put_order(price: f64) -> ttai_core::domain::OrderRequest {
+    use ttai_core::domain::{OrderLeg, OrderRequest, PriceEffect, TimeInForce, TradeAction};
+    let market = ttai_core::testing::sample_market();
+    let chain = market
+        .chains
+        .iter()
+        .find(|c| c.underlying.as_str() == "SPY")
+        .unwrap();
+    let put = chain.expirations[0].strikes[2].put.as_ref().unwrap();
+    OrderRequest {
+        underlying: sym("SPY"),
+        time_in_force: TimeInForce::Day,
+        price,
+        price_effect: PriceEffect::Credit,
+        legs: vec![OrderLeg {
+            instrument_type: InstrumentType::EquityOption,
+            symbol: sym(&put.symbol),
+            action: TradeAction::SellToOpen,
+            quantity: 1,
+        }],
+    }
+}
+
+#[tokio::test]
+async fn orders_go_out_in_the_sdks_shape_and_an_order_is_never_sent_twice() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let order = put_order(99.0);
+    let preview = broker.dry_run_order(&account(), &order).await.unwrap();
+    assert!(preview.accepted());
+    let body = fake.requests_to(Endpoint::OrderDryRun)[0].json().unwrap();
+    let request = &fake.requests_to(Endpoint::OrderDryRun)[0];
+    assert!(request.header("authorization").unwrap().starts_with("Bearer "));
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "time-in-force": "Day", "order-type": "Limit", "price": "99.00", "price-effect": "Credit",
+            "legs": [{"instrument-type": "Equity Option", "symbol": order.legs[0].symbol.as_str(),
+                "action": "Sell to Open", "quantity": 1}],
+            "external-identifier": format!("ttai-{}", order.code()),
+        })
+    );
+    // A dry run refused for its token is asked again with a new one (nothing was done).
+    fake.fail_next(Endpoint::OrderDryRun, 1, Fault::Unauthorized);
+    assert!(broker.dry_run_order(&account(), &order).await.unwrap().accepted());
+    assert_eq!(fake.calls(Endpoint::OrderDryRun), 3);
+    // An order is sent once, whatever comes back: a refused token, a 5xx, a lost answer.
+    for fault in [
+        Fault::Unauthorized,
+        Fault::Status(502),
+        Fault::Slow(Duration::from_secs(3)),
+    ] {
+        fake.fail_next(Endpoint::PlaceOrder, 1, fault.clone());
+        let before = fake.calls(Endpoint::PlaceOrder);
+        let quick = TastyTradeBroker::new(config(&fake, Duration::from_secs(1)));
+        let err = quick.place_order(&account(), &order).await.unwrap_err();
+        assert_eq!(
+            fake.calls(Endpoint::PlaceOrder),
+            before + 1,
+            "{fault:?} → {err:?}: sent once"
+        );
+    }
+    // Placed for real: the SDK's answer read back, with its id and status.
+    let placed = broker.place_order(&account(), &order).await.unwrap();
+    let held = placed.order.unwrap();
+    assert_eq!(held.status, ttai_core::domain::OrderStatus::Live);
+    assert_eq!(
+        held.external_identifier.as_deref(),
+        Some(format!("ttai-{}", order.code()).as_str())
+    );
+    assert_eq!(placed.fees.unwrap().total_fees, 1.13);
+    // The slow one was taken by the fake although its answer was lost: both are held.
+    assert_eq!(fake.held_orders().len(), 2);
+}
+
+#[tokio::test]
+async fn a_refused_preflight_is_read_from_data_and_error_together() {
+    let fake = FakeTastyTrade::start().unwrap();
+    let broker = broker(&fake);
+    let mut order = put_order(1.0);
+    order.legs[0].quantity = 500;
+    let preview = broker.dry_run_order(&account(), &order).await.unwrap();
+    assert_eq!(preview.errors[0].code, "margin_check_failed");
+    assert!(preview.errors[0].message.contains("buying power"));
+    let effect = preview.buying_power_effect.unwrap();
+    assert!(
+        effect.change_in_buying_power < 0.0 && effect.used() > 40_000.0,
+        "{effect:?}"
+    );
+    assert!(preview.order.is_none());
+    // A body the API refuses outright (validation) is the broker's error, not a failure.
+    order.legs[0].symbol = sym("SPY   990101P00001000");
+    let refused = broker.dry_run_order(&account(), &order).await.unwrap();
+    assert_eq!(refused.errors[0].code, "order");
+    assert!(refused.buying_power_effect.is_none());
+}

@@ -34,9 +34,10 @@ use redb::{
     TableDefinition, WriteTransaction,
 };
 use ttai_core::domain::{
-    Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
-use ttai_core::ports::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
+use ttai_core::ports::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 use ttai_core::time::Timestamp;
 
 use crate::error::Fail;
@@ -62,6 +63,11 @@ const ANALYSES_BY_TIME: TableDefinition<(u64, u64), &str> = TableDefinition::new
 const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 /// Notification id → versioned record; ids sort oldest first.
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+/// Audit entry id → versioned record; ids sort oldest first. Added after schema v1 was first
+/// written: a database without it reads as an empty log, and the first append creates it.
+const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
+/// Account number → versioned paper book (created by the first save, like `AUDIT`).
+const PAPER_BOOKS: TableDefinition<&str, &[u8]> = TableDefinition::new("paper_books");
 
 /// redb's page cache; the store is small, so the 1 GiB default is far more than it needs.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -280,6 +286,8 @@ fn prepare(db: &Database, label: &str) -> Result<(), Fail> {
         tx.open_table(ANALYSES_BY_TIME)?;
         tx.open_table(ALERTS)?;
         tx.open_table(OUTBOX)?;
+        tx.open_table(AUDIT)?;
+        tx.open_table(PAPER_BOOKS)?;
     }
     tx.commit()?;
     Ok(())
@@ -295,8 +303,6 @@ fn check_schema(version: u64, label: &str) -> Result<(), Fail> {
     }
 }
 
-/// Takes the next number of a counter and formats the id, as `InMemoryStore` does: the prefix
-/// and a zero-padded counter, so ids sort in creation order.
 /// The next value of `counter` (from 1); the domain makes the id of it (`AlertId::nth`, ...).
 fn next_id(tx: &WriteTransaction, counter: &str) -> Result<u64, Fail> {
     let mut counters = tx.open_table(COUNTERS)?;
@@ -575,6 +581,68 @@ impl StorePort for RedbStore {
             if removed {
                 tx.commit()?;
             }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        self.run(move |db| {
+            let tx = db.begin_write()?;
+            let entry = entry.into_entry(AuditId::nth(next_id(&tx, "audit")?));
+            let bytes = record::encode_audit(&entry)?;
+            tx.open_table(AUDIT)?
+                .insert(entry.id.0.as_str(), bytes.as_slice())?;
+            tx.commit()?;
+            Ok(entry)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.run(move |db| {
+            let tx = db.begin_read()?;
+            let table = match tx.open_table(AUDIT) {
+                Ok(table) => table,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut entries = Vec::new();
+            for entry in table.iter()?.rev().take(limit) {
+                let (key, bytes) = entry?;
+                entries.push(record::decode_audit(bytes.value(), key.value())?);
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn paper_book(&self, account: &AccountNumber) -> Result<Option<PaperBook>, StoreError> {
+        let key = account.as_str().to_owned();
+        self.run(move |db| {
+            let tx = db.begin_read()?;
+            let table = match tx.open_table(PAPER_BOOKS) {
+                Ok(table) => table,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let found = table.get(key.as_str())?;
+            match found {
+                Some(bytes) => Ok(Some(record::decode_paper_book(bytes.value(), &key)?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn save_paper_book(&self, book: &PaperBook) -> Result<(), StoreError> {
+        let key = book.account.as_str().to_owned();
+        let bytes = record::encode_paper_book(book)?;
+        self.run(move |db| {
+            let tx = db.begin_write()?;
+            tx.open_table(PAPER_BOOKS)?
+                .insert(key.as_str(), bytes.as_slice())?;
+            tx.commit()?;
             Ok(())
         })
         .await

@@ -9,8 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use ttai_core::domain::{
-    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId,
-    Symbol,
+    Alert, AlertCondition, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
 use ttai_core::ports::StoreError;
 use ttai_core::time::Timestamp;
@@ -235,6 +235,78 @@ impl NotificationRecordV1 {
     }
 }
 
+/// An audit entry, format version 1.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct AuditRecordV1 {
+    /// Always 1.
+    pub(crate) v: u32,
+    /// `aud_` and a 12-digit counter.
+    pub(crate) id: String,
+    /// When, in milliseconds since the Unix epoch.
+    pub(crate) at_ms: i64,
+    /// `preview`, `place`, `cancel`, `confirmation`.
+    pub(crate) action: String,
+    /// How it ended.
+    pub(crate) outcome: String,
+    /// The account, masked.
+    pub(crate) account: String,
+    /// True for paper trading.
+    pub(crate) paper: bool,
+    /// The order's fingerprint.
+    pub(crate) order_hash: Option<String>,
+    /// The order ticket.
+    pub(crate) order: Option<String>,
+    /// The broker's order id.
+    pub(crate) order_id: Option<String>,
+    /// Particulars, as the core wrote them.
+    pub(crate) detail: serde_json::Value,
+}
+
+impl From<&AuditEntry> for AuditRecordV1 {
+    fn from(e: &AuditEntry) -> AuditRecordV1 {
+        AuditRecordV1 {
+            v: CURRENT,
+            id: e.id.0.clone(),
+            at_ms: e.at.millis(),
+            action: e.action.clone(),
+            outcome: e.outcome.clone(),
+            account: e.account.clone(),
+            paper: e.paper,
+            order_hash: e.order_hash.clone(),
+            order: e.order.clone(),
+            order_id: e.order_id.clone(),
+            detail: e.detail.clone(),
+        }
+    }
+}
+
+impl AuditRecordV1 {
+    fn into_domain(self) -> AuditEntry {
+        AuditEntry {
+            id: AuditId(self.id),
+            at: Timestamp::from_millis(self.at_ms),
+            action: self.action,
+            outcome: self.outcome,
+            account: self.account,
+            paper: self.paper,
+            order_hash: self.order_hash,
+            order: self.order,
+            order_id: self.order_id,
+            detail: self.detail,
+        }
+    }
+}
+
+/// A paper book, format version 1: the book in the core's serde form inside the envelope (the
+/// book is not a tape type, so its form changes only with a new record version here).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PaperBookRecordV1 {
+    /// Always 1.
+    pub(crate) v: u32,
+    /// The book.
+    pub(crate) book: PaperBook,
+}
+
 /// A stored symbol was valid when written; one that no longer parses means a damaged record.
 fn symbol(text: &str, id: &str) -> Result<Symbol, StoreError> {
     Symbol::parse(text).map_err(|e| StoreError::Corrupt(format!("record {id} has a bad symbol: {e}")))
@@ -293,6 +365,29 @@ pub(crate) fn encode_notification(n: &Notification) -> Result<Vec<u8>, StoreErro
 /// A notification from its stored bytes.
 pub(crate) fn decode_notification(bytes: &[u8], key: &str) -> Result<Notification, StoreError> {
     decode::<NotificationRecordV1>(bytes, "notification", key)?.into_domain()
+}
+
+/// The stored bytes of an audit entry.
+pub(crate) fn encode_audit(e: &AuditEntry) -> Result<Vec<u8>, StoreError> {
+    encode(&AuditRecordV1::from(e))
+}
+
+/// An audit entry from its stored bytes.
+pub(crate) fn decode_audit(bytes: &[u8], key: &str) -> Result<AuditEntry, StoreError> {
+    Ok(decode::<AuditRecordV1>(bytes, "audit entry", key)?.into_domain())
+}
+
+/// The stored bytes of a paper book.
+pub(crate) fn encode_paper_book(book: &PaperBook) -> Result<Vec<u8>, StoreError> {
+    encode(&PaperBookRecordV1 {
+        v: CURRENT,
+        book: book.clone(),
+    })
+}
+
+/// A paper book from its stored bytes.
+pub(crate) fn decode_paper_book(bytes: &[u8], key: &str) -> Result<PaperBook, StoreError> {
+    Ok(decode::<PaperBookRecordV1>(bytes, "paper book", key)?.book)
 }
 
 /// Serde for prices: JSON has no NaN or infinity, so those are stored as the strings `"NaN"`,

@@ -16,6 +16,8 @@
 //! - at most 100 symbols per `/market-data/by-type` or `/market-metrics` request, else 400;
 //! - transactions in pages (`per-page`, `page-offset`, with the `pagination` block) and the
 //!   API's filters; sessions and holidays by the NYSE calendar at its clock (`history`);
+//! - orders (`orders`): the dry run (a preflight refusal is HTTP 422 with `data` and `error`),
+//!   placing, today's orders, the paged history, one order and a cancel;
 //! - an account the customer does not have → 403 `not_permitted` (assumed real behaviour; the
 //!   adapter also copes with 404).
 //!
@@ -30,6 +32,7 @@
 mod dxlink;
 mod futures;
 mod history;
+mod orders;
 mod render;
 mod routes;
 mod server;
@@ -141,6 +144,18 @@ pub enum Endpoint {
     MarketSessions,
     /// `GET /market-time/equities/holidays`.
     MarketHolidays,
+    /// `POST /accounts/{n}/orders/dry-run`.
+    OrderDryRun,
+    /// `POST /accounts/{n}/orders` (an order placed).
+    PlaceOrder,
+    /// `GET /accounts/{n}/orders/live`.
+    LiveOrders,
+    /// `GET /accounts/{n}/orders` (the history, paged).
+    OrderHistory,
+    /// `GET /accounts/{n}/orders/{id}`.
+    OrderById,
+    /// `DELETE /accounts/{n}/orders/{id}`.
+    CancelOrder,
     /// Anything else (answered 404).
     Other,
 }
@@ -255,6 +270,8 @@ pub(crate) struct State {
     dxlink_addr: SocketAddr,
     /// The DXLink side.
     dx: dxlink::DxState,
+    /// Orders placed, oldest first.
+    orders: Vec<orders::FakeOrder>,
 }
 
 /// The fake TastyTrade API; see the module docs. Dropping it stops listening.
@@ -302,6 +319,7 @@ impl FakeTastyTrade {
                 script: HashMap::new(),
                 dxlink_addr,
                 dx: dxlink::DxState::default(),
+                orders: Vec::new(),
             }),
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -519,6 +537,25 @@ impl FakeTastyTrade {
     /// Quote tokens minted so far.
     pub fn quote_tokens_minted(&self) -> usize {
         self.shared.lock().dx.tokens_minted
+    }
+
+    /// The bodies of the orders placed so far (`POST /accounts/{n}/orders`, whatever the answer),
+    /// as JSON, in arrival order.
+    pub fn order_bodies(&self) -> Vec<serde_json::Value> {
+        self.requests_to(Endpoint::PlaceOrder)
+            .iter()
+            .filter_map(RecordedRequest::json)
+            .collect()
+    }
+
+    /// The orders the fake holds: (id, status), oldest first.
+    pub fn held_orders(&self) -> Vec<(u64, String)> {
+        self.shared
+            .lock()
+            .orders
+            .iter()
+            .map(|o| (o.id, o.status.to_owned()))
+            .collect()
     }
 
     /// The requests made to `endpoint`, in arrival order.

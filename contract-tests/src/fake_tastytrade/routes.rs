@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use ttai_core::domain::{InstrumentType, rank_symbol_matches};
 
 use super::server::{Reply, percent_decode};
-use super::{Endpoint, Fault, RecordedRequest, Shared, State, futures, history, render};
+use super::{Endpoint, Fault, RecordedRequest, Shared, State, futures, history, orders, render};
 
 /// The most symbols `/market-data/by-type` and `/market-metrics` take per request.
 const MAX_SYMBOLS: usize = 100;
@@ -33,6 +33,12 @@ pub(crate) fn route(method: &str, path: &str) -> Endpoint {
         ("GET", ["watchlists"] | ["watchlists", _]) => Endpoint::Watchlists,
         ("GET", ["market-time", "sessions", "current"]) => Endpoint::MarketSessions,
         ("GET", ["market-time", "equities", "holidays"]) => Endpoint::MarketHolidays,
+        ("POST", ["accounts", _, "orders", "dry-run"]) => Endpoint::OrderDryRun,
+        ("POST", ["accounts", _, "orders"]) => Endpoint::PlaceOrder,
+        ("GET", ["accounts", _, "orders", "live"]) => Endpoint::LiveOrders,
+        ("GET", ["accounts", _, "orders"]) => Endpoint::OrderHistory,
+        ("GET", ["accounts", _, "orders", _]) => Endpoint::OrderById,
+        ("DELETE", ["accounts", _, "orders", _]) => Endpoint::CancelOrder,
         _ => Endpoint::Other,
     }
 }
@@ -143,6 +149,12 @@ fn answer(state: &mut State, request: &RecordedRequest) -> Reply {
         Endpoint::Watchlists => history::watchlists(state, request),
         Endpoint::MarketSessions => history::market_sessions(state, request),
         Endpoint::MarketHolidays => history::market_holidays(state, request),
+        Endpoint::OrderDryRun => orders::submit(state, request, false),
+        Endpoint::PlaceOrder => orders::submit(state, request, true),
+        Endpoint::LiveOrders => orders::live(state, request),
+        Endpoint::OrderHistory => orders::history(state, request),
+        Endpoint::OrderById => orders::one(state, request),
+        Endpoint::CancelOrder => orders::cancel(state, request),
         Endpoint::Token | Endpoint::Other => error(404, "not_found", "No route matches this request"),
     }
 }

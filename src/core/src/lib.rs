@@ -26,6 +26,7 @@ pub mod knowledge;
 pub mod mcp;
 pub mod ports;
 pub mod quant;
+pub mod sha256;
 pub mod time;
 
 #[cfg(any(test, feature = "testing"))]

@@ -31,6 +31,8 @@ async def main() -> None:
     async with Client(params) as client:
         tools = await client.list_tools()
         for tool in tools.tools:
+            if tool.name in ARGUMENTS["_not_called"]:
+                continue
             for args in ARGUMENTS.get(tool.name, [{}]):
                 result = await client.call_tool(tool.name, args)
                 summary["calls"].append(

@@ -14,9 +14,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, Notification,
+    NotificationId, PaperBook, Symbol,
 };
-use crate::ports::{NewAlert, NewAnalysis, PendingNotification, Shutdown, StoreError, StorePort};
+use crate::ports::{
+    NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, Shutdown, StoreError, StorePort,
+};
 use crate::time::Timestamp;
 
 /// Opens the real store.
@@ -176,6 +179,18 @@ impl StorePort for LazyStore {
     }
     async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError> {
         self.open().await?.remove_notification(id).await
+    }
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        self.open().await?.append_audit(entry).await
+    }
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.open().await?.audit_log(limit).await
+    }
+    async fn paper_book(&self, account: &AccountNumber) -> Result<Option<PaperBook>, StoreError> {
+        self.open().await?.paper_book(account).await
+    }
+    async fn save_paper_book(&self, book: &PaperBook) -> Result<(), StoreError> {
+        self.open().await?.save_paper_book(book).await
     }
 }
 

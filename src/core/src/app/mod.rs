@@ -16,6 +16,7 @@ mod knowledge;
 mod lazy_store;
 mod market;
 mod market_status;
+pub mod orders;
 mod payoff;
 mod portfolio;
 pub mod portfolio_risk;
@@ -103,6 +104,8 @@ pub struct App {
     cache: cache::MarketCache,
     /// Caps on exposure and buying power, least spread credit (analysis settings).
     risk_limits: analysis::RiskLimits,
+    /// Whether orders may be placed, and the limits every order meets.
+    order_settings: orders::OrderSettings,
 }
 
 impl std::fmt::Debug for App {
@@ -129,6 +132,7 @@ impl App {
             chart_renderer: None,
             cache,
             risk_limits: analysis::RiskLimits::default(),
+            order_settings: orders::OrderSettings::default(),
         }
     }
 
@@ -156,6 +160,12 @@ impl App {
     /// Sets the analysis caps (default: [`analysis::RiskLimits::default`]).
     pub fn with_risk_limits(mut self, limits: analysis::RiskLimits) -> App {
         self.risk_limits = limits;
+        self
+    }
+
+    /// Sets the order settings (default: orders off, [`orders::OrderSettings::default`]).
+    pub fn with_order_settings(mut self, settings: orders::OrderSettings) -> App {
+        self.order_settings = settings;
         self
     }
 

@@ -152,6 +152,26 @@ impl OptionChain {
     pub fn expiration(&self, date: Date) -> Option<&Expiration> {
         self.expirations.iter().find(|e| e.date == date)
     }
+
+    /// Every contract, calls and puts, expiration by expiration.
+    pub fn contracts(&self) -> impl Iterator<Item = &OptionContract> {
+        self.expirations
+            .iter()
+            .flat_map(|e| &e.strikes)
+            .flat_map(|row| [row.call.as_ref(), row.put.as_ref()])
+            .flatten()
+    }
+
+    /// The contract with this symbol.
+    pub fn contract(&self, symbol: &str) -> Option<&OptionContract> {
+        self.contracts().find(|c| c.symbol == symbol)
+    }
+
+    /// The mid of a contract with a two-sided market.
+    pub fn mid_of(&self, symbol: &str) -> Option<f64> {
+        let contract = self.contract(symbol)?;
+        Some((contract.bid? + contract.ask?) / 2.0)
+    }
 }
 
 /// Builds the OCC symbol of an equity option: root padded to 6, `YYMMDD`, `C`/`P`, strike × 1000
@@ -169,6 +189,58 @@ pub fn occ_symbol(root: &str, expiration: Date, option_type: OptionType, strike:
     )
 }
 
+/// True when `symbol` is an OCC option symbol: `^[A-Z][A-Z0-9 ]{5}\d{6}[CP]\d{8}$`.
+pub fn is_occ(symbol: &str) -> bool {
+    let bytes = symbol.as_bytes();
+    if bytes.len() != 21 {
+        return false;
+    }
+    bytes.iter().enumerate().all(|(i, &b)| match i {
+        0 => b.is_ascii_uppercase(),
+        1..=5 => b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ',
+        6..=11 | 13..=20 => b.is_ascii_digit(),
+        _ => b == b'C' || b == b'P',
+    })
+}
+
+/// The parts of an OCC option symbol.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OccParts {
+    /// The option root without padding, e.g. `SPY` or `SPXW`.
+    pub root: String,
+    /// The expiration date (years 2000–2099).
+    pub expiration: Date,
+    /// Call or put.
+    pub option_type: OptionType,
+    /// The strike price.
+    pub strike: f64,
+}
+
+/// Reads an OCC option symbol such as `SPY   250117P00450000`; `None` when it is not one.
+pub fn parse_occ(symbol: &str) -> Option<OccParts> {
+    if !is_occ(symbol) {
+        return None;
+    }
+    let root = symbol.get(0..6)?.trim_end().to_owned();
+    let digits = |range: std::ops::Range<usize>| symbol.get(range)?.parse::<u32>().ok();
+    let year = digits(6..8)?;
+    let month = digits(8..10)?;
+    let day = digits(10..12)?;
+    let expiration = Date::from_ymd(2000 + year as i32, month, day)?;
+    let option_type = match symbol.get(12..13)? {
+        "C" => OptionType::Call,
+        _ => OptionType::Put,
+    };
+    // Thousandths divided by 1000 gives the same double as parsing the decimal strike text.
+    let strike = f64::from(digits(13..21)?) / 1000.0;
+    Some(OccParts {
+        root,
+        expiration,
+        option_type,
+        strike,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +256,16 @@ mod tests {
             occ_symbol("AAPL", date, OptionType::Call, 62.5),
             "AAPL  250117C00062500"
         );
+        let parts = parse_occ("AAPL  250117C00062500").unwrap();
+        assert_eq!(
+            (
+                parts.root.as_str(),
+                parts.expiration,
+                parts.option_type,
+                parts.strike
+            ),
+            ("AAPL", date, OptionType::Call, 62.5)
+        );
+        assert!(parse_occ("AAPL").is_none() && !is_occ("SPY 250117P00450000"));
     }
 }

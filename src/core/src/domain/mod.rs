@@ -16,6 +16,8 @@ mod history;
 mod instrument;
 mod market_hours;
 mod metrics;
+mod order;
+mod paper;
 mod quote;
 mod tick;
 
@@ -26,7 +28,8 @@ pub use alert::{
 pub use analysis::{AnalysisId, AnalysisRecord, NewAnalysis};
 pub use candle::{Candle, Timeframe, weekly_from_daily};
 pub use chain::{
-    BrokerGreeks, Expiration, ExpirationUnderlying, OptionChain, OptionContract, StrikeRow, occ_symbol,
+    BrokerGreeks, Expiration, ExpirationUnderlying, OccParts, OptionChain, OptionContract, StrikeRow, is_occ,
+    occ_symbol, parse_occ,
 };
 pub use history::{
     MAX_TRANSACTIONS_PER_PAGE, NetLiqPoint, NetLiqWindow, TRANSACTION_TYPES, TradeAction, Transaction,
@@ -38,6 +41,12 @@ pub use market_hours::{
     nyse_half_day_name, nyse_half_days, nyse_holiday_name, nyse_holidays, nyse_special_closure,
 };
 pub use metrics::MarketMetrics;
+pub use order::{
+    BuyingPowerEffect, FeeCalculation, MAX_ORDER_LEGS, Order, OrderFill, OrderLeg, OrderLegState,
+    OrderMessage, OrderPreview, OrderQuery, OrderRequest, OrderStatus, PriceEffect, TimeInForce,
+    describe_leg, fees, instrument_api_name, instrument_from_api, order_fees, price_text,
+};
+pub use paper::{AuditEntry, AuditId, PaperBook, PaperEvent};
 pub use quote::Quote;
 pub use tick::{LimitPrice, PENNY_ALL, PENNY_PROGRAM, TickClass};
 

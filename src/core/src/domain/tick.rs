@@ -145,6 +145,25 @@ impl LimitPrice {
             tick: class.tick(limit),
         }
     }
+
+    /// Prices buying at `mid` (a net cost, positive) whose natural cost is `natural` (asks of
+    /// what is bought less bids of what is sold) in `class`: the mid rounded up onto the tick,
+    /// never above the natural cost.
+    pub fn debit(class: TickClass, mid: f64, natural: f64) -> LimitPrice {
+        let ceil = class.ceil(mid);
+        let natural_on_tick = class.floor(natural);
+        let limit = if natural_on_tick < ceil && natural_on_tick >= mid - EPSILON_CENTS / 100.0 {
+            natural_on_tick
+        } else {
+            ceil
+        };
+        LimitPrice {
+            limit,
+            mid: (mid * 10_000.0).round() / 10_000.0,
+            natural: (natural * 100.0).round() / 100.0,
+            tick: class.tick(limit),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +203,10 @@ mod tests {
         assert_eq!(TickClass::Penny.ceil(2.991), 3.0);
         assert_eq!(TickClass::Nickel.ceil(2.96), 3.0);
         assert_eq!(TickClass::Nickel.ceil(3.01), 3.1);
+        // A buyer: SPY mid 2.225 (2.05 × 2.40) bids 2.23; a one-tick nickel market pays the ask.
+        let p = LimitPrice::debit(TickClass::PennyAll, 2.225, 2.40);
+        assert_eq!((p.limit, p.natural), (2.23, 2.4));
+        assert_eq!(LimitPrice::debit(TickClass::Nickel, 1.025, 1.05).limit, 1.05);
     }
 }
 
@@ -210,6 +233,10 @@ mod props {
             prop_assert!(p.limit <= mid + 1e-9, "a seller's limit is never above the mid");
             prop_assert!(mid - p.limit < class.tick(mid) + 1e-9, "within one tick of the mid");
             prop_assert!(class.on_tick(class.ceil(mid)) && class.ceil(mid) >= mid - 1e-9);
+            // A buyer's limit: on the tick, never below the mid, within a tick of it.
+            let d = LimitPrice::debit(class, mid, ask);
+            prop_assert!(class.on_tick(d.limit), "{} not on the {:?} tick", d.limit, class);
+            prop_assert!(d.limit >= mid - 1e-9 && d.limit - mid < class.tick(d.limit) + 1e-9);
         }
     }
 }

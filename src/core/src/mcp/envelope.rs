@@ -40,8 +40,12 @@ pub(crate) enum Incoming<'a> {
         method: String,
         params: Option<&'a RawValue>,
     },
-    /// A response to a request the server sent.
-    Response,
+    /// A response to a request the server sent (`client_requests`).
+    Response {
+        id: &'a RawValue,
+        result: Option<&'a RawValue>,
+        error: Option<&'a RawValue>,
+    },
 }
 
 /// Why a frame was refused.
@@ -140,7 +144,11 @@ pub(crate) fn classify(frame: &str) -> Result<Incoming<'_>, EnvelopeError> {
                 }),
             }
         }
-        (None, Some(_)) if message.result.is_some() != message.error.is_some() => Ok(Incoming::Response),
+        (None, Some(id)) if message.result.is_some() != message.error.is_some() => Ok(Incoming::Response {
+            id,
+            result: message.result,
+            error: message.error,
+        }),
         (None, _) => Err(EnvelopeError::Invalid {
             id: id_text(),
             reason: "not a request, notification or response",
@@ -261,10 +269,14 @@ mod tests {
             classify(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap(),
             Incoming::Notification { .. }
         ));
-        assert!(matches!(
-            classify(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(),
-            Incoming::Response
-        ));
+        match classify(r#"{"jsonrpc":"2.0","id":"a","result":{"action":"accept"}}"#).unwrap() {
+            Incoming::Response { id, result, error } => {
+                assert_eq!(id.get(), "\"a\"");
+                assert_eq!(result.unwrap().get(), r#"{"action":"accept"}"#);
+                assert!(error.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

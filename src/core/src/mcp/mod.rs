@@ -12,7 +12,9 @@
 
 pub mod apps;
 mod catch_unwind;
+pub mod client_requests;
 mod completion;
+pub mod elicitation;
 pub mod envelope;
 pub mod limits;
 mod methods;
@@ -297,7 +299,10 @@ impl McpServer {
                 self.on_notification(session, &method, params);
                 FrameOutcome::NoReply
             }
-            Ok(Incoming::Response) => FrameOutcome::NoReply,
+            Ok(Incoming::Response { id, result, error }) => {
+                session.deliver_client_answer(id.get(), result, error);
+                FrameOutcome::NoReply
+            }
             Ok(Incoming::Request { id, method, params }) => {
                 let id = id.get().to_owned();
                 if let Some(refused) = self.admit(session, &id, &method) {
@@ -409,7 +414,9 @@ impl McpServer {
                 Ok(Incoming::Notification { method, params }) => {
                     self.on_notification(session, &method, params)
                 }
-                Ok(Incoming::Response) => {}
+                Ok(Incoming::Response { id, result, error }) => {
+                    session.deliver_client_answer(id.get(), result, error)
+                }
                 Ok(Incoming::Request { id, method, .. }) if method == "initialize" => {
                     immediate.push(envelope::error_response(
                         Some(id.get()),
@@ -533,8 +540,10 @@ impl McpServer {
             .and_then(Value::as_str)
             .map(str::to_owned);
         session.set_negotiated(version, client_name.clone());
-        let views = apps::accepts_views(params.get("capabilities").unwrap_or(&Value::Null));
+        let capabilities = params.get("capabilities").unwrap_or(&Value::Null);
+        let views = apps::accepts_views(capabilities);
         session.set_accepts_views(views);
+        session.set_elicitation(elicitation::accepts_forms(capabilities));
         tracing::info!(
             client = client_name.as_deref().unwrap_or("unknown"),
             requested,

@@ -48,7 +48,16 @@ const STATIC: &[StaticResource] = &[
         title: "Analysis history",
         description: "Saved analyses of every symbol, newest first (the 50 latest).",
     },
+    StaticResource {
+        uri: crate::app::orders::AUDIT_URI,
+        name: "order-audit-log",
+        title: "Order audit log",
+        description: "Every order preview, confirmation asked and answered, order placed or refused and cancel, newest first (the 30 latest), with the order's fingerprint. Subscribe to hear of new entries.",
+    },
 ];
+
+/// Audit entries the resource shows.
+const AUDIT_ENTRIES: usize = 30;
 
 /// The history template's prefix.
 const HISTORY_PREFIX: &str = "history://analyses/";
@@ -177,6 +186,13 @@ pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObj
             Ok(json_contents(
                 uri,
                 &json!({ "analyses": list, "count": list.len() }),
+            ))
+        }
+        crate::app::orders::AUDIT_URI => {
+            let entries = app.audit_log(AUDIT_ENTRIES).await.map_err(|e| app_failure(&e))?;
+            Ok(json_contents(
+                uri,
+                &json!({ "entries": to_value(&entries)?, "count": entries.len() }),
             ))
         }
         _ if uri.starts_with(STRATEGY_PREFIX) => {

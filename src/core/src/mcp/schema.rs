@@ -87,7 +87,7 @@ pub(crate) fn source_fields() -> [(&'static str, Value); 2] {
         (
             "source",
             string(
-                "where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded)",
+                "where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded); `+paper` at the end when orders are paper trades (positions and balances then include them)",
                 false,
             ),
         ),

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
+use super::client_requests::{ClientRequestError, ClientRequests};
 use super::envelope;
 use super::protocol::ProtocolVersion;
 
@@ -78,6 +79,8 @@ struct SessionState {
     subscriptions: HashSet<String>,
     /// The client declared the MCP Apps extension (`super::apps::accepts_views`).
     accepts_views: bool,
+    /// The client declared form elicitation in `initialize` (it can ask its user).
+    elicitation: bool,
 }
 
 /// A connected client. Cheap to share; all state is behind short, non-async locks.
@@ -93,6 +96,8 @@ pub struct Session {
     finished: Notify,
     initialized: AtomicBool,
     closed: AtomicBool,
+    /// Requests sent to the client, waiting for its answers.
+    client_requests: ClientRequests,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -117,6 +122,7 @@ impl Session {
             finished: Notify::new(),
             initialized: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            client_requests: ClientRequests::default(),
         }
     }
 
@@ -143,6 +149,42 @@ impl Session {
     /// True when the client renders MCP Apps views (it declared the extension in `initialize`).
     pub fn accepts_views(&self) -> bool {
         lock(&self.state).accepts_views
+    }
+
+    pub(crate) fn set_elicitation(&self, form: bool) {
+        lock(&self.state).elicitation = form;
+    }
+
+    /// True when the client can ask its user through a form (`elicitation` in `initialize`).
+    pub fn supports_elicitation(&self) -> bool {
+        lock(&self.state).elicitation
+    }
+
+    /// Sends a request to the client through `sink` (the stream of the client's request it
+    /// serves) and waits at most `timeout` for the answer.
+    pub(crate) async fn request_client(
+        &self,
+        sink: &dyn Outbound,
+        method: &str,
+        params: &Value,
+        timeout: std::time::Duration,
+    ) -> Result<Value, ClientRequestError> {
+        if self.is_closed() {
+            return Err(ClientRequestError::Closed);
+        }
+        self.client_requests.request(sink, method, params, timeout).await
+    }
+
+    /// Hands a response of the client to the request of ours it answers.
+    pub(crate) fn deliver_client_answer(
+        &self,
+        id: &str,
+        result: Option<&serde_json::value::RawValue>,
+        error: Option<&serde_json::value::RawValue>,
+    ) {
+        if !self.client_requests.deliver(id, result, error) {
+            tracing::debug!(id, "a response to no request of ours (late or unknown); dropped");
+        }
     }
 
     /// The client's name from `initialize`.
@@ -282,6 +324,7 @@ impl Session {
     /// Ends the session: aborts what is in flight and drops later messages.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.client_requests.close();
         for (_, handle) in lock(&self.in_flight).drain() {
             if let Some(handle) = handle {
                 handle.abort();

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
-    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, TransactionPage,
-    TransactionQuery, Watchlist,
+    NetLiqWindow, OptionChain, Order, OrderPreview, OrderQuery, OrderRequest, Position, Quote, Symbol,
+    SymbolMatch, Timeframe, TransactionPage, TransactionQuery, Watchlist,
 };
 use crate::time::Timestamp;
 
@@ -60,6 +60,10 @@ pub struct BrokerInfo {
     pub live: bool,
 }
 
+/// What a paper-trading broker adds to its source once paper trades may show in its answers
+/// (`tastytrade+paper`, `replay:demo+paper`).
+pub const PAPER_SUFFIX: &str = "+paper";
+
 /// The replay clock of a recorded tape: what "now" is for the broker, the alert monitor and the
 /// backtest.
 pub trait ReplayClock: Send + Sync {
@@ -85,6 +89,12 @@ pub trait BrokerPort: Send + Sync {
 
     /// The market clock: wall time for a live broker, the replay clock for a tape.
     fn now(&self) -> Timestamp;
+
+    /// True when orders are paper trades: simulated, never sent to a real account. Default:
+    /// false.
+    fn is_paper(&self) -> bool {
+        false
+    }
 
     /// The replay clock, for brokers that have one (a replay broker reads its tape first).
     async fn replay_clock(&self) -> Option<Arc<dyn ReplayClock>> {
@@ -197,5 +207,65 @@ pub trait BrokerPort: Send + Sync {
         Err(BrokerError::Unsupported(
             "this broker does not know the market's holidays".to_owned(),
         ))
+    }
+
+    /// Sends `order` to the broker's dry run (`POST /accounts/{n}/orders/dry-run`): nothing is
+    /// routed. The broker's refusals (buying power, permissions) are `errors` in the preview,
+    /// not an `Err`. Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let _ = (account, order);
+        Err(BrokerError::Unsupported("this broker takes no orders".to_owned()))
+    }
+
+    /// Places `order`. Sent once: an adapter MUST NOT retry it (a lost answer is looked for with
+    /// [`BrokerPort::orders`], never sent again). The broker's refusals are `errors` in the
+    /// answer, whose `order` is then `None`. Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let _ = (account, order);
+        Err(BrokerError::Unsupported("this broker takes no orders".to_owned()))
+    }
+
+    /// The account's orders: today's (`OrderQuery::Live`) or those since a date, newest first.
+    /// Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an account the customer does not have.
+    async fn orders(&self, account: &AccountNumber, query: &OrderQuery) -> Result<Vec<Order>, BrokerError> {
+        let _ = (account, query);
+        Err(BrokerError::Unsupported("this broker has no orders".to_owned()))
+    }
+
+    /// One order by id. Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an order the account does not have.
+    async fn order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let _ = (account, id);
+        Err(BrokerError::Unsupported("this broker has no orders".to_owned()))
+    }
+
+    /// Asks the broker to cancel a working order and returns the order as it stands after.
+    /// Default: `Unsupported`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an order the account does not have, and `Rejected` for one
+    /// that can no longer be cancelled (filled, cancelled, expired).
+    async fn cancel_order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let _ = (account, id);
+        Err(BrokerError::Unsupported("this broker takes no orders".to_owned()))
     }
 }

@@ -12,9 +12,9 @@ mod store;
 mod transport;
 mod vault;
 
-pub use broker::{BrokerError, BrokerInfo, BrokerPort, ReplayClock};
+pub use broker::{BrokerError, BrokerInfo, BrokerPort, PAPER_SUFFIX, ReplayClock};
 pub use notifier::{NotifierPort, NotifyError};
 pub use redact::{MIN_RUN, REDACTED, redact};
-pub use store::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
+pub use store::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 pub use transport::{Shutdown, ShutdownTrigger, TransportError, TransportPort};
 pub use vault::{Credentials, Secret, VaultError, VaultPort, VaultState};

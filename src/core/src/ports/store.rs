@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
 pub use crate::domain::{NewAlert, NewAnalysis, PendingNotification};
 use crate::time::Timestamp;
@@ -35,10 +36,10 @@ pub enum StoreError {
 }
 
 /// Durable state: saved analyses, price alerts and the notification outbox (docs/design.md,
-/// "Alerts and notifications").
+/// "Alerts and notifications"), the order audit log and the paper trading books.
 ///
 /// Every write is durable when the call returns. Ids are assigned by the store, unique for the
-/// life of the database: `anl_…`, `alrt_…`, `ntf_…`.
+/// life of the database: `anl_…`, `alrt_…`, `ntf_…`, `aud_…`.
 #[async_trait]
 pub trait StorePort: Send + Sync {
     /// Saves an analysis and returns it with its id.
@@ -104,4 +105,64 @@ pub trait StorePort: Send + Sync {
 
     /// Removes a delivered notification. Removing one that is gone is not an error.
     async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError>;
+
+    /// Appends an entry to the order audit log and returns it with its id (`aud_…`, in the
+    /// order written).
+    ///
+    /// # Errors
+    /// MUST return `Full` when the disk is full, leaving earlier entries intact.
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError>;
+
+    /// The audit log newest first (by id), at most `limit`.
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The paper book of `account`; `None` before its first paper order.
+    async fn paper_book(&self, account: &AccountNumber) -> Result<Option<PaperBook>, StoreError>;
+
+    /// Replaces the paper book of its account.
+    ///
+    /// # Errors
+    /// MUST return `Full` when the disk is full, leaving the previous book intact.
+    async fn save_paper_book(&self, book: &PaperBook) -> Result<(), StoreError>;
+}
+
+impl NewAuditEntry {
+    /// The entry with the id the store assigned.
+    pub fn into_entry(self, id: AuditId) -> AuditEntry {
+        AuditEntry {
+            id,
+            at: self.at,
+            action: self.action,
+            outcome: self.outcome,
+            account: self.account,
+            paper: self.paper,
+            order_hash: self.order_hash,
+            order: self.order,
+            order_id: self.order_id,
+            detail: self.detail,
+        }
+    }
+}
+
+/// An audit entry to append; the store assigns the id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAuditEntry {
+    /// When (the market clock).
+    pub at: Timestamp,
+    /// `preview`, `place`, `cancel` or `confirmation`.
+    pub action: String,
+    /// How it ended.
+    pub outcome: String,
+    /// The account, masked.
+    pub account: String,
+    /// True for paper trading.
+    pub paper: bool,
+    /// The order's fingerprint.
+    pub order_hash: Option<String>,
+    /// The order ticket.
+    pub order: Option<String>,
+    /// The broker's order id.
+    pub order_id: Option<String>,
+    /// Particulars.
+    pub detail: serde_json::Value,
 }

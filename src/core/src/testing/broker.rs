@@ -6,8 +6,9 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
-    NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage,
-    TransactionQuery, Watchlist, new_york_clock, rank_symbol_matches,
+    NetLiqWindow, OptionChain, Order, OrderPreview, OrderQuery, OrderRequest, OrderStatus, Position, Quote,
+    Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage, TransactionQuery, Watchlist,
+    new_york_clock, rank_symbol_matches,
 };
 use crate::ports::{BrokerError, BrokerInfo, BrokerPort};
 use crate::time::Timestamp;
@@ -47,6 +48,8 @@ pub struct FakeBroker {
     calls: Mutex<HashMap<&'static str, usize>>,
     quote_symbols_requested: AtomicUsize,
     failure: Mutex<Option<BrokerError>>,
+    /// Orders placed, oldest first (they stay working until cancelled).
+    orders: Mutex<Vec<Order>>,
 }
 
 impl FakeBroker {
@@ -58,7 +61,52 @@ impl FakeBroker {
             calls: Mutex::new(HashMap::new()),
             quote_symbols_requested: AtomicUsize::new(0),
             failure: Mutex::new(None),
+            orders: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Changes the market served (add candles, move a quote, reshape the account).
+    pub fn update_market(&self, change: impl FnOnce(&mut FakeMarket)) {
+        if let Ok(mut m) = self.market.lock() {
+            change(&mut m);
+        }
+    }
+
+    /// Every order placed so far, oldest first.
+    pub fn placed_orders(&self) -> Vec<Order> {
+        self.orders.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// The simulated dry run of `order` (`app::orders::simulate`) on the market now.
+    fn simulate(&self, market: &FakeMarket, account: &AccountNumber, order: &OrderRequest) -> OrderPreview {
+        let mid_of = |symbol: &str| market.chains.iter().find_map(|c| c.mid_of(symbol));
+        let spot = market
+            .quotes
+            .iter()
+            .find(|q| q.symbol == order.underlying)
+            .and_then(Quote::mark_price)
+            .unwrap_or(0.0);
+        let positions: Vec<Position> = market
+            .positions
+            .iter()
+            .filter(|p| &p.account == account)
+            .cloned()
+            .collect();
+        let buying_power = market
+            .balances
+            .iter()
+            .find(|b| &b.account == account)
+            .map_or(0.0, |b| b.derivative_buying_power);
+        crate::app::orders::simulate::dry_run_on(
+            order,
+            account,
+            &positions,
+            buying_power,
+            true,
+            mid_of,
+            spot,
+            self.now(),
+        )
     }
 
     /// Replaces the quote of a symbol (or adds it).
@@ -257,5 +305,90 @@ impl BrokerPort for FakeBroker {
     async fn market_calendar(&self) -> Result<MarketCalendar, BrokerError> {
         self.enter("market_calendar")?;
         Ok(MarketCalendar::nyse_around(new_york_clock(self.now()).0))
+    }
+
+    async fn dry_run_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let market = self.enter("dry_run_order")?;
+        account_known(&market, account)?;
+        Ok(self.simulate(&market, account, order))
+    }
+
+    async fn place_order(
+        &self,
+        account: &AccountNumber,
+        order: &OrderRequest,
+    ) -> Result<OrderPreview, BrokerError> {
+        let market = self.enter("place_order")?;
+        account_known(&market, account)?;
+        let mut preview = self.simulate(&market, account, order);
+        if !preview.accepted() {
+            preview.order = None;
+            return Ok(preview);
+        }
+        let mut orders = self
+            .orders
+            .lock()
+            .map_err(|_| BrokerError::Unavailable("fake poisoned".to_owned()))?;
+        let id = format!("fake-{}", orders.len() + 1);
+        let mut placed = crate::app::orders::simulate::received(order, account, Some(id), self.now());
+        placed.status = OrderStatus::Live;
+        orders.push(placed.clone());
+        preview.order = Some(placed);
+        Ok(preview)
+    }
+
+    async fn orders(&self, account: &AccountNumber, query: &OrderQuery) -> Result<Vec<Order>, BrokerError> {
+        let market = self.enter("orders")?;
+        account_known(&market, account)?;
+        let mut orders: Vec<Order> = self
+            .placed_orders()
+            .into_iter()
+            .filter(|o| &o.account == account)
+            .filter(|o| match query {
+                OrderQuery::Live => true,
+                OrderQuery::Since { date, .. } => o.received_at.is_some_and(|t| t.date() >= *date),
+            })
+            .collect();
+        orders.reverse();
+        if let OrderQuery::Since { limit, .. } = query {
+            orders.truncate(*limit);
+        }
+        Ok(orders)
+    }
+
+    async fn order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let market = self.enter("order")?;
+        account_known(&market, account)?;
+        self.placed_orders()
+            .into_iter()
+            .find(|o| &o.account == account && o.id.as_deref() == Some(id))
+            .ok_or_else(|| BrokerError::NotFound(format!("order {id}")))
+    }
+
+    async fn cancel_order(&self, account: &AccountNumber, id: &str) -> Result<Order, BrokerError> {
+        let market = self.enter("cancel_order")?;
+        account_known(&market, account)?;
+        let now = self.now();
+        let mut orders = self
+            .orders
+            .lock()
+            .map_err(|_| BrokerError::Unavailable("fake poisoned".to_owned()))?;
+        let order = orders
+            .iter_mut()
+            .find(|o| &o.account == account && o.id.as_deref() == Some(id))
+            .ok_or_else(|| BrokerError::NotFound(format!("order {id}")))?;
+        if !order.status.is_working() {
+            return Err(BrokerError::Rejected(format!(
+                "order {id} can no longer be cancelled"
+            )));
+        }
+        order.status = OrderStatus::Cancelled;
+        order.cancellable = false;
+        order.terminal_at = Some(now);
+        Ok(order.clone())
     }
 }

@@ -29,3 +29,23 @@ pub fn sample_app(market: FakeMarket) -> crate::app::App {
         sample_config(),
     )
 }
+
+/// `quantity` of the option `occ` on `underlying` sold to open at a credit of `price`, a day
+/// order: the order most order tests need (change the fields for others).
+pub fn sell_to_open(underlying: &str, occ: &str, quantity: u32, price: f64) -> crate::domain::OrderRequest {
+    use crate::domain::{
+        InstrumentType, OrderLeg, OrderRequest, PriceEffect, Symbol, TimeInForce, TradeAction,
+    };
+    OrderRequest {
+        underlying: Symbol::parse(underlying).unwrap(),
+        time_in_force: TimeInForce::Day,
+        price,
+        price_effect: PriceEffect::Credit,
+        legs: vec![OrderLeg {
+            instrument_type: InstrumentType::EquityOption,
+            symbol: Symbol::parse(occ).unwrap(),
+            action: TradeAction::SellToOpen,
+            quantity,
+        }],
+    }
+}

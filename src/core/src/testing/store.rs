@@ -4,9 +4,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, Notification, NotificationId, Symbol,
+    AccountNumber, Alert, AlertId, AlertStatus, AnalysisId, AnalysisRecord, AuditEntry, AuditId,
+    Notification, NotificationId, PaperBook, Symbol,
 };
-use crate::ports::{NewAlert, NewAnalysis, PendingNotification, StoreError, StorePort};
+use crate::ports::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 use crate::time::Timestamp;
 
 #[derive(Debug, Default)]
@@ -14,6 +15,9 @@ struct State {
     next_analysis: u64,
     next_alert: u64,
     next_notification: u64,
+    next_audit: u64,
+    audit: Vec<AuditEntry>,
+    paper: BTreeMap<AccountNumber, PaperBook>,
     analyses: BTreeMap<AnalysisId, AnalysisRecord>,
     alerts: BTreeMap<AlertId, Alert>,
     outbox: BTreeMap<NotificationId, Notification>,
@@ -188,6 +192,30 @@ impl StorePort for InMemoryStore {
     async fn remove_notification(&self, id: &NotificationId) -> Result<(), StoreError> {
         self.write(|s| {
             s.outbox.remove(id);
+            Ok(())
+        })
+    }
+
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+        self.with(|s| {
+            s.next_audit += 1;
+            let entry = entry.into_entry(AuditId::nth(s.next_audit));
+            s.audit.push(entry.clone());
+            Ok(entry)
+        })
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(|s| Ok(s.audit.iter().rev().take(limit).cloned().collect()))
+    }
+
+    async fn paper_book(&self, account: &AccountNumber) -> Result<Option<PaperBook>, StoreError> {
+        self.with(|s| Ok(s.paper.get(account).cloned()))
+    }
+
+    async fn save_paper_book(&self, book: &PaperBook) -> Result<(), StoreError> {
+        self.with(|s| {
+            s.paper.insert(book.account.clone(), book.clone());
             Ok(())
         })
     }

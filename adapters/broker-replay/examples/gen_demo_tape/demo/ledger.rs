@@ -20,16 +20,9 @@ pub(super) struct ShortOption {
     pub(super) opened: Date,
 }
 
-/// What TastyTrade charges, as the demo account's ledger books it: an option costs $1.00 a
-/// contract to open (at most $10 a leg) and nothing to close, plus clearing ($0.10) and
-/// regulatory ($0.03) fees a contract either way; stock costs no commission and $0.0008 a share
-/// of clearing; expirations, cash settlements, dividends and deposits cost nothing.
-pub(super) mod fees {
-    pub(in crate::demo) const OPTION_COMMISSION: f64 = 1.00;
-    pub(in crate::demo) const OPTION_COMMISSION_CAP: f64 = 10.00;
-    pub(in crate::demo) const OPTION_FEES: f64 = 0.13;
-    pub(in crate::demo) const STOCK_CLEARING: f64 = 0.0008;
-}
+// What TastyTrade charges, as the demo account's ledger books it (the schedule the paper broker
+// and the fakes charge too); expirations, cash settlements, dividends and deposits cost nothing.
+pub(super) use ttai_core::domain::fees;
 
 /// One booking of the ledger.
 pub(super) struct Booking {

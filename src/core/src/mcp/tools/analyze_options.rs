@@ -341,6 +341,13 @@ pub(crate) fn options_analysis_schema() -> Value {
                         false,
                     ),
                 ),
+                (
+                    "analysis_id",
+                    string(
+                        "the saved analysis (preview_order takes it with a candidate's rank); null when it could not be saved",
+                        true,
+                    ),
+                ),
                 ("evaluated", integer("candidates evaluated", false)),
                 (
                     "rejected",
@@ -475,10 +482,13 @@ impl Tool for AnalyzeOptions {
         let mut analysis = app.analyze_options(&symbol, request).await?;
         let ranked = analysis.candidates.len();
         analysis.candidates.truncate(limit);
+        // Saved as answered, so preview_order can order a candidate by this id and its rank.
+        let analysis_id = app.save_options_analysis(&analysis).await;
         let mut value = serde_json::to_value(&analysis)
             .map_err(|_| AppError::internal("serialising the options analysis"))?;
         if let Some(map) = value.as_object_mut() {
             map.insert("candidates_ranked".into(), ranked.into());
+            map.insert("analysis_id".into(), analysis_id.into());
         }
         let mut output = ToolOutput::new(value);
         if apps::wanted(&ctx.session) {

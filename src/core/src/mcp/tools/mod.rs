@@ -8,6 +8,7 @@ pub(crate) mod analyze_chart;
 pub(crate) mod analyze_options;
 mod analyze_payoff;
 mod args;
+mod cancel_order;
 mod delete_alert;
 pub(crate) mod get_analysis_history;
 mod get_balances;
@@ -22,6 +23,10 @@ mod get_realized_pnl;
 mod get_transactions;
 mod get_watchlists;
 mod list_alerts;
+mod list_orders;
+mod order_args;
+mod place_order;
+mod preview_order;
 mod replay_clock;
 mod run_backtest;
 mod run_full_analysis;
@@ -329,6 +334,17 @@ impl ToolRegistry {
     /// The knowledge base.
     pub fn knowledge() -> Vec<Arc<dyn Tool>> {
         vec![Arc::new(search_knowledge::SearchKnowledge)]
+    }
+
+    /// Orders: preview (read-only), place and cancel (person-confirmed, off unless the server
+    /// allows orders), list.
+    pub fn orders() -> Vec<Arc<dyn Tool>> {
+        vec![
+            Arc::new(preview_order::PreviewOrder),
+            Arc::new(place_order::PlaceOrder),
+            Arc::new(list_orders::ListOrders),
+            Arc::new(cancel_order::CancelOrder),
+        ]
     }
 
     /// Tools that exist only for a replay broker.

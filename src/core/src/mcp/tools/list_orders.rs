@@ -1,0 +1,86 @@
+//! `list_orders`: the account's orders today and in the last days.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::order_args::{order_summary_schema, paper_field};
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use crate::app::App;
+use crate::error::AppError;
+use crate::mcp::schema::{array, integer, object, props, source_fields, string};
+
+/// The `list_orders` tool.
+pub(crate) struct ListOrders;
+
+fn output_schema() -> Value {
+    object(
+        &props(&[
+            &[
+                paper_field(),
+                ("account", string("the account, masked", false)),
+                (
+                    "today",
+                    array("today's orders, working first", order_summary_schema()),
+                ),
+                (
+                    "recent",
+                    array("earlier orders, newest first", order_summary_schema()),
+                ),
+                ("since", string("first day of recent", false)),
+                ("working", integer("orders still working", false)),
+                ("as_of", string("market clock", false)),
+            ],
+            &source_fields(),
+        ]),
+        &[
+            "paper",
+            "account",
+            "today",
+            "recent",
+            "working",
+            "source",
+            "synthetic",
+        ],
+        false,
+    )
+}
+
+#[async_trait]
+impl Tool for ListOrders {
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: "list_orders",
+            title: "List orders",
+            description: "The account's orders: today's (working ones first: live, received, routed) and those of the last \
+                days (default 7), each with its status, ticket, limit, fills and whether it can still be cancelled. \
+                After place_order fails without a clear answer, look here before placing it again. Says paper: true \
+                when orders are simulated.",
+            input_schema: object(
+                &[
+                    (
+                        "account",
+                        string("account number (default: the configured or first account)", false),
+                    ),
+                    (
+                        "days",
+                        json!({"type": "integer", "minimum": 0, "maximum": 90, "description": "days of earlier orders (default 7; 0: today only)"}),
+                    ),
+                ],
+                &[],
+                true,
+            ),
+            output_schema: output_schema(),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        }
+    }
+
+    async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
+        args.only(&["account", "days"])?;
+        let days = args.int("days", 0, 90)?.unwrap_or(7) as i32;
+        let view = app.list_orders(args.str("account")?, days).await?;
+        Ok(ToolOutput::serialize(&view))
+    }
+}

@@ -191,6 +191,7 @@ impl App {
                     report.fired.push(fired);
                 }
                 self.alert_signals().outbox.notify_one();
+                self.emit(AppEvent::AlertFired(Box::new(notification)));
             }
         }
         if !report.fired.is_empty() {
@@ -399,10 +400,17 @@ mod tests {
             alert.id
         );
         let mut saw_update = false;
+        let mut fired = Vec::new();
         while let Ok(event) = events.try_recv() {
             saw_update |= event == AppEvent::ResourceUpdated(ALERTS_URI.to_owned());
+            if let AppEvent::AlertFired(notification) = event {
+                fired.push(notification);
+            }
         }
         assert!(saw_update);
+        assert_eq!(fired.len(), 1, "one AlertFired event for clients");
+        assert_eq!(fired[0].alert.as_ref().unwrap().id, alert.id);
+        assert!(fired[0].message.contains("breakout"));
 
         let notifier = RecordingNotifier::new();
         notifier.fail_next(2);

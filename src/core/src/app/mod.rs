@@ -81,6 +81,8 @@ pub struct AppConfig {
 pub enum AppEvent {
     /// A resource's content changed (`notifications/resources/updated`).
     ResourceUpdated(String),
+    /// A price alert fired; its notification as the outbox holds it.
+    AlertFired(Box<crate::domain::Notification>),
 }
 
 /// The ports and settings, shared by every request.

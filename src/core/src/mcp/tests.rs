@@ -1074,3 +1074,6 @@ mod fuzz {
         }
     }
 }
+
+/// The MCP 2026-07-28 era.
+mod modern;

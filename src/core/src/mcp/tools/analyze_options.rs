@@ -452,7 +452,7 @@ impl Tool for AnalyzeOptions {
         let request = options_request(&args, app)?;
         let analysis = app.analyze_options(&symbol, request).await?;
         let mut output = ToolOutput::serialize(&analysis);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
         }
         Ok(output)

@@ -250,7 +250,7 @@ impl Tool for GetOptionChain {
         let view = app.chain_view(&symbol, &filter).await?;
         let value = serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the chain"))?;
         let mut output = ToolOutput::new(value);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::chain::chain_view_model(&view)));
         }
         Ok(output)

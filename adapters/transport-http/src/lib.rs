@@ -598,7 +598,8 @@ async fn post_mcp(
             session: session.clone(),
             stream: stream.clone(),
         });
-        match state.server.handle_frame(&core, text, sink) {
+        // Polled here first, as the JSON path does: a quick request needs no task of its own.
+        match state.server.handle_frame_inline(&core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
             FrameOutcome::Answered | FrameOutcome::Pending | FrameOutcome::Listening => {
                 let mut first = Vec::new();

@@ -14,12 +14,12 @@
 //! piece, without an SSE id (these streams are not resumable). A notification POST is 202. GET
 //! and DELETE with a modern version header are 405.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::Notify;
 use ttai_core::mcp::{FrameOutcome, Header, McpServer, Outbound, ProtocolVersion, RoutingHeaders, Session};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Reply;
@@ -65,7 +65,7 @@ pub(crate) fn is_modern(headers: &HeaderMap, body: &str) -> bool {
 }
 
 /// One routing header: sent once, in visible ASCII (space and tab allowed inside), trimmed.
-fn routing_header(headers: &HeaderMap, name: &str) -> Header {
+fn routing_header<'a>(headers: &'a HeaderMap, name: &str) -> Header<'a> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Header::Absent;
@@ -81,12 +81,12 @@ fn routing_header(headers: &HeaderMap, name: &str) -> Header {
         return Header::Invalid;
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => Header::Value(text.trim().to_owned()),
+        Ok(text) => Header::Value(text.trim()),
         Err(_) => Header::Invalid,
     }
 }
 
-fn routing_headers(headers: &HeaderMap) -> RoutingHeaders {
+fn routing_headers(headers: &HeaderMap) -> RoutingHeaders<'_> {
     RoutingHeaders {
         protocol_version: routing_header(headers, "mcp-protocol-version"),
         method: routing_header(headers, "mcp-method"),
@@ -110,15 +110,36 @@ pub(crate) fn method_not_allowed() -> Resp {
     response
 }
 
+/// The JSON-RPC error code of an answer as the engine writes it (`{"jsonrpc":"2.0","id":…,` then
+/// `"result"` or `"error":{"code":…`, the id omitted when unknown); `None` for a result. Reads
+/// only the head, not the whole answer.
+fn error_code(answer: &str) -> Option<i32> {
+    let rest = answer.strip_prefix("{\"jsonrpc\":\"2.0\",")?;
+    let rest = match rest.strip_prefix("\"id\":") {
+        Some(id) if id.starts_with('"') => {
+            // A string id: up to its closing quote (escapes skipped).
+            let bytes = id.as_bytes();
+            let mut at = 1;
+            while let Some(b) = bytes.get(at) {
+                match b {
+                    b'\\' => at += 2,
+                    b'"' => break,
+                    _ => at += 1,
+                }
+            }
+            id.get(at + 1..)?.strip_prefix(',')?
+        }
+        Some(id) => id.get(id.find(',')? + 1..)?,
+        None => rest,
+    };
+    let code = rest.strip_prefix("\"error\":{\"code\":")?;
+    let end = code.find([',', '}'])?;
+    code.get(..end)?.trim().parse::<i32>().ok()
+}
+
 /// The HTTP status of an answer, from its JSON-RPC error code.
 pub(crate) fn status_of(answer: &str) -> StatusCode {
-    const HEAD: &str = "\"error\":{\"code\":";
-    let code = answer.find(HEAD).and_then(|at| {
-        let rest = answer.get(at + HEAD.len()..)?;
-        let end = rest.find([',', '}'])?;
-        rest.get(..end)?.trim().parse::<i32>().ok()
-    });
-    match code {
+    match error_code(answer) {
         Some(-32700 | -32600 | -32602 | -32020 | -32021 | -32022) => StatusCode::BAD_REQUEST,
         Some(-32601) => StatusCode::NOT_FOUND,
         _ => StatusCode::OK,
@@ -132,27 +153,79 @@ fn is_answer(message: &str) -> bool {
 
 /// Where a modern request's messages go: the answer to its own slot, notifications to a bounded
 /// queue (a listen stream whose client stopped reading is ended as lost rather than queued
-/// without bound; a request's progress beyond the queue is dropped, never its answer).
+/// without bound; a request's progress beyond the queue is dropped, never its answer). Nothing
+/// is allocated until something arrives.
+#[derive(Default)]
 struct ModernSink {
-    answer: Mutex<Option<oneshot::Sender<String>>>,
-    events: mpsc::Sender<String>,
-    lost: Arc<AtomicBool>,
+    state: Mutex<SinkState>,
+    arrived: Notify,
+}
+
+#[derive(Default)]
+struct SinkState {
+    answer: Option<String>,
+    events: VecDeque<String>,
+    lost: bool,
+}
+
+impl ModernSink {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SinkState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next notification, else the answer; `None` while neither has come.
+    fn take(&self) -> Option<Message> {
+        let mut state = self.lock();
+        if let Some(note) = state.events.pop_front() {
+            return Some(Message::Note(note));
+        }
+        if state.lost {
+            // Told once: a listen stream ends on it; a request keeps waiting for its answer.
+            state.lost = false;
+            return Some(Message::Lost);
+        }
+        state.answer.take().map(Message::Answer)
+    }
+
+    /// Waits for the next message.
+    async fn next(&self) -> Message {
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            if let Some(message) = self.take() {
+                return message;
+            }
+            arrived.await;
+        }
+    }
+}
+
+/// What a request's sink holds next.
+enum Message {
+    Note(String),
+    Answer(String),
+    /// A listen stream's client stopped reading.
+    Lost,
 }
 
 impl Outbound for ModernSink {
     fn send(&self, message: String) {
-        if is_answer(&message) {
-            if let Some(tx) = self
-                .answer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-            {
-                let _ = tx.send(message);
+        {
+            let mut state = self.lock();
+            if is_answer(&message) {
+                if state.answer.is_none() {
+                    state.answer = Some(message);
+                }
+            } else if state.events.len() < LIVE_QUEUE {
+                state.events.push_back(message);
+            } else {
+                state.lost = true;
             }
-        } else if let Err(mpsc::error::TrySendError::Full(_)) = self.events.try_send(message) {
-            self.lost.store(true, Ordering::Release);
         }
+        self.arrived.notify_one();
     }
 }
 
@@ -187,22 +260,15 @@ pub(crate) async fn post(
     sse_ok: bool,
 ) -> Resp {
     let routing = routing_headers(headers);
-    let (answer_tx, mut answer_rx) = oneshot::channel();
-    let (events_tx, mut events_rx) = mpsc::channel(LIVE_QUEUE);
-    let lost = Arc::new(AtomicBool::new(false));
-    let sink = Arc::new(ModernSink {
-        answer: Mutex::new(Some(answer_tx)),
-        events: events_tx,
-        lost: lost.clone(),
-    });
+    let sink = Arc::new(ModernSink::default());
     let session = server.open_stateless(sink.clone());
     let guard = SessionGuard {
         server: server.clone(),
         session: session.clone(),
     };
-    let outcome = server.handle_stateless(&session, body, &routing, sink);
+    let outcome = server.handle_stateless(&session, body, &routing, sink.clone());
     drop(session);
-    let listening = match outcome {
+    match outcome {
         FrameOutcome::NoReply => return plain(StatusCode::ACCEPTED, ""),
         FrameOutcome::Listening if !sse_ok => {
             return refuse(
@@ -211,42 +277,29 @@ pub(crate) async fn post(
                 "Not Acceptable: subscriptions/listen answers with text/event-stream; accept it",
             );
         }
-        FrameOutcome::Listening => true,
-        FrameOutcome::Answered | FrameOutcome::Pending => false,
-    };
+        FrameOutcome::Listening => return stream(None, sink, guard, true),
+        FrameOutcome::Answered | FrameOutcome::Pending => {}
+    }
     // The first message decides the framing: the answer alone is JSON, a notification first
     // (or a long wait) makes a stream.
-    let first = if listening {
-        None
-    } else if let Ok(answer) = answer_rx.try_recv() {
-        // Answered on this thread; a notification sent before it still makes a stream.
-        match events_rx.try_recv() {
-            Ok(note) if sse_ok => return stream(Some(note), Some(answer), events_rx, None, guard, lost),
-            _ => return answer_response(answer, json_ok),
-        }
-    } else {
-        tokio::select! {
-            biased;
-            note = events_rx.recv() => note,
-            answer = &mut answer_rx => match answer {
-                Ok(answer) => return answer_response(answer, json_ok),
-                Err(_) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, -32603, "Internal error: the request ended without an answer"),
-            },
-            () = tokio::time::sleep(DEFER) => None,
-        }
+    let first = match sink.take() {
+        Some(first) => first,
+        None => match tokio::time::timeout(DEFER, sink.next()).await {
+            Ok(first) => first,
+            Err(_) if sse_ok => return stream(None, sink, guard, false),
+            Err(_) => sink.next().await,
+        },
     };
-    if !sse_ok {
-        // A client that reads JSON only: its notifications cannot be delivered; wait for the answer.
-        return match answer_rx.await {
-            Ok(answer) => answer_response(answer, json_ok),
-            Err(_) => refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                -32603,
-                "Internal error: the request ended without an answer",
-            ),
-        };
+    match first {
+        Message::Answer(answer) => answer_response(answer, json_ok),
+        Message::Note(note) if sse_ok => stream(Some(note), sink, guard, false),
+        // A client that reads JSON only: its notifications cannot be delivered; the answer can.
+        Message::Note(_) | Message::Lost => loop {
+            if let Message::Answer(answer) = sink.next().await {
+                return answer_response(answer, json_ok);
+            }
+        },
     }
-    stream(first, None, events_rx, Some(answer_rx), guard, lost)
 }
 
 /// The answer as `application/json` (or as a one-event stream for a client that reads only
@@ -272,100 +325,45 @@ fn sse_headers(response: &mut Resp) {
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
 }
 
-/// What an SSE body still has to send.
-struct StreamState {
-    first: Option<String>,
-    /// An answer already in hand, sent after the queued notifications.
-    ready: Option<String>,
-    events: mpsc::Receiver<String>,
-    events_open: bool,
-    answer: Option<oneshot::Receiver<String>>,
-    lost: Arc<AtomicBool>,
-    done: bool,
-    _guard: SessionGuard,
-}
-
-/// What the body waits for next.
-enum Next {
-    Note(String),
-    EventsClosed,
-    Answer(Option<String>),
-    KeepAlive,
-}
-
-/// An SSE body: `first`, then notifications and keep-alive comments until the answer (which
-/// ends it), the client leaves (dropping the body closes the session), or the listen stream is
-/// lost (its client stopped reading). At shutdown a listen stream ends with its result
+/// An SSE body: `first`, then what the sink receives, with keep-alive comments, until the
+/// answer (which ends it), the client leaves (dropping the body closes the session), or a listen
+/// stream is lost (its client stopped reading). At shutdown a listen stream ends with its result
 /// (`McpServer::end_listens`) and a request's stream with its answer within the drain period.
-fn stream(
-    first: Option<String>,
-    ready: Option<String>,
-    events: mpsc::Receiver<String>,
-    answer: Option<oneshot::Receiver<String>>,
-    guard: SessionGuard,
-    lost: Arc<AtomicBool>,
-) -> Resp {
-    let state = StreamState {
+fn stream(first: Option<String>, sink: Arc<ModernSink>, guard: SessionGuard, listening: bool) -> Resp {
+    struct State {
+        first: Option<String>,
+        sink: Arc<ModernSink>,
+        done: bool,
+        _guard: SessionGuard,
+    }
+    let state = State {
         first,
-        ready,
-        events,
-        events_open: true,
-        answer,
-        lost,
+        sink,
         done: false,
         _guard: guard,
     };
-    let body = futures_util::stream::unfold(state, |mut state| async move {
+    let body = futures_util::stream::unfold(state, move |mut state| async move {
         if state.done {
             return None;
         }
         if let Some(first) = state.first.take() {
             return Some((Ok::<_, std::convert::Infallible>(event(&first)), state));
         }
-        if let Some(answer) = state.ready.take() {
-            // Notifications sent before the answer go first.
-            if let Ok(note) = state.events.try_recv() {
-                state.ready = Some(answer);
-                return Some((Ok(event(&note)), state));
-            }
-            state.done = true;
-            return Some((Ok(event(&answer)), state));
-        }
         loop {
-            if state.lost.load(Ordering::Acquire) && state.events.is_empty() {
-                return None;
-            }
-            if !state.events_open && state.answer.is_none() {
-                return None;
-            }
-            let next = {
-                let events_open = state.events_open;
-                let events = &mut state.events;
-                let answer = &mut state.answer;
-                let answer = async move {
-                    match answer {
-                        Some(rx) => Next::Answer(rx.await.ok()),
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    note = events.recv(), if events_open => note.map_or(Next::EventsClosed, Next::Note),
-                    next = answer => next,
-                    () = tokio::time::sleep(KEEP_ALIVE) => Next::KeepAlive,
-                }
+            let next = match tokio::time::timeout(KEEP_ALIVE, state.sink.next()).await {
+                Ok(next) => next,
+                Err(_) => return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), state)),
             };
-            match next {
-                Next::Note(note) => return Some((Ok(event(&note)), state)),
-                Next::EventsClosed => state.events_open = false,
-                Next::Answer(answer) => {
-                    state.answer = None;
-                    let answer = answer?;
+            return match next {
+                Message::Note(note) => Some((Ok(event(&note)), state)),
+                Message::Answer(answer) => {
                     state.done = true;
-                    return Some((Ok(event(&answer)), state));
+                    Some((Ok(event(&answer)), state))
                 }
-                Next::KeepAlive => return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), state)),
-            }
+                Message::Lost if listening => None,
+                // A request's notifications beyond the queue were dropped; its answer follows.
+                Message::Lost => continue,
+            };
         }
     });
     let mut response = warp::reply::stream(body).into_response();
@@ -409,7 +407,7 @@ mod tests {
             HeaderValue::from_bytes(b"2026-07-28\xe9").unwrap(),
         );
         let read = routing_headers(&headers);
-        assert_eq!(read.method, Header::Value("tools/call".into()));
+        assert_eq!(read.method, Header::Value("tools/call"));
         assert_eq!(read.name, Header::Invalid);
         assert_eq!(read.protocol_version, Header::Invalid);
     }
@@ -438,6 +436,19 @@ mod tests {
             (
                 r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32005,"message":"x"}}"#,
                 200,
+            ),
+            // String ids that look like the rest of an answer.
+            (
+                r#"{"jsonrpc":"2.0","id":"a\",\"error\":{\"code\":-32601","result":{"x":1}}"#,
+                200,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":"x,y","error":{"code":-32601,"message":"x"}}"#,
+                404,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":-7,"error":{"code":-32020,"message":"x"}}"#,
+                400,
             ),
         ] {
             assert_eq!(status_of(answer).as_u16(), status, "{answer}");

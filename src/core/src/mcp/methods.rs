@@ -107,9 +107,18 @@ struct CallToolResult {
     structured_content: Box<RawValue>,
     #[serde(rename = "isError")]
     is_error: bool,
-    /// An MCP Apps view-model (`super::apps`), for clients that render views.
+    /// An MCP Apps view-model (`super::apps`), for clients that render views, and under MCP
+    /// 2026-07-28 the server's identity.
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    meta: Option<Value>,
+    meta: Option<ResultMeta>,
+}
+
+/// A result's `_meta`: built for this result, or the server's stamp serialized once.
+#[derive(Clone, Serialize)]
+#[serde(untagged)]
+enum ResultMeta {
+    Built(Value),
+    Stamp(Box<RawValue>),
 }
 
 fn tool_result(
@@ -128,7 +137,7 @@ fn tool_result(
         content,
         structured_content: structured,
         is_error,
-        meta,
+        meta: meta.map(ResultMeta::Built),
     }
 }
 
@@ -146,7 +155,12 @@ impl CallAnswer {
     fn complete(mut result: CallToolResult, core: &EngineCore, modern: bool) -> CallAnswer {
         if modern {
             result.result_type = Some("complete");
-            result.meta = Some(modern::stamp_meta(result.meta.take(), &core.info));
+            result.meta = Some(match result.meta.take() {
+                Some(ResultMeta::Built(meta)) => {
+                    ResultMeta::Built(modern::stamp_meta(meta, &core.server_info))
+                }
+                _ => ResultMeta::Stamp(core.meta_stamp.clone()),
+            });
         }
         CallAnswer::Complete(result)
     }
@@ -249,7 +263,7 @@ fn input_required(
         "resultType": "input_required",
         "inputRequests": needed.requests,
         "requestState": state,
-        "_meta": { modern::keys::SERVER_INFO: modern::server_info(&core.info) },
+        "_meta": { modern::keys::SERVER_INFO: core.server_info },
     })))
 }
 

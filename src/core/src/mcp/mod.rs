@@ -89,7 +89,9 @@ pub(crate) struct EngineCore {
     /// `"resultType":"complete","_meta":{…serverInfo…}`, what every modern result starts with.
     stamp: String,
     /// The server's identity as modern results carry it.
-    server_info: Value,
+    pub(crate) server_info: Value,
+    /// `{"io.modelcontextprotocol/serverInfo":…}`, a modern tool result's `_meta`.
+    pub(crate) meta_stamp: Box<RawValue>,
     /// The key that seals `requestState` ([`input`]); set by the composition root.
     state_key: std::sync::OnceLock<StateKey>,
     /// The origin of the engine's monotonic milliseconds (request-state expiry).
@@ -182,6 +184,7 @@ impl McpServer {
             tools,
             stamp: modern::result_stamp(&info),
             server_info: modern::server_info(&info),
+            meta_stamp: modern::meta_stamp(&info),
             info,
             limits,
             sessions: Mutex::new(HashMap::new()),
@@ -269,6 +272,10 @@ impl McpServer {
     /// Ends a session: aborts its in-flight requests, stops its notifications.
     pub fn close_session(&self, session: &Arc<Session>) {
         session.close();
+        if session.is_stateless() {
+            // Never in the table: no lock shared by every request.
+            return;
+        }
         self.inner
             .core
             .sessions
@@ -411,7 +418,7 @@ impl McpServer {
         &self,
         session: &Arc<Session>,
         frame: &str,
-        headers: &RoutingHeaders,
+        headers: &RoutingHeaders<'_>,
         reply_to: Arc<dyn Outbound>,
     ) -> FrameOutcome {
         if frame.trim_start().starts_with('[') {
@@ -459,7 +466,7 @@ impl McpServer {
         id: &str,
         method: &str,
         params: Option<&RawValue>,
-        headers: Option<&RoutingHeaders>,
+        headers: Option<&RoutingHeaders<'_>>,
         reply_to: Arc<dyn Outbound>,
         inline: bool,
     ) -> FrameOutcome {

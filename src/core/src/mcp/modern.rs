@@ -120,29 +120,29 @@ pub(crate) fn is_method(method: &str) -> bool {
 }
 
 /// One HTTP routing header as the transport read it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Header {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Header<'a> {
     /// Not sent.
     #[default]
     Absent,
     /// Sent once; surrounding whitespace trimmed, the base64 form (`=?base64?…?=`) not yet
     /// decoded.
-    Value(String),
+    Value(&'a str),
     /// Sent more than once, or not visible ASCII.
     Invalid,
 }
 
 /// The Streamable HTTP routing headers of a modern request (`MCP-Protocol-Version`,
 /// `Mcp-Method`, `Mcp-Name`); the engine checks them against the body.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RoutingHeaders {
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoutingHeaders<'a> {
     /// `MCP-Protocol-Version`.
-    pub protocol_version: Header,
+    pub protocol_version: Header<'a>,
     /// `Mcp-Method`.
-    pub method: Header,
+    pub method: Header<'a>,
     /// `Mcp-Name`: `params.name` of `tools/call` and `prompts/get`, `params.uri` of
     /// `resources/read`.
-    pub name: Header,
+    pub name: Header<'a>,
 }
 
 /// Decodes a header value that may use the spec's base64 form for values that are not plain
@@ -200,10 +200,11 @@ impl Refusal {
     }
 }
 
+/// The parts of a request's params the ladder reads, in one pass.
 #[derive(Deserialize)]
 struct ParamsHead<'a> {
     #[serde(rename = "_meta", borrow, default)]
-    meta: Option<&'a RawValue>,
+    meta: Option<Meta<'a>>,
     #[serde(borrow, default)]
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -231,8 +232,7 @@ pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
     serde_json::from_str::<ParamsHead<'_>>(params.get())
         .ok()
         .and_then(|head| head.meta)
-        .and_then(|meta| serde_json::from_str::<Map<String, Value>>(meta.get()).ok())
-        .is_some_and(|meta| meta.contains_key(keys::PROTOCOL_VERSION))
+        .is_some_and(|meta| meta.version.is_some())
 }
 
 fn as_string(raw: &RawValue) -> Option<String> {
@@ -246,7 +246,7 @@ fn as_string(raw: &RawValue) -> Option<String> {
 pub(crate) fn validate(
     method: &str,
     params: Option<&RawValue>,
-    headers: Option<&RoutingHeaders>,
+    headers: Option<&RoutingHeaders<'_>>,
 ) -> Result<Envelope, Refusal> {
     const REQUIRED: &str = "Invalid params: params._meta must be an object carrying \
         io.modelcontextprotocol/protocolVersion and io.modelcontextprotocol/clientCapabilities \
@@ -257,8 +257,7 @@ pub(crate) fn validate(
         .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
     let meta = head
         .meta
-        .filter(|m| m.get().starts_with('{'))
-        .and_then(|m| serde_json::from_str::<Meta<'_>>(m.get()).ok())
+        .as_ref()
         .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
     let (Some(version), Some(capabilities)) = (meta.version, meta.capabilities) else {
         let missing: Vec<&str> = [
@@ -276,7 +275,11 @@ pub(crate) fn validate(
             ),
         ));
     };
-    let version = as_string(version);
+    // The version ttai serves, as sent by every client, needs no unescaping.
+    let version = match version.get() {
+        "\"2026-07-28\"" => Some(std::borrow::Cow::Borrowed("2026-07-28")),
+        _ => as_string(version).map(std::borrow::Cow::Owned),
+    };
     if let Some(headers) = headers {
         check_headers(method, &head, version.as_deref(), headers)?;
     }
@@ -286,10 +289,13 @@ pub(crate) fn validate(
             "Invalid params: io.modelcontextprotocol/protocolVersion must be a string",
         ));
     };
-    if !MODERN_VERSIONS.contains(&version.as_str()) {
+    if !MODERN_VERSIONS.contains(&version.as_ref()) {
         return Err(unsupported_version(&version));
     }
-    let capabilities: Value = serde_json::from_str(capabilities.get()).unwrap_or(Value::Null);
+    let capabilities: Value = match capabilities.get() {
+        "{}" => Value::Object(Map::new()),
+        text => serde_json::from_str(text).unwrap_or(Value::Null),
+    };
     if !capabilities.is_object() {
         return Err(Refusal::new(
             codes::INVALID_PARAMS,
@@ -328,11 +334,11 @@ fn check_headers(
     method: &str,
     head: &ParamsHead<'_>,
     version: Option<&str>,
-    headers: &RoutingHeaders,
+    headers: &RoutingHeaders<'_>,
 ) -> Result<(), Refusal> {
     let mismatch = |what: &str| Refusal::new(codes::HEADER_MISMATCH, format!("Header mismatch: {what}"));
     match &headers.protocol_version {
-        Header::Value(value) if Some(value.as_str()) == version => {}
+        Header::Value(value) if Some(*value) == version => {}
         Header::Value(_) => {
             return Err(mismatch(
                 "the MCP-Protocol-Version header does not match the request's io.modelcontextprotocol/protocolVersion",
@@ -346,7 +352,7 @@ fn check_headers(
         }
     }
     match &headers.method {
-        Header::Value(value) if value == method => {}
+        Header::Value(value) if *value == method => {}
         Header::Value(_) => {
             return Err(mismatch(
                 "the Mcp-Method header does not match the request's method",
@@ -409,13 +415,20 @@ pub(crate) fn result_stamp(info: &ServerInfo) -> String {
 
 /// The `_meta` of a modern result that has one of its own (a tool result with a view-model):
 /// the server's identity added.
-pub(crate) fn stamp_meta(meta: Option<Value>, info: &ServerInfo) -> Value {
+pub(crate) fn stamp_meta(meta: Value, server_info: &Value) -> Value {
     let mut map = match meta {
-        Some(Value::Object(map)) => map,
+        Value::Object(map) => map,
         _ => Map::new(),
     };
-    map.insert(keys::SERVER_INFO.into(), server_info(info));
+    map.insert(keys::SERVER_INFO.into(), server_info.clone());
     Value::Object(map)
+}
+
+/// `{"io.modelcontextprotocol/serverInfo":{…}}`, the `_meta` of a modern tool result without a
+/// view-model, serialized once per server.
+pub(crate) fn meta_stamp(info: &ServerInfo) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&json!({ keys::SERVER_INFO: server_info(info) }))
+        .unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// The `server/discover` result.
@@ -521,8 +534,8 @@ mod tests {
         );
         // Over HTTP a header that disagrees with the body wins over the unsupported version.
         let headers = RoutingHeaders {
-            protocol_version: Header::Value("2026-07-28".into()),
-            method: Header::Value("server/discover".into()),
+            protocol_version: Header::Value("2026-07-28"),
+            method: Header::Value("server/discover"),
             name: Header::Absent,
         };
         assert_eq!(
@@ -545,16 +558,18 @@ mod tests {
         let params = raw(&format!(
             r#"{{"name":"get_quote","arguments":{{}},"_meta":{ENVELOPE}}}"#
         ));
-        let with = |method: &str, name: Header| RoutingHeaders {
-            protocol_version: Header::Value("2026-07-28".into()),
-            method: Header::Value(method.into()),
-            name,
-        };
+        fn with<'a>(method: &'a str, name: Header<'a>) -> RoutingHeaders<'a> {
+            RoutingHeaders {
+                protocol_version: Header::Value("2026-07-28"),
+                method: Header::Value(method),
+                name,
+            }
+        }
         assert!(
             validate(
                 "tools/call",
                 Some(&params),
-                Some(&with("tools/call", Header::Value("get_quote".into())))
+                Some(&with("tools/call", Header::Value("get_quote")))
             )
             .is_ok()
         );
@@ -563,24 +578,23 @@ mod tests {
             validate(
                 "tools/call",
                 Some(&params),
-                Some(&with("tools/call", Header::Value(encoded)))
+                Some(&with("tools/call", Header::Value(&encoded)))
             )
             .is_ok()
         );
         for (method, name) in [
-            ("tools/list", Header::Value("get_quote".into())),
+            ("tools/list", Header::Value("get_quote")),
             ("tools/call", Header::Absent),
-            ("tools/call", Header::Value("get_quotes".into())),
-            ("tools/call", Header::Value("=?base64?!!?=".into())),
+            ("tools/call", Header::Value("get_quotes")),
+            ("tools/call", Header::Value("=?base64?!!?=")),
             ("tools/call", Header::Invalid),
         ] {
-            let refusal =
-                validate("tools/call", Some(&params), Some(&with(method, name.clone()))).unwrap_err();
+            let refusal = validate("tools/call", Some(&params), Some(&with(method, name))).unwrap_err();
             assert_eq!(refusal.code, codes::HEADER_MISMATCH, "{method} {name:?}");
         }
         let missing_version = RoutingHeaders {
             protocol_version: Header::Absent,
-            ..with("tools/call", Header::Value("get_quote".into()))
+            ..with("tools/call", Header::Value("get_quote"))
         };
         assert_eq!(
             validate("tools/call", Some(&params), Some(&missing_version))

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use serde_json::{Map, Value, json};
 
 use super::envelope::{self, codes};
-use super::modern::keys;
+use super::modern::{ResultType, keys};
 use super::session::{LogLevel, Outbound, Session};
 use crate::app::ALERTS_URI;
 
@@ -74,7 +74,7 @@ impl Listener {
             return;
         }
         let result = json!({
-            "resultType": "complete",
+            "resultType": ResultType::Complete,
             "_meta": { keys::SERVER_INFO: server_info, keys::SUBSCRIPTION_ID: self.subscription_id },
         });
         self.sink
@@ -122,17 +122,21 @@ impl Listeners {
         }
     }
 
-    /// A fired alert's `notifications/message` to the streams that asked for it.
-    pub(crate) fn alert_fired(&self, data: &Value) {
+    /// A fired alert's `notifications/message` to the streams that asked for it; returns how
+    /// many were told. The one function that delivers a fired alert to listen streams.
+    pub(crate) fn alert_fired(&self, data: &Value) -> usize {
+        let mut told = 0;
         for listener in self.all() {
-            if listener.alert_messages {
+            if listener.alert_messages && listener.live.load(Ordering::Acquire) {
                 let mut params = Map::new();
                 params.insert("level".into(), LogLevel::Warning.as_str().into());
                 params.insert("logger".into(), ALERT_LOGGER.into());
                 params.insert("data".into(), data.clone());
                 listener.send(listener.tagged("notifications/message", params));
+                told += 1;
             }
         }
+        told
     }
 
     /// Stops a stream the client cancelled at once (its task is aborted separately): nothing

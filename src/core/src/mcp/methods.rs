@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::envelope::codes;
 use super::input::{self, InputRound, MAX_INPUT_REQUESTS};
-use super::modern::{self, CacheHint};
+use super::modern::{self, CacheHint, ResultType};
 use super::session::LogLevel;
 use super::tools::{Args, ToolContext};
 use super::{EngineCore, RequestCtx, apps, completion, prompts, resources};
@@ -99,9 +99,9 @@ struct CallToolParams<'a> {
 /// `tools/call` result, with the structured content serialized once.
 #[derive(Clone, Serialize)]
 struct CallToolResult {
-    /// `"complete"` under MCP 2026-07-28; absent in the handshake era.
+    /// `complete` under MCP 2026-07-28; absent in the handshake era.
     #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
-    result_type: Option<&'static str>,
+    result_type: Option<ResultType>,
     content: Vec<Value>,
     #[serde(rename = "structuredContent")]
     structured_content: Box<RawValue>,
@@ -154,7 +154,7 @@ impl CallAnswer {
     /// identity in `_meta` (beside a view-model).
     fn complete(mut result: CallToolResult, core: &EngineCore, modern: bool) -> CallAnswer {
         if modern {
-            result.result_type = Some("complete");
+            result.result_type = Some(ResultType::Complete);
             result.meta = Some(match result.meta.take() {
                 Some(ResultMeta::Built(meta)) => {
                     ResultMeta::Built(modern::stamp_meta(meta, &core.server_info))
@@ -260,7 +260,7 @@ fn input_required(
         ));
     };
     Ok(CallAnswer::InputRequired(json!({
-        "resultType": "input_required",
+        "resultType": ResultType::InputRequired,
         "inputRequests": needed.requests,
         "requestState": state,
         "_meta": { modern::keys::SERVER_INFO: core.server_info },

@@ -104,12 +104,13 @@ impl EngineCore {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// A fired alert to the listen streams that asked for it.
-    fn alert_fired(&self, notification: &crate::domain::Notification) {
-        if self.listeners.len() > 0 {
-            self.listeners
-                .alert_fired(&crate::app::notification_json(notification));
+    /// A fired alert to the listen streams that asked for it; returns how many were told.
+    fn alert_fired(&self, notification: &crate::domain::Notification) -> usize {
+        if self.listeners.len() == 0 {
+            return 0;
         }
+        self.listeners
+            .alert_fired(&crate::app::notification_json(notification))
     }
 
     fn live_sessions(&self) -> Vec<Arc<Session>> {
@@ -243,9 +244,10 @@ impl McpServer {
 
     /// A fired price alert, to the clients that asked to hear of one: today the 2026-07-28
     /// listen streams that subscribed to `alerts://active` with a `logLevel` of `warning` or
-    /// lower. The one place a fired alert reaches MCP clients (the event pump calls it).
-    pub fn announce_alert(&self, notification: &crate::domain::Notification) {
-        self.inner.core.alert_fired(notification);
+    /// lower. The one place a fired alert reaches MCP clients (the event pump calls it);
+    /// returns how many streams were told.
+    pub fn announce_alert(&self, notification: &crate::domain::Notification) -> usize {
+        self.inner.core.alert_fired(notification)
     }
 
     /// A session for one request of MCP 2026-07-28 on a transport without sessions (HTTP): not
@@ -316,7 +318,9 @@ impl McpServer {
                         }
                         core.listeners.resource_updated(&uri);
                     }
-                    AppEvent::AlertFired(notification) => core.alert_fired(&notification),
+                    AppEvent::AlertFired(notification) => {
+                        core.alert_fired(&notification);
+                    }
                 }
             }
         });

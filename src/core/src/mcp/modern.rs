@@ -159,6 +159,34 @@ pub fn decode_header_value(value: &str) -> Option<String> {
     }
 }
 
+/// The `resultType` of an MCP 2026-07-28 result: every type the era's results may have, the
+/// one place a new one is added (each result of the era is shaped through this module:
+/// [`result_stamp`] and [`shape_answer`] for the engine's answers, the tool results in
+/// `methods.rs` and the listen results in `listen.rs` take their type from here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResultType {
+    /// The request is done: the result holds its answer.
+    Complete,
+    /// A tool needs input from the client first (`inputRequests`, `requestState`).
+    InputRequired,
+}
+
+impl ResultType {
+    /// The value of `resultType`.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            ResultType::Complete => "complete",
+            ResultType::InputRequired => "input_required",
+        }
+    }
+}
+
+impl serde::Serialize for ResultType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// What one modern request's envelope says about its client.
 #[derive(Clone, Debug)]
 pub(crate) struct Envelope {
@@ -410,7 +438,10 @@ pub(crate) fn server_info(info: &ServerInfo) -> Value {
 /// serialized once per server.
 pub(crate) fn result_stamp(info: &ServerInfo) -> String {
     let meta = json!({ keys::SERVER_INFO: server_info(info) });
-    format!("\"resultType\":\"complete\",\"_meta\":{meta}")
+    format!(
+        "\"resultType\":\"{}\",\"_meta\":{meta}",
+        ResultType::Complete.as_str()
+    )
 }
 
 /// The `_meta` of a modern result that has one of its own (a tool result with a view-model):
@@ -434,7 +465,7 @@ pub(crate) fn meta_stamp(info: &ServerInfo) -> Box<RawValue> {
 /// The `server/discover` result.
 pub(crate) fn discover(info: &ServerInfo, views: bool) -> Value {
     let mut result = json!({
-        "resultType": "complete",
+        "resultType": ResultType::Complete,
         "supportedVersions": MODERN_VERSIONS,
         "capabilities": apps::with_extension(protocol::capabilities(), views),
         "instructions": protocol::INSTRUCTIONS,

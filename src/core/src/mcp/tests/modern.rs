@@ -396,7 +396,11 @@ async fn a_listen_stream_is_acknowledged_first_and_carries_only_what_it_asked_fo
     h.server
         .app()
         .emit(AppEvent::ResourceUpdated("portfolio://positions".into()));
-    h.server.announce_alert(&alert_notification());
+    assert_eq!(
+        h.server.announce_alert(&alert_notification()),
+        1,
+        "only the stream that opted in hears the fired alert"
+    );
     let got: Vec<Value> = h.out.wait_for(before + 3, Duration::from_secs(5)).await[before..]
         .iter()
         .map(|m| serde_json::from_str(m).unwrap())
@@ -430,7 +434,7 @@ async fn a_listen_stream_is_acknowledged_first_and_carries_only_what_it_asked_fo
     .await;
     assert_eq!(h.server.listen_streams(), 1);
     let before = h.out.messages().len();
-    h.server.announce_alert(&alert_notification());
+    assert_eq!(h.server.announce_alert(&alert_notification()), 0);
     h.server
         .app()
         .emit(AppEvent::ResourceUpdated("alerts://active".into()));

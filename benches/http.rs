@@ -1,6 +1,11 @@
-//! HTTP load benchmark: 32 concurrent Streamable HTTP sessions (one keep-alive connection and one
-//! thread each) send 20 000 `tools/call get_quote` in total to `ttai --transport http` on the
-//! replay broker. Reports throughput, p50/p99 latency, failures and the server's peak RSS.
+//! HTTP load benchmark: 32 concurrent keep-alive connections (one thread each) send 20 000
+//! `tools/call get_quote` in total to `ttai --transport http` on the replay broker, in four
+//! phases: MCP 2025-11-25 with sessions answered in JSON and framed as SSE (a client that accepts
+//! only `text/event-stream`), then MCP 2026-07-28 without sessions, JSON and SSE-framed.
+//! Reports throughput, p50/p99 latency, failures and the server's CPU per call, and its peak
+//! RSS. The phases are interleaved over `TTAI_BENCH_ROUNDS` rounds (3) and the medians reported,
+//! so a noisy moment of a shared machine does not decide a comparison; `TTAI_BENCH_PHASE=<text>`
+//! runs only the phases whose name contains it.
 //!
 //! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`; `TTAI_BENCH_BIN=PATH`
 //! measures another build). With `TTAI_BENCH_URL` set
@@ -82,7 +87,8 @@ fn main() {
         .unwrap_or(child.id());
     let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
     let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"}}}"#;
-    // Sessions, and a warm-up that also waits for the tape.
+    let modern_call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}}}"#;
+    // Sessions (handshake era), and a warm-up that also waits for the tape.
     let mut ids = Vec::new();
     for _ in 0..sessions {
         let agent = agent();
@@ -111,9 +117,6 @@ fn main() {
             .unwrap();
         let _ = r.body_mut().read_to_string();
     }
-    let per_session = calls / sessions;
-    let cpu_before = cpu_of(pid);
-    let start = Instant::now();
     let authority = url
         .trim_start_matches("http://")
         .split('/')
@@ -126,25 +129,132 @@ fn main() {
             .split_once('/')
             .map_or("", |(_, p)| p)
     );
-    let handles: Vec<_> = ids
+    let legacy = |accept: &str| -> Vec<String> {
+        ids.iter()
+            .map(|(_, id)| {
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nMcp-Session-Id: {id}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n{call}",
+                    call.len()
+                )
+            })
+            .collect()
+    };
+    let modern = |accept: &str| -> Vec<String> {
+        (0..sessions)
+            .map(|_| {
+                format!(
+                    "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: get_quote\r\nContent-Length: {}\r\n\r\n{modern_call}",
+                    modern_call.len()
+                )
+            })
+            .collect()
+    };
+    let phases = [
+        (
+            "MCP 2025-11-25 with sessions, JSON answers",
+            legacy("application/json"),
+        ),
+        (
+            "MCP 2025-11-25 with sessions, SSE-framed answers (Accept: text/event-stream)",
+            legacy("text/event-stream"),
+        ),
+        (
+            "MCP 2026-07-28 without sessions, JSON answers",
+            modern("application/json, text/event-stream"),
+        ),
+        (
+            "MCP 2026-07-28 without sessions, SSE-framed answers (Accept: text/event-stream)",
+            modern("text/event-stream"),
+        ),
+    ];
+    let rounds: usize = std::env::var("TTAI_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    println!(
+        "HTTP bench against {url}: {sessions} concurrent connections, {} tools/call get_quote per phase, phases interleaved over {rounds} rounds",
+        calls / sessions * sessions
+    );
+    let only = std::env::var("TTAI_BENCH_PHASE").ok();
+    let phases: Vec<_> = phases
         .into_iter()
-        .map(|(_, id)| {
-            // A raw keep-alive HTTP/1.1 connection with a pre-built request, so the client costs as
-            // little as possible and the figures are the server's.
-            let request = format!(
-                "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nAccept: application/json\r\nMcp-Session-Id: {id}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n{call}",
-                call.len()
-            );
-            let authority = authority.clone();
+        .filter(|(name, _)| only.as_ref().is_none_or(|p| name.contains(p.as_str())))
+        .collect();
+    let mut results: Vec<Vec<Phase>> = phases.iter().map(|_| Vec::new()).collect();
+    for round in 1..=rounds {
+        println!("round {round}:");
+        for ((name, requests), results) in phases.iter().zip(&mut results) {
+            let phase = run_phase(&authority, requests.clone(), calls / sessions, pid);
+            println!("  {name}: {phase}");
+            results.push(phase);
+        }
+    }
+    println!("median of {rounds} rounds:");
+    for ((name, _), results) in phases.iter().zip(&results) {
+        let median = |f: fn(&Phase) -> f64| {
+            let mut values: Vec<f64> = results.iter().map(f).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        println!(
+            "  {name}:\n    {:.0} calls/s   p50 {:.3} ms   p99 {:.3} ms   server CPU {:.1} µs per call   failures {}",
+            median(|p| p.calls_per_s),
+            median(|p| p.p50_ms),
+            median(|p| p.p99_ms),
+            median(|p| p.cpu_us.unwrap_or(f64::NAN)),
+            results.iter().map(|p| p.failures).sum::<usize>()
+        );
+    }
+    let hwm = memory_mb(pid, "VmHWM");
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Some(mb) = hwm {
+        println!("  server peak RSS {mb:.1} MB");
+    }
+}
+
+/// What one phase measured.
+struct Phase {
+    calls_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_us: Option<f64>,
+    failures: usize,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms, server CPU {:.1} µs per call, failures {}",
+            self.calls_per_s,
+            self.p50_ms,
+            self.p99_ms,
+            self.cpu_us.unwrap_or(f64::NAN),
+            self.failures
+        )
+    }
+}
+
+/// One phase: every connection sends its pre-built request `per_connection` times, one at a time
+/// on a raw keep-alive HTTP/1.1 connection (so the client costs as little as possible and the
+/// figures are the server's).
+fn run_phase(authority: &str, requests: Vec<String>, per_connection: usize, pid: u32) -> Phase {
+    let cpu_before = cpu_of(pid);
+    let start = Instant::now();
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let authority = authority.to_owned();
             std::thread::spawn(move || {
                 use std::io::{Read, Write};
                 let mut stream = std::net::TcpStream::connect(&authority).unwrap();
                 stream.set_nodelay(true).unwrap();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut latencies = Vec::with_capacity(per_session);
+                let mut latencies = Vec::with_capacity(per_connection);
                 let mut failures = 0;
                 let mut line = String::new();
-                for _ in 0..per_session {
+                for _ in 0..per_connection {
                     let t = Instant::now();
                     stream.write_all(request.as_bytes()).unwrap();
                     line.clear();
@@ -203,30 +313,13 @@ fn main() {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let hwm = memory_mb(pid, "VmHWM");
-    let _ = child.kill();
-    let _ = child.wait();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
-    println!(
-        "HTTP bench against {url}: {sessions} concurrent sessions, {} tools/call get_quote (JSON answers)",
-        latencies.len()
-    );
-    println!(
-        "  {:.0} calls/s   p50 {:.3} ms   p99 {:.3} ms   max {:.3} ms   failures {failures}",
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        pct(0.50),
-        pct(0.99),
-        latencies.last().unwrap().as_secs_f64() * 1e3
-    );
-    if let Some(cpu) = cpu {
-        println!(
-            "  server CPU {:.1} µs per call ({:.0}% of one core)",
-            cpu.as_secs_f64() * 1e6 / latencies.len() as f64,
-            cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
-        );
-    }
-    if let Some(mb) = hwm {
-        println!("  server peak RSS {mb:.1} MB");
+    Phase {
+        calls_per_s: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        cpu_us: cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / latencies.len() as f64),
+        failures,
     }
 }

@@ -19,7 +19,7 @@ use ttai_core::app::{
     AlertAnnouncer, App, AppConfig, ChartRenderer, CredentialOrigin, LazyStore, Restored,
     restore_credentials, run_deliverer, run_monitor,
 };
-use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, Tool, ToolRegistry};
+use ttai_core::mcp::{BacktestLab, McpServer, ServerInfo, StateKey, Tool, ToolRegistry};
 use ttai_core::ports::{
     BrokerPort, Credentials, NotifierPort, ShutdownTrigger, StoreError, StorePort, TransportPort,
 };
@@ -348,6 +348,18 @@ pub(crate) async fn build(settings: &Settings, choice: SessionChoice) -> anyhow:
         info,
         settings.budgets.engine.clone(),
     ));
+    // The key that seals the requestState of input rounds (MCP 2026-07-28): random, this
+    // process's only, so a state is good for this process only (ARCHITECTURE.md).
+    let mut key = [0u8; 32];
+    match orion::util::secure_rand_bytes(&mut key)
+        .ok()
+        .and_then(|()| StateKey::from_bytes(&key))
+    {
+        Some(key) => server.set_request_state_key(key),
+        None => tracing::warn!(
+            "no random key for request states: tools that ask for input will answer with an error"
+        ),
+    }
     Ok(Composed {
         server,
         replay,

@@ -17,6 +17,7 @@ mod http;
 mod http_support;
 mod knowledge;
 mod live_fake;
+mod modern;
 mod orders;
 mod portfolio_risk;
 mod python_sdk;

@@ -40,7 +40,8 @@ pub fn run_client(script: &str, args: &[&str]) -> Value {
 fn the_python_sdk_lists_and_calls_tools_over_stdio() {
     let summary = run_stdio_client("stdio_client.py");
     assert_eq!(summary["server"], "ttai");
-    assert_eq!(summary["protocol_version"], "2025-11-25");
+    // The SDK's default mode probes with server/discover and settles on the stateless revision.
+    assert_eq!(summary["protocol_version"], "2026-07-28");
     for tool in [
         "get_quote",
         "get_option_chain",

@@ -7,6 +7,9 @@
 //!   `initialize` (random 128 bits) and required after; `MCP-Protocol-Version` is checked.
 //!   Every SSE event has an id (`<stream>-<n>`), so a client can resume any stream, including an
 //!   interrupted POST stream, with GET and `Last-Event-ID`.
+//! - MCP 2026-07-28 at the same `/mcp` (`modern`): a POST whose `MCP-Protocol-Version` names
+//!   that era, or whose body carries its envelope, is served without a session; GET and DELETE
+//!   with such a header are 405.
 //! - The 2024-11-05 pair: GET `/sse` (first event `endpoint` naming `/messages?sessionId=…`) and
 //!   POST `/messages?sessionId=…` (202; answers travel on the SSE stream).
 //! - `/healthz` for process supervisors.
@@ -32,6 +35,7 @@
 #![allow(clippy::result_large_err)]
 
 mod checks;
+mod modern;
 mod server;
 mod sessions;
 
@@ -252,7 +256,9 @@ struct HeldBody {
 async fn read_body(
     state: &State,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    modern: bool,
 ) -> Result<HeldBody, Resp> {
+    let refuse = if modern { modern::refuse } else { refuse };
     let limit = state.limits().max_body;
     let deadline = tokio::time::Instant::now() + state.limits().body_timeout;
     let mut shutdown = state.shutdown.clone();
@@ -319,7 +325,9 @@ async fn json_body(
     state: &State,
     headers: &HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    modern: bool,
 ) -> Result<(String, HeldBody), Resp> {
+    let refuse = if modern { modern::refuse } else { refuse };
     if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
     {
         return Err(refuse(
@@ -328,7 +336,7 @@ async fn json_body(
             "Unsupported Media Type: send application/json",
         ));
     }
-    let mut held = read_body(state, body).await?;
+    let mut held = read_body(state, body, modern).await?;
     let bytes = std::mem::take(&mut held.bytes);
     let text = String::from_utf8(bytes)
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8"))?;
@@ -385,7 +393,7 @@ async fn route(
         h.insert(
             "access-control-allow-headers",
             HeaderValue::from_static(
-                "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
+                "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID",
             ),
         );
         h.insert("access-control-max-age", HeaderValue::from_static("600"));
@@ -412,6 +420,9 @@ async fn route(
     let client = client.map(|c| c.0.ip());
     let response = match (path.as_str(), &method) {
         ("/mcp", &Method::POST) => post_mcp(&state, &headers, client, body).await,
+        ("/mcp", &Method::GET | &Method::DELETE) if modern::has_modern_header(&headers) => {
+            modern::method_not_allowed()
+        }
         ("/mcp", &Method::GET) => get_mcp(&state, &headers),
         ("/mcp", &Method::DELETE) => delete_mcp(&state, &headers),
         ("/mcp", _) => {
@@ -532,7 +543,9 @@ async fn post_mcp(
 ) -> Resp {
     let json_ok = accepts(headers, "application/json");
     let sse_ok = accepts(headers, "text/event-stream");
+    let modern_header = modern::has_modern_header(headers);
     if !json_ok && !sse_ok {
+        let refuse = if modern_header { modern::refuse } else { refuse };
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
             -32600,
@@ -540,11 +553,15 @@ async fn post_mcp(
         );
     }
     // The body's share of the budget is held until the answer is in.
-    let (body, _held) = match json_body(state, headers, body).await {
+    let (body, _held) = match json_body(state, headers, body, modern_header).await {
         Ok(body) => body,
         Err(response) => return response,
     };
     let text = body.as_str();
+    // The era is decided before any session is looked at.
+    if modern_header || modern::is_modern(headers, text) {
+        return modern::post(&state.server, headers, text, json_ok, sse_ok).await;
+    }
     let (session, created) = match header(headers, "mcp-session-id") {
         Some(_) => match session_of(state, headers) {
             Ok(session) => (session, false),
@@ -581,9 +598,10 @@ async fn post_mcp(
             session: session.clone(),
             stream: stream.clone(),
         });
-        match state.server.handle_frame(&core, text, sink) {
+        // Polled here first, as the JSON path does: a quick request needs no task of its own.
+        match state.server.handle_frame_inline(&core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
-            FrameOutcome::Answered | FrameOutcome::Pending => {
+            FrameOutcome::Answered | FrameOutcome::Pending | FrameOutcome::Listening => {
                 let mut first = Vec::new();
                 if core
                     .protocol_version()
@@ -609,7 +627,7 @@ async fn post_mcp(
         // Polled here first: a quick request is answered without a task of its own.
         match state.server.handle_frame_inline(&core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
-            FrameOutcome::Answered | FrameOutcome::Pending => match rx.await {
+            FrameOutcome::Answered | FrameOutcome::Pending | FrameOutcome::Listening => match rx.await {
                 Ok(answer) => plain(StatusCode::OK, answer),
                 Err(_) => refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -709,7 +727,7 @@ async fn post_legacy(
             "Session not found: open GET /sse first",
         );
     };
-    let (body, _held) = match json_body(state, headers, body).await {
+    let (body, _held) = match json_body(state, headers, body, false).await {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -823,6 +841,14 @@ impl TransportPort for HttpTransport {
         };
         let service = hyper_util::service::TowerToHyperService::new(warp::service(routes));
         tokio::spawn(sweep(state.clone()));
+        // At shutdown the 2026-07-28 listen streams end with their result, so their connections
+        // close at once instead of holding the drain period.
+        let ending = state.clone();
+        let mut ending_signal = shutdown.clone();
+        tokio::spawn(async move {
+            ending_signal.wait().await;
+            ending.server.end_listens(None);
+        });
         server::run(listener, service, connection_limits, shutdown).await;
         for session in state.sessions.all() {
             close_session(&state, &session);

@@ -214,8 +214,10 @@ impl TransportPort for StdioTransport {
             _ = eof_rx => tracing::info!("stdin closed; finishing in-flight requests"),
             () = shutdown.wait() => tracing::info!("shutdown requested; finishing in-flight requests"),
         }
-        // No new requests from here on; those accepted (a batch included) are answered first.
+        // No new requests from here on; those accepted (a batch included) are answered first,
+        // and listen streams (MCP 2026-07-28) end with their result.
         stop.store(true, Ordering::Release);
+        server.end_listens(Some(&session));
         if tokio::time::timeout(self.config.drain, session.drained())
             .await
             .is_err()

@@ -491,6 +491,9 @@ mod tests {
             saw_update |= event == AppEvent::ResourceUpdated(ALERTS_URI.to_owned());
         }
         assert!(saw_update);
+        assert_eq!(report.notifications.len(), 1);
+        assert_eq!(report.notifications[0].alert.as_ref().unwrap().id, alert.id);
+        assert!(report.notifications[0].message.contains("breakout"));
 
         let notifier = RecordingNotifier::new();
         notifier.fail_next(2);

@@ -24,6 +24,12 @@ pub mod codes {
     /// A budget of the server was exceeded (batch length or answer bytes, requests in flight,
     /// subscriptions); `data` names the budget and its limit.
     pub const LIMIT_EXCEEDED: i32 = -32005;
+    /// MCP 2026-07-28: the HTTP routing headers disagree with the body, or one is missing.
+    pub const HEADER_MISMATCH: i32 = -32020;
+    /// MCP 2026-07-28: serving the request needs a client capability the request did not declare.
+    pub const MISSING_REQUIRED_CLIENT_CAPABILITY: i32 = -32021;
+    /// MCP 2026-07-28: the request's protocol version is not one the server speaks.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
 }
 
 /// One classified message.
@@ -192,25 +198,45 @@ pub(crate) fn split_batch(frame: &str) -> Result<Vec<&RawValue>, EnvelopeError> 
     })
 }
 
-/// A complete error response with a raw id (`null` when absent).
+/// A complete error response with a raw id (`null` when absent: the handshake era's form).
 pub(crate) fn error_response(
     id: Option<&str>,
     code: i32,
     message: &str,
     data: Option<&serde_json::Value>,
 ) -> String {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{}}}",
+        id.unwrap_or("null"),
+        error_object(code, message, data)
+    )
+}
+
+/// A complete error response whose `id` is omitted when unknown, never `null` (MCP 2026-07-28:
+/// an id, when present, is a string or an integer).
+pub(crate) fn error_response_without_null(
+    id: Option<&str>,
+    code: i32,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> String {
+    match id {
+        Some(id) => error_response(Some(id), code, message, data),
+        None => format!(
+            "{{\"jsonrpc\":\"2.0\",\"error\":{}}}",
+            error_object(code, message, data)
+        ),
+    }
+}
+
+fn error_object(code: i32, message: &str, data: Option<&serde_json::Value>) -> serde_json::Value {
     let mut error = serde_json::Map::new();
     error.insert("code".into(), code.into());
     error.insert("message".into(), message.into());
     if let Some(data) = data {
         error.insert("data".into(), data.clone());
     }
-    let error = serde_json::Value::Object(error);
-    format!(
-        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"error\":{}}}",
-        id.unwrap_or("null"),
-        error
-    )
+    serde_json::Value::Object(error)
 }
 
 /// A complete success response with a raw id and an already serialized result.

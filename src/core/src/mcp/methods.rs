@@ -9,6 +9,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::envelope::codes;
+use super::input::{self, InputRound, MAX_INPUT_REQUESTS};
+use super::modern::{self, CacheHint, ResultType};
 use super::session::LogLevel;
 use super::tools::{Args, ToolContext};
 use super::{EngineCore, RequestCtx, apps, completion, prompts, resources};
@@ -80,6 +82,7 @@ fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
 
 /// `tools/call` params. `arguments` and `_meta` stay raw so that a value serde cannot hold (a
 /// number beyond a double's range) is blamed on its own argument, not on the whole call.
+/// `inputResponses` and `requestState` are a later input round's (MCP 2026-07-28).
 #[derive(Deserialize)]
 struct CallToolParams<'a> {
     name: String,
@@ -87,19 +90,35 @@ struct CallToolParams<'a> {
     arguments: Option<&'a RawValue>,
     #[serde(default, rename = "_meta", borrow)]
     meta: Option<&'a RawValue>,
+    #[serde(default, rename = "inputResponses", borrow)]
+    input_responses: Option<&'a RawValue>,
+    #[serde(default, rename = "requestState", borrow)]
+    request_state: Option<&'a RawValue>,
 }
 
 /// `tools/call` result, with the structured content serialized once.
 #[derive(Clone, Serialize)]
 struct CallToolResult {
+    /// `complete` under MCP 2026-07-28; absent in the handshake era.
+    #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
+    result_type: Option<ResultType>,
     content: Vec<Value>,
     #[serde(rename = "structuredContent")]
     structured_content: Box<RawValue>,
     #[serde(rename = "isError")]
     is_error: bool,
-    /// An MCP Apps view-model (`super::apps`), for clients that render views.
+    /// An MCP Apps view-model (`super::apps`), for clients that render views, and under MCP
+    /// 2026-07-28 the server's identity.
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    meta: Option<Value>,
+    meta: Option<ResultMeta>,
+}
+
+/// A result's `_meta`: built for this result, or the server's stamp serialized once.
+#[derive(Clone, Serialize)]
+#[serde(untagged)]
+enum ResultMeta {
+    Built(Value),
+    Stamp(Box<RawValue>),
 }
 
 fn tool_result(
@@ -114,18 +133,145 @@ fn tool_result(
         content.push(json!({ "type": "image", "data": image.data_base64, "mimeType": image.mime_type }));
     }
     CallToolResult {
+        result_type: None,
         content,
         structured_content: structured,
         is_error,
-        meta,
+        meta: meta.map(ResultMeta::Built),
     }
+}
+
+/// What `tools/call` answers: a result, or (MCP 2026-07-28) a request for input first.
+#[derive(Clone, Serialize)]
+#[serde(untagged)]
+enum CallAnswer {
+    Complete(CallToolResult),
+    InputRequired(Value),
+}
+
+impl CallAnswer {
+    /// The era's fields on a complete result: under 2026-07-28 `resultType` and the server's
+    /// identity in `_meta` (beside a view-model).
+    fn complete(mut result: CallToolResult, core: &EngineCore, modern: bool) -> CallAnswer {
+        if modern {
+            result.result_type = Some(ResultType::Complete);
+            result.meta = Some(match result.meta.take() {
+                Some(ResultMeta::Built(meta)) => {
+                    ResultMeta::Built(modern::stamp_meta(meta, &core.server_info))
+                }
+                _ => ResultMeta::Stamp(core.meta_stamp.clone()),
+            });
+        }
+        CallAnswer::Complete(result)
+    }
+}
+
+/// The input round a retried call carries: its `requestState` verified, its `inputResponses`
+/// kept for the keys that state asked for. `Ok(None)` for a first call.
+fn input_round(
+    call: &CallToolParams<'_>,
+    core: &EngineCore,
+    arguments: &Value,
+) -> RpcResult<Option<InputRound>> {
+    let Some(raw_state) = call.request_state else {
+        return Ok(None);
+    };
+    let token: String = serde_json::from_str(raw_state.get())
+        .map_err(|_| invalid_params("Invalid params: requestState must be a string"))?;
+    let key = core
+        .state_key
+        .get()
+        .ok_or_else(|| invalid_params(input::StateError::Forged.message()))?;
+    let (state, asked) = input::open(key, &token, &call.name, arguments, core.now_ms())
+        .map_err(|e| invalid_params(e.message()))?;
+    let mut responses: Map<String, Value> = match call.input_responses {
+        None => Map::new(),
+        Some(raw) => serde_json::from_str(raw.get())
+            .map_err(|_| invalid_params("Invalid params: inputResponses must be an object"))?,
+    };
+    responses.retain(|key, _| asked.iter().any(|k| k == key));
+    Ok(Some(InputRound { state, responses }))
+}
+
+/// The `InputRequiredResult` for a tool that needs input: checked against the client's
+/// declared capabilities (-32021 naming what is missing), its state sealed.
+fn input_required(
+    core: &EngineCore,
+    request: &RequestCtx,
+    tool: &str,
+    arguments: &Value,
+    needed: input::InputRequired,
+) -> RpcResult<CallAnswer> {
+    let Some(envelope) = &request.envelope else {
+        // The handshake era has no input rounds: the tool says what it needed.
+        let err = AppError::new(
+            ErrorCode::AuthorizationError,
+            "this call needs your confirmation, which this client cannot give in its protocol version (MCP 2026-07-28 clients can)",
+        );
+        return Ok(CallAnswer::Complete(tool_result(
+            super::ToolOutput::new(err.to_payload()).structured,
+            Vec::new(),
+            None,
+            true,
+        )));
+    };
+    let required = needed.required_capabilities();
+    let missing: Map<String, Value> = required
+        .into_iter()
+        .filter(|(capability, _)| !envelope.declares(capability))
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.keys().map(String::as_str).collect();
+        return Err(ErrorObjectOwned::owned(
+            codes::MISSING_REQUIRED_CLIENT_CAPABILITY,
+            format!(
+                "Missing required client capability: {tool} needs {} declared in io.modelcontextprotocol/clientCapabilities",
+                names.join(", ")
+            ),
+            Some(json!({ "requiredCapabilities": missing })),
+        ));
+    }
+    if needed.requests.is_empty() || needed.requests.len() > MAX_INPUT_REQUESTS {
+        tracing::error!(
+            tool,
+            requests = needed.requests.len(),
+            "a tool asked for no input or too much"
+        );
+        return Err(ErrorObjectOwned::owned(
+            codes::INTERNAL_ERROR,
+            "Internal error",
+            None::<()>,
+        ));
+    }
+    let asked: Vec<&String> = needed.requests.keys().collect();
+    let sealed = core
+        .state_key
+        .get()
+        .and_then(|key| input::seal(key, tool, arguments, &asked, &needed.state, core.now_ms()));
+    let Some(state) = sealed else {
+        tracing::error!(
+            tool,
+            "the request state could not be sealed (no key, or too large)"
+        );
+        return Err(ErrorObjectOwned::owned(
+            codes::INTERNAL_ERROR,
+            "Internal error",
+            None::<()>,
+        ));
+    };
+    Ok(CallAnswer::InputRequired(json!({
+        "resultType": ResultType::InputRequired,
+        "inputRequests": needed.requests,
+        "requestState": state,
+        "_meta": { modern::keys::SERVER_INFO: core.server_info },
+    })))
 }
 
 async fn tools_call(
     params: Params<'static>,
     core: Arc<EngineCore>,
     ext: Extensions,
-) -> RpcResult<CallToolResult> {
+) -> RpcResult<CallAnswer> {
     let request = ctx(&ext)?;
     let text = params.as_str().unwrap_or("{}");
     let call: CallToolParams<'_> = serde_json::from_str(text).map_err(|_| {
@@ -146,19 +292,56 @@ async fn tools_call(
                 .and_then(|t| serde_json::from_str::<Value>(t.get()).ok())
         })
         .filter(|t| !t.is_null());
+    let modern = request.envelope.is_some();
+    // A later input round binds its state to these exact arguments.
+    let arguments: Value = match (modern, call.request_state.is_some()) {
+        (true, true) => call
+            .arguments
+            .and_then(|a| serde_json::from_str(a.get()).ok())
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let input = if modern {
+        input_round(&call, &core, &arguments)?
+    } else {
+        None
+    };
     let tool_ctx = ToolContext {
         session: request.session.clone(),
         reply_to: request.reply_to.clone(),
         progress_token,
+        envelope: request.envelope.clone(),
+        input,
     };
     let outcome = match Args::from_raw(call.arguments) {
         Ok(args) => tool.call(&core.app, args, &tool_ctx).await,
         Err(err) => Err(err),
     };
     match outcome {
+        Ok(output) if output.input_required.is_some() => {
+            let arguments = if call.request_state.is_some() {
+                arguments
+            } else {
+                call.arguments
+                    .and_then(|a| serde_json::from_str(a.get()).ok())
+                    .unwrap_or(Value::Null)
+            };
+            match output.input_required {
+                Some(needed) => input_required(&core, &request, spec.name, &arguments, needed),
+                None => Err(ErrorObjectOwned::owned(
+                    codes::INTERNAL_ERROR,
+                    "Internal error",
+                    None::<()>,
+                )),
+            }
+        }
         Ok(output) => {
-            let meta = output.meta.filter(|_| request.session.accepts_views());
-            Ok(tool_result(output.structured, output.images, meta, false))
+            let meta = output.meta.filter(|_| request.accepts_views());
+            Ok(CallAnswer::complete(
+                tool_result(output.structured, output.images, meta, false),
+                &core,
+                modern,
+            ))
         }
         Err(err) => {
             match err.code {
@@ -172,14 +355,26 @@ async fn tools_call(
                 spec.name,
                 json!({ "error": err.code.as_str(), "message": err.message }),
             );
-            Ok(tool_result(
-                super::ToolOutput::new(err.to_payload()).structured,
-                Vec::new(),
-                None,
-                true,
+            Ok(CallAnswer::complete(
+                tool_result(
+                    super::ToolOutput::new(err.to_payload()).structured,
+                    Vec::new(),
+                    None,
+                    true,
+                ),
+                &core,
+                modern,
             ))
         }
     }
+}
+
+/// A modern request's cacheable result gets its freshness hint.
+fn cacheable(ext: &Extensions, mut result: Value, hint: CacheHint) -> RpcResult<Value> {
+    if ctx(ext)?.envelope.is_some() {
+        hint.apply(&mut result);
+    }
+    Ok(result)
 }
 
 fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
@@ -187,8 +382,8 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
 
     module.register_method("tools/list", |params, core, ext| -> RpcResult<Value> {
         check_cursor(&object_params(&params)?)?;
-        let views = ctx(ext)?.session.accepts_views();
-        Ok(core.tools.list_json_for(views).clone())
+        let views = ctx(ext)?.accepts_views();
+        cacheable(ext, core.tools.list_json_for(views).clone(), CacheHint::STATIC)
     })?;
 
     module.register_async_method("tools/call", tools_call)?;
@@ -207,13 +402,14 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
 
     module.register_async_method("resources/list", |params, core, ext| async move {
         check_cursor(&object_params(&params)?)?;
-        let views = ctx(&ext)?.session.accepts_views();
-        RpcResult::Ok(apps::with_view_resources(resources::list(&core).await, views))
+        let views = ctx(&ext)?.accepts_views();
+        let list = apps::with_view_resources(resources::list(&core).await, views);
+        cacheable(&ext, list, CacheHint::USER_DOCUMENTS)
     })?;
 
-    module.register_method("resources/templates/list", |params, _, _| -> RpcResult<Value> {
+    module.register_method("resources/templates/list", |params, _, ext| -> RpcResult<Value> {
         check_cursor(&object_params(&params)?)?;
-        Ok(resources::templates())
+        cacheable(ext, resources::templates(), CacheHint::STATIC)
     })?;
 
     module.register_async_method("resources/read", |params, core, ext| async move {
@@ -223,10 +419,12 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
             .and_then(Value::as_str)
             .ok_or_else(|| invalid_params("Invalid params: resources/read needs `uri` (a string)"))?;
         if apps::is_view_uri(uri) {
-            let views = ctx(&ext)?.session.accepts_views();
-            return apps::read_view(uri, views).ok_or_else(|| resources::not_found(uri));
+            let views = ctx(&ext)?.accepts_views();
+            let view = apps::read_view(uri, views).ok_or_else(|| resources::not_found(uri))?;
+            return cacheable(&ext, view, CacheHint::STATIC);
         }
-        resources::read(&core, uri).await
+        let (contents, hint) = resources::read(&core, uri).await?;
+        cacheable(&ext, contents, hint)
     })?;
 
     module.register_method("resources/subscribe", |params, core, ext| -> RpcResult<Value> {
@@ -259,9 +457,9 @@ fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::R
         Ok(json!({}))
     })?;
 
-    module.register_method("prompts/list", |params, _, _| -> RpcResult<Value> {
+    module.register_method("prompts/list", |params, _, ext| -> RpcResult<Value> {
         check_cursor(&object_params(&params)?)?;
-        Ok(prompts::list())
+        cacheable(ext, prompts::list(), CacheHint::STATIC)
     })?;
 
     module.register_method("prompts/get", |params, core, _| -> RpcResult<Value> {

@@ -9,6 +9,12 @@
 //! Transports call [`McpServer::handle_frame`] for every message of a session; answers and
 //! notifications go out through the `Outbound` given with the frame (request-related) or the
 //! session's own (everything else).
+//!
+//! Two protocol eras share this one engine (docs/mcp-2026-07-28.md): the handshake versions
+//! (2024-11-05 … 2025-11-25: `initialize`, session state, [`limits::admit`]) and MCP 2026-07-28
+//! ([`modern`]: every request carries its own `_meta` envelope, nothing is negotiated). The era
+//! is decided before any lifecycle gate: by a stdio connection's first request, and per request
+//! over HTTP ([`McpServer::handle_stateless`]).
 
 pub mod apps;
 mod catch_unwind;
@@ -16,8 +22,11 @@ pub mod client_requests;
 mod completion;
 pub mod elicitation;
 pub mod envelope;
+pub mod input;
 pub mod limits;
+mod listen;
 mod methods;
+pub mod modern;
 mod prompts;
 pub mod protocol;
 mod resources;
@@ -34,9 +43,11 @@ use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+pub use input::{InputRequired, InputRound, StateKey};
 pub use limits::{Budget, Limits};
+pub use modern::{Header, RoutingHeaders};
 pub use protocol::ProtocolVersion;
-pub use session::{LogLevel, Outbound, Session};
+pub use session::{Era, LogLevel, Outbound, Session};
 pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
 
 use crate::app::{AlertAnnouncer, App, AppEvent, notification_json};
@@ -44,6 +55,7 @@ use crate::domain::Notification;
 use catch_unwind::CatchUnwind;
 use envelope::{EnvelopeError, Incoming, codes};
 use limits::over_budget;
+use modern::Envelope;
 
 /// The logger name of the `notifications/message` that announces a fired price alert.
 pub const ALERT_LOGGER: &str = "ttai.alerts";
@@ -66,6 +78,9 @@ pub enum FrameOutcome {
     Answered,
     /// The answer will be sent to `reply_to` when the request completes.
     Pending,
+    /// A `subscriptions/listen` stream opened (MCP 2026-07-28): its notifications follow on
+    /// `reply_to` until the client cancels it or the server ends it with the request's result.
+    Listening,
 }
 
 /// What every request handler can reach.
@@ -75,9 +90,35 @@ pub(crate) struct EngineCore {
     pub(crate) info: ServerInfo,
     pub(crate) limits: Limits,
     sessions: Mutex<HashMap<u64, Weak<Session>>>,
+    /// Open `subscriptions/listen` streams (2026-07-28).
+    listeners: Arc<listen::Listeners>,
+    /// `"resultType":"complete","_meta":{…serverInfo…}`, what every modern result starts with.
+    stamp: String,
+    /// The server's identity as modern results carry it.
+    pub(crate) server_info: Value,
+    /// `{"io.modelcontextprotocol/serverInfo":…}`, a modern tool result's `_meta`.
+    pub(crate) meta_stamp: Box<RawValue>,
+    /// The key that seals `requestState` ([`input`]); set by the composition root.
+    state_key: std::sync::OnceLock<StateKey>,
+    /// The origin of the engine's monotonic milliseconds (request-state expiry).
+    epoch: tokio::time::Instant,
 }
 
 impl EngineCore {
+    /// Milliseconds since the engine started (monotonic; the core reads no wall clock).
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// A fired alert to the listen streams that asked for it; returns how many were told.
+    fn alert_fired(&self, notification: &crate::domain::Notification) -> usize {
+        if self.listeners.len() == 0 {
+            return 0;
+        }
+        self.listeners
+            .alert_fired(&crate::app::notification_json(notification))
+    }
+
     fn live_sessions(&self) -> Vec<Arc<Session>> {
         let mut sessions = self
             .sessions
@@ -93,6 +134,19 @@ impl EngineCore {
 pub(crate) struct RequestCtx {
     pub(crate) session: Arc<Session>,
     pub(crate) reply_to: Arc<dyn Outbound>,
+    /// The request's own envelope (MCP 2026-07-28); `None` in the handshake era.
+    pub(crate) envelope: Option<Arc<Envelope>>,
+}
+
+impl RequestCtx {
+    /// Whether the client renders MCP Apps views: the request's capabilities (2026-07-28), else
+    /// those its session declared at `initialize`.
+    pub(crate) fn accepts_views(&self) -> bool {
+        match &self.envelope {
+            Some(envelope) => envelope.views,
+            None => self.session.accepts_views(),
+        }
+    }
 }
 
 struct Inner {
@@ -135,9 +189,15 @@ impl McpServer {
         let core = Arc::new(EngineCore {
             app,
             tools,
+            stamp: modern::result_stamp(&info),
+            server_info: modern::server_info(&info),
+            meta_stamp: modern::meta_stamp(&info),
             info,
             limits,
             sessions: Mutex::new(HashMap::new()),
+            listeners: Arc::new(listen::Listeners::default()),
+            state_key: std::sync::OnceLock::new(),
+            epoch: tokio::time::Instant::now(),
         });
         let methods = methods::build(core.clone());
         let server = McpServer {
@@ -168,6 +228,34 @@ impl McpServer {
         &self.inner.core.limits
     }
 
+    /// Sets the key that seals the `requestState` of input rounds ([`input`]); the composition
+    /// root draws it at random at start-up (a later call changes nothing). Without one, a tool
+    /// that needs input from the client is answered with an error.
+    pub fn set_request_state_key(&self, key: StateKey) {
+        let _ = self.inner.core.state_key.set(key);
+    }
+
+    /// Open `subscriptions/listen` streams (all transports).
+    pub fn listen_streams(&self) -> usize {
+        self.inner.core.listeners.len()
+    }
+
+    /// Ends the listen streams of `session` (every one when `None`) the way the server ends
+    /// them: the listen request's result, then, on stdio, `notifications/cancelled` naming it.
+    /// Transports call it when stdin closes or at shutdown, before draining.
+    pub fn end_listens(&self, session: Option<&Session>) {
+        let core = &self.inner.core;
+        core.listeners.end(session.map(Session::id), &core.server_info);
+    }
+
+    /// A session for one request of MCP 2026-07-28 on a transport without sessions (HTTP): not
+    /// in the session table, closed by the transport with [`McpServer::close_session`] when the
+    /// response ends or the client goes away (which cancels what is still running).
+    pub fn open_stateless(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
+        let id = self.inner.next_session_id.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Session::stateless(id, outbound))
+    }
+
     /// Opens a session whose unsolicited messages go to `outbound`.
     pub fn open_session(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
         let id = self.inner.next_session_id.fetch_add(1, Ordering::Relaxed);
@@ -184,6 +272,10 @@ impl McpServer {
     /// Ends a session: aborts its in-flight requests, stops its notifications.
     pub fn close_session(&self, session: &Arc<Session>) {
         session.close();
+        if session.is_stateless() {
+            // Never in the table: no lock shared by every request.
+            return;
+        }
         self.inner
             .core
             .sessions
@@ -206,17 +298,20 @@ impl McpServer {
     /// reaches MCP sessions (the alert monitor calls it through [`AlertAnnouncer`] for each alert
     /// it fires). Each initialized session gets a `notifications/message` (level `warning`,
     /// logger [`ALERT_LOGGER`], the notification's JSON as data) unless it set its log level above
-    /// warning. When no client was told, the alert is kept for the next `list_alerts` (and the
-    /// `morning-briefing` prompt). Returns how many clients were told.
+    /// warning; each 2026-07-28 `subscriptions/listen` stream that subscribed to
+    /// `alerts://active` with a `logLevel` of `warning` or lower gets it tagged with its
+    /// subscription id. When no client was told, the alert is kept for the next `list_alerts`
+    /// (and the `morning-briefing` prompt). Returns how many clients were told.
     pub fn announce_alert(&self, notification: &Notification) -> usize {
         let data = notification_json(notification);
-        let told = self
+        let sessions = self
             .inner
             .core
             .live_sessions()
             .iter()
             .filter(|session| session.announce(LogLevel::Warning, ALERT_LOGGER, &data))
             .count();
+        let told = sessions + self.inner.core.alert_fired(notification);
         if told == 0
             && let Some(alert) = &notification.alert
         {
@@ -246,6 +341,7 @@ impl McpServer {
                                 session.send(message.clone());
                             }
                         }
+                        core.listeners.resource_updated(&uri);
                     }
                 }
             }
@@ -288,11 +384,15 @@ impl McpServer {
     ) -> FrameOutcome {
         let trimmed = frame.trim_start();
         if trimmed.starts_with('[') {
+            if session.era() == Era::Modern {
+                reply_to.send(batch_refused_modern());
+                return FrameOutcome::Answered;
+            }
             return self.handle_batch(session, frame, reply_to);
         }
         match envelope::classify(frame) {
             Err(err) => {
-                reply_to.send(refusal(&err));
+                reply_to.send(refusal(&err, session.era() == Era::Modern));
                 FrameOutcome::Answered
             }
             Ok(Incoming::Notification { method, params }) => {
@@ -305,6 +405,21 @@ impl McpServer {
             }
             Ok(Incoming::Request { id, method, params }) => {
                 let id = id.get().to_owned();
+                match self.era_of(session, &method, params) {
+                    Era::Modern => {
+                        return self.modern_request(session, &id, &method, params, None, reply_to, inline);
+                    }
+                    _ if modern::has_envelope(params) => {
+                        reply_to.send(envelope::error_response(
+                            Some(&id),
+                            codes::INVALID_REQUEST,
+                            "Invalid Request: this connection began with initialize (a handshake version); MCP 2026-07-28 requests need a connection of their own",
+                            None,
+                        ));
+                        return FrameOutcome::Answered;
+                    }
+                    _ => {}
+                }
                 if let Some(refused) = self.admit(session, &id, &method) {
                     reply_to.send(refused);
                     return FrameOutcome::Answered;
@@ -314,22 +429,203 @@ impl McpServer {
                     return FrameOutcome::Answered;
                 }
                 let params = params.map(|p| p.get().to_owned());
-                if inline && self.try_inline(session, &id, &method, params.as_deref(), &reply_to) {
+                if inline && self.try_inline(session, &id, &method, params.as_deref(), &reply_to, None) {
                     return FrameOutcome::Answered;
                 }
-                self.spawn_request(session.clone(), id, method, params, reply_to);
+                self.spawn_request(session.clone(), id, method, params, reply_to, None);
                 FrameOutcome::Pending
             }
         }
     }
 
-    /// The checks every request passes before it runs: the lifecycle (initialize first, once),
-    /// an id not already in use, and the session's in-flight budget. `Some` is the refusal.
+    /// One message of MCP 2026-07-28 over a transport without sessions (Streamable HTTP), with
+    /// the request's routing headers; `session` comes from [`McpServer::open_stateless`].
+    /// Requests are validated against the headers and answered to `reply_to` (polled inline
+    /// first, as [`McpServer::handle_frame_inline`] does); notifications and responses need
+    /// nothing (HTTP answers 202).
+    pub fn handle_stateless(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        headers: &RoutingHeaders<'_>,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        if frame.trim_start().starts_with('[') {
+            reply_to.send(batch_refused_modern());
+            return FrameOutcome::Answered;
+        }
+        match envelope::classify(frame) {
+            Err(err) => {
+                reply_to.send(refusal(&err, true));
+                FrameOutcome::Answered
+            }
+            // Over HTTP a client cancels by closing the response; nothing else is expected.
+            Ok(Incoming::Notification { .. } | Incoming::Response { .. }) => FrameOutcome::NoReply,
+            Ok(Incoming::Request { id, method, params }) => {
+                let id = id.get().to_owned();
+                self.modern_request(session, &id, &method, params, Some(headers), reply_to, true)
+            }
+        }
+    }
+
+    /// The era of a request on `session`: the session's, or, for its first request, modern when
+    /// the request carries the 2026-07-28 envelope (and is not `initialize`), else the
+    /// handshake era. Decided before any lifecycle gate.
+    fn era_of(&self, session: &Session, method: &str, params: Option<&RawValue>) -> Era {
+        match session.era() {
+            Era::Undecided => {
+                let era = if method != "initialize" && modern::has_envelope(params) {
+                    Era::Modern
+                } else {
+                    Era::Legacy
+                };
+                session.set_era(era);
+                era
+            }
+            era => era,
+        }
+    }
+
+    /// A request of MCP 2026-07-28: the envelope ladder, the era's method table, the in-flight
+    /// checks, then `server/discover`, `subscriptions/listen` or a method of the table.
+    #[allow(clippy::too_many_arguments)]
+    fn modern_request(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<&RawValue>,
+        headers: Option<&RoutingHeaders<'_>>,
+        reply_to: Arc<dyn Outbound>,
+        inline: bool,
+    ) -> FrameOutcome {
+        let core = &self.inner.core;
+        if method == "initialize" && headers.is_none() && !modern::has_envelope(params) {
+            // A handshake on a connection that began in 2026-07-28: name the versions spoken.
+            let requested = params
+                .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+                .and_then(|p| {
+                    p.get("protocolVersion")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            reply_to.send(modern::unsupported_version(&requested).answer(id));
+            return FrameOutcome::Answered;
+        }
+        let envelope = match modern::validate(method, params, headers) {
+            Ok(envelope) => envelope,
+            Err(refused) => {
+                reply_to.send(refused.answer(id));
+                return FrameOutcome::Answered;
+            }
+        };
+        if !modern::is_method(method) {
+            reply_to.send(envelope::error_response(
+                Some(id),
+                codes::METHOD_NOT_FOUND,
+                &format!("Method not found: {method} (not part of MCP 2026-07-28)"),
+                None,
+            ));
+            return FrameOutcome::Answered;
+        }
+        if let Some(refused) = self.admit_flight(session, id) {
+            reply_to.send(refused);
+            return FrameOutcome::Answered;
+        }
+        match method {
+            "server/discover" => {
+                let result = modern::discover(&core.info, envelope.views);
+                reply_to.send(envelope::success_response(id, &result.to_string()));
+                FrameOutcome::Answered
+            }
+            "subscriptions/listen" => self.listen(session, id, params, &envelope, reply_to),
+            _ => {
+                let envelope = Some(Arc::new(envelope));
+                let params = params.map(|p| p.get().to_owned());
+                if inline
+                    && self.try_inline(
+                        session,
+                        id,
+                        method,
+                        params.as_deref(),
+                        &reply_to,
+                        envelope.clone(),
+                    )
+                {
+                    return FrameOutcome::Answered;
+                }
+                self.spawn_request(
+                    session.clone(),
+                    id.to_owned(),
+                    method.to_owned(),
+                    params,
+                    reply_to,
+                    envelope,
+                );
+                FrameOutcome::Pending
+            }
+        }
+    }
+
+    /// `subscriptions/listen`: the acknowledgement, then the stream (module `listen`), which
+    /// stays open until the client cancels it or the server ends it.
+    fn listen(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        params: Option<&RawValue>,
+        envelope: &Envelope,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        let core = &self.inner.core;
+        let limit = core.limits.max_subscriptions;
+        if session.listens() >= limit {
+            reply_to.send(over_budget(
+                Some(id),
+                Budget::Subscriptions,
+                limit,
+                &format!("Too many listen streams: at most {limit} per connection; cancel one first"),
+            ));
+            return FrameOutcome::Answered;
+        }
+        let params: serde_json::Map<String, Value> = params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or_default();
+        let exists = |uri: &str| resources::check_exists(core, uri).is_ok();
+        let filter = match listen::read_filter(&params, exists, limit, envelope.log_level) {
+            Ok(filter) => filter,
+            Err((code, message, data)) => {
+                reply_to.send(envelope::error_response(Some(id), code, &message, data.as_ref()));
+                return FrameOutcome::Answered;
+            }
+        };
+        let registration = listen::open(&core.listeners, session, id, filter, reply_to);
+        // The stream lives as long as this task: cancelling the listen aborts it, and dropping
+        // the registration takes the listener out of the table.
+        let task = tokio::spawn(async move {
+            let _registration = registration;
+            std::future::pending::<()>().await;
+        });
+        if !session.add_listen(id, task.abort_handle(), limit) {
+            task.abort();
+        }
+        FrameOutcome::Listening
+    }
+
+    /// The checks every handshake-era request passes before it runs: the lifecycle (initialize
+    /// first, once), then [`McpServer::admit_flight`]. `Some` is the refusal.
     fn admit(&self, session: &Session, id: &str, method: &str) -> Option<String> {
         if let Err(refusal) = limits::admit(session.protocol_version(), method) {
             return Some(refusal.answer(id));
         }
-        if session.is_in_flight(id) {
+        self.admit_flight(session, id)
+    }
+
+    /// The checks of both eras: an id not already in use (by a request or a listen stream), and
+    /// the session's in-flight budget.
+    fn admit_flight(&self, session: &Session, id: &str) -> Option<String> {
+        if session.id_in_use(id) {
             return Some(envelope::error_response(
                 Some(id),
                 codes::INVALID_REQUEST,
@@ -353,7 +649,7 @@ impl McpServer {
         let elements = match envelope::split_batch(frame) {
             Ok(elements) => elements,
             Err(err) => {
-                reply_to.send(refusal(&err));
+                reply_to.send(refusal(&err, false));
                 return FrameOutcome::Answered;
             }
         };
@@ -410,7 +706,7 @@ impl McpServer {
         let mut requests: Vec<(String, String, Option<String>)> = Vec::new();
         for element in elements {
             match envelope::classify(element.get()) {
-                Err(err) => immediate.push(refusal(&err)),
+                Err(err) => immediate.push(refusal(&err, false)),
                 Ok(Incoming::Notification { method, params }) => {
                     self.on_notification(session, &method, params)
                 }
@@ -477,7 +773,7 @@ impl McpServer {
                     None => {
                         session.begin_request(&id);
                         let answer = self
-                            .run_request(session, id.clone(), method, params, reply_to.clone())
+                            .run_request(session, id.clone(), method, params, reply_to.clone(), None)
                             .await;
                         session.end_request(&id);
                         answer
@@ -512,6 +808,9 @@ impl McpServer {
                     .and_then(|p| p.get("requestId").cloned());
                 if let Some(id) = request_id {
                     let key = id.to_string();
+                    if session.listens() > 0 {
+                        self.inner.core.listeners.cancel(session.id(), &key);
+                    }
                     if session.cancel(&key) {
                         tracing::debug!(request = %key, "request cancelled by the client");
                     }
@@ -554,7 +853,7 @@ impl McpServer {
         let result = json!({
             "protocolVersion": version.as_str(),
             "capabilities": apps::with_extension(protocol::capabilities(), views),
-            "serverInfo": { "name": info.name, "title": "ttai — options analysis for TastyTrade", "version": info.version },
+            "serverInfo": { "name": info.name, "title": protocol::TITLE, "version": info.version },
             "instructions": protocol::INSTRUCTIONS,
         });
         envelope::success_response(id, &result.to_string())
@@ -568,6 +867,7 @@ impl McpServer {
         method: &str,
         params: Option<&str>,
         reply_to: &Arc<dyn Outbound>,
+        envelope: Option<Arc<Envelope>>,
     ) -> bool {
         // Long-running tools must stay cancellable: they always run as tasks.
         if method == "tools/call" && params.is_some_and(|p| p.contains("\"run_full_analysis\"")) {
@@ -583,7 +883,7 @@ impl McpServer {
         );
         let mut future = Box::pin(async move {
             server
-                .run_request(&task_session, task_id, method, params, sink)
+                .run_request(&task_session, task_id, method, params, sink, envelope)
                 .await
         });
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -620,6 +920,7 @@ impl McpServer {
         method: String,
         params: Option<String>,
         reply_to: Arc<dyn Outbound>,
+        envelope: Option<Arc<Envelope>>,
     ) {
         let server = self.clone();
         let key = id.clone();
@@ -628,7 +929,7 @@ impl McpServer {
         let task_key = key.clone();
         let handle = tokio::spawn(async move {
             let answer = server
-                .run_request(&task_session, id, method, params, reply_to.clone())
+                .run_request(&task_session, id, method, params, reply_to.clone(), envelope)
                 .await;
             task_session.end_request(&task_key);
             if !task_session.is_closed() {
@@ -638,7 +939,9 @@ impl McpServer {
         session.attach_abort(&key, handle.abort_handle());
     }
 
-    /// Runs one request through jsonrpsee and returns the answer with the client's id.
+    /// Runs one request through jsonrpsee and returns the answer with the client's id; a modern
+    /// request's answer gets the era's fields (`modern::shape_answer`; `tools/call` shapes its
+    /// own result).
     async fn run_request(
         &self,
         session: &Arc<Session>,
@@ -646,20 +949,41 @@ impl McpServer {
         method: String,
         params: Option<String>,
         reply_to: Arc<dyn Outbound>,
+        envelope: Option<Arc<Envelope>>,
+    ) -> String {
+        let modern = envelope.is_some();
+        let answer = self
+            .dispatch(session, &id, &method, params, reply_to, envelope)
+            .await;
+        if modern && method != "tools/call" {
+            modern::shape_answer(answer, &id, &self.inner.core.stamp)
+        } else {
+            answer
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<String>,
+        reply_to: Arc<dyn Outbound>,
+        envelope: Option<Arc<Envelope>>,
     ) -> String {
         if let Some(p) = &params
             && !p.starts_with('{')
         {
             return envelope::error_response(
-                Some(&id),
+                Some(id),
                 codes::INVALID_PARAMS,
                 "Invalid params: params must be an object",
                 None,
             );
         }
-        let Some((_, callback)) = self.inner.methods.method_with_name(&method) else {
+        let Some((_, callback)) = self.inner.methods.method_with_name(method) else {
             return envelope::error_response(
-                Some(&id),
+                Some(id),
                 codes::METHOD_NOT_FOUND,
                 &format!("Method not found: {method}"),
                 None,
@@ -670,6 +994,7 @@ impl McpServer {
         extensions.insert(RequestCtx {
             session: session.clone(),
             reply_to,
+            envelope,
         });
         let params_text = params.unwrap_or_else(|| "{}".to_owned());
         let callback = callback.clone();
@@ -702,10 +1027,10 @@ impl McpServer {
             raw.get().to_owned()
         };
         match CatchUnwind::new(run).await {
-            Ok(answer) => envelope::restore_id(&answer, internal, &id),
+            Ok(answer) => envelope::restore_id(&answer, internal, id),
             Err(panic) => {
                 tracing::error!(method = %method, panic = %panic, "handler panicked; answered -32603 and kept serving");
-                envelope::error_response(Some(&id), codes::INTERNAL_ERROR, "Internal error", None)
+                envelope::error_response(Some(id), codes::INTERNAL_ERROR, "Internal error", None)
             }
         }
     }
@@ -725,16 +1050,32 @@ fn push_item(out: &mut String, item: &str) {
     out.push_str(item);
 }
 
-fn refusal(err: &EnvelopeError) -> String {
+/// The answer to a frame that is not a message; `modern`: an unknown id is omitted, not `null`.
+fn refusal(err: &EnvelopeError, modern: bool) -> String {
+    let answer = if modern {
+        envelope::error_response_without_null
+    } else {
+        envelope::error_response
+    };
     match err {
-        EnvelopeError::Parse => envelope::error_response(None, codes::PARSE_ERROR, "Parse error", None),
-        EnvelopeError::Invalid { id, reason } => envelope::error_response(
+        EnvelopeError::Parse => answer(None, codes::PARSE_ERROR, "Parse error", None),
+        EnvelopeError::Invalid { id, reason } => answer(
             id.as_deref(),
             codes::INVALID_REQUEST,
             &format!("Invalid Request: {reason}"),
             None,
         ),
     }
+}
+
+/// A batch sent in the 2026-07-28 era (which has none).
+fn batch_refused_modern() -> String {
+    envelope::error_response_without_null(
+        None,
+        codes::INVALID_REQUEST,
+        "Invalid Request: JSON-RPC batches are not part of MCP 2026-07-28; send one message at a time",
+        None,
+    )
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub(crate) fn capabilities() -> Value {
     })
 }
 
+/// The server's human title (`serverInfo.title`).
+pub(crate) const TITLE: &str = "ttai — options analysis for TastyTrade";
+
 /// Text for the client's model: what ttai is and how to use it.
 pub(crate) const INSTRUCTIONS: &str = "ttai analyses options trades on a TastyTrade account. \
 Market data tools (get_quote, get_option_chain, get_market_metrics, search_symbols) and account tools \

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::EngineCore;
 use super::envelope::codes;
 use super::methods::app_failure;
+use super::modern::CacheHint;
 use super::tools::get_analysis_history::{analyses_json, analysis_json};
 use super::tools::search_knowledge::document_uri;
 use crate::error::AppError;
@@ -136,20 +137,34 @@ pub(crate) fn check_exists(_core: &EngineCore, uri: &str) -> Result<(), ErrorObj
     }
 }
 
-fn markdown_contents(uri: &str, document: &crate::knowledge::Document) -> Value {
+/// A knowledge document and its freshness: built-in documents are compiled in, the user's
+/// change when the user edits the knowledge folder.
+fn markdown_contents(uri: &str, document: &crate::knowledge::Document) -> (Value, CacheHint) {
     let text = format!("# {}\n\n{}", document.title, document.body.trim_start());
-    json!({ "contents": [{ "uri": uri, "mimeType": "text/markdown", "text": text }] })
+    let hint = match document.origin {
+        crate::knowledge::Origin::Builtin => CacheHint::STATIC,
+        crate::knowledge::Origin::User => CacheHint::USER_DOCUMENTS,
+    };
+    (
+        json!({ "contents": [{ "uri": uri, "mimeType": "text/markdown", "text": text }] }),
+        hint,
+    )
 }
 
-fn json_contents(uri: &str, value: &Value) -> Value {
-    json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": value.to_string() }] })
+/// Account data, alerts and analyses: live, private.
+fn json_contents(uri: &str, value: &Value) -> (Value, CacheHint) {
+    (
+        json!({ "contents": [{ "uri": uri, "mimeType": "application/json", "text": value.to_string() }] }),
+        CacheHint::LIVE,
+    )
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ErrorObjectOwned> {
     serde_json::to_value(value).map_err(|_| app_failure(&AppError::internal("serialising a resource")))
 }
 
-pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<Value, ErrorObjectOwned> {
+/// A resource's contents and their freshness hint (`ttlMs`/`cacheScope` under MCP 2026-07-28).
+pub(crate) async fn read(core: &EngineCore, uri: &str) -> Result<(Value, CacheHint), ErrorObjectOwned> {
     let app = &core.app;
     match uri {
         "portfolio://positions" => {

@@ -1,7 +1,7 @@
 //! One MCP session: the negotiated version, subscriptions, log level and in-flight requests.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Value, json};
@@ -17,6 +17,14 @@ use super::protocol::ProtocolVersion;
 pub trait Outbound: Send + Sync {
     /// Sends one complete JSON-RPC message. Must not block for long.
     fn send(&self, message: String);
+}
+
+/// A `notifications/message`.
+pub(crate) fn log_message(level: LogLevel, logger: &str, data: Value) -> String {
+    envelope::notification(
+        "notifications/message",
+        &json!({ "level": level.as_str(), "logger": logger, "data": data }),
+    )
 }
 
 /// MCP log levels, in increasing severity (RFC 5424 names).
@@ -71,6 +79,35 @@ impl LogLevel {
     }
 }
 
+/// Which protocol era a session speaks (docs/mcp-2026-07-28.md, "Eras").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Era {
+    /// No request seen yet: the first one decides (stdio).
+    Undecided,
+    /// The handshake versions (2024-11-05 … 2025-11-25): `initialize` first, session state.
+    Legacy,
+    /// MCP 2026-07-28: every request carries its own `_meta` envelope; nothing is negotiated.
+    Modern,
+}
+
+impl Era {
+    fn from_u8(value: u8) -> Era {
+        match value {
+            1 => Era::Legacy,
+            2 => Era::Modern,
+            _ => Era::Undecided,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            Era::Undecided => 0,
+            Era::Legacy => 1,
+            Era::Modern => 2,
+        }
+    }
+}
+
 #[derive(Default)]
 struct SessionState {
     protocol_version: Option<ProtocolVersion>,
@@ -92,12 +129,19 @@ pub struct Session {
     /// Requests being served, by the client's raw id, so `notifications/cancelled` can abort them.
     /// A batch also holds one entry of its own (see `BATCH_KEY`) from the moment it is accepted.
     in_flight: Mutex<HashMap<String, Option<AbortHandle>>>,
+    /// Open `subscriptions/listen` streams (2026-07-28), by the listen request's raw id. They
+    /// are cancellable like requests but do not hold the in-flight budget: a stream lives until
+    /// the client cancels it, and reading must go on meanwhile.
+    listens: Mutex<HashMap<String, AbortHandle>>,
     /// Woken whenever a request leaves `in_flight`.
     finished: Notify,
     initialized: AtomicBool,
     closed: AtomicBool,
     /// Requests sent to the client, waiting for its answers.
     client_requests: ClientRequests,
+    era: AtomicU8,
+    /// A session of one stateless request (HTTP at 2026-07-28): it ends with its response.
+    stateless: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,11 +163,38 @@ impl Session {
             outbound,
             state: Mutex::new(SessionState::default()),
             in_flight: Mutex::new(HashMap::new()),
+            listens: Mutex::new(HashMap::new()),
             finished: Notify::new(),
             initialized: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             client_requests: ClientRequests::default(),
+            era: AtomicU8::new(Era::Undecided.as_u8()),
+            stateless: false,
         }
+    }
+
+    /// A session for one request of the 2026-07-28 era on a transport without sessions.
+    pub(crate) fn stateless(id: u64, outbound: Arc<dyn Outbound>) -> Session {
+        let session = Session {
+            stateless: true,
+            ..Session::new(id, outbound)
+        };
+        session.set_era(Era::Modern);
+        session
+    }
+
+    /// The protocol era of this session.
+    pub fn era(&self) -> Era {
+        Era::from_u8(self.era.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_era(&self, era: Era) {
+        self.era.store(era.as_u8(), Ordering::Release);
+    }
+
+    /// True for the session of one stateless request (HTTP, 2026-07-28).
+    pub fn is_stateless(&self) -> bool {
+        self.stateless
     }
 
     /// The engine's number for this session (not the HTTP session id).
@@ -257,10 +328,7 @@ impl Session {
     pub(crate) fn log_to(&self, sink: &dyn Outbound, level: LogLevel, logger: &str, data: Value) {
         let wanted = lock(&self.state).log_level;
         if wanted.is_some_and(|min| level >= min) && !self.closed.load(Ordering::Acquire) {
-            sink.send(envelope::notification(
-                "notifications/message",
-                &json!({ "level": level.as_str(), "logger": logger, "data": data }),
-            ));
+            sink.send(log_message(level, logger, data));
         }
     }
 
@@ -284,8 +352,12 @@ impl Session {
         self.finished.notify_waiters();
     }
 
-    /// Aborts an in-flight request; true when one was found.
+    /// Aborts an in-flight request or ends a listen stream; true when one was found.
     pub(crate) fn cancel(&self, key: &str) -> bool {
+        if let Some(handle) = lock(&self.listens).remove(key) {
+            handle.abort();
+            return true;
+        }
         let found = match lock(&self.in_flight).remove(key) {
             Some(Some(handle)) => {
                 handle.abort();
@@ -296,6 +368,27 @@ impl Session {
         };
         self.finished.notify_waiters();
         found
+    }
+
+    /// Records an open listen stream (its task's abort handle); false when the session already
+    /// holds `max` streams.
+    pub(crate) fn add_listen(&self, key: &str, handle: AbortHandle, max: usize) -> bool {
+        let mut listens = lock(&self.listens);
+        if listens.len() >= max {
+            return false;
+        }
+        listens.insert(key.to_owned(), handle);
+        true
+    }
+
+    /// Open listen streams.
+    pub fn listens(&self) -> usize {
+        lock(&self.listens).len()
+    }
+
+    /// True while a request or a listen stream with this raw id is open.
+    pub(crate) fn id_in_use(&self, key: &str) -> bool {
+        self.is_in_flight(key) || lock(&self.listens).contains_key(key)
     }
 
     /// Number of requests being served (a batch counts from the moment it is accepted).
@@ -329,6 +422,9 @@ impl Session {
             if let Some(handle) = handle {
                 handle.abort();
             }
+        }
+        for (_, handle) in lock(&self.listens).drain() {
+            handle.abort();
         }
         self.finished.notify_waiters();
     }

@@ -1123,3 +1123,6 @@ async fn a_fired_alert_is_announced_to_every_initialized_session_unless_its_leve
     assert_eq!(quiet_out.messages().len(), 2, "only its two answers");
     assert!(app.unannounced().is_empty(), "someone heard it");
 }
+
+/// The MCP 2026-07-28 era.
+mod modern;

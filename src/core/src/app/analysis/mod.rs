@@ -40,6 +40,51 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes canonical base64 (standard alphabet, padded): exactly what [`base64`] writes, so any
+/// other spelling of the same bytes (missing padding, non-zero unused bits, whitespace) is
+/// refused with `None`.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let groups = bytes.len() / 4;
+    for (index, group) in bytes.chunks(4).enumerate() {
+        let last = index + 1 == groups;
+        let pad = match group {
+            [_, _, b'=', b'='] if last => 2,
+            [_, _, _, b'='] if last => 1,
+            _ => 0,
+        };
+        let mut n = 0u32;
+        for (i, c) in group.iter().enumerate() {
+            let v = if i >= 4 - pad { 0 } else { value(*c)? };
+            n = (n << 6) | v;
+        }
+        let [_, b0, b1, b2] = n.to_be_bytes();
+        out.push(b0);
+        if pad < 2 {
+            out.push(b1);
+        }
+        if pad < 1 {
+            out.push(b2);
+        }
+    }
+    // Canonical only: encoding the result must give the same text back.
+    (base64(&out) == text).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -54,6 +99,10 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ] {
             assert_eq!(super::base64(plain.as_bytes()), encoded);
+            assert_eq!(super::base64_decode(encoded).as_deref(), Some(plain.as_bytes()));
+        }
+        for bad in ["Zg", "Zh==", "Zg=a", "Z g=", "Zm9v\n", "====", "Zg==Zg=="] {
+            assert_eq!(super::base64_decode(bad), None, "{bad:?}");
         }
     }
 }

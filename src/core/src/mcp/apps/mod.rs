@@ -19,7 +19,7 @@ pub(crate) mod payoff;
 
 use serde_json::{Map, Value, json};
 
-use super::session::Session;
+use super::tools::ToolContext;
 
 /// The extension's identifier in `capabilities.extensions`.
 pub const EXTENSION_ID: &str = "io.modelcontextprotocol/ui";
@@ -95,8 +95,8 @@ const TOOL_VIEWS: [(&str, &View); 5] = [
     ("run_backtest", &BACKTEST),
 ];
 
-/// Whether a client renders MCP Apps views, from its capabilities (those of `initialize`; later
-/// those a request carries): it declared `extensions["io.modelcontextprotocol/ui"]` with the
+/// Whether a client renders MCP Apps views, from its capabilities (those of `initialize` in the
+/// handshake era, those each request carries under MCP 2026-07-28): it declared `extensions["io.modelcontextprotocol/ui"]` with the
 /// mimeType `text/html;profile=mcp-app`.
 pub fn accepts_views(capabilities: &Value) -> bool {
     capabilities
@@ -191,9 +191,10 @@ pub(crate) fn read_view(uri: &str, views: bool) -> Option<Value> {
     }] }))
 }
 
-/// Whether the tool call's session renders views: only then is a view-model worth building.
-pub(crate) fn wanted(session: &Session) -> bool {
-    session.accepts_views()
+/// Whether the tool call's client renders views (the request's capabilities under MCP
+/// 2026-07-28, its session's otherwise): only then is a view-model worth building.
+pub(crate) fn wanted(ctx: &ToolContext) -> bool {
+    ctx.accepts_views()
 }
 
 /// A result `_meta` holding `view_model`.

@@ -272,7 +272,7 @@ impl Tool for AnalyzeChart {
             .map_err(|_| AppError::internal("serialising the chart analysis"))?;
         let bars_drawn = analysis.bars.min(120);
         let mut output = ToolOutput::with_png(value, picture, &[("bars_drawn", bars_drawn.into())]);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::chart::view_model(&analysis, &candles)));
         }
         Ok(output)

@@ -491,7 +491,7 @@ impl Tool for AnalyzeOptions {
             map.insert("analysis_id".into(), analysis_id.into());
         }
         let mut output = ToolOutput::new(value);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
         }
         Ok(output)

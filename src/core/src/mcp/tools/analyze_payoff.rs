@@ -257,7 +257,7 @@ impl Tool for AnalyzePayoff {
             return Err(AppError::internal("serialising the payoff"));
         };
         let mut output = ToolOutput::new(super::with_source(app, fields));
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::payoff::view_model(&payoff, &app.source())));
         }
         Ok(output)

@@ -517,7 +517,7 @@ impl Tool for GetOptionChain {
             map.insert("expirations".into(), Value::Array(page.expirations));
         }
         let mut output = ToolOutput::new(value);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             view.expirations.retain(|e| on_page.contains(&e.date));
             output.meta = Some(apps::meta(apps::chain::chain_view_model(&view)));
         }

@@ -44,6 +44,8 @@ pub use args::Args;
 pub use run_backtest::BacktestLab;
 
 use super::envelope;
+use super::input::{InputRequired, InputRound};
+use super::modern::Envelope;
 use super::session::{LogLevel, Outbound, Session};
 use crate::app::App;
 use crate::error::AppError;
@@ -109,6 +111,10 @@ pub struct ToolOutput {
     /// The result's `_meta`: the view-model of an MCP Apps view (`super::apps`), set only for
     /// clients that render views; never part of the text the model reads.
     pub meta: Option<Value>,
+    /// Set when the tool cannot finish without input from the client (a person's confirmation):
+    /// the engine answers with an `InputRequiredResult` instead of a result (MCP 2026-07-28,
+    /// [`ToolContext::can_request_input`]); `structured` is then unused.
+    pub input_required: Option<InputRequired>,
 }
 
 impl ToolOutput {
@@ -127,6 +133,16 @@ impl ToolOutput {
             structured: raw,
             images: Vec::new(),
             meta: None,
+            input_required: None,
+        }
+    }
+
+    /// The call needs input from the client first; it is made again with the answers
+    /// ([`ToolContext::input`]).
+    pub fn needs_input(input: InputRequired) -> ToolOutput {
+        ToolOutput {
+            input_required: Some(input),
+            ..ToolOutput::new(Value::Null)
         }
     }
 
@@ -166,11 +182,14 @@ impl ToolOutput {
     }
 }
 
-/// The request a tool runs in: progress, logging, the session.
+/// The request a tool runs in: progress, logging, the session, and under MCP 2026-07-28 the
+/// request's own envelope and the answers of an earlier input round.
 pub struct ToolContext {
     pub(crate) session: Arc<Session>,
     pub(crate) reply_to: Arc<dyn Outbound>,
     pub(crate) progress_token: Option<Value>,
+    pub(crate) envelope: Option<Arc<Envelope>>,
+    pub(crate) input: Option<InputRound>,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -188,7 +207,31 @@ impl ToolContext {
             session,
             reply_to,
             progress_token: None,
+            envelope: None,
+            input: None,
         }
+    }
+
+    /// Whether the client renders MCP Apps views: the request's capabilities under MCP
+    /// 2026-07-28, else those its session declared at `initialize` (`super::apps::accepts_views`).
+    pub fn accepts_views(&self) -> bool {
+        match &self.envelope {
+            Some(envelope) => envelope.views,
+            None => self.session.accepts_views(),
+        }
+    }
+
+    /// Whether this call may ask the client for input ([`ToolOutput::needs_input`]): an MCP
+    /// 2026-07-28 request whose client declared `capability` (`elicitation`, `sampling`,
+    /// `roots`). The handshake era has no input rounds.
+    pub fn can_request_input(&self, capability: &str) -> bool {
+        self.envelope.as_ref().is_some_and(|e| e.declares(capability))
+    }
+
+    /// The answers of the previous input round of this call, once its `requestState` was
+    /// verified; `None` on a first call.
+    pub fn input(&self) -> Option<&InputRound> {
+        self.input.as_ref()
     }
 
     /// Sends `notifications/progress` when the client asked for progress.
@@ -208,9 +251,19 @@ impl ToolContext {
         }
     }
 
-    /// Sends a log message to the client (when its level allows).
+    /// Sends a log message to the client when it asked for this level or more: by
+    /// `logging/setLevel` on its session, or under MCP 2026-07-28 in this request's `logLevel`
+    /// (never without one).
     pub fn log(&self, level: LogLevel, logger: &str, data: Value) {
-        self.session.log_to(&*self.reply_to, level, logger, data);
+        match &self.envelope {
+            Some(envelope) => {
+                if envelope.log_level.is_some_and(|min| level >= min) {
+                    self.reply_to
+                        .send(super::session::log_message(level, logger, data));
+                }
+            }
+            None => self.session.log_to(&*self.reply_to, level, logger, data),
+        }
     }
 }
 

@@ -299,7 +299,7 @@ impl Tool for RunBacktest {
             "skipped": report.skipped.iter().take(SKIPPED_LISTED).collect::<Vec<_>>(),
         });
         let mut output = ToolOutput::new(structured);
-        if apps::wanted(&ctx.session) {
+        if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::backtest::view_model(&report)));
         }
         Ok(output)

@@ -1,0 +1,669 @@
+//! MCP 2026-07-28, the stateless revision ("modern" era), beside the handshake versions
+//! (docs/mcp-2026-07-28.md).
+//!
+//! A modern request carries everything about its client in `params._meta` (the envelope): the
+//! protocol version, the client's capabilities, optionally its name and a log level. Nothing is
+//! negotiated and nothing is remembered between requests. This module holds what is specific to
+//! that era and pure: the envelope and its validation ladder (with the HTTP routing headers),
+//! the method table of the era, the `server/discover` answer, the fields every result carries
+//! (`resultType`, the server's identity, cache hints), and the error codes the era renames.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::envelope::{self, codes};
+use super::session::LogLevel;
+use super::{ServerInfo, apps, protocol};
+
+/// The modern protocol versions ttai serves, newest first. `server/discover` lists exactly these,
+/// and so does every -32022 refusal.
+pub const MODERN_VERSIONS: [&str; 1] = ["2026-07-28"];
+
+/// `_meta` keys of the envelope and of results.
+pub mod keys {
+    /// The request's protocol version.
+    pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+    /// The client's capabilities for this request.
+    pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+    /// The client's name and version.
+    pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+    /// The least severe `notifications/message` level the request wants.
+    pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+    /// The server's name and version, on every result.
+    pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+    /// The `subscriptions/listen` request a notification belongs to.
+    pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+}
+
+/// Freshness hints (`ttlMs`, `cacheScope`) of the cacheable results.
+pub mod ttl {
+    /// What does not change while the process runs: the tools, prompts, templates, capabilities,
+    /// the views' HTML and the built-in knowledge documents. One hour.
+    pub const STATIC_MS: u64 = 3_600_000;
+    /// The resource list and the user's own knowledge documents, which change when the user
+    /// edits the knowledge folder (ttai notices on the next read). One minute.
+    pub const USER_DOCUMENTS_MS: u64 = 60_000;
+    /// Live data: positions, balances, risk, alerts, the analysis history. Stale at once.
+    pub const LIVE_MS: u64 = 0;
+}
+
+/// Who may cache a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheScope {
+    /// The same for every user of this server: shared caches may keep it.
+    Public,
+    /// The account's or the user's own data.
+    Private,
+}
+
+/// A result's freshness hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheHint {
+    /// `ttlMs`.
+    pub ttl_ms: u64,
+    /// `cacheScope`.
+    pub scope: CacheScope,
+}
+
+impl CacheHint {
+    /// Static, shared.
+    pub const STATIC: CacheHint = CacheHint {
+        ttl_ms: ttl::STATIC_MS,
+        scope: CacheScope::Public,
+    };
+    /// The user's documents.
+    pub const USER_DOCUMENTS: CacheHint = CacheHint {
+        ttl_ms: ttl::USER_DOCUMENTS_MS,
+        scope: CacheScope::Private,
+    };
+    /// Live account data.
+    pub const LIVE: CacheHint = CacheHint {
+        ttl_ms: ttl::LIVE_MS,
+        scope: CacheScope::Private,
+    };
+
+    /// Adds `ttlMs` and `cacheScope` to a result object.
+    pub(crate) fn apply(self, result: &mut Value) {
+        if let Some(map) = result.as_object_mut() {
+            map.insert("ttlMs".into(), self.ttl_ms.into());
+            map.insert(
+                "cacheScope".into(),
+                match self.scope {
+                    CacheScope::Public => "public",
+                    CacheScope::Private => "private",
+                }
+                .into(),
+            );
+        }
+    }
+}
+
+/// The methods a modern request may call; every other one (`initialize`, `ping`,
+/// `logging/setLevel`, `resources/subscribe`, `resources/unsubscribe`, unknown names) is -32601.
+const METHODS: [&str; 10] = [
+    "server/discover",
+    "subscriptions/listen",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
+
+/// True for a method of the modern era.
+pub(crate) fn is_method(method: &str) -> bool {
+    METHODS.contains(&method)
+}
+
+/// One HTTP routing header as the transport read it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Header<'a> {
+    /// Not sent.
+    #[default]
+    Absent,
+    /// Sent once; surrounding whitespace trimmed, the base64 form (`=?base64?…?=`) not yet
+    /// decoded.
+    Value(&'a str),
+    /// Sent more than once, or not visible ASCII.
+    Invalid,
+}
+
+/// The Streamable HTTP routing headers of a modern request (`MCP-Protocol-Version`,
+/// `Mcp-Method`, `Mcp-Name`); the engine checks them against the body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoutingHeaders<'a> {
+    /// `MCP-Protocol-Version`.
+    pub protocol_version: Header<'a>,
+    /// `Mcp-Method`.
+    pub method: Header<'a>,
+    /// `Mcp-Name`: `params.name` of `tools/call` and `prompts/get`, `params.uri` of
+    /// `resources/read`.
+    pub name: Header<'a>,
+}
+
+/// Decodes a header value that may use the spec's base64 form for values that are not plain
+/// ASCII (`=?base64?<base64 of the UTF-8 bytes>?=`); `None` for a malformed one.
+pub fn decode_header_value(value: &str) -> Option<String> {
+    match value
+        .strip_prefix("=?base64?")
+        .and_then(|rest| rest.strip_suffix("?="))
+    {
+        Some(payload) => {
+            crate::app::analysis::base64_decode(payload).and_then(|bytes| String::from_utf8(bytes).ok())
+        }
+        None => Some(value.to_owned()),
+    }
+}
+
+/// The `resultType` of an MCP 2026-07-28 result: every type the era's results may have, the
+/// one place a new one is added (each result of the era is shaped through this module:
+/// [`result_stamp`] and [`shape_answer`] for the engine's answers, the tool results in
+/// `methods.rs` and the listen results in `listen.rs` take their type from here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResultType {
+    /// The request is done: the result holds its answer.
+    Complete,
+    /// A tool needs input from the client first (`inputRequests`, `requestState`).
+    InputRequired,
+}
+
+impl ResultType {
+    /// The value of `resultType`.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            ResultType::Complete => "complete",
+            ResultType::InputRequired => "input_required",
+        }
+    }
+}
+
+impl serde::Serialize for ResultType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// What one modern request's envelope says about its client.
+#[derive(Clone, Debug)]
+pub(crate) struct Envelope {
+    /// The client's capabilities for this request (an object).
+    pub(crate) capabilities: Value,
+    /// [`apps::accepts_views`] of those capabilities.
+    pub(crate) views: bool,
+    /// The least severe log level the request wants; `None`: no `notifications/message`.
+    pub(crate) log_level: Option<LogLevel>,
+}
+
+impl Envelope {
+    /// True when the client declared `capability` (a top-level key of its capabilities).
+    pub(crate) fn declares(&self, capability: &str) -> bool {
+        self.capabilities.get(capability).is_some_and(Value::is_object)
+    }
+}
+
+/// A refusal of the validation ladder.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Refusal {
+    pub(crate) code: i32,
+    pub(crate) message: String,
+    pub(crate) data: Option<Value>,
+}
+
+impl Refusal {
+    fn new(code: i32, message: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// The error answer, with the request's id.
+    pub(crate) fn answer(&self, id: &str) -> String {
+        envelope::error_response(Some(id), self.code, &self.message, self.data.as_ref())
+    }
+}
+
+/// The parts of a request's params the ladder reads, in one pass.
+#[derive(Deserialize)]
+struct ParamsHead<'a> {
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    uri: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Meta<'a> {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+    version: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    capabilities: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
+    log_level: Option<&'a RawValue>,
+}
+
+/// True when a request's params carry the envelope's protocol-version key: such a request is of
+/// the modern era (a half envelope included, so that it is told what is missing).
+pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
+    let Some(params) = params else { return false };
+    // The key's text first: a handshake-era request pays one scan, not a parse.
+    if !params.get().contains(keys::PROTOCOL_VERSION) {
+        return false;
+    }
+    serde_json::from_str::<ParamsHead<'_>>(params.get())
+        .ok()
+        .and_then(|head| head.meta)
+        .is_some_and(|meta| meta.version.is_some())
+}
+
+fn as_string(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<String>(raw.get()).ok()
+}
+
+/// The validation ladder of a modern request (first failure wins): the envelope's required keys
+/// (-32602), then, over HTTP, the routing headers against the body (-32020), then the protocol
+/// version (-32022 naming the supported versions), then the log level (-32602). Whether the
+/// method exists is decided after it (-32601).
+pub(crate) fn validate(
+    method: &str,
+    params: Option<&RawValue>,
+    headers: Option<&RoutingHeaders<'_>>,
+) -> Result<Envelope, Refusal> {
+    const REQUIRED: &str = "Invalid params: params._meta must be an object carrying \
+        io.modelcontextprotocol/protocolVersion and io.modelcontextprotocol/clientCapabilities \
+        (MCP 2026-07-28 requests carry their envelope)";
+    let head = params
+        .filter(|p| p.get().starts_with('{'))
+        .and_then(|p| serde_json::from_str::<ParamsHead<'_>>(p.get()).ok())
+        .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
+    let meta = head
+        .meta
+        .as_ref()
+        .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
+    let (Some(version), Some(capabilities)) = (meta.version, meta.capabilities) else {
+        let missing: Vec<&str> = [
+            (meta.version.is_none(), keys::PROTOCOL_VERSION),
+            (meta.capabilities.is_none(), keys::CLIENT_CAPABILITIES),
+        ]
+        .into_iter()
+        .filter_map(|(gone, key)| gone.then_some(key))
+        .collect();
+        return Err(Refusal::new(
+            codes::INVALID_PARAMS,
+            format!(
+                "Invalid params: params._meta lacks the envelope key(s) {}",
+                missing.join(", ")
+            ),
+        ));
+    };
+    // The version ttai serves, as sent by every client, needs no unescaping.
+    let version = match version.get() {
+        "\"2026-07-28\"" => Some(std::borrow::Cow::Borrowed("2026-07-28")),
+        _ => as_string(version).map(std::borrow::Cow::Owned),
+    };
+    if let Some(headers) = headers {
+        check_headers(method, &head, version.as_deref(), headers)?;
+    }
+    let Some(version) = version else {
+        return Err(Refusal::new(
+            codes::INVALID_PARAMS,
+            "Invalid params: io.modelcontextprotocol/protocolVersion must be a string",
+        ));
+    };
+    if !MODERN_VERSIONS.contains(&version.as_ref()) {
+        return Err(unsupported_version(&version));
+    }
+    let capabilities: Value = match capabilities.get() {
+        "{}" => Value::Object(Map::new()),
+        text => serde_json::from_str(text).unwrap_or(Value::Null),
+    };
+    if !capabilities.is_object() {
+        return Err(Refusal::new(
+            codes::INVALID_PARAMS,
+            "Invalid params: io.modelcontextprotocol/clientCapabilities must be an object",
+        ));
+    }
+    let log_level = match meta.log_level {
+        None => None,
+        Some(raw) => Some(as_string(raw).as_deref().and_then(LogLevel::parse).ok_or_else(|| {
+            Refusal::new(
+                codes::INVALID_PARAMS,
+                "Invalid params: io.modelcontextprotocol/logLevel must be one of debug, info, notice, warning, error, critical, alert, emergency",
+            )
+        })?),
+    };
+    Ok(Envelope {
+        views: apps::accepts_views(&capabilities),
+        capabilities,
+        log_level,
+    })
+}
+
+/// -32022 with the versions ttai serves and the one asked for.
+pub(crate) fn unsupported_version(requested: &str) -> Refusal {
+    Refusal {
+        code: codes::UNSUPPORTED_PROTOCOL_VERSION,
+        message: format!(
+            "Unsupported protocol version {requested:?}: this server speaks {} per request (and the handshake versions 2024-11-05 to 2025-11-25 after initialize)",
+            MODERN_VERSIONS.join(", ")
+        ),
+        data: Some(json!({ "supported": MODERN_VERSIONS, "requested": requested })),
+    }
+}
+
+fn check_headers(
+    method: &str,
+    head: &ParamsHead<'_>,
+    version: Option<&str>,
+    headers: &RoutingHeaders<'_>,
+) -> Result<(), Refusal> {
+    let mismatch = |what: &str| Refusal::new(codes::HEADER_MISMATCH, format!("Header mismatch: {what}"));
+    match &headers.protocol_version {
+        Header::Value(value) if Some(*value) == version => {}
+        Header::Value(_) => {
+            return Err(mismatch(
+                "the MCP-Protocol-Version header does not match the request's io.modelcontextprotocol/protocolVersion",
+            ));
+        }
+        Header::Absent => return Err(mismatch("the MCP-Protocol-Version header is required")),
+        Header::Invalid => {
+            return Err(mismatch(
+                "the MCP-Protocol-Version header must be sent once, in visible ASCII",
+            ));
+        }
+    }
+    match &headers.method {
+        Header::Value(value) if *value == method => {}
+        Header::Value(_) => {
+            return Err(mismatch(
+                "the Mcp-Method header does not match the request's method",
+            ));
+        }
+        Header::Absent => return Err(mismatch("the Mcp-Method header is required")),
+        Header::Invalid => {
+            return Err(mismatch(
+                "the Mcp-Method header must be sent once, in visible ASCII",
+            ));
+        }
+    }
+    let named = match method {
+        "tools/call" | "prompts/get" => head.name,
+        "resources/read" => head.uri,
+        _ => None,
+    };
+    if let Some(body) = named.and_then(as_string) {
+        let field = if method == "resources/read" { "uri" } else { "name" };
+        match &headers.name {
+            Header::Value(value) => match decode_header_value(value) {
+                Some(decoded) if decoded == body => {}
+                Some(_) => {
+                    return Err(mismatch(&format!(
+                        "the Mcp-Name header does not match params.{field}"
+                    )));
+                }
+                None => {
+                    return Err(mismatch(
+                        "the Mcp-Name header's =?base64?…?= form does not decode to UTF-8",
+                    ));
+                }
+            },
+            Header::Absent => {
+                return Err(mismatch(&format!(
+                    "the Mcp-Name header (params.{field}) is required for {method}"
+                )));
+            }
+            Header::Invalid => {
+                return Err(mismatch(
+                    "the Mcp-Name header must be sent once, in visible ASCII",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The server's identity as results carry it.
+pub(crate) fn server_info(info: &ServerInfo) -> Value {
+    json!({ "name": info.name, "title": protocol::TITLE, "version": info.version })
+}
+
+/// What every modern result starts with: `"resultType":"complete","_meta":{…serverInfo…}`,
+/// serialized once per server.
+pub(crate) fn result_stamp(info: &ServerInfo) -> String {
+    let meta = json!({ keys::SERVER_INFO: server_info(info) });
+    format!(
+        "\"resultType\":\"{}\",\"_meta\":{meta}",
+        ResultType::Complete.as_str()
+    )
+}
+
+/// The `_meta` of a modern result that has one of its own (a tool result with a view-model):
+/// the server's identity added.
+pub(crate) fn stamp_meta(meta: Value, server_info: &Value) -> Value {
+    let mut map = match meta {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    map.insert(keys::SERVER_INFO.into(), server_info.clone());
+    Value::Object(map)
+}
+
+/// `{"io.modelcontextprotocol/serverInfo":{…}}`, the `_meta` of a modern tool result without a
+/// view-model, serialized once per server.
+pub(crate) fn meta_stamp(info: &ServerInfo) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&json!({ keys::SERVER_INFO: server_info(info) }))
+        .unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// The `server/discover` result.
+pub(crate) fn discover(info: &ServerInfo, views: bool) -> Value {
+    let mut result = json!({
+        "resultType": ResultType::Complete,
+        "supportedVersions": MODERN_VERSIONS,
+        "capabilities": apps::with_extension(protocol::capabilities(), views),
+        "instructions": protocol::INSTRUCTIONS,
+        "_meta": { keys::SERVER_INFO: server_info(info) },
+    });
+    CacheHint::STATIC.apply(&mut result);
+    result
+}
+
+/// Makes a handler's answer a modern one: `stamp` (see [`result_stamp`]) is spliced into a
+/// result object, and an error of the handshake era's resource-not-found code becomes -32602
+/// (the code the modern era uses, with `data.uri`). `client_id` is the answer's raw id.
+pub(crate) fn shape_answer(answer: String, client_id: &str, stamp: &str) -> String {
+    const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"id\":";
+    let at = HEAD.len() + client_id.len();
+    let Some(rest) = answer.get(at..) else {
+        return answer;
+    };
+    if let Some(body) = rest.strip_prefix(",\"result\":{") {
+        let cut = at + ",\"result\":{".len();
+        let mut out = String::with_capacity(answer.len() + stamp.len() + 1);
+        out.push_str(answer.get(..cut).unwrap_or_default());
+        out.push_str(stamp);
+        if !body.starts_with('}') {
+            out.push(',');
+        }
+        out.push_str(body);
+        return out;
+    }
+    let legacy_not_found = format!(",\"error\":{{\"code\":{},", codes::RESOURCE_NOT_FOUND);
+    if let Some(body) = rest.strip_prefix(legacy_not_found.as_str()) {
+        let head = answer.get(..at).unwrap_or_default();
+        return format!("{head},\"error\":{{\"code\":{},{body}", codes::INVALID_PARAMS);
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    const ENVELOPE: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+    #[test]
+    fn the_envelope_key_marks_a_modern_request() {
+        assert!(has_envelope(Some(&raw(&format!(r#"{{"_meta":{ENVELOPE}}}"#)))));
+        assert!(has_envelope(Some(&raw(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01"}}"#
+        ))));
+        assert!(!has_envelope(None));
+        assert!(!has_envelope(Some(&raw(r#"{"_meta":{"progressToken":1}}"#))));
+        // The key's text elsewhere (an argument) is not an envelope.
+        assert!(!has_envelope(Some(&raw(
+            r#"{"name":"x","arguments":{"q":"io.modelcontextprotocol/protocolVersion"}}"#
+        ))));
+    }
+
+    #[test]
+    fn the_ladder_checks_the_envelope_then_the_headers_then_the_version() {
+        let ok = validate(
+            "tools/list",
+            Some(&raw(&format!(r#"{{"_meta":{ENVELOPE}}}"#))),
+            None,
+        )
+        .unwrap();
+        assert!(!ok.views);
+        assert_eq!(ok.log_level, None);
+        for params in [
+            None,
+            Some(raw("{}")),
+            Some(raw("[]")),
+            Some(raw(
+                r#"{"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}"#,
+            )),
+            Some(raw(
+                r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#,
+            )),
+            Some(raw(
+                r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}"#,
+            )),
+        ] {
+            let refusal = validate("tools/list", params.as_deref(), None).unwrap_err();
+            assert_eq!(refusal.code, codes::INVALID_PARAMS, "{params:?}");
+        }
+        let old = raw(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01","io.modelcontextprotocol/clientCapabilities":{}}}"#,
+        );
+        let refusal = validate("server/discover", Some(&old), None).unwrap_err();
+        assert_eq!(refusal.code, codes::UNSUPPORTED_PROTOCOL_VERSION);
+        assert_eq!(
+            refusal.data,
+            Some(json!({"supported": ["2026-07-28"], "requested": "1900-01-01"}))
+        );
+        // Over HTTP a header that disagrees with the body wins over the unsupported version.
+        let headers = RoutingHeaders {
+            protocol_version: Header::Value("2026-07-28"),
+            method: Header::Value("server/discover"),
+            name: Header::Absent,
+        };
+        assert_eq!(
+            validate("server/discover", Some(&old), Some(&headers))
+                .unwrap_err()
+                .code,
+            codes::HEADER_MISMATCH
+        );
+        let bad_level = raw(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}}"#,
+        );
+        assert_eq!(
+            validate("tools/list", Some(&bad_level), None).unwrap_err().code,
+            codes::INVALID_PARAMS
+        );
+    }
+
+    #[test]
+    fn routing_headers_must_match_the_body_including_the_base64_form() {
+        let params = raw(&format!(
+            r#"{{"name":"get_quote","arguments":{{}},"_meta":{ENVELOPE}}}"#
+        ));
+        fn with<'a>(method: &'a str, name: Header<'a>) -> RoutingHeaders<'a> {
+            RoutingHeaders {
+                protocol_version: Header::Value("2026-07-28"),
+                method: Header::Value(method),
+                name,
+            }
+        }
+        assert!(
+            validate(
+                "tools/call",
+                Some(&params),
+                Some(&with("tools/call", Header::Value("get_quote")))
+            )
+            .is_ok()
+        );
+        let encoded = format!("=?base64?{}?=", crate::app::analysis::base64(b"get_quote"));
+        assert!(
+            validate(
+                "tools/call",
+                Some(&params),
+                Some(&with("tools/call", Header::Value(&encoded)))
+            )
+            .is_ok()
+        );
+        for (method, name) in [
+            ("tools/list", Header::Value("get_quote")),
+            ("tools/call", Header::Absent),
+            ("tools/call", Header::Value("get_quotes")),
+            ("tools/call", Header::Value("=?base64?!!?=")),
+            ("tools/call", Header::Invalid),
+        ] {
+            let refusal = validate("tools/call", Some(&params), Some(&with(method, name))).unwrap_err();
+            assert_eq!(refusal.code, codes::HEADER_MISMATCH, "{method} {name:?}");
+        }
+        let missing_version = RoutingHeaders {
+            protocol_version: Header::Absent,
+            ..with("tools/call", Header::Value("get_quote"))
+        };
+        assert_eq!(
+            validate("tools/call", Some(&params), Some(&missing_version))
+                .unwrap_err()
+                .code,
+            codes::HEADER_MISMATCH
+        );
+        assert_eq!(
+            decode_header_value("=?base64?5LiW55WM?=").as_deref(),
+            Some("世界")
+        );
+        assert_eq!(decode_header_value("plain").as_deref(), Some("plain"));
+    }
+
+    #[test]
+    fn answers_get_the_stamp_and_the_modern_not_found_code() {
+        let stamp = r#""resultType":"complete""#;
+        assert_eq!(
+            shape_answer(
+                r#"{"jsonrpc":"2.0","id":"a","result":{"tools":[]}}"#.into(),
+                "\"a\"",
+                stamp
+            ),
+            r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"complete","tools":[]}}"#
+        );
+        assert_eq!(
+            shape_answer(r#"{"jsonrpc":"2.0","id":7,"result":{}}"#.into(), "7", stamp),
+            r#"{"jsonrpc":"2.0","id":7,"result":{"resultType":"complete"}}"#
+        );
+        assert_eq!(
+            shape_answer(
+                r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32002,"message":"Resource not found: x://y","data":{"uri":"x://y"}}}"#.into(),
+                "7",
+                stamp
+            ),
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"Resource not found: x://y","data":{"uri":"x://y"}}}"#
+        );
+        let other = r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#;
+        assert_eq!(shape_answer(other.into(), "7", stamp), other);
+    }
+}

@@ -106,10 +106,15 @@ pub(crate) struct EngineCore {
     pub(crate) used_states: Arc<input::UsedStates>,
 }
 
+/// Milliseconds since `epoch`: the engine's clock.
+fn ms_since(epoch: tokio::time::Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 impl EngineCore {
     /// Milliseconds since the engine started (monotonic; the core reads no wall clock).
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        ms_since(self.epoch)
     }
 
     /// A fired alert to the listen streams that asked for it; returns how many were told.
@@ -201,9 +206,7 @@ impl McpServer {
             listeners: Arc::new(listen::Listeners::default()),
             state_key: std::sync::OnceLock::new(),
             epoch,
-            used_states: Arc::new(input::UsedStates::new(Arc::new(move || {
-                u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-            }))),
+            used_states: Arc::new(input::UsedStates::new(Arc::new(move || ms_since(epoch)))),
         });
         let methods = methods::build(core.clone());
         let server = McpServer {

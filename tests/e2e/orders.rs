@@ -265,6 +265,109 @@ fn the_confirmation_travels_over_streamable_http_too() {
     );
 }
 
+/// What `orders_modern_client.py` found, the same over stdio and HTTP: the form, the order
+/// placed once on the accepted retry, the replay, the tampered state, the decline, the client
+/// without elicitation and the confirmed cancel refused or done as they should be.
+fn check_the_stateless_confirmation(s: &serde_json::Value) {
+    assert_eq!(s["protocol_version"], "2026-07-28", "{s}");
+    assert_eq!(s["first_type"], "InputRequiredResult", "{s}");
+    let shown = &s["shown"];
+    assert_eq!(shown["method"], "elicitation/create");
+    let message = shown["message"].as_str().unwrap();
+    for part in [
+        shown["label"].as_str().unwrap(),
+        "fees $",
+        "buying power used $",
+        "order code",
+        shown["code"].as_str().unwrap(),
+    ] {
+        assert!(message.contains(part), "{part:?} not in {message}");
+    }
+    assert_eq!(s["accepted"]["placed"], true, "{s}");
+    assert_eq!(s["accepted"]["outcome"], "placed");
+    assert_eq!(s["replayed"]["error"], true, "{s}");
+    assert_eq!(s["replayed"]["reason"], "confirmation_used");
+    assert_eq!(s["tampered"]["refused"], true, "{s}");
+    assert_eq!(s["tampered"]["code"], -32602);
+    assert_eq!(
+        (
+            s["declined"]["placed"].as_bool(),
+            s["declined"]["outcome"].as_str()
+        ),
+        (Some(false), Some("declined")),
+        "{s}"
+    );
+    assert_eq!(s["declined_shown"], 1);
+    assert_eq!(s["absent"]["reason"], "no_confirmation_channel", "{s}");
+    assert!(
+        s["absent"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("elicitation capability")
+    );
+    assert_eq!(s["cancelled"]["cancelled"], true, "{s}");
+    assert!(
+        s["cancel_shown"][0]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("CANCEL order")
+    );
+    let audit: Vec<(&str, &str)> = s["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e[0].as_str().unwrap(), e[1].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("confirmation", "asked"),
+            ("confirmation", "accepted"),
+            ("place", "placed"),
+            ("confirmation", "replayed"),
+            ("confirmation", "asked"),
+            ("confirmation", "asked"),
+            ("confirmation", "declined"),
+            ("confirmation", "unavailable"),
+            ("confirmation", "asked"),
+            ("confirmation", "accepted"),
+            ("cancel", "cancelled"),
+        ],
+        "{s}"
+    );
+    assert_eq!(s["audit"][1][2], s["accepted"]["order_hash"]);
+}
+
+#[test]
+fn under_2026_07_28_the_person_confirms_by_retrying_and_tastytrade_sees_one_order() {
+    let (fake, occ, s) = against_the_fake("orders_modern_client.py");
+    check_the_stateless_confirmation(&s);
+    assert_eq!(s["accepted"]["paper"], false);
+    let bodies = fake.order_bodies();
+    assert_eq!(bodies.len(), 1, "exactly the confirmed order, once: {bodies:?}");
+    assert_eq!(
+        bodies[0]["external-identifier"],
+        format!("ttai-{}", s["shown"]["code"].as_str().unwrap())
+    );
+    assert_eq!(bodies[0]["legs"][0]["symbol"], occ.as_str());
+    assert_eq!(fake.held_orders().len(), 1);
+    assert_eq!(fake.held_orders()[0].1, "Cancelled");
+    assert_eq!(fake.requests_to(Endpoint::CancelOrder).len(), 1);
+}
+
+#[test]
+fn under_2026_07_28_the_confirmation_works_over_http_on_paper() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = crate::http_support::spawn_http(
+        &["--allow-orders"],
+        &[("TTAI_DATA_DIR", data_dir.path().to_str().unwrap())],
+    );
+    let s = run_client("orders_modern_client.py", &[&format!("{}/mcp", server.base)]);
+    check_the_stateless_confirmation(&s);
+    assert_eq!(s["accepted"]["paper"], true);
+    assert_eq!(s["listed"].as_array().unwrap().len(), 1, "one paper order: {s}");
+}
+
 #[test]
 fn paper_trading_on_the_live_broker_fills_locally_and_sends_no_order() {
     let (fake, occ, s) = against_the_fake("paper_live_client.py");

@@ -10,6 +10,10 @@
 //! same arguments, and at most [`MAX_STATE_BYTES`] long; anything else is refused (-32602), so a
 //! client cannot forge or replay a confirmation onto another call.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
 
 /// How long a `requestState` stays valid: time for a person to read a question and answer it.
@@ -64,15 +68,40 @@ impl InputRequired {
 }
 
 /// A later round of a call: the state the tool sealed and the client's answers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct InputRound {
     /// The tool's state, verified.
     pub state: Value,
     /// The client's responses by request key (only keys the previous round asked for).
     pub responses: Map<String, Value>,
+    /// How long ago the state was issued (the engine's clock, from the sealed expiry).
+    pub age: Duration,
+    /// The state's identity and expiry in the engine's record of used states.
+    once: Option<(Arc<UsedStates>, String, u64)>,
 }
 
 impl InputRound {
+    /// A round of `state` and `responses` issued `age` ago, outside any engine (tests): it can
+    /// be taken any number of times.
+    pub fn new(state: Value, responses: Map<String, Value>, age: Duration) -> InputRound {
+        InputRound {
+            state,
+            responses,
+            age,
+            once: None,
+        }
+    }
+
+    /// Marks this round's state used: `true` the first time this process sees it taken, `false`
+    /// for a replay (the same `requestState` presented again). A tool whose effect must happen
+    /// at most once (an order) takes the state before acting.
+    pub fn take(&self) -> bool {
+        match &self.once {
+            Some((used, id, expires)) => used.take(id, *expires),
+            None => true,
+        }
+    }
+
     /// The accepted content of a form elicitation: `Some(content)` when the person accepted,
     /// `None` when they declined, cancelled or the response is missing.
     pub fn accepted(&self, key: &str) -> Option<&Value> {
@@ -81,6 +110,82 @@ impl InputRound {
             .then(|| response.get("content"))
             .flatten()
     }
+}
+
+/// The states already taken ([`InputRound::take`]), by their MAC, until they expire: a state
+/// is valid only in the process whose key sealed it, so a record in memory covers every state
+/// that could be presented. At most [`MAX_USED_STATES`] unexpired states are remembered; beyond
+/// that a state cannot be taken (fail closed) until older ones expire.
+pub(crate) struct UsedStates {
+    clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    used: Mutex<HashMap<String, u64>>,
+}
+
+/// The most unexpired used states remembered.
+pub const MAX_USED_STATES: usize = 4096;
+
+impl std::fmt::Debug for UsedStates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsedStates").finish_non_exhaustive()
+    }
+}
+
+impl UsedStates {
+    /// A record on `clock` (the engine's milliseconds).
+    pub(crate) fn new(clock: Arc<dyn Fn() -> u64 + Send + Sync>) -> UsedStates {
+        UsedStates {
+            clock,
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn take(&self, id: &str, expires: u64) -> bool {
+        let now = (self.clock)();
+        let Ok(mut used) = self.used.lock() else {
+            return false;
+        };
+        if used.contains_key(id) {
+            return false;
+        }
+        if used.len() >= MAX_USED_STATES / 2 {
+            used.retain(|_, until| *until >= now);
+        }
+        if used.len() >= MAX_USED_STATES {
+            tracing::warn!("too many request states taken recently; refusing one");
+            return false;
+        }
+        used.insert(id.to_owned(), expires);
+        true
+    }
+
+    /// The round of a verified state (`open`'s answer) at `now_ms`.
+    pub(crate) fn round(
+        self: &Arc<Self>,
+        opened: Opened,
+        responses: Map<String, Value>,
+        now_ms: u64,
+    ) -> InputRound {
+        let issued = opened.expires.saturating_sub(STATE_TTL_MS);
+        InputRound {
+            state: opened.state,
+            responses,
+            age: Duration::from_millis(now_ms.saturating_sub(issued)),
+            once: Some((self.clone(), opened.id, opened.expires)),
+        }
+    }
+}
+
+/// A verified `requestState`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Opened {
+    /// The tool's state.
+    pub(crate) state: Value,
+    /// The request keys it was issued with.
+    pub(crate) asked: Vec<String>,
+    /// When it expires (engine milliseconds).
+    pub(crate) expires: u64,
+    /// Its identity: the MAC.
+    pub(crate) id: String,
 }
 
 /// The process's request-state key.
@@ -168,7 +273,7 @@ pub(crate) fn open(
     tool: &str,
     arguments: &Value,
     now_ms: u64,
-) -> Result<(Value, Vec<String>), StateError> {
+) -> Result<Opened, StateError> {
     if token.len() > MAX_STATE_BYTES {
         return Err(StateError::TooLarge);
     }
@@ -176,6 +281,7 @@ pub(crate) fn open(
         .strip_prefix(PREFIX)
         .and_then(|rest| rest.split_once('.'))
         .ok_or(StateError::Malformed)?;
+    let id = tag.to_owned();
     let payload = crate::app::analysis::base64_decode(payload).ok_or(StateError::Malformed)?;
     let tag = crate::app::analysis::base64_decode(tag)
         .and_then(|t| orion::auth::Tag::try_from(t.as_slice()).ok())
@@ -197,7 +303,12 @@ pub(crate) fn open(
         .and_then(Value::as_array)
         .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
-    Ok((payload.get("state").cloned().unwrap_or(Value::Null), asked))
+    Ok(Opened {
+        state: payload.get("state").cloned().unwrap_or(Value::Null),
+        asked,
+        expires,
+        id,
+    })
 }
 
 #[cfg(test)]
@@ -215,9 +326,10 @@ mod tests {
         let keys = ["confirm".to_owned()];
         let asked: Vec<&String> = keys.iter().collect();
         let token = seal(&k, "place_order", &args, &asked, &json!({"n": 1}), 1_000).unwrap();
-        let (state, asked) = open(&k, &token, "place_order", &args, 2_000).unwrap();
-        assert_eq!(state, json!({"n": 1}));
-        assert_eq!(asked, ["confirm"]);
+        let opened = open(&k, &token, "place_order", &args, 2_000).unwrap();
+        assert_eq!(opened.state, json!({"n": 1}));
+        assert_eq!(opened.asked, ["confirm"]);
+        assert_eq!(opened.expires, 1_000 + STATE_TTL_MS);
         // Another process's key, another tool, other arguments, too late.
         assert_eq!(
             open(&key(8), &token, "place_order", &args, 2_000),
@@ -259,6 +371,54 @@ mod tests {
     }
 
     #[test]
+    fn a_state_is_taken_once_and_its_age_counts_from_its_issue() {
+        let now = Arc::new(std::sync::atomic::AtomicU64::new(5_000));
+        let clock = {
+            let now = now.clone();
+            Arc::new(move || now.load(std::sync::atomic::Ordering::SeqCst))
+        };
+        let used = Arc::new(UsedStates::new(clock));
+        let k = key(3);
+        let args = json!({"order_id": "1"});
+        let token = seal(&k, "cancel_order", &args, &[], &json!({}), 1_000).unwrap();
+        let round = || {
+            let opened = open(&k, &token, "cancel_order", &args, 5_000).unwrap();
+            used.round(opened, Map::new(), 5_000)
+        };
+        let first = round();
+        assert_eq!(first.age, Duration::from_millis(4_000));
+        assert!(first.take());
+        // The same state again (a replayed retry), through a fresh round or the same one.
+        assert!(!round().take());
+        assert!(!first.take());
+        // Another state of the same call is its own.
+        let other = seal(&k, "cancel_order", &args, &[], &json!({}), 1_001).unwrap();
+        let opened = open(&k, &other, "cancel_order", &args, 5_000).unwrap();
+        assert!(used.round(opened, Map::new(), 5_000).take());
+        // Expired entries are forgotten only when the record fills; a round outside an engine
+        // is never limited.
+        now.store(u64::MAX, std::sync::atomic::Ordering::SeqCst);
+        assert!(!first.take());
+        let detached = InputRound::new(Value::Null, Map::new(), Duration::ZERO);
+        assert!(detached.take() && detached.take());
+    }
+
+    #[test]
+    fn the_used_record_is_bounded_and_fails_closed() {
+        let used = Arc::new(UsedStates::new(Arc::new(|| 0)));
+        for n in 0..MAX_USED_STATES {
+            assert!(used.take(&n.to_string(), 10));
+        }
+        assert!(!used.take("one more", 10));
+        let later = Arc::new(UsedStates::new(Arc::new(|| 11)));
+        for n in 0..MAX_USED_STATES {
+            assert!(later.take(&n.to_string(), 10));
+        }
+        // At 11 every earlier entry has expired: they are dropped to make room.
+        assert!(later.take("one more", 10));
+    }
+
+    #[test]
     fn a_state_too_large_is_not_sealed() {
         let big = json!({"blob": "z".repeat(MAX_STATE_BYTES)});
         assert_eq!(seal(&key(1), "t", &json!({}), &[], &big, 0), None);
@@ -269,10 +429,7 @@ mod tests {
         let mut responses = Map::new();
         responses.insert("a".into(), json!({"action": "accept", "content": {"ok": true}}));
         responses.insert("b".into(), json!({"action": "decline"}));
-        let round = InputRound {
-            state: Value::Null,
-            responses,
-        };
+        let round = InputRound::new(Value::Null, responses, Duration::ZERO);
         assert_eq!(round.accepted("a"), Some(&json!({"ok": true})));
         assert_eq!(round.accepted("b"), None);
         assert_eq!(round.accepted("c"), None);

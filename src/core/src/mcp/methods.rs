@@ -182,15 +182,16 @@ fn input_round(
         .state_key
         .get()
         .ok_or_else(|| invalid_params(input::StateError::Forged.message()))?;
-    let (state, asked) = input::open(key, &token, &call.name, arguments, core.now_ms())
-        .map_err(|e| invalid_params(e.message()))?;
+    let now = core.now_ms();
+    let opened =
+        input::open(key, &token, &call.name, arguments, now).map_err(|e| invalid_params(e.message()))?;
     let mut responses: Map<String, Value> = match call.input_responses {
         None => Map::new(),
         Some(raw) => serde_json::from_str(raw.get())
             .map_err(|_| invalid_params("Invalid params: inputResponses must be an object"))?,
     };
-    responses.retain(|key, _| asked.iter().any(|k| k == key));
-    Ok(Some(InputRound { state, responses }))
+    responses.retain(|key, _| opened.asked.iter().any(|k| k == key));
+    Ok(Some(core.used_states.round(opened, responses, now)))
 }
 
 /// The `InputRequiredResult` for a tool that needs input: checked against the client's

@@ -102,12 +102,19 @@ pub(crate) struct EngineCore {
     state_key: std::sync::OnceLock<StateKey>,
     /// The origin of the engine's monotonic milliseconds (request-state expiry).
     epoch: tokio::time::Instant,
+    /// The request states already taken (a confirmation is used once).
+    pub(crate) used_states: Arc<input::UsedStates>,
+}
+
+/// Milliseconds since `epoch`: the engine's clock.
+fn ms_since(epoch: tokio::time::Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl EngineCore {
     /// Milliseconds since the engine started (monotonic; the core reads no wall clock).
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        ms_since(self.epoch)
     }
 
     /// A fired alert to the listen streams that asked for it; returns how many were told.
@@ -186,6 +193,7 @@ impl McpServer {
     /// A server with the given budgets (see [`McpServer::new`]).
     pub fn with_limits(app: Arc<App>, tools: ToolRegistry, info: ServerInfo, limits: Limits) -> McpServer {
         let batch_turns = Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent_batches.max(1)));
+        let epoch = tokio::time::Instant::now();
         let core = Arc::new(EngineCore {
             app,
             tools,
@@ -197,7 +205,8 @@ impl McpServer {
             sessions: Mutex::new(HashMap::new()),
             listeners: Arc::new(listen::Listeners::default()),
             state_key: std::sync::OnceLock::new(),
-            epoch: tokio::time::Instant::now(),
+            epoch,
+            used_states: Arc::new(input::UsedStates::new(Arc::new(move || ms_since(epoch)))),
         });
         let methods = methods::build(core.clone());
         let server = McpServer {

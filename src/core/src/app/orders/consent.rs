@@ -7,11 +7,18 @@
 //! prove is decided here, the same for every protocol: the person accepted, the answer names the
 //! order shown (its code, the first 8 hex digits of the order's SHA-256 fingerprint), and it came
 //! within [`CONFIRMATION_VALIDITY`] of the question. Anything else places nothing.
+//!
+//! A protocol that cannot wait for the person inside one call (MCP 2026-07-28) answers the first
+//! call with [`ConsentAnswer::Deferred`]: the use case hands the [`PendingQuestion`] back to the
+//! client, which asks its user and calls again; on that call the same `Consent` reads the answer
+//! and reports how long ago the question was asked ([`Consent::waited`]). An answer is used once
+//! ([`ConsentAnswer::AlreadyUsed`] for a replay).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// How long a question stays valid: an answer after this is refused (the market has moved).
 pub const CONFIRMATION_VALIDITY: Duration = Duration::from_secs(120);
@@ -21,6 +28,9 @@ pub const CONFIRMATION_VALIDITY: Duration = Duration::from_secs(120);
 pub struct ConsentRequest {
     /// `place` or `cancel`.
     pub action: &'static str,
+    /// The account the order belongs to (not shown: part of what the answer is bound to).
+    #[serde(skip)]
+    pub account: String,
     /// The question in a few words: "Place this order?".
     pub title: String,
     /// What the person reads: the order, its price, fees and buying-power effect, the checks.
@@ -35,8 +45,28 @@ pub struct ConsentRequest {
     pub valid_for: Duration,
 }
 
+/// A question the protocol asks across calls: the client shows it and calls again with the
+/// answer (MCP 2026-07-28 `InputRequiredResult`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingQuestion {
+    /// What the client is to ask, by key (the protocol's input requests).
+    pub requests: Map<String, Value>,
+    /// What the next call checks the answer against (the protocol seals it).
+    pub state: Value,
+}
+
+/// The result of a use case the person confirms: done, or the question to hand to the client
+/// first.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Confirmed<T> {
+    /// The use case ran to its end (placed, declined, ...).
+    Done(T),
+    /// The person has been asked; nothing was sent. The answer comes with the next call.
+    Asking(PendingQuestion),
+}
+
 /// What came back.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ConsentAnswer {
     /// The person accepted the order whose code the answer names (`confirm` true).
     Accepted {
@@ -52,6 +82,10 @@ pub enum ConsentAnswer {
     /// The question could not be asked or answered (no channel, the client refused, the session
     /// ended); the text says why.
     Unavailable(String),
+    /// The question goes to the client now and its answer comes with a later call.
+    Deferred(PendingQuestion),
+    /// This answer was already used once (a replayed retry).
+    AlreadyUsed,
 }
 
 impl ConsentAnswer {
@@ -63,6 +97,8 @@ impl ConsentAnswer {
             ConsentAnswer::Cancelled => "cancelled",
             ConsentAnswer::NoAnswer => "no_answer",
             ConsentAnswer::Unavailable(_) => "unavailable",
+            ConsentAnswer::Deferred(_) => "asked",
+            ConsentAnswer::AlreadyUsed => "replayed",
         }
     }
 }
@@ -74,8 +110,15 @@ pub trait Consent: Send + Sync {
     /// anything is shown).
     fn available(&self) -> Result<(), String>;
 
-    /// Shows `request` and waits for the person's answer (at most `request.valid_for`).
+    /// Shows `request` and waits for the person's answer (at most `request.valid_for`), or
+    /// defers it to a later call ([`ConsentAnswer::Deferred`]).
     async fn ask(&self, request: &ConsentRequest) -> ConsentAnswer;
+
+    /// When the answer came with a later call: how long ago the question was asked (the binding
+    /// counts its validity from then). `None`: the question was asked in this call.
+    fn waited(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Why an accepted answer does not confirm the order.
@@ -109,6 +152,7 @@ mod tests {
     fn request(code: &str) -> ConsentRequest {
         ConsentRequest {
             action: "place",
+            account: "5WT00001".to_owned(),
             title: "Place this order?".to_owned(),
             message: String::new(),
             order_text: "SELL 1 SPY".to_owned(),

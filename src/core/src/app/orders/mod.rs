@@ -20,7 +20,10 @@ pub mod ticket;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use consent::{Binding, CONFIRMATION_VALIDITY, Consent, ConsentAnswer, ConsentRequest, check_binding};
+pub use consent::{
+    Binding, CONFIRMATION_VALIDITY, Confirmed, Consent, ConsentAnswer, ConsentRequest, PendingQuestion,
+    check_binding,
+};
 pub use ticket::{FromAnalysis, LegSpec, LegView, MarketPrice, OrderSource, OrderSpec, Ticket};
 
 use super::App;
@@ -341,6 +344,14 @@ fn orders_off() -> AppError {
     )
 }
 
+fn confirmation_used() -> AppError {
+    refusal(
+        ErrorCode::AuthorizationError,
+        "confirmation_used",
+        "this confirmation was already used (a repeated retry): nothing more was sent; list_orders shows what the broker holds".to_owned(),
+    )
+}
+
 fn no_confirmation(why: &str) -> AppError {
     refusal(
         ErrorCode::AuthorizationError,
@@ -458,6 +469,38 @@ impl App {
         let _ = self.audit(entry).await;
     }
 
+    /// Records a question handed to the client to ask (its answer comes with a later call). The
+    /// question goes out only once it is on record.
+    async fn audit_asked(
+        &self,
+        account: &AccountNumber,
+        order: Option<&OrderRequest>,
+        order_id: Option<&str>,
+        request: &ConsentRequest,
+    ) -> Result<(), AppError> {
+        let entry = self.audit_entry(
+            "confirmation",
+            "asked",
+            account,
+            order,
+            order_id.map(str::to_owned),
+            json!({
+                "action": request.action,
+                "order_code": request.order_code,
+                "valid_seconds": request.valid_for.as_secs(),
+            }),
+        );
+        self.audit(entry).await.map(|_| ()).map_err(|e| {
+            AppError::new(
+                e.code,
+                format!(
+                    "nothing was sent: the question could not be written to the audit log ({})",
+                    e.message
+                ),
+            )
+        })
+    }
+
     /// The account's side for the checks: its positions in the underlying and its balances.
     async fn order_context(&self, ticket: &Ticket) -> Result<AccountContext, AppError> {
         let number = ticket.account.as_str();
@@ -554,7 +597,11 @@ impl App {
 
     /// `place_order`: the preview again, the person's confirmation of this exact order, then the
     /// order, sent once.
-    pub async fn place_order(&self, spec: &OrderSpec, consent: &dyn Consent) -> Result<PlacedView, AppError> {
+    pub async fn place_order(
+        &self,
+        spec: &OrderSpec,
+        consent: &dyn Consent,
+    ) -> Result<Confirmed<PlacedView>, AppError> {
         let settings = self.order_settings;
         if !settings.allow_orders {
             self.audit_orders_off("place", spec.account.as_deref(), None)
@@ -611,6 +658,7 @@ impl App {
         }
         let request = ConsentRequest {
             action: "place",
+            account: account.as_str().to_owned(),
             title: "Place this order?".to_owned(),
             message: consent_message(&prepared, "Place"),
             order_text: order.describe(),
@@ -620,7 +668,11 @@ impl App {
         };
         let asked = tokio::time::Instant::now();
         let answer = consent.ask(&request).await;
-        let elapsed = asked.elapsed();
+        if let ConsentAnswer::Deferred(question) = answer {
+            self.audit_asked(account, Some(order), None, &request).await?;
+            return Ok(Confirmed::Asking(question));
+        }
+        let elapsed = consent.waited().unwrap_or_else(|| asked.elapsed());
         let binding = match &answer {
             ConsentAnswer::Accepted { order_code } => Some(check_binding(&request, order_code, elapsed)),
             _ => None,
@@ -668,15 +720,20 @@ impl App {
             synthetic: source.synthetic,
         };
         match (&answer, binding) {
+            (_, Some(Binding::Holds)) => {}
             (ConsentAnswer::Declined, _) => {
-                return Ok(declined("declined", "you declined: nothing was sent"));
+                return Ok(Confirmed::Done(declined(
+                    "declined",
+                    "you declined: nothing was sent",
+                )));
             }
             (ConsentAnswer::Cancelled, _) => {
-                return Ok(declined(
+                return Ok(Confirmed::Done(declined(
                     "cancelled",
                     "the confirmation was dismissed: nothing was sent",
-                ));
+                )));
             }
+            (ConsentAnswer::AlreadyUsed, _) => return Err(confirmation_used()),
             (ConsentAnswer::NoAnswer, _) => {
                 return Err(refusal(
                     ErrorCode::AuthorizationError,
@@ -708,7 +765,14 @@ impl App {
                     ),
                 ));
             }
-            _ => {}
+            // Anything but an acceptance bound to this order sends nothing.
+            _ => {
+                return Err(refusal(
+                    ErrorCode::AuthorizationError,
+                    "not_confirmed",
+                    format!("the order was not confirmed ({outcome}): nothing was sent"),
+                ));
+            }
         }
         // Sent once. An error here is reported as it is: the order may or may not have reached
         // the broker, so it is never sent again; list_orders shows what the broker holds.
@@ -776,14 +840,14 @@ impl App {
             order.describe(),
             summary.as_ref().map_or("status unknown", |s| s.status.api_name())
         );
-        Ok(PlacedView {
+        Ok(Confirmed::Done(PlacedView {
             placed: true,
             outcome: "placed",
             broker_order: summary,
             broker: Some(verdict),
             message,
             ..declined("placed", "")
-        })
+        }))
     }
 
     /// `list_orders`: today's orders and those of the last `days` days.
@@ -833,7 +897,7 @@ impl App {
         account: Option<&str>,
         id: &str,
         consent: &dyn Consent,
-    ) -> Result<CancelView, AppError> {
+    ) -> Result<Confirmed<CancelView>, AppError> {
         if !self.order_settings.allow_orders {
             self.audit_orders_off("cancel", account, Some(id)).await;
             return Err(orders_off());
@@ -887,6 +951,7 @@ impl App {
         let order_text = format!("CANCEL order {id}: {}", summary.ticket);
         let request = ConsentRequest {
             action: "cancel",
+            account: number.as_str().to_owned(),
             title: "Cancel this order?".to_owned(),
             message: format!(
                 "Cancel order {id} on account {}?{}\n{}\nstatus {} · {} remaining\norder code {code} · valid {} seconds",
@@ -904,10 +969,14 @@ impl App {
         };
         let asked = tokio::time::Instant::now();
         let answer = consent.ask(&request).await;
+        if let ConsentAnswer::Deferred(question) = answer {
+            self.audit_asked(&number, request_of.as_ref(), Some(id), &request)
+                .await?;
+            return Ok(Confirmed::Asking(question));
+        }
+        let elapsed = consent.waited().unwrap_or_else(|| asked.elapsed());
         let binding = match &answer {
-            ConsentAnswer::Accepted { order_code } => {
-                Some(check_binding(&request, order_code, asked.elapsed()))
-            }
+            ConsentAnswer::Accepted { order_code } => Some(check_binding(&request, order_code, elapsed)),
             _ => None,
         };
         let outcome = match &binding {
@@ -921,7 +990,11 @@ impl App {
             outcome: outcome.to_owned(),
             ..entry(
                 outcome,
-                json!({"answer": answer.outcome(), "order_code": request.order_code}),
+                json!({
+                    "answer": answer.outcome(),
+                    "order_code": request.order_code,
+                    "seconds": round_to(elapsed.as_secs_f64(), 1),
+                }),
             )
         })
         .await?;
@@ -939,18 +1012,19 @@ impl App {
         match (&answer, binding) {
             (_, Some(Binding::Holds)) => {}
             (ConsentAnswer::Declined, _) => {
-                return Ok(unchanged(
+                return Ok(Confirmed::Done(unchanged(
                     "declined",
                     "you declined: the order stays as it is".to_owned(),
-                ));
+                )));
             }
             (ConsentAnswer::Cancelled, _) => {
-                return Ok(unchanged(
+                return Ok(Confirmed::Done(unchanged(
                     "dismissed",
                     "the confirmation was dismissed: the order stays as it is".to_owned(),
-                ));
+                )));
             }
             (ConsentAnswer::Unavailable(why), _) => return Err(no_confirmation(why)),
+            (ConsentAnswer::AlreadyUsed, _) => return Err(confirmation_used()),
             _ => {
                 return Err(refusal(
                     ErrorCode::AuthorizationError,
@@ -970,7 +1044,7 @@ impl App {
         let _ = self
             .audit(entry("cancelled", json!({"status": after.status.api_name()})))
             .await;
-        Ok(CancelView {
+        Ok(Confirmed::Done(CancelView {
             cancelled: true,
             outcome: "cancelled",
             order: OrderSummary::of(&after),
@@ -980,7 +1054,7 @@ impl App {
                 after.status.api_name().to_lowercase()
             ),
             ..unchanged("cancelled", String::new())
-        })
+        }))
     }
 
     /// The newest `limit` audit entries.

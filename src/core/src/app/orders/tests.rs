@@ -57,6 +57,20 @@ impl Consent for Person {
     }
 }
 
+/// The view of a use case that ran to its end (these people answer at once).
+trait Done<T> {
+    fn done(self) -> T;
+}
+
+impl<T> Done<T> for Confirmed<T> {
+    fn done(self) -> T {
+        match self {
+            Confirmed::Done(view) => view,
+            Confirmed::Asking(question) => panic!("deferred: {question:?}"),
+        }
+    }
+}
+
 struct Quiet;
 impl Progress for Quiet {
     fn report(&self, _: f64, _: f64, _: &str) {}
@@ -284,7 +298,7 @@ async fn only_the_persons_acceptance_of_this_order_places_it_once() {
     let put = contract(&broker, true, 0.95);
     let spec = legs(&put, TradeAction::SellToOpen, 1);
     let person = Person::accepting();
-    let placed = app.place_order(&spec, &person).await.unwrap();
+    let placed = app.place_order(&spec, &person).await.unwrap().done();
     assert!(placed.placed && placed.outcome == "placed");
     let asked = person.asked();
     assert_eq!(asked.len(), 1);
@@ -314,12 +328,14 @@ async fn only_the_persons_acceptance_of_this_order_places_it_once() {
     let declined = app
         .place_order(&spec, &Person::new(|_| ConsentAnswer::Declined))
         .await
-        .unwrap();
+        .unwrap()
+        .done();
     assert_eq!((declined.placed, declined.outcome), (false, "declined"));
     let dismissed = app
         .place_order(&spec, &Person::new(|_| ConsentAnswer::Cancelled))
         .await
-        .unwrap();
+        .unwrap()
+        .done();
     assert_eq!(dismissed.outcome, "cancelled");
     // An answer naming another order (the code of a confirmation given before) is refused.
     let stale = asked[0].order_code.clone();
@@ -439,10 +455,11 @@ async fn a_working_order_is_listed_and_cancelled_when_the_person_confirms() {
     let declined = app
         .cancel_order(None, &id, &Person::new(|_| ConsentAnswer::Declined))
         .await
-        .unwrap();
+        .unwrap()
+        .done();
     assert!(!declined.cancelled);
     let person = Person::accepting();
-    let cancelled = app.cancel_order(None, &id, &person).await.unwrap();
+    let cancelled = app.cancel_order(None, &id, &person).await.unwrap().done();
     assert!(cancelled.cancelled);
     assert_eq!(cancelled.order.status, crate::domain::OrderStatus::Cancelled);
     assert!(

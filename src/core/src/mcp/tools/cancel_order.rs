@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::order_args::{order_summary_schema, paper_field};
+use super::order_args::{confirmed, order_summary_schema, paper_field};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::mcp::elicitation::ElicitationConsent;
+use crate::mcp::elicitation::consent_for;
 use crate::mcp::schema::{boolean, enumeration, object, props, source_fields, string};
 
 /// The `cancel_order` tool.
@@ -82,8 +82,8 @@ impl Tool for CancelOrder {
         if id.is_empty() || id.len() > 64 {
             return Err(AppError::invalid("order_id", "is an order id from list_orders"));
         }
-        let consent = ElicitationConsent::new(ctx.session.clone(), ctx.reply_to.clone());
-        let view = app.cancel_order(args.str("account")?, id, &consent).await?;
-        Ok(ToolOutput::serialize(&view))
+        let consent = consent_for(ctx);
+        let view = app.cancel_order(args.str("account")?, id, &*consent).await?;
+        Ok(confirmed(view))
     }
 }

@@ -3,10 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::Args;
-use crate::app::orders::{LegSpec, OrderSource, OrderSpec, parse_action};
+use super::{Args, ToolOutput};
+use crate::app::orders::{Confirmed, LegSpec, OrderSource, OrderSpec, parse_action};
 use crate::domain::{AnalysisId, MAX_ORDER_LEGS, OptionType, PriceEffect, TimeInForce};
 use crate::error::AppError;
+use crate::mcp::input::InputRequired;
 use crate::mcp::schema::{array, boolean, enumeration, integer, number, object, string};
 
 /// The arguments both tools take.
@@ -342,4 +343,16 @@ pub(crate) fn paper_field() -> (&'static str, Value) {
         "paper",
         boolean("true when orders are simulated (paper trading): nothing reaches a real account"),
     )
+}
+
+/// A confirmed use case's answer: its view, or (MCP 2026-07-28) the question for the client to
+/// ask first, as an `InputRequiredResult`.
+pub(super) fn confirmed<T: serde::Serialize>(outcome: Confirmed<T>) -> ToolOutput {
+    match outcome {
+        Confirmed::Done(view) => ToolOutput::serialize(&view),
+        Confirmed::Asking(question) => ToolOutput::needs_input(InputRequired {
+            requests: question.requests,
+            state: question.state,
+        }),
+    }
 }

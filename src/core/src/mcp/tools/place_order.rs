@@ -6,13 +6,13 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::order_args::{
-    broker_verdict_schema, order_input_schema, order_spec, order_summary_schema, order_view_schema,
-    paper_field,
+    broker_verdict_schema, confirmed, order_input_schema, order_spec, order_summary_schema,
+    order_view_schema, paper_field,
 };
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::mcp::elicitation::ElicitationConsent;
+use crate::mcp::elicitation::consent_for;
 use crate::mcp::schema::{boolean, enumeration, nullable, object, props, source_fields, string};
 
 /// The `place_order` tool.
@@ -81,9 +81,9 @@ impl Tool for PlaceOrder {
 
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         let spec = order_spec(&args)?;
-        let consent = ElicitationConsent::new(ctx.session.clone(), ctx.reply_to.clone());
-        let view = app.place_order(&spec, &consent).await?;
-        Ok(ToolOutput::serialize(&view))
+        let consent = consent_for(ctx);
+        let view = app.place_order(&spec, &*consent).await?;
+        Ok(confirmed(view))
     }
 }
 
@@ -113,13 +113,20 @@ mod tests {
     }
 
     impl Client {
-        async fn connect(capabilities: Value) -> Client {
+        /// A server allowing orders and a session on it, before any handshake.
+        fn open() -> Client {
             let broker = Arc::new(FakeBroker::new(sample_market(), sample_now()));
-            let app = App::new(broker.clone(), Arc::new(InMemoryStore::new()), sample_config())
-                .with_order_settings(OrderSettings {
+            // Chains uncached: a test moves the market between two calls.
+            let config = crate::app::AppConfig {
+                chain_ttl: Duration::ZERO,
+                ..sample_config()
+            };
+            let app = App::new(broker.clone(), Arc::new(InMemoryStore::new()), config).with_order_settings(
+                OrderSettings {
                     allow_orders: true,
                     ..OrderSettings::default()
-                });
+                },
+            );
             let server = McpServer::new(
                 Arc::new(app),
                 ToolRegistry::new(ToolRegistry::orders()),
@@ -128,22 +135,24 @@ mod tests {
                     version: "test".into(),
                 },
             );
+            server.set_request_state_key(crate::mcp::StateKey::from_bytes(&[4; 32]).unwrap());
             let out = Arc::new(CollectingOutbound::new());
             let session = server.open_session(out.clone());
-            let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-                "protocolVersion": "2025-11-25", "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}});
-            server.handle_frame(&session, &init.to_string(), out.clone());
-            server.handle_frame(
-                &session,
-                r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-                out.clone(),
-            );
             Client {
                 server,
                 session,
                 out,
                 broker,
             }
+        }
+
+        async fn connect(capabilities: Value) -> Client {
+            let client = Client::open();
+            let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}});
+            client.send(&init);
+            client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+            client
         }
 
         fn send(&self, message: &Value) {
@@ -166,8 +175,8 @@ mod tests {
             panic!("no such message: {:?}", self.out.messages());
         }
 
-        fn place(&self) {
-            let put = {
+        fn put(&self) -> String {
+            {
                 let mut symbol = String::new();
                 self.broker.update_market(|m| {
                     let chain = m.chains.iter().find(|c| c.underlying.as_str() == "SPY").unwrap();
@@ -179,10 +188,34 @@ mod tests {
                         .clone();
                 });
                 symbol
-            };
+            }
+        }
+
+        fn place(&self) {
+            let put = self.put();
             self.send(&json!({"jsonrpc": "2.0", "id": "p", "method": "tools/call", "params": {
                 "name": "place_order",
                 "arguments": {"symbol": "SPY", "legs": [{"symbol": put, "action": "sell_to_open", "quantity": 1}]}}}));
+        }
+
+        /// An MCP 2026-07-28 `tools/call` of `tool` (the client's capabilities `caps`, `extra`
+        /// params beside name and arguments), answered.
+        async fn modern_call(
+            &self,
+            id: &str,
+            tool: &str,
+            arguments: Value,
+            caps: Value,
+            extra: Value,
+        ) -> Value {
+            let mut params = json!({"name": tool, "arguments": arguments, "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": caps}});
+            if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
+                params.extend(extra);
+            }
+            self.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}));
+            self.next(|m| m["id"] == id).await
         }
     }
 
@@ -208,6 +241,180 @@ mod tests {
             (Some(true), Some("placed"))
         );
         assert_eq!(client.broker.placed_orders().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn under_2026_07_28_the_person_answers_by_the_retry_which_places_once() {
+        let client = Client::open();
+        let forms = json!({"elicitation": {"form": {}}});
+        let args = json!({"symbol": "SPY", "legs": [{"symbol": client.put(), "action": "sell_to_open", "quantity": 1}]});
+        let asked = client
+            .modern_call("1", "place_order", args.clone(), forms.clone(), json!({}))
+            .await;
+        let result = &asked["result"];
+        assert_eq!(result["resultType"], "input_required", "{asked}");
+        let ask = &result["inputRequests"]["confirm"];
+        assert_eq!(ask["method"], "elicitation/create");
+        let order = &ask["params"]["requestedSchema"]["properties"]["order"];
+        let code = order["oneOf"][0]["const"].as_str().unwrap().to_owned();
+        assert!(ask["params"]["message"].as_str().unwrap().contains(&code));
+        assert!(ask["params"]["message"].as_str().unwrap().contains("fees $"));
+        assert!(
+            client.broker.placed_orders().is_empty(),
+            "nothing before the answer"
+        );
+        let state = result["requestState"].clone();
+        let answer = |action: &str| {
+            json!({"requestState": state, "inputResponses": {"confirm": {
+                "action": action, "content": {"order": code, "confirm": true}}}})
+        };
+        // Another order's arguments with this state: the engine refuses the state.
+        let mut other = args.clone();
+        other["legs"][0]["quantity"] = json!(2);
+        let refused = client
+            .modern_call("2", "place_order", other, forms.clone(), answer("accept"))
+            .await;
+        assert_eq!(refused["error"]["code"], -32602, "{refused}");
+        let placed = client
+            .modern_call("3", "place_order", args.clone(), forms.clone(), answer("accept"))
+            .await;
+        let view = &placed["result"]["structuredContent"];
+        assert_eq!(placed["result"]["resultType"], "complete", "{placed}");
+        assert_eq!(
+            (view["placed"].as_bool(), view["outcome"].as_str()),
+            (Some(true), Some("placed"))
+        );
+        // The same retry again (a replay): refused, nothing more sent.
+        let replayed = client
+            .modern_call("4", "place_order", args.clone(), forms.clone(), answer("accept"))
+            .await;
+        let error = &replayed["result"]["structuredContent"]["error"];
+        assert_eq!(error["details"]["reason"], "confirmation_used", "{replayed}");
+        assert_eq!(client.broker.placed_orders().len(), 1);
+        // A new question, declined: nothing sent.
+        let again = client
+            .modern_call("5", "place_order", args.clone(), forms.clone(), json!({}))
+            .await;
+        let state = again["result"]["requestState"].clone();
+        let declined = client
+            .modern_call(
+                "6",
+                "place_order",
+                args.clone(),
+                forms.clone(),
+                json!({"requestState": state, "inputResponses": {"confirm": {"action": "decline"}}}),
+            )
+            .await;
+        assert_eq!(
+            declined["result"]["structuredContent"]["outcome"], "declined",
+            "{declined}"
+        );
+        // A client without elicitation: refused before anything is asked.
+        let absent = client
+            .modern_call("7", "place_order", args.clone(), json!({}), json!({}))
+            .await;
+        let error = &absent["result"]["structuredContent"]["error"];
+        assert_eq!(error["details"]["reason"], "no_confirmation_channel", "{absent}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("elicitation capability")
+        );
+        assert_eq!(client.broker.placed_orders().len(), 1);
+        let trail: Vec<(String, String)> = client
+            .server
+            .app()
+            .audit_log(20)
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|e| (e.action, e.outcome))
+            .collect();
+        let trail: Vec<(&str, &str)> = trail.iter().map(|(a, o)| (a.as_str(), o.as_str())).collect();
+        assert_eq!(
+            trail,
+            [
+                ("confirmation", "asked"),
+                ("confirmation", "accepted"),
+                ("place", "placed"),
+                ("confirmation", "replayed"),
+                ("confirmation", "asked"),
+                ("confirmation", "declined"),
+                ("confirmation", "unavailable"),
+            ]
+        );
+        // Cancel the placed order the same way.
+        let id = view["broker_order"]["id"].as_str().unwrap().to_owned();
+        let cancel_args = json!({"order_id": id});
+        let asked = client
+            .modern_call("8", "cancel_order", cancel_args.clone(), forms.clone(), json!({}))
+            .await;
+        let ask = &asked["result"]["inputRequests"]["confirm"];
+        let code = ask["params"]["requestedSchema"]["properties"]["order"]["oneOf"][0]["const"].clone();
+        let cancelled = client
+            .modern_call("9", "cancel_order", cancel_args, forms, json!({
+                "requestState": asked["result"]["requestState"],
+                "inputResponses": {"confirm": {"action": "accept", "content": {"order": code, "confirm": true}}}}))
+            .await;
+        assert_eq!(
+            cancelled["result"]["structuredContent"]["cancelled"], true,
+            "{cancelled}"
+        );
+    }
+
+    /// A retry with the person's acceptance of the order they were shown.
+    fn accepting(asked: &Value) -> Value {
+        let ask = &asked["result"]["inputRequests"]["confirm"];
+        let code = &ask["params"]["requestedSchema"]["properties"]["order"]["oneOf"][0]["const"];
+        json!({"requestState": asked["result"]["requestState"], "inputResponses": {"confirm": {
+            "action": "accept", "content": {"order": code, "confirm": true}}}})
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn under_2026_07_28_an_answer_after_two_minutes_or_for_a_moved_market_places_nothing() {
+        let client = Client::open();
+        let forms = json!({"elicitation": {}});
+        let put = client.put();
+        let args =
+            json!({"symbol": "SPY", "legs": [{"symbol": put, "action": "sell_to_open", "quantity": 1}]});
+        let asked = client
+            .modern_call("1", "place_order", args.clone(), forms.clone(), json!({}))
+            .await;
+        tokio::time::advance(Duration::from_secs(121)).await;
+        let late = client
+            .modern_call("2", "place_order", args.clone(), forms.clone(), accepting(&asked))
+            .await;
+        let error = &late["result"]["structuredContent"]["error"];
+        assert_eq!(error["details"]["reason"], "confirmation_expired", "{late}");
+        // The market moves between the rounds: the same arguments now make another order (a
+        // limit at the new mid), which the person never saw.
+        let asked = client
+            .modern_call("3", "place_order", args.clone(), forms.clone(), json!({}))
+            .await;
+        client.broker.update_market(|m| {
+            for chain in &mut m.chains {
+                for expiration in &mut chain.expirations {
+                    for strike in &mut expiration.strikes {
+                        if let Some(p) = strike.put.as_mut().filter(|p| p.symbol == put) {
+                            p.bid = p.bid.map(|b| b + 0.5);
+                            p.ask = p.ask.map(|a| a + 0.5);
+                        }
+                    }
+                }
+            }
+            for quote in m.quotes.iter_mut().filter(|q| q.symbol.as_str() == put) {
+                quote.bid = quote.bid.map(|b| b + 0.5);
+                quote.ask = quote.ask.map(|a| a + 0.5);
+            }
+        });
+        let moved = client
+            .modern_call("4", "place_order", args, forms, accepting(&asked))
+            .await;
+        let error = &moved["result"]["structuredContent"]["error"];
+        assert_eq!(error["details"]["reason"], "confirmation_mismatch", "{moved}");
+        assert!(client.broker.placed_orders().is_empty());
     }
 
     #[tokio::test]

@@ -260,9 +260,9 @@ mod tests {
 
     use super::*;
     use crate::app::PositionView;
-    use crate::domain::{OptionType, TickClass};
     use crate::app::analysis::{RiskLimits, account_context, size};
     use crate::domain::{InstrumentType, Position, occ_symbol};
+    use crate::domain::{OptionType, TickClass};
     use crate::testing::{sample_app, sample_market};
 
     struct Quiet;

@@ -24,7 +24,7 @@ pub struct Pricing {
 
 /// Model numbers of one contract, from its mid. All `None` when the market is not two-sided or
 /// the mid lies outside the no-arbitrage bounds (no implied volatility exists).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ContractAnalytics {
     /// Implied volatility of the mid (fraction).
     pub iv: Option<f64>,
@@ -65,7 +65,7 @@ pub fn years_to_expiry(from: Timestamp, expiration: Date) -> f64 {
 
 /// The market's expected move to one expiration: ±1σ from the at-the-money implied volatility,
 /// and the at-the-money straddle (what the market charges for a move either way).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExpectedMove {
     /// YYYY-MM-DD.
     pub expiration: String,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::app::analysis::sizing;
 
 /// The strategies `analyze_options` evaluates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Cash-secured put.

@@ -9,9 +9,10 @@ use crate::app::{ContractAnalytics, ExpectedMove};
 use crate::domain::{LimitPrice, OptionType};
 
 /// One leg of a candidate, with its market and model numbers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Leg {
     /// sell or buy.
+    #[schemars(extend("enum" = ["sell", "buy"]))]
     pub action: &'static str,
     /// call or put.
     pub option_type: OptionType,
@@ -37,7 +38,7 @@ pub struct Leg {
 }
 
 /// Position greeks of one contract of the trade ($ per contract; short legs negated).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PositionGreeks {
     /// Share-equivalent delta.
     pub delta: f64,
@@ -50,7 +51,7 @@ pub struct PositionGreeks {
 }
 
 /// Where the short strike stands against chart levels.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LevelContext {
     /// (spot − short strike) / spot, percent (positive: strike below the price).
     pub strike_distance_percent: f64,
@@ -59,6 +60,7 @@ pub struct LevelContext {
     /// The level compared with: support for puts, resistance for calls.
     pub level: Option<f64>,
     /// Which level: support or resistance.
+    #[schemars(extend("enum" = ["support", "resistance"]))]
     pub level_kind: &'static str,
     /// |price − level| in daily ATRs.
     pub level_distance_atr: Option<f64>,
@@ -71,7 +73,7 @@ pub struct LevelContext {
 }
 
 /// A covered call measured against the shares' cost as well as today's price.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CoveredCallBasis {
     /// Average open price of the shares.
     pub cost_basis: f64,
@@ -88,11 +90,12 @@ pub struct CoveredCallBasis {
 }
 
 /// One ranked candidate trade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Candidate {
     /// 1 is best.
     pub rank: usize,
     /// csp, covered_call, bull_put_spread or bear_call_spread.
+    #[schemars(extend("enum" = ["csp", "covered_call", "bull_put_spread", "bear_call_spread"]))]
     pub kind: &'static str,
     /// Expiration date.
     pub expiration: String,
@@ -154,11 +157,12 @@ pub struct Candidate {
 }
 
 /// The parts of a candidate's score.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScoreParts {
     /// The model volatility the payoff was integrated over (fraction).
     pub model_vol: f64,
     /// Where it came from: `atm_iv+hv30`, `atm_iv`, `hv30` or `own_iv`.
+    #[schemars(extend("enum" = ["atm_iv+hv30", "atm_iv", "hv30", "own_iv"]))]
     pub model_vol_source: &'static str,
     /// The options' net value per share at the model volatility.
     pub model_value: f64,
@@ -169,7 +173,7 @@ pub struct ScoreParts {
 }
 
 /// IV rank context of the underlying.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IvContext {
     /// IV rank (0–1).
     pub iv_rank: Option<f64>,
@@ -188,7 +192,7 @@ pub struct IvContext {
 }
 
 /// Rejection counts, so it is clear why a chain gave few candidates.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rejected {
     /// Expirations outside the DTE window.
     pub expirations_outside_dte: usize,
@@ -206,7 +210,7 @@ pub struct Rejected {
 }
 
 /// How the numbers were computed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Method {
     /// Option model.
     pub model: &'static str,
@@ -235,7 +239,7 @@ pub struct Method {
 }
 
 /// A knowledge document to read.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Citation {
     /// Document title.
     pub title: String,
@@ -244,7 +248,7 @@ pub struct Citation {
 }
 
 /// The result of an options analysis.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OptionsAnalysis {
     /// The underlying.
     pub symbol: String,
@@ -289,7 +293,7 @@ pub struct OptionsAnalysis {
 }
 
 /// The windows applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FiltersUsed {
     /// DTE floor.
     pub dte_min: i32,
@@ -306,7 +310,7 @@ pub struct FiltersUsed {
 }
 
 /// Support and resistance used.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChartLevels {
     /// Nearest support.
     pub nearest_support: Option<f64>,
@@ -315,5 +319,6 @@ pub struct ChartLevels {
     /// Daily ATR(14) used to judge whether a level is near.
     pub atr: Option<f64>,
     /// chart_context (given), computed (daily chart analysis) or unavailable.
+    #[schemars(extend("enum" = ["chart_context", "computed", "unavailable"]))]
     pub from: &'static str,
 }

@@ -34,7 +34,7 @@ pub const MAX_LEGS: usize = 8;
 const MS_PER_DAY: i64 = 86_400_000;
 
 /// What a leg is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LegKind {
     /// A call option.
@@ -94,7 +94,7 @@ pub struct PayoffRequest {
 }
 
 /// A leg with its market.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PricedLeg {
     /// Call, put or stock.
     pub kind: LegKind,
@@ -111,6 +111,7 @@ pub struct PricedLeg {
     /// Entry price per share.
     pub entry_price: f64,
     /// Where the entry price came from: given, mid or underlying.
+    #[schemars(extend("enum" = ["given", "mid", "underlying"]))]
     pub entry_from: &'static str,
     /// Current mid (options) or underlying price (stock).
     pub mark: Option<f64>,
@@ -118,6 +119,7 @@ pub struct PricedLeg {
     pub iv: Option<f64>,
     /// Where it came from: the contract's mid, or the nearest strike's when the contract has no
     /// two-sided market.
+    #[schemars(extend("enum" = ["mid", "nearest_strike", null]))]
     pub iv_from: Option<&'static str>,
     #[serde(skip)]
     expiry: Option<Date>,
@@ -130,7 +132,7 @@ impl PricedLeg {
 }
 
 /// P&L at one underlying price.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PayoffPoint {
     /// Underlying price.
     pub price: f64,
@@ -141,9 +143,10 @@ pub struct PayoffPoint {
 }
 
 /// P&L at a standard move of the underlying.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Scenario {
     /// -2σ, -1σ, spot, +1σ, +2σ.
+    #[schemars(extend("enum" = ["-2σ", "-1σ", "spot", "+1σ", "+2σ"]))]
     pub label: &'static str,
     /// Underlying price.
     pub price: f64,
@@ -154,7 +157,7 @@ pub struct Scenario {
 }
 
 /// How the numbers were made.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PayoffMethod {
     /// The model.
     pub model: &'static str,
@@ -169,7 +172,7 @@ pub struct PayoffMethod {
 }
 
 /// The payoff of a position.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Payoff {
     /// The underlying.
     pub symbol: String,

@@ -187,7 +187,7 @@ pub struct RealizedRequest {
 }
 
 /// Realized P&L by underlying over a period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RealizedView {
     /// Masked account number.
     pub account: String,

@@ -50,7 +50,7 @@ pub struct PositionView {
 }
 
 /// The positions of an account.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PositionsView {
     /// Masked account number.
     pub account: String,
@@ -73,7 +73,7 @@ pub struct PositionsView {
 }
 
 /// The balances of an account.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BalancesView {
     /// Masked account number.
     pub account: String,

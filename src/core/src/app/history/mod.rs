@@ -84,7 +84,7 @@ pub struct TransactionsRequest {
 }
 
 /// One transaction, compact.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TransactionView {
     /// The broker's id.
     pub id: u64,
@@ -139,7 +139,7 @@ impl TransactionView {
 }
 
 /// A page of transactions.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TransactionsView {
     /// Masked account number.
     pub account: String,

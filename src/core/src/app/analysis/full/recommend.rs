@@ -104,63 +104,9 @@ pub(super) fn recommend(
     wanted: i64,
 ) -> Recommendation {
     let symbol = options.symbol.as_str();
-    let strategy = options.strategy;
-    let wait = |action: &'static str, headline: String, reasons: Vec<String>, cautions: Vec<Caution>| {
-        Recommendation {
-            action,
-            headline,
-            candidate: None,
-            contracts: None,
-            order: None,
-            reasons,
-            cautions,
-            management: Vec::new(),
-        }
-    };
-    if !options.eligible {
-        let reason = options
-            .reason
-            .clone()
-            .unwrap_or_else(|| "this strategy does not apply to the account".to_owned());
-        let code = if account.shares_held >= 100.0 {
-            "naked_call"
-        } else {
-            "not_eligible"
-        };
-        return wait(
-            "avoid",
-            format!("{symbol}: avoid: {reason}"),
-            vec![reason.clone()],
-            vec![Caution::new(Severity::Blocking, code, reason)],
-        );
-    }
-    let Some(top) = options.candidates.first() else {
-        let reason = options.reason.clone().unwrap_or_else(|| {
-            format!(
-                "no {} candidate meets the filters on {symbol} now",
-                strategy.as_str()
-            )
-        });
-        if options.rejected.below_cost_basis > 0 {
-            return wait(
-                "avoid",
-                format!(
-                    "{symbol}: avoid selling calls now: every strike in the window is below the {} cost basis",
-                    account.cost_basis.unwrap_or_default()
-                ),
-                vec![reason.clone()],
-                vec![Caution::new(Severity::Blocking, "below_basis", reason)],
-            );
-        }
-        return wait(
-            "wait",
-            format!(
-                "{symbol}: wait: no {} candidate meets the filters now",
-                strategy.as_str()
-            ),
-            vec![reason],
-            Vec::new(),
-        );
+    let top = match options.candidates.first() {
+        Some(top) if options.eligible => top,
+        _ => return nothing_to_sell(options, account),
     };
 
     let general = general_cautions(options, account);
@@ -183,7 +129,7 @@ pub(super) fn recommend(
             ),
             options.iv_context.assessment.clone(),
         ];
-        return wait("wait", format!("{symbol}: wait: {first}"), reasons, cautions);
+        return not_now("wait", format!("{symbol}: wait: {first}"), reasons, cautions);
     };
 
     let mut cautions = general;
@@ -212,7 +158,7 @@ pub(super) fn recommend(
             trade_facts(pick, "the best candidate would be to sell"),
         ];
         reasons.extend(facts);
-        return wait(
+        return not_now(
             "wait",
             format!(
                 "{symbol}: wait: {} major cautions ({})",
@@ -467,4 +413,73 @@ fn management(pick: &Candidate, symbol: &str) -> Vec<String> {
         )),
     }
     management
+}
+
+/// A `wait` or `avoid` without a trade.
+fn not_now(
+    action: &'static str,
+    headline: String,
+    reasons: Vec<String>,
+    cautions: Vec<Caution>,
+) -> Recommendation {
+    Recommendation {
+        action,
+        headline,
+        candidate: None,
+        contracts: None,
+        order: None,
+        reasons,
+        cautions,
+        management: Vec::new(),
+    }
+}
+
+/// The answer when there is nothing to sell: the strategy does not apply to the account, or no
+/// candidate passed the filters.
+fn nothing_to_sell(options: &OptionsAnalysis, account: &AccountContext) -> Recommendation {
+    let symbol = options.symbol.as_str();
+    let strategy = options.strategy;
+    if !options.eligible {
+        let reason = options
+            .reason
+            .clone()
+            .unwrap_or_else(|| "this strategy does not apply to the account".to_owned());
+        let code = if account.shares_held >= 100.0 {
+            "naked_call"
+        } else {
+            "not_eligible"
+        };
+        return not_now(
+            "avoid",
+            format!("{symbol}: avoid: {reason}"),
+            vec![reason.clone()],
+            vec![Caution::new(Severity::Blocking, code, reason)],
+        );
+    }
+    let reason = options.reason.clone().unwrap_or_else(|| {
+        format!(
+            "no {} candidate meets the filters on {symbol} now",
+            strategy.as_str()
+        )
+    });
+    if options.rejected.below_cost_basis > 0 {
+        return not_now(
+            "avoid",
+            format!(
+                "{symbol}: avoid selling calls now: every strike in the window is below the {} cost basis",
+                account.cost_basis.unwrap_or_default()
+            ),
+            vec![reason.clone()],
+            vec![Caution::new(Severity::Blocking, "below_basis", reason)],
+        );
+    }
+    not_now(
+        "wait",
+        format!(
+            "{symbol}: wait: no {} candidate meets the filters now",
+            strategy.as_str()
+        ),
+        vec![reason],
+        Vec::new(),
+    )
 }

@@ -35,6 +35,10 @@ const CORE_ALLOWED: &[(&str, &str)] = &[
         "FxHash for the knowledge index's term maps (local words, no untrusted keys)",
     ),
     (
+        "schemars",
+        "the tools' output schemas derived from the types they serialize",
+    ),
+    (
         "serde",
         "the domain's tape form, the MCP messages and the use cases' results",
     ),

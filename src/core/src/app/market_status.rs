@@ -18,7 +18,7 @@ pub(crate) const CLOSURES_AHEAD_DAYS: i32 = 60;
 const MAX_CLOSURES: usize = 8;
 
 /// One session, in New York time.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SessionView {
     /// The date.
     pub date: String,
@@ -41,20 +41,21 @@ pub struct SessionView {
 }
 
 /// A day the market is closed or closes early.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClosureView {
     /// The date.
     pub date: String,
     /// Its weekday.
     pub weekday: &'static str,
     /// `holiday` or `early_close`.
+    #[schemars(extend("enum" = ["holiday", "early_close"]))]
     pub kind: &'static str,
     /// The holiday's name, or what the early close precedes.
     pub name: String,
 }
 
 /// The next change of state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangeView {
     /// The state it changes to.
     pub state: MarketState,
@@ -67,7 +68,7 @@ pub struct ChangeView {
 }
 
 /// Whether the market is open, and when it next opens or closes.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MarketStatusView {
     /// Which market.
     pub market: &'static str,
@@ -92,6 +93,7 @@ pub struct MarketStatusView {
     /// Holidays and early closes in the next 60 days.
     pub upcoming_closures: Vec<ClosureView>,
     /// Where the holidays come from: `broker` or `nyse_rules` when the broker has no calendar.
+    #[schemars(extend("enum" = ["broker", "nyse_rules"]))]
     pub calendar_source: &'static str,
     /// Data source.
     pub source: String,

@@ -7,7 +7,7 @@ use crate::domain::{InstrumentType, OptionType, Position, Symbol, round4};
 use crate::error::AppError;
 
 /// One position as tools and resources show it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PositionView {
     /// Instrument symbol (OCC for options).
     pub symbol: String,
@@ -18,12 +18,14 @@ pub struct PositionView {
     /// Signed quantity (negative = short).
     pub quantity: f64,
     /// "long" or "short".
+    #[schemars(extend("enum" = ["long", "short"]))]
     pub direction: &'static str,
     /// Average open price per share/option.
     pub average_open_price: f64,
     /// Current mark per share/option, when known.
     pub mark: Option<f64>,
     /// Where the mark came from: broker, quote, close, none.
+    #[schemars(extend("enum" = ["broker", "quote", "close", "none"]))]
     pub mark_source: &'static str,
     /// Contract multiplier.
     pub multiplier: f64,
@@ -48,7 +50,7 @@ pub struct PositionView {
 }
 
 /// The positions of an account.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PositionsView {
     /// Masked account number.
     pub account: String,
@@ -71,7 +73,7 @@ pub struct PositionsView {
 }
 
 /// The balances of an account.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BalancesView {
     /// Masked account number.
     pub account: String,

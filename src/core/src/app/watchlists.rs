@@ -12,7 +12,7 @@ pub(crate) const SYMBOLS_PER_LIST: usize = 25;
 pub(crate) const MAX_SYMBOLS: usize = 500;
 
 /// One watchlist.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WatchlistView {
     /// Its name.
     pub name: String,
@@ -27,7 +27,7 @@ pub struct WatchlistView {
 }
 
 /// The watchlists asked for.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WatchlistsView {
     /// The watchlists (one when asked by name).
     pub watchlists: Vec<WatchlistView>,

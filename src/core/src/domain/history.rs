@@ -12,7 +12,7 @@ use super::{AccountNumber, InstrumentType, Symbol};
 use crate::time::{Date, MS_PER_DAY, Timestamp};
 
 /// Which way a trade went and whether it opened or closed, TastyTrade's `action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TradeAction {
     /// Bought, opening a long position.

@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Symbol {
 }
 
 /// What kind of instrument a symbol names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstrumentType {
     /// A stock or an ETF.
@@ -102,7 +102,7 @@ pub enum InstrumentType {
 }
 
 /// Call or put.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OptionType {
     /// The right to buy at the strike.

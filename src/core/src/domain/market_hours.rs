@@ -64,7 +64,7 @@ pub fn new_york_clock(at: Timestamp) -> (Date, u32, u32) {
 }
 
 /// What the market is doing, TastyTrade's `state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MarketState {
     /// Regular trading hours.

@@ -116,7 +116,7 @@ fn from_cents(cents: i64) -> f64 {
 
 /// How a credit trade is priced: the mid rounded toward a fill onto the tick, and the natural
 /// price (what an immediate fill would collect) beside it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LimitPrice {
     /// The limit to enter: the mid rounded down to the tick, never below the natural price.
     pub limit: f64,

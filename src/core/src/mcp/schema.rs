@@ -102,3 +102,18 @@ pub(crate) fn source_fields() -> [(&'static str, Value); 2] {
 pub(crate) fn props<'a>(parts: &[&[(&'a str, Value)]]) -> Vec<(&'a str, Value)> {
     parts.iter().flat_map(|p| p.iter().cloned()).collect()
 }
+
+/// The JSON Schema of `T` as it serializes (what `structuredContent` carries), derived by
+/// `schemars` from the type itself: doc comments become descriptions, every field serde always
+/// writes is required, `Option` fields are nullable, nested types are inlined (no `$ref`, so a
+/// client needs no reference resolution) and the `$schema` keyword is left out, as in the
+/// hand-written schemas.
+pub(crate) fn derived<T: schemars::JsonSchema + ?Sized>() -> Value {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12().for_serialize();
+    settings.inline_subschemas = true;
+    let mut schema = settings.into_generator().into_root_schema_for::<T>().to_value();
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("$schema");
+    }
+    schema
+}

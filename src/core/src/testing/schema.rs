@@ -1,6 +1,7 @@
 //! A small JSON Schema checker for the subset ttai's tool schemas use (type, properties,
-//! required, additionalProperties false, items, enum, minimum/maximum, minItems/maxItems,
-//! minLength/maxLength), so tests can prove every result matches its declared output schema.
+//! required, additionalProperties false, items, enum, const, minimum/maximum, minItems/maxItems,
+//! minLength/maxLength, and the anyOf / oneOf / allOf that schemas derived with `schemars` use for
+//! nullable objects), so tests can prove every result matches its declared output schema.
 
 use serde_json::Value;
 
@@ -26,6 +27,22 @@ pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
 
 fn check(schema: &Value, value: &Value, path: &str, problems: &mut Vec<String>) {
     let Some(schema) = schema.as_object() else { return };
+    let passes = |branch: &Value| validate(branch, value).is_empty();
+    if let Some(Value::Array(branches)) = schema.get("anyOf")
+        && !branches.iter().any(passes)
+    {
+        problems.push(format!("{path}: {value} matches none of anyOf"));
+    }
+    if let Some(Value::Array(branches)) = schema.get("oneOf")
+        && branches.iter().filter(|b| passes(b)).count() != 1
+    {
+        problems.push(format!("{path}: {value} does not match exactly one of oneOf"));
+    }
+    if let Some(Value::Array(branches)) = schema.get("allOf") {
+        for branch in branches {
+            check(branch, value, path, problems);
+        }
+    }
     if let Some(t) = schema.get("type") {
         let ok = match t {
             Value::String(t) => type_matches(t, value),
@@ -39,6 +56,11 @@ fn check(schema: &Value, value: &Value, path: &str, problems: &mut Vec<String>) 
             problems.push(format!("{path}: expected type {t}, got {value}"));
             return;
         }
+    }
+    if let Some(expected) = schema.get("const")
+        && expected != value
+    {
+        problems.push(format!("{path}: {value} is not {expected}"));
     }
     if let Some(Value::Array(options)) = schema.get("enum")
         && !options.contains(value)

@@ -27,7 +27,7 @@ pub const DEFAULT_MAX_BP_USAGE_PERCENT: f64 = 50.0;
 pub const DEFAULT_MIN_CREDIT_TO_WIDTH: f64 = 0.2;
 
 /// The risk caps (settings; tools may override the first two per call).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RiskLimits {
     /// Exposure to one underlying after the trade, percent of net liq.
     pub max_exposure_percent: f64,
@@ -48,7 +48,7 @@ impl Default for RiskLimits {
 }
 
 /// What the account already has at risk in one underlying ($).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Exposure {
     /// |shares| × price.
     pub shares_value: f64,
@@ -68,7 +68,7 @@ pub struct Exposure {
 }
 
 /// The account's side of an analysis, read once per analysis.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AccountContext {
     /// Masked account number.
     pub account: String,
@@ -107,7 +107,7 @@ pub(crate) const SIZING_METHOD: &str = "exposure = shares × price + strike × 1
     trade's capital; both caps are percents of net liq";
 
 /// How many contracts of a candidate fit, and which cap binds.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Sizing {
     /// Contracts that fit every cap (0: none).
     pub contracts: i64,
@@ -122,6 +122,7 @@ pub struct Sizing {
     /// Contracts the shares allow (covered calls).
     pub by_shares: Option<i64>,
     /// exposure, buying_power or shares: the cap that binds.
+    #[schemars(extend("enum" = ["exposure", "buying_power", "shares"]))]
     pub limited_by: &'static str,
     /// Exposure to the underlying after selling `contracts`, percent of net liq.
     pub exposure_after_percent: Option<f64>,

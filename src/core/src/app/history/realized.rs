@@ -37,7 +37,7 @@ pub const METHOD: &str = "FIFO lots per instrument; a close realizes the opening
 const EPSILON: f64 = 1e-9;
 
 /// Realized P&L of one underlying over a period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct UnderlyingRealized {
     /// The underlying.
     pub underlying: String,
@@ -58,7 +58,7 @@ pub struct UnderlyingRealized {
 }
 
 /// A close whose opening was not among the transactions read.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Unmatched {
     /// The transaction's id.
     pub id: u64,
@@ -73,7 +73,7 @@ pub struct Unmatched {
 }
 
 /// Realized P&L over a period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Realized {
     /// Per underlying, by realized P&L (largest loss first, so what hurt leads).
     pub by_underlying: Vec<UnderlyingRealized>,

@@ -3,16 +3,14 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::get_option_chain::expected_move_schema;
-use super::get_positions::position_schema;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{OptionsRequest, Strategy, atr_from_context, levels_from_context};
+use crate::app::analysis::{
+    OptionsAnalysis, OptionsRequest, Strategy, atr_from_context, levels_from_context,
+};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{
-    array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
-};
+use crate::mcp::schema::{boolean, derived, enumeration, object, props, string};
 
 /// The `analyze_options` tool.
 pub(crate) struct AnalyzeOptions;
@@ -23,374 +21,17 @@ const DEFAULT_CANDIDATES: usize = 5;
 /// The most candidates the analysis ranks.
 const MAX_CANDIDATES: i64 = 10;
 
-fn candidate_schema() -> Value {
-    object(
-        &[
-            ("rank", integer("1 is best", false)),
-            (
-                "kind",
-                enumeration(
-                    "trade",
-                    &["csp", "covered_call", "bull_put_spread", "bear_call_spread"],
-                ),
-            ),
-            ("expiration", string("YYYY-MM-DD", false)),
-            ("dte", integer("days to expiration", false)),
-            ("short_strike", number("short strike", false)),
-            ("long_strike", number("long strike (spreads)", true)),
-            ("width", number("strike width (spreads)", true)),
-            (
-                "legs",
-                array("legs with bid/ask/mid, IV and greeks", json!({"type": "object"})),
-            ),
-            (
-                "credit",
-                number(
-                    "the limit price to enter: net credit per share, the mid rounded down onto the option's tick (never below the natural price)",
-                    false,
-                ),
-            ),
-            (
-                "price",
-                object(
-                    &[
-                        ("limit", number("limit price (= credit)", false)),
-                        ("mid", number("exact net mid before rounding", false)),
-                        (
-                            "natural",
-                            number("bids of what is sold less asks of what is bought", false),
-                        ),
-                        ("tick", number("the tick the limit is on", false)),
-                    ],
-                    &["limit", "mid", "natural", "tick"],
-                    false,
-                ),
-            ),
-            ("credit_per_contract", number("limit × 100, $", false)),
-            ("max_profit", number("per contract, $", false)),
-            ("max_loss", number("per contract, $", false)),
-            (
-                "capital_required",
-                number("capital tied up per contract, $", false),
-            ),
-            (
-                "return_on_capital_percent",
-                number("credit / capital, percent", false),
-            ),
-            ("annualized_return_percent", number("× 365 / DTE, percent", false)),
-            (
-                "breakeven",
-                number(
-                    "underlying price at which the trade breaks even at expiration",
-                    false,
-                ),
-            ),
-            ("pop", number("probability of profit, 0–1 (risk-neutral)", false)),
-            (
-                "short_prob_itm",
-                number("probability the short leg finishes in the money", true),
-            ),
-            ("credit_to_width", number("credit / width (spreads)", true)),
-            (
-                "expected_value",
-                number(
-                    "expected value per contract at expiration, $, under the model distribution (see method.distribution)",
-                    false,
-                ),
-            ),
-            (
-                "ev_per_dollar_at_risk",
-                number("expected value / maximum loss: the ranking figure", false),
-            ),
-            (
-                "basis",
-                nullable(object(
-                    &[
-                        ("cost_basis", number("average open price of the shares", false)),
-                        (
-                            "return_on_basis_percent",
-                            number("credit / cost basis, percent", false),
-                        ),
-                        ("breakeven_on_basis", number("cost basis − credit", false)),
-                        (
-                            "pnl_if_assigned",
-                            number("(strike − cost basis + credit) × 100 per contract", false),
-                        ),
-                        (
-                            "pnl_if_assigned_from_price",
-                            number("(strike − price + credit) × 100 per contract", false),
-                        ),
-                        ("below_basis", boolean("strike below the cost basis")),
-                    ],
-                    &["cost_basis", "pnl_if_assigned", "below_basis"],
-                    false,
-                )),
-            ),
-            ("sizing", nullable(sizing_schema())),
-            (
-                "greeks",
-                json!({"type": "object", "description": "position greeks per contract: delta (shares), gamma, theta ($/day), vega ($/vol point)"}),
-            ),
-            (
-                "levels",
-                json!({"type": "object", "description": "the short strike against support (puts) or resistance (calls)"}),
-            ),
-            ("earnings_before_expiration", json!({"type": ["boolean", "null"]})),
-            (
-                "liquidity_warnings",
-                array("wide markets, thin open interest", json!({"type": "string"})),
-            ),
-            (
-                "score",
-                number("ranking score: expected value per dollar at risk, percent", false),
-            ),
-            ("score_parts", json!({"type": "object"})),
-        ],
-        &[
-            "rank",
-            "kind",
-            "expiration",
-            "dte",
-            "short_strike",
-            "legs",
-            "credit",
-            "max_loss",
-            "capital_required",
-            "return_on_capital_percent",
-            "annualized_return_percent",
-            "breakeven",
-            "pop",
-            "price",
-            "expected_value",
-            "ev_per_dollar_at_risk",
-            "sizing",
-            "score",
-        ],
-        false,
-    )
-}
-
-/// How many contracts of a candidate fit the caps.
-pub(crate) fn sizing_schema() -> Value {
-    object(
-        &[
-            (
-                "contracts",
-                integer("contracts that fit every cap (0: none)", false),
-            ),
-            (
-                "exposure_per_contract",
-                number("exposure one contract adds, $", false),
-            ),
-            (
-                "buying_power_per_contract",
-                number("option buying power one contract uses, $", false),
-            ),
-            ("by_exposure", integer("contracts the exposure cap allows", true)),
-            (
-                "by_buying_power",
-                integer(
-                    "contracts the buying-power cap and the buying power available allow",
-                    true,
-                ),
-            ),
-            (
-                "by_shares",
-                integer("contracts the uncovered shares allow (covered calls)", true),
-            ),
-            (
-                "limited_by",
-                enumeration("the cap that binds", &["exposure", "buying_power", "shares"]),
-            ),
-            (
-                "exposure_after_percent",
-                number(
-                    "exposure to the underlying after the trade, percent of net liq",
-                    true,
-                ),
-            ),
-            (
-                "buying_power_in_use_after_percent",
-                number(
-                    "option buying power in use after the trade, percent of net liq",
-                    true,
-                ),
-            ),
-            ("note", string("why, in one sentence", false)),
-        ],
-        &["contracts", "limited_by", "note"],
-        false,
-    )
-}
-
-/// The account's side of an analysis (also run_full_analysis's `account`).
-pub(crate) fn account_schema() -> Value {
-    object(
-        &[
-            ("account", string("account number, masked", false)),
-            ("net_liquidating_value", number("net liq", false)),
-            (
-                "derivative_buying_power",
-                number("option buying power available", false),
-            ),
-            (
-                "buying_power_in_use_percent",
-                number(
-                    "net liq − option buying power available, percent of net liq",
-                    true,
-                ),
-            ),
-            (
-                "positions_in_symbol",
-                array(
-                    "positions in the underlying with average open price, mark and unrealized P&L",
-                    position_schema(),
-                ),
-            ),
-            ("shares_held", number("shares held (signed)", false)),
-            ("cost_basis", number("average open price of the shares", true)),
-            (
-                "short_calls",
-                number("short call contracts in the underlying", false),
-            ),
-            (
-                "short_puts",
-                number("short put contracts in the underlying", false),
-            ),
-            (
-                "covered_call_lots_available",
-                integer("floor((shares − 100 × short calls) / 100)", false),
-            ),
-            (
-                "exposure",
-                json!({"type": "object", "description": "what the account already has at risk in the underlying, $ by kind, total and percent of net liq"}),
-            ),
-            (
-                "limits",
-                json!({"type": "object", "description": "max_exposure_percent, max_bp_usage_percent (of net liq), min_credit_to_width"}),
-            ),
-            ("max_exposure", number("the exposure cap in dollars", false)),
-            (
-                "method",
-                string("how exposure and buying power are measured", false),
-            ),
-        ],
-        &[
-            "account",
-            "net_liquidating_value",
-            "derivative_buying_power",
-            "positions_in_symbol",
-            "shares_held",
-            "covered_call_lots_available",
-            "exposure",
-            "limits",
-        ],
-        false,
-    )
-}
-
-/// The schema of an options analysis (also embedded in run_full_analysis).
-pub(crate) fn options_analysis_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                ("symbol", string("the underlying", false)),
-                (
-                    "strategy",
-                    enumeration("strategy", &["csp", "covered_call", "spread"]),
-                ),
-                ("underlying_price", number("price used", false)),
-                ("as_of", string("market date", false)),
-                (
-                    "filters",
-                    json!({"type": "object", "description": "DTE and delta windows applied"}),
-                ),
-                (
-                    "eligible",
-                    boolean("whether the strategy applies to this account"),
-                ),
-                (
-                    "reason",
-                    string("why not eligible, or why there are no candidates", true),
-                ),
-                ("shares_held", number("shares held", true)),
-                ("account", nullable(account_schema())),
-                (
-                    "expected_moves",
-                    array(
-                        "±1σ by expiration from the ATM IV and the ATM straddle, for the expirations in the window",
-                        expected_move_schema(),
-                    ),
-                ),
-                (
-                    "iv_context",
-                    json!({"type": "object", "description": "IV rank, percentile, index, HV30, earnings, the IV rank thresholds [low, high] and one sentence reconciling IV vs HV with IV rank"}),
-                ),
-                (
-                    "chart_levels",
-                    json!({"type": "object", "description": "support and resistance used and their origin"}),
-                ),
-                (
-                    "candidates",
-                    array("ranked candidates, best first", candidate_schema()),
-                ),
-                (
-                    "candidates_ranked",
-                    integer(
-                        "candidates that passed every filter (at most 10); `candidates` holds the best `limit` of them",
-                        false,
-                    ),
-                ),
-                (
-                    "analysis_id",
-                    string(
-                        "the saved analysis (preview_order takes it with a candidate's rank); null when it could not be saved",
-                        true,
-                    ),
-                ),
-                ("evaluated", integer("candidates evaluated", false)),
-                (
-                    "rejected",
-                    json!({"type": "object", "description": "why contracts were left out"}),
-                ),
-                (
-                    "method",
-                    json!({"type": "object", "description": "how every number was computed"}),
-                ),
-                (
-                    "knowledge",
-                    array(
-                        "documents about the strategy",
-                        object(
-                            &[
-                                ("title", string("title", false)),
-                                ("uri", string("resource", false)),
-                            ],
-                            &["title", "uri"],
-                            false,
-                        ),
-                    ),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "symbol",
-            "strategy",
-            "underlying_price",
-            "eligible",
-            "reason",
-            "iv_context",
-            "expected_moves",
-            "account",
-            "candidates",
-            "method",
-            "knowledge",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
+/// The tool's answer: the analysis with its candidates cut to `limit`, and how many were ranked.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    #[serde(flatten)]
+    analysis: &'a OptionsAnalysis,
+    /// Candidates that passed every filter (at most 10); `candidates` holds the best `limit` of
+    /// them.
+    candidates_ranked: usize,
+    /// The saved analysis (preview_order takes it with a candidate's rank); null when it could
+    /// not be saved.
+    analysis_id: Option<String>,
 }
 
 #[async_trait]
@@ -450,7 +91,7 @@ impl Tool for AnalyzeOptions {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: options_analysis_schema(),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -484,13 +125,11 @@ impl Tool for AnalyzeOptions {
         analysis.candidates.truncate(limit);
         // Saved as answered, so preview_order can order a candidate by this id and its rank.
         let analysis_id = app.save_options_analysis(&analysis).await;
-        let mut value = serde_json::to_value(&analysis)
-            .map_err(|_| AppError::internal("serialising the options analysis"))?;
-        if let Some(map) = value.as_object_mut() {
-            map.insert("candidates_ranked".into(), ranked.into());
-            map.insert("analysis_id".into(), analysis_id.into());
-        }
-        let mut output = ToolOutput::new(value);
+        let mut output = ToolOutput::serialize(&Output {
+            analysis: &analysis,
+            candidates_ranked: ranked,
+            analysis_id,
+        });
         if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::chain::options_view_model(app, &analysis).await?));
         }

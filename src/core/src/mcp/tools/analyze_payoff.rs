@@ -5,12 +5,10 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, LegKind, LegRequest, MAX_LEGS, PayoffRequest};
+use crate::app::{App, LegKind, LegRequest, MAX_LEGS, Payoff, PayoffRequest};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{
-    array, boolean, enumeration, integer, number, object, props, source_fields, string,
-};
+use crate::mcp::schema::{derived, enumeration, number, object, string};
 
 /// The `analyze_payoff` tool.
 pub(crate) struct AnalyzePayoff;
@@ -47,118 +45,15 @@ fn leg_input_schema() -> Value {
     )
 }
 
-fn output_schema() -> Value {
-    let leg = object(
-        &[
-            ("kind", enumeration("leg", &["call", "put", "stock"])),
-            ("symbol", string("OCC symbol (options)", true)),
-            ("strike", number("strike", true)),
-            ("expiration", string("YYYY-MM-DD", true)),
-            ("quantity", number("contracts or shares, negative short", false)),
-            ("multiplier", number("shares per unit", false)),
-            ("entry_price", number("entry price per share", false)),
-            (
-                "entry_from",
-                enumeration("where the entry price came from", &["given", "mid", "underlying"]),
-            ),
-            ("mark", number("current mid or underlying price", true)),
-            ("iv", number("implied volatility used, fraction", true)),
-            (
-                "iv_from",
-                json!({"type": ["string", "null"], "description": "mid or nearest_strike"}),
-            ),
-        ],
-        &["kind", "quantity", "multiplier", "entry_price", "entry_from"],
-        false,
-    );
-    let scenario = object(
-        &[
-            ("label", string("-2σ, -1σ, spot, +1σ, +2σ", false)),
-            ("price", number("underlying price", false)),
-            ("pnl_at_expiration", number("$", false)),
-            ("pnl_today", number("$ on the today date", false)),
-        ],
-        &["label", "price", "pnl_at_expiration", "pnl_today"],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                ("symbol", string("the underlying", false)),
-                ("underlying_price", number("underlying price used", false)),
-                ("as_of", string("when the chain's quotes were taken", false)),
-                ("legs", array("the legs with their markets", leg)),
-                (
-                    "net_premium",
-                    number("premium received (+) or paid (−) at entry, $", false),
-                ),
-                (
-                    "expiration",
-                    string("first expiration: the at-expiration curve", false),
-                ),
-                ("dte", integer("days to it", false)),
-                ("days_forward", integer("days forward of the today curve", false)),
-                ("today_date", string("date of the today curve", false)),
-                ("iv_shift", number("vol points added to every IV", false)),
-                (
-                    "breakevens",
-                    array(
-                        "underlying prices where the P&L at expiration is zero",
-                        json!({"type": "number"}),
-                    ),
-                ),
-                (
-                    "max_profit",
-                    number("highest P&L at expiration, $ (null: unlimited)", true),
-                ),
-                (
-                    "max_loss",
-                    number("largest loss at expiration, $ positive (null: unlimited)", true),
-                ),
-                (
-                    "max_profit_unbounded",
-                    boolean("profit unlimited as the price rises"),
-                ),
-                ("max_loss_unbounded", boolean("loss unlimited as the price rises")),
-                (
-                    "extremes_approximate",
-                    boolean("legs of several expirations: extremes searched on a grid"),
-                ),
-                ("pop", number("probability of profit at expiration, 0–1", true)),
-                ("pop_volatility", number("volatility of that probability", true)),
-                (
-                    "expected_move",
-                    number("one standard deviation move to expiration, $", true),
-                ),
-                (
-                    "pnl_today_at_spot",
-                    number("P&L on the today date at the current price, $", false),
-                ),
-                ("scenarios", array("P&L at ±1σ and ±2σ", scenario)),
-                ("warnings", array("cautions", json!({"type": "string"}))),
-                (
-                    "method",
-                    json!({"type": "object", "description": "how the numbers were made"}),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "symbol",
-            "underlying_price",
-            "legs",
-            "net_premium",
-            "expiration",
-            "breakevens",
-            "max_profit",
-            "max_loss",
-            "pop",
-            "scenarios",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
+/// The tool's answer: the payoff and where its data came from.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    #[serde(flatten)]
+    payoff: &'a Payoff,
+    /// Where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded).
+    source: String,
+    /// True when the data is made up (a demo tape): never real prices.
+    synthetic: bool,
 }
 
 fn leg_request(index: usize, value: &Value) -> Result<LegRequest, AppError> {
@@ -227,7 +122,7 @@ impl Tool for AnalyzePayoff {
                 &["symbol", "legs"],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -253,12 +148,14 @@ impl Tool for AnalyzePayoff {
             iv_shift: args.f64("iv_shift")?.unwrap_or(0.0),
         };
         let payoff = app.payoff(&request).await?;
-        let Ok(Value::Object(fields)) = serde_json::to_value(&payoff) else {
-            return Err(AppError::internal("serialising the payoff"));
-        };
-        let mut output = ToolOutput::new(super::with_source(app, fields));
+        let source = app.source();
+        let mut output = ToolOutput::serialize(&Output {
+            payoff: &payoff,
+            source: source.source.clone(),
+            synthetic: source.synthetic,
+        });
         if apps::wanted(ctx) {
-            output.meta = Some(apps::meta(apps::payoff::view_model(&payoff, &app.source())));
+            output.meta = Some(apps::meta(apps::payoff::view_model(&payoff, &source)));
         }
         Ok(output)
     }

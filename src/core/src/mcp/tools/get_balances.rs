@@ -1,70 +1,14 @@
 //! `get_balances`: net liq, cash, buying power, maintenance requirement.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::App;
+use crate::app::{App, BalancesView};
 use crate::error::AppError;
-use crate::mcp::schema::{number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
 
 /// The `get_balances` tool.
 pub(crate) struct GetBalances;
-
-pub(crate) fn balances_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                ("account", string("account number, masked", false)),
-                ("net_liquidating_value", number("net liquidating value", false)),
-                ("cash_balance", number("cash balance", false)),
-                ("equity_buying_power", number("buying power for stock", false)),
-                (
-                    "derivative_buying_power",
-                    number(
-                        "buying power for options: what a cash-secured put or a spread consumes",
-                        false,
-                    ),
-                ),
-                (
-                    "maintenance_requirement",
-                    number("maintenance requirement of open positions", false),
-                ),
-                (
-                    "maintenance_excess",
-                    number("net liq above the maintenance requirement", true),
-                ),
-                (
-                    "buying_power_percent_of_net_liq",
-                    number("option buying power as a percent of net liq", true),
-                ),
-                (
-                    "day_trading_buying_power",
-                    number("day-trading buying power", true),
-                ),
-                (
-                    "cash_available_to_withdraw",
-                    number("cash available to withdraw", true),
-                ),
-                ("pending_cash", number("pending cash, signed", true)),
-                ("as_of", string("when the broker computed the figures", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "account",
-            "net_liquidating_value",
-            "cash_balance",
-            "equity_buying_power",
-            "derivative_buying_power",
-            "maintenance_requirement",
-            "as_of",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
 
 #[async_trait]
 impl Tool for GetBalances {
@@ -82,7 +26,7 @@ impl Tool for GetBalances {
                 &[],
                 true,
             ),
-            output_schema: balances_schema(),
+            output_schema: derived::<BalancesView>(),
             read_only: true,
             destructive: false,
             idempotent: true,

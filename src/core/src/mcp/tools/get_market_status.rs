@@ -2,129 +2,14 @@
 //! sessions in New York time, and the holidays and early closes ahead.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::App;
+use crate::app::{App, MarketStatusView};
 use crate::error::AppError;
-use crate::mcp::schema::{
-    array, boolean, enumeration, integer, nullable, object, props, source_fields, string,
-};
+use crate::mcp::schema::{derived, object};
 
 /// The `get_market_status` tool.
 pub(crate) struct GetMarketStatus;
-
-const STATES: [&str; 4] = ["open", "pre_market", "extended", "closed"];
-
-fn session_schema(description: &str) -> Value {
-    let mut schema = nullable(object(
-        &[
-            ("date", string("YYYY-MM-DD", false)),
-            ("weekday", string("its weekday", false)),
-            ("pre_market", string("pre-market starts, HH:MM New York", false)),
-            ("open", string("regular trading opens, HH:MM New York", false)),
-            ("close", string("regular trading closes, HH:MM New York", false)),
-            (
-                "after_hours_until",
-                string("extended hours end, HH:MM New York", true),
-            ),
-            ("early_close", boolean("true when it closes early")),
-            ("open_at", string("the open, UTC", false)),
-            ("close_at", string("the close, UTC", false)),
-        ],
-        &["date", "open", "close", "early_close", "open_at", "close_at"],
-        false,
-    ));
-    if let Some(map) = schema.as_object_mut() {
-        map.insert("description".into(), description.into());
-    }
-    schema
-}
-
-fn output_schema() -> Value {
-    let change = nullable(object(
-        &[
-            ("state", enumeration("the state it changes to", &STATES)),
-            ("at", string("when, UTC", false)),
-            ("new_york", string("when, New York (YYYY-MM-DD HH:MM)", false)),
-            ("in_minutes", integer("minutes from now", false)),
-        ],
-        &["state", "at", "in_minutes"],
-        false,
-    ));
-    let closure = object(
-        &[
-            ("date", string("YYYY-MM-DD", false)),
-            ("weekday", string("its weekday", false)),
-            (
-                "kind",
-                enumeration("closed all day, or closing at 13:00", &["holiday", "early_close"]),
-            ),
-            (
-                "name",
-                string("the holiday, or what the early close precedes", false),
-            ),
-        ],
-        &["date", "kind", "name"],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                ("market", string("which market", false)),
-                (
-                    "state",
-                    enumeration(
-                        "open (regular hours), pre_market, extended (after hours) or closed",
-                        &STATES,
-                    ),
-                ),
-                ("is_open", boolean("true during regular trading hours")),
-                (
-                    "summary",
-                    string("the state in words, with when it next opens or closes", false),
-                ),
-                ("now", string("the broker's clock, UTC", false)),
-                ("new_york_time", string("the broker's clock in New York", false)),
-                (
-                    "current_session",
-                    session_schema("today's session, when today is a trading day"),
-                ),
-                ("next_session", session_schema("the next trading day's session")),
-                (
-                    "previous_session",
-                    session_schema("the previous trading day's session"),
-                ),
-                ("next_change", change),
-                (
-                    "upcoming_closures",
-                    array("holidays and early closes in the next 60 days", closure),
-                ),
-                (
-                    "calendar_source",
-                    enumeration(
-                        "broker, or nyse_rules when the broker has no calendar",
-                        &["broker", "nyse_rules"],
-                    ),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "market",
-            "state",
-            "is_open",
-            "summary",
-            "now",
-            "current_session",
-            "next_session",
-            "upcoming_closures",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
 
 #[async_trait]
 impl Tool for GetMarketStatus {
@@ -137,7 +22,7 @@ impl Tool for GetMarketStatus {
                 closes marked), when the state next changes, and the holidays and early closes of the next 60 days. \
                 When it is closed, quotes are the last session's.",
             input_schema: object(&[], &[], true),
-            output_schema: output_schema(),
+            output_schema: derived::<MarketStatusView>(),
             read_only: true,
             destructive: false,
             idempotent: true,

@@ -1,76 +1,49 @@
 //! `get_quote`: quotes for one symbol or up to 100.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::{Quote, round4};
 use crate::error::AppError;
-use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
 
 /// The `get_quote` tool.
 pub(crate) struct GetQuote;
 
-pub(crate) fn quote_schema() -> Value {
-    object(
-        &[
-            ("symbol", string("the quoted symbol", false)),
-            (
-                "instrument_type",
-                string("equity, index, equity_option, ...", true),
-            ),
-            ("bid", number("best bid", true)),
-            ("ask", number("best ask", true)),
-            ("mid", number("(bid + ask) / 2 of a two-sided market", true)),
-            ("mark", number("the broker's mark", true)),
-            ("last", number("last trade", true)),
-            ("volume", number("volume today", true)),
-            ("open", number("today's open", true)),
-            ("day_high", number("today's high", true)),
-            ("day_low", number("today's low", true)),
-            ("prev_close", number("previous session's close", true)),
-            ("change", number("last (or mark) minus previous close", true)),
-            (
-                "change_percent",
-                number("change as a percent of the previous close", true),
-            ),
-            ("as_of", string("RFC 3339 time of the quote", false)),
-        ],
-        &[
-            "symbol",
-            "bid",
-            "ask",
-            "mid",
-            "mark",
-            "last",
-            "volume",
-            "prev_close",
-            "day_high",
-            "day_low",
-            "as_of",
-        ],
-        false,
-    )
-}
-
 /// One quote as the tool shows it (serialized straight to JSON, no intermediate `Value`).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct QuoteView<'a> {
+    /// The quoted symbol.
     symbol: &'a str,
+    /// equity, index, equity_option, ...
     instrument_type: Option<crate::domain::InstrumentType>,
+    /// Best bid.
     bid: Option<f64>,
+    /// Best ask.
     ask: Option<f64>,
+    /// (bid + ask) / 2 of a two-sided market.
     mid: Option<f64>,
+    /// The broker's mark.
     mark: Option<f64>,
+    /// Last trade.
     last: Option<f64>,
+    /// Volume today.
     volume: Option<f64>,
+    /// Today's open.
     open: Option<f64>,
+    /// Today's high.
     day_high: Option<f64>,
+    /// Today's low.
     day_low: Option<f64>,
+    /// Previous session's close.
     prev_close: Option<f64>,
+    /// Last (or mark) minus previous close.
     change: Option<f64>,
+    /// Change as a percent of the previous close.
     change_percent: Option<f64>,
+    /// RFC 3339 time of the quote.
     as_of: crate::time::Timestamp,
 }
 
@@ -107,12 +80,18 @@ pub(crate) fn quote_view(quote: &Quote) -> QuoteView<'_> {
     }
 }
 
-#[derive(serde::Serialize)]
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
 struct Output<'a> {
+    /// One quote per symbol found, in the order asked.
     quotes: Vec<QuoteView<'a>>,
+    /// Symbols the broker has no quote for.
     missing: Vec<&'a str>,
+    /// Number of quotes.
     count: usize,
+    /// Where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded).
     source: String,
+    /// True when the data is made up (a demo tape): never real prices.
     synthetic: bool,
 }
 
@@ -137,24 +116,7 @@ impl Tool for GetQuote {
                 &[],
                 true,
             ),
-            output_schema: object(
-                &props(&[
-                    &[
-                        (
-                            "quotes",
-                            array("one quote per symbol found, in the order asked", quote_schema()),
-                        ),
-                        (
-                            "missing",
-                            array("symbols the broker has no quote for", json!({"type": "string"})),
-                        ),
-                        ("count", integer("number of quotes", false)),
-                    ],
-                    &source_fields(),
-                ]),
-                &["quotes", "missing", "count", "source", "synthetic"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,

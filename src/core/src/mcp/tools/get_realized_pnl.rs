@@ -1,138 +1,18 @@
 //! `get_realized_pnl`: realized P&L by underlying over a period, from the transactions.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::get_transactions::account_argument;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::history::RealizedRequest;
+use crate::app::history::{RealizedRequest, RealizedView};
 use crate::error::AppError;
-use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
 
 /// The `get_realized_pnl` tool.
 pub(crate) struct GetRealizedPnl;
 
 const ARGUMENTS: &[&str] = &["account", "start_date", "end_date", "symbol"];
-
-/// The fields a tally of closes has, per underlying and in total.
-fn tally_fields() -> [(&'static str, Value); 7] {
-    [
-        (
-            "realized",
-            number("realized P&L after commission and fees, $", false),
-        ),
-        ("gross", number("before commission and fees, $", false)),
-        (
-            "fees",
-            number("commission and fees realized with the closes, $", false),
-        ),
-        ("closes", integer("closing transactions in the period", false)),
-        ("wins", integer("closes that made money", false)),
-        ("losses", integer("closes that lost money", false)),
-        (
-            "dividends",
-            number("dividends received in the period (not in realized), $", false),
-        ),
-    ]
-}
-
-const TALLY: [&str; 7] = [
-    "realized",
-    "gross",
-    "fees",
-    "closes",
-    "wins",
-    "losses",
-    "dividends",
-];
-
-fn output_schema() -> Value {
-    let underlying = object(
-        &props(&[
-            &[("underlying", string("the underlying", false))],
-            &tally_fields(),
-        ]),
-        &[&["underlying"][..], &TALLY[..]].concat(),
-        false,
-    );
-    let unmatched = object(
-        &[
-            ("id", integer("the transaction's id", false)),
-            ("date", string("its date", false)),
-            ("symbol", string("the instrument", false)),
-            (
-                "quantity",
-                number("the quantity that closed nothing (bought positive)", false),
-            ),
-            ("value", number("its share of the transaction's cash, $", false)),
-        ],
-        &["id", "date", "symbol", "quantity", "value"],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                ("account", string("account number, masked", false)),
-                ("start_date", string("first date of the period", false)),
-                ("end_date", string("last date of the period", false)),
-                ("symbol", string("the underlying filter", true)),
-                (
-                    "win_rate_percent",
-                    number("wins as a percent of closes with a result", true),
-                ),
-                (
-                    "fees_paid",
-                    number(
-                        "commission and fees of every transaction in the period, openings included, $",
-                        false,
-                    ),
-                ),
-                (
-                    "by_underlying",
-                    array("per underlying, largest loss first", underlying),
-                ),
-                (
-                    "unmatched",
-                    array(
-                        "closes whose opening was not found: left out of the totals",
-                        unmatched,
-                    ),
-                ),
-                ("method", string("how realized P&L is computed", false)),
-                (
-                    "history_from",
-                    string("openings were looked for from this date", false),
-                ),
-                ("transactions_read", integer("transactions read", false)),
-                (
-                    "warnings",
-                    array("what limits the answer", serde_json::json!({"type": "string"})),
-                ),
-                ("as_of", string("market time of the answer", false)),
-            ],
-            &tally_fields(),
-            &source_fields(),
-        ]),
-        &[
-            "account",
-            "start_date",
-            "end_date",
-            "realized",
-            "gross",
-            "fees",
-            "closes",
-            "dividends",
-            "by_underlying",
-            "unmatched",
-            "method",
-            "warnings",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
 
 #[async_trait]
 impl Tool for GetRealizedPnl {
@@ -164,7 +44,7 @@ impl Tool for GetRealizedPnl {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<RealizedView>(),
             read_only: true,
             destructive: false,
             idempotent: true,

@@ -6,10 +6,12 @@ use serde_json::{Value, json};
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::history::{Cursor, DEFAULT_TRANSACTIONS, MAX_TRANSACTIONS, TransactionsRequest};
-use crate::domain::{TRANSACTION_TYPES, TradeAction};
+use crate::app::history::{
+    Cursor, DEFAULT_TRANSACTIONS, MAX_TRANSACTIONS, TransactionsRequest, TransactionsView,
+};
+use crate::domain::TRANSACTION_TYPES;
 use crate::error::AppError;
-use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
 
 /// The `get_transactions` tool.
 pub(crate) struct GetTransactions;
@@ -29,104 +31,6 @@ pub(crate) fn account_argument() -> (&'static str, Value) {
     (
         "account",
         string("account number; default: the configured or first account", false),
-    )
-}
-
-fn action_names() -> Vec<Value> {
-    TradeAction::ALL
-        .iter()
-        .filter_map(|a| serde_json::to_value(a).ok())
-        .chain([Value::Null])
-        .collect()
-}
-
-fn transaction_schema() -> Value {
-    object(
-        &[
-            ("id", integer("the broker's id", false)),
-            ("date", string("trade date, YYYY-MM-DD", false)),
-            ("executed_at", string("when it happened, UTC", false)),
-            (
-                "type",
-                string(
-                    "Trade, Receive Deliver (expirations, assignments, deliveries), Money Movement, ...",
-                    false,
-                ),
-            ),
-            (
-                "sub_type",
-                string(
-                    "Sell to Open, Expiration, Assignment, Cash Settled Assignment, Dividend, Deposit, ...",
-                    false,
-                ),
-            ),
-            (
-                "action",
-                json!({"type": ["string", "null"], "enum": action_names(), "description": "for trades: which way and whether it opened or closed"}),
-            ),
-            ("symbol", string("the instrument (OCC for options)", true)),
-            ("underlying", string("the underlying", true)),
-            ("quantity", number("unsigned quantity", true)),
-            ("price", number("price per share or per option", true)),
-            (
-                "value",
-                number("cash before fees: a credit positive, a debit negative", false),
-            ),
-            ("fees", number("commission and fees paid", false)),
-            ("net_value", number("cash after fees", false)),
-            ("description", string("the broker's words", false)),
-        ],
-        &["id", "date", "type", "sub_type", "value", "fees", "net_value"],
-        false,
-    )
-}
-
-fn output_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                ("account", string("account number, masked", false)),
-                ("start_date", string("first date covered", false)),
-                ("end_date", string("last date covered", false)),
-                ("symbol", string("the underlying filter", true)),
-                (
-                    "types",
-                    array("the type filter (empty: every type)", json!({"type": "string"})),
-                ),
-                ("transactions", array("newest first", transaction_schema())),
-                ("count", integer("transactions in this answer", false)),
-                (
-                    "total",
-                    integer("transactions matching the filters over every page", false),
-                ),
-                ("page", integer("this page, from 1", false)),
-                ("pages", integer("pages", false)),
-                (
-                    "next_cursor",
-                    string(
-                        "pass as `cursor` with the same filters for the next page; null on the last",
-                        true,
-                    ),
-                ),
-                ("page_net_value", number("sum of net_value on this page", false)),
-                ("as_of", string("market time of the answer", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "account",
-            "start_date",
-            "end_date",
-            "transactions",
-            "count",
-            "total",
-            "page",
-            "pages",
-            "next_cursor",
-            "source",
-            "synthetic",
-        ],
-        false,
     )
 }
 
@@ -241,7 +145,7 @@ impl Tool for GetTransactions {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<TransactionsView>(),
             read_only: true,
             destructive: false,
             idempotent: true,

@@ -1,52 +1,13 @@
 //! `get_watchlists`: the customer's watchlists, or one by name with all its symbols.
 
-use async_trait::async_trait;
-use serde_json::{Value, json};
-
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::App;
+use crate::app::{App, WatchlistsView};
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, integer, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
+use async_trait::async_trait;
 
 /// The `get_watchlists` tool.
 pub(crate) struct GetWatchlists;
-
-fn output_schema() -> Value {
-    let list = object(
-        &[
-            ("name", string("the watchlist's name", false)),
-            ("group", string("the group it is filed under", true)),
-            ("count", integer("symbols in it", false)),
-            (
-                "symbols",
-                array(
-                    "its symbols in the customer's order (the first 25 when listing all)",
-                    json!({"type": "string"}),
-                ),
-            ),
-            (
-                "truncated",
-                boolean("true when symbols is cut short: ask for the watchlist by name"),
-            ),
-        ],
-        &["name", "count", "symbols", "truncated"],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                (
-                    "watchlists",
-                    array("the watchlists (one when asked by name)", list),
-                ),
-                ("count", integer("how many", false)),
-            ],
-            &source_fields(),
-        ]),
-        &["watchlists", "count", "source", "synthetic"],
-        false,
-    )
-}
 
 #[async_trait]
 impl Tool for GetWatchlists {
@@ -65,7 +26,7 @@ impl Tool for GetWatchlists {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<WatchlistsView>(),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -82,6 +43,8 @@ impl Tool for GetWatchlists {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
     use crate::error::ErrorCode;
     use crate::mcp::tools::test_context;

@@ -4,14 +4,14 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::analyze_chart::chart_analysis_schema;
-use super::analyze_options::{
-    RISK_ARGS, account_schema, options_analysis_schema, risk_arg_schemas, risk_args, strategy_arg,
-};
+use super::analyze_options::{RISK_ARGS, risk_arg_schemas, risk_args, strategy_arg};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{FullOptions, Progress};
+use crate::app::analysis::{AccountContext, FullOptions, OptionsAnalysis, Progress};
 use crate::error::AppError;
-use crate::mcp::schema::{array, enumeration, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{
+    array, derived, enumeration, integer, number, object, props, source_fields, string,
+};
 
 /// The `run_full_analysis` tool.
 pub(crate) struct RunFullAnalysis;
@@ -136,7 +136,7 @@ impl Tool for RunFullAnalysis {
                         ),
                         ("chart", chart_analysis_schema(false)),
                         ("options", options_summary_schema()),
-                        ("account", account_schema()),
+                        ("account", derived::<AccountContext>()),
                         (
                             "knowledge_notes",
                             array("knowledge passages", json!({"type": "object"})),
@@ -255,9 +255,13 @@ pub(crate) fn summarise_options(value: &mut Value) {
 
 /// `options` of the answer: the options analysis without the account, its candidates as rows.
 fn options_summary_schema() -> Value {
-    let mut schema = options_analysis_schema();
+    let mut schema = derived::<OptionsAnalysis>();
     if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         properties.remove("account");
+        properties.insert(
+            "method".into(),
+            json!({"type": "object", "description": "the method's figures (rates, minimum credit / width, quotes_at); explained_by names the tool whose method says how every figure is computed"}),
+        );
         properties.insert(
             "candidates".into(),
             array(

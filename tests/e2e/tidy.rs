@@ -23,6 +23,10 @@ const CORE_ALLOWED: &[(&str, &str)] = &[
         "the MCP engine's method table (JSON-RPC dispatch, no server)",
     ),
     (
+        "orion",
+        "keyed BLAKE2b sealing the 2026-07-28 `requestState` (pure computation, no I/O)",
+    ),
+    (
         "rust-stemmers",
         "Snowball's English stemmer for the knowledge search",
     ),

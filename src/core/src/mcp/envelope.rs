@@ -256,8 +256,18 @@ pub(crate) fn notification(method: &str, params: &serde_json::Value) -> String {
 /// Replaces jsonrpsee's internal numeric id with the client's raw id. jsonrpsee writes
 /// `{"jsonrpc":"2.0","id":N,...}`; anything else is rebuilt through serde.
 pub(crate) fn restore_id(response: &str, internal_id: u64, client_id: &str) -> String {
-    let prefix = format!("{{\"jsonrpc\":\"2.0\",\"id\":{internal_id},");
-    if let Some(rest) = response.strip_prefix(&prefix) {
+    // jsonrpsee writes `{"jsonrpc":"2.0","id":<internal id>,` first: read, not formatted, per
+    // answer.
+    let rest = response
+        .strip_prefix("{\"jsonrpc\":\"2.0\",\"id\":")
+        .and_then(|rest| rest.split_once(','))
+        .filter(|(digits, _)| {
+            digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits.len() == 1 || !digits.starts_with('0'))
+                && digits.parse::<u64>() == Ok(internal_id)
+        })
+        .map(|(_, rest)| rest);
+    if let Some(rest) = rest {
         let mut out = String::with_capacity(response.len() + client_id.len());
         out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
         out.push_str(client_id);
@@ -367,6 +377,23 @@ mod tests {
             "-18446744073709551616",
         );
         assert_eq!(r, r#"{"jsonrpc":"2.0","id":-18446744073709551616,"result":{}}"#);
+        // Only jsonrpsee's exact id is swapped in place; anything else is rebuilt with the id.
+        for other in [
+            r#"{"jsonrpc":"2.0","id":50,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":05,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":"5","result":{}}"#,
+        ] {
+            let r: serde_json::Value = serde_json::from_str(&restore_id(other, 5, "7")).unwrap();
+            assert_eq!(r["id"], 7, "{other}");
+        }
+        assert_eq!(
+            restore_id(
+                r#"{"jsonrpc":"2.0","id":12345678901,"error":{}}"#,
+                12_345_678_901,
+                "1"
+            ),
+            r#"{"jsonrpc":"2.0","id":1,"error":{}}"#
+        );
     }
 
     proptest! {

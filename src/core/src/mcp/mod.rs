@@ -97,7 +97,7 @@ pub(crate) struct EngineCore {
     /// The server's identity as modern results carry it.
     pub(crate) server_info: Value,
     /// `{"io.modelcontextprotocol/serverInfo":…}`, a modern tool result's `_meta`.
-    pub(crate) meta_stamp: Box<RawValue>,
+    pub(crate) meta_stamp: methods::SharedRaw,
     /// The key that seals `requestState` ([`input`]); set by the composition root.
     state_key: std::sync::OnceLock<StateKey>,
     /// The origin of the engine's monotonic milliseconds (request-state expiry).
@@ -1007,6 +1007,7 @@ impl McpServer {
         });
         let params_text = params.unwrap_or_else(|| "{}".to_owned());
         let callback = callback.clone();
+        let client_id = id;
         let run = async move {
             let params = Params::new(Some(params_text.as_str())).into_owned();
             let response = match callback {
@@ -1029,14 +1030,17 @@ impl McpServer {
                     extensions,
                 ),
                 MethodCallback::Subscription(_) => {
-                    return envelope::error_response(None, codes::METHOD_NOT_FOUND, "Method not found", None);
+                    let answer =
+                        envelope::error_response(None, codes::METHOD_NOT_FOUND, "Method not found", None);
+                    return envelope::restore_id(&answer, internal, client_id);
                 }
             };
             let (raw, _, _) = response.into_parts();
-            raw.get().to_owned()
+            // The client's id goes back on while the answer is copied out of jsonrpsee's.
+            envelope::restore_id(raw.get(), internal, client_id)
         };
         match CatchUnwind::new(run).await {
-            Ok(answer) => envelope::restore_id(&answer, internal, id),
+            Ok(answer) => answer,
             Err(panic) => {
                 tracing::error!(method = %method, panic = %panic, "handler panicked; answered -32603 and kept serving");
                 envelope::error_response(Some(id), codes::INTERNAL_ERROR, "Internal error", None)

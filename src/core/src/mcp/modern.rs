@@ -8,6 +8,8 @@
 //! the method table of the era, the `server/discover` answer, the fields every result carries
 //! (`resultType`, the server's identity, cache hints), and the error codes the era renames.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
@@ -148,14 +150,19 @@ pub struct RoutingHeaders<'a> {
 /// Decodes a header value that may use the spec's base64 form for values that are not plain
 /// ASCII (`=?base64?<base64 of the UTF-8 bytes>?=`); `None` for a malformed one.
 pub fn decode_header_value(value: &str) -> Option<String> {
+    decoded_header(value).map(Cow::into_owned)
+}
+
+/// [`decode_header_value`], borrowing a plain value.
+fn decoded_header(value: &str) -> Option<Cow<'_, str>> {
     match value
         .strip_prefix("=?base64?")
         .and_then(|rest| rest.strip_suffix("?="))
     {
-        Some(payload) => {
-            crate::app::analysis::base64_decode(payload).and_then(|bytes| String::from_utf8(bytes).ok())
-        }
-        None => Some(value.to_owned()),
+        Some(payload) => crate::app::analysis::base64_decode(payload)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Cow::Owned),
+        None => Some(Cow::Borrowed(value)),
     }
 }
 
@@ -267,6 +274,14 @@ fn as_string(raw: &RawValue) -> Option<String> {
     serde_json::from_str::<String>(raw.get()).ok()
 }
 
+/// A JSON string's text, borrowed when it has no escapes (a tool's name, a plain URI).
+fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    match raw.get().strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+        _ => as_string(raw).map(Cow::Owned),
+    }
+}
+
 /// The validation ladder of a modern request (first failure wins): the envelope's required keys
 /// (-32602), then, over HTTP, the routing headers against the body (-32020), then the protocol
 /// version (-32022 naming the supported versions), then the log level (-32602). Whether the
@@ -305,8 +320,8 @@ pub(crate) fn validate(
     };
     // The version ttai serves, as sent by every client, needs no unescaping.
     let version = match version.get() {
-        "\"2026-07-28\"" => Some(std::borrow::Cow::Borrowed("2026-07-28")),
-        _ => as_string(version).map(std::borrow::Cow::Owned),
+        "\"2026-07-28\"" => Some(Cow::Borrowed("2026-07-28")),
+        _ => as_string(version).map(Cow::Owned),
     };
     if let Some(headers) = headers {
         check_headers(method, &head, version.as_deref(), headers)?;
@@ -398,10 +413,10 @@ fn check_headers(
         "resources/read" => head.uri,
         _ => None,
     };
-    if let Some(body) = named.and_then(as_string) {
+    if let Some(body) = named.and_then(as_str) {
         let field = if method == "resources/read" { "uri" } else { "name" };
         match &headers.name {
-            Header::Value(value) => match decode_header_value(value) {
+            Header::Value(value) => match decoded_header(value) {
                 Some(decoded) if decoded == body => {}
                 Some(_) => {
                     return Err(mismatch(&format!(
@@ -457,9 +472,10 @@ pub(crate) fn stamp_meta(meta: Value, server_info: &Value) -> Value {
 
 /// `{"io.modelcontextprotocol/serverInfo":{…}}`, the `_meta` of a modern tool result without a
 /// view-model, serialized once per server.
-pub(crate) fn meta_stamp(info: &ServerInfo) -> Box<RawValue> {
-    serde_json::value::to_raw_value(&json!({ keys::SERVER_INFO: server_info(info) }))
-        .unwrap_or_else(|_| RawValue::NULL.to_owned())
+pub(crate) fn meta_stamp(info: &ServerInfo) -> super::methods::SharedRaw {
+    let raw = serde_json::value::to_raw_value(&json!({ keys::SERVER_INFO: server_info(info) }))
+        .unwrap_or_else(|_| RawValue::NULL.to_owned());
+    super::methods::SharedRaw(std::sync::Arc::from(raw))
 }
 
 /// The `server/discover` result.

@@ -24,7 +24,7 @@ const CORE_ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "orion",
-        "keyed BLAKE2b sealing the 2026-07-28 `requestState` (pure computation, no I/O)",
+        "keyed BLAKE2b sealing the 2026-07-28 `requestState`, SHA-256 of order fingerprints (pure computation, no I/O)",
     ),
     (
         "rust-stemmers",

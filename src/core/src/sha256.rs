@@ -1,97 +1,18 @@
-//! SHA-256 (FIPS 180-4), for the fingerprint that binds a person's confirmation to one exact
-//! order. The core has no crypto crate; the algorithm is short, and the tests below are the
-//! standard's own examples. Nothing secret is hashed here: the fingerprint names an order, it
-//! does not protect one.
+//! SHA-256 (FIPS 180-4) as lowercase hex, for the fingerprint that binds a person's
+//! confirmation to one exact order: orion's implementation (the crate the vault and the
+//! `requestState` seal already use). Nothing secret is hashed here: the fingerprint names an
+//! order, it does not protect one.
 
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
+use orion::hazardous::hash::sha2::sha256::Sha256;
 
-const H0: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
-
-fn compress(state: &mut [u32; 8], block: &[u8]) {
-    let mut w = [0u32; 64];
-    for (i, word) in block.chunks_exact(4).enumerate().take(16) {
-        let bytes: [u8; 4] = [
-            word.first().copied().unwrap_or(0),
-            word.get(1).copied().unwrap_or(0),
-            word.get(2).copied().unwrap_or(0),
-            word.get(3).copied().unwrap_or(0),
-        ];
-        if let Some(slot) = w.get_mut(i) {
-            *slot = u32::from_be_bytes(bytes);
-        }
-    }
-    for i in 16..64 {
-        let at = |j: usize| w.get(j).copied().unwrap_or(0);
-        let s0 = at(i - 15).rotate_right(7) ^ at(i - 15).rotate_right(18) ^ (at(i - 15) >> 3);
-        let s1 = at(i - 2).rotate_right(17) ^ at(i - 2).rotate_right(19) ^ (at(i - 2) >> 10);
-        let value = at(i - 16)
-            .wrapping_add(s0)
-            .wrapping_add(at(i - 7))
-            .wrapping_add(s1);
-        if let Some(slot) = w.get_mut(i) {
-            *slot = value;
-        }
-    }
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
-    for (k, word) in K.iter().zip(w.iter()) {
-        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-        let ch = (e & f) ^ (!e & g);
-        let t1 = h
-            .wrapping_add(s1)
-            .wrapping_add(ch)
-            .wrapping_add(*k)
-            .wrapping_add(*word);
-        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-        let maj = (a & b) ^ (a & c) ^ (b & c);
-        let t2 = s0.wrapping_add(maj);
-        h = g;
-        g = f;
-        f = e;
-        e = d.wrapping_add(t1);
-        d = c;
-        c = b;
-        b = a;
-        a = t1.wrapping_add(t2);
-    }
-    for (slot, value) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
-        *slot = slot.wrapping_add(value);
-    }
-}
-
-/// The SHA-256 digest of `data`.
-pub fn digest(data: &[u8]) -> [u8; 32] {
-    let mut state = H0;
-    let mut message = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&bit_len.to_be_bytes());
-    for block in message.chunks_exact(64) {
-        compress(&mut state, block);
-    }
-    let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
-    out
-}
-
-/// The digest of `data` in lower-case hex (64 characters).
+/// The SHA-256 digest of `data` in lowercase hex.
 pub fn hex(data: &[u8]) -> String {
-    digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    match Sha256::digest(data) {
+        Ok(digest) => digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+        // orion refuses only inputs longer than 2^64 bits, which no order text is; the answer
+        // still differs from every digest, so nothing could match it.
+        Err(_) => format!("unhashable:{}", data.len()),
+    }
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use ttai_core::ports::{
-    FrameHandler, FrameOutcome, FrameSession, Outbound, RoutingHeaders, Shutdown, ShutdownTrigger, TransportError,
-    TransportPort,
+    FrameHandler, FrameOutcome, FrameSession, Outbound, RoutingHeaders, Shutdown, ShutdownTrigger,
+    TransportError, TransportPort,
 };
 
 /// How long a check waits for something that must happen.
@@ -201,7 +201,12 @@ impl FrameHandler for ChannelHandler {
         self.take(session, frame, reply_to)
     }
 
-    fn handle_inline(&self, session: &dyn FrameSession, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome {
+    fn handle_inline(
+        &self,
+        session: &dyn FrameSession,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
         self.take(session, frame, reply_to)
     }
 
@@ -219,7 +224,10 @@ impl FrameHandler for ChannelHandler {
 
     fn close(&self, session: &dyn FrameSession) {
         if let Some(session) = session.as_any().downcast_ref::<ChannelSession>() {
-            self.closed.lock().unwrap_or_else(PoisonError::into_inner).push(session.id);
+            self.closed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(session.id);
         }
     }
 }
@@ -255,7 +263,10 @@ impl Running {
 
     async fn no_frame(&mut self) {
         if let Ok(Some(frame)) = tokio::time::timeout(QUIET, self.frames.recv()).await {
-            panic!("the handler was given a frame it should not have been: {}", frame.text);
+            panic!(
+                "the handler was given a frame it should not have been: {}",
+                frame.text
+            );
         }
     }
 
@@ -304,7 +315,8 @@ pub async fn each_message_is_one_frame(h: &dyn TransportHarness) {
 /// answers come in (stdio has one client: its answers still arrive, each once).
 pub async fn answers_reach_the_client_that_asked(h: &dyn TransportHarness) {
     let mut running = Running::start(h, Budgets::default());
-    let mut clients: Vec<Box<dyn Client>> = (0..h.max_clients().min(2)).map(|_| (running.clients)()).collect();
+    let mut clients: Vec<Box<dyn Client>> =
+        (0..h.max_clients().min(2)).map(|_| (running.clients)()).collect();
     let mut frames = Vec::new();
     for (n, client) in clients.iter_mut().enumerate() {
         client.send(&request(10 + n as u64, &format!("client{n}")));
@@ -391,7 +403,11 @@ pub async fn a_taken_address_is_a_bind_error_naming_it(h: &dyn TransportHarness)
 
 /// What the macro's capability list declares must equal the harness's own declaration.
 pub fn declared_capabilities_match(h: &dyn TransportHarness, declared: &[&str]) {
-    assert_eq!(h.listens(), declared.contains(&"listens"), "declared {declared:?}");
+    assert_eq!(
+        h.listens(),
+        declared.contains(&"listens"),
+        "declared {declared:?}"
+    );
 }
 
 /// Turns every check of the transport contract into a test for `$harness`; capabilities

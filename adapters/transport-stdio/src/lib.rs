@@ -199,7 +199,11 @@ impl StdioTransport {
 
     /// A transport that reads `input` and writes `output` instead of stdin and stdout (the
     /// contract suite drives it over pipes); it serves once.
-    pub fn with_io(config: StdioConfig, input: Box<dyn Read + Send>, output: Box<dyn Write + Send>) -> StdioTransport {
+    pub fn with_io(
+        config: StdioConfig,
+        input: Box<dyn Read + Send>,
+        output: Box<dyn Write + Send>,
+    ) -> StdioTransport {
         StdioTransport {
             config,
             io: Mutex::new(Some((input, output))),
@@ -302,12 +306,18 @@ impl TransportPort for StdioTransport {
         "stdio"
     }
 
-    async fn serve(&self, server: Arc<dyn FrameHandler>, mut shutdown: Shutdown) -> Result<(), TransportError> {
+    async fn serve(
+        &self,
+        server: Arc<dyn FrameHandler>,
+        mut shutdown: Shutdown,
+    ) -> Result<(), TransportError> {
         let (input, sink): (Option<Box<dyn Read + Send>>, Arc<StdoutSink>) =
             match self.io.lock().unwrap_or_else(PoisonError::into_inner).take() {
                 Some((input, output)) => (Some(input), Arc::new(StdoutSink::Writer(Mutex::new(output)))),
                 None if self.piped => {
-                    return Err(TransportError::Io("this transport's input was already served".into()));
+                    return Err(TransportError::Io(
+                        "this transport's input was already served".into(),
+                    ));
                 }
                 None => (None, Arc::new(StdoutSink::new())),
             };
@@ -352,7 +362,10 @@ impl TransportPort for StdioTransport {
         // and listen streams (MCP 2026-07-28) end with their result.
         stop.store(true, Ordering::Release);
         server.end_listens(Some(&*session));
-        if tokio::time::timeout(self.config.drain, flight.below(1)).await.is_err() {
+        if tokio::time::timeout(self.config.drain, flight.below(1))
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 in_flight = flight.count(),
                 "requests still running after the drain period were abandoned"

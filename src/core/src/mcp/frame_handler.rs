@@ -64,7 +64,12 @@ impl FrameHandler for McpServer {
         }
     }
 
-    fn handle_inline(&self, session: &dyn FrameSession, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome {
+    fn handle_inline(
+        &self,
+        session: &dyn FrameSession,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
         match engine(session) {
             Some(session) => self.handle_frame_inline(session, frame, reply_to),
             None => foreign(&reply_to),

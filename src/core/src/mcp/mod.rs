@@ -44,9 +44,9 @@ use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+pub use crate::ports::{FrameOutcome, FrameSession, Header, RoutingHeaders};
 pub use input::{InputRequired, InputRound, StateKey};
 pub use limits::{Budget, Limits};
-pub use crate::ports::{FrameOutcome, FrameSession, Header, RoutingHeaders};
 pub use protocol::ProtocolVersion;
 pub use session::{Era, LogLevel, Outbound, Session};
 pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};

@@ -17,7 +17,7 @@ pub use notifier::{NotifierPort, NotifyError};
 pub use redact::{MIN_RUN, REDACTED, redact};
 pub use store::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
 pub use transport::{
-    FrameHandler, FrameOutcome, FrameSession, Header, Outbound, RoutingHeaders, Shutdown, ShutdownTrigger, TransportError,
-    TransportPort,
+    FrameHandler, FrameOutcome, FrameSession, Header, Outbound, RoutingHeaders, Shutdown, ShutdownTrigger,
+    TransportError, TransportPort,
 };
 pub use vault::{Credentials, Secret, VaultError, VaultPort, VaultState};

@@ -153,7 +153,12 @@ pub trait FrameHandler: Send + Sync {
 
     /// Like [`FrameHandler::handle`], but a request that completes without waiting is answered
     /// on the calling thread, which must be inside the runtime's context.
-    fn handle_inline(&self, session: &dyn FrameSession, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome;
+    fn handle_inline(
+        &self,
+        session: &dyn FrameSession,
+        frame: &str,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome;
 
     /// One message of MCP 2026-07-28 on a session from [`FrameHandler::open_stateless`], checked
     /// against the request's routing headers.

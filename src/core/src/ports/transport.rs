@@ -133,7 +133,8 @@ pub trait FrameSession: Send + Sync {
 /// What a transport needs from the engine: sessions, and one frame (a JSON-RPC message or
 /// batch, as text) at a time.
 ///
-/// A session handed to a method MUST be one this handler opened; answers go to the `reply_to`
+/// A session handed to a method is one this handler opened (the engine answers any other with
+/// an internal error); answers go to the `reply_to`
 /// given with the frame, and unsolicited messages to the `outbound` given at `open`.
 pub trait FrameHandler: Send + Sync {
     /// Requests one session may have in flight; a transport that reads a stream (stdio) stops
@@ -195,13 +196,17 @@ pub trait TransportPort: Send + Sync {
     /// Serves until the clients are gone (stdin EOF) or `shutdown` fires.
     ///
     /// - framing: MUST hand each message (a line on stdio, a POST body on HTTP) to the handler
-    ///   as one frame, and MUST deliver each answer to the client whose frame it answers.
+    ///   as one frame (`each_message_is_one_frame`), and MUST deliver each answer to the client
+    ///   whose frame it answers (`answers_reach_the_client_that_asked`).
     /// - oversized: MUST refuse a message over its size budget with an error to that client and
-    ///   keep serving.
-    /// - drain: after `shutdown` (or EOF), MUST read nothing new, MUST wait for the answers of
-    ///   requests in flight for at most its drain period, then return.
+    ///   keep serving (`an_oversized_message_is_refused_and_serving_goes_on`).
+    /// - drain: after `shutdown` (or EOF), MUST wait for the answers of requests in flight
+    ///   (`shutdown_waits_for_the_answer_in_flight`) for at most its drain period, then return
+    ///   (`the_drain_gives_up_after_its_period`).
     ///
     /// # Errors
-    /// MUST return `Bind` when the listener it was given cannot be used.
+    /// `Bind` when the listener it was given cannot be used. Binding is the caller's: a network
+    /// adapter's bind function (`transport_http::bind`) MUST return `Bind` naming an address it
+    /// cannot have (`a_taken_address_is_a_bind_error_naming_it`, capability `listens`).
     async fn serve(&self, handler: Arc<dyn FrameHandler>, shutdown: Shutdown) -> Result<(), TransportError>;
 }

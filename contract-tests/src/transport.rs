@@ -304,7 +304,7 @@ pub async fn each_message_is_one_frame(h: &dyn TransportHarness) {
     assert_eq!(second.text, request(2, "second"));
     first.answer();
     second.answer();
-    let mut answers = vec![answer_of(&mut client), answer_of(&mut client)];
+    let mut answers = [answer_of(&mut client), answer_of(&mut client)];
     answers.sort_by_key(|a| a["id"].as_u64());
     assert_eq!(answers[0]["result"]["echo"], "first");
     assert_eq!(answers[1]["result"]["echo"], "second");

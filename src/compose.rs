@@ -436,18 +436,23 @@ fn http_limits(budgets: &Budgets) -> HttpLimits {
     }
 }
 
-/// The transport chosen by the settings, with its budgets.
+/// The transport chosen by the settings, with its budgets. HTTP binds its address here, so
+/// an address it cannot have is a start-up error naming it ("cannot listen on ADDR: ...").
 pub(crate) fn transport(settings: &Settings) -> anyhow::Result<Arc<dyn TransportPort>> {
     let budgets = &settings.budgets;
     match settings.transport {
         TransportChoice::Stdio => Ok(Arc::new(StdioTransport::with_config(stdio_config(budgets)))),
-        TransportChoice::Http => Ok(Arc::new(HttpTransport::new(HttpConfig {
-            host: settings.host.clone(),
-            port: settings.port,
-            auth_token: settings.auth_token.clone(),
-            allowed_origins: settings.allowed_origins.clone(),
-            limits: http_limits(budgets),
-        }))),
+        TransportChoice::Http => {
+            let config = HttpConfig {
+                host: settings.host.clone(),
+                port: settings.port,
+                auth_token: settings.auth_token.clone(),
+                allowed_origins: settings.allowed_origins.clone(),
+                limits: http_limits(budgets),
+            };
+            let listener = transport_http::bind(&config)?;
+            Ok(Arc::new(HttpTransport::new(config, listener)))
+        }
     }
 }
 

@@ -29,5 +29,6 @@ mod http1;
 pub mod notifier;
 pub mod scenario;
 pub mod store;
+pub mod transport;
 pub mod vault;
 pub mod webhook_receiver;

@@ -514,3 +514,184 @@ mod store {
         store_contract!(RedbMemory::default(), full);
     }
 }
+
+mod transport {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::Arc;
+    use std::sync::mpsc::{Receiver, Sender, channel};
+    use std::time::Duration;
+
+    use contract_tests::transport::{Budgets, Client, Subject, TransportHarness};
+    use contract_tests::transport_contract;
+    use ttai_core::ports::TransportError;
+
+    /// A client's answers, as the thread reading them queued them.
+    fn answers() -> (Sender<String>, Receiver<String>) {
+        channel()
+    }
+
+    mod stdio {
+        use super::*;
+        use transport_stdio::{StdioConfig, StdioTransport};
+
+        /// The stdio transport over two pipes standing for stdin and stdout.
+        struct Stdio;
+
+        struct PipeClient {
+            input: std::io::PipeWriter,
+            answers: Receiver<String>,
+        }
+
+        impl Client for PipeClient {
+            fn send(&mut self, message: &str) {
+                self.input.write_all(format!("{message}\n").as_bytes()).unwrap();
+            }
+
+            fn answer(&mut self, within: Duration) -> Option<String> {
+                self.answers.recv_timeout(within).ok()
+            }
+        }
+
+        impl TransportHarness for Stdio {
+            fn listens(&self) -> bool {
+                false
+            }
+
+            fn max_clients(&self) -> usize {
+                1
+            }
+
+            fn fresh(&self, budgets: Budgets) -> Subject {
+                let (stdin, input) = std::io::pipe().unwrap();
+                let (output, stdout) = std::io::pipe().unwrap();
+                let config = StdioConfig {
+                    max_line: budgets.max_message,
+                    drain: budgets.drain,
+                };
+                let transport = StdioTransport::with_io(config, Box::new(stdin), Box::new(stdout));
+                let (tx, rx) = answers();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(output).lines() {
+                        let Ok(line) = line else { break };
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut client = Some(PipeClient { input, answers: rx });
+                Subject {
+                    transport: Arc::new(transport),
+                    clients: Box::new(move || Box::new(client.take().expect("stdio has one client"))),
+                }
+            }
+        }
+
+        transport_contract!(Stdio;);
+    }
+
+    mod http {
+        use super::*;
+        use transport_http::{HttpConfig, HttpLimits, HttpTransport};
+
+        /// The HTTP transport on a listener bound to 127.0.0.1:0; clients POST 2026-07-28
+        /// requests to `/mcp`, one connection each.
+        struct Http;
+
+        fn config(host: &str, port: u16, budgets: Budgets) -> HttpConfig {
+            HttpConfig {
+                host: host.to_owned(),
+                port,
+                auth_token: None,
+                allowed_origins: Vec::new(),
+                limits: HttpLimits {
+                    max_body: budgets.max_message,
+                    drain: budgets.drain,
+                    ..HttpLimits::default()
+                },
+            }
+        }
+
+        struct PostClient {
+            address: SocketAddr,
+            tx: Sender<String>,
+            answers: Receiver<String>,
+        }
+
+        /// The body of an HTTP/1.1 response (chunked or not).
+        fn body_of(response: &[u8]) -> Option<String> {
+            let text = String::from_utf8_lossy(response);
+            let (head, body) = text.split_once("\r\n\r\n")?;
+            if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+                return Some(body.to_owned());
+            }
+            let mut rest = body;
+            let mut out = String::new();
+            loop {
+                let (size, after) = rest.split_once("\r\n")?;
+                let size = usize::from_str_radix(size.trim(), 16).ok()?;
+                if size == 0 {
+                    return Some(out);
+                }
+                out.push_str(after.get(..size)?);
+                rest = after.get(size + 2..)?;
+            }
+        }
+
+        impl Client for PostClient {
+            fn send(&mut self, message: &str) {
+                let request = format!(
+                    "POST /mcp HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{message}",
+                    self.address,
+                    message.len()
+                );
+                let (address, tx) = (self.address, self.tx.clone());
+                std::thread::spawn(move || {
+                    let mut stream = TcpStream::connect(address).unwrap();
+                    // A refused body may be cut off by the server: its answer still arrives.
+                    let _ = stream.write_all(request.as_bytes());
+                    let mut response = Vec::new();
+                    let _ = stream.read_to_end(&mut response);
+                    if let Some(body) = body_of(&response) {
+                        let _ = tx.send(body);
+                    }
+                });
+            }
+
+            fn answer(&mut self, within: Duration) -> Option<String> {
+                self.answers.recv_timeout(within).ok()
+            }
+        }
+
+        impl TransportHarness for Http {
+            fn listens(&self) -> bool {
+                true
+            }
+
+            fn max_clients(&self) -> usize {
+                2
+            }
+
+            fn fresh(&self, budgets: Budgets) -> Subject {
+                let config = config("127.0.0.1", 0, budgets);
+                let listener = transport_http::bind(&config).unwrap();
+                let address = listener.local_addr().unwrap();
+                Subject {
+                    transport: Arc::new(HttpTransport::new(config, listener)),
+                    clients: Box::new(move || {
+                        let (tx, answers) = answers();
+                        Box::new(PostClient { address, tx, answers })
+                    }),
+                }
+            }
+
+            fn bind(&self, address: &str) -> Option<Result<(), TransportError>> {
+                let (host, port) = address.rsplit_once(':').unwrap();
+                let config = config(host, port.parse().unwrap(), Budgets::default());
+                Some(transport_http::bind(&config).map(drop))
+            }
+        }
+
+        transport_contract!(Http; listens);
+    }
+}

@@ -413,6 +413,48 @@ fn only_the_composition_root_names_adapters() {
     );
 }
 
+/// The engine's and the use cases' modules, which a port must not import: a port is a
+/// specification the core's other layers implement or call, never one that depends on them.
+const ABOVE_THE_PORTS: &[&str] = &["crate::mcp", "crate::app", "super::mcp", "super::app"];
+
+/// Lines of a port's source (`relative` names it) that import the engine or the use cases.
+fn port_import_problems(relative: &str, text: &str) -> Vec<String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim_start().starts_with("//"))
+        .filter(|(_, line)| ABOVE_THE_PORTS.iter().any(|m| line.contains(m)))
+        .map(|(n, line)| format!("{relative}:{}: {}", n + 1, line.trim()))
+        .collect()
+}
+
+#[test]
+fn no_port_imports_the_engine() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core/src/ports");
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        seen += 1;
+        let relative = format!(
+            "src/core/src/ports/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        problems.extend(port_import_problems(&relative, &text));
+    }
+    assert!(seen >= 6, "the ports directory was read ({seen} files)");
+    assert_none("ports importing the engine", &problems);
+    // The rule catches the import this port once had.
+    assert_eq!(
+        port_import_problems(
+            "ports/transport.rs",
+            "use crate::mcp::McpServer;\n// crate::mcp in a comment\n"
+        )
+        .len(),
+        1
+    );
+}
+
 #[test]
 fn the_rules_see_the_workspace() {
     // A rule over an empty list would pass vacuously.

@@ -40,7 +40,6 @@ mod server;
 mod sessions;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,8 +49,8 @@ use async_trait::async_trait;
 use bytes::Buf;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use ttai_core::mcp::{FrameOutcome, McpServer, ProtocolVersion};
-use ttai_core::ports::{Secret, Shutdown, TransportError, TransportPort};
+use ttai_core::mcp::ProtocolVersion;
+use ttai_core::ports::{FrameHandler, FrameOutcome, Secret, Shutdown, TransportError, TransportPort};
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use warp::reply::Reply;
@@ -132,17 +131,43 @@ impl Default for HttpLimits {
 #[derive(Debug)]
 pub struct HttpTransport {
     config: HttpConfig,
+    /// The listener it serves; taken by the first `serve`.
+    listener: std::sync::Mutex<Option<std::net::TcpListener>>,
 }
 
 impl HttpTransport {
-    /// A transport with `config`.
-    pub fn new(config: HttpConfig) -> HttpTransport {
-        HttpTransport { config }
+    /// A transport with `config` serving `listener`, already bound by the caller (with
+    /// [`bind`], which reports an address it cannot bind).
+    pub fn new(config: HttpConfig, listener: std::net::TcpListener) -> HttpTransport {
+        HttpTransport {
+            config,
+            listener: std::sync::Mutex::new(Some(listener)),
+        }
     }
 }
 
+/// Binds `config`'s host and port (the first address the host resolves to) for
+/// [`HttpTransport::new`]; the composition root calls it before anything else starts.
+///
+/// # Errors
+/// `Bind`, naming the address, when it cannot be resolved or bound (taken, not ours).
+pub fn bind(config: &HttpConfig) -> Result<std::net::TcpListener, TransportError> {
+    use std::net::ToSocketAddrs;
+    let address = format!("{}:{}", config.host, config.port);
+    let refused = |message: String| TransportError::Bind {
+        address: address.clone(),
+        message,
+    };
+    let first = address
+        .to_socket_addrs()
+        .map_err(|e| refused(e.to_string()))?
+        .next()
+        .ok_or_else(|| refused("no address".into()))?;
+    std::net::TcpListener::bind(first).map_err(|e| refused(e.to_string()))
+}
+
 struct State {
-    server: Arc<McpServer>,
+    server: Arc<dyn FrameHandler>,
     config: HttpConfig,
     sessions: Sessions,
     retention: Arc<Retention>,
@@ -504,7 +529,7 @@ fn open_session(
     }
     let core = state
         .server
-        .open_session(Arc::new(StandaloneSink(Arc::downgrade(&session))));
+        .open(Arc::new(StandaloneSink(Arc::downgrade(&session))));
     session.set_core(core);
     Ok(session)
 }
@@ -519,7 +544,7 @@ fn end_session(state: &State, session: &Arc<HttpSession>) {
     session.close_streams();
     session.forget_streams();
     if let Some(core) = session.core() {
-        state.server.close_session(&core);
+        state.server.close(&*core);
     }
 }
 
@@ -599,12 +624,13 @@ async fn post_mcp(
             stream: stream.clone(),
         });
         // Polled here first, as the JSON path does: a quick request needs no task of its own.
-        match state.server.handle_frame_inline(&core, text, sink) {
+        match state.server.handle_inline(&*core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
             FrameOutcome::Answered | FrameOutcome::Pending | FrameOutcome::Listening => {
                 let mut first = Vec::new();
                 if core
                     .protocol_version()
+                    .and_then(ProtocolVersion::parse)
                     .is_some_and(|v| v >= ProtocolVersion::V2025_11_25)
                 {
                     // A priming event (id, empty data) lets the client resume from the start.
@@ -625,7 +651,7 @@ async fn post_mcp(
             answer: std::sync::Mutex::new(Some(tx)),
         });
         // Polled here first: a quick request is answered without a task of its own.
-        match state.server.handle_frame_inline(&core, text, sink) {
+        match state.server.handle_inline(&*core, text, sink) {
             FrameOutcome::NoReply => plain(StatusCode::ACCEPTED, ""),
             FrameOutcome::Answered | FrameOutcome::Pending | FrameOutcome::Listening => match rx.await {
                 Ok(answer) => plain(StatusCode::OK, answer),
@@ -737,7 +763,7 @@ async fn post_legacy(
     };
     session.touch();
     let sink = Arc::new(StandaloneSink(Arc::downgrade(&session)));
-    state.server.handle_frame(&core, text, sink);
+    state.server.handle(&*core, text, sink);
     plain(StatusCode::ACCEPTED, "")
 }
 
@@ -761,28 +787,23 @@ impl TransportPort for HttpTransport {
         "http"
     }
 
-    async fn serve(&self, server: Arc<McpServer>, shutdown: Shutdown) -> Result<(), TransportError> {
+    async fn serve(&self, server: Arc<dyn FrameHandler>, shutdown: Shutdown) -> Result<(), TransportError> {
         let address = format!("{}:{}", self.config.host, self.config.port);
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host(&address)
-            .await
-            .map_err(|e| TransportError::Bind {
-                address: address.clone(),
-                message: e.to_string(),
-            })?
-            .collect();
-        let first = addrs.first().copied().ok_or_else(|| TransportError::Bind {
+        let unusable = |message: String| TransportError::Bind {
             address: address.clone(),
-            message: "no address".into(),
-        })?;
-        let listener = tokio::net::TcpListener::bind(first)
-            .await
-            .map_err(|e| TransportError::Bind {
-                address: address.clone(),
-                message: e.to_string(),
-            })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|e| TransportError::Io(e.to_string()))?;
+            message,
+        };
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| unusable("the listener was already served".into()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| unusable(e.to_string()))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| unusable(e.to_string()))?;
+        let bound = listener.local_addr().map_err(|e| unusable(e.to_string()))?;
         let limits = self.config.limits.clone();
         let state = Arc::new(State {
             server,

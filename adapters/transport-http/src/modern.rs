@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::Notify;
-use ttai_core::mcp::{FrameOutcome, Header, McpServer, Outbound, ProtocolVersion, RoutingHeaders, Session};
+use ttai_core::mcp::ProtocolVersion;
+use ttai_core::ports::{FrameHandler, FrameOutcome, FrameSession, Header, Outbound, RoutingHeaders};
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Reply;
 
@@ -232,13 +233,13 @@ impl Outbound for ModernSink {
 /// Closes the request's engine session when the response is done with it (or dropped because
 /// the client went away): whatever still runs for it is cancelled.
 struct SessionGuard {
-    server: Arc<McpServer>,
-    session: Arc<Session>,
+    server: Arc<dyn FrameHandler>,
+    session: Arc<dyn FrameSession>,
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
-        self.server.close_session(&self.session);
+        self.server.close(&*self.session);
     }
 }
 
@@ -253,7 +254,7 @@ fn event(message: &str) -> Bytes {
 
 /// Serves one POST of the modern era (`body` already read within the budgets).
 pub(crate) async fn post(
-    server: &Arc<McpServer>,
+    server: &Arc<dyn FrameHandler>,
     headers: &HeaderMap,
     body: &str,
     json_ok: bool,
@@ -266,7 +267,7 @@ pub(crate) async fn post(
         server: server.clone(),
         session: session.clone(),
     };
-    let outcome = server.handle_stateless(&session, body, &routing, sink.clone());
+    let outcome = server.handle_stateless(&*session, body, &routing, sink.clone());
     drop(session);
     match outcome {
         FrameOutcome::NoReply => return plain(StatusCode::ACCEPTED, ""),

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 use tokio::sync::mpsc;
-use ttai_core::mcp::{Outbound, Session};
+use ttai_core::ports::{FrameSession, Outbound};
 
 /// Events kept per stream for resumption.
 const KEEP_EVENTS: usize = 256;
@@ -113,7 +113,7 @@ pub(crate) struct HttpSession {
     /// The client address that opened it (per-client budget).
     pub(crate) client: Option<IpAddr>,
     /// The engine's session, set right after creation.
-    core: Mutex<Option<Arc<Session>>>,
+    core: Mutex<Option<Arc<dyn FrameSession>>>,
     last_seen: Mutex<Instant>,
     streams: Mutex<Streams>,
     next_stream: Mutex<u64>,
@@ -143,11 +143,11 @@ impl HttpSession {
         }
     }
 
-    pub(crate) fn set_core(&self, session: Arc<Session>) {
+    pub(crate) fn set_core(&self, session: Arc<dyn FrameSession>) {
         *lock(&self.core) = Some(session);
     }
 
-    pub(crate) fn core(&self) -> Option<Arc<Session>> {
+    pub(crate) fn core(&self) -> Option<Arc<dyn FrameSession>> {
         lock(&self.core).clone()
     }
 

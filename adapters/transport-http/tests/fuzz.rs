@@ -26,11 +26,9 @@ use ttai_core::testing::{FakeBroker, InMemoryStore, sample_market, sample_now};
 fn server() -> &'static str {
     static ADDRESS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ADDRESS.get_or_init(|| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Bound here, before serving: a connection made before `serve` waits in the backlog.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -59,7 +57,7 @@ fn server() -> &'static str {
                         version: "fuzz".into(),
                     },
                 ));
-                let transport = HttpTransport::new(HttpConfig {
+                let config = HttpConfig {
                     host: "127.0.0.1".into(),
                     port,
                     auth_token: None,
@@ -71,19 +69,13 @@ fn server() -> &'static str {
                         max_sessions: 16,
                         ..HttpLimits::default()
                     },
-                });
+                };
+                let transport = HttpTransport::new(config, listener);
                 let (_trigger, shutdown): (ShutdownTrigger, _) = ShutdownTrigger::new();
                 transport.serve(server, shutdown).await.unwrap();
             });
         });
-        let address = format!("127.0.0.1:{port}");
-        for _ in 0..200 {
-            if TcpStream::connect(&address).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        address
+        format!("127.0.0.1:{port}")
     })
 }
 

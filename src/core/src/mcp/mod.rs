@@ -22,6 +22,7 @@ pub mod client_requests;
 mod completion;
 pub mod elicitation;
 pub mod envelope;
+mod frame_handler;
 pub mod input;
 pub mod limits;
 mod listen;
@@ -43,9 +44,9 @@ use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+pub use crate::ports::{FrameOutcome, FrameSession, Header, RoutingHeaders};
 pub use input::{InputRequired, InputRound, StateKey};
 pub use limits::{Budget, Limits};
-pub use modern::{Header, RoutingHeaders};
 pub use protocol::ProtocolVersion;
 pub use session::{Era, LogLevel, Outbound, Session};
 pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
@@ -67,20 +68,6 @@ pub struct ServerInfo {
     pub name: String,
     /// The binary's version.
     pub version: String,
-}
-
-/// What became of a frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameOutcome {
-    /// Nothing to answer (notifications, responses): HTTP answers 202.
-    NoReply,
-    /// The answer was already sent to `reply_to`.
-    Answered,
-    /// The answer will be sent to `reply_to` when the request completes.
-    Pending,
-    /// A `subscriptions/listen` stream opened (MCP 2026-07-28): its notifications follow on
-    /// `reply_to` until the client cancels it or the server ends it with the request's result.
-    Listening,
 }
 
 /// What every request handler can reach.

@@ -121,31 +121,7 @@ pub(crate) fn is_method(method: &str) -> bool {
     METHODS.contains(&method)
 }
 
-/// One HTTP routing header as the transport read it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Header<'a> {
-    /// Not sent.
-    #[default]
-    Absent,
-    /// Sent once; surrounding whitespace trimmed, the base64 form (`=?base64?…?=`) not yet
-    /// decoded.
-    Value(&'a str),
-    /// Sent more than once, or not visible ASCII.
-    Invalid,
-}
-
-/// The Streamable HTTP routing headers of a modern request (`MCP-Protocol-Version`,
-/// `Mcp-Method`, `Mcp-Name`); the engine checks them against the body.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RoutingHeaders<'a> {
-    /// `MCP-Protocol-Version`.
-    pub protocol_version: Header<'a>,
-    /// `Mcp-Method`.
-    pub method: Header<'a>,
-    /// `Mcp-Name`: `params.name` of `tools/call` and `prompts/get`, `params.uri` of
-    /// `resources/read`.
-    pub name: Header<'a>,
-}
+pub use crate::ports::{Header, RoutingHeaders};
 
 /// Decodes a header value that may use the spec's base64 form for values that are not plain
 /// ASCII (`=?base64?<base64 of the UTF-8 bytes>?=`); `None` for a malformed one.

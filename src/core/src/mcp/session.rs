@@ -12,12 +12,7 @@ use super::client_requests::{ClientRequestError, ClientRequests};
 use super::envelope;
 use super::protocol::ProtocolVersion;
 
-/// Where a session's outgoing messages go. Implemented by transports: stdio writes a line,
-/// HTTP queues an SSE event or answers a POST.
-pub trait Outbound: Send + Sync {
-    /// Sends one complete JSON-RPC message. Must not block for long.
-    fn send(&self, message: String);
-}
+pub use crate::ports::Outbound;
 
 /// A `notifications/message`.
 pub(crate) fn log_message(level: LogLevel, logger: &str, data: Value) -> String {

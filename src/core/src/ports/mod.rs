@@ -16,5 +16,8 @@ pub use broker::{BrokerError, BrokerInfo, BrokerPort, PAPER_SUFFIX, ReplayClock}
 pub use notifier::{NotifierPort, NotifyError};
 pub use redact::{MIN_RUN, REDACTED, redact};
 pub use store::{NewAlert, NewAnalysis, NewAuditEntry, PendingNotification, StoreError, StorePort};
-pub use transport::{Shutdown, ShutdownTrigger, TransportError, TransportPort};
+pub use transport::{
+    FrameHandler, FrameOutcome, FrameSession, Header, Outbound, RoutingHeaders, Shutdown, ShutdownTrigger,
+    TransportError, TransportPort,
+};
 pub use vault::{Credentials, Secret, VaultError, VaultPort, VaultState};

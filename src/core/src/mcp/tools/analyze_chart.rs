@@ -249,6 +249,7 @@ impl Tool for AnalyzeChart {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -73,6 +73,7 @@ impl Tool for CancelOrder {
             destructive: true,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 

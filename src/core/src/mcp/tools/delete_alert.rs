@@ -31,6 +31,7 @@ impl Tool for DeleteAlert {
             destructive: true,
             idempotent: false,
             open_world: false,
+            long_running: false,
         }
     }
 

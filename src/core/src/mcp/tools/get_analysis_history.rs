@@ -128,6 +128,7 @@ impl Tool for GetAnalysisHistory {
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 

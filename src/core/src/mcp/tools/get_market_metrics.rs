@@ -133,6 +133,7 @@ impl Tool for GetMarketMetrics {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -162,6 +162,7 @@ impl Tool for GetNetLiqHistory {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

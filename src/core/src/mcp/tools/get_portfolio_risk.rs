@@ -490,6 +490,7 @@ impl Tool for GetPortfolioRisk {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

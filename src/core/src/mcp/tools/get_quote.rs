@@ -121,6 +121,7 @@ impl Tool for GetQuote {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

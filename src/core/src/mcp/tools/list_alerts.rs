@@ -90,6 +90,7 @@ impl Tool for ListAlerts {
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 

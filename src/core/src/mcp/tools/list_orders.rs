@@ -74,6 +74,7 @@ impl Tool for ListOrders {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -71,6 +71,9 @@ pub struct ToolSpec {
     pub idempotent: bool,
     /// True when it talks to the outside world (the broker).
     pub open_world: bool,
+    /// True when a call can take seconds even on a broker that answers at once (a full analysis,
+    /// a backtest): the engine then always runs it as a cancellable task, never polled inline.
+    pub long_running: bool,
 }
 
 impl ToolSpec {
@@ -427,6 +430,20 @@ impl ToolRegistry {
         Some((prepared.specs.get(index)?, self.tools.get(index)?))
     }
 
+    /// True when the `tools/call` parameters `params` (JSON text) name a long-running tool
+    /// ([`ToolSpec::long_running`]); false for a tool it does not know or text it cannot read.
+    pub fn is_long_running_call(&self, params: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Call<'a> {
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+        }
+        serde_json::from_str::<Call<'_>>(params)
+            .ok()
+            .and_then(|call| self.get(&call.name))
+            .is_some_and(|(spec, _)| spec.long_running)
+    }
+
     /// Every tool's spec, in listing order.
     pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
         self.prepared().specs.iter()
@@ -457,5 +474,32 @@ pub(crate) fn num(value: Option<f64>) -> Value {
     match value {
         Some(v) if v.is_finite() => Value::from(v),
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_long_running_by_its_tools_spec_not_by_its_text() {
+        let mut tools = ToolRegistry::standard();
+        tools.extend(ToolRegistry::analysis());
+        let registry = ToolRegistry::new(tools);
+        assert!(
+            registry.is_long_running_call(r#"{"name":"run_full_analysis","arguments":{"symbol":"SPY"}}"#)
+        );
+        assert!(
+            registry.is_long_running_call(r#"{"arguments":{"symbol":"SPY"},"name":"run_full_analysis"}"#)
+        );
+        // The name of a long-running tool inside the arguments is not the tool called.
+        assert!(
+            !registry
+                .is_long_running_call(r#"{"name":"get_quote","arguments":{"symbol":"run_full_analysis"}}"#)
+        );
+        assert!(!registry.is_long_running_call(r#"{"name":"analyze_chart","arguments":{}}"#));
+        assert!(!registry.is_long_running_call(r#"{"name":"no_such_tool"}"#));
+        assert!(!registry.is_long_running_call("not json"));
+        assert!(!registry.is_long_running_call(r#"{"arguments":{}}"#));
     }
 }

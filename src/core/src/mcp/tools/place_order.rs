@@ -76,6 +76,7 @@ impl Tool for PlaceOrder {
             destructive: true,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -122,6 +122,7 @@ impl Tool for PreviewOrder {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

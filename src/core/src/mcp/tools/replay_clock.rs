@@ -66,6 +66,7 @@ impl Tool for ReplayClockTool {
             destructive: false,
             idempotent: false,
             open_world: false,
+            long_running: false,
         }
     }
 

@@ -256,6 +256,7 @@ impl Tool for RunBacktest {
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: true,
         }
     }
 

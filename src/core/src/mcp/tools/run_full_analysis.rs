@@ -164,6 +164,7 @@ impl Tool for RunFullAnalysis {
             destructive: false,
             idempotent: false,
             open_world: true,
+            long_running: true,
         }
     }
 

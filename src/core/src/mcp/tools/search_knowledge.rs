@@ -89,6 +89,7 @@ impl Tool for SearchKnowledge {
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 

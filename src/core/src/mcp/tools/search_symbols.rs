@@ -67,6 +67,7 @@ impl Tool for SearchSymbols {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

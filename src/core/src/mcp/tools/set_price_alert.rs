@@ -85,6 +85,7 @@ impl Tool for SetPriceAlert {
             destructive: false,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -454,27 +454,11 @@ fn empty_raw() -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::NULL.to_owned()
 }
 
-/// The `source`/`synthetic` pair of a result, as JSON fields.
-pub(crate) fn with_source(app: &App, mut fields: Map<String, Value>) -> Value {
-    let source = app.source();
-    fields.insert("source".into(), source.source.into());
-    fields.insert("synthetic".into(), source.synthetic.into());
-    Value::Object(fields)
-}
-
 /// A context outside any client session, for the tools' unit tests.
 #[cfg(test)]
 pub(crate) fn test_context() -> ToolContext {
     let out = Arc::new(crate::testing::CollectingOutbound::new());
     ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
-}
-
-/// An `Option<f64>` as JSON (null for none or non-finite).
-pub(crate) fn num(value: Option<f64>) -> Value {
-    match value {
-        Some(v) if v.is_finite() => Value::from(v),
-        _ => Value::Null,
-    }
 }
 
 #[cfg(test)]

@@ -149,27 +149,10 @@ impl ToolOutput {
         }
     }
 
-    /// A structured result with an optional PNG picture: the result's `chart` field describes it
-    /// (`{"mime_type": "image/png", "bytes": …}` plus `details`; null without a picture) and the
-    /// picture follows the text as image content.
-    pub fn with_png(
-        mut structured: Value,
-        picture: Option<Vec<u8>>,
-        details: &[(&str, Value)],
-    ) -> ToolOutput {
-        let chart = picture.as_ref().map(|png| {
-            let mut chart = Map::new();
-            chart.insert("mime_type".into(), "image/png".into());
-            chart.insert("bytes".into(), png.len().into());
-            for (key, value) in details {
-                chart.insert((*key).to_owned(), value.clone());
-            }
-            Value::Object(chart)
-        });
-        if let Some(map) = structured.as_object_mut() {
-            map.insert("chart".into(), chart.unwrap_or(Value::Null));
-        }
-        let mut output = ToolOutput::new(structured);
+    /// A structured result followed by its PNG picture (when there is one) as image content; the
+    /// result's `chart` field ([`PngChart`]) describes the picture.
+    pub fn serialize_with_png<T: serde::Serialize + ?Sized>(structured: &T, picture: Option<Vec<u8>>) -> ToolOutput {
+        let mut output = ToolOutput::serialize(structured);
         if let Some(png) = picture {
             output.images.push(ImageContent {
                 data_base64: crate::app::analysis::base64(&png),
@@ -182,6 +165,41 @@ impl ToolOutput {
     /// The structured result as a `Value` (tests, and tools that read another tool's output).
     pub fn structured_value(&self) -> Value {
         serde_json::from_str(self.structured.get()).unwrap_or(Value::Null)
+    }
+}
+
+/// The `chart` field of a result with a picture: what follows the text as image content, with the
+/// tool's own `details` (flattened beside `mime_type` and `bytes`).
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct PngChart<D> {
+    /// image/png.
+    mime_type: PngMime,
+    /// Size of the PNG.
+    bytes: usize,
+    #[serde(flatten)]
+    details: D,
+}
+
+/// The one media type of a [`PngChart`].
+#[derive(Clone, Copy, Debug, serde::Serialize, schemars::JsonSchema)]
+enum PngMime {
+    /// A PNG image.
+    #[serde(rename = "image/png")]
+    Png,
+}
+
+/// A [`PngChart`] without details.
+#[derive(Clone, Copy, Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct NoDetails {}
+
+impl<D> PngChart<D> {
+    /// The description of `picture`, if there is one.
+    pub(crate) fn of(picture: Option<&[u8]>, details: D) -> Option<PngChart<D>> {
+        picture.map(|png| PngChart {
+            mime_type: PngMime::Png,
+            bytes: png.len(),
+            details,
+        })
     }
 }
 

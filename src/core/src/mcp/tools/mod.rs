@@ -151,7 +151,10 @@ impl ToolOutput {
 
     /// A structured result followed by its PNG picture (when there is one) as image content; the
     /// result's `chart` field ([`PngChart`]) describes the picture.
-    pub fn serialize_with_png<T: serde::Serialize + ?Sized>(structured: &T, picture: Option<Vec<u8>>) -> ToolOutput {
+    pub fn serialize_with_png<T: serde::Serialize + ?Sized>(
+        structured: &T,
+        picture: Option<Vec<u8>>,
+    ) -> ToolOutput {
         let mut output = ToolOutput::serialize(structured);
         if let Some(png) = picture {
             output.images.push(ImageContent {

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
+use super::get_quote::finite;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::MarketMetrics;
@@ -45,10 +46,6 @@ struct MetricsView<'a> {
     ex_dividend_date: Option<Date>,
     /// When the metrics were computed.
     as_of: Timestamp,
-}
-
-fn finite(value: Option<f64>) -> Option<f64> {
-    value.filter(|v| v.is_finite())
 }
 
 impl<'a> MetricsView<'a> {

@@ -28,8 +28,6 @@ mod server;
 
 use analysis::{Analysis, analysis, order_settings};
 use broker::{MarketSource, Secrets, Timings, market_source, secrets, timings};
-#[cfg(test)]
-use data::default_data_dir;
 use data::{data_dir, log_level};
 use notify::{Notifications, notifications};
 use server::{Listening, allowed_origins, listening};
@@ -204,6 +202,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use super::data::default_data_dir;
     use super::*;
 
     fn options() -> GlobalOptions {

@@ -18,6 +18,7 @@ use super::{App, AppEvent};
 use crate::domain::{Alert, AlertCondition, AlertId, AlertStatus, Notification, Symbol, round4};
 use crate::error::AppError;
 use crate::ports::{NewAlert, NotifierPort, PendingNotification, Shutdown};
+use crate::time::Timestamp;
 
 /// The resource that lists active alerts.
 pub const ALERTS_URI: &str = "alerts://active";
@@ -372,19 +373,49 @@ pub async fn run_deliverer(app: Arc<App>, notifier: Arc<dyn NotifierPort>, mut s
     tracing::debug!("notification deliverer stopped");
 }
 
-/// The JSON of an alert as tools and resources show it.
+/// An alert as tools and resources show it.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct AlertView<'a> {
+    /// Alert id (give it to delete_alert).
+    pub id: &'a str,
+    /// Watched symbol.
+    pub symbol: &'a str,
+    /// Above or below.
+    pub condition: AlertCondition,
+    /// The price to cross.
+    pub threshold: f64,
+    /// The user's note.
+    pub note: Option<&'a str>,
+    /// Lifecycle.
+    pub status: AlertStatus,
+    /// When it was set (market clock).
+    pub created_at: Timestamp,
+    /// When it fired.
+    pub triggered_at: Option<Timestamp>,
+    /// The price that fired it.
+    pub triggered_price: Option<f64>,
+}
+
+impl<'a> AlertView<'a> {
+    /// The view of `alert`.
+    pub fn of(alert: &'a Alert) -> AlertView<'a> {
+        AlertView {
+            id: &alert.id.0,
+            symbol: alert.symbol.as_str(),
+            condition: alert.condition,
+            threshold: alert.threshold,
+            note: alert.note.as_deref(),
+            status: alert.status,
+            created_at: alert.created_at,
+            triggered_at: alert.triggered_at,
+            triggered_price: alert.triggered_price,
+        }
+    }
+}
+
+/// The JSON of an alert as tools and resources show it ([`AlertView`]).
 pub fn alert_json(alert: &Alert) -> serde_json::Value {
-    serde_json::json!({
-        "id": alert.id.0,
-        "symbol": alert.symbol.as_str(),
-        "condition": alert.condition.as_str(),
-        "threshold": alert.threshold,
-        "note": alert.note,
-        "status": match alert.status { AlertStatus::Active => "active", AlertStatus::Triggered => "triggered", AlertStatus::Deleted => "deleted" },
-        "created_at": alert.created_at.to_string(),
-        "triggered_at": alert.triggered_at.map(|t| t.to_string()),
-        "triggered_price": alert.triggered_price,
-    })
+    serde_json::to_value(AlertView::of(alert)).unwrap_or(serde_json::Value::Null)
 }
 
 /// Validates a notification's JSON shape (used by notifiers' tests through the core).

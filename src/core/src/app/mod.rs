@@ -29,8 +29,8 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use alerts::{
-    ALERTS_URI, AlertAnnouncer, AlertSignals, CheckReport, OUTBOX_RETENTION, alert_json, notification_json,
-    run_deliverer, run_monitor,
+    ALERTS_URI, AlertAnnouncer, AlertSignals, AlertView, CheckReport, OUTBOX_RETENTION, alert_json,
+    notification_json, run_deliverer, run_monitor,
 };
 pub use auth::{
     CredentialOrigin, LOGIN_HINT, Restored, credentials_from_input, restore_credentials, vault_failure,

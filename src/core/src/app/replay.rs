@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::time::Timestamp;
 
 /// Where the replay clock stands.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ClockView {
     /// The replay time now.
     pub now: String,

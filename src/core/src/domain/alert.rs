@@ -29,7 +29,7 @@ impl fmt::Display for AlertId {
 }
 
 /// Which way the price must cross the threshold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertCondition {
     /// Fires when the price is at or above the threshold.
@@ -66,7 +66,7 @@ impl AlertCondition {
 }
 
 /// Lifecycle of an alert.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     /// Watched by the monitor.

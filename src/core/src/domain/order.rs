@@ -19,7 +19,7 @@ use super::{AccountNumber, InstrumentType, OptionType, Symbol, TradeAction, pars
 use crate::time::{Date, Timestamp};
 
 /// Credit (money received) or debit (money paid).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceEffect {
     /// The account receives the price.
@@ -55,7 +55,7 @@ impl PriceEffect {
 }
 
 /// How long an order works.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeInForce {
     /// Until the end of the regular session of the day it is placed (or the next session's,
@@ -93,7 +93,7 @@ impl TimeInForce {
 }
 
 /// Where an order stands, TastyTrade's `status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Accepted, not yet routed (also the status of a dry run).
@@ -467,7 +467,7 @@ impl Order {
 
 /// TastyTrade's estimate of what an order does to buying power. Signed like the API after its
 /// `-effect` fields: a debit (buying power or requirement used) is negative.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BuyingPowerEffect {
     /// Change in the margin requirement (negative: the requirement grows).
     pub change_in_margin_requirement: f64,
@@ -495,7 +495,7 @@ impl BuyingPowerEffect {
 }
 
 /// The fees of an order, as costs: positive when charged.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeeCalculation {
     /// Regulatory fees.
     pub regulatory_fees: f64,
@@ -552,7 +552,7 @@ pub fn order_fees(order: &OrderRequest) -> FeeCalculation {
 }
 
 /// A warning or error of the broker about an order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderMessage {
     /// The broker's code, e.g. `margin_check_failed`.
     pub code: String,

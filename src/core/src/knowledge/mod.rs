@@ -33,7 +33,7 @@ pub const MAX_QUERY_CHARS: usize = 500;
 pub const MAX_LIMIT: usize = 50;
 
 /// Where a document comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Shipped inside the binary.

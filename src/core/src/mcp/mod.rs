@@ -866,7 +866,7 @@ impl McpServer {
         envelope: Option<Arc<Envelope>>,
     ) -> bool {
         // Long-running tools must stay cancellable: they always run as tasks.
-        if method == "tools/call" && params.is_some_and(|p| p.contains("\"run_full_analysis\"")) {
+        if method == "tools/call" && params.is_some_and(|p| self.tools().is_long_running_call(p)) {
             return false;
         }
         let server = self.clone();

@@ -26,6 +26,7 @@ impl Tool for Boom {
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
     async fn call(&self, _: &App, _: Args, _: &ToolContext) -> Result<ToolOutput, crate::AppError> {

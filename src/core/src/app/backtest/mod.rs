@@ -43,7 +43,7 @@ use crate::error::AppError;
 use crate::time::Timestamp;
 
 /// What a backtest trades.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BacktestStrategy {
     /// Cash-secured puts; an assignment ends the position at the expiration close.
@@ -81,7 +81,7 @@ impl BacktestStrategy {
 }
 
 /// How orders fill.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fill {
     /// At the mid of bid and ask.
@@ -103,7 +103,7 @@ impl Fill {
 
 /// The rules every trade of a backtest follows: which contracts may be opened, how orders fill
 /// and when a position is closed early. The request carries them and the report repeats them.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TradeRules {
     /// Fewest days to expiration of a new trade.
     pub dte_min: i32,

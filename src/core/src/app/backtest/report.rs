@@ -11,9 +11,10 @@ use crate::domain::{OptionType, round_to};
 use crate::time::{Date, Timestamp};
 
 /// One leg of a trade as filled.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TradeLeg {
     /// sell or buy.
+    #[schemars(extend("enum" = ["sell", "buy"]))]
     pub action: &'static str,
     /// call or put.
     pub option_type: OptionType,
@@ -26,7 +27,7 @@ pub struct TradeLeg {
 }
 
 /// One option trade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Trade {
     /// 1, 2, ...
     pub number: usize,
@@ -49,6 +50,7 @@ pub struct Trade {
     /// Exit date (None while open).
     pub closed: Option<String>,
     /// expired_worthless, take_profit, assigned, called_away, settled_in_the_money or open.
+    #[schemars(extend("enum" = ["expired_worthless", "take_profit", "assigned", "called_away", "settled_in_the_money", "open"]))]
     pub exit: &'static str,
     /// Underlying price at exit (the expiration close when settled), or at the last mark.
     pub underlying_at_close: Option<f64>,
@@ -82,11 +84,12 @@ impl Trade {
 }
 
 /// A change in the shares held (covered calls and the wheel).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StockMove {
     /// Date.
     pub date: String,
     /// bought, assigned or called_away.
+    #[schemars(extend("enum" = ["bought", "assigned", "called_away"]))]
     pub action: &'static str,
     /// Shares.
     pub shares: f64,
@@ -106,7 +109,7 @@ pub struct EquityPoint {
 }
 
 /// An entry date with no trade opened, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// Date.
     pub date: String,
@@ -115,7 +118,7 @@ pub struct Skipped {
 }
 
 /// Totals.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BacktestSummary {
     /// Option trades opened.
     pub trades: usize,
@@ -156,7 +159,7 @@ pub struct BacktestSummary {
 }
 
 /// The settings a report was made with.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BacktestSettings {
     /// The trade rules (in the JSON, beside the rate rather than nested).
     #[serde(flatten)]

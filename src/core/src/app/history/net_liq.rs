@@ -22,7 +22,7 @@ pub struct NetLiqRequest {
 }
 
 /// A value at a time.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NetLiqAt {
     /// When.
     pub time: String,
@@ -31,7 +31,7 @@ pub struct NetLiqAt {
 }
 
 /// The largest fall from a high to a later low.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Drawdown {
     /// Dollars lost from the peak to the trough.
     pub amount: f64,
@@ -44,7 +44,7 @@ pub struct Drawdown {
 }
 
 /// The account's net liquidating value over a window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NetLiqView {
     /// Masked account number.
     pub account: String,

@@ -64,13 +64,14 @@ impl Default for OrderSettings {
 }
 
 /// The order as the answers show it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OrderView {
     /// The ticket: `SELL 1 SPY 2026-12-24 540 PUT to open @ 6.30 LMT credit, day`.
     pub ticket: String,
     /// The underlying.
     pub underlying: String,
     /// Always `limit`.
+    #[schemars(extend("enum" = ["limit"]))]
     pub order_type: &'static str,
     /// `day` or `gtc`.
     pub time_in_force: TimeInForce,
@@ -87,7 +88,7 @@ pub struct OrderView {
 }
 
 /// What the broker's dry run said.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BrokerVerdict {
     /// True when the broker reports no error.
     pub accepted: bool,
@@ -120,7 +121,7 @@ impl BrokerVerdict {
 }
 
 /// The server's limits, as the answers show them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LimitsView {
     /// The most contracts per order.
     pub max_contracts_per_order: u32,
@@ -131,7 +132,7 @@ pub struct LimitsView {
 }
 
 /// The answer of `preview_order`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PreviewView {
     /// True when orders are simulated (paper trading): nothing reaches a real account.
     pub paper: bool,
@@ -146,6 +147,7 @@ pub struct PreviewView {
     /// The order's price against the market now.
     pub market: Option<MarketPrice>,
     /// `given` or `market`.
+    #[schemars(extend("enum" = ["given", "market"]))]
     pub price_from: &'static str,
     /// The analysis candidate it came from.
     pub from_analysis: Option<FromAnalysis>,
@@ -170,11 +172,12 @@ pub struct PreviewView {
 }
 
 /// The answer of `place_order`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlacedView {
     /// True when the order was sent and the broker took it.
     pub placed: bool,
     /// `placed`, `declined` or `cancelled` (the person's choice).
+    #[schemars(extend("enum" = ["placed", "declined", "cancelled"]))]
     pub outcome: &'static str,
     /// True for paper trading.
     pub paper: bool,
@@ -197,7 +200,7 @@ pub struct PlacedView {
 }
 
 /// One order as `list_orders` shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OrderSummary {
     /// The broker's id.
     pub id: Option<String>,
@@ -267,7 +270,7 @@ impl OrderSummary {
 }
 
 /// The answer of `list_orders`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OrdersView {
     /// True for paper trading.
     pub paper: bool,
@@ -290,11 +293,12 @@ pub struct OrdersView {
 }
 
 /// The answer of `cancel_order`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CancelView {
     /// True when the broker took the cancel.
     pub cancelled: bool,
     /// `cancelled`, `declined` or `dismissed`.
+    #[schemars(extend("enum" = ["cancelled", "declined", "dismissed"]))]
     pub outcome: &'static str,
     /// True for paper trading.
     pub paper: bool,

@@ -70,11 +70,12 @@ pub struct OrderSpec {
 }
 
 /// One leg with its market now.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LegView {
     /// OCC symbol.
     pub symbol: String,
     /// `sell_to_open`, ...
+    #[schemars(with = "OptionLegAction")]
     pub action: TradeAction,
     /// Contracts.
     pub quantity: u32,
@@ -92,8 +93,23 @@ pub struct LegView {
     pub mid: Option<f64>,
 }
 
+/// The actions an option leg takes (the schema of [`LegView::action`]: never `buy` or `sell`).
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum OptionLegAction {
+    /// Sell, opening a short position.
+    SellToOpen,
+    /// Buy, opening a long position.
+    BuyToOpen,
+    /// Buy, closing a short position.
+    BuyToClose,
+    /// Sell, closing a long position.
+    SellToClose,
+}
+
 /// The order's price against the market now.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MarketPrice {
     /// Net mid per unit (positive).
     pub mid: f64,
@@ -108,7 +124,7 @@ pub struct MarketPrice {
 }
 
 /// The candidate an order came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FromAnalysis {
     /// The saved analysis.
     pub analysis_id: String,

@@ -96,6 +96,7 @@ impl Tool for AnalyzeOptions {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -127,6 +127,7 @@ impl Tool for AnalyzePayoff {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -2,51 +2,17 @@
 //! runs with `--allow-orders`.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
-use super::order_args::{confirmed, order_summary_schema, paper_field};
+use super::order_args::confirmed;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::elicitation::consent_for;
-use crate::mcp::schema::{boolean, enumeration, object, props, source_fields, string};
+use crate::mcp::schema::derived;
+use crate::mcp::schema::{object, string};
 
 /// The `cancel_order` tool.
 pub(crate) struct CancelOrder;
-
-fn output_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                ("cancelled", boolean("the broker took the cancel")),
-                (
-                    "outcome",
-                    enumeration(
-                        "cancelled, or the person's other choice",
-                        &["cancelled", "declined", "dismissed"],
-                    ),
-                ),
-                paper_field(),
-                ("account", string("the account, masked", false)),
-                ("order", order_summary_schema()),
-                ("message", string("one sentence", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "cancelled",
-            "outcome",
-            "paper",
-            "account",
-            "order",
-            "message",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
-
 #[async_trait]
 impl Tool for CancelOrder {
     fn spec(&self) -> ToolSpec {
@@ -68,11 +34,12 @@ impl Tool for CancelOrder {
                 &["order_id"],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<crate::app::orders::CancelView>(),
             read_only: false,
             destructive: true,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -1,17 +1,21 @@
 //! `delete_alert`: stop watching.
 
-use async_trait::async_trait;
-use serde_json::json;
-
-use super::set_price_alert::alert_schema;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, alert_json};
+use crate::app::{AlertView, App};
 use crate::domain::AlertId;
 use crate::error::AppError;
-use crate::mcp::schema::{object, string};
+use crate::mcp::schema::{derived, object, string};
+use async_trait::async_trait;
 
 /// The `delete_alert` tool.
 pub(crate) struct DeleteAlert;
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The alert, now with status `deleted`.
+    deleted: AlertView<'a>,
+}
 
 #[async_trait]
 impl Tool for DeleteAlert {
@@ -26,11 +30,12 @@ impl Tool for DeleteAlert {
                 &["id"],
                 true,
             ),
-            output_schema: object(&[("deleted", alert_schema())], &["deleted"], false),
+            output_schema: derived::<Output<'static>>(),
             read_only: false,
             destructive: true,
             idempotent: false,
             open_world: false,
+            long_running: false,
         }
     }
 
@@ -44,6 +49,8 @@ impl Tool for DeleteAlert {
             ));
         }
         let alert = app.delete_alert(&AlertId(id.to_owned())).await?;
-        Ok(ToolOutput::new(json!({ "deleted": alert_json(&alert) })))
+        Ok(ToolOutput::serialize(&Output {
+            deleted: AlertView::of(&alert),
+        }))
     }
 }

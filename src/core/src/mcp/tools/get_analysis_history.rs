@@ -7,7 +7,8 @@ use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::AnalysisRecord;
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, integer, object, string};
+use crate::mcp::schema::{boolean, derived, object, string};
+use crate::time::Timestamp;
 
 /// The `get_analysis_history` tool.
 pub(crate) struct GetAnalysisHistory;
@@ -16,21 +17,72 @@ pub(crate) struct GetAnalysisHistory;
 /// newest always), older ones are listed without it (`details_left_out`).
 const DETAILS_BYTES: usize = 12 * 1024;
 
-/// Saved analyses as listed, newest first, with their full results when `details` (within
-/// [`DETAILS_BYTES`]); and how many were listed without the full result they would have had.
-pub(crate) fn analyses_json(records: &[AnalysisRecord], details: bool) -> (Vec<Value>, usize) {
+/// One saved analysis as the tool and the `analyses://` resources show it.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct AnalysisView<'a> {
+    /// Analysis id.
+    id: &'a str,
+    /// Analysed underlying.
+    symbol: &'a str,
+    /// full_analysis, chart or options.
+    kind: &'a str,
+    /// Strategy analysed.
+    strategy: Option<&'a str>,
+    /// When (market clock).
+    created_at: Timestamp,
+    /// Data source of the analysis.
+    source: &'a str,
+    /// The recommendation in a few words.
+    summary: &'a str,
+    /// The full analysis (with include_details).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "any_object")]
+    result: Option<Value>,
+}
+
+/// A JSON object of any shape.
+fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "object" })
+}
+
+impl<'a> AnalysisView<'a> {
+    /// The view of `record`, with its full result when `with_result`.
+    fn of(record: &'a AnalysisRecord, with_result: bool) -> AnalysisView<'a> {
+        let result = with_result.then(|| {
+            let mut result = record.result.clone();
+            if record.kind == "full_analysis" {
+                super::run_full_analysis::summarise_options(&mut result);
+            }
+            result
+        });
+        AnalysisView {
+            id: &record.id.0,
+            symbol: record.symbol.as_str(),
+            kind: &record.kind,
+            strategy: record.strategy.as_deref(),
+            created_at: record.created_at,
+            source: &record.source,
+            summary: &record.summary,
+            result,
+        }
+    }
+}
+
+/// The analyses, the newest with their full results when `details`, as many as fit in
+/// [`DETAILS_BYTES`] (always the newest); the second value counts those left without.
+fn analysis_views(records: &[AnalysisRecord], details: bool) -> (Vec<AnalysisView<'_>>, usize) {
     let (mut used, mut left_out) = (0usize, 0usize);
     let list = records
         .iter()
         .map(|record| {
             if !details {
-                return analysis_json(record, false);
+                return AnalysisView::of(record, false);
             }
-            let full = analysis_json(record, true);
+            let full = AnalysisView::of(record, true);
             let size = serde_json::to_string(&full).map_or(0, |text| text.len());
             if used > 0 && used + size > DETAILS_BYTES {
                 left_out += 1;
-                return analysis_json(record, false);
+                return AnalysisView::of(record, false);
             }
             used += size;
             full
@@ -39,46 +91,32 @@ pub(crate) fn analyses_json(records: &[AnalysisRecord], details: bool) -> (Vec<V
     (list, left_out)
 }
 
-/// An analysis as listed; the full result only when asked (a full analysis as
-/// `run_full_analysis` answers it: the account once, the candidates as rows).
-pub(crate) fn analysis_json(record: &AnalysisRecord, with_result: bool) -> Value {
-    let mut value = json!({
-        "id": record.id.0,
-        "symbol": record.symbol.as_str(),
-        "kind": record.kind,
-        "strategy": record.strategy,
-        "created_at": record.created_at.to_string(),
-        "source": record.source,
-        "summary": record.summary,
-    });
-    if with_result && let Some(map) = value.as_object_mut() {
-        let mut result = record.result.clone();
-        if record.kind == "full_analysis" {
-            super::run_full_analysis::summarise_options(&mut result);
-        }
-        map.insert("result".into(), result);
-    }
-    value
+/// [`analysis_views`] as JSON values.
+pub(crate) fn analyses_json(records: &[AnalysisRecord], details: bool) -> (Vec<Value>, usize) {
+    let (views, left_out) = analysis_views(records, details);
+    let list = views
+        .iter()
+        .map(|view| serde_json::to_value(view).unwrap_or(Value::Null))
+        .collect();
+    (list, left_out)
 }
 
-pub(crate) fn analysis_schema() -> Value {
-    object(
-        &[
-            ("id", string("analysis id", false)),
-            ("symbol", string("analysed underlying", false)),
-            ("kind", string("full_analysis, chart or options", false)),
-            ("strategy", string("strategy analysed", true)),
-            ("created_at", string("when (market clock)", false)),
-            ("source", string("data source of the analysis", false)),
-            ("summary", string("the recommendation in a few words", false)),
-            (
-                "result",
-                json!({"type": "object", "description": "the full analysis (with include_details)"}),
-            ),
-        ],
-        &["id", "symbol", "kind", "created_at", "source", "summary"],
-        false,
-    )
+/// One analysis as JSON ([`AnalysisView`]).
+pub(crate) fn analysis_json(record: &AnalysisRecord, with_result: bool) -> Value {
+    serde_json::to_value(AnalysisView::of(record, with_result)).unwrap_or(Value::Null)
+}
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// Saved analyses, newest first.
+    analyses: Vec<AnalysisView<'a>>,
+    /// Number returned.
+    count: usize,
+    /// The filter applied.
+    symbol: Option<&'a str>,
+    /// Analyses listed without the full result asked for, to keep the answer small.
+    details_left_out: usize,
 }
 
 #[async_trait]
@@ -105,29 +143,12 @@ impl Tool for GetAnalysisHistory {
                 &[],
                 true,
             ),
-            output_schema: object(
-                &[
-                    (
-                        "analyses",
-                        array("saved analyses, newest first", analysis_schema()),
-                    ),
-                    ("count", integer("number returned", false)),
-                    ("symbol", string("the filter applied", true)),
-                    (
-                        "details_left_out",
-                        integer(
-                            "analyses listed without the full result asked for, to keep the answer small",
-                            false,
-                        ),
-                    ),
-                ],
-                &["analyses", "count", "symbol", "details_left_out"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 
@@ -137,13 +158,13 @@ impl Tool for GetAnalysisHistory {
         let limit = args.int("limit", 1, 100)?.unwrap_or(10) as usize;
         let details = args.bool("include_details")?.unwrap_or(false);
         let records = app.store().list_analyses(symbol.as_ref(), limit).await?;
-        let (list, left_out) = analyses_json(&records, details);
-        Ok(ToolOutput::new(json!({
-            "analyses": list,
-            "count": records.len(),
-            "symbol": symbol.map(|s| s.to_string()),
-            "details_left_out": left_out,
-        })))
+        let (analyses, details_left_out) = analysis_views(&records, details);
+        Ok(ToolOutput::serialize(&Output {
+            analyses,
+            count: records.len(),
+            symbol: symbol.as_ref().map(|s| s.as_str()),
+            details_left_out,
+        }))
     }
 }
 

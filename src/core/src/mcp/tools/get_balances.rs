@@ -31,6 +31,7 @@ impl Tool for GetBalances {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

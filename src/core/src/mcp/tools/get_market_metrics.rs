@@ -1,96 +1,92 @@
 //! `get_market_metrics`: IV index, IV rank and percentile, HV, earnings, liquidity.
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec, num, with_source};
+use super::get_quote::finite;
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::MarketMetrics;
 use crate::error::AppError;
-use crate::mcp::schema::{array, integer, number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, string};
+use crate::time::{Date, Timestamp};
 
 /// The `get_market_metrics` tool.
 pub(crate) struct GetMarketMetrics;
-
-pub(crate) fn metrics_json(m: &MarketMetrics, today: crate::time::Date) -> Value {
-    let iv_hv = match (m.iv_index, m.hv_30) {
-        (Some(iv), Some(hv)) => Some(((iv - hv) * 10_000.0).round() / 10_000.0),
-        _ => None,
-    };
-    json!({
-        "symbol": m.symbol.as_str(),
-        "iv_index": num(m.iv_index),
-        "iv_rank": num(m.iv_rank),
-        "iv_percentile": num(m.iv_percentile),
-        "hv_30": num(m.hv_30),
-        "hv_60": num(m.hv_60),
-        "hv_90": num(m.hv_90),
-        "iv_hv_spread": num(iv_hv),
-        "earnings_date": m.earnings_date.map(|d| d.to_string()),
-        "days_to_earnings": m.earnings_date.map(|d| today.days_until(d)).filter(|d| *d >= 0),
-        "liquidity_rating": num(m.liquidity_rating),
-        "beta": num(m.beta),
-        "dividend_yield": num(m.dividend_yield),
-        "ex_dividend_date": m.ex_dividend_date.map(|d| d.to_string()),
-        "as_of": m.as_of.to_string(),
-    })
+/// One symbol's metrics as the tool shows them.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct MetricsView<'a> {
+    /// The underlying.
+    symbol: &'a str,
+    /// 30-day implied volatility index, fraction (0.25 = 25%).
+    iv_index: Option<f64>,
+    /// IV rank over the past year, 0–1.
+    iv_rank: Option<f64>,
+    /// IV percentile over the past year, 0–1.
+    iv_percentile: Option<f64>,
+    /// 30-day historical volatility, fraction.
+    hv_30: Option<f64>,
+    /// 60-day historical volatility, fraction.
+    hv_60: Option<f64>,
+    /// 90-day historical volatility, fraction.
+    hv_90: Option<f64>,
+    /// iv_index − hv_30 (positive: options priced above realised movement).
+    iv_hv_spread: Option<f64>,
+    /// Next expected earnings report, YYYY-MM-DD.
+    earnings_date: Option<Date>,
+    /// Calendar days to the earnings report.
+    days_to_earnings: Option<i32>,
+    /// Broker's liquidity rating (higher is more liquid, 0–5).
+    liquidity_rating: Option<f64>,
+    /// Beta against the S&P 500.
+    beta: Option<f64>,
+    /// Dividend yield, fraction.
+    dividend_yield: Option<f64>,
+    /// Next ex-dividend date, YYYY-MM-DD, when the broker has one.
+    ex_dividend_date: Option<Date>,
+    /// When the metrics were computed.
+    as_of: Timestamp,
 }
 
-pub(crate) fn metrics_schema() -> Value {
-    object(
-        &[
-            ("symbol", string("the underlying", false)),
-            (
-                "iv_index",
-                number("30-day implied volatility index, fraction (0.25 = 25%)", true),
-            ),
-            ("iv_rank", number("IV rank over the past year, 0–1", true)),
-            (
-                "iv_percentile",
-                number("IV percentile over the past year, 0–1", true),
-            ),
-            ("hv_30", number("30-day historical volatility, fraction", true)),
-            ("hv_60", number("60-day historical volatility, fraction", true)),
-            ("hv_90", number("90-day historical volatility, fraction", true)),
-            (
-                "iv_hv_spread",
-                number(
-                    "iv_index − hv_30 (positive: options priced above realised movement)",
-                    true,
-                ),
-            ),
-            (
-                "earnings_date",
-                string("next expected earnings report, YYYY-MM-DD", true),
-            ),
-            (
-                "days_to_earnings",
-                integer("calendar days to the earnings report", true),
-            ),
-            (
-                "liquidity_rating",
-                number("broker's liquidity rating (higher is more liquid, 0–5)", true),
-            ),
-            ("beta", number("beta against the S&P 500", true)),
-            ("dividend_yield", number("dividend yield, fraction", true)),
-            (
-                "ex_dividend_date",
-                string("next ex-dividend date, YYYY-MM-DD, when the broker has one", true),
-            ),
-            ("as_of", string("when the metrics were computed", false)),
-        ],
-        &[
-            "symbol",
-            "iv_index",
-            "iv_rank",
-            "iv_percentile",
-            "hv_30",
-            "earnings_date",
-            "liquidity_rating",
-            "as_of",
-        ],
-        false,
-    )
+impl<'a> MetricsView<'a> {
+    fn of(m: &'a MarketMetrics, today: Date) -> MetricsView<'a> {
+        let iv_hv = match (m.iv_index, m.hv_30) {
+            (Some(iv), Some(hv)) => Some(((iv - hv) * 10_000.0).round() / 10_000.0),
+            _ => None,
+        };
+        MetricsView {
+            symbol: m.symbol.as_str(),
+            iv_index: finite(m.iv_index),
+            iv_rank: finite(m.iv_rank),
+            iv_percentile: finite(m.iv_percentile),
+            hv_30: finite(m.hv_30),
+            hv_60: finite(m.hv_60),
+            hv_90: finite(m.hv_90),
+            iv_hv_spread: finite(iv_hv),
+            earnings_date: m.earnings_date,
+            days_to_earnings: m.earnings_date.map(|d| today.days_until(d)).filter(|d| *d >= 0),
+            liquidity_rating: finite(m.liquidity_rating),
+            beta: finite(m.beta),
+            dividend_yield: finite(m.dividend_yield),
+            ex_dividend_date: m.ex_dividend_date,
+            as_of: m.as_of,
+        }
+    }
+}
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// One entry per symbol found.
+    metrics: Vec<MetricsView<'a>>,
+    /// Symbols without metrics.
+    missing: Vec<&'a str>,
+    /// Number of entries.
+    count: usize,
+    /// Where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded).
+    source: String,
+    /// True when the data is made up (a demo tape): never real prices.
+    synthetic: bool,
 }
 
 #[async_trait]
@@ -114,25 +110,12 @@ impl Tool for GetMarketMetrics {
                 &[],
                 true,
             ),
-            output_schema: object(
-                &props(&[
-                    &[
-                        ("metrics", array("one entry per symbol found", metrics_schema())),
-                        (
-                            "missing",
-                            array("symbols without metrics", json!({"type": "string"})),
-                        ),
-                        ("count", integer("number of entries", false)),
-                    ],
-                    &source_fields(),
-                ]),
-                &["metrics", "missing", "count", "source", "synthetic"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 
@@ -155,8 +138,8 @@ impl Tool for GetMarketMetrics {
         let mut missing = Vec::new();
         for symbol in &symbols {
             match metrics.iter().find(|m| &m.symbol == symbol) {
-                Some(m) => found.push(metrics_json(m, today)),
-                None => missing.push(Value::from(symbol.as_str())),
+                Some(m) => found.push(MetricsView::of(m, today)),
+                None => missing.push(symbol.as_str()),
             }
         }
         if found.is_empty() {
@@ -165,10 +148,13 @@ impl Tool for GetMarketMetrics {
                 symbols.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             )));
         }
-        let mut fields = Map::new();
-        fields.insert("count".into(), found.len().into());
-        fields.insert("metrics".into(), Value::Array(found));
-        fields.insert("missing".into(), Value::Array(missing));
-        Ok(ToolOutput::new(with_source(app, fields)))
+        let source = app.source();
+        Ok(ToolOutput::serialize(&Output {
+            count: found.len(),
+            metrics: found,
+            missing,
+            source: source.source,
+            synthetic: source.synthetic,
+        }))
     }
 }

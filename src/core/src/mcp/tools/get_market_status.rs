@@ -27,6 +27,7 @@ impl Tool for GetMarketStatus {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -2,15 +2,15 @@
 //! low and largest drawdown, the series sampled for a model, and a line picture on request.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::get_transactions::account_argument;
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::history::{DEFAULT_NET_LIQ_POINTS, MAX_NET_LIQ_POINTS, NetLiqRequest};
+use crate::app::history::{DEFAULT_NET_LIQ_POINTS, MAX_NET_LIQ_POINTS, NetLiqRequest, NetLiqView};
 use crate::domain::NetLiqWindow;
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, integer, nullable, number, object, props, source_fields, string};
+use crate::mcp::schema::{boolean, derived, object};
 
 /// The `get_net_liq_history` tool.
 pub(crate) struct GetNetLiqHistory;
@@ -21,87 +21,22 @@ fn windows() -> Vec<&'static str> {
     NetLiqWindow::ALL.iter().map(|w| w.as_str()).collect()
 }
 
-fn at_schema(description: &str) -> Value {
-    let mut schema = nullable(object(
-        &[
-            ("time", string("UTC", false)),
-            ("net_liq", number("net liquidating value, $", false)),
-        ],
-        &["time", "net_liq"],
-        false,
-    ));
-    if let Some(map) = schema.as_object_mut() {
-        map.insert("description".into(), description.into());
-    }
-    schema
+/// The size of the net-liq picture.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Size {
+    /// Width in pixels.
+    width: u32,
+    /// Height in pixels.
+    height: u32,
 }
 
-fn output_schema() -> Value {
-    let point = object(
-        &[
-            ("time", string("UTC", false)),
-            ("net_liq", number("net liquidating value, $", false)),
-        ],
-        &["time", "net_liq"],
-        false,
-    );
-    let drawdown = nullable(object(
-        &[
-            (
-                "amount",
-                number("dollars lost from the peak to the trough", false),
-            ),
-            ("percent", number("as a percent of the peak", false)),
-            ("peak_at", string("when the peak was", false)),
-            ("trough_at", string("when the trough was", false)),
-        ],
-        &["amount", "percent", "peak_at", "trough_at"],
-        false,
-    ));
-    object(
-        &props(&[
-            &[
-                ("account", string("account number, masked", false)),
-                (
-                    "time_back",
-                    string("the window: 1d, 1m, 3m, 6m, 1y or all", false),
-                ),
-                ("start", at_schema("the first point")),
-                ("end", at_schema("the last point")),
-                ("change", number("end minus start, $", true)),
-                ("change_percent", number("change as a percent of the start", true)),
-                ("high", at_schema("the highest close")),
-                ("low", at_schema("the lowest close")),
-                ("max_drawdown", drawdown),
-                ("points_total", integer("points the broker gave", false)),
-                (
-                    "points",
-                    array("the series, sampled evenly (first and last kept)", point),
-                ),
-                ("sampled", boolean("true when points is a sample of points_total")),
-                ("note", string("what the series includes", false)),
-                ("as_of", string("market time of the answer", false)),
-                (
-                    "chart",
-                    json!({"type": ["object", "null"], "description": "the PNG that follows as image content (with include_chart)"}),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "account",
-            "time_back",
-            "start",
-            "end",
-            "change",
-            "points_total",
-            "points",
-            "sampled",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
+/// The tool's answer: the history and the picture's description.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output {
+    #[serde(flatten)]
+    view: NetLiqView,
+    /// The PNG that follows as image content (with include_chart).
+    chart: Option<PngChart<Size>>,
 }
 
 /// The request from the arguments, validated.
@@ -157,24 +92,26 @@ impl Tool for GetNetLiqHistory {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<Output>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 
     async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         let request = request(&args)?;
         let (view, picture) = app.net_liq_history(&request).await?;
-        let value =
-            serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the net-liq history"))?;
-        Ok(ToolOutput::with_png(
-            value,
-            picture,
-            &[("width", 1000.into()), ("height", 500.into())],
-        ))
+        let chart = PngChart::of(
+            picture.as_deref(),
+            Size {
+                width: 1000,
+                height: 500,
+            },
+        );
+        Ok(ToolOutput::serialize_with_png(&Output { view, chart }, picture))
     }
 }
 

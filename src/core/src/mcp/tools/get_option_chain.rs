@@ -410,6 +410,7 @@ impl Tool for GetOptionChain {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

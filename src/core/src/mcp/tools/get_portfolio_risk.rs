@@ -5,15 +5,25 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, NoDetails, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::portfolio_risk::RiskRequest;
+use crate::app::portfolio_risk::report::PortfolioRisk;
 use crate::app::portfolio_risk::scenario::{MoveBasis, ScenarioGrid, limits};
 use crate::app::portfolio_risk::strategy::Strategy;
 use crate::error::AppError;
 use crate::mcp::schema::{
     array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
 };
+
+/// The tool's answer: the report and the heat map's description.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    report: &'a PortfolioRisk,
+    /// The heat-map PNG that follows as image content (with include_chart).
+    chart: Option<PngChart<NoDetails>>,
+}
 
 /// The `get_portfolio_risk` tool.
 pub(crate) struct GetPortfolioRisk;
@@ -490,15 +500,21 @@ impl Tool for GetPortfolioRisk {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 
     async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         let request = request(&args)?;
         let (report, picture) = app.portfolio_risk(&request).await?;
-        let value = serde_json::to_value(&report)
-            .map_err(|_| AppError::internal("serialising the portfolio risk"))?;
-        Ok(ToolOutput::with_png(value, picture, &[]))
+        let chart = PngChart::of(picture.as_deref(), NoDetails {});
+        Ok(ToolOutput::serialize_with_png(
+            &Output {
+                report: &report,
+                chart,
+            },
+            picture,
+        ))
     }
 }
 

@@ -32,6 +32,7 @@ impl Tool for GetPositions {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -47,7 +47,8 @@ pub(crate) struct QuoteView<'a> {
     as_of: crate::time::Timestamp,
 }
 
-fn finite(v: Option<f64>) -> Option<f64> {
+/// A finite value, else none (a JSON number is never NaN or infinite).
+pub(super) fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
@@ -121,6 +122,7 @@ impl Tool for GetQuote {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

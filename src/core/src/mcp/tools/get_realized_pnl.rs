@@ -49,6 +49,7 @@ impl Tool for GetRealizedPnl {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -150,6 +150,7 @@ impl Tool for GetTransactions {
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

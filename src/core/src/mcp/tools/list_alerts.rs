@@ -2,14 +2,13 @@
 //! connected.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::set_price_alert::alert_schema;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, alert_json};
+use crate::app::{AlertView, App};
 use crate::domain::{Alert, AlertStatus};
 use crate::error::AppError;
-use crate::mcp::schema::{array, enumeration, integer, object, string};
+use crate::mcp::schema::{derived, enumeration, object, string};
 use crate::time::Timestamp;
 
 /// The `list_alerts` tool.
@@ -25,6 +24,49 @@ fn changed_at(alert: &Alert) -> Timestamp {
         .triggered_at
         .or(alert.deleted_at)
         .unwrap_or(alert.created_at)
+}
+
+/// Which alerts were listed.
+#[derive(Clone, Copy, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum StatusFilter {
+    /// Watched alerts.
+    Active,
+    /// Alerts that fired.
+    Triggered,
+    /// Deleted alerts.
+    Deleted,
+    /// Every alert.
+    All,
+}
+
+impl StatusFilter {
+    fn of(status: Option<AlertStatus>) -> StatusFilter {
+        match status {
+            None => StatusFilter::All,
+            Some(AlertStatus::Active) => StatusFilter::Active,
+            Some(AlertStatus::Triggered) => StatusFilter::Triggered,
+            Some(AlertStatus::Deleted) => StatusFilter::Deleted,
+        }
+    }
+}
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The filter applied.
+    status: StatusFilter,
+    /// The time filter applied.
+    since: Option<Timestamp>,
+    /// Alerts, oldest first (the most recent `limit`).
+    alerts: Vec<AlertView<'a>>,
+    /// Alerts that match.
+    count: usize,
+    /// Older matches beyond `limit`.
+    left_out: usize,
+    /// Alerts that fired while no MCP client was connected, reported once (by the first listing
+    /// after).
+    fired_while_away: Vec<AlertView<'a>>,
 }
 
 #[async_trait]
@@ -62,34 +104,12 @@ impl Tool for ListAlerts {
                 &[],
                 true,
             ),
-            output_schema: object(
-                &[
-                    (
-                        "status",
-                        enumeration("the filter applied", &["active", "triggered", "deleted", "all"]),
-                    ),
-                    ("since", string("the time filter applied", true)),
-                    (
-                        "alerts",
-                        array("alerts, oldest first (the most recent `limit`)", alert_schema()),
-                    ),
-                    ("count", integer("alerts that match", false)),
-                    ("left_out", integer("older matches beyond `limit`", false)),
-                    (
-                        "fired_while_away",
-                        array(
-                            "alerts that fired while no MCP client was connected, reported once (by the first listing after)",
-                            alert_schema(),
-                        ),
-                    ),
-                ],
-                &["status", "alerts", "count", "left_out", "fired_while_away"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 
@@ -122,16 +142,15 @@ impl Tool for ListAlerts {
         }
         let count = alerts.len();
         let left_out = count.saturating_sub(limit);
-        let list: Vec<Value> = alerts.iter().skip(left_out).map(alert_json).collect();
-        let away: Vec<Value> = app.take_unannounced().iter().map(alert_json).collect();
-        Ok(ToolOutput::new(json!({
-            "status": status_text,
-            "since": since.map(|t| t.to_string()),
-            "count": count,
-            "left_out": left_out,
-            "alerts": list,
-            "fired_while_away": away,
-        })))
+        let away = app.take_unannounced();
+        Ok(ToolOutput::serialize(&Output {
+            status: StatusFilter::of(status),
+            since,
+            alerts: alerts.iter().skip(left_out).map(AlertView::of).collect(),
+            count,
+            left_out,
+            fired_while_away: away.iter().map(AlertView::of).collect(),
+        }))
     }
 }
 
@@ -141,6 +160,7 @@ mod tests {
     use crate::domain::{AlertCondition, Symbol};
     use crate::mcp::tools::test_context;
     use crate::testing::{sample_app, sample_market, schema};
+    use serde_json::Value;
 
     async fn list(app: &App, args: Value) -> Result<Value, AppError> {
         let output = ListAlerts

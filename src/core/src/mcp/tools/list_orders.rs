@@ -1,50 +1,16 @@
 //! `list_orders`: the account's orders today and in the last days.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::order_args::{order_summary_schema, paper_field};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::mcp::schema::{array, integer, object, props, source_fields, string};
+use crate::mcp::schema::derived;
+use crate::mcp::schema::{object, string};
 
 /// The `list_orders` tool.
 pub(crate) struct ListOrders;
-
-fn output_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                paper_field(),
-                ("account", string("the account, masked", false)),
-                (
-                    "today",
-                    array("today's orders, working first", order_summary_schema()),
-                ),
-                (
-                    "recent",
-                    array("earlier orders, newest first", order_summary_schema()),
-                ),
-                ("since", string("first day of recent", false)),
-                ("working", integer("orders still working", false)),
-                ("as_of", string("market clock", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "paper",
-            "account",
-            "today",
-            "recent",
-            "working",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
-
 #[async_trait]
 impl Tool for ListOrders {
     fn spec(&self) -> ToolSpec {
@@ -69,11 +35,12 @@ impl Tool for ListOrders {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<crate::app::orders::OrdersView>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

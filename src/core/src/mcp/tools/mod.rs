@@ -71,6 +71,9 @@ pub struct ToolSpec {
     pub idempotent: bool,
     /// True when it talks to the outside world (the broker).
     pub open_world: bool,
+    /// True when a call can take seconds even on a broker that answers at once (a full analysis,
+    /// a backtest): the engine then always runs it as a cancellable task, never polled inline.
+    pub long_running: bool,
 }
 
 impl ToolSpec {
@@ -146,27 +149,13 @@ impl ToolOutput {
         }
     }
 
-    /// A structured result with an optional PNG picture: the result's `chart` field describes it
-    /// (`{"mime_type": "image/png", "bytes": …}` plus `details`; null without a picture) and the
-    /// picture follows the text as image content.
-    pub fn with_png(
-        mut structured: Value,
+    /// A structured result followed by its PNG picture (when there is one) as image content; the
+    /// result's `chart` field ([`PngChart`]) describes the picture.
+    pub fn serialize_with_png<T: serde::Serialize + ?Sized>(
+        structured: &T,
         picture: Option<Vec<u8>>,
-        details: &[(&str, Value)],
     ) -> ToolOutput {
-        let chart = picture.as_ref().map(|png| {
-            let mut chart = Map::new();
-            chart.insert("mime_type".into(), "image/png".into());
-            chart.insert("bytes".into(), png.len().into());
-            for (key, value) in details {
-                chart.insert((*key).to_owned(), value.clone());
-            }
-            Value::Object(chart)
-        });
-        if let Some(map) = structured.as_object_mut() {
-            map.insert("chart".into(), chart.unwrap_or(Value::Null));
-        }
-        let mut output = ToolOutput::new(structured);
+        let mut output = ToolOutput::serialize(structured);
         if let Some(png) = picture {
             output.images.push(ImageContent {
                 data_base64: crate::app::analysis::base64(&png),
@@ -179,6 +168,41 @@ impl ToolOutput {
     /// The structured result as a `Value` (tests, and tools that read another tool's output).
     pub fn structured_value(&self) -> Value {
         serde_json::from_str(self.structured.get()).unwrap_or(Value::Null)
+    }
+}
+
+/// The `chart` field of a result with a picture: what follows the text as image content, with the
+/// tool's own `details` (flattened beside `mime_type` and `bytes`).
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct PngChart<D> {
+    /// image/png.
+    mime_type: PngMime,
+    /// Size of the PNG.
+    bytes: usize,
+    #[serde(flatten)]
+    details: D,
+}
+
+/// The one media type of a [`PngChart`].
+#[derive(Clone, Copy, Debug, serde::Serialize, schemars::JsonSchema)]
+enum PngMime {
+    /// A PNG image.
+    #[serde(rename = "image/png")]
+    Png,
+}
+
+/// A [`PngChart`] without details.
+#[derive(Clone, Copy, Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct NoDetails {}
+
+impl<D> PngChart<D> {
+    /// The description of `picture`, if there is one.
+    pub(crate) fn of(picture: Option<&[u8]>, details: D) -> Option<PngChart<D>> {
+        picture.map(|png| PngChart {
+            mime_type: PngMime::Png,
+            bytes: png.len(),
+            details,
+        })
     }
 }
 
@@ -427,6 +451,20 @@ impl ToolRegistry {
         Some((prepared.specs.get(index)?, self.tools.get(index)?))
     }
 
+    /// True when the `tools/call` parameters `params` (JSON text) name a long-running tool
+    /// ([`ToolSpec::long_running`]); false for a tool it does not know or text it cannot read.
+    pub fn is_long_running_call(&self, params: &str) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Call<'a> {
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+        }
+        serde_json::from_str::<Call<'_>>(params)
+            .ok()
+            .and_then(|call| self.get(&call.name))
+            .is_some_and(|(spec, _)| spec.long_running)
+    }
+
     /// Every tool's spec, in listing order.
     pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
         self.prepared().specs.iter()
@@ -437,14 +475,6 @@ fn empty_raw() -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::NULL.to_owned()
 }
 
-/// The `source`/`synthetic` pair of a result, as JSON fields.
-pub(crate) fn with_source(app: &App, mut fields: Map<String, Value>) -> Value {
-    let source = app.source();
-    fields.insert("source".into(), source.source.into());
-    fields.insert("synthetic".into(), source.synthetic.into());
-    Value::Object(fields)
-}
-
 /// A context outside any client session, for the tools' unit tests.
 #[cfg(test)]
 pub(crate) fn test_context() -> ToolContext {
@@ -452,10 +482,29 @@ pub(crate) fn test_context() -> ToolContext {
     ToolContext::detached(Arc::new(Session::new(1, out.clone())), out)
 }
 
-/// An `Option<f64>` as JSON (null for none or non-finite).
-pub(crate) fn num(value: Option<f64>) -> Value {
-    match value {
-        Some(v) if v.is_finite() => Value::from(v),
-        _ => Value::Null,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_long_running_by_its_tools_spec_not_by_its_text() {
+        let mut tools = ToolRegistry::standard();
+        tools.extend(ToolRegistry::analysis());
+        let registry = ToolRegistry::new(tools);
+        assert!(
+            registry.is_long_running_call(r#"{"name":"run_full_analysis","arguments":{"symbol":"SPY"}}"#)
+        );
+        assert!(
+            registry.is_long_running_call(r#"{"arguments":{"symbol":"SPY"},"name":"run_full_analysis"}"#)
+        );
+        // The name of a long-running tool inside the arguments is not the tool called.
+        assert!(
+            !registry
+                .is_long_running_call(r#"{"name":"get_quote","arguments":{"symbol":"run_full_analysis"}}"#)
+        );
+        assert!(!registry.is_long_running_call(r#"{"name":"analyze_chart","arguments":{}}"#));
+        assert!(!registry.is_long_running_call(r#"{"name":"no_such_tool"}"#));
+        assert!(!registry.is_long_running_call("not json"));
+        assert!(!registry.is_long_running_call(r#"{"arguments":{}}"#));
     }
 }

@@ -8,7 +8,7 @@ use crate::app::orders::{Confirmed, LegSpec, OrderSource, OrderSpec, parse_actio
 use crate::domain::{AnalysisId, MAX_ORDER_LEGS, OptionType, PriceEffect, TimeInForce};
 use crate::error::AppError;
 use crate::mcp::input::InputRequired;
-use crate::mcp::schema::{array, boolean, enumeration, integer, number, object, string};
+use crate::mcp::schema::{boolean, enumeration, number, object, string};
 
 /// The arguments both tools take.
 pub(crate) const ORDER_ARGS: [&str; 10] = [
@@ -211,138 +211,6 @@ pub(crate) fn order_spec(args: &Args) -> Result<OrderSpec, AppError> {
         time_in_force,
         allow_below_basis: args.bool("allow_below_basis")?.unwrap_or(false),
     })
-}
-
-/// The schema of an order as the answers show it (`OrderView`).
-pub(crate) fn order_view_schema() -> Value {
-    let leg = object(
-        &[
-            ("symbol", string("OCC symbol", false)),
-            ("action", enumeration("what the leg does", &ACTIONS)),
-            ("quantity", integer("contracts", false)),
-            ("option_type", enumeration("call or put", &["call", "put"])),
-            ("strike", number("strike", false)),
-            ("expiration", string("YYYY-MM-DD", false)),
-            ("bid", number("bid now", true)),
-            ("ask", number("ask now", true)),
-            ("mid", number("mid now", true)),
-        ],
-        &[
-            "symbol",
-            "action",
-            "quantity",
-            "option_type",
-            "strike",
-            "expiration",
-        ],
-        false,
-    );
-    object(
-        &[
-            ("ticket", string("the order as a trader reads it", false)),
-            ("underlying", string("the underlying", false)),
-            ("order_type", enumeration("always limit", &["limit"])),
-            ("time_in_force", enumeration("day or gtc", &["day", "gtc"])),
-            ("price", number("limit per share, on the tick", false)),
-            (
-                "price_effect",
-                enumeration("credit or debit", &["credit", "debit"]),
-            ),
-            ("size", integer("contracts (largest leg)", false)),
-            ("legs", array("legs with their markets now", leg)),
-            (
-                "cash_at_limit",
-                number(
-                    "cash when filled at the limit, before fees ($, credit positive)",
-                    false,
-                ),
-            ),
-        ],
-        &[
-            "ticket",
-            "underlying",
-            "time_in_force",
-            "price",
-            "price_effect",
-            "size",
-            "legs",
-        ],
-        false,
-    )
-}
-
-/// The schema of a broker's order summary (`OrderSummary`).
-pub(crate) fn order_summary_schema() -> Value {
-    object(
-        &[
-            ("id", string("the broker's order id", true)),
-            (
-                "status",
-                string("received, live, filled, cancelled, expired, rejected, ...", false),
-            ),
-            ("ticket", string("the order as a trader reads it", false)),
-            ("underlying", string("the underlying", false)),
-            ("price", number("limit per share", true)),
-            (
-                "price_effect",
-                json!({"type": ["string", "null"], "enum": ["credit", "debit", null]}),
-            ),
-            ("size", number("contracts", true)),
-            ("time_in_force", enumeration("day or gtc", &["day", "gtc"])),
-            ("remaining", number("contracts not yet filled", false)),
-            ("fill_price", number("average net fill price per share", true)),
-            ("received_at", string("when received", true)),
-            (
-                "terminal_at",
-                string("when it filled, was cancelled or expired", true),
-            ),
-            ("cancellable", boolean("a cancel may be asked for")),
-            ("reject_reason", string("why it was rejected", true)),
-        ],
-        &["id", "status", "ticket", "underlying", "remaining", "cancellable"],
-        false,
-    )
-}
-
-/// The broker's verdict (`BrokerVerdict`).
-pub(crate) fn broker_verdict_schema() -> Value {
-    let message = object(
-        &[
-            ("code", string("the broker's code", false)),
-            ("message", string("its words", false)),
-        ],
-        &["code", "message"],
-        false,
-    );
-    object(
-        &[
-            ("accepted", boolean("the broker reports no error")),
-            (
-                "buying_power_used",
-                number("buying power the order uses, $ (negative: frees)", true),
-            ),
-            (
-                "buying_power_effect",
-                json!({"type": ["object", "null"], "description": "the broker's figures, signed (a debit is negative)"}),
-            ),
-            (
-                "fees",
-                json!({"type": ["object", "null"], "description": "fees as costs: commission, clearing_fees, regulatory_fees, proprietary_index_option_fees, total_fees"}),
-            ),
-            ("warnings", array("warnings", message.clone())),
-            ("errors", array("errors that refuse the order", message)),
-        ],
-        &["accepted", "warnings", "errors"],
-        false,
-    )
-}
-
-/// The paper flag every order answer carries.
-pub(crate) fn paper_field() -> (&'static str, Value) {
-    (
-        "paper",
-        boolean("true when orders are simulated (paper trading): nothing reaches a real account"),
-    )
 }
 
 /// A confirmed use case's answer: its view, or (MCP 2026-07-28) the question for the client to

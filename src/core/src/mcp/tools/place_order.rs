@@ -3,61 +3,16 @@
 //! `--allow-orders`.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
 
-use super::order_args::{
-    broker_verdict_schema, confirmed, order_input_schema, order_spec, order_summary_schema,
-    order_view_schema, paper_field,
-};
+use super::order_args::{confirmed, order_input_schema, order_spec};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::elicitation::consent_for;
-use crate::mcp::schema::{boolean, enumeration, nullable, object, props, source_fields, string};
+use crate::mcp::schema::derived;
 
 /// The `place_order` tool.
 pub(crate) struct PlaceOrder;
-
-fn output_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                ("placed", boolean("the broker took the order")),
-                (
-                    "outcome",
-                    enumeration(
-                        "placed, or the person's other choice",
-                        &["placed", "declined", "cancelled"],
-                    ),
-                ),
-                paper_field(),
-                ("account", string("the account, masked", false)),
-                ("order", order_view_schema()),
-                ("order_hash", string("the order's fingerprint", false)),
-                ("broker_order", nullable(order_summary_schema())),
-                (
-                    "broker",
-                    json!({"anyOf": [broker_verdict_schema(), {"type": "null"}]}),
-                ),
-                ("message", string("one sentence", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "placed",
-            "outcome",
-            "paper",
-            "account",
-            "order",
-            "order_hash",
-            "message",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
-
 #[async_trait]
 impl Tool for PlaceOrder {
     fn spec(&self) -> ToolSpec {
@@ -71,11 +26,12 @@ impl Tool for PlaceOrder {
                 runs without --allow-orders, when the client cannot show the form, or beyond the server's limits \
                 (contracts and buying power per order). Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
-            output_schema: output_schema(),
+            output_schema: derived::<crate::app::orders::PlacedView>(),
             read_only: false,
             destructive: true,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 

@@ -2,106 +2,15 @@
 //! ttai's checks. Read-only: nothing is placed.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
 
-use super::order_args::{
-    broker_verdict_schema, order_input_schema, order_spec, order_view_schema, paper_field,
-};
+use super::order_args::{order_input_schema, order_spec};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, number, object, props, source_fields, string};
+use crate::mcp::schema::derived;
 
 /// The `preview_order` tool.
 pub(crate) struct PreviewOrder;
-
-/// ttai's checks (`Caution`).
-pub(crate) fn checks_schema() -> Value {
-    array(
-        "ttai's checks, most severe first (blocking stops place_order)",
-        object(
-            &[
-                (
-                    "severity",
-                    json!({"type": "string", "enum": ["blocking", "major", "minor"]}),
-                ),
-                ("code", string("a stable name, e.g. naked_call", false)),
-                ("message", string("what it is, with the numbers", false)),
-            ],
-            &["severity", "code", "message"],
-            false,
-        ),
-    )
-}
-
-fn output_schema() -> Value {
-    object(
-        &props(&[
-            &[
-                paper_field(),
-                ("account", string("the account, masked", false)),
-                ("order", order_view_schema()),
-                (
-                    "order_hash",
-                    string(
-                        "SHA-256 of the order's canonical text: what a confirmation is bound to",
-                        false,
-                    ),
-                ),
-                (
-                    "order_code",
-                    string("its first 8 hex digits, shown to the person", false),
-                ),
-                (
-                    "market",
-                    json!({"type": ["object", "null"], "description": "net mid, natural, suggested limit and tick now"}),
-                ),
-                ("price_from", string("given or market", false)),
-                (
-                    "from_analysis",
-                    json!({"type": ["object", "null"], "description": "the analysis candidate it came from"}),
-                ),
-                ("broker", broker_verdict_schema()),
-                ("checks", checks_schema()),
-                ("placeable", boolean("no check blocks it")),
-                (
-                    "orders_enabled",
-                    boolean("this server may place orders (--allow-orders)"),
-                ),
-                (
-                    "limits",
-                    object(
-                        &[
-                            ("max_contracts_per_order", number("contracts", false)),
-                            ("max_order_bp_percent", number("percent of net liq", false)),
-                            ("confirmation_valid_seconds", number("seconds", false)),
-                        ],
-                        &["max_contracts_per_order", "max_order_bp_percent"],
-                        false,
-                    ),
-                ),
-                ("next_step", string("what to do next", false)),
-                ("as_of", string("market clock", false)),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "paper",
-            "account",
-            "order",
-            "order_hash",
-            "order_code",
-            "broker",
-            "checks",
-            "placeable",
-            "orders_enabled",
-            "next_step",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
 
 #[async_trait]
 impl Tool for PreviewOrder {
@@ -117,11 +26,12 @@ impl Tool for PreviewOrder {
                 what is not held, the advice's sizing caps, the limit against the market). Places nothing; \
                 place_order takes the same arguments. Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
-            output_schema: output_schema(),
+            output_schema: derived::<crate::app::orders::PreviewView>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 

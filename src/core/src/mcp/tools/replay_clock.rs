@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::mcp::schema::{boolean, object, string};
+use crate::mcp::schema::{derived, object, string};
 use crate::time::{MS_PER_DAY, Timestamp};
 
 /// The `replay_clock` tool, listed only when the broker replays a tape.
@@ -47,25 +47,12 @@ impl Tool for ReplayClockTool {
                 &[],
                 true,
             ),
-            output_schema: object(
-                &[
-                    ("now", string("replay time now", false)),
-                    ("previous", string("replay time before the move", false)),
-                    ("start", string("first recorded instant", false)),
-                    ("end", string("last recorded instant", false)),
-                    (
-                        "clamped",
-                        boolean("true when the asked time was outside the tape"),
-                    ),
-                    ("source", string("the tape", false)),
-                ],
-                &["now", "previous", "start", "end", "clamped", "source"],
-                false,
-            ),
+            output_schema: derived::<crate::app::ClockView>(),
             read_only: false,
             destructive: false,
             idempotent: false,
             open_world: false,
+            long_running: false,
         }
     }
 
@@ -121,7 +108,6 @@ impl Tool for ReplayClockTool {
             }
             (None, false) => app.replay_clock_view().await?,
         };
-        let value = serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the clock"))?;
-        Ok(ToolOutput::new(value))
+        Ok(ToolOutput::serialize(&view))
     }
 }

@@ -5,13 +5,16 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, BacktestRequest, BacktestStrategy, Fill};
+use crate::app::{
+    App, BacktestRequest, BacktestSettings, BacktestStrategy, BacktestSummary, Fill, Skipped, StockMove,
+    Trade,
+};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{array, enumeration, integer, number, object, string};
+use crate::mcp::schema::{derived, enumeration, object, string};
 use crate::time::{MS_PER_DAY, Timestamp};
 
 /// Where backtests run: the use cases over a replay of the tape (the `--tape` of the server, else
@@ -40,93 +43,36 @@ impl RunBacktest {
         }
     }
 }
-
-fn output_schema() -> Value {
-    let trade = object(
-        &[
-            ("number", integer("1, 2, ...", false)),
-            (
-                "kind",
-                string("csp, covered_call, bull_put_spread, bear_call_spread", false),
-            ),
-            ("opened", string("entry date", false)),
-            ("expiration", string("expiration date", false)),
-            ("legs", array("legs as filled", json!({"type": "object"}))),
-            ("credit", number("net credit per share", false)),
-            ("closed", string("exit date (null while open)", true)),
-            (
-                "exit",
-                string(
-                    "expired_worthless, take_profit, assigned, called_away, settled_in_the_money, open",
-                    false,
-                ),
-            ),
-            ("pnl", number("P&L per contract, $", false)),
-        ],
-        &[
-            "number",
-            "kind",
-            "opened",
-            "expiration",
-            "legs",
-            "credit",
-            "exit",
-            "pnl",
-        ],
-        false,
-    );
-    object(
-        &[
-            ("symbol", string("the underlying", false)),
-            (
-                "strategy",
-                enumeration("strategy", &["csp", "covered_call", "spread", "wheel"]),
-            ),
-            ("source", string("the tape (`replay:<name>`)", false)),
-            (
-                "synthetic",
-                json!({"type": "boolean", "description": "true for made-up data"}),
-            ),
-            (
-                "settings",
-                json!({"type": "object", "description": "DTE and delta windows, fill, take-profit, rate"}),
-            ),
-            (
-                "assumptions",
-                array("how the numbers are made", json!({"type": "string"})),
-            ),
-            (
-                "summary",
-                json!({"type": "object", "description": "trades, wins, losses, win rate, P&L, capital, returns, max drawdown"}),
-            ),
-            ("trades", array("every option trade", trade)),
-            (
-                "stock",
-                array("share purchases and sales", json!({"type": "object"})),
-            ),
-            (
-                "equity_points",
-                integer("points of the equity curve (the view draws them)", false),
-            ),
-            ("final_pnl", number("P&L to date at the last point, $", true)),
-            ("skipped_count", integer("entry dates without a trade", false)),
-            (
-                "skipped",
-                array("the first of those, with why", json!({"type": "object"})),
-            ),
-        ],
-        &[
-            "symbol",
-            "strategy",
-            "source",
-            "synthetic",
-            "summary",
-            "trades",
-            "equity_points",
-            "skipped_count",
-        ],
-        false,
-    )
+/// The tool's answer: the report without its equity curve (the view draws it), and at most
+/// [`SKIPPED_LISTED`] of the skipped dates.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The underlying.
+    symbol: &'a str,
+    /// The strategy.
+    strategy: BacktestStrategy,
+    /// The tape (`replay:<name>`).
+    source: &'a str,
+    /// True for made-up data.
+    synthetic: bool,
+    /// DTE and delta windows, fill, take-profit, rate.
+    settings: &'a BacktestSettings,
+    /// How the numbers are made.
+    assumptions: &'a [&'static str],
+    /// Trades, wins, losses, win rate, P&L, capital, returns, max drawdown.
+    summary: &'a BacktestSummary,
+    /// Every option trade.
+    trades: &'a [Trade],
+    /// Share purchases and sales.
+    stock: &'a [StockMove],
+    /// Points of the equity curve (the view draws them).
+    equity_points: usize,
+    /// P&L to date at the last point, $.
+    final_pnl: Option<f64>,
+    /// Entry dates without a trade.
+    skipped_count: usize,
+    /// The first of those, with why.
+    skipped: &'a [Skipped],
 }
 
 /// A date means its start (`from`) or its end (`to`); a full RFC 3339 time is taken as is.
@@ -251,11 +197,12 @@ impl Tool for RunBacktest {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: true,
         }
     }
 
@@ -283,22 +230,22 @@ impl Tool for RunBacktest {
             );
         };
         let report = lab.backtest(&request, &progress).await?;
-        let structured = json!({
-            "symbol": report.symbol,
-            "strategy": report.strategy,
-            "source": report.source,
-            "synthetic": report.synthetic,
-            "settings": report.settings,
-            "assumptions": report.assumptions,
-            "summary": report.summary,
-            "trades": report.trades,
-            "stock": report.stock,
-            "equity_points": report.equity.len(),
-            "final_pnl": report.equity.last().map(|p| p.pnl),
-            "skipped_count": report.skipped.len(),
-            "skipped": report.skipped.iter().take(SKIPPED_LISTED).collect::<Vec<_>>(),
-        });
-        let mut output = ToolOutput::new(structured);
+        let output = Output {
+            symbol: &report.symbol,
+            strategy: report.strategy,
+            source: &report.source,
+            synthetic: report.synthetic,
+            settings: &report.settings,
+            assumptions: &report.assumptions,
+            summary: &report.summary,
+            trades: &report.trades,
+            stock: &report.stock,
+            equity_points: report.equity.len(),
+            final_pnl: report.equity.last().map(|p| p.pnl),
+            skipped_count: report.skipped.len(),
+            skipped: report.skipped.get(..SKIPPED_LISTED).unwrap_or(&report.skipped),
+        };
+        let mut output = ToolOutput::serialize(&output);
         if apps::wanted(ctx) {
             output.meta = Some(apps::meta(apps::backtest::view_model(&report)));
         }

@@ -134,7 +134,7 @@ impl Tool for RunFullAnalysis {
                                 false,
                             ),
                         ),
-                        ("chart", chart_analysis_schema(false)),
+                        ("chart", chart_analysis_schema()),
                         ("options", options_summary_schema()),
                         ("account", derived::<AccountContext>()),
                         (
@@ -164,6 +164,7 @@ impl Tool for RunFullAnalysis {
             destructive: false,
             idempotent: false,
             open_world: true,
+            long_running: true,
         }
     }
 

@@ -1,13 +1,13 @@
 //! `search_knowledge`: ranked passages of the strategy knowledge base.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
-use crate::knowledge::{KnowledgeError, MAX_LIMIT, MAX_QUERY_CHARS};
-use crate::mcp::schema::{array, enumeration, integer, number, object, string};
+use crate::knowledge::{KnowledgeError, MAX_LIMIT, MAX_QUERY_CHARS, Origin};
+use crate::mcp::schema::{derived, object};
 
 /// The `search_knowledge` tool.
 pub(crate) struct SearchKnowledge;
@@ -15,6 +15,38 @@ pub(crate) struct SearchKnowledge;
 /// The resource URI of a knowledge document.
 pub(crate) fn document_uri(path: &str) -> String {
     format!("knowledge://documents/{path}")
+}
+
+/// One passage, best first.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Passage<'a> {
+    /// Document path.
+    path: &'a str,
+    /// Resource URI of the whole document.
+    uri: String,
+    /// Document title.
+    title: &'a str,
+    /// Section heading of the passage.
+    heading: Option<&'a str>,
+    /// BM25 relevance (higher is better).
+    score: f64,
+    /// Text around the matched words.
+    snippet: &'a str,
+    /// Query words found.
+    matched_terms: &'a [String],
+    /// Built-in document or the user's.
+    origin: Origin,
+}
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The query.
+    query: &'a str,
+    /// Passages, best first.
+    results: Vec<Passage<'a>>,
+    /// Number of passages.
+    count: usize,
 }
 
 #[async_trait]
@@ -42,53 +74,12 @@ impl Tool for SearchKnowledge {
                 &["query"],
                 true,
             ),
-            output_schema: object(
-                &[
-                    ("query", string("the query", false)),
-                    (
-                        "results",
-                        array(
-                            "passages, best first",
-                            object(
-                                &[
-                                    ("path", string("document path", false)),
-                                    ("uri", string("resource URI of the whole document", false)),
-                                    ("title", string("document title", false)),
-                                    ("heading", string("section heading of the passage", true)),
-                                    ("score", number("BM25 relevance (higher is better)", false)),
-                                    ("snippet", string("text around the matched words", false)),
-                                    (
-                                        "matched_terms",
-                                        json!({"type": "array", "items": {"type": "string"}, "description": "query words found"}),
-                                    ),
-                                    (
-                                        "origin",
-                                        enumeration("built-in document or the user's", &["builtin", "user"]),
-                                    ),
-                                ],
-                                &[
-                                    "path",
-                                    "uri",
-                                    "title",
-                                    "heading",
-                                    "score",
-                                    "snippet",
-                                    "matched_terms",
-                                    "origin",
-                                ],
-                                false,
-                            ),
-                        ),
-                    ),
-                    ("count", integer("number of passages", false)),
-                ],
-                &["query", "results", "count"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: false,
+            long_running: false,
         }
     }
 
@@ -115,23 +106,23 @@ impl Tool for SearchKnowledge {
             }
             other => AppError::invalid("query", other),
         })?;
-        let results: Vec<Value> = hits
+        let results: Vec<Passage<'_>> = hits
             .iter()
-            .map(|h| {
-                json!({
-                    "path": h.path,
-                    "uri": document_uri(&h.path),
-                    "title": h.title,
-                    "heading": h.heading,
-                    "score": (h.score * 1000.0).round() / 1000.0,
-                    "snippet": h.snippet,
-                    "matched_terms": h.matched_terms,
-                    "origin": h.origin,
-                })
+            .map(|h| Passage {
+                path: &h.path,
+                uri: document_uri(&h.path),
+                title: &h.title,
+                heading: h.heading.as_deref(),
+                score: (h.score * 1000.0).round() / 1000.0,
+                snippet: &h.snippet,
+                matched_terms: &h.matched_terms,
+                origin: h.origin,
             })
             .collect();
-        Ok(ToolOutput::new(
-            json!({ "query": query.trim(), "count": results.len(), "results": results }),
-        ))
+        Ok(ToolOutput::serialize(&Output {
+            query: query.trim(),
+            count: results.len(),
+            results,
+        }))
     }
 }

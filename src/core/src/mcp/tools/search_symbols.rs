@@ -1,15 +1,46 @@
 //! `search_symbols`: find tickers by symbol or name.
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec, with_source};
+use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
+use crate::domain::InstrumentType;
 use crate::error::AppError;
-use crate::mcp::schema::{array, boolean, integer, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object};
 
 /// The `search_symbols` tool.
 pub(crate) struct SearchSymbols;
+
+/// One matching instrument.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct MatchView<'a> {
+    /// Ticker.
+    symbol: &'a str,
+    /// Name.
+    description: &'a str,
+    /// Equity, index, ...
+    instrument_type: Option<InstrumentType>,
+    /// Whether options are listed.
+    has_options: Option<bool>,
+}
+
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The query as searched.
+    query: &'a str,
+    /// Matching instruments.
+    results: Vec<MatchView<'a>>,
+    /// Number of results.
+    count: usize,
+    /// True when more matches exist than `limit`.
+    truncated: bool,
+    /// Where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded).
+    source: String,
+    /// True when the data is made up (a demo tape): never real prices.
+    synthetic: bool,
+}
 
 #[async_trait]
 impl Tool for SearchSymbols {
@@ -32,41 +63,12 @@ impl Tool for SearchSymbols {
                 &["query"],
                 true,
             ),
-            output_schema: object(
-                &props(&[
-                    &[
-                        ("query", string("the query as searched", false)),
-                        (
-                            "results",
-                            array(
-                                "matching instruments",
-                                object(
-                                    &[
-                                        ("symbol", string("ticker", false)),
-                                        ("description", string("name", false)),
-                                        ("instrument_type", string("equity, index, ...", true)),
-                                        (
-                                            "has_options",
-                                            json!({"type": ["boolean", "null"], "description": "whether options are listed"}),
-                                        ),
-                                    ],
-                                    &["symbol", "description"],
-                                    false,
-                                ),
-                            ),
-                        ),
-                        ("count", integer("number of results", false)),
-                        ("truncated", boolean("true when more matches exist than `limit`")),
-                    ],
-                    &source_fields(),
-                ]),
-                &["query", "results", "count", "source", "synthetic"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
             open_world: true,
+            long_running: false,
         }
     }
 
@@ -83,22 +85,23 @@ impl Tool for SearchSymbols {
         let mut matches = app.broker().search_symbols(query, limit + 1).await?;
         let truncated = matches.len() > limit;
         matches.truncate(limit);
-        let results: Vec<Value> = matches
+        let results: Vec<MatchView<'_>> = matches
             .iter()
-            .map(|m| {
-                json!({
-                    "symbol": m.symbol.as_str(),
-                    "description": m.description,
-                    "instrument_type": m.instrument_type.map(|t| serde_json::to_value(t).unwrap_or(Value::Null)),
-                    "has_options": m.has_options,
-                })
+            .map(|m| MatchView {
+                symbol: m.symbol.as_str(),
+                description: &m.description,
+                instrument_type: m.instrument_type,
+                has_options: m.has_options,
             })
             .collect();
-        let mut fields = Map::new();
-        fields.insert("query".into(), query.into());
-        fields.insert("count".into(), results.len().into());
-        fields.insert("results".into(), Value::Array(results));
-        fields.insert("truncated".into(), truncated.into());
-        Ok(ToolOutput::new(with_source(app, fields)))
+        let source = app.source();
+        Ok(ToolOutput::serialize(&Output {
+            query,
+            count: results.len(),
+            results,
+            truncated,
+            source: source.source,
+            synthetic: source.synthetic,
+        }))
     }
 }

@@ -1,37 +1,28 @@
 //! `set_price_alert`: watch a price; fires once when crossed.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, alert_json};
+use crate::app::{AlertView, App};
 use crate::domain::AlertCondition;
 use crate::error::AppError;
-use crate::mcp::schema::{enumeration, integer, number, object, string};
+use crate::mcp::schema::{derived, enumeration, object, string};
 
 /// The `set_price_alert` tool.
 pub(crate) struct SetPriceAlert;
 
-/// The JSON Schema of an alert.
-pub(crate) fn alert_schema() -> Value {
-    object(
-        &[
-            ("id", string("alert id (give it to delete_alert)", false)),
-            ("symbol", string("watched symbol", false)),
-            ("condition", enumeration("above or below", &["above", "below"])),
-            ("threshold", number("the price to cross", false)),
-            ("note", string("the user's note", true)),
-            (
-                "status",
-                enumeration("lifecycle", &["active", "triggered", "deleted"]),
-            ),
-            ("created_at", string("when it was set (market clock)", false)),
-            ("triggered_at", string("when it fired", true)),
-            ("triggered_price", number("the price that fired it", true)),
-        ],
-        &["id", "symbol", "condition", "threshold", "status", "created_at"],
-        false,
-    )
+/// The tool's answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Output<'a> {
+    /// The alert as set.
+    alert: AlertView<'a>,
+    /// The price when the alert was set.
+    current_price: Option<f64>,
+    /// How far the threshold is from the current price, percent.
+    distance_percent: Option<f64>,
+    /// Active alerts now.
+    active_alerts: usize,
 }
 
 #[async_trait]
@@ -68,23 +59,12 @@ impl Tool for SetPriceAlert {
                 &["symbol", "condition", "threshold"],
                 true,
             ),
-            output_schema: object(
-                &[
-                    ("alert", alert_schema()),
-                    ("current_price", number("the price when the alert was set", true)),
-                    (
-                        "distance_percent",
-                        number("how far the threshold is from the current price, percent", true),
-                    ),
-                    ("active_alerts", integer("active alerts now", false)),
-                ],
-                &["alert", "current_price", "active_alerts"],
-                false,
-            ),
+            output_schema: derived::<Output<'static>>(),
             read_only: false,
             destructive: false,
             idempotent: false,
             open_world: true,
+            long_running: false,
         }
     }
 
@@ -110,11 +90,11 @@ impl Tool for SetPriceAlert {
         let distance = price
             .filter(|p| *p > 0.0)
             .map(|p| ((threshold - p) / p * 10_000.0).round() / 100.0);
-        Ok(ToolOutput::new(json!({
-            "alert": alert_json(&alert),
-            "current_price": price,
-            "distance_percent": distance,
-            "active_alerts": active,
-        })))
+        Ok(ToolOutput::serialize(&Output {
+            alert: AlertView::of(&alert),
+            current_price: price,
+            distance_percent: distance,
+            active_alerts: active,
+        }))
     }
 }

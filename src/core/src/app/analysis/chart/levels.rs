@@ -7,7 +7,7 @@ use crate::domain::round_to;
 use crate::quant::levels::swing_levels;
 
 /// Support and resistance from swing highs and lows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LevelsView {
     /// Swing window half-width used (bars on each side).
     pub swing_window: usize,

@@ -34,11 +34,12 @@ use crate::time::MS_PER_DAY;
 pub const MIN_BARS: usize = 30;
 
 /// The result of a chart analysis.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChartAnalysis {
     /// The underlying.
     pub symbol: String,
     /// daily, weekly or intraday.
+    #[schemars(extend("enum" = ["daily", "weekly", "intraday"]))]
     pub timeframe: &'static str,
     /// weekly bars aggregated from daily ones when the broker has no weekly series.
     pub aggregated_from_daily: bool,

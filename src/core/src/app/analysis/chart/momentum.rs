@@ -6,11 +6,12 @@ use super::{Indicators, back, last};
 use crate::domain::round_to;
 
 /// Momentum: RSI and MACD.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MomentumView {
     /// Wilder RSI(14).
     pub rsi14: Option<f64>,
     /// overbought (≥ 70), oversold (≤ 30) or neutral.
+    #[schemars(extend("enum" = ["overbought", "oversold", "neutral"]))]
     pub rsi_state: &'static str,
     /// MACD(12, 26) line.
     pub macd: Option<f64>,
@@ -19,6 +20,7 @@ pub struct MomentumView {
     /// MACD histogram.
     pub macd_hist: Option<f64>,
     /// The last cross of the MACD line over its signal within 10 bars: bullish, bearish or none.
+    #[schemars(extend("enum" = ["bullish", "bearish", "none"]))]
     pub macd_cross: &'static str,
     /// Bars since that cross.
     pub bars_since_cross: Option<usize>,

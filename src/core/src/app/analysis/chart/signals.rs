@@ -9,11 +9,12 @@ use super::{Indicators, LevelsView, back, last, pct};
 use crate::domain::{Symbol, Timeframe};
 
 /// One observation with the numbers behind it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Signal {
     /// Short name, e.g. `golden_cross`.
     pub name: &'static str,
     /// bullish, bearish or neutral.
+    #[schemars(extend("enum" = ["bullish", "bearish", "neutral"]))]
     pub direction: &'static str,
     /// What it means, with the numbers.
     pub detail: String,

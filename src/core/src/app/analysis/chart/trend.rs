@@ -6,7 +6,7 @@ use super::{Indicators, back, last, pct};
 use crate::domain::round_to;
 
 /// Price against one moving average.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AverageView {
     /// The average's value on the last bar (null until enough bars).
     pub value: Option<f64>,
@@ -19,9 +19,10 @@ pub struct AverageView {
 }
 
 /// Trend: the close against the 20, 50 and 200-bar averages.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TrendView {
     /// uptrend, downtrend or sideways.
+    #[schemars(extend("enum" = ["uptrend", "downtrend", "sideways"]))]
     pub direction: &'static str,
     /// Why, in words.
     pub reason: String,

@@ -6,7 +6,7 @@ use super::{Indicators, last};
 use crate::domain::{MarketMetrics, Timeframe, round_to};
 
 /// Bollinger bands on the last bar.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct BandsView {
     /// Upper band (SMA20 + 2 population SD).
     pub upper: Option<f64>,
@@ -21,7 +21,7 @@ pub struct BandsView {
 }
 
 /// Volatility: ATR, bands, realised and implied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct VolatilityView {
     /// Wilder ATR(14), in price units.
     pub atr14: Option<f64>,

@@ -30,7 +30,7 @@ pub trait Progress: Send + Sync {
 }
 
 /// How much a caution weighs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The trade must not be placed as proposed.
@@ -42,7 +42,7 @@ pub enum Severity {
 }
 
 /// What speaks against a trade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Caution {
     /// blocking, major or minor.
     pub severity: Severity,

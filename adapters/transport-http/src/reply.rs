@@ -1,0 +1,210 @@
+//! The pieces every route uses: plain and JSON-RPC refusals, headers, SSE events and streams,
+//! request bodies read within the budgets, CORS and the session header.
+
+use super::*;
+
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub(crate) fn plain(status: StatusCode, body: impl Into<String>) -> Resp {
+    // The answer moves into the body: a large answer is never copied.
+    let mut response = Resp::new(body.into().into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}
+
+/// An HTTP-level refusal with a JSON-RPC error body (so SDK clients can show it).
+pub(crate) fn refuse(status: StatusCode, code: i32, message: &str) -> Resp {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+    plain(status, body.to_string())
+}
+
+pub(crate) fn accepts(headers: &HeaderMap, mime: &str) -> bool {
+    header(headers, "accept").is_none_or(|accept| {
+        accept.split(',').any(|part| {
+            let part = part.split(';').next().unwrap_or_default().trim();
+            part.eq_ignore_ascii_case(mime) || part == "*/*"
+        })
+    })
+}
+
+pub(crate) fn new_session_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    orion::util::secure_rand_bytes(&mut bytes).ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub(crate) fn sse_event(item: &SseItem) -> warp::sse::Event {
+    let mut event = warp::sse::Event::default().id(item.id.clone()).data(&*item.data);
+    if let Some(name) = item.event {
+        event = event.event(name);
+    }
+    event
+}
+
+/// An SSE body: `first` events, then whatever arrives on `rx`, until the stream's last event,
+/// the client leaves, or shutdown. `retry` adds a reconnection delay hint.
+pub(crate) fn sse_response(
+    first: Vec<warp::sse::Event>,
+    rx: Option<mpsc::Receiver<SseItem>>,
+    shutdown: Shutdown,
+    on_close: Option<Box<dyn FnOnce() + Send + Sync>>,
+) -> Resp {
+    struct Guard(Option<Box<dyn FnOnce() + Send + Sync>>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    let head = futures_util::stream::iter(first.into_iter().map(Ok::<_, Infallible>));
+    let tail = futures_util::stream::unfold(
+        (rx, shutdown, false, Guard(on_close)),
+        |(rx, mut shutdown, finished, guard)| async move {
+            if finished {
+                return None;
+            }
+            let mut rx = rx?;
+            tokio::select! {
+                item = rx.recv() => {
+                    let item = item?;
+                    let last = item.last;
+                    Some((Ok::<_, Infallible>(sse_event(&item)), (Some(rx), shutdown, last, guard)))
+                }
+                () = shutdown.wait() => None,
+            }
+        },
+    );
+    let stream: std::pin::Pin<Box<dyn Stream<Item = Result<warp::sse::Event, Infallible>> + Send + Sync>> =
+        Box::pin(head.chain(tail));
+    warp::sse::reply(
+        warp::sse::keep_alive()
+            .interval(Duration::from_secs(15))
+            .stream(stream),
+    )
+    .into_response()
+}
+
+/// A request body in memory, with its share of the body budget (released when dropped).
+pub(crate) struct HeldBody {
+    bytes: Vec<u8>,
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+/// Reads a body within its budgets: at most `max_body` bytes, its share of the bytes all bodies
+/// may hold at once, and the body timeout; shutdown ends the read at once.
+pub(crate) async fn read_body(
+    state: &State,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    modern: bool,
+) -> Result<HeldBody, Resp> {
+    let refuse = if modern { modern::refuse } else { refuse };
+    let limit = state.limits().max_body;
+    let deadline = tokio::time::Instant::now() + state.limits().body_timeout;
+    let mut shutdown = state.shutdown.clone();
+    let mut body = body;
+    let mut out = Vec::new();
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    loop {
+        // A chunk already here (a small body usually comes with its head) needs no timer.
+        let chunk = match body.next().now_or_never() {
+            Some(chunk) => chunk,
+            None => tokio::select! {
+                chunk = body.next() => chunk,
+                () = tokio::time::sleep_until(deadline) => {
+                    return Err(refuse(StatusCode::REQUEST_TIMEOUT, -32600, "Request Timeout: the body did not arrive in time"));
+                }
+                () = shutdown.wait() => {
+                    return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, -32603, "Service Unavailable: the server is shutting down"));
+                }
+            },
+        };
+        let Some(chunk) = chunk else { break };
+        let mut chunk =
+            chunk.map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: unreadable body"))?;
+        let size = chunk.remaining();
+        if out.len() + size > limit {
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                -32600,
+                &format!("Invalid Request: body larger than {limit} bytes"),
+            ));
+        }
+        let permit = u32::try_from(size)
+            .ok()
+            .and_then(|n| state.body_budget.clone().try_acquire_many_owned(n).ok());
+        let Some(permit) = permit else {
+            let mut busy = refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -32603,
+                "Service Unavailable: too many request bodies are being read at once; try again",
+            );
+            busy.headers_mut()
+                .insert("retry-after", HeaderValue::from_static("1"));
+            return Err(busy);
+        };
+        match &mut held {
+            Some(held) => held.merge(permit),
+            None => held = Some(permit),
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            out.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(HeldBody {
+        bytes: out,
+        _held: held,
+    })
+}
+
+/// A JSON-RPC POST body: declared as JSON (or undeclared), within its budgets, and UTF-8.
+pub(crate) async fn json_body(
+    state: &State,
+    headers: &HeaderMap,
+    body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
+    modern: bool,
+) -> Result<(String, HeldBody), Resp> {
+    let refuse = if modern { modern::refuse } else { refuse };
+    if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
+    {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            -32600,
+            "Unsupported Media Type: send application/json",
+        ));
+    }
+    let mut held = read_body(state, body, modern).await?;
+    let bytes = std::mem::take(&mut held.bytes);
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, -32700, "Parse error: body is not UTF-8"))?;
+    Ok((text, held))
+}
+
+/// Adds CORS headers for an allowed browser origin (never a wildcard).
+pub(crate) fn with_cors(mut response: Resp, origin: Option<&str>) -> Resp {
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        let headers = response.headers_mut();
+        headers.insert("access-control-allow-origin", origin);
+        headers.insert("vary", HeaderValue::from_static("Origin"));
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static("Mcp-Session-Id, MCP-Protocol-Version"),
+        );
+    }
+    response
+}
+
+pub(crate) fn with_session_id(mut response: Resp, id: &str) -> Resp {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert("mcp-session-id", value);
+    }
+    response
+}

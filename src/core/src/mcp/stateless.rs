@@ -1,0 +1,181 @@
+//! The MCP 2026-07-28 entry points: a request served without a session, the era of a request,
+//! its envelope checked, and `subscriptions/listen`.
+
+use super::*;
+
+impl McpServer {
+    /// One message of MCP 2026-07-28 over a transport without sessions (Streamable HTTP), with
+    /// the request's routing headers; `session` comes from [`McpServer::open_stateless`].
+    /// Requests are validated against the headers and answered to `reply_to` (polled inline
+    /// first, as [`McpServer::handle_frame_inline`] does); notifications and responses need
+    /// nothing (HTTP answers 202).
+    pub fn handle_stateless(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        headers: &RoutingHeaders<'_>,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        if frame.trim_start().starts_with('[') {
+            reply_to.send(batch_refused_modern());
+            return FrameOutcome::Answered;
+        }
+        match envelope::classify(frame) {
+            Err(err) => {
+                reply_to.send(refusal(&err, true));
+                FrameOutcome::Answered
+            }
+            // Over HTTP a client cancels by closing the response; nothing else is expected.
+            Ok(Incoming::Notification { .. } | Incoming::Response { .. }) => FrameOutcome::NoReply,
+            Ok(Incoming::Request { id, method, params }) => {
+                let id = id.get().to_owned();
+                self.modern_request(session, &id, &method, params, Some(headers), reply_to, true)
+            }
+        }
+    }
+
+    /// The era of a request on `session`: the session's, or, for its first request, modern when
+    /// the request carries the 2026-07-28 envelope (and is not `initialize`), else the
+    /// handshake era. Decided before any lifecycle gate.
+    pub(super) fn era_of(&self, session: &Session, method: &str, params: Option<&RawValue>) -> Era {
+        match session.era() {
+            Era::Undecided => {
+                let era = if method != "initialize" && modern::has_envelope(params) {
+                    Era::Modern
+                } else {
+                    Era::Legacy
+                };
+                session.set_era(era);
+                era
+            }
+            era => era,
+        }
+    }
+
+    /// A request of MCP 2026-07-28: the envelope ladder, the era's method table, the in-flight
+    /// checks, then `server/discover`, `subscriptions/listen` or a method of the table.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn modern_request(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        method: &str,
+        params: Option<&RawValue>,
+        headers: Option<&RoutingHeaders<'_>>,
+        reply_to: Arc<dyn Outbound>,
+        inline: bool,
+    ) -> FrameOutcome {
+        let core = &self.inner.core;
+        if method == "initialize" && headers.is_none() && !modern::has_envelope(params) {
+            // A handshake on a connection that began in 2026-07-28: name the versions spoken.
+            let requested = params
+                .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+                .and_then(|p| {
+                    p.get("protocolVersion")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            reply_to.send(modern::unsupported_version(&requested).answer(id));
+            return FrameOutcome::Answered;
+        }
+        let envelope = match modern::validate(method, params, headers) {
+            Ok(envelope) => envelope,
+            Err(refused) => {
+                reply_to.send(refused.answer(id));
+                return FrameOutcome::Answered;
+            }
+        };
+        if !modern::is_method(method) {
+            reply_to.send(envelope::error_response(
+                Some(id),
+                codes::METHOD_NOT_FOUND,
+                &format!("Method not found: {method} (not part of MCP 2026-07-28)"),
+                None,
+            ));
+            return FrameOutcome::Answered;
+        }
+        if let Some(refused) = self.admit_flight(session, id) {
+            reply_to.send(refused);
+            return FrameOutcome::Answered;
+        }
+        match method {
+            "server/discover" => {
+                let result = modern::discover(&core.info, envelope.views);
+                reply_to.send(envelope::success_response(id, &result.to_string()));
+                FrameOutcome::Answered
+            }
+            "subscriptions/listen" => self.listen(session, id, params, &envelope, reply_to),
+            _ => {
+                let envelope = Some(Arc::new(envelope));
+                let params = params.map(|p| p.get().to_owned());
+                if inline
+                    && self.try_inline(
+                        session,
+                        id,
+                        method,
+                        params.as_deref(),
+                        &reply_to,
+                        envelope.clone(),
+                    )
+                {
+                    return FrameOutcome::Answered;
+                }
+                self.spawn_request(
+                    session.clone(),
+                    id.to_owned(),
+                    method.to_owned(),
+                    params,
+                    reply_to,
+                    envelope,
+                );
+                FrameOutcome::Pending
+            }
+        }
+    }
+
+    /// `subscriptions/listen`: the acknowledgement, then the stream (module `listen`), which
+    /// stays open until the client cancels it or the server ends it.
+    pub(super) fn listen(
+        &self,
+        session: &Arc<Session>,
+        id: &str,
+        params: Option<&RawValue>,
+        envelope: &Envelope,
+        reply_to: Arc<dyn Outbound>,
+    ) -> FrameOutcome {
+        let core = &self.inner.core;
+        let limit = core.limits.max_subscriptions;
+        if session.listens() >= limit {
+            reply_to.send(over_budget(
+                Some(id),
+                Budget::Subscriptions,
+                limit,
+                &format!("Too many listen streams: at most {limit} per connection; cancel one first"),
+            ));
+            return FrameOutcome::Answered;
+        }
+        let params: serde_json::Map<String, Value> = params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .unwrap_or_default();
+        let exists = |uri: &str| resources::check_exists(core, uri).is_ok();
+        let filter = match listen::read_filter(&params, exists, limit, envelope.log_level) {
+            Ok(filter) => filter,
+            Err((code, message, data)) => {
+                reply_to.send(envelope::error_response(Some(id), code, &message, data.as_ref()));
+                return FrameOutcome::Answered;
+            }
+        };
+        let registration = listen::open(&core.listeners, session, id, filter, reply_to);
+        // The stream lives as long as this task: cancelling the listen aborts it, and dropping
+        // the registration takes the listener out of the table.
+        let task = tokio::spawn(async move {
+            let _registration = registration;
+            std::future::pending::<()>().await;
+        });
+        if !session.add_listen(id, task.abort_handle(), limit) {
+            task.abort();
+        }
+        FrameOutcome::Listening
+    }
+}

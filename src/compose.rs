@@ -26,7 +26,7 @@ use ttai_core::ports::{
 use ttai_core::time::Timestamp;
 use vault_orion::OrionVault;
 
-use crate::budgets::Budgets;
+use crate::settings::budgets::Budgets;
 use crate::settings::{BrokerChoice, NotifyChoice, Settings, TransportChoice};
 
 /// The wall clock, for live brokers.

@@ -5,7 +5,6 @@
 //! else), the cause chain on stderr. SIGINT/SIGTERM shut down gracefully (exit code 0); a second
 //! signal, or a shutdown still stuck after the drain period and its grace, exits at once with 1.
 
-mod budgets;
 mod cli;
 mod commands;
 mod compose;

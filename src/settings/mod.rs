@@ -17,11 +17,12 @@ use ttai_core::app::orders::OrderSettings;
 use ttai_core::ports::{Credentials, Secret};
 use ttai_core::time::Timestamp;
 
-use crate::budgets::Budgets;
 use crate::cli::GlobalOptions;
+use budgets::Budgets;
 
 mod analysis;
 mod broker;
+pub(crate) mod budgets;
 mod data;
 mod notify;
 mod server;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ttai_core::mcp::Limits;
 
-use crate::settings::parse_duration;
+use super::parse_duration;
 
 /// The budgets in force.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -145,6 +145,26 @@ pub fn check_binding(request: &ConsentRequest, answered_code: &str, elapsed: Dur
     }
 }
 
+/// How a person's answer to `request` stands: the binding of an acceptance (`None` for any other
+/// answer) and the outcome the audit log records for it.
+pub fn judge(
+    request: &ConsentRequest,
+    answer: &ConsentAnswer,
+    elapsed: Duration,
+) -> (Option<Binding>, &'static str) {
+    let binding = match answer {
+        ConsentAnswer::Accepted { order_code } => Some(check_binding(request, order_code, elapsed)),
+        _ => None,
+    };
+    let outcome = match &binding {
+        Some(Binding::Holds) => "accepted",
+        Some(Binding::OtherOrder(_)) => "mismatch",
+        Some(Binding::Expired) => "expired",
+        None => answer.outcome(),
+    };
+    (binding, outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 pub use consent::{
     Binding, CONFIRMATION_VALIDITY, Confirmed, Consent, ConsentAnswer, ConsentRequest, PendingQuestion,
-    check_binding,
+    check_binding, judge,
 };
 pub use ticket::{FromAnalysis, LegSpec, LegView, MarketPrice, OrderSource, OrderSpec, Ticket};
 pub use views::{

@@ -81,16 +81,7 @@ impl App {
             return Ok(Confirmed::Asking(question));
         }
         let elapsed = consent.waited().unwrap_or_else(|| asked.elapsed());
-        let binding = match &answer {
-            ConsentAnswer::Accepted { order_code } => Some(check_binding(&request, order_code, elapsed)),
-            _ => None,
-        };
-        let outcome = match &binding {
-            Some(Binding::Holds) => "accepted",
-            Some(Binding::OtherOrder(_)) => "mismatch",
-            Some(Binding::Expired) => "expired",
-            None => answer.outcome(),
-        };
+        let (binding, outcome) = judge(&request, &answer, elapsed);
         // The confirmation is on record before anything is sent: no order without its entry.
         self.audit(self.audit_entry(
             "confirmation",

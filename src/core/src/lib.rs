@@ -8,7 +8,7 @@
 //! - [`app`]: use cases over the ports (market data, alerts, analysis).
 //! - [`knowledge`]: the options-trading knowledge base (built-in Markdown documents plus the
 //!   user's notes) and its BM25 passage search.
-//! - [`mcp`]: the MCP protocol engine on jsonrpsee: sessions, JSON-RPC envelope, tools,
+//! - [`mcp`]: the MCP protocol engine: sessions, JSON-RPC envelope, tools,
 //!   resources, prompts.
 //! - [`quant`]: Black-Scholes-Merton, implied volatility and TA-Lib-exact indicators.
 //! - [`time`]: dates and instants without a clock.

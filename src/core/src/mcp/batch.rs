@@ -66,7 +66,7 @@ impl McpServer {
         // Classify everything now so that notifications take effect in order; run the requests
         // in one task and answer with one array.
         let mut immediate: Vec<String> = Vec::new();
-        let mut requests: Vec<(String, String, Option<String>)> = Vec::new();
+        let mut requests: Vec<head::Request> = Vec::new();
         for element in elements {
             match envelope::classify(element.get()) {
                 Err(err) => immediate.push(refusal(&err, false)),
@@ -85,7 +85,7 @@ impl McpServer {
                     ))
                 }
                 Ok(Incoming::Request { id, method, params }) => {
-                    requests.push((id.get().to_owned(), method, params.map(|p| p.get().to_owned())));
+                    requests.push(head::Request::new(id.get(), &method, params, None));
                 }
             }
         }
@@ -117,7 +117,7 @@ impl McpServer {
         &self,
         session: &Arc<Session>,
         immediate: Vec<String>,
-        requests: Vec<(String, String, Option<String>)>,
+        requests: Vec<head::Request>,
         reply_to: &Arc<dyn Outbound>,
     ) -> String {
         let budget = self.inner.core.limits.max_batch_answer_bytes;
@@ -129,16 +129,15 @@ impl McpServer {
             push_item(&mut out, answer);
         }
         let mut over = false;
-        for (id, method, params) in requests {
+        for request in requests {
+            let id = &request.id;
             if !over {
-                let answer = match self.admit(session, &id, &method) {
+                let answer = match self.admit(session, id, &request.method) {
                     Some(refused) => refused,
                     None => {
-                        session.begin_request(&id);
-                        let answer = self
-                            .run_request(session, id.clone(), method, params, reply_to.clone(), None)
-                            .await;
-                        session.end_request(&id);
+                        session.begin_request(id);
+                        let answer = self.run_request(session, &request, reply_to.clone(), None).await;
+                        session.end_request(id);
                         answer
                     }
                 };
@@ -149,7 +148,7 @@ impl McpServer {
                 over = true;
             }
             let refused = over_budget(
-                Some(&id),
+                Some(id),
                 Budget::BatchAnswerBytes,
                 budget,
                 &format!(

@@ -1,8 +1,7 @@
-//! The JSON-RPC envelope: what jsonrpsee leaves to us (docs/protocol.md).
-//!
-//! jsonrpsee dispatches one request to a method. Everything around it is ours: telling requests
-//! from notifications and responses, refusing malformed frames with the right code, ids of any
-//! integer or string form (negative ones included), and batches.
+//! The JSON-RPC envelope (docs/protocol.md): telling requests from notifications and responses,
+//! refusing malformed frames with the right code, ids of any integer or string form (negative
+//! ones included) echoed exactly, batches, and the answers written around a method's result or
+//! error object.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -253,36 +252,42 @@ pub(crate) fn notification(method: &str, params: &serde_json::Value) -> String {
     )
 }
 
-/// Replaces jsonrpsee's internal numeric id with the client's raw id. jsonrpsee writes
-/// `{"jsonrpc":"2.0","id":N,...}`; anything else is rebuilt through serde.
-pub(crate) fn restore_id(response: &str, internal_id: u64, client_id: &str) -> String {
-    // jsonrpsee writes `{"jsonrpc":"2.0","id":<internal id>,` first: read, not formatted, per
-    // answer.
-    let rest = response
-        .strip_prefix("{\"jsonrpc\":\"2.0\",\"id\":")
-        .and_then(|rest| rest.split_once(','))
-        .filter(|(digits, _)| {
-            digits.bytes().all(|b| b.is_ascii_digit())
-                && (digits.len() == 1 || !digits.starts_with('0'))
-                && digits.parse::<u64>() == Ok(internal_id)
-        })
-        .map(|(_, rest)| rest);
-    if let Some(rest) = rest {
-        let mut out = String::with_capacity(response.len() + client_id.len());
-        out.push_str("{\"jsonrpc\":\"2.0\",\"id\":");
-        out.push_str(client_id);
-        out.push(',');
-        out.push_str(rest);
-        return out;
+/// A success response with a raw id, `result` serialized straight into it; `stamp` (a modern
+/// result's leading members, `modern::result_stamp`) is spliced in first when the result is an
+/// object. A result that cannot be serialized is -32603.
+pub(crate) fn result_response<T: serde::Serialize>(id: &str, result: &T, stamp: Option<&str>) -> String {
+    const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"id\":";
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(HEAD.as_bytes());
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(b",\"result\":");
+    let at = out.len();
+    if serde_json::to_writer(&mut out, result).is_err() {
+        tracing::error!("a result could not be serialized; answered -32603");
+        return error_response(Some(id), codes::INTERNAL_ERROR, "Internal error", None);
     }
-    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(response) {
-        Ok(mut map) => {
-            if let Ok(id) = serde_json::from_str::<serde_json::Value>(client_id) {
-                map.insert("id".into(), id);
-            }
-            serde_json::Value::Object(map).to_string()
+    if let Some(stamp) = stamp
+        && out.get(at) == Some(&b'{')
+    {
+        let empty = out.get(at + 1) == Some(&b'}');
+        let mut members = Vec::with_capacity(stamp.len() + 1);
+        members.extend_from_slice(stamp.as_bytes());
+        if !empty {
+            members.push(b',');
         }
-        Err(_) => error_response(Some(client_id), codes::INTERNAL_ERROR, "Internal error", None),
+        out.splice(at + 1..at + 1, members);
+    }
+    out.push(b'}');
+    // serde_json writes UTF-8, and the id and the stamp are text.
+    String::from_utf8(out)
+        .unwrap_or_else(|_| error_response(Some(id), codes::INTERNAL_ERROR, "Internal error", None))
+}
+
+/// An error response with a raw id and a JSON-RPC error object.
+pub(crate) fn error_object_response(id: &str, error: &jsonrpsee::types::ErrorObjectOwned) -> String {
+    match serde_json::to_string(error) {
+        Ok(error) => format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"error\":{error}}}"),
+        Err(_) => error_response(Some(id), codes::INTERNAL_ERROR, "Internal error", None),
     }
 }
 
@@ -368,31 +373,35 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_restored_exactly() {
-        let r = restore_id(r#"{"jsonrpc":"2.0","id":5,"result":{}}"#, 5, "\"abc\"");
-        assert_eq!(r, r#"{"jsonrpc":"2.0","id":"abc","result":{}}"#);
-        let r = restore_id(
-            r#"{"jsonrpc":"2.0","id":5,"result":{}}"#,
-            5,
-            "-18446744073709551616",
-        );
-        assert_eq!(r, r#"{"jsonrpc":"2.0","id":-18446744073709551616,"result":{}}"#);
-        // Only jsonrpsee's exact id is swapped in place; anything else is rebuilt with the id.
-        for other in [
-            r#"{"jsonrpc":"2.0","id":50,"result":{}}"#,
-            r#"{"jsonrpc":"2.0","id":05,"result":{}}"#,
-            r#"{"jsonrpc":"2.0","id":"5","result":{}}"#,
-        ] {
-            let r: serde_json::Value = serde_json::from_str(&restore_id(other, 5, "7")).unwrap();
-            assert_eq!(r["id"], 7, "{other}");
-        }
+    fn answers_carry_the_clients_id_exactly_and_the_stamp_first() {
+        let empty = serde_json::json!({});
         assert_eq!(
-            restore_id(
-                r#"{"jsonrpc":"2.0","id":12345678901,"error":{}}"#,
-                12_345_678_901,
-                "1"
-            ),
-            r#"{"jsonrpc":"2.0","id":1,"error":{}}"#
+            result_response("\"abc\"", &empty, None),
+            r#"{"jsonrpc":"2.0","id":"abc","result":{}}"#
+        );
+        assert_eq!(
+            result_response("-18446744073709551616", &serde_json::json!({"a":1}), None),
+            r#"{"jsonrpc":"2.0","id":-18446744073709551616,"result":{"a":1}}"#
+        );
+        let stamp = r#""resultType":"complete""#;
+        assert_eq!(
+            result_response("7", &empty, Some(stamp)),
+            r#"{"jsonrpc":"2.0","id":7,"result":{"resultType":"complete"}}"#
+        );
+        assert_eq!(
+            result_response("7", &serde_json::json!({"tools":[]}), Some(stamp)),
+            r#"{"jsonrpc":"2.0","id":7,"result":{"resultType":"complete","tools":[]}}"#
+        );
+        // Only an object takes the stamp.
+        assert_eq!(
+            result_response("7", &serde_json::json!([1]), Some(stamp)),
+            r#"{"jsonrpc":"2.0","id":7,"result":[1]}"#
+        );
+        let error =
+            jsonrpsee::types::ErrorObjectOwned::owned(-32602, "bad", Some(serde_json::json!({"uri":"x"})));
+        assert_eq!(
+            error_object_response("-1", &error),
+            r#"{"jsonrpc":"2.0","id":-1,"error":{"code":-32602,"message":"bad","data":{"uri":"x"}}}"#
         );
     }
 

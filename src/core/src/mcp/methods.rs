@@ -1,14 +1,17 @@
-//! The MCP methods registered on jsonrpsee's `RpcModule`.
+//! The MCP methods: the engine's method table ([`call`]) and the handlers it runs.
+//!
+//! One `match` on the method name dispatches a request; each handler answers a result or a
+//! JSON-RPC error object (jsonrpsee's `ErrorObjectOwned`, with its code, message and data).
 
 use std::sync::Arc;
 
-use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{Extensions, Methods, RpcModule};
+use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::envelope::codes;
+use super::head::Request;
 use super::input::{self, InputRound, MAX_INPUT_REQUESTS};
 use super::modern::{self, CacheHint, ResultType};
 use super::session::LogLevel;
@@ -16,7 +19,7 @@ use super::tools::{Args, ToolContext};
 use super::{EngineCore, RequestCtx, apps, completion, prompts, resources};
 use crate::error::{AppError, ErrorCode};
 
-type RpcResult<T> = Result<T, ErrorObjectOwned>;
+pub(crate) type RpcResult<T> = Result<T, ErrorObjectOwned>;
 
 pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(codes::INVALID_PARAMS, message.into(), None::<()>)
@@ -31,14 +34,12 @@ pub(crate) fn app_failure(err: &AppError) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32000, err.message.clone(), Some(err.to_payload()))
 }
 
-fn ctx(ext: &Extensions) -> RpcResult<RequestCtx> {
-    ext.get::<RequestCtx>()
-        .cloned()
-        .ok_or_else(|| ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>))
+fn internal_error() -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(codes::INTERNAL_ERROR, "Internal error", None::<()>)
 }
 
-fn object_params(params: &Params<'_>) -> RpcResult<Map<String, Value>> {
-    match params.as_str() {
+fn object_params(params: Option<&str>) -> RpcResult<Map<String, Value>> {
+    match params {
         None => Ok(Map::new()),
         Some(text) => serde_json::from_str::<Map<String, Value>>(text).map_err(|_| unreadable_params(text)),
     }
@@ -78,22 +79,6 @@ fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
             "Invalid params: unknown cursor (this server does not paginate)",
         )),
     }
-}
-
-/// `tools/call` params. `arguments` and `_meta` stay raw so that a value serde cannot hold (a
-/// number beyond a double's range) is blamed on its own argument, not on the whole call.
-/// `inputResponses` and `requestState` are a later input round's (MCP 2026-07-28).
-#[derive(Deserialize)]
-struct CallToolParams<'a> {
-    name: String,
-    #[serde(default, borrow)]
-    arguments: Option<&'a RawValue>,
-    #[serde(default, rename = "_meta", borrow)]
-    meta: Option<&'a RawValue>,
-    #[serde(default, rename = "inputResponses", borrow)]
-    input_responses: Option<&'a RawValue>,
-    #[serde(default, rename = "requestState", borrow)]
-    request_state: Option<&'a RawValue>,
 }
 
 /// `progressToken` of a `_meta` object, read without copying the rest of it (under MCP
@@ -144,7 +129,7 @@ impl<'de> Deserialize<'de> for ProgressToken<'de> {
 
 /// `tools/call` result, with the structured content serialized once.
 #[derive(Clone, Serialize)]
-struct CallToolResult {
+pub(crate) struct CallToolResult {
     /// `complete` under MCP 2026-07-28; absent in the handshake era.
     #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
     result_type: Option<ResultType>,
@@ -200,7 +185,7 @@ fn tool_result(
 /// What `tools/call` answers: a result, or (MCP 2026-07-28) a request for input first.
 #[derive(Clone, Serialize)]
 #[serde(untagged)]
-enum CallAnswer {
+pub(crate) enum CallAnswer {
     Complete(CallToolResult),
     InputRequired(Value),
 }
@@ -225,25 +210,25 @@ impl CallAnswer {
 /// The input round a retried call carries: its `requestState` verified, its `inputResponses`
 /// kept for the keys that state asked for. `Ok(None)` for a first call.
 fn input_round(
-    call: &CallToolParams<'_>,
+    call: &Request,
+    tool: &str,
     core: &EngineCore,
     arguments: &Value,
 ) -> RpcResult<Option<InputRound>> {
-    let Some(raw_state) = call.request_state else {
+    let Some(raw_state) = call.call_request_state() else {
         return Ok(None);
     };
-    let token: String = serde_json::from_str(raw_state.get())
+    let token: String = serde_json::from_str(raw_state)
         .map_err(|_| invalid_params("Invalid params: requestState must be a string"))?;
     let key = core
         .state_key
         .get()
         .ok_or_else(|| invalid_params(input::StateError::Forged.message()))?;
     let now = core.now_ms();
-    let opened =
-        input::open(key, &token, &call.name, arguments, now).map_err(|e| invalid_params(e.message()))?;
-    let mut responses: Map<String, Value> = match call.input_responses {
+    let opened = input::open(key, &token, tool, arguments, now).map_err(|e| invalid_params(e.message()))?;
+    let mut responses: Map<String, Value> = match call.call_input_responses() {
         None => Map::new(),
-        Some(raw) => serde_json::from_str(raw.get())
+        Some(raw) => serde_json::from_str(raw)
             .map_err(|_| invalid_params("Invalid params: inputResponses must be an object"))?,
     };
     responses.retain(|key, _| opened.asked.iter().any(|k| k == key));
@@ -324,43 +309,41 @@ fn input_required(
     })))
 }
 
-async fn tools_call(
-    params: Params<'static>,
-    core: Arc<EngineCore>,
-    ext: Extensions,
-) -> RpcResult<CallAnswer> {
-    let request = ctx(&ext)?;
-    let text = params.as_str().unwrap_or("{}");
-    let call: CallToolParams<'_> = serde_json::from_str(text).map_err(|_| {
-        invalid_params("Invalid params: tools/call needs `name` (a string) and optional `arguments`")
-    })?;
-    let Some((spec, tool)) = core.tools.get(&call.name) else {
+async fn tools_call(core: &Arc<EngineCore>, request: &RequestCtx, call: &Request) -> RpcResult<CallAnswer> {
+    let name = call
+        .is_readable_call()
+        .then(|| call.tool_name())
+        .flatten()
+        .ok_or_else(|| {
+            invalid_params("Invalid params: tools/call needs `name` (a string) and optional `arguments`")
+        })?;
+    let Some((spec, tool)) = core.tools.get(&name) else {
         return Err(ErrorObjectOwned::owned(
             codes::INVALID_PARAMS,
-            format!("Unknown tool: {}", call.name),
+            format!("Unknown tool: {name}"),
             Some(json!({ "available": core.tools.specs().map(|s| s.name).collect::<Vec<_>>() })),
         ));
     };
     // Under MCP 2026-07-28 every `_meta` holds the envelope: it is read for a progress token
     // only when its text may name one (the key written plainly, or anything escaped).
     let progress_token = call
-        .meta
-        .filter(|m| m.get().contains("progressToken") || m.get().contains('\\'))
-        .and_then(|m| serde_json::from_str::<ProgressToken<'_>>(m.get()).ok())
+        .call_meta()
+        .filter(|m| m.contains("progressToken") || m.contains('\\'))
+        .and_then(|m| serde_json::from_str::<ProgressToken<'_>>(m).ok())
         .and_then(|m| m.0)
         .and_then(|t| serde_json::from_str::<Value>(t.get()).ok())
         .filter(|t| !t.is_null());
     let modern = request.envelope.is_some();
     // A later input round binds its state to these exact arguments.
-    let arguments: Value = match (modern, call.request_state.is_some()) {
+    let arguments: Value = match (modern, call.call_request_state().is_some()) {
         (true, true) => call
-            .arguments
-            .and_then(|a| serde_json::from_str(a.get()).ok())
+            .call_arguments()
+            .and_then(|a| serde_json::from_str(a).ok())
             .unwrap_or(Value::Null),
         _ => Value::Null,
     };
     let input = if modern {
-        input_round(&call, &core, &arguments)?
+        input_round(call, spec.name, core, &arguments)?
     } else {
         None
     };
@@ -371,33 +354,29 @@ async fn tools_call(
         envelope: request.envelope.clone(),
         input,
     };
-    let outcome = match Args::from_raw(call.arguments) {
+    let outcome = match Args::from_raw(call.call_arguments()) {
         Ok(args) => tool.call(&core.app, args, &tool_ctx).await,
         Err(err) => Err(err),
     };
     match outcome {
         Ok(output) if output.input_required.is_some() => {
-            let arguments = if call.request_state.is_some() {
+            let arguments = if call.call_request_state().is_some() {
                 arguments
             } else {
-                call.arguments
-                    .and_then(|a| serde_json::from_str(a.get()).ok())
+                call.call_arguments()
+                    .and_then(|a| serde_json::from_str(a).ok())
                     .unwrap_or(Value::Null)
             };
             match output.input_required {
-                Some(needed) => input_required(&core, &request, spec.name, &arguments, needed),
-                None => Err(ErrorObjectOwned::owned(
-                    codes::INTERNAL_ERROR,
-                    "Internal error",
-                    None::<()>,
-                )),
+                Some(needed) => input_required(core, request, spec.name, &arguments, needed),
+                None => Err(internal_error()),
             }
         }
         Ok(output) => {
             let meta = output.meta.filter(|_| request.accepts_views());
             Ok(CallAnswer::complete(
                 tool_result(output.structured, output.images, meta, false),
-                &core,
+                core,
                 modern,
             ))
         }
@@ -420,7 +399,7 @@ async fn tools_call(
                     None,
                     true,
                 ),
-                &core,
+                core,
                 modern,
             ))
         }
@@ -428,118 +407,110 @@ async fn tools_call(
 }
 
 /// A modern request's cacheable result gets its freshness hint.
-fn cacheable(ext: &Extensions, mut result: Value, hint: CacheHint) -> RpcResult<Value> {
-    if ctx(ext)?.envelope.is_some() {
+fn cacheable(request: &RequestCtx, mut result: Value, hint: CacheHint) -> Value {
+    if request.envelope.is_some() {
         hint.apply(&mut result);
     }
-    Ok(result)
+    result
 }
 
-fn register(module: &mut RpcModule<EngineCore>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    module.register_method("ping", |_, _, _| -> RpcResult<Value> { Ok(json!({})) })?;
+/// The `uri` a resources method needs.
+fn uri_of<'a>(params: &'a Map<String, Value>, method: &str) -> RpcResult<&'a str> {
+    params
+        .get("uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_params(format!("Invalid params: {method} needs `uri` (a string)")))
+}
 
-    module.register_method("tools/list", |params, core, ext| -> RpcResult<Value> {
-        check_cursor(&object_params(&params)?)?;
-        let views = ctx(ext)?.accepts_views();
-        cacheable(ext, core.tools.list_json_for(views).clone(), CacheHint::STATIC)
-    })?;
+/// What a method answers: a result to serialize.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum Reply {
+    Value(Value),
+    Call(CallAnswer),
+}
 
-    module.register_async_method("tools/call", tools_call)?;
-
-    module.register_method("logging/setLevel", |params, _, ext| -> RpcResult<Value> {
-        let request = ctx(ext)?;
-        let params = object_params(&params)?;
-        let level = params
-            .get("level")
-            .and_then(Value::as_str)
-            .and_then(LogLevel::parse)
-            .ok_or_else(|| invalid_params("Invalid params: level must be one of debug, info, notice, warning, error, critical, alert, emergency"))?;
-        request.session.set_log_level(level);
-        Ok(json!({}))
-    })?;
-
-    module.register_async_method("resources/list", |params, core, ext| async move {
-        check_cursor(&object_params(&params)?)?;
-        let views = ctx(&ext)?.accepts_views();
-        let list = apps::with_view_resources(resources::list(&core).await, views);
-        cacheable(&ext, list, CacheHint::USER_DOCUMENTS)
-    })?;
-
-    module.register_method("resources/templates/list", |params, _, ext| -> RpcResult<Value> {
-        check_cursor(&object_params(&params)?)?;
-        cacheable(ext, resources::templates(), CacheHint::STATIC)
-    })?;
-
-    module.register_async_method("resources/read", |params, core, ext| async move {
-        let params = object_params(&params)?;
-        let uri = params
-            .get("uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_params("Invalid params: resources/read needs `uri` (a string)"))?;
-        if apps::is_view_uri(uri) {
-            let views = ctx(&ext)?.accepts_views();
-            let view = apps::read_view(uri, views).ok_or_else(|| resources::not_found(uri))?;
-            return cacheable(&ext, view, CacheHint::STATIC);
+/// The engine's method table: runs `call` (whose params, when present, are an object) and
+/// answers its result or its error. An unknown method is -32601.
+pub(crate) async fn call(core: &Arc<EngineCore>, request: &RequestCtx, call: &Request) -> RpcResult<Reply> {
+    let params = call.params.as_deref();
+    let result = match call.method.as_str() {
+        "ping" => json!({}),
+        "tools/list" => {
+            check_cursor(&object_params(params)?)?;
+            let list = core.tools.list_json_for(request.accepts_views()).clone();
+            cacheable(request, list, CacheHint::STATIC)
         }
-        let (contents, hint) = resources::read(&core, uri).await?;
-        cacheable(&ext, contents, hint)
-    })?;
-
-    module.register_method("resources/subscribe", |params, core, ext| -> RpcResult<Value> {
-        let request = ctx(ext)?;
-        let params = object_params(&params)?;
-        let uri = params
-            .get("uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_params("Invalid params: resources/subscribe needs `uri` (a string)"))?;
-        resources::check_exists(core, uri)?;
-        let limit = core.limits.max_subscriptions;
-        if !request.session.subscribe(uri, limit) {
+        "tools/call" => return tools_call(core, request, call).await.map(Reply::Call),
+        "logging/setLevel" => {
+            let params = object_params(params)?;
+            let level = params
+                .get("level")
+                .and_then(Value::as_str)
+                .and_then(LogLevel::parse)
+                .ok_or_else(|| invalid_params("Invalid params: level must be one of debug, info, notice, warning, error, critical, alert, emergency"))?;
+            request.session.set_log_level(level);
+            json!({})
+        }
+        "resources/list" => {
+            check_cursor(&object_params(params)?)?;
+            let list = apps::with_view_resources(resources::list(core).await, request.accepts_views());
+            cacheable(request, list, CacheHint::USER_DOCUMENTS)
+        }
+        "resources/templates/list" => {
+            check_cursor(&object_params(params)?)?;
+            cacheable(request, resources::templates(), CacheHint::STATIC)
+        }
+        "resources/read" => {
+            let params = object_params(params)?;
+            let uri = uri_of(&params, "resources/read")?;
+            if apps::is_view_uri(uri) {
+                let view =
+                    apps::read_view(uri, request.accepts_views()).ok_or_else(|| resources::not_found(uri))?;
+                cacheable(request, view, CacheHint::STATIC)
+            } else {
+                let (contents, hint) = resources::read(core, uri).await?;
+                cacheable(request, contents, hint)
+            }
+        }
+        "resources/subscribe" => {
+            let params = object_params(params)?;
+            let uri = uri_of(&params, "resources/subscribe")?;
+            resources::check_exists(core, uri)?;
+            let limit = core.limits.max_subscriptions;
+            if !request.session.subscribe(uri, limit) {
+                return Err(ErrorObjectOwned::owned(
+                    codes::LIMIT_EXCEEDED,
+                    format!(
+                        "Too many subscriptions: at most {limit} per session; unsubscribe from one first"
+                    ),
+                    Some(super::Budget::Subscriptions.data(limit)),
+                ));
+            }
+            json!({})
+        }
+        "resources/unsubscribe" => {
+            let params = object_params(params)?;
+            request
+                .session
+                .unsubscribe(uri_of(&params, "resources/unsubscribe")?);
+            json!({})
+        }
+        "prompts/list" => {
+            check_cursor(&object_params(params)?)?;
+            cacheable(request, prompts::list(), CacheHint::STATIC)
+        }
+        "prompts/get" => prompts::get(&object_params(params)?, &core.app.unannounced())?,
+        "completion/complete" => completion::complete(core, &object_params(params)?).await?,
+        method => {
             return Err(ErrorObjectOwned::owned(
-                codes::LIMIT_EXCEEDED,
-                format!("Too many subscriptions: at most {limit} per session; unsubscribe from one first"),
-                Some(super::Budget::Subscriptions.data(limit)),
+                codes::METHOD_NOT_FOUND,
+                format!("Method not found: {method}"),
+                None::<()>,
             ));
         }
-        Ok(json!({}))
-    })?;
-
-    module.register_method("resources/unsubscribe", |params, _, ext| -> RpcResult<Value> {
-        let request = ctx(ext)?;
-        let params = object_params(&params)?;
-        let uri = params
-            .get("uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_params("Invalid params: resources/unsubscribe needs `uri` (a string)"))?;
-        request.session.unsubscribe(uri);
-        Ok(json!({}))
-    })?;
-
-    module.register_method("prompts/list", |params, _, ext| -> RpcResult<Value> {
-        check_cursor(&object_params(&params)?)?;
-        cacheable(ext, prompts::list(), CacheHint::STATIC)
-    })?;
-
-    module.register_method("prompts/get", |params, core, _| -> RpcResult<Value> {
-        let params = object_params(&params)?;
-        prompts::get(&params, &core.app.unannounced())
-    })?;
-
-    module.register_async_method("completion/complete", |params, core, _| async move {
-        let params = object_params(&params)?;
-        completion::complete(&core, &params).await
-    })?;
-    Ok(())
-}
-
-/// Builds the method table over `core`.
-pub(crate) fn build(core: Arc<EngineCore>) -> Methods {
-    let mut module = RpcModule::from_arc(core);
-    if let Err(err) = register(&mut module) {
-        // Names are static and distinct; a duplicate is a programming error caught by tests.
-        tracing::error!(error = %err, "registering MCP methods failed");
-    }
-    module.into()
+    };
+    Ok(Reply::Value(result))
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The MCP protocol engine on jsonrpsee (docs/protocol.md).
+//! The MCP protocol engine (docs/protocol.md).
 //!
-//! jsonrpsee owns method dispatch: every MCP method is registered on an `RpcModule`. The engine
-//! owns the envelope around it ([`envelope`]): parsing frames, notifications (never answered),
-//! batches (answered or refused by the negotiated version), client ids of any form (jsonrpsee gets
-//! an internal `u64` and the client's id is put back on the answer), cancellation, and a panic in
-//! a handler becoming a -32603 answer.
+//! The engine owns the JSON-RPC envelope ([`envelope`]): parsing frames, notifications (never
+//! answered), batches (answered or refused by the negotiated version), client ids of any form
+//! (echoed exactly), cancellation, and a panic in a handler becoming a -32603 answer. A request
+//! ([`head::Request`]) is dispatched by one `match` on its method (`methods::call`); handlers
+//! answer a result or a JSON-RPC error object (jsonrpsee's `ErrorObjectOwned`).
 //!
 //! Transports call [`McpServer::handle_frame`] for every message of a session; answers and
 //! notifications go out through the `Outbound` given with the frame (request-related) or the
@@ -25,6 +25,7 @@ mod completion;
 pub mod elicitation;
 pub mod envelope;
 mod frame_handler;
+pub(crate) mod head;
 pub mod input;
 pub mod limits;
 mod listen;
@@ -43,8 +44,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use jsonrpsee::types::{Id, Params};
-use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
@@ -127,7 +126,7 @@ impl EngineCore {
     }
 }
 
-/// The per-request context handed to jsonrpsee handlers through `Extensions`.
+/// What a request's handler knows of where it came from.
 #[derive(Clone)]
 pub(crate) struct RequestCtx {
     pub(crate) session: Arc<Session>,
@@ -149,8 +148,6 @@ impl RequestCtx {
 
 struct Inner {
     core: Arc<EngineCore>,
-    methods: Methods,
-    next_internal_id: AtomicU64,
     next_session_id: AtomicU64,
     /// Turns for batches to execute ([`Limits::max_concurrent_batches`]).
     batch_turns: Arc<tokio::sync::Semaphore>,
@@ -199,12 +196,9 @@ impl McpServer {
             epoch,
             used_states: Arc::new(input::UsedStates::new(Arc::new(move || ms_since(epoch)))),
         });
-        let methods = methods::build(core.clone());
         let server = McpServer {
             inner: Arc::new(Inner {
                 core,
-                methods,
-                next_internal_id: AtomicU64::new(1),
                 next_session_id: AtomicU64::new(1),
                 batch_turns,
             }),
@@ -374,11 +368,16 @@ impl McpServer {
                     reply_to.send(self.initialize(session, &id, params));
                     return FrameOutcome::Answered;
                 }
-                let params = params.map(|p| p.get().to_owned());
-                if inline && self.try_inline(session, &id, &method, params.as_deref(), &reply_to, None) {
-                    return FrameOutcome::Answered;
-                }
-                self.spawn_request(session.clone(), id, method, params, reply_to, None);
+                let request = head::Request::new(&id, &method, params, None);
+                let request = if inline {
+                    match self.try_inline(session, request, &reply_to, None) {
+                        None => return FrameOutcome::Answered,
+                        Some((request, _)) => request,
+                    }
+                } else {
+                    request
+                };
+                self.spawn_request(session.clone(), request, reply_to, None);
                 FrameOutcome::Pending
             }
         }

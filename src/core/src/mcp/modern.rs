@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::envelope::{self, codes};
+use super::head::Head;
 use super::session::LogLevel;
 use super::{ServerInfo, apps, protocol};
 
@@ -144,7 +145,7 @@ fn decoded_header(value: &str) -> Option<Cow<'_, str>> {
 
 /// The `resultType` of an MCP 2026-07-28 result: every type the era's results may have, the
 /// one place a new one is added (each result of the era is shaped through this module:
-/// [`result_stamp`] and [`shape_answer`] for the engine's answers, the tool results in
+/// [`result_stamp`] for the engine's answers (spliced in by `envelope::result_response`), the tool results in
 /// `methods.rs` and the listen results in `listen.rs` take their type from here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResultType {
@@ -211,17 +212,6 @@ impl Refusal {
     }
 }
 
-/// The parts of a request's params the ladder reads, in one pass.
-#[derive(Deserialize)]
-struct ParamsHead<'a> {
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<Meta<'a>>,
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    uri: Option<&'a RawValue>,
-}
-
 #[derive(Deserialize)]
 struct Meta<'a> {
     #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
@@ -232,6 +222,14 @@ struct Meta<'a> {
     log_level: Option<&'a RawValue>,
 }
 
+/// The envelope's keys of a `_meta` object; `None` when `_meta` is absent or not an object with
+/// each key at most once.
+fn meta_of<'a>(head: &Head<'a>) -> Option<Meta<'a>> {
+    head.meta
+        .filter(|meta| meta.get().starts_with('{'))
+        .and_then(|meta| serde_json::from_str::<Meta<'a>>(meta.get()).ok())
+}
+
 /// True when a request's params carry the envelope's protocol-version key: such a request is of
 /// the modern era (a half envelope included, so that it is told what is missing).
 pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
@@ -240,9 +238,8 @@ pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
     if !params.get().contains(keys::PROTOCOL_VERSION) {
         return false;
     }
-    serde_json::from_str::<ParamsHead<'_>>(params.get())
-        .ok()
-        .and_then(|head| head.meta)
+    Head::read(Some(params))
+        .and_then(|head| meta_of(&head))
         .is_some_and(|meta| meta.version.is_some())
 }
 
@@ -261,23 +258,18 @@ fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
 /// The validation ladder of a modern request (first failure wins): the envelope's required keys
 /// (-32602), then, over HTTP, the routing headers against the body (-32020), then the protocol
 /// version (-32022 naming the supported versions), then the log level (-32602). Whether the
-/// method exists is decided after it (-32601).
+/// method exists is decided after it (-32601). `head` is the request's params as read once
+/// ([`Head::read`]; `None` when they are not an object).
 pub(crate) fn validate(
     method: &str,
-    params: Option<&RawValue>,
+    head: Option<&Head<'_>>,
     headers: Option<&RoutingHeaders<'_>>,
 ) -> Result<Envelope, Refusal> {
     const REQUIRED: &str = "Invalid params: params._meta must be an object carrying \
         io.modelcontextprotocol/protocolVersion and io.modelcontextprotocol/clientCapabilities \
         (MCP 2026-07-28 requests carry their envelope)";
-    let head = params
-        .filter(|p| p.get().starts_with('{'))
-        .and_then(|p| serde_json::from_str::<ParamsHead<'_>>(p.get()).ok())
-        .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
-    let meta = head
-        .meta
-        .as_ref()
-        .ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
+    let head = head.ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
+    let meta = meta_of(head).ok_or_else(|| Refusal::new(codes::INVALID_PARAMS, REQUIRED))?;
     let (Some(version), Some(capabilities)) = (meta.version, meta.capabilities) else {
         let missing: Vec<&str> = [
             (meta.version.is_none(), keys::PROTOCOL_VERSION),
@@ -300,7 +292,7 @@ pub(crate) fn validate(
         _ => as_string(version).map(Cow::Owned),
     };
     if let Some(headers) = headers {
-        check_headers(method, &head, version.as_deref(), headers)?;
+        check_headers(method, head, version.as_deref(), headers)?;
     }
     let Some(version) = version else {
         return Err(Refusal::new(
@@ -351,7 +343,7 @@ pub(crate) fn unsupported_version(requested: &str) -> Refusal {
 
 fn check_headers(
     method: &str,
-    head: &ParamsHead<'_>,
+    head: &Head<'_>,
     version: Option<&str>,
     headers: &RoutingHeaders<'_>,
 ) -> Result<(), Refusal> {
@@ -467,40 +459,21 @@ pub(crate) fn discover(info: &ServerInfo, views: bool) -> Value {
     result
 }
 
-/// Makes a handler's answer a modern one: `stamp` (see [`result_stamp`]) is spliced into a
-/// result object, and an error of the handshake era's resource-not-found code becomes -32602
-/// (the code the modern era uses, with `data.uri`). `client_id` is the answer's raw id.
-pub(crate) fn shape_answer(answer: String, client_id: &str, stamp: &str) -> String {
-    const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"id\":";
-    let at = HEAD.len() + client_id.len();
-    let Some(rest) = answer.get(at..) else {
-        return answer;
-    };
-    if let Some(body) = rest.strip_prefix(",\"result\":{") {
-        let cut = at + ",\"result\":{".len();
-        let mut out = String::with_capacity(answer.len() + stamp.len() + 1);
-        out.push_str(answer.get(..cut).unwrap_or_default());
-        out.push_str(stamp);
-        if !body.starts_with('}') {
-            out.push(',');
-        }
-        out.push_str(body);
-        return out;
-    }
-    let legacy_not_found = format!(",\"error\":{{\"code\":{},", codes::RESOURCE_NOT_FOUND);
-    if let Some(body) = rest.strip_prefix(legacy_not_found.as_str()) {
-        let head = answer.get(..at).unwrap_or_default();
-        return format!("{head},\"error\":{{\"code\":{},{body}", codes::INVALID_PARAMS);
-    }
-    answer
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn raw(text: &str) -> Box<RawValue> {
         RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    /// The ladder on params as the engine reads them.
+    fn check(
+        method: &str,
+        params: Option<&RawValue>,
+        headers: Option<&RoutingHeaders<'_>>,
+    ) -> Result<Envelope, Refusal> {
+        validate(method, Head::read(params).as_ref(), headers)
     }
 
     const ENVELOPE: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
@@ -521,7 +494,7 @@ mod tests {
 
     #[test]
     fn the_ladder_checks_the_envelope_then_the_headers_then_the_version() {
-        let ok = validate(
+        let ok = check(
             "tools/list",
             Some(&raw(&format!(r#"{{"_meta":{ENVELOPE}}}"#))),
             None,
@@ -543,13 +516,13 @@ mod tests {
                 r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}"#,
             )),
         ] {
-            let refusal = validate("tools/list", params.as_deref(), None).unwrap_err();
+            let refusal = check("tools/list", params.as_deref(), None).unwrap_err();
             assert_eq!(refusal.code, codes::INVALID_PARAMS, "{params:?}");
         }
         let old = raw(
             r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"1900-01-01","io.modelcontextprotocol/clientCapabilities":{}}}"#,
         );
-        let refusal = validate("server/discover", Some(&old), None).unwrap_err();
+        let refusal = check("server/discover", Some(&old), None).unwrap_err();
         assert_eq!(refusal.code, codes::UNSUPPORTED_PROTOCOL_VERSION);
         assert_eq!(
             refusal.data,
@@ -562,7 +535,7 @@ mod tests {
             name: Header::Absent,
         };
         assert_eq!(
-            validate("server/discover", Some(&old), Some(&headers))
+            check("server/discover", Some(&old), Some(&headers))
                 .unwrap_err()
                 .code,
             codes::HEADER_MISMATCH
@@ -571,7 +544,7 @@ mod tests {
             r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}}"#,
         );
         assert_eq!(
-            validate("tools/list", Some(&bad_level), None).unwrap_err().code,
+            check("tools/list", Some(&bad_level), None).unwrap_err().code,
             codes::INVALID_PARAMS
         );
     }
@@ -589,7 +562,7 @@ mod tests {
             }
         }
         assert!(
-            validate(
+            check(
                 "tools/call",
                 Some(&params),
                 Some(&with("tools/call", Header::Value("get_quote")))
@@ -598,7 +571,7 @@ mod tests {
         );
         let encoded = format!("=?base64?{}?=", crate::app::analysis::base64(b"get_quote"));
         assert!(
-            validate(
+            check(
                 "tools/call",
                 Some(&params),
                 Some(&with("tools/call", Header::Value(&encoded)))
@@ -612,7 +585,7 @@ mod tests {
             ("tools/call", Header::Value("=?base64?!!?=")),
             ("tools/call", Header::Invalid),
         ] {
-            let refusal = validate("tools/call", Some(&params), Some(&with(method, name))).unwrap_err();
+            let refusal = check("tools/call", Some(&params), Some(&with(method, name))).unwrap_err();
             assert_eq!(refusal.code, codes::HEADER_MISMATCH, "{method} {name:?}");
         }
         let missing_version = RoutingHeaders {
@@ -620,7 +593,7 @@ mod tests {
             ..with("tools/call", Header::Value("get_quote"))
         };
         assert_eq!(
-            validate("tools/call", Some(&params), Some(&missing_version))
+            check("tools/call", Some(&params), Some(&missing_version))
                 .unwrap_err()
                 .code,
             codes::HEADER_MISMATCH
@@ -630,32 +603,5 @@ mod tests {
             Some("世界")
         );
         assert_eq!(decode_header_value("plain").as_deref(), Some("plain"));
-    }
-
-    #[test]
-    fn answers_get_the_stamp_and_the_modern_not_found_code() {
-        let stamp = r#""resultType":"complete""#;
-        assert_eq!(
-            shape_answer(
-                r#"{"jsonrpc":"2.0","id":"a","result":{"tools":[]}}"#.into(),
-                "\"a\"",
-                stamp
-            ),
-            r#"{"jsonrpc":"2.0","id":"a","result":{"resultType":"complete","tools":[]}}"#
-        );
-        assert_eq!(
-            shape_answer(r#"{"jsonrpc":"2.0","id":7,"result":{}}"#.into(), "7", stamp),
-            r#"{"jsonrpc":"2.0","id":7,"result":{"resultType":"complete"}}"#
-        );
-        assert_eq!(
-            shape_answer(
-                r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32002,"message":"Resource not found: x://y","data":{"uri":"x://y"}}}"#.into(),
-                "7",
-                stamp
-            ),
-            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"Resource not found: x://y","data":{"uri":"x://y"}}}"#
-        );
-        let other = r#"{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"no"}}"#;
-        assert_eq!(shape_answer(other.into(), "7", stamp), other);
     }
 }

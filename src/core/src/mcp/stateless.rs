@@ -79,7 +79,9 @@ impl McpServer {
             reply_to.send(modern::unsupported_version(&requested).answer(id));
             return FrameOutcome::Answered;
         }
-        let envelope = match modern::validate(method, params, headers) {
+        // The params are read once: the ladder checks that reading, and a `tools/call` keeps it.
+        let head = head::Head::read(params);
+        let envelope = match modern::validate(method, head.as_ref(), headers) {
             Ok(envelope) => envelope,
             Err(refused) => {
                 reply_to.send(refused.answer(id));
@@ -108,27 +110,16 @@ impl McpServer {
             "subscriptions/listen" => self.listen(session, id, params, &envelope, reply_to),
             _ => {
                 let envelope = Some(Arc::new(envelope));
-                let params = params.map(|p| p.get().to_owned());
-                if inline
-                    && self.try_inline(
-                        session,
-                        id,
-                        method,
-                        params.as_deref(),
-                        &reply_to,
-                        envelope.clone(),
-                    )
-                {
-                    return FrameOutcome::Answered;
-                }
-                self.spawn_request(
-                    session.clone(),
-                    id.to_owned(),
-                    method.to_owned(),
-                    params,
-                    reply_to,
-                    envelope,
-                );
+                let request = head::Request::new(id, method, params, head.as_ref());
+                let (request, envelope) = if inline {
+                    match self.try_inline(session, request, &reply_to, envelope) {
+                        None => return FrameOutcome::Answered,
+                        Some(back) => back,
+                    }
+                } else {
+                    (request, envelope)
+                };
+                self.spawn_request(session.clone(), request, reply_to, envelope);
                 FrameOutcome::Pending
             }
         }

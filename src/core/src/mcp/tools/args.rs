@@ -39,16 +39,16 @@ impl Args {
 
     /// Arguments from the request's raw JSON (absent means none). A member serde cannot hold (a
     /// number beyond a double's range) is refused naming that member.
-    pub fn from_raw(raw: Option<&serde_json::value::RawValue>) -> Result<Args, AppError> {
+    pub fn from_raw(raw: Option<&str>) -> Result<Args, AppError> {
         let Some(raw) = raw else {
             return Ok(Args::default());
         };
-        match serde_json::from_str::<Value>(raw.get()) {
+        match serde_json::from_str::<Value>(raw) {
             Ok(value) => Args::from_value(Some(value)),
             Err(whole) => {
                 let members = serde_json::from_str::<
                     std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
-                >(raw.get())
+                >(raw)
                 .map_err(|_| AppError::invalid("arguments", "must be an object"))?;
                 for (key, member) in &members {
                     if let Err(err) = serde_json::from_str::<Value>(member.get()) {
@@ -350,7 +350,7 @@ mod tests {
         let raw =
             serde_json::value::RawValue::from_string(r#"{"symbol":"SPY","threshold":1e400}"#.to_owned())
                 .unwrap();
-        let err = Args::from_raw(Some(&raw)).unwrap_err();
+        let err = Args::from_raw(Some(raw.get())).unwrap_err();
         assert_eq!(err.details["field"], "threshold", "{err:?}");
         assert!(err.message.contains("out of range"), "{err:?}");
         assert!(Args::from_raw(None).unwrap().map.is_empty());

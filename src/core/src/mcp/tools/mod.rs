@@ -451,18 +451,10 @@ impl ToolRegistry {
         Some((prepared.specs.get(index)?, self.tools.get(index)?))
     }
 
-    /// True when the `tools/call` parameters `params` (JSON text) name a long-running tool
-    /// ([`ToolSpec::long_running`]); false for a tool it does not know or text it cannot read.
-    pub fn is_long_running_call(&self, params: &str) -> bool {
-        #[derive(serde::Deserialize)]
-        struct Call<'a> {
-            #[serde(borrow)]
-            name: std::borrow::Cow<'a, str>,
-        }
-        serde_json::from_str::<Call<'_>>(params)
-            .ok()
-            .and_then(|call| self.get(&call.name))
-            .is_some_and(|(spec, _)| spec.long_running)
+    /// True when `name` is a long-running tool ([`ToolSpec::long_running`]); false for a tool
+    /// it does not know.
+    pub fn is_long_running(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|(spec, _)| spec.long_running)
     }
 
     /// Every tool's spec, in listing order.
@@ -491,20 +483,26 @@ mod tests {
         let mut tools = ToolRegistry::standard();
         tools.extend(ToolRegistry::analysis());
         let registry = ToolRegistry::new(tools);
-        assert!(
-            registry.is_long_running_call(r#"{"name":"run_full_analysis","arguments":{"symbol":"SPY"}}"#)
-        );
-        assert!(
-            registry.is_long_running_call(r#"{"arguments":{"symbol":"SPY"},"name":"run_full_analysis"}"#)
-        );
+        let long_running = |params: &str| {
+            let raw = serde_json::value::RawValue::from_string(params.to_owned()).ok();
+            crate::mcp::head::Request::new("1", "tools/call", raw.as_deref(), None)
+                .tool_name()
+                .is_some_and(|name| registry.is_long_running(&name))
+        };
+        assert!(long_running(
+            r#"{"name":"run_full_analysis","arguments":{"symbol":"SPY"}}"#
+        ));
+        assert!(long_running(
+            r#"{"arguments":{"symbol":"SPY"},"name":"run_full_analysis"}"#
+        ));
+        assert!(long_running(r#"{"name":"run_full\u005fanalysis"}"#));
         // The name of a long-running tool inside the arguments is not the tool called.
-        assert!(
-            !registry
-                .is_long_running_call(r#"{"name":"get_quote","arguments":{"symbol":"run_full_analysis"}}"#)
-        );
-        assert!(!registry.is_long_running_call(r#"{"name":"analyze_chart","arguments":{}}"#));
-        assert!(!registry.is_long_running_call(r#"{"name":"no_such_tool"}"#));
-        assert!(!registry.is_long_running_call("not json"));
-        assert!(!registry.is_long_running_call(r#"{"arguments":{}}"#));
+        assert!(!long_running(
+            r#"{"name":"get_quote","arguments":{"symbol":"run_full_analysis"}}"#
+        ));
+        assert!(!long_running(r#"{"name":"analyze_chart","arguments":{}}"#));
+        assert!(!long_running(r#"{"name":"no_such_tool"}"#));
+        assert!(!long_running(r#"{"arguments":{}}"#));
+        assert!(!long_running(r#"["run_full_analysis"]"#));
     }
 }

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::window_args::{MAX_DTE, dte_args, dte_schemas, ordered};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, ChainFilter, ChainView, ExpirationView};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{derived, object, string};
+use crate::mcp::schema::{derived, object, props, string};
 
 /// The `get_option_chain` tool.
 pub(crate) struct GetOptionChain;
@@ -193,36 +194,34 @@ impl Tool for GetOptionChain {
                 under about 14 KB: a longer one pages, and `next_cursor` (passed back as `cursor` with the same \
                 arguments) continues it.",
             input_schema: object(
-                &[
-                    ("symbol", string("underlying ticker, e.g. SPY", false)),
-                    (
-                        "expiration",
-                        json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$", "description": "only this expiration (YYYY-MM-DD)"}),
+                &props(&[
+                    &dte_schemas(
+                        "every expiration at least this many days out (default 0 when dte_max is given; without either, the one expiration nearest 30–45 days)",
+                        "every expiration at most this many days out (default 1000 when dte_min is given)",
                     ),
-                    (
-                        "dte_min",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "every expiration at least this many days out (default 0 when dte_max is given; without either, the one expiration nearest 30–45 days)"}),
-                    ),
-                    (
-                        "dte_max",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "every expiration at most this many days out (default 1000 when dte_min is given)"}),
-                    ),
-                    (
-                        "strikes_around",
-                        json!({"type": "integer", "minimum": 1, "maximum": 100, "description": "strikes on each side of the money (default 5)"}),
-                    ),
-                    (
-                        "fields",
-                        json!({"type": "array", "items": {"type": "string", "enum": CONTRACT_FIELDS}, "minItems": 1, "description": "only these fields of each call and put (default: all)"}),
-                    ),
-                    (
-                        "cursor",
-                        string(
-                            "a previous answer's next_cursor, for the rest of the answer",
-                            false,
+                    &[
+                        ("symbol", string("underlying ticker, e.g. SPY", false)),
+                        (
+                            "expiration",
+                            json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$", "description": "only this expiration (YYYY-MM-DD)"}),
                         ),
-                    ),
-                ],
+                        (
+                            "strikes_around",
+                            json!({"type": "integer", "minimum": 1, "maximum": 100, "description": "strikes on each side of the money (default 5)"}),
+                        ),
+                        (
+                            "fields",
+                            json!({"type": "array", "items": {"type": "string", "enum": CONTRACT_FIELDS}, "minItems": 1, "description": "only these fields of each call and put (default: all)"}),
+                        ),
+                        (
+                            "cursor",
+                            string(
+                                "a previous answer's next_cursor, for the rest of the answer",
+                                false,
+                            ),
+                        ),
+                    ],
+                ]),
                 &["symbol"],
                 true,
             ),
@@ -247,20 +246,14 @@ impl Tool for GetOptionChain {
         ])?;
         let symbol = args.required_symbol("symbol")?;
         let defaults = ChainFilter::default_view();
-        let dte_min = args.int("dte_min", 0, 1000)?.map(|v| v as i32);
-        let dte_max = args.int("dte_max", 0, 1000)?.map(|v| v as i32);
+        let (dte_min, dte_max) = dte_args(&args)?;
         let window = dte_min.is_some() || dte_max.is_some();
         let (dte_min, dte_max) = if window {
-            (dte_min.unwrap_or(0), dte_max.unwrap_or(1000))
+            (dte_min.unwrap_or(0), dte_max.unwrap_or(MAX_DTE as i32))
         } else {
             (defaults.dte_min, defaults.dte_max)
         };
-        if dte_min > dte_max {
-            return Err(AppError::invalid(
-                "dte_min",
-                format!("must not exceed dte_max ({dte_max})"),
-            ));
-        }
+        ordered("dte_min", dte_min, "dte_max", dte_max)?;
         let fields = fields_arg(&args)?;
         let offset = match args.str("cursor")? {
             None => 0,

@@ -120,7 +120,7 @@ pub struct OptionContract {
 
 /// Implied volatility and greeks as the broker's feed computes them: only the values whose units
 /// are unambiguous (theta, vega and rho conventions differ between feeds and are left out).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BrokerGreeks {
     /// Implied volatility, decimal (0.25 = 25 %).
     pub iv: f64,

@@ -1,5 +1,5 @@
-//! Small builders for the JSON Schemas of tool inputs and outputs, so each tool file reads as its
-//! contract.
+//! Small builders for the JSON Schemas of tool inputs, so each tool file reads as its contract,
+//! and [`derived`]: every output schema, derived from the type the tool answers with.
 
 use serde_json::{Map, Value, json};
 
@@ -9,15 +9,6 @@ pub(crate) fn number(description: &str, nullable: bool) -> Value {
         json!({ "type": ["number", "null"], "description": description })
     } else {
         json!({ "type": "number", "description": description })
-    }
-}
-
-/// An integer (nullable when `nullable`).
-pub(crate) fn integer(description: &str, nullable: bool) -> Value {
-    if nullable {
-        json!({ "type": ["integer", "null"], "description": description })
-    } else {
-        json!({ "type": "integer", "description": description })
     }
 }
 
@@ -40,11 +31,6 @@ pub(crate) fn enumeration(description: &str, values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values, "description": description })
 }
 
-/// An array of `items`.
-pub(crate) fn array(description: &str, items: Value) -> Value {
-    json!({ "type": "array", "description": description, "items": items })
-}
-
 /// An object with the given properties; `required` lists the mandatory ones. Unknown
 /// properties are refused in inputs and allowed in outputs (`strict`).
 pub(crate) fn object(properties: &[(&str, Value)], required: &[&str], strict: bool) -> Value {
@@ -62,42 +48,6 @@ pub(crate) fn object(properties: &[(&str, Value)], required: &[&str], strict: bo
     Value::Object(schema)
 }
 
-/// Marks a schema as nullable (adds `"null"` to its type).
-pub(crate) fn nullable(mut schema: Value) -> Value {
-    if let Some(map) = schema.as_object_mut() {
-        match map.get("type").cloned() {
-            Some(Value::String(t)) => {
-                map.insert("type".into(), json!([t, "null"]));
-            }
-            Some(Value::Array(mut types)) => {
-                if !types.iter().any(|t| t == "null") {
-                    types.push("null".into());
-                }
-                map.insert("type".into(), Value::Array(types));
-            }
-            _ => {}
-        }
-    }
-    schema
-}
-
-/// The `source` and `synthetic` fields every broker-backed result carries.
-pub(crate) fn source_fields() -> [(&'static str, Value); 2] {
-    [
-        (
-            "source",
-            string(
-                "where the data came from: `tastytrade` (live) or `replay:<tape>` (recorded); `+paper` at the end when orders are paper trades (positions and balances then include them)",
-                false,
-            ),
-        ),
-        (
-            "synthetic",
-            boolean("true when the data is made up (a demo tape): never real prices"),
-        ),
-    ]
-}
-
 /// Joins property lists.
 pub(crate) fn props<'a>(parts: &[&[(&'a str, Value)]]) -> Vec<(&'a str, Value)> {
     parts.iter().flat_map(|p| p.iter().cloned()).collect()
@@ -106,8 +56,7 @@ pub(crate) fn props<'a>(parts: &[&[(&'a str, Value)]]) -> Vec<(&'a str, Value)> 
 /// The JSON Schema of `T` as it serializes (what `structuredContent` carries), derived by
 /// `schemars` from the type itself: doc comments become descriptions, every field serde always
 /// writes is required, `Option` fields are nullable, nested types are inlined (no `$ref`, so a
-/// client needs no reference resolution) and the `$schema` keyword is left out, as in the
-/// hand-written schemas.
+/// client needs no reference resolution) and the `$schema` keyword is left out.
 pub(crate) fn derived<T: schemars::JsonSchema + ?Sized>() -> Value {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12().for_serialize();
     settings.inline_subschemas = true;

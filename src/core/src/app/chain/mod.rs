@@ -63,10 +63,12 @@ pub(crate) fn nearest_expiration(expirations: &[(i32, bool)], dte_min: i32, dte_
         .map(|(i, _)| i)
 }
 
-/// One side (call or put) of a strike, as tools show it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// One side (call or put) of a strike, as tools show it. No field is required in its schema:
+/// get_option_chain's `fields` keeps only the fields asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(transform = any_fields)]
 pub struct ContractView {
-    /// OCC symbol.
+    /// OCC option symbol.
     pub symbol: String,
     /// Best bid.
     pub bid: Option<f64>,
@@ -80,9 +82,10 @@ pub struct ContractView {
     pub volume: Option<f64>,
     /// Open interest.
     pub open_interest: Option<f64>,
-    /// True when both sides are quoted (bid > 0): only then are IV and greeks computed.
+    /// True when both sides are quoted (bid > 0 and ask ≥ bid): only then are IV and greeks
+    /// computed.
     pub two_sided: bool,
-    /// (ask − bid) / mid, in percent.
+    /// (ask − bid) / mid, in percent: above ~10 % is a wide market.
     pub spread_percent: Option<f64>,
     /// Implied volatility and greeks from the mid (null without a two-sided market).
     #[serde(flatten)]
@@ -93,7 +96,7 @@ pub struct ContractView {
 }
 
 /// One strike.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StrikeView {
     /// Strike price.
     pub strike: f64,
@@ -104,9 +107,9 @@ pub struct StrikeView {
 }
 
 /// One expiration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExpirationView {
-    /// YYYY-MM-DD.
+    /// Expiration date, YYYY-MM-DD.
     pub date: String,
     /// Calendar days to expiration.
     pub dte: i32,
@@ -117,7 +120,7 @@ pub struct ExpirationView {
     /// That contract's price, which IV and greeks of this expiration are computed from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub underlying_price: Option<f64>,
-    /// Regular, Weekly, ...
+    /// Regular (monthly), Weekly, ...
     pub expiration_type: String,
     /// Strikes the expiration lists (those shown are `strikes_around` each side of the money).
     pub strikes_listed: usize,
@@ -131,11 +134,11 @@ pub struct ExpirationView {
 }
 
 /// A filtered chain.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChainView {
     /// The underlying.
     pub symbol: String,
-    /// Underlying price used for "around the money".
+    /// Underlying price used for "around the money" (to centre the strikes).
     pub underlying_price: Option<f64>,
     /// Shares per contract.
     pub shares_per_contract: u32,
@@ -143,7 +146,7 @@ pub struct ChainView {
     pub exercise_style: String,
     /// When the chain's quotes were taken.
     pub as_of: String,
-    /// Expirations after filtering.
+    /// Expirations after filtering, soonest first.
     pub expirations: Vec<ExpirationView>,
     /// Every listed expiration with its DTE, to ask for another.
     pub available_expirations: Vec<AvailableExpiration>,
@@ -158,7 +161,7 @@ pub struct ChainView {
 }
 
 /// How the chain's IV and greeks were computed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelView {
     /// The model and its caveat.
     pub name: &'static str,
@@ -177,7 +180,7 @@ pub struct ModelView {
 }
 
 /// A listed expiration.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AvailableExpiration {
     /// YYYY-MM-DD.
     pub date: String,
@@ -186,7 +189,7 @@ pub struct AvailableExpiration {
 }
 
 /// The filters applied.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FiltersView {
     /// Expiration asked for.
     pub expiration: Option<String>,
@@ -198,6 +201,13 @@ pub struct FiltersView {
     pub strikes_around: Option<usize>,
     /// Only the one expiration nearest the DTE window (the default view).
     pub nearest: bool,
+    /// Only these fields of each call and put (get_option_chain's `fields`); null: every field.
+    pub fields: Option<Vec<String>>,
+}
+
+/// A contract's schema without required fields (see [`ContractView`]).
+fn any_fields(schema: &mut schemars::Schema) {
+    schema.remove("required");
 }
 
 pub(crate) fn contract_view(contract: &OptionContract, analytics: ContractAnalytics) -> ContractView {
@@ -375,6 +385,7 @@ impl App {
                 dte_max: filter.dte_max,
                 strikes_around: filter.strikes_around,
                 nearest: filter.nearest && filter.expiration.is_none(),
+                fields: None,
             },
             model: ModelView {
                 name: model_name,

@@ -28,7 +28,7 @@ pub enum LegKind {
 }
 
 /// Where an option leg's volatility (and greeks) came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VolSource {
     /// Stock-like leg: no volatility needed.
@@ -121,7 +121,7 @@ impl RiskLeg {
 }
 
 /// Where a beta came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BetaSource {
     /// The broker's market metrics.

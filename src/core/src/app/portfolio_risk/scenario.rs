@@ -13,7 +13,7 @@ use super::model::{Book, LegMarket, PricedLeg, value_leg};
 use crate::error::AppError;
 
 /// How a grid's moves apply to each underlying.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MoveBasis {
     /// The moves are SPY's: each underlying moves by its beta times the move.
@@ -174,7 +174,7 @@ fn axis(field: &str, mut values: Vec<f64>, max_len: usize, lo: f64, hi: f64) -> 
 }
 
 /// One cell of a grid.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Cell {
     /// Days forward.
     pub days: u32,

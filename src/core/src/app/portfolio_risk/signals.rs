@@ -28,7 +28,7 @@ pub const TESTED_DELTA: f64 = 0.50;
 pub const APPROACHING_DELTA: f64 = 0.30;
 
 /// Which rule a signal comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// 50 % of the maximum profit reached.
@@ -57,7 +57,7 @@ impl Rule {
 }
 
 /// How urgent a signal is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The rule says act now.
@@ -69,7 +69,7 @@ pub enum Severity {
 }
 
 /// One management signal.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Signal {
     /// The group (position) it concerns.
     pub group: String,
@@ -88,7 +88,7 @@ pub struct Signal {
     pub message: String,
     /// The numbers behind it.
     pub numbers: Map<String, Value>,
-    /// The knowledge document the rule comes from.
+    /// The knowledge document stating the rule (read it with resources/read).
     pub knowledge: &'static str,
 }
 

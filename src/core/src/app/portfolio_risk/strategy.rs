@@ -14,7 +14,7 @@ use crate::domain::OptionType;
 use crate::time::Date;
 
 /// A strategy recognised from legs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Shares (or another instrument priced one for one) held long.

@@ -1,7 +1,6 @@
 //! `analyze_chart`: trend, momentum, volatility, levels and signals; a PNG chart on request.
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 use super::{Args, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
@@ -13,11 +12,6 @@ use crate::mcp::schema::{boolean, derived, enumeration, object, string};
 
 /// The `analyze_chart` tool.
 pub(crate) struct AnalyzeChart;
-/// The JSON Schema of a chart analysis ([`ChartAnalysis`]), also part of `run_full_analysis`'s.
-pub(crate) fn chart_analysis_schema() -> Value {
-    derived::<ChartAnalysis>()
-}
-
 /// What the chart shows.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 struct Drawn {

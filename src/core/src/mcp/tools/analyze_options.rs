@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use super::window_args::{TRADE_WINDOW_ARGS, delta_args, dte_args, ordered, trade_window_schemas};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::{
@@ -66,26 +67,11 @@ impl Tool for AnalyzeOptions {
                             json!({"type": "object", "description": "an analyze_chart result, or {nearest_support, nearest_resistance}"}),
                         ),
                         (
-                            "dte_min",
-                            json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 30"}),
-                        ),
-                        (
-                            "dte_max",
-                            json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "default 45"}),
-                        ),
-                        (
-                            "delta_min",
-                            json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| floor, default 0.15"}),
-                        ),
-                        (
-                            "delta_max",
-                            json!({"type": "number", "minimum": 0, "maximum": 1, "description": "short leg |delta| ceiling, default 0.35"}),
-                        ),
-                        (
                             "limit",
                             json!({"type": "integer", "minimum": 1, "maximum": MAX_CANDIDATES, "description": "candidates to show, best first (default 5)"}),
                         ),
                     ],
+                    &trade_window_schemas(),
                     &risk_arg_schemas(),
                 ]),
                 &["symbol", "strategy"],
@@ -105,10 +91,10 @@ impl Tool for AnalyzeOptions {
             "symbol",
             "strategy",
             "chart_context",
-            "dte_min",
-            "dte_max",
-            "delta_min",
-            "delta_max",
+            TRADE_WINDOW_ARGS[0],
+            TRADE_WINDOW_ARGS[1],
+            TRADE_WINDOW_ARGS[2],
+            TRADE_WINDOW_ARGS[3],
             "limit",
             RISK_ARGS[0],
             RISK_ARGS[1],
@@ -219,35 +205,14 @@ pub(crate) fn risk_arg_schemas() -> [(&'static str, Value); 5] {
 pub(crate) fn options_request(args: &Args, app: &App) -> Result<OptionsRequest, AppError> {
     let mut request = app.options_defaults(strategy_arg(args)?);
     risk_args(args, &mut request)?;
-    if let Some(v) = args.int("dte_min", 0, 1000)? {
-        request.dte_min = v as i32;
-    }
-    if let Some(v) = args.int("dte_max", 0, 1000)? {
-        request.dte_max = v as i32;
-    }
-    for (key, slot) in [
-        ("delta_min", &mut request.delta_min),
-        ("delta_max", &mut request.delta_max),
-    ] {
-        if let Some(v) = args.f64(key)? {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(AppError::invalid(key, "must be between 0 and 1 (absolute delta)"));
-            }
-            *slot = v;
-        }
-    }
-    if request.dte_min > request.dte_max {
-        return Err(AppError::invalid(
-            "dte_min",
-            format!("must not exceed dte_max ({})", request.dte_max),
-        ));
-    }
-    if request.delta_min > request.delta_max {
-        return Err(AppError::invalid(
-            "delta_min",
-            format!("must not exceed delta_max ({})", request.delta_max),
-        ));
-    }
+    let (dte_min, dte_max) = dte_args(args)?;
+    let (delta_min, delta_max) = delta_args(args)?;
+    request.dte_min = dte_min.unwrap_or(request.dte_min);
+    request.dte_max = dte_max.unwrap_or(request.dte_max);
+    request.delta_min = delta_min.unwrap_or(request.delta_min);
+    request.delta_max = delta_max.unwrap_or(request.delta_max);
+    ordered("dte_min", request.dte_min, "dte_max", request.dte_max)?;
+    ordered("delta_min", request.delta_min, "delta_max", request.delta_max)?;
     if let Some(context) = args.object("chart_context")? {
         request.atr = atr_from_context(context);
         request.levels = Some(levels_from_context(context).ok_or_else(|| {

@@ -1,222 +1,42 @@
 //! `get_option_chain`: expirations → strikes → call/put markets.
 
 use async_trait::async_trait;
+use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::window_args::{MAX_DTE, dte_args, dte_schemas, ordered};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
-use crate::app::{App, ChainFilter};
+use crate::app::{App, ChainFilter, ChainView, ExpirationView};
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{array, boolean, integer, nullable, number, object, props, source_fields, string};
+use crate::mcp::schema::{derived, object, props, string};
 
 /// The `get_option_chain` tool.
 pub(crate) struct GetOptionChain;
 
-fn contract_schema() -> Value {
-    nullable(object(
-        &[
-            ("symbol", string("OCC option symbol", false)),
-            ("bid", number("best bid", true)),
-            ("ask", number("best ask", true)),
-            ("mid", number("mid of a two-sided market", true)),
-            ("last", number("last trade", true)),
-            ("volume", number("volume today", true)),
-            ("open_interest", number("open interest", true)),
-            ("two_sided", boolean("true when bid > 0 and ask ≥ bid")),
-            (
-                "spread_percent",
-                number("(ask − bid) / mid in percent: above ~10% is a wide market", true),
-            ),
-            (
-                "broker_greeks",
-                object(
-                    &[
-                        (
-                            "iv",
-                            number("the broker feed's implied volatility, decimal", false),
-                        ),
-                        ("delta", number("the broker feed's delta", false)),
-                        ("gamma", number("the broker feed's gamma per $1", false)),
-                        ("as_of", string("when the feed computed them (RFC 3339)", false)),
-                    ],
-                    &["iv", "delta", "gamma", "as_of"],
-                    false,
-                ),
-            ),
-        ],
-        // A `fields` selection keeps only the fields asked for.
-        &[],
-        false,
-    ))
+/// The tool's answer: one page of the chain (the strike rows that fit in [`ANSWER_BYTES`]), what
+/// the answer left out, and how to continue it.
+#[derive(Serialize, schemars::JsonSchema)]
+struct Answer<'a> {
+    #[serde(flatten)]
+    chain: &'a ChainView,
+    /// What the answer left out, and how to ask for it.
+    left_out: LeftOut,
+    /// Pass as `cursor` with the same arguments for the rest of the answer; null when complete.
+    next_cursor: Option<String>,
 }
 
-/// The expected move to one expiration (shared with analyze_options).
-pub(crate) fn expected_move_schema() -> Value {
-    object(
-        &[
-            ("expiration", string("YYYY-MM-DD", false)),
-            ("dte", integer("calendar days to expiration", false)),
-            (
-                "atm_strike",
-                number("strike nearest the price (the straddle's)", false),
-            ),
-            (
-                "atm_iv",
-                number(
-                    "at-the-money implied volatility, interpolated to the price",
-                    false,
-                ),
-            ),
-            (
-                "one_sigma",
-                number(
-                    "±1σ move by expiration: price × ATM IV × √(years to 16:00 New York)",
-                    false,
-                ),
-            ),
-            (
-                "one_sigma_percent",
-                number("that move, percent of the price", false),
-            ),
-            ("lower", number("price − 1σ", false)),
-            ("upper", number("price + 1σ", false)),
-            ("straddle", number("ATM call mid + put mid", true)),
-            (
-                "straddle_percent",
-                number("the straddle, percent of the price", true),
-            ),
-        ],
-        &[
-            "expiration",
-            "dte",
-            "atm_iv",
-            "one_sigma",
-            "lower",
-            "upper",
-            "straddle",
-        ],
-        false,
-    )
-}
-
-pub(crate) fn chain_schema() -> Value {
-    let strike = object(
-        &[
-            ("strike", number("strike price", false)),
-            ("call", contract_schema()),
-            ("put", contract_schema()),
-        ],
-        &["strike", "call", "put"],
-        false,
-    );
-    let expiration = object(
-        &[
-            ("date", string("expiration date YYYY-MM-DD", false)),
-            ("dte", integer("calendar days to expiration", false)),
-            (
-                "underlying",
-                string(
-                    "the futures contract these options deliver (options on futures)",
-                    false,
-                ),
-            ),
-            (
-                "underlying_price",
-                number("that contract's price, which IV and greeks use", false),
-            ),
-            ("expiration_type", string("Regular (monthly), Weekly, ...", false)),
-            (
-                "strikes_listed",
-                integer(
-                    "strikes the expiration lists (the answer shows those around the money)",
-                    false,
-                ),
-            ),
-            ("settlement", string("AM or PM", false)),
-            ("expected_move", nullable(expected_move_schema())),
-            ("strikes", array("strikes, lowest first", strike)),
-        ],
-        &["date", "dte", "strikes"],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                ("symbol", string("the underlying", false)),
-                (
-                    "underlying_price",
-                    number("underlying price used to centre strikes", true),
-                ),
-                ("shares_per_contract", integer("shares per contract", false)),
-                ("exercise_style", string("American for US equity options", false)),
-                ("as_of", string("when the quotes were taken", false)),
-                (
-                    "expirations",
-                    array("expirations after filtering, soonest first", expiration),
-                ),
-                (
-                    "available_expirations",
-                    array(
-                        "every listed expiration",
-                        object(
-                            &[
-                                ("date", string("YYYY-MM-DD", false)),
-                                ("dte", integer("days", false)),
-                            ],
-                            &["date", "dte"],
-                            false,
-                        ),
-                    ),
-                ),
-                (
-                    "filters",
-                    json!({"type": "object", "description": "the filters applied"}),
-                ),
-                (
-                    "left_out",
-                    object(
-                        &[
-                            (
-                                "expirations",
-                                integer("listed expirations not in this answer", false),
-                            ),
-                            (
-                                "strikes",
-                                integer("strikes of these expirations beyond strikes_around", false),
-                            ),
-                            (
-                                "rows_on_later_pages",
-                                integer("strike rows that follow on the pages of next_cursor", false),
-                            ),
-                            ("how_to_get_more", string("the arguments that show them", false)),
-                        ],
-                        &["expirations", "strikes", "rows_on_later_pages", "how_to_get_more"],
-                        false,
-                    ),
-                ),
-                (
-                    "next_cursor",
-                    string(
-                        "pass as `cursor` with the same arguments for the rest of the answer; null when complete",
-                        true,
-                    ),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "symbol",
-            "underlying_price",
-            "as_of",
-            "expirations",
-            "available_expirations",
-            "left_out",
-            "next_cursor",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
+/// What an answer left out.
+#[derive(Clone, Copy, Serialize, schemars::JsonSchema)]
+struct LeftOut {
+    /// Listed expirations not in this answer.
+    expirations: usize,
+    /// Strikes of these expirations beyond `strikes_around`.
+    strikes: usize,
+    /// Strike rows that follow on the pages of `next_cursor`.
+    rows_on_later_pages: usize,
+    /// The arguments that show them.
+    how_to_get_more: &'static str,
 }
 
 /// The contract fields a `fields` selection may name (every one by default).
@@ -279,80 +99,82 @@ fn fields_arg(args: &Args) -> Result<Option<Vec<&'static str>>, AppError> {
     Ok(Some(fields))
 }
 
-/// Keeps only `fields` of every call and put of `expiration`.
-fn select_fields(expiration: &mut Value, fields: &[&str]) {
-    let Some(strikes) = expiration.get_mut("strikes").and_then(Value::as_array_mut) else {
-        return;
-    };
-    for row in strikes {
-        for side in ["call", "put"] {
-            if let Some(contract) = row.get_mut(side).and_then(Value::as_object_mut) {
-                contract.retain(|key, _| fields.contains(&key.as_str()));
-            }
+/// Keeps only `fields` of the call and put of a strike row.
+fn select_fields(row: &mut Value, fields: &[&str]) {
+    for side in ["call", "put"] {
+        if let Some(contract) = row.get_mut(side).and_then(Value::as_object_mut) {
+            contract.retain(|key, _| fields.contains(&key.as_str()));
         }
     }
 }
 
-fn json_len(value: &Value) -> usize {
+fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     serde_json::to_string(value).map_or(0, |text| text.len())
 }
 
-/// One page of strike rows: the rows of `expirations` (in order, expiration by expiration) from
-/// `offset`, as many as fit in `budget` bytes (at least one).
+/// The bytes an expiration costs an answer: its own fields (`head`) and each strike row's, as
+/// the answer writes them (after the `fields` selection).
+struct Cost {
+    head: usize,
+    rows: Vec<usize>,
+}
+
+fn cost(expiration: &mut ExpirationView, fields: Option<&[&str]>) -> Cost {
+    let rows = std::mem::take(&mut expiration.strikes);
+    let head = json_len(expiration);
+    expiration.strikes = rows;
+    let rows = expiration
+        .strikes
+        .iter()
+        .map(|row| match (serde_json::to_value(row), fields) {
+            (Ok(mut row), Some(fields)) => {
+                select_fields(&mut row, fields);
+                json_len(&row)
+            }
+            (Ok(row), None) => json_len(&row),
+            (Err(_), _) => 0,
+        })
+        .collect();
+    Cost { head, rows }
+}
+
+/// One page of strike rows: the rows of the expirations (in order, expiration by expiration)
+/// from `offset`, as many as fit in `budget` bytes (at least one).
 struct Page {
-    expirations: Vec<Value>,
+    /// The rows of each expiration on this page (empty: none).
+    rows: Vec<std::ops::Range<usize>>,
     /// The offset of the first row left for the next page.
     next: Option<usize>,
     /// Rows in all pages.
     total: usize,
 }
 
-fn with_rows(mut expiration: Value, rows: Vec<Value>) -> Value {
-    if let Some(map) = expiration.as_object_mut() {
-        map.insert("strikes".into(), Value::Array(rows));
-    }
-    expiration
-}
-
-fn page(expirations: Vec<Value>, offset: usize, budget: usize) -> Page {
-    let total = expirations
-        .iter()
-        .map(|e| e.get("strikes").and_then(Value::as_array).map_or(0, Vec::len))
-        .sum();
-    let mut out = Vec::new();
+fn page(costs: &[Cost], offset: usize, budget: usize) -> Page {
+    let total = costs.iter().map(|c| c.rows.len()).sum();
+    let mut rows = Vec::new();
     let (mut used, mut index, mut next) = (0usize, 0usize, None);
-    'expirations: for mut expiration in expirations {
-        let rows = match expiration.get_mut("strikes") {
-            Some(Value::Array(rows)) => std::mem::take(rows),
-            _ => Vec::new(),
-        };
-        let mut kept = Vec::new();
-        for row in rows {
+    for expiration in costs {
+        let (mut first, mut kept) = (0usize, 0usize);
+        for (i, row) in expiration.rows.iter().enumerate() {
             let at = index;
             index += 1;
-            if at < offset {
+            if next.is_some() || at < offset {
                 continue;
             }
-            let cost = json_len(&row) + 1 + if kept.is_empty() { json_len(&expiration) } else { 0 };
-            if used + cost > budget && (used > 0 || !kept.is_empty()) {
+            let cost = row + 1 + if kept == 0 { expiration.head } else { 0 };
+            if used + cost > budget && (used > 0 || kept > 0) {
                 next = Some(at);
-                if !kept.is_empty() {
-                    out.push(with_rows(expiration, kept));
-                }
-                break 'expirations;
+                continue;
+            }
+            if kept == 0 {
+                first = i;
             }
             used += cost;
-            kept.push(row);
+            kept += 1;
         }
-        if !kept.is_empty() {
-            out.push(with_rows(expiration, kept));
-        }
+        rows.push(first..first + kept);
     }
-    Page {
-        expirations: out,
-        next,
-        total,
-    }
+    Page { rows, next, total }
 }
 
 #[async_trait]
@@ -372,40 +194,38 @@ impl Tool for GetOptionChain {
                 under about 14 KB: a longer one pages, and `next_cursor` (passed back as `cursor` with the same \
                 arguments) continues it.",
             input_schema: object(
-                &[
-                    ("symbol", string("underlying ticker, e.g. SPY", false)),
-                    (
-                        "expiration",
-                        json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$", "description": "only this expiration (YYYY-MM-DD)"}),
+                &props(&[
+                    &dte_schemas(
+                        "every expiration at least this many days out (default 0 when dte_max is given; without either, the one expiration nearest 30–45 days)",
+                        "every expiration at most this many days out (default 1000 when dte_min is given)",
                     ),
-                    (
-                        "dte_min",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "every expiration at least this many days out (default 0 when dte_max is given; without either, the one expiration nearest 30–45 days)"}),
-                    ),
-                    (
-                        "dte_max",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "every expiration at most this many days out (default 1000 when dte_min is given)"}),
-                    ),
-                    (
-                        "strikes_around",
-                        json!({"type": "integer", "minimum": 1, "maximum": 100, "description": "strikes on each side of the money (default 5)"}),
-                    ),
-                    (
-                        "fields",
-                        json!({"type": "array", "items": {"type": "string", "enum": CONTRACT_FIELDS}, "minItems": 1, "description": "only these fields of each call and put (default: all)"}),
-                    ),
-                    (
-                        "cursor",
-                        string(
-                            "a previous answer's next_cursor, for the rest of the answer",
-                            false,
+                    &[
+                        ("symbol", string("underlying ticker, e.g. SPY", false)),
+                        (
+                            "expiration",
+                            json!({"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$", "description": "only this expiration (YYYY-MM-DD)"}),
                         ),
-                    ),
-                ],
+                        (
+                            "strikes_around",
+                            json!({"type": "integer", "minimum": 1, "maximum": 100, "description": "strikes on each side of the money (default 5)"}),
+                        ),
+                        (
+                            "fields",
+                            json!({"type": "array", "items": {"type": "string", "enum": CONTRACT_FIELDS}, "minItems": 1, "description": "only these fields of each call and put (default: all)"}),
+                        ),
+                        (
+                            "cursor",
+                            string(
+                                "a previous answer's next_cursor, for the rest of the answer",
+                                false,
+                            ),
+                        ),
+                    ],
+                ]),
                 &["symbol"],
                 true,
             ),
-            output_schema: chain_schema(),
+            output_schema: derived::<Answer<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -426,20 +246,14 @@ impl Tool for GetOptionChain {
         ])?;
         let symbol = args.required_symbol("symbol")?;
         let defaults = ChainFilter::default_view();
-        let dte_min = args.int("dte_min", 0, 1000)?.map(|v| v as i32);
-        let dte_max = args.int("dte_max", 0, 1000)?.map(|v| v as i32);
+        let (dte_min, dte_max) = dte_args(&args)?;
         let window = dte_min.is_some() || dte_max.is_some();
         let (dte_min, dte_max) = if window {
-            (dte_min.unwrap_or(0), dte_max.unwrap_or(1000))
+            (dte_min.unwrap_or(0), dte_max.unwrap_or(MAX_DTE as i32))
         } else {
             (defaults.dte_min, defaults.dte_max)
         };
-        if dte_min > dte_max {
-            return Err(AppError::invalid(
-                "dte_min",
-                format!("must not exceed dte_max ({dte_max})"),
-            ));
-        }
+        ordered("dte_min", dte_min, "dte_max", dte_max)?;
         let fields = fields_arg(&args)?;
         let offset = match args.str("cursor")? {
             None => 0,
@@ -461,64 +275,69 @@ impl Tool for GetOptionChain {
             nearest: !window,
         };
         let mut view = app.chain_view(&symbol, &filter).await?;
-        let mut value =
-            serde_json::to_value(&view).map_err(|_| AppError::internal("serialising the chain"))?;
-        let mut expirations = match value.get_mut("expirations") {
-            Some(Value::Array(list)) => std::mem::take(list),
-            _ => Vec::new(),
+        view.filters.fields = fields.as_ref().map(|f| f.iter().map(|&f| f.to_owned()).collect());
+        let fields = fields.as_deref();
+        let mut expirations = std::mem::take(&mut view.expirations);
+        let costs: Vec<Cost> = expirations.iter_mut().map(|e| cost(e, fields)).collect();
+        let mut left_out = LeftOut {
+            expirations: view.available_expirations.len().saturating_sub(expirations.len()),
+            strikes: expirations
+                .iter()
+                .map(|e| e.strikes_listed.saturating_sub(e.strikes.len()))
+                .sum(),
+            rows_on_later_pages: 0,
+            how_to_get_more: HOW_TO_GET_MORE,
         };
-        if let Some(fields) = &fields {
-            for expiration in &mut expirations {
-                select_fields(expiration, fields);
-            }
-        }
-        let shown: Vec<(String, usize, usize)> = view
-            .expirations
-            .iter()
-            .map(|e| (e.date.clone(), e.strikes_listed, e.strikes.len()))
-            .collect();
-        if let Some(map) = value.as_object_mut() {
-            if let Some(Value::Object(applied)) = map.get_mut("filters") {
-                applied.insert("fields".into(), fields.as_ref().map_or(Value::Null, |f| json!(f)));
-            }
-            map.insert(
-                "left_out".into(),
-                json!({
-                    "expirations": view.available_expirations.len().saturating_sub(shown.len()),
-                    "strikes": shown.iter().map(|(_, listed, kept)| listed.saturating_sub(*kept)).sum::<usize>(),
-                    "rows_on_later_pages": 0,
-                    "how_to_get_more": HOW_TO_GET_MORE,
-                }),
-            );
-            map.insert("next_cursor".into(), Value::Null);
-        }
-        let budget = ANSWER_BYTES.saturating_sub(json_len(&value));
-        let page = page(expirations, offset, budget);
+        let head = json_len(&Answer {
+            chain: &view,
+            left_out,
+            next_cursor: None,
+        });
+        let page = page(&costs, offset, ANSWER_BYTES.saturating_sub(head));
         if offset > 0 && offset >= page.total {
             return Err(AppError::invalid(
                 "cursor",
                 "is past the end of this chain: pass a previous answer's next_cursor with the same arguments",
             ));
         }
-        let on_page: Vec<String> = page
-            .expirations
-            .iter()
-            .filter_map(|e| e.get("date").and_then(Value::as_str).map(str::to_owned))
+        view.expirations = expirations
+            .iter_mut()
+            .zip(&page.rows)
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(expiration, rows)| {
+                let all = std::mem::take(&mut expiration.strikes);
+                let mut shown = expiration.clone();
+                shown.strikes = all.get(rows.clone()).unwrap_or_default().to_vec();
+                expiration.strikes = all;
+                shown
+            })
             .collect();
-        if let Some(map) = value.as_object_mut() {
-            if let Some(next) = page.next {
-                map.insert("next_cursor".into(), format!("{CURSOR_PREFIX}{next}").into());
-                if let Some(Value::Object(left_out)) = map.get_mut("left_out") {
-                    left_out.insert(
-                        "rows_on_later_pages".into(),
-                        page.total.saturating_sub(next).into(),
-                    );
-                }
+        if let Some(next) = page.next {
+            left_out.rows_on_later_pages = page.total.saturating_sub(next);
+        }
+        let answer = Answer {
+            chain: &view,
+            left_out,
+            next_cursor: page.next.map(|next| format!("{CURSOR_PREFIX}{next}")),
+        };
+        let mut value =
+            serde_json::to_value(&answer).map_err(|_| AppError::internal("serialising the chain"))?;
+        if let Some(fields) = fields
+            && let Some(Value::Array(expirations)) = value.get_mut("expirations")
+        {
+            for row in expirations
+                .iter_mut()
+                .filter_map(|e| e.get_mut("strikes").and_then(Value::as_array_mut))
+                .flatten()
+            {
+                select_fields(row, fields);
             }
-            map.insert("expirations".into(), Value::Array(page.expirations));
         }
         let mut output = ToolOutput::new(value);
         if apps::wanted(ctx) {
+            // The view shows every strike of the expirations on this page.
+            let on_page: Vec<String> = view.expirations.iter().map(|e| e.date.clone()).collect();
+            view.expirations = expirations;
             view.expirations.retain(|e| on_page.contains(&e.date));
             output.meta = Some(apps::meta(apps::chain::chain_view_model(&view)));
         }
@@ -614,53 +433,80 @@ mod tests {
         }
     }
 
-    fn expiration(date: &str, rows: usize) -> Value {
-        let strikes: Vec<Value> = (0..rows)
-            .map(|i| json!({"strike": 100 + i, "call": {"bid": 1.25}, "put": {"bid": 2.5}}))
-            .collect();
-        json!({"date": date, "strikes": strikes})
+    /// Three expirations of 7, 5 and 9 rows, each row's cost its place in the whole.
+    fn costs() -> Vec<Cost> {
+        let mut place = 0;
+        [7, 5, 9]
+            .into_iter()
+            .map(|rows| Cost {
+                head: 40,
+                rows: (0..rows)
+                    .map(|_| {
+                        place += 1;
+                        40 + place
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     #[test]
     fn pages_hold_every_row_once_in_order_within_the_budget() {
-        let all = vec![
-            expiration("2026-01-16", 7),
-            expiration("2026-02-20", 5),
-            expiration("2026-03-20", 9),
-        ];
-        let whole: Vec<(String, Value)> = all
+        let costs = costs();
+        let whole: Vec<(usize, usize)> = costs
             .iter()
-            .flat_map(|e| {
-                e["strikes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|row| (e["date"].as_str().unwrap().to_owned(), row.clone()))
-            })
+            .enumerate()
+            .flat_map(|(e, c)| (0..c.rows.len()).map(move |r| (e, r)))
             .collect();
         for budget in [0, 150, 400, 1000, 100_000] {
             let (mut seen, mut offset, mut pages) = (Vec::new(), 0, 0);
             loop {
-                let page = page(all.clone(), offset, budget);
+                let page = page(&costs, offset, budget);
                 assert_eq!(page.total, 21);
+                assert_eq!(page.rows.len(), 3);
                 pages += 1;
-                let rows: usize = page.expirations.iter().map(strikes).sum();
+                let rows: usize = page.rows.iter().map(|r| r.len()).sum();
                 assert!(rows >= 1, "every page moves on");
-                if rows > 1 {
-                    assert!(json_len(&Value::Array(page.expirations.clone())) <= budget + 64);
-                }
-                for e in &page.expirations {
-                    for row in e["strikes"].as_array().unwrap() {
-                        seen.push((e["date"].as_str().unwrap().to_owned(), row.clone()));
-                    }
+                let used: usize = page
+                    .rows
+                    .iter()
+                    .zip(&costs)
+                    .filter(|(r, _)| !r.is_empty())
+                    .map(|(r, c)| c.head + r.clone().map(|i| c.rows[i] + 1).sum::<usize>())
+                    .sum();
+                assert!(rows == 1 || used <= budget, "budget {budget}: {used} bytes");
+                for (e, r) in page.rows.iter().enumerate() {
+                    seen.extend(r.clone().map(|i| (e, i)));
                 }
                 match page.next {
-                    Some(next) => offset = next,
+                    Some(next) => {
+                        assert_eq!(next, offset + rows);
+                        offset = next;
+                    }
                     None => break,
                 }
             }
             assert_eq!(seen, whole, "budget {budget}");
             assert_eq!(pages == 1, budget >= 100_000, "budget {budget}: {pages} pages");
         }
+    }
+
+    #[tokio::test]
+    async fn the_schema_leaves_contract_fields_optional_and_holds_the_rest() {
+        let chain = call(json!({"symbol": "SPY", "fields": ["bid"]})).await.unwrap();
+        let schema_of = GetOptionChain.spec().output_schema;
+        for (pointer, broken) in [
+            ("/expirations/0/strikes/0/strike", json!("550")),
+            ("/expirations/0/strikes/0/call/bid", json!("1.25")),
+            ("/left_out/strikes", json!(-1)),
+            ("/filters/fields", json!("bid")),
+        ] {
+            let mut wrong = chain.clone();
+            *wrong.pointer_mut(pointer).unwrap() = broken;
+            assert!(!schema::validate(&schema_of, &wrong).is_empty(), "{pointer}");
+        }
+        let mut wrong = chain.clone();
+        wrong["expirations"][0].as_object_mut().unwrap().remove("dte");
+        assert!(!schema::validate(&schema_of, &wrong).is_empty());
     }
 }

@@ -3,21 +3,18 @@
 //! heat-map PNG on request.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Args, NoDetails, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::portfolio_risk::RiskRequest;
 use crate::app::portfolio_risk::report::PortfolioRisk;
 use crate::app::portfolio_risk::scenario::{MoveBasis, ScenarioGrid, limits};
-use crate::app::portfolio_risk::strategy::Strategy;
 use crate::error::AppError;
-use crate::mcp::schema::{
-    array, boolean, enumeration, integer, nullable, number, object, props, source_fields, string,
-};
+use crate::mcp::schema::{boolean, derived, enumeration, object, string};
 
 /// The tool's answer: the report and the heat map's description.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, schemars::JsonSchema)]
 struct Output<'a> {
     #[serde(flatten)]
     report: &'a PortfolioRisk,
@@ -39,375 +36,6 @@ const ARGUMENTS: &[&str] = &[
     "include_chart",
     "group_grids",
 ];
-
-fn strategy_names() -> Vec<String> {
-    Strategy::ALL
-        .iter()
-        .filter_map(|s| serde_json::to_value(s).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn exposure_fields() -> Vec<(&'static str, Value)> {
-    vec![
-        (
-            "delta",
-            number("share-equivalent delta (Δ × quantity × multiplier)", false),
-        ),
-        (
-            "gamma",
-            number("share-equivalent gamma (delta change per $1)", false),
-        ),
-        ("theta", number("$ per calendar day", false)),
-        ("vega", number("$ per vol point", false)),
-        (
-            "beta_weighted_delta",
-            number("SPY-share equivalents: Σ delta × beta × price ÷ SPY price", true),
-        ),
-        ("delta_dollars", number("delta × price, $", false)),
-        (
-            "notional",
-            number(
-                "value of the underlying controlled (largest leg of each structure), $",
-                false,
-            ),
-        ),
-        (
-            "estimated_buying_power",
-            number(
-                "buying power estimated per structure (model.buying_power_method), $",
-                false,
-            ),
-        ),
-    ]
-}
-
-const EXPOSURE_REQUIRED: [&str; 8] = [
-    "delta",
-    "gamma",
-    "theta",
-    "vega",
-    "beta_weighted_delta",
-    "delta_dollars",
-    "notional",
-    "estimated_buying_power",
-];
-
-fn grid_schema(description: &str) -> Value {
-    array(
-        description,
-        json!({"type": "array", "items": {"type": "array", "items": {"type": "number"}}}),
-    )
-}
-
-fn worst_schema() -> Value {
-    nullable(object(
-        &[
-            ("days", integer("days forward", false)),
-            ("iv_shift", number("IV shift, vol points", false)),
-            ("move_percent", number("move, percent", false)),
-            ("pnl", number("P&L of the cell, $", false)),
-            ("label", string("the cell in words", false)),
-        ],
-        &["days", "iv_shift", "move_percent", "pnl"],
-        false,
-    ))
-}
-
-fn output_schema() -> Value {
-    let leg = object(
-        &[
-            ("symbol", string("instrument symbol", false)),
-            ("quantity", number("signed quantity in this group", false)),
-            ("option_type", enumeration("call or put", &["call", "put"])),
-            ("strike", number("strike", false)),
-            ("expiration", string("YYYY-MM-DD", false)),
-            ("dte", integer("days to expiration", false)),
-            ("open_price", number("average open price per unit", false)),
-            ("mark", number("mark per unit", true)),
-            ("model_value", number("model value per unit now", true)),
-            ("iv", number("volatility used, fraction", true)),
-            (
-                "iv_source",
-                enumeration(
-                    "where volatility and greeks came from",
-                    &[
-                        "not_applicable",
-                        "broker",
-                        "chain_mid",
-                        "position_mark",
-                        "iv_index",
-                        "unpriced",
-                    ],
-                ),
-            ),
-            ("delta", number("delta per unit", true)),
-        ],
-        &["symbol", "quantity", "open_price", "mark", "iv_source", "delta"],
-        false,
-    );
-    let names = strategy_names();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let strategy = enumeration("strategy recognised from the legs", &names);
-    let group = object(
-        &props(&[
-            &[
-                ("id", string("g1, g2, ...: signals refer to it", false)),
-                ("underlying", string("the underlying", false)),
-                ("strategy", strategy.clone()),
-                ("label", string("strategy and legs in words", false)),
-                ("defined_risk", boolean("true when the loss is capped")),
-                ("legs", array("the legs (a leg may be split between groups)", leg)),
-            ],
-            &exposure_fields(),
-            &[
-                (
-                    "open_premium",
-                    number("premium received at the open (negative: paid), $", true),
-                ),
-                ("unrealized_pnl", number("$", true)),
-                (
-                    "profit_captured_percent",
-                    number("share of the maximum profit captured (credit structures)", true),
-                ),
-                (
-                    "pnl_by_move",
-                    array(
-                        "P&L by move for each day at scenarios.group_iv_shift, [day][move], $",
-                        json!({"type": "array", "items": {"type": "number"}}),
-                    ),
-                ),
-                (
-                    "scenario_pnl",
-                    grid_schema("P&L over the whole grid, [day][iv_shift][move], $ (with group_grids)"),
-                ),
-                ("worst", worst_schema()),
-            ],
-        ]),
-        &[
-            "id",
-            "underlying",
-            "strategy",
-            "label",
-            "legs",
-            "delta",
-            "theta",
-            "vega",
-            "pnl_by_move",
-            "worst",
-        ],
-        false,
-    );
-    let underlying = object(
-        &props(&[
-            &[
-                ("symbol", string("the underlying", false)),
-                ("price", number("its price", true)),
-                ("beta", number("beta to SPY", false)),
-                (
-                    "beta_source",
-                    enumeration(
-                        "where the beta came from",
-                        &["market_metrics", "reference", "assumed"],
-                    ),
-                ),
-                ("groups", array("its groups", json!({"type": "string"}))),
-            ],
-            &exposure_fields(),
-        ]),
-        &["symbol", "price", "beta", "beta_source", "groups", "delta"],
-        false,
-    );
-    let signal = object(
-        &[
-            ("group", string("the group it concerns", false)),
-            ("underlying", string("the underlying", false)),
-            ("strategy", strategy),
-            ("symbol", string("the leg it concerns", false)),
-            (
-                "rule",
-                enumeration(
-                    "the knowledge base's rule",
-                    &[
-                        "take_profit",
-                        "dte_21",
-                        "tested_short_strike",
-                        "ex_dividend",
-                        "earnings",
-                    ],
-                ),
-            ),
-            ("severity", enumeration("urgency", &["action", "warning", "info"])),
-            ("message", string("what and why, with the numbers", false)),
-            (
-                "numbers",
-                json!({"type": "object", "description": "the numbers behind the signal"}),
-            ),
-            (
-                "knowledge",
-                string("the knowledge document stating the rule (resources/read)", false),
-            ),
-        ],
-        &[
-            "group",
-            "underlying",
-            "strategy",
-            "rule",
-            "severity",
-            "message",
-            "numbers",
-            "knowledge",
-        ],
-        false,
-    );
-    let concentration = object(
-        &[
-            ("underlying", string("the underlying", false)),
-            ("notional_percent_of_net_liq", number("percent", false)),
-            ("buying_power_percent_of_net_liq", number("percent", false)),
-            ("delta_dollars_percent_of_net_liq", number("percent", false)),
-            ("note", string("set when above the single-name guideline", false)),
-        ],
-        &[
-            "underlying",
-            "notional_percent_of_net_liq",
-            "buying_power_percent_of_net_liq",
-        ],
-        false,
-    );
-    object(
-        &props(&[
-            &[
-                ("account", string("account number, masked", false)),
-                ("as_of", string("market time of the answer", false)),
-                ("symbol", string("the underlying the book was cut down to", false)),
-                (
-                    "account_summary",
-                    object(
-                        &[
-                            ("net_liquidating_value", number("$", true)),
-                            (
-                                "buying_power_in_use",
-                                number("the broker's maintenance requirement, $", true),
-                            ),
-                            ("buying_power_percent_of_net_liq", number("percent", true)),
-                            (
-                                "estimated_buying_power",
-                                number("sum of the per-structure estimates, $", false),
-                            ),
-                            ("margin_account", boolean("false for a cash account")),
-                            ("positions", integer("positions in the book", false)),
-                            (
-                                "priced_positions",
-                                integer("positions with a price and volatility", false),
-                            ),
-                        ],
-                        &[
-                            "net_liquidating_value",
-                            "buying_power_in_use",
-                            "positions",
-                            "priced_positions",
-                        ],
-                        false,
-                    ),
-                ),
-                ("totals", object(&exposure_fields(), &EXPOSURE_REQUIRED, false)),
-                ("underlyings", array("per underlying", underlying)),
-                (
-                    "groups",
-                    array("per structure (a position as traders call it)", group),
-                ),
-                (
-                    "groups_omitted",
-                    integer("smallest groups left out of `groups`", false),
-                ),
-                (
-                    "concentration",
-                    array("largest names as a share of net liq", concentration),
-                ),
-                (
-                    "scenarios",
-                    object(
-                        &[
-                            (
-                                "moves_percent",
-                                array("moves, percent", json!({"type": "number"})),
-                            ),
-                            (
-                                "iv_shifts",
-                                array("IV shifts, vol points", json!({"type": "number"})),
-                            ),
-                            ("days", array("days forward", json!({"type": "integer"}))),
-                            (
-                                "move_basis",
-                                enumeration("how moves apply", &["spy_beta", "symbol"]),
-                            ),
-                            ("pnl", grid_schema("the book's P&L, [day][iv_shift][move], $")),
-                            ("worst", worst_schema()),
-                            (
-                                "group_iv_shift",
-                                number("the IV shift of the groups' pnl_by_move", false),
-                            ),
-                            ("method", string("how cells are computed", false)),
-                        ],
-                        &[
-                            "moves_percent",
-                            "iv_shifts",
-                            "days",
-                            "move_basis",
-                            "pnl",
-                            "worst",
-                            "method",
-                        ],
-                        false,
-                    ),
-                ),
-                ("signals", array("management signals, most urgent first", signal)),
-                (
-                    "warnings",
-                    array(
-                        "what could not be priced or was assumed",
-                        json!({"type": "string"}),
-                    ),
-                ),
-                (
-                    "model",
-                    json!({"type": "object", "description": "model, units, beta reference and buying-power method"}),
-                ),
-                (
-                    "chart",
-                    nullable(object(
-                        &[
-                            ("mime_type", string("image/png", false)),
-                            ("bytes", integer("size of the PNG", false)),
-                        ],
-                        &["mime_type", "bytes"],
-                        false,
-                    )),
-                ),
-            ],
-            &source_fields(),
-        ]),
-        &[
-            "account",
-            "as_of",
-            "account_summary",
-            "totals",
-            "underlyings",
-            "groups",
-            "groups_omitted",
-            "concentration",
-            "scenarios",
-            "signals",
-            "warnings",
-            "model",
-            "chart",
-            "source",
-            "synthetic",
-        ],
-        false,
-    )
-}
 
 /// The request from the arguments, validated.
 pub(crate) fn request(args: &Args) -> Result<RiskRequest, AppError> {
@@ -495,7 +123,7 @@ impl Tool for GetPortfolioRisk {
                 &[],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema: derived::<Output<'static>>(),
             read_only: true,
             destructive: false,
             idempotent: true,
@@ -575,6 +203,24 @@ mod tests {
         assert_eq!(put["iv_source"], "chain_mid");
         let iv = put["iv"].as_f64().unwrap();
         assert!(iv > 0.05 && iv < 1.0, "{iv}");
+        // The derived schema holds the answer to its types: a missing field, an unknown strategy or
+        // a number where a list belongs are refused.
+        let schema_of = GetPortfolioRisk.spec().output_schema;
+        for (pointer, broken) in [
+            ("", json!("totals")),
+            ("/groups/0/strategy", json!("bear_hug")),
+            ("/groups/0/legs/0/iv_source", Value::Null),
+            ("/scenarios/days", json!(7)),
+        ] {
+            let mut wrong = value.clone();
+            match (pointer, broken) {
+                ("", Value::String(key)) => {
+                    wrong.as_object_mut().unwrap().remove(&key);
+                }
+                (pointer, broken) => *wrong.pointer_mut(pointer).unwrap() = broken,
+            }
+            assert!(!schema::validate(&schema_of, &wrong).is_empty(), "{pointer}");
+        }
         // Short put: positive delta, positive theta, negative vega.
         assert!(groups[0]["delta"].as_f64().unwrap() > 0.0);
         assert!(groups[0]["theta"].as_f64().unwrap() > 0.0);

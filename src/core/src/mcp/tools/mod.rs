@@ -33,6 +33,7 @@ mod run_full_analysis;
 pub(crate) mod search_knowledge;
 mod search_symbols;
 pub(crate) mod set_price_alert;
+mod window_args;
 
 use std::collections::HashMap;
 use std::sync::Arc;

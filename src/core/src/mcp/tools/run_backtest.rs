@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::json;
 
+use super::window_args::{TRADE_WINDOW_ARGS, delta_args, dte_args, trade_window_schemas};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{
     App, BacktestRequest, BacktestSettings, BacktestStrategy, BacktestSummary, Fill, Skipped, StockMove,
@@ -14,7 +15,7 @@ use crate::app::{
 };
 use crate::error::AppError;
 use crate::mcp::apps;
-use crate::mcp::schema::{derived, enumeration, object, string};
+use crate::mcp::schema::{derived, enumeration, object, props, string};
 use crate::time::{MS_PER_DAY, Timestamp};
 
 /// Where backtests run: the use cases over a replay of the tape (the `--tape` of the server, else
@@ -108,14 +109,12 @@ fn request(args: &Args) -> Result<BacktestRequest, AppError> {
     {
         return Err(AppError::invalid("from", "must not be after `to`"));
     }
-    if let Some(v) = args.int("dte_min", 0, 1000)? {
-        request.rules.dte_min = v as i32;
-    }
-    if let Some(v) = args.int("dte_max", 0, 1000)? {
-        request.rules.dte_max = v as i32;
-    }
-    request.rules.delta_min = args.f64("delta_min")?.unwrap_or(request.rules.delta_min);
-    request.rules.delta_max = args.f64("delta_max")?.unwrap_or(request.rules.delta_max);
+    let (dte_min, dte_max) = dte_args(args)?;
+    let (delta_min, delta_max) = delta_args(args)?;
+    request.rules.dte_min = dte_min.unwrap_or(request.rules.dte_min);
+    request.rules.dte_max = dte_max.unwrap_or(request.rules.dte_max);
+    request.rules.delta_min = delta_min.unwrap_or(request.rules.delta_min);
+    request.rules.delta_max = delta_max.unwrap_or(request.rules.delta_max);
     request.rules.fill = match args.str("fill")? {
         None => Fill::Mid,
         Some(text) => Fill::parse(text)
@@ -146,54 +145,41 @@ impl Tool for RunBacktest {
                 tape. Returns every trade, win rate, P&L, return on capital, annualized return and max drawdown; the \
                 equity curve goes to the view. Same engine and numbers as `ttai backtest`.",
             input_schema: object(
-                &[
-                    ("symbol", string("underlying ticker, e.g. SPY", false)),
-                    (
-                        "strategy",
-                        enumeration("what to trade", &["csp", "covered_call", "spread", "wheel"]),
-                    ),
-                    (
-                        "from",
-                        string(
-                            "first entry date YYYY-MM-DD (default: the tape's first chain)",
-                            false,
+                &props(&[
+                    &[
+                        ("symbol", string("underlying ticker, e.g. SPY", false)),
+                        (
+                            "strategy",
+                            enumeration("what to trade", &["csp", "covered_call", "spread", "wheel"]),
                         ),
-                    ),
-                    (
-                        "to",
-                        string(
-                            "last entry date YYYY-MM-DD (default: the tape's last chain)",
-                            false,
+                        (
+                            "from",
+                            string(
+                                "first entry date YYYY-MM-DD (default: the tape's first chain)",
+                                false,
+                            ),
                         ),
-                    ),
-                    (
-                        "dte_min",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "fewest days to expiration of a new trade (default 30)"}),
-                    ),
-                    (
-                        "dte_max",
-                        json!({"type": "integer", "minimum": 0, "maximum": 1000, "description": "most days to expiration (default 45)"}),
-                    ),
-                    (
-                        "delta_min",
-                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "smallest |delta| of the short leg (default 0.15)"}),
-                    ),
-                    (
-                        "delta_max",
-                        json!({"type": "number", "minimum": 0, "maximum": 1, "description": "largest |delta| of the short leg (default 0.35)"}),
-                    ),
-                    (
-                        "fill",
-                        enumeration(
-                            "fills at the mid (default) or at the bid/ask",
-                            &["mid", "natural"],
+                        (
+                            "to",
+                            string(
+                                "last entry date YYYY-MM-DD (default: the tape's last chain)",
+                                false,
+                            ),
                         ),
-                    ),
-                    (
-                        "take_profit_percent",
-                        json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "close early once this percent of the credit can be kept (default: hold to expiration)"}),
-                    ),
-                ],
+                        (
+                            "fill",
+                            enumeration(
+                                "fills at the mid (default) or at the bid/ask",
+                                &["mid", "natural"],
+                            ),
+                        ),
+                        (
+                            "take_profit_percent",
+                            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "close early once this percent of the credit can be kept (default: hold to expiration)"}),
+                        ),
+                    ],
+                    &trade_window_schemas(),
+                ]),
                 &["symbol", "strategy"],
                 true,
             ),
@@ -212,10 +198,10 @@ impl Tool for RunBacktest {
             "strategy",
             "from",
             "to",
-            "dte_min",
-            "dte_max",
-            "delta_min",
-            "delta_max",
+            TRADE_WINDOW_ARGS[0],
+            TRADE_WINDOW_ARGS[1],
+            TRADE_WINDOW_ARGS[2],
+            TRADE_WINDOW_ARGS[3],
             "fill",
             "take_profit_percent",
         ])?;

@@ -1,17 +1,15 @@
 //! `run_full_analysis`: chart + options + account + recommendation, saved to history.
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-use super::analyze_chart::chart_analysis_schema;
 use super::analyze_options::{RISK_ARGS, risk_arg_schemas, risk_args, strategy_arg};
 use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::app::analysis::{AccountContext, FullOptions, OptionsAnalysis, Progress};
+use crate::app::analysis::{FullAnalysis, FullOptions, Progress};
 use crate::error::AppError;
-use crate::mcp::schema::{
-    array, derived, enumeration, integer, number, object, props, source_fields, string,
-};
+use crate::mcp::schema::{derived, enumeration, object, props, string};
 
 /// The `run_full_analysis` tool.
 pub(crate) struct RunFullAnalysis;
@@ -55,111 +53,7 @@ impl Tool for RunFullAnalysis {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: object(
-                &props(&[
-                    &[
-                        ("symbol", string("the underlying", false)),
-                        (
-                            "strategy",
-                            enumeration("strategy", &["csp", "covered_call", "spread"]),
-                        ),
-                        ("as_of", string("market time", false)),
-                        (
-                            "recommendation",
-                            object(
-                                &[
-                                    ("action", enumeration("what to do", &["sell", "wait", "avoid"])),
-                                    ("headline", string("one line", false)),
-                                    (
-                                        "candidate",
-                                        json!({"type": ["object", "null"], "description": "the trade, when the action is sell"}),
-                                    ),
-                                    (
-                                        "contracts",
-                                        integer(
-                                            "contracts to sell (when the action is sell): the `contracts` asked for (default 1), never more than fit the caps",
-                                            true,
-                                        ),
-                                    ),
-                                    (
-                                        "order",
-                                        string(
-                                            "the order at its limit price (when the action is sell)",
-                                            true,
-                                        ),
-                                    ),
-                                    (
-                                        "reasons",
-                                        array(
-                                            "why; the first states the decision",
-                                            json!({"type": "string"}),
-                                        ),
-                                    ),
-                                    (
-                                        "cautions",
-                                        array(
-                                            "what speaks against it, most severe first",
-                                            object(
-                                                &[
-                                                    (
-                                                        "severity",
-                                                        enumeration(
-                                                            "weight",
-                                                            &["blocking", "major", "minor"],
-                                                        ),
-                                                    ),
-                                                    ("code", string("stable name", false)),
-                                                    ("message", string("what, with the numbers", false)),
-                                                ],
-                                                &["severity", "code", "message"],
-                                                false,
-                                            ),
-                                        ),
-                                    ),
-                                    (
-                                        "management",
-                                        array("how to manage it once open", json!({"type": "string"})),
-                                    ),
-                                ],
-                                &[
-                                    "action",
-                                    "headline",
-                                    "candidate",
-                                    "contracts",
-                                    "order",
-                                    "reasons",
-                                    "cautions",
-                                    "management",
-                                ],
-                                false,
-                            ),
-                        ),
-                        ("chart", chart_analysis_schema()),
-                        ("options", options_summary_schema()),
-                        ("account", derived::<AccountContext>()),
-                        (
-                            "knowledge_notes",
-                            array("knowledge passages", json!({"type": "object"})),
-                        ),
-                        ("analysis_id", string("saved analysis id", false)),
-                    ],
-                    &source_fields(),
-                ]),
-                &[
-                    "symbol",
-                    "strategy",
-                    "as_of",
-                    "recommendation",
-                    "chart",
-                    "options",
-                    "account",
-                    "knowledge_notes",
-                    "analysis_id",
-                    "source",
-                    "synthetic",
-                ],
-                false,
-            ),
+            output_schema: output_schema(),
             read_only: false,
             destructive: false,
             idempotent: false,
@@ -195,45 +89,128 @@ impl Tool for RunFullAnalysis {
     }
 }
 
-/// The figures of a candidate the ranking table keeps, each a top-level field of the candidate.
-const ROW_FIELDS: [&str; 15] = [
-    "rank",
-    "kind",
-    "expiration",
-    "dte",
-    "short_strike",
-    "long_strike",
-    "credit",
-    "credit_per_contract",
-    "max_loss",
-    "breakeven",
-    "pop",
-    "expected_value",
-    "ev_per_dollar_at_risk",
-    "return_on_capital_percent",
-    "annualized_return_percent",
-];
+/// The figures of a candidate the ranking table keeps, named as the candidate names them.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+struct RowFigures {
+    /// 1 is best.
+    rank: usize,
+    /// csp, covered_call, bull_put_spread or bear_call_spread.
+    #[schemars(extend("enum" = ["csp", "covered_call", "bull_put_spread", "bear_call_spread"]))]
+    kind: String,
+    /// Expiration date, YYYY-MM-DD.
+    expiration: String,
+    /// Calendar days to expiration.
+    dte: i32,
+    /// The short strike.
+    short_strike: f64,
+    /// The long strike (spreads).
+    long_strike: Option<f64>,
+    /// The limit price: net credit per share on the tick.
+    credit: f64,
+    /// Credit × 100 ($ per contract).
+    credit_per_contract: f64,
+    /// Maximum loss per contract ($).
+    max_loss: f64,
+    /// Breakeven price of the underlying at expiration.
+    breakeven: f64,
+    /// Probability of profit (0–1).
+    pop: f64,
+    /// Expected value per contract ($), at the model volatility.
+    expected_value: f64,
+    /// Expected value / maximum loss: the ranking.
+    ev_per_dollar_at_risk: f64,
+    /// Credit / capital, percent.
+    return_on_capital_percent: f64,
+    /// Return on capital × 365 / DTE, percent.
+    annualized_return_percent: f64,
+}
+
+/// One ranked candidate as a row of the ranking table: the figures that rank and size it
+/// (analyze_options has its legs, greeks, levels and sizing).
+#[derive(Serialize, schemars::JsonSchema)]
+struct CandidateRow {
+    #[serde(flatten)]
+    figures: RowFigures,
+    /// The natural price beside the limit.
+    natural: f64,
+    /// Contracts that fit the caps (null without an account).
+    contracts_fit: Option<i64>,
+    /// The cap that binds: exposure, buying_power or shares (null without an account).
+    limited_by: Option<String>,
+}
+
+/// A candidate as the analysis writes it, read for its row.
+#[derive(Deserialize)]
+struct CandidateSource {
+    #[serde(flatten)]
+    figures: RowFigures,
+    price: PriceSource,
+    sizing: Option<SizingSource>,
+}
+
+#[derive(Deserialize)]
+struct PriceSource {
+    natural: f64,
+}
+
+#[derive(Deserialize)]
+struct SizingSource {
+    contracts: i64,
+    limited_by: String,
+}
+
+impl CandidateRow {
+    /// The row of a candidate's JSON; `None` when it is not a whole candidate.
+    fn of(candidate: &Value) -> Option<CandidateRow> {
+        let source = CandidateSource::deserialize(candidate).ok()?;
+        let sizing = source.sizing;
+        Some(CandidateRow {
+            figures: source.figures,
+            natural: source.price.natural,
+            contracts_fit: sizing.as_ref().map(|s| s.contracts),
+            limited_by: sizing.map(|s| s.limited_by),
+        })
+    }
+}
+
+/// The method's figures: the answer keeps them and leaves the prose (the same in every
+/// answer) to analyze_options.
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
+struct MethodFigures {
+    /// Risk-free rate used.
+    risk_free_rate: f64,
+    /// Dividend yield used.
+    dividend_yield: f64,
+    /// Least credit / width of a spread.
+    min_credit_to_width: f64,
+    /// Time the chain's quotes were taken.
+    quotes_at: String,
+    /// The tool whose `method` says how every figure is computed.
+    #[serde(default = "explained_by")]
+    explained_by: String,
+}
+
+fn explained_by() -> String {
+    "analyze_options: its `method` says how every figure is computed".to_owned()
+}
 
 /// The answer stays sized for a model: the account is given once (at the top level, not again
 /// under `options`), and the ranked candidates as one row each with the figures that rank and
-/// size them; the recommended trade keeps every detail under `recommendation.candidate`, and
-/// analyze_options gives every candidate's legs, greeks, levels and sizing, and the method's
-/// prose (only its figures stay here). Works on the JSON of a
-/// full analysis, so a saved one (get_analysis_history) reads the same; rows stay rows.
+/// size them ([`CandidateRow`]); the recommended trade keeps every detail under
+/// `recommendation.candidate`, and analyze_options gives every candidate's legs, greeks, levels
+/// and sizing, and the method's prose (only its figures stay here: [`MethodFigures`]). Works on
+/// the JSON of a full analysis, so a saved one (get_analysis_history) reads the same; rows stay
+/// rows.
 pub(crate) fn summarise_options(value: &mut Value) {
     let Some(options) = value.get_mut("options").and_then(Value::as_object_mut) else {
         return;
     };
     options.remove("account");
-    // The method's figures stay; its prose (the same in every answer) is analyze_options'.
-    if let Some(Value::Object(method)) = options.get_mut("method")
-        && !method.contains_key("explained_by")
+    if let Some(method) = options.get_mut("method")
+        && let Ok(figures) = MethodFigures::deserialize(&*method)
+        && let Ok(figures) = serde_json::to_value(figures)
     {
-        method.retain(|key, v| !v.is_string() || key == "quotes_at");
-        method.insert(
-            "explained_by".into(),
-            "analyze_options: its `method` says how every figure is computed".into(),
-        );
+        *method = figures;
     }
     let Some(Value::Array(candidates)) = options.get_mut("candidates") else {
         return;
@@ -242,59 +219,51 @@ pub(crate) fn summarise_options(value: &mut Value) {
         if candidate.get("legs").is_none() {
             continue;
         }
-        let mut row: Map<String, Value> = ROW_FIELDS
-            .iter()
-            .filter_map(|key| candidate.get(*key).map(|v| ((*key).to_owned(), v.clone())))
-            .collect();
-        let pick = |pointer: &str| candidate.pointer(pointer).cloned().unwrap_or(Value::Null);
-        row.insert("natural".into(), pick("/price/natural"));
-        row.insert("contracts_fit".into(), pick("/sizing/contracts"));
-        row.insert("limited_by".into(), pick("/sizing/limited_by"));
-        *candidate = Value::Object(row);
+        if let Some(row) = CandidateRow::of(candidate).and_then(|row| serde_json::to_value(row).ok()) {
+            *candidate = row;
+        }
     }
 }
 
-/// `options` of the answer: the options analysis without the account, its candidates as rows.
-fn options_summary_schema() -> Value {
-    let mut schema = derived::<OptionsAnalysis>();
-    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+/// The schema of `T` as a part of another (no title of its own), with `description`.
+fn part<T: schemars::JsonSchema>(description: &str) -> Value {
+    let mut schema = derived::<T>();
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("title");
+        map.insert("description".into(), description.into());
+    }
+    schema
+}
+
+/// The answer's schema: the full analysis's, its `options` as [`summarise_options`] leaves them.
+fn output_schema() -> Value {
+    let mut schema = derived::<FullAnalysis>();
+    let Some(options) = schema
+        .pointer_mut("/properties/options")
+        .and_then(Value::as_object_mut)
+    else {
+        return schema;
+    };
+    options.insert(
+        "description".into(),
+        "the options analysis without the account (given once, at the top level), with the method's figures and the candidates as rows".into(),
+    );
+    if let Some(properties) = options.get_mut("properties").and_then(Value::as_object_mut) {
         properties.remove("account");
         properties.insert(
             "method".into(),
-            json!({"type": "object", "description": "the method's figures (rates, minimum credit / width, quotes_at); explained_by names the tool whose method says how every figure is computed"}),
+            part::<MethodFigures>("the method's figures; explained_by names the tool whose method says how every figure is computed"),
         );
         properties.insert(
             "candidates".into(),
-            array(
-                "every ranked candidate, best first, as one row (analyze_options has each one's legs, greeks, levels and sizing; the recommended one is in full under recommendation.candidate)",
-                object(
-                    &[
-                        ("rank", integer("1 is best", false)),
-                        ("kind", string("csp, covered_call, bull_put_spread or bear_call_spread", false)),
-                        ("expiration", string("YYYY-MM-DD", false)),
-                        ("dte", integer("days to expiration", false)),
-                        ("short_strike", number("short strike", false)),
-                        ("long_strike", number("long strike (spreads)", true)),
-                        ("credit", number("limit price: net credit per share on the tick", false)),
-                        ("natural", number("the natural price beside it", false)),
-                        ("credit_per_contract", number("credit × 100", false)),
-                        ("max_loss", number("per contract", false)),
-                        ("breakeven", number("at expiration", false)),
-                        ("pop", number("probability of profit", false)),
-                        ("expected_value", number("per contract, at the model volatility", false)),
-                        ("ev_per_dollar_at_risk", number("the ranking", false)),
-                        ("return_on_capital_percent", number("credit / capital", false)),
-                        ("annualized_return_percent", number("× 365 / DTE", false)),
-                        ("contracts_fit", integer("contracts that fit the caps", true)),
-                        ("limited_by", string("the cap that binds", true)),
-                    ],
-                    &["rank", "kind", "expiration", "short_strike", "credit", "pop", "ev_per_dollar_at_risk"],
-                    false,
-                ),
-            ),
+            json!({
+                "type": "array",
+                "description": "every ranked candidate, best first, as one row (analyze_options has each one's legs, greeks, levels and sizing; the recommended one is in full under recommendation.candidate)",
+                "items": part::<CandidateRow>("one ranked candidate"),
+            }),
         );
     }
-    if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
+    if let Some(required) = options.get_mut("required").and_then(Value::as_array_mut) {
         required.retain(|r| r != "account");
     }
     schema
@@ -302,6 +271,8 @@ fn options_summary_schema() -> Value {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::mcp::tools::test_context;
     use crate::testing::{sample_app, sample_market, schema};
@@ -324,15 +295,35 @@ mod tests {
         assert!(value["account"]["net_liquidating_value"].is_number());
         let rows = value["options"]["candidates"].as_array().unwrap();
         assert!(!rows.is_empty());
+        let row_schema = derived::<CandidateRow>();
+        let row_keys: Vec<&String> = row_schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(row_keys.len(), 18);
         for (i, row) in rows.iter().enumerate() {
             assert_eq!(row["rank"], i + 1);
-            assert!(row.get("legs").is_none(), "{row}");
-            for key in ROW_FIELDS
-                .iter()
-                .chain(&["natural", "contracts_fit", "limited_by"])
-            {
-                assert!(row.get(*key).is_some(), "{key} in {row}");
-            }
+            let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            assert_eq!(keys, row_keys, "{row}");
         }
+        // Summarising again (a saved analysis read by get_analysis_history) changes nothing.
+        let mut again = value.clone();
+        summarise_options(&mut again);
+        assert_eq!(again, value);
+        // The schema holds the answer to its types: a wrong type, an unknown action or a
+        // missing recommendation are refused.
+        for broken in [
+            ("/options/candidates/0/rank", json!("first")),
+            ("/recommendation/action", json!("buy")),
+            ("/options/method/quotes_at", json!(0)),
+        ] {
+            let mut wrong = value.clone();
+            *wrong.pointer_mut(broken.0).unwrap() = broken.1;
+            assert!(
+                !schema::validate(&RunFullAnalysis.spec().output_schema, &wrong).is_empty(),
+                "{}",
+                broken.0
+            );
+        }
+        let mut wrong = value.clone();
+        wrong.as_object_mut().unwrap().remove("recommendation");
+        assert!(!schema::validate(&RunFullAnalysis.spec().output_schema, &wrong).is_empty());
     }
 }

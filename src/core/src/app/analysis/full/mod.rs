@@ -65,19 +65,21 @@ impl Caution {
 }
 
 /// What to do, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
-    /// sell (open the candidate), wait, or avoid (this strategy does not apply now).
+    /// What to do: sell (open the candidate), wait, or avoid (this strategy does not apply now).
+    #[schemars(extend("enum" = ["sell", "wait", "avoid"]))]
     pub action: &'static str,
     /// One line.
     pub headline: String,
-    /// The trade recommended, when the action is sell.
+    /// The trade recommended, when the action is sell (every detail: legs, greeks, levels,
+    /// sizing).
     pub candidate: Option<Candidate>,
     /// How many contracts to sell (when the action is sell): the number asked for (one unless
     /// the trader says otherwise), never more than fit the caps. The caps are ceilings, not a
     /// target: the candidate's `sizing` says how many would fit.
     pub contracts: Option<i64>,
-    /// The order as a trader would enter it (when the action is sell).
+    /// The order as a trader would enter it, at its limit price (when the action is sell).
     pub order: Option<String>,
     /// Why, with the numbers; the first reason states the decision.
     pub reasons: Vec<String>,
@@ -88,7 +90,7 @@ pub struct Recommendation {
 }
 
 /// A knowledge passage relevant to the trade.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct KnowledgeNote {
     /// Document title.
     pub title: String,
@@ -101,7 +103,7 @@ pub struct KnowledgeNote {
 }
 
 /// The result of `run_full_analysis`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FullAnalysis {
     /// The underlying.
     pub symbol: String,

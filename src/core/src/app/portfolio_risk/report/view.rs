@@ -10,11 +10,11 @@ use crate::app::portfolio_risk::strategy::Strategy;
 use crate::domain::{OptionType, Symbol, round_to};
 
 /// Delta, gamma, theta, vega and the dollar figures of a set of positions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Exposure {
     /// Share-equivalent delta (Δ × quantity × multiplier).
     pub delta: f64,
-    /// Share-equivalent gamma.
+    /// Share-equivalent gamma (delta change per $1).
     pub gamma: f64,
     /// Dollars per calendar day.
     pub theta: f64,
@@ -67,9 +67,9 @@ impl Exposure {
 }
 
 /// The account's side.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AccountSummary {
-    /// Net liquidating value.
+    /// Net liquidating value, $.
     pub net_liquidating_value: Option<f64>,
     /// Buying power in use as the broker reports it (its maintenance requirement).
     pub buying_power_in_use: Option<f64>,
@@ -86,7 +86,7 @@ pub struct AccountSummary {
 }
 
 /// One underlying.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct UnderlyingRisk {
     /// The underlying.
     pub symbol: String,
@@ -104,7 +104,7 @@ pub struct UnderlyingRisk {
 }
 
 /// One leg (or the part of a leg) in a group.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LegView {
     /// Instrument symbol.
     pub symbol: String,
@@ -116,7 +116,7 @@ pub struct LegView {
     /// Strike.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strike: Option<f64>,
-    /// Expiration.
+    /// Expiration, YYYY-MM-DD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<String>,
     /// Days to expiration.
@@ -128,7 +128,7 @@ pub struct LegView {
     pub mark: Option<f64>,
     /// Model value per unit now.
     pub model_value: Option<f64>,
-    /// Volatility used (options).
+    /// Volatility used (options), fraction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iv: Option<f64>,
     /// Where the volatility and greeks came from.
@@ -138,12 +138,12 @@ pub struct LegView {
 }
 
 /// The worst cell of a grid.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WorstCell {
     /// The cell.
     #[serde(flatten)]
     pub cell: Cell,
-    /// Its P&L.
+    /// The cell's P&L, $.
     pub pnl: f64,
     /// The cell in words (the book's worst cell only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,7 +151,7 @@ pub struct WorstCell {
 }
 
 /// One recognised structure (what a trader calls a position).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GroupRisk {
     /// `g1`, `g2`, ...: signals refer to it.
     pub id: String,
@@ -186,7 +186,7 @@ pub struct GroupRisk {
 }
 
 /// A name's weight in the account.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Concentration {
     /// The underlying.
     pub underlying: String,
@@ -202,7 +202,7 @@ pub struct Concentration {
 }
 
 /// The book's scenario grid.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Scenarios {
     /// Moves, percent (SPY's when beta-scaled).
     pub moves_percent: Vec<f64>,
@@ -223,7 +223,7 @@ pub struct Scenarios {
 }
 
 /// How the numbers were computed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelNote {
     /// The option model.
     pub name: &'static str,
@@ -242,7 +242,7 @@ pub struct ModelNote {
 }
 
 /// The risk of a book.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PortfolioRisk {
     /// Masked account number.
     pub account: String,

@@ -12,11 +12,12 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// The members of a request's params the engine reads; each the raw text of its value.
+/// The members of a request's params the engine reads; each the raw text of its value, and
+/// `_meta` read for the keys the engine knows in the same pass.
 #[derive(Default, Deserialize)]
 pub(crate) struct Head<'a> {
     #[serde(rename = "_meta", borrow, default)]
-    pub(crate) meta: Option<&'a RawValue>,
+    pub(crate) meta: Option<MetaHead<'a>>,
     #[serde(borrow, default)]
     pub(crate) name: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -41,12 +42,130 @@ impl<'a> Head<'a> {
     }
 }
 
+/// The keys of `_meta` the engine reads (the raw text of each value): the 2026-07-28 envelope
+/// and the progress token. Read without holding the rest of `_meta`.
+#[derive(Debug, Default)]
+pub(crate) struct MetaHead<'a> {
+    /// `_meta` was an object with each envelope key at most once; otherwise nothing of it is
+    /// read (a `_meta` of another type has no progress token and no envelope).
+    pub(crate) readable: bool,
+    /// `io.modelcontextprotocol/protocolVersion`.
+    pub(crate) version: Option<&'a RawValue>,
+    /// `io.modelcontextprotocol/clientCapabilities`.
+    pub(crate) capabilities: Option<&'a RawValue>,
+    /// `io.modelcontextprotocol/logLevel`.
+    pub(crate) log_level: Option<&'a RawValue>,
+    /// `progressToken` (the last one when repeated, as a map would read it).
+    pub(crate) progress_token: Option<&'a RawValue>,
+}
+
+/// A key of `_meta`, told apart without being copied (an escaped key is unescaped first).
+enum MetaKey {
+    Version,
+    Capabilities,
+    LogLevel,
+    ProgressToken,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for MetaKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl serde::de::Visitor<'_> for Key {
+            type Value = MetaKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MetaKey, E> {
+                Ok(match key {
+                    super::modern::keys::PROTOCOL_VERSION => MetaKey::Version,
+                    super::modern::keys::CLIENT_CAPABILITIES => MetaKey::Capabilities,
+                    super::modern::keys::LOG_LEVEL => MetaKey::LogLevel,
+                    "progressToken" => MetaKey::ProgressToken,
+                    _ => MetaKey::Other,
+                })
+            }
+        }
+        deserializer.deserialize_str(Key)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MetaHead<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Members<'a> {
+            type Value = MetaHead<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut head = MetaHead {
+                    readable: true,
+                    ..MetaHead::default()
+                };
+                while let Some(key) = map.next_key::<MetaKey>()? {
+                    let slot = match key {
+                        MetaKey::Version => &mut head.version,
+                        MetaKey::Capabilities => &mut head.capabilities,
+                        MetaKey::LogLevel => &mut head.log_level,
+                        MetaKey::ProgressToken => {
+                            head.progress_token = Some(map.next_value::<&'de RawValue>()?);
+                            continue;
+                        }
+                        MetaKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    let value = map.next_value::<&'de RawValue>()?;
+                    if slot.replace(value).is_some() {
+                        // An envelope key named twice: which one the client meant is unknown.
+                        head.readable = false;
+                    }
+                }
+                Ok(head)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MetaHead::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(MetaHead::default())
+            }
+        }
+        deserializer.deserialize_any(Members(std::marker::PhantomData))
+    }
+}
+
+impl<'a> MetaHead<'a> {
+    /// The envelope's keys, when `_meta` could be read for them.
+    pub(crate) fn envelope(&self) -> Option<&MetaHead<'a>> {
+        self.readable.then_some(self)
+    }
+}
+
 /// Where the members of a `tools/call` are in its params text.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallSpans {
     name: Option<Range<usize>>,
     arguments: Option<Range<usize>>,
-    meta: Option<Range<usize>>,
+    progress_token: Option<Range<usize>>,
     input_responses: Option<Range<usize>>,
     request_state: Option<Range<usize>>,
 }
@@ -95,7 +214,7 @@ impl Request {
         CallSpans {
             name: at(head.name),
             arguments: at(head.arguments),
-            meta: at(head.meta),
+            progress_token: at(head.meta.as_ref().and_then(|m| m.progress_token)),
             input_responses: at(head.input_responses),
             request_state: at(head.request_state),
         }
@@ -132,9 +251,9 @@ impl Request {
         self.member(|c| &c.arguments)
     }
 
-    /// The raw `_meta` of a `tools/call`.
-    pub(crate) fn call_meta(&self) -> Option<&str> {
-        self.member(|c| &c.meta)
+    /// The raw `_meta.progressToken` of a `tools/call`.
+    pub(crate) fn call_progress_token(&self) -> Option<&str> {
+        self.member(|c| &c.progress_token)
     }
 
     /// The raw `inputResponses` of a `tools/call` (MCP 2026-07-28).
@@ -166,7 +285,7 @@ mod tests {
         assert_eq!(request.call_name(), Some(r#""get_quote""#));
         assert_eq!(request.tool_name().as_deref(), Some("get_quote"));
         assert_eq!(request.call_arguments(), Some(r#"{"symbol":"SPY"}"#));
-        assert_eq!(request.call_meta(), Some(r#"{"progressToken":7}"#));
+        assert_eq!(request.call_progress_token(), Some("7"));
         assert_eq!(request.call_request_state(), Some(r#""s""#));
         assert_eq!(request.call_input_responses(), Some(r#"{"a":1}"#));
         // A clone keeps its own text and the same positions.
@@ -199,5 +318,59 @@ mod tests {
         let request = Request::new("1", "tools/call", Some(&params), None);
         assert!(request.is_readable_call());
         assert_eq!(request.tool_name(), None);
+    }
+
+    fn token(params: &str) -> Option<String> {
+        let params = raw(params);
+        Request::new("1", "tools/call", Some(&params), None)
+            .call_progress_token()
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn the_progress_token_is_read_from_meta_without_holding_the_rest() {
+        assert_eq!(
+            token(r#"{"_meta":{"progressToken":"p1"}}"#).as_deref(),
+            Some(r#""p1""#)
+        );
+        let envelope = r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"x":{"y":[1,2]}},"progressToken":7}}"#;
+        assert_eq!(token(envelope).as_deref(), Some("7"));
+        assert_eq!(
+            token(r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}"#),
+            None
+        );
+        // The last of repeated keys wins, an escaped key is the same key, as a map would read it.
+        assert_eq!(
+            token(r#"{"_meta":{"progressToken":1,"progressToken":2}}"#).as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            token(r#"{"_meta":{"progress\u0054oken":"e"}}"#).as_deref(),
+            Some(r#""e""#)
+        );
+        // A `_meta` that is not an object has no token, and the call is still read.
+        for meta in ["5", "[1,{}]", "\"x\"", "null", "true", "-1.5"] {
+            let params = raw(&format!(r#"{{"name":"get_quote","_meta":{meta}}}"#));
+            let request = Request::new("1", "tools/call", Some(&params), None);
+            assert!(request.is_readable_call(), "{meta}");
+            assert_eq!(request.call_progress_token(), None, "{meta}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_read_in_the_same_pass_and_a_repeated_key_makes_it_unreadable() {
+        let params = raw(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"info","other":{"deep":[1]}}}"#,
+        );
+        let head = Head::read(Some(&params)).unwrap();
+        let meta = head.meta.as_ref().and_then(MetaHead::envelope).unwrap();
+        assert_eq!(meta.version.map(RawValue::get), Some(r#""2026-07-28""#));
+        assert_eq!(meta.capabilities.map(RawValue::get), Some("{}"));
+        assert_eq!(meta.log_level.map(RawValue::get), Some(r#""info""#));
+        let params = raw(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"1900-01-01"}}"#,
+        );
+        let head = Head::read(Some(&params)).unwrap();
+        assert!(head.meta.as_ref().and_then(MetaHead::envelope).is_none());
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use jsonrpsee::types::ErrorObjectOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -78,52 +78,6 @@ fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
         Some(_) => Err(invalid_params(
             "Invalid params: unknown cursor (this server does not paginate)",
         )),
-    }
-}
-
-/// `progressToken` of a `_meta` object, read without copying the rest of it (under MCP
-/// 2026-07-28 every `_meta` carries the envelope, which is skipped, not held): the raw value of
-/// the last `progressToken` key, `None` without one. Not an object: an error.
-struct ProgressToken<'a>(Option<&'a RawValue>);
-
-impl<'de> Deserialize<'de> for ProgressToken<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        /// A key, told apart without being copied.
-        struct IsToken(bool);
-        impl<'de> Deserialize<'de> for IsToken {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Key;
-                impl serde::de::Visitor<'_> for Key {
-                    type Value = IsToken;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a key")
-                    }
-                    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<IsToken, E> {
-                        Ok(IsToken(key == "progressToken"))
-                    }
-                }
-                deserializer.deserialize_str(Key)
-            }
-        }
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = ProgressToken<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut token = None;
-                while let Some(IsToken(is_token)) = map.next_key()? {
-                    if is_token {
-                        token = Some(map.next_value::<&'de RawValue>()?);
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
-                }
-                Ok(ProgressToken(token))
-            }
-        }
-        deserializer.deserialize_map(Members)
     }
 }
 
@@ -324,14 +278,10 @@ async fn tools_call(core: &Arc<EngineCore>, request: &RequestCtx, call: &Request
             Some(json!({ "available": core.tools.specs().map(|s| s.name).collect::<Vec<_>>() })),
         ));
     };
-    // Under MCP 2026-07-28 every `_meta` holds the envelope: it is read for a progress token
-    // only when its text may name one (the key written plainly, or anything escaped).
+    // Found when the params were read (`head::MetaHead`): `_meta` is not scanned again.
     let progress_token = call
-        .call_meta()
-        .filter(|m| m.contains("progressToken") || m.contains('\\'))
-        .and_then(|m| serde_json::from_str::<ProgressToken<'_>>(m).ok())
-        .and_then(|m| m.0)
-        .and_then(|t| serde_json::from_str::<Value>(t.get()).ok())
+        .call_progress_token()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
         .filter(|t| !t.is_null());
     let modern = request.envelope.is_some();
     // A later input round binds its state to these exact arguments.
@@ -511,35 +461,4 @@ pub(crate) async fn call(core: &Arc<EngineCore>, request: &RequestCtx, call: &Re
         }
     };
     Ok(Reply::Value(result))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token(meta: &str) -> Option<String> {
-        serde_json::from_str::<ProgressToken<'_>>(meta)
-            .ok()
-            .and_then(|t| t.0)
-            .map(|raw| raw.get().to_owned())
-    }
-
-    #[test]
-    fn the_progress_token_is_read_from_meta_without_holding_the_rest() {
-        assert_eq!(token(r#"{"progressToken":"p1"}"#).as_deref(), Some(r#""p1""#));
-        let envelope = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"x":{"y":[1,2]}},"progressToken":7}"#;
-        assert_eq!(token(envelope).as_deref(), Some("7"));
-        assert_eq!(
-            token(r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}"#),
-            None
-        );
-        // The last of repeated keys wins, an escaped key is the same key, as a map would read it.
-        assert_eq!(
-            token(r#"{"progressToken":1,"progressToken":2}"#).as_deref(),
-            Some("2")
-        );
-        assert_eq!(token(r#"{"progress\u0054oken":"e"}"#).as_deref(), Some(r#""e""#));
-        assert!(serde_json::from_str::<ProgressToken<'_>>("5").is_err());
-        assert!(serde_json::from_str::<ProgressToken<'_>>("[]").is_err());
-    }
 }

@@ -10,12 +10,11 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::envelope::{self, codes};
-use super::head::Head;
+use super::head::{Head, MetaHead};
 use super::session::LogLevel;
 use super::{ServerInfo, apps, protocol};
 
@@ -212,22 +211,10 @@ impl Refusal {
     }
 }
 
-#[derive(Deserialize)]
-struct Meta<'a> {
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-    version: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-    capabilities: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
-    log_level: Option<&'a RawValue>,
-}
-
 /// The envelope's keys of a `_meta` object; `None` when `_meta` is absent or not an object with
-/// each key at most once.
-fn meta_of<'a>(head: &Head<'a>) -> Option<Meta<'a>> {
-    head.meta
-        .filter(|meta| meta.get().starts_with('{'))
-        .and_then(|meta| serde_json::from_str::<Meta<'a>>(meta.get()).ok())
+/// each envelope key at most once.
+fn meta_of<'h, 'a>(head: &'h Head<'a>) -> Option<&'h MetaHead<'a>> {
+    head.meta.as_ref().and_then(MetaHead::envelope)
 }
 
 /// True when a request's params carry the envelope's protocol-version key: such a request is of
@@ -238,9 +225,7 @@ pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
     if !params.get().contains(keys::PROTOCOL_VERSION) {
         return false;
     }
-    Head::read(Some(params))
-        .and_then(|head| meta_of(&head))
-        .is_some_and(|meta| meta.version.is_some())
+    Head::read(Some(params)).is_some_and(|head| meta_of(&head).is_some_and(|meta| meta.version.is_some()))
 }
 
 fn as_string(raw: &RawValue) -> Option<String> {

@@ -20,7 +20,7 @@ const CORE_ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "jsonrpsee",
-        "the MCP engine's method table (JSON-RPC dispatch, no server)",
+        "the JSON-RPC error object the engine's handlers answer with (`jsonrpsee-types` only)",
     ),
     (
         "orion",
@@ -365,6 +365,71 @@ fn the_repository_cites_nothing_outside_itself() {
         problems.extend(outside_citations(relative, &text, &exists));
     }
     assert_none("citations outside the repository", &problems);
+}
+
+/// The most lines a production file may have before its tests: past it, a file is a warehouse a
+/// newcomer cannot name (split it by concern, as `app/analysis/options/` is).
+const MAX_PRODUCTION_LINES: usize = 600;
+
+/// Production Rust: the binary's and every crate's `src`, not tests, benches or the contract
+/// suites.
+fn is_production_rust(relative: &str) -> bool {
+    let in_src =
+        relative.starts_with("src/") || (relative.starts_with("adapters/") && relative.contains("/src/"));
+    in_src
+        && relative.ends_with(".rs")
+        && !relative.ends_with("/tests.rs")
+        && !relative.contains("/tests/")
+        && !relative.contains("/benches/")
+}
+
+/// Why the file `relative` is too long: its lines before `#[cfg(test)]` (all of them without).
+fn length_problem(relative: &str, text: &str) -> Option<String> {
+    let lines = text
+        .lines()
+        .take_while(|line| line.trim() != "#[cfg(test)]")
+        .count();
+    (lines > MAX_PRODUCTION_LINES)
+        .then(|| format!("{relative}: {lines} lines before its tests (at most {MAX_PRODUCTION_LINES})"))
+}
+
+#[test]
+fn no_production_file_is_a_warehouse() {
+    let root = repo();
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for path in repository_files() {
+        let Ok(relative) = path.strip_prefix(&root) else {
+            continue;
+        };
+        let relative = relative.to_string_lossy();
+        if !is_production_rust(&relative) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        checked += 1;
+        problems.extend(length_problem(&relative, &text));
+    }
+    assert!(checked > 100, "only {checked} production files seen");
+    assert_none("production files over the line limit", &problems);
+}
+
+#[test]
+fn a_long_file_is_caught_and_its_tests_do_not_count() {
+    let long = "let x = 1;\n".repeat(MAX_PRODUCTION_LINES + 1);
+    assert!(length_problem("src/x.rs", &long).is_some());
+    let with_tests = format!(
+        "{}#[cfg(test)]\nmod tests {{\n{}}}\n",
+        "let x = 1;\n".repeat(MAX_PRODUCTION_LINES),
+        "let y = 2;\n".repeat(500)
+    );
+    assert_eq!(length_problem("src/x.rs", &with_tests), None);
+    assert!(is_production_rust("src/core/src/mcp/head.rs"));
+    assert!(is_production_rust("adapters/store-redb/src/port.rs"));
+    assert!(!is_production_rust("adapters/store-redb/tests/faults.rs"));
+    assert!(!is_production_rust("src/core/src/mcp/tests.rs"));
+    assert!(!is_production_rust("src/core/benches/engine.rs"));
+    assert!(!is_production_rust("contract-tests/src/broker.rs"));
 }
 
 #[test]

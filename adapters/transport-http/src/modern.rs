@@ -25,6 +25,7 @@ use ttai_core::ports::{FrameHandler, FrameOutcome, FrameSession, Header, Outboun
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Reply;
 
+use super::reply::names;
 use super::sessions::LIVE_QUEUE;
 use super::{Resp, plain};
 
@@ -39,7 +40,7 @@ const ENVELOPE_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 
 /// True when the request's `MCP-Protocol-Version` names a version that is not a handshake one.
 pub(crate) fn has_modern_header(headers: &HeaderMap) -> bool {
-    headers.get_all("mcp-protocol-version").iter().any(|v| {
+    headers.get_all(names::MCP_PROTOCOL_VERSION).iter().any(|v| {
         v.to_str()
             .map_or(true, |v| ProtocolVersion::parse(v.trim()).is_none())
     })
@@ -66,7 +67,7 @@ pub(crate) fn is_modern(headers: &HeaderMap, body: &str) -> bool {
 }
 
 /// One routing header: sent once, in visible ASCII (space and tab allowed inside), trimmed.
-fn routing_header<'a>(headers: &'a HeaderMap, name: &str) -> Header<'a> {
+fn routing_header<'a>(headers: &'a HeaderMap, name: &warp::http::HeaderName) -> Header<'a> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Header::Absent;
@@ -89,9 +90,9 @@ fn routing_header<'a>(headers: &'a HeaderMap, name: &str) -> Header<'a> {
 
 fn routing_headers(headers: &HeaderMap) -> RoutingHeaders<'_> {
     RoutingHeaders {
-        protocol_version: routing_header(headers, "mcp-protocol-version"),
-        method: routing_header(headers, "mcp-method"),
-        name: routing_header(headers, "mcp-name"),
+        protocol_version: routing_header(headers, &names::MCP_PROTOCOL_VERSION),
+        method: routing_header(headers, &names::MCP_METHOD),
+        name: routing_header(headers, &names::MCP_NAME),
     }
 }
 

@@ -3,7 +3,22 @@
 
 use super::*;
 
-pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The MCP headers, named once: a lookup by a `HeaderName` skips parsing and lowercasing the
+/// name on every request.
+pub(crate) mod names {
+    use warp::http::HeaderName;
+
+    pub(crate) const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+    pub(crate) const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+    pub(crate) const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+    pub(crate) const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+    pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+}
+
+pub(crate) fn header<'a>(
+    headers: &'a HeaderMap,
+    name: impl warp::http::header::AsHeaderName,
+) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -24,7 +39,7 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: &str) -> Resp {
 }
 
 pub(crate) fn accepts(headers: &HeaderMap, mime: &str) -> bool {
-    header(headers, "accept").is_none_or(|accept| {
+    header(headers, warp::http::header::ACCEPT).is_none_or(|accept| {
         accept.split(',').any(|part| {
             let part = part.split(';').next().unwrap_or_default().trim();
             part.eq_ignore_ascii_case(mime) || part == "*/*"
@@ -173,7 +188,8 @@ pub(crate) async fn json_body(
     modern: bool,
 ) -> Result<(String, HeldBody), Resp> {
     let refuse = if modern { modern::refuse } else { refuse };
-    if header(headers, "content-type").is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
+    if header(headers, warp::http::header::CONTENT_TYPE)
+        .is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
     {
         return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

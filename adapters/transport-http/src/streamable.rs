@@ -5,7 +5,7 @@ use super::*;
 
 /// The session a request names: 400 without the header, 404 for an unknown or ended one.
 pub(crate) fn session_of(state: &State, headers: &HeaderMap) -> Result<Arc<HttpSession>, Resp> {
-    let id = header(headers, "mcp-session-id").ok_or_else(|| {
+    let id = header(headers, names::MCP_SESSION_ID).ok_or_else(|| {
         refuse(
             StatusCode::BAD_REQUEST,
             -32600,
@@ -23,7 +23,7 @@ pub(crate) fn session_of(state: &State, headers: &HeaderMap) -> Result<Arc<HttpS
                 "Session not found: it ended or expired; initialize again",
             )
         })?;
-    if let Some(version) = header(headers, "mcp-protocol-version")
+    if let Some(version) = header(headers, names::MCP_PROTOCOL_VERSION)
         && ProtocolVersion::parse(version).is_none()
     {
         return Err(refuse(
@@ -123,7 +123,7 @@ pub(crate) async fn post_mcp(
     if modern_header || modern::is_modern(headers, text) {
         return modern::post(&state.server, headers, text, json_ok, sse_ok).await;
     }
-    let (session, created) = match header(headers, "mcp-session-id") {
+    let (session, created) = match header(headers, names::MCP_SESSION_ID) {
         Some(_) => match session_of(state, headers) {
             Ok(session) => (session, false),
             Err(response) => return response,
@@ -220,7 +220,7 @@ pub(crate) fn get_mcp(state: &Arc<State>, headers: &HeaderMap) -> Resp {
     };
     // Resume a stream (the GET stream or an interrupted POST stream) after its last event, or
     // open the GET stream with what was not delivered yet.
-    let (stream, after) = match header(headers, "last-event-id").and_then(|id| id.rsplit_once('-')) {
+    let (stream, after) = match header(headers, names::LAST_EVENT_ID).and_then(|id| id.rsplit_once('-')) {
         Some((stream, seq)) if session.knows_stream(stream) => (stream.to_owned(), seq.parse::<u64>().ok()),
         _ => (GET_STREAM.to_owned(), None),
     };

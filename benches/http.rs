@@ -150,9 +150,11 @@ fn main() {
             .collect()
     };
     let phases = [
+        // Both eras' JSON phases accept what MCP clients send (both types), so that the phases
+        // differ only in the era.
         (
             "MCP 2025-11-25 with sessions, JSON answers",
-            legacy("application/json"),
+            legacy("application/json, text/event-stream"),
         ),
         (
             "MCP 2025-11-25 with sessions, SSE-framed answers (Accept: text/event-stream)",

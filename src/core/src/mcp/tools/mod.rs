@@ -86,31 +86,31 @@ pub struct Hints {
 }
 
 impl Hints {
-    /// Reads the broker and changes nothing (quotes, chains, the account).
-    pub const READS_BROKER: Hints = Hints {
-        read_only: true,
-        destructive: false,
-        idempotent: true,
-        open_world: true,
-        long_running: false,
-    };
-    /// Reads only what the server holds (history, alerts, the knowledge base) and changes nothing.
-    pub const READS_LOCAL: Hints = Hints {
-        open_world: false,
-        ..Hints::READS_BROKER
-    };
-    /// Writes something of its own, consulting the broker (an alert, a saved analysis).
-    pub const WRITES: Hints = Hints {
+    /// Writes only what the server holds (the replay clock): every hint false, the base the
+    /// other kinds name their true hints against.
+    pub const WRITES_LOCAL: Hints = Hints {
         read_only: false,
         destructive: false,
         idempotent: false,
-        open_world: true,
+        open_world: false,
         long_running: false,
     };
-    /// Writes only what the server holds (the replay clock).
-    pub const WRITES_LOCAL: Hints = Hints {
-        open_world: false,
+    /// Writes something of its own, consulting the broker (an alert, a saved analysis).
+    pub const WRITES: Hints = Hints {
+        open_world: true,
+        ..Hints::WRITES_LOCAL
+    };
+    /// Reads the broker and changes nothing (quotes, chains, the account).
+    pub const READS_BROKER: Hints = Hints {
+        read_only: true,
+        idempotent: true,
         ..Hints::WRITES
+    };
+    /// Reads only what the server holds (history, alerts, the knowledge base) and changes nothing.
+    pub const READS_LOCAL: Hints = Hints {
+        read_only: true,
+        idempotent: true,
+        ..Hints::WRITES_LOCAL
     };
     /// Changes the account at the broker (an order placed or cancelled).
     pub const CHANGES_BROKER: Hints = Hints {
@@ -119,8 +119,8 @@ impl Hints {
     };
     /// Deletes something the server holds (an alert).
     pub const DELETES_LOCAL: Hints = Hints {
-        open_world: false,
-        ..Hints::CHANGES_BROKER
+        destructive: true,
+        ..Hints::WRITES_LOCAL
     };
 
     /// The same kind, run by the engine as a cancellable task.

@@ -88,6 +88,19 @@ impl Recorder {
         std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))
     }
 
+    /// Records each quote under its symbol (the one form a quote takes on the tape, whether it was
+    /// asked for or streamed).
+    fn record_quotes(&self, quotes: &[Quote]) {
+        for quote in quotes {
+            self.record(
+                Op::Quote,
+                quote.symbol.as_str(),
+                quote,
+                Some(quote.symbol.as_str()),
+            );
+        }
+    }
+
     fn record<T: Serialize>(&self, op: Op, key: &str, data: &T, symbol: Option<&str>) {
         // The time is read under the file lock so that lines stay in time order.
         let Ok(mut file) = self.file.lock() else { return };
@@ -160,26 +173,12 @@ impl BrokerPort for Recorder {
     }
     async fn quotes(&self, symbols: &[Symbol]) -> Result<Vec<Quote>, BrokerError> {
         let answer = self.inner.quotes(symbols).await?;
-        for quote in &answer {
-            self.record(
-                Op::Quote,
-                quote.symbol.as_str(),
-                quote,
-                Some(quote.symbol.as_str()),
-            );
-        }
+        self.record_quotes(&answer);
         Ok(answer)
     }
     fn live_quotes(&self, symbols: &[Symbol]) -> Vec<Quote> {
         let answer = self.inner.live_quotes(symbols);
-        for quote in &answer {
-            self.record(
-                Op::Quote,
-                quote.symbol.as_str(),
-                quote,
-                Some(quote.symbol.as_str()),
-            );
-        }
+        self.record_quotes(&answer);
         answer
     }
     async fn option_chain(&self, underlying: &Symbol) -> Result<OptionChain, BrokerError> {

@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use plotters::backend::RGBPixel;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
@@ -209,19 +210,12 @@ pub(crate) fn draw(p: &Prepared<'_>, buf: &mut [u8], face: &'static Face) -> Res
             p.price_range.0..p.price_range.1,
         )
         .map_err(fail)?;
-    chart
-        .configure_mesh()
-        .x_labels(x_labels)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_labels)
         .y_labels(y_labels)
         .x_label_formatter(&format_x)
-        .y_label_formatter(&format_price)
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(TRANSPARENT.stroke_width(0))
-        .max_light_lines(0)
-        .axis_style(AXIS.stroke_width(1))
-        .label_style(label_style.clone())
-        .draw()
-        .map_err(fail)?;
+        .y_label_formatter(&format_price);
+    panel_mesh(&mut mesh, &label_style).draw().map_err(fail)?;
 
     // Levels go under the candles, dashed, across the whole panel.
     let level_width = m.line_width.saturating_sub(1).max(1);
@@ -312,19 +306,12 @@ pub(crate) fn draw(p: &Prepared<'_>, buf: &mut [u8], face: &'static Face) -> Res
             .build_cartesian_2d(CandleAxis::new(x_range.clone(), ticks), 0.0..p.volume_top)
             .map_err(fail)?;
         let format_volume = |v: &f64| volume_label(*v);
-        volume_chart
-            .configure_mesh()
-            .x_labels(x_labels)
+        let mut mesh = volume_chart.configure_mesh();
+        mesh.x_labels(x_labels)
             .y_labels(3)
             .x_label_formatter(&format_x)
-            .y_label_formatter(&format_volume)
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT.stroke_width(0))
-            .max_light_lines(0)
-            .axis_style(AXIS.stroke_width(1))
-            .label_style(label_style.clone())
-            .draw()
-            .map_err(fail)?;
+            .y_label_formatter(&format_volume);
+        panel_mesh(&mut mesh, &label_style).draw().map_err(fail)?;
         let half = 0.36;
         volume_chart
             .draw_series(
@@ -354,6 +341,19 @@ pub(crate) fn draw(p: &Prepared<'_>, buf: &mut [u8], face: &'static Face) -> Res
 
 /// Draws each level's label at the right edge of the price panel, just above its line (below
 /// when there is no room), on a light box, moving labels down so they never overlap.
+/// The price and volume panels' mesh: a thin grid at the labelled ticks, no light lines, the
+/// axis in its colour, the labels in `label_style`.
+fn panel_mesh<'m, 'a, 'b, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, CandleAxis, RangedCoordf64, DB>,
+    label_style: &TextStyle<'b>,
+) -> &'m mut MeshStyle<'a, 'b, CandleAxis, RangedCoordf64, DB> {
+    mesh.bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT.stroke_width(0))
+        .max_light_lines(0)
+        .axis_style(AXIS.stroke_width(1))
+        .label_style(label_style.clone())
+}
+
 fn draw_level_labels<'b>(
     root: &Area<'b>,
     chart: &ChartContext<'_, Backend<'b>, Cartesian2d<CandleAxis, RangedCoordf64>>,

@@ -13,20 +13,14 @@ use super::{instrument_type, percent_to_fraction};
 use crate::wire;
 
 /// A session's times; `None` without an open and a close.
-pub(super) fn session_times(
-    date: Option<Date>,
-    start_at: Option<Timestamp>,
-    open_at: Option<Timestamp>,
-    close_at: Option<Timestamp>,
-    close_at_ext: Option<Timestamp>,
-) -> Option<SessionTimes> {
-    let (open_at, close_at) = (open_at?, close_at?);
+pub(super) fn session_times(date: Option<Date>, hours: wire::SessionHoursWire) -> Option<SessionTimes> {
+    let (open_at, close_at) = (hours.open_at?, hours.close_at?);
     Some(SessionTimes {
         date: date.unwrap_or_else(|| new_york_clock(open_at).0),
-        start_at: start_at.unwrap_or(open_at),
+        start_at: hours.start_at.unwrap_or(open_at),
         open_at,
         close_at,
-        close_at_ext,
+        close_at_ext: hours.close_at_ext,
     })
 }
 
@@ -45,22 +39,15 @@ pub(crate) fn market_session(
         .ok_or_else(|| {
             BrokerError::InvalidResponse("TastyTrade's market sessions have no Equity session".to_owned())
         })?;
-    let snapshot = |s: Option<wire::SessionSnapshotWire>| {
-        s.and_then(|s| session_times(s.session_date, s.start_at, s.open_at, s.close_at, s.close_at_ext))
-    };
+    let snapshot =
+        |s: Option<wire::SessionSnapshotWire>| s.and_then(|s| session_times(s.session_date, s.hours));
     Ok(MarketSession {
         state: equity
             .state
             .as_deref()
             .and_then(MarketState::from_api)
             .unwrap_or(MarketState::Closed),
-        current: session_times(
-            None,
-            equity.start_at,
-            equity.open_at,
-            equity.close_at,
-            equity.close_at_ext,
-        ),
+        current: session_times(None, equity.hours),
         next: snapshot(equity.next_session),
         previous: snapshot(equity.previous_session),
         as_of: now,

@@ -277,18 +277,9 @@ pub(crate) struct MarketSessionWire {
     /// `Open`, `Closed`, `Pre-market`, `Extended`.
     #[serde(default)]
     pub(crate) state: Option<String>,
-    /// Today's pre-market start.
-    #[serde(default, deserialize_with = "de::timestamp")]
-    pub(crate) start_at: Option<Timestamp>,
-    /// Today's open.
-    #[serde(default, deserialize_with = "de::timestamp")]
-    pub(crate) open_at: Option<Timestamp>,
-    /// Today's close.
-    #[serde(default, deserialize_with = "de::timestamp")]
-    pub(crate) close_at: Option<Timestamp>,
-    /// Today's end of extended hours.
-    #[serde(default, deserialize_with = "de::timestamp")]
-    pub(crate) close_at_ext: Option<Timestamp>,
+    /// Today's hours.
+    #[serde(flatten)]
+    pub(crate) hours: SessionHoursWire,
     /// The next session.
     #[serde(default)]
     pub(crate) next_session: Option<SessionSnapshotWire>,
@@ -304,6 +295,15 @@ pub(crate) struct SessionSnapshotWire {
     /// Its date.
     #[serde(default, deserialize_with = "de::date")]
     pub(crate) session_date: Option<Date>,
+    /// Its hours.
+    #[serde(flatten)]
+    pub(crate) hours: SessionHoursWire,
+}
+
+/// A session's hours, as both the current session and the next or previous one give them.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct SessionHoursWire {
     /// Pre-market start.
     #[serde(default, deserialize_with = "de::timestamp")]
     pub(crate) start_at: Option<Timestamp>,

@@ -52,7 +52,9 @@ pub use input::{InputRequired, InputRound, StateKey};
 pub use limits::{Budget, Limits};
 pub use protocol::ProtocolVersion;
 pub use session::{Era, LogLevel, Outbound, Session};
-pub use tools::{Args, BacktestLab, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec};
+pub use tools::{
+    Args, BacktestLab, Hints, ImageContent, Tool, ToolContext, ToolOutput, ToolRegistry, ToolSpec,
+};
 
 use crate::app::{AlertAnnouncer, App, AppEvent, notification_json};
 use crate::domain::Notification;

@@ -48,6 +48,14 @@ pub(crate) fn object(properties: &[(&str, Value)], required: &[&str], strict: bo
     Value::Object(schema)
 }
 
+/// `account` as every account-scoped tool describes it.
+pub(crate) fn account_argument() -> (&'static str, Value) {
+    (
+        "account",
+        string("account number; default: the configured or first account", false),
+    )
+}
+
 /// Joins property lists.
 pub(crate) fn props<'a>(parts: &[&[(&'a str, Value)]]) -> Vec<(&'a str, Value)> {
     parts.iter().flat_map(|p| p.iter().cloned()).collect()

@@ -22,11 +22,7 @@ impl Tool for Boom {
             description: "panics",
             input_schema: json!({"type": "object"}),
             output_schema: json!({"type": "object"}),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: false,
-            long_running: false,
+            hints: Hints::READS_LOCAL,
         }
     }
     async fn call(&self, _: &App, _: Args, _: &ToolContext) -> Result<ToolOutput, crate::AppError> {

@@ -27,6 +27,20 @@ pub enum LegKind {
     },
 }
 
+impl LegKind {
+    /// An option's type, strike and expiration; `None` for a linear leg.
+    pub fn option(self) -> Option<(OptionType, f64, Date)> {
+        match self {
+            LegKind::Option {
+                option_type,
+                strike,
+                expiration,
+            } => Some((option_type, strike, expiration)),
+            LegKind::Linear => None,
+        }
+    }
+}
+
 /// Where an option leg's volatility (and greeks) came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -201,25 +201,17 @@ impl Builder<'_, '_> {
     }
 }
 
-/// The option part of a slice.
-fn option_of(slice: &SliceFacts) -> Option<(OptionType, f64, Date)> {
-    match slice.kind {
-        LegKind::Option {
-            option_type,
-            strike,
-            expiration,
-        } => Some((option_type, strike, expiration)),
-        LegKind::Linear => None,
-    }
-}
-
 /// The signals of one group.
 pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     let mut b = Builder {
         group,
         out: Vec::new(),
     };
-    let options: Vec<&SliceFacts> = group.slices.iter().filter(|s| option_of(s).is_some()).collect();
+    let options: Vec<&SliceFacts> = group
+        .slices
+        .iter()
+        .filter(|s| s.kind.option().is_some())
+        .collect();
     if options.is_empty() {
         return b.out;
     }
@@ -302,7 +294,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     // Tested short strikes.
     if let Some(spot) = spot {
         for short in &shorts {
-            let Some((option_type, strike, expiration)) = option_of(short) else {
+            let Some((option_type, strike, expiration)) = short.kind.option() else {
                 continue;
             };
             let itm = match option_type {
@@ -374,7 +366,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     // Ex-dividend before a short call's expiration.
     if let Some(ex) = group.underlying.ex_dividend_date {
         for short in &shorts {
-            let Some((OptionType::Call, strike, expiration)) = option_of(short) else {
+            let Some((OptionType::Call, strike, expiration)) = short.kind.option() else {
                 continue;
             };
             let days = group.today.days_until(ex);
@@ -440,7 +432,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     // Earnings before expiration.
     if let Some(earnings) = group.underlying.earnings_date {
         let days = group.today.days_until(earnings);
-        let last_expiration = options.iter().filter_map(|s| option_of(s).map(|o| o.2)).max();
+        let last_expiration = options.iter().filter_map(|s| s.kind.option().map(|o| o.2)).max();
         if let Some(expiration) = last_expiration
             && days >= 0
             && earnings <= expiration

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Args, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::ChartAnalysis;
 use crate::domain::Timeframe;
@@ -55,11 +55,7 @@ impl Tool for AnalyzeChart {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

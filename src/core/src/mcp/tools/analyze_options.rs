@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::window_args::{TRADE_WINDOW_ARGS, delta_args, dte_args, ordered, trade_window_schemas};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::{
     OptionsAnalysis, OptionsRequest, Strategy, atr_from_context, levels_from_context,
@@ -78,11 +78,7 @@ impl Tool for AnalyzeOptions {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

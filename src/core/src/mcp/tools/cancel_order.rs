@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::order_args::confirmed;
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::elicitation::consent_for;
@@ -35,11 +35,7 @@ impl Tool for CancelOrder {
                 true,
             ),
             output_schema: derived::<crate::app::orders::CancelView>(),
-            read_only: false,
-            destructive: true,
-            idempotent: false,
-            open_world: true,
-            long_running: false,
+            hints: Hints::CHANGES_BROKER,
         }
     }
 

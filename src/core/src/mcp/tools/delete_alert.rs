@@ -1,6 +1,6 @@
 //! `delete_alert`: stop watching.
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{AlertView, App};
 use crate::domain::AlertId;
 use crate::error::AppError;
@@ -31,11 +31,7 @@ impl Tool for DeleteAlert {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: false,
-            destructive: true,
-            idempotent: false,
-            open_world: false,
-            long_running: false,
+            hints: Hints::DELETES_LOCAL,
         }
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::AnalysisRecord;
 use crate::error::AppError;
@@ -144,11 +144,7 @@ impl Tool for GetAnalysisHistory {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: false,
-            long_running: false,
+            hints: Hints::READS_LOCAL,
         }
     }
 

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::get_quote::finite;
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::get_quote::{finite, found_and_missing};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::domain::MarketMetrics;
 use crate::error::AppError;
@@ -111,11 +111,7 @@ impl Tool for GetMarketMetrics {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 
@@ -134,14 +130,8 @@ impl Tool for GetMarketMetrics {
         };
         let metrics = app.broker().market_metrics(&symbols).await?;
         let today = app.broker().now().date();
-        let mut found = Vec::new();
-        let mut missing = Vec::new();
-        for symbol in &symbols {
-            match metrics.iter().find(|m| &m.symbol == symbol) {
-                Some(m) => found.push(MetricsView::of(m, today)),
-                None => missing.push(symbol.as_str()),
-            }
-        }
+        let (found, missing) =
+            found_and_missing(&symbols, &metrics, |m| &m.symbol, |m| MetricsView::of(m, today));
         if found.is_empty() {
             return Err(AppError::not_found(format!(
                 "no market metrics for {}",

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, MarketStatusView};
 use crate::error::AppError;
 use crate::mcp::schema::{derived, object};
@@ -23,11 +23,7 @@ impl Tool for GetMarketStatus {
                 When it is closed, quotes are the last session's.",
             input_schema: object(&[], &[], true),
             output_schema: derived::<MarketStatusView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

@@ -4,13 +4,12 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::get_transactions::account_argument;
-use super::{Args, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::history::{DEFAULT_NET_LIQ_POINTS, MAX_NET_LIQ_POINTS, NetLiqRequest, NetLiqView};
 use crate::domain::NetLiqWindow;
 use crate::error::AppError;
-use crate::mcp::schema::{boolean, derived, object};
+use crate::mcp::schema::{account_argument, boolean, derived, object};
 
 /// The `get_net_liq_history` tool.
 pub(crate) struct GetNetLiqHistory;
@@ -93,11 +92,7 @@ impl Tool for GetNetLiqHistory {
                 true,
             ),
             output_schema: derived::<Output>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::window_args::{MAX_DTE, dte_args, dte_schemas, ordered};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, ChainFilter, ChainView, ExpirationView};
 use crate::error::AppError;
 use crate::mcp::apps;
@@ -226,11 +226,7 @@ impl Tool for GetOptionChain {
                 true,
             ),
             output_schema: derived::<Answer<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

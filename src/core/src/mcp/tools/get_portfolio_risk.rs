@@ -5,13 +5,13 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, NoDetails, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, NoDetails, PngChart, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::portfolio_risk::RiskRequest;
 use crate::app::portfolio_risk::report::PortfolioRisk;
 use crate::app::portfolio_risk::scenario::{MoveBasis, ScenarioGrid, limits};
 use crate::error::AppError;
-use crate::mcp::schema::{boolean, derived, enumeration, object, string};
+use crate::mcp::schema::{account_argument, boolean, derived, enumeration, object, string};
 
 /// The tool's answer: the report and the heat map's description.
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -79,10 +79,7 @@ impl Tool for GetPortfolioRisk {
                 each. `symbol` limits it to one underlying; include_chart adds the grid as a heat-map PNG.",
             input_schema: object(
                 &[
-                    (
-                        "account",
-                        string("account number; default: the configured or first account", false),
-                    ),
+                    account_argument(),
                     ("symbol", string("only the positions in this underlying", false)),
                     (
                         "moves",
@@ -124,11 +121,7 @@ impl Tool for GetPortfolioRisk {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

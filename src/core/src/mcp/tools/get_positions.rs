@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, PositionsView};
 use crate::error::AppError;
-use crate::mcp::schema::{derived, object, string};
+use crate::mcp::schema::{account_argument, derived, object};
 
 /// The `get_positions` tool.
 pub(crate) struct GetPositions;
@@ -19,27 +19,15 @@ impl Tool for GetPositions {
             description: "Open positions of the account (the default one unless `account` is given): quantity, \
                 average open price, mark, market value, unrealized and day P&L, and for options the strike, \
                 expiration and days to expiration.",
-            input_schema: object(
-                &[(
-                    "account",
-                    string("account number; default: the configured or first account", false),
-                )],
-                &[],
-                true,
-            ),
+            input_schema: object(&[account_argument()], &[], true),
             output_schema: derived::<PositionsView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 
     async fn call(&self, app: &App, args: Args, _ctx: &ToolContext) -> Result<ToolOutput, AppError> {
         args.only(&["account"])?;
         let view = app.positions_view(args.str("account")?).await?;
-        let value = serde_json::to_value(&view).map_err(|_| AppError::internal("serialising positions"))?;
-        Ok(ToolOutput::new(value))
+        Ok(ToolOutput::serialize(&view))
     }
 }

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::domain::{Quote, round4};
+use crate::domain::{Quote, Symbol, round4};
 use crate::error::AppError;
 use crate::mcp::schema::{derived, object, string};
 
@@ -50,6 +50,25 @@ pub(crate) struct QuoteView<'a> {
 /// A finite value, else none (a JSON number is never NaN or infinite).
 pub(super) fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
+}
+
+/// The views of the symbols the broker answered for, in the order asked, and the symbols it did
+/// not answer for.
+pub(super) fn found_and_missing<'a, T, V>(
+    symbols: &'a [Symbol],
+    answers: &'a [T],
+    symbol_of: impl Fn(&T) -> &Symbol,
+    view: impl Fn(&'a T) -> V,
+) -> (Vec<V>, Vec<&'a str>) {
+    let mut found = Vec::with_capacity(answers.len());
+    let mut missing = Vec::new();
+    for symbol in symbols {
+        match answers.iter().find(|a| symbol_of(a) == symbol) {
+            Some(a) => found.push(view(a)),
+            None => missing.push(symbol.as_str()),
+        }
+    }
+    (found, missing)
 }
 
 pub(crate) fn quote_view(quote: &Quote) -> QuoteView<'_> {
@@ -118,11 +137,7 @@ impl Tool for GetQuote {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 
@@ -140,14 +155,7 @@ impl Tool for GetQuote {
             (None, None) => return Err(AppError::invalid("symbol", "is required (or give `symbols`)")),
         };
         let quotes = app.quotes(&symbols).await?;
-        let mut found = Vec::with_capacity(quotes.len());
-        let mut missing = Vec::new();
-        for symbol in &symbols {
-            match quotes.iter().find(|q| &q.symbol == symbol) {
-                Some(q) => found.push(quote_view(q)),
-                None => missing.push(symbol.as_str()),
-            }
-        }
+        let (found, missing) = found_and_missing(&symbols, &quotes, |q| &q.symbol, quote_view);
         if found.is_empty() {
             let names: Vec<&str> = symbols.iter().map(|s| s.as_str()).collect();
             return Err(AppError::not_found(format!(

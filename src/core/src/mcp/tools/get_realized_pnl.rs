@@ -2,12 +2,11 @@
 
 use async_trait::async_trait;
 
-use super::get_transactions::account_argument;
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::history::{RealizedRequest, RealizedView};
 use crate::error::AppError;
-use crate::mcp::schema::{derived, object, string};
+use crate::mcp::schema::{account_argument, derived, object, string};
 
 /// The `get_realized_pnl` tool.
 pub(crate) struct GetRealizedPnl;
@@ -45,11 +44,7 @@ impl Tool for GetRealizedPnl {
                 true,
             ),
             output_schema: derived::<RealizedView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

@@ -2,16 +2,16 @@
 //! time with a cursor for the next.
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::history::{
     Cursor, DEFAULT_TRANSACTIONS, MAX_TRANSACTIONS, TransactionsRequest, TransactionsView,
 };
 use crate::domain::TRANSACTION_TYPES;
 use crate::error::AppError;
-use crate::mcp::schema::{derived, object, string};
+use crate::mcp::schema::{account_argument, derived, object, string};
 
 /// The `get_transactions` tool.
 pub(crate) struct GetTransactions;
@@ -25,14 +25,6 @@ const ARGUMENTS: &[&str] = &[
     "limit",
     "cursor",
 ];
-
-/// `account` as every account-scoped tool describes it.
-pub(crate) fn account_argument() -> (&'static str, Value) {
-    (
-        "account",
-        string("account number; default: the configured or first account", false),
-    )
-}
 
 /// The type filter: an array of names or one comma-separated string, each one of
 /// [`TRANSACTION_TYPES`] (any case), given back in the API's spelling.
@@ -146,11 +138,7 @@ impl Tool for GetTransactions {
                 true,
             ),
             output_schema: derived::<TransactionsView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 
@@ -163,7 +151,7 @@ impl Tool for GetTransactions {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::mcp::tools::test_context;

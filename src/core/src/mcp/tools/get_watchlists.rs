@@ -1,6 +1,6 @@
 //! `get_watchlists`: the customer's watchlists, or one by name with all its symbols.
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{App, WatchlistsView};
 use crate::error::AppError;
 use crate::mcp::schema::{derived, object, string};
@@ -27,11 +27,7 @@ impl Tool for GetWatchlists {
                 true,
             ),
             output_schema: derived::<WatchlistsView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

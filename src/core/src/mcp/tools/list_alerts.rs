@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{AlertView, App};
 use crate::domain::{Alert, AlertStatus};
 use crate::error::AppError;
@@ -105,11 +105,7 @@ impl Tool for ListAlerts {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: false,
-            long_running: false,
+            hints: Hints::READS_LOCAL,
         }
     }
 

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::schema::derived;
@@ -36,11 +36,7 @@ impl Tool for ListOrders {
                 true,
             ),
             output_schema: derived::<crate::app::orders::OrdersView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

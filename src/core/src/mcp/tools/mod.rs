@@ -64,6 +64,14 @@ pub struct ToolSpec {
     pub input_schema: Value,
     /// JSON Schema of `structuredContent`.
     pub output_schema: Value,
+    /// What kind of tool it is: the annotations a client sees, and how the engine runs it.
+    pub hints: Hints,
+}
+
+/// A tool's kind: the MCP annotation hints and the engine's `long_running` flag, one named value
+/// per kind so a tool states its kind once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hints {
     /// True when the tool changes nothing.
     pub read_only: bool,
     /// True when it deletes something.
@@ -77,6 +85,53 @@ pub struct ToolSpec {
     pub long_running: bool,
 }
 
+impl Hints {
+    /// Writes only what the server holds (the replay clock): every hint false, the base the
+    /// other kinds name their true hints against.
+    pub const WRITES_LOCAL: Hints = Hints {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: false,
+        long_running: false,
+    };
+    /// Writes something of its own, consulting the broker (an alert, a saved analysis).
+    pub const WRITES: Hints = Hints {
+        open_world: true,
+        ..Hints::WRITES_LOCAL
+    };
+    /// Reads the broker and changes nothing (quotes, chains, the account).
+    pub const READS_BROKER: Hints = Hints {
+        read_only: true,
+        idempotent: true,
+        ..Hints::WRITES
+    };
+    /// Reads only what the server holds (history, alerts, the knowledge base) and changes nothing.
+    pub const READS_LOCAL: Hints = Hints {
+        read_only: true,
+        idempotent: true,
+        ..Hints::WRITES_LOCAL
+    };
+    /// Changes the account at the broker (an order placed or cancelled).
+    pub const CHANGES_BROKER: Hints = Hints {
+        destructive: true,
+        ..Hints::WRITES
+    };
+    /// Deletes something the server holds (an alert).
+    pub const DELETES_LOCAL: Hints = Hints {
+        destructive: true,
+        ..Hints::WRITES_LOCAL
+    };
+
+    /// The same kind, run by the engine as a cancellable task.
+    pub const fn long_running(self) -> Hints {
+        Hints {
+            long_running: true,
+            ..self
+        }
+    }
+}
+
 impl ToolSpec {
     fn to_json(&self) -> Value {
         json!({
@@ -87,10 +142,10 @@ impl ToolSpec {
             "outputSchema": self.output_schema,
             "annotations": {
                 "title": self.title,
-                "readOnlyHint": self.read_only,
-                "destructiveHint": self.destructive,
-                "idempotentHint": self.idempotent,
-                "openWorldHint": self.open_world,
+                "readOnlyHint": self.hints.read_only,
+                "destructiveHint": self.hints.destructive,
+                "idempotentHint": self.hints.idempotent,
+                "openWorldHint": self.hints.open_world,
             }
         })
     }
@@ -455,7 +510,7 @@ impl ToolRegistry {
     /// True when `name` is a long-running tool ([`ToolSpec::long_running`]); false for a tool
     /// it does not know.
     pub fn is_long_running(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|(spec, _)| spec.long_running)
+        self.get(name).is_some_and(|(spec, _)| spec.hints.long_running)
     }
 
     /// Every tool's spec, in listing order.

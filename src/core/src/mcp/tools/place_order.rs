@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::order_args::{confirmed, order_input_schema, order_spec};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::elicitation::consent_for;
@@ -27,11 +27,7 @@ impl Tool for PlaceOrder {
                 (contracts and buying power per order). Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
             output_schema: derived::<crate::app::orders::PlacedView>(),
-            read_only: false,
-            destructive: true,
-            idempotent: false,
-            open_world: true,
-            long_running: false,
+            hints: Hints::CHANGES_BROKER,
         }
     }
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::order_args::{order_input_schema, order_spec};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::schema::derived;
@@ -27,11 +27,7 @@ impl Tool for PreviewOrder {
                 place_order takes the same arguments. Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
             output_schema: derived::<crate::app::orders::PreviewView>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: true,
-            long_running: false,
+            hints: Hints::READS_BROKER,
         }
     }
 

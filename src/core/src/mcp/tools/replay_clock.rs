@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::mcp::schema::{derived, object, string};
@@ -48,11 +48,7 @@ impl Tool for ReplayClockTool {
                 true,
             ),
             output_schema: derived::<crate::app::ClockView>(),
-            read_only: false,
-            destructive: false,
-            idempotent: false,
-            open_world: false,
-            long_running: false,
+            hints: Hints::WRITES_LOCAL,
         }
     }
 

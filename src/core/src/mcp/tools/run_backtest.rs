@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::window_args::{TRADE_WINDOW_ARGS, delta_args, dte_args, trade_window_schemas};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{
     App, BacktestRequest, BacktestSettings, BacktestStrategy, BacktestSummary, Fill, Skipped, StockMove,
     Trade,
@@ -184,11 +184,7 @@ impl Tool for RunBacktest {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: false,
-            long_running: true,
+            hints: Hints::READS_LOCAL.long_running(),
         }
     }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::analyze_options::{RISK_ARGS, risk_arg_schemas, risk_args, strategy_arg};
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::app::analysis::{FullAnalysis, FullOptions, Progress};
 use crate::error::AppError;
@@ -54,11 +54,7 @@ impl Tool for RunFullAnalysis {
                 true,
             ),
             output_schema: output_schema(),
-            read_only: false,
-            destructive: false,
-            idempotent: false,
-            open_world: true,
-            long_running: true,
+            hints: Hints::WRITES.long_running(),
         }
     }
 

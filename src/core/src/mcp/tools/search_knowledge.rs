@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
 use crate::error::AppError;
 use crate::knowledge::{KnowledgeError, MAX_LIMIT, MAX_QUERY_CHARS, Origin};
@@ -75,11 +75,7 @@ impl Tool for SearchKnowledge {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: true,
-            destructive: false,
-            idempotent: true,
-            open_world: false,
-            long_running: false,
+            hints: Hints::READS_LOCAL,
         }
     }
 

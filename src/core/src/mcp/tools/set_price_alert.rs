@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Args, Tool, ToolContext, ToolOutput, ToolSpec};
+use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::{AlertView, App};
 use crate::domain::AlertCondition;
 use crate::error::AppError;
@@ -60,11 +60,7 @@ impl Tool for SetPriceAlert {
                 true,
             ),
             output_schema: derived::<Output<'static>>(),
-            read_only: false,
-            destructive: false,
-            idempotent: false,
-            open_world: true,
-            long_running: false,
+            hints: Hints::WRITES,
         }
     }
 

@@ -84,14 +84,7 @@ pub(super) fn build_group(
         state = underlying.or(state);
         let spot = underlying.and_then(|u| u.price);
         let size = quantity * leg.multiplier;
-        let option = match leg.kind {
-            LegKind::Option {
-                option_type,
-                strike,
-                expiration,
-            } => Some((option_type, strike, expiration)),
-            LegKind::Linear => None,
-        };
+        let option = leg.kind.option();
         if let Some(p) = priced_leg {
             let beta = underlying.map_or(1.0, |u| u.beta);
             let delta = p.unit.delta * size;

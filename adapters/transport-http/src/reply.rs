@@ -15,10 +15,7 @@ pub(crate) mod names {
     pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 }
 
-pub(crate) fn header<'a>(
-    headers: &'a HeaderMap,
-    name: impl warp::http::header::AsHeaderName,
-) -> Option<&'a str> {
+pub(crate) fn header(headers: &HeaderMap, name: impl warp::http::header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -161,6 +161,62 @@ pub(crate) fn classify(frame: &str) -> Result<Incoming<'_>, EnvelopeError> {
     }
 }
 
+/// A `tools/call` request whose params are read in the same pass as the message.
+#[derive(Deserialize)]
+struct CallMessage<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    params: Option<ObjectHead<'a>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
+}
+
+/// A params head read only from a JSON object (a derived struct would also read an array by
+/// position).
+struct ObjectHead<'a>(crate::mcp::head::Head<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ObjectHead<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Object<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Object<'a> {
+            type Value = ObjectHead<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                crate::mcp::head::Head::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ObjectHead)
+            }
+        }
+        deserializer.deserialize_map(Object(std::marker::PhantomData))
+    }
+}
+
+/// A well-formed `tools/call` request (`jsonrpc` "2.0", a valid id, object params) read in one
+/// pass: its id and its params' head, whose members point into `frame`. `None` for anything
+/// else, which [`classify`] then reads and answers as it always does: this is a shortcut for the
+/// most common request, never a second set of rules.
+pub(crate) fn classify_call(frame: &str) -> Option<(&RawValue, crate::mcp::head::Head<'_>)> {
+    if !frame.starts_with('{') {
+        return None;
+    }
+    let message: CallMessage<'_> = serde_json::from_str(frame).ok()?;
+    let id = message.id.filter(|id| is_valid_id(id))?;
+    let well_formed = message.jsonrpc.map(RawValue::get) == Some("\"2.0\"")
+        && message.method.map(RawValue::get) == Some("\"tools/call\"")
+        && message.result.is_none()
+        && message.error.is_none();
+    well_formed.then_some(())?;
+    Some((id, message.params?.0))
+}
+
 /// For a frame the typed parse refused: invalid JSON, or JSON that is not a message.
 fn diagnose(frame: &str) -> EnvelopeError {
     match serde_json::from_str::<serde_json::Value>(frame) {
@@ -405,10 +461,37 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_call_read_in_one_pass_is_exactly_what_classify_reads() {
+        let frame = r#"{"jsonrpc":"2.0","id":-7,"method":"tools/call","params":{"name":"get_quote","arguments":{"symbol":"SPY"}}}"#;
+        let (id, head) = classify_call(frame).unwrap();
+        assert_eq!(id.get(), "-7");
+        assert_eq!(head.name.map(RawValue::get), Some(r#""get_quote""#));
+        assert_eq!(head.arguments.map(RawValue::get), Some(r#"{"symbol":"SPY"}"#));
+        // Anything not plainly a well-formed call is left to `classify`.
+        for other in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#,
+            r#"{"jsonrpc":"1.0","id":1,"method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[1]}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{},"result":null}"#,
+            r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"tools/call","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools\u002fcall","params":{}}"#,
+            r#" {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}"#,
+            "not json",
+        ] {
+            assert!(classify_call(other).is_none(), "{other}");
+        }
+    }
+
     proptest! {
         #[test]
         fn classify_never_panics(text in "\\PC{0,200}") {
             let _ = classify(&text);
+            let _ = classify_call(&text);
             let _ = split_batch(&text);
         }
     }

@@ -183,7 +183,8 @@ pub(crate) struct Request {
     /// The client's id as sent (raw JSON).
     pub(crate) id: String,
     pub(crate) method: String,
-    /// The raw params (any JSON value; the dispatcher refuses what is not an object).
+    /// The raw params (any JSON value; the dispatcher refuses what is not an object); for a
+    /// `tools/call` read in one pass, the whole frame ([`Request::call_in`]).
     pub(crate) params: Option<String>,
     /// A `tools/call`'s members, when its params were read as an object.
     call: Option<CallSpans>,
@@ -208,8 +209,23 @@ impl Request {
         }
     }
 
+    /// A `tools/call` read in one pass with its message (`envelope::classify_call`): `text` is
+    /// the whole frame the head points into, kept as the request's params text (its members are
+    /// found by their positions in it, and nothing else reads it).
+    pub(crate) fn call_in(id: &str, text: &str, head: &Head<'_>) -> Request {
+        Request {
+            id: id.to_owned(),
+            method: "tools/call".to_owned(),
+            params: Some(text.to_owned()),
+            call: Some(Request::spans_in(text, head)),
+        }
+    }
+
     fn spans(params: Option<&RawValue>, head: &Head<'_>) -> CallSpans {
-        let outer = params.map_or("", RawValue::get);
+        Request::spans_in(params.map_or("", RawValue::get), head)
+    }
+
+    fn spans_in(outer: &str, head: &Head<'_>) -> CallSpans {
         let at = |member: Option<&RawValue>| member.and_then(|m| span(outer, m));
         CallSpans {
             name: at(head.name),

@@ -349,7 +349,8 @@ impl McpServer {
                 let id = id.get().to_owned();
                 match self.era_of(session, &method, params) {
                     Era::Modern => {
-                        return self.modern_request(session, &id, &method, params, None, reply_to, inline);
+                        return self
+                            .modern_request(session, &id, &method, params, None, None, reply_to, inline);
                     }
                     _ if modern::has_envelope(params) => {
                         reply_to.send(envelope::error_response(

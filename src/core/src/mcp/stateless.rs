@@ -20,6 +20,23 @@ impl McpServer {
             reply_to.send(batch_refused_modern());
             return FrameOutcome::Answered;
         }
+        // The routing header names the method before the body is read: a well-formed call is
+        // read in one pass with its params (anything else takes the general path below).
+        if headers.method == Header::Value("tools/call")
+            && let Some((id, head)) = envelope::classify_call(frame)
+        {
+            let id = id.get().to_owned();
+            return self.modern_request(
+                session,
+                &id,
+                "tools/call",
+                None,
+                Some((frame, head)),
+                Some(headers),
+                reply_to,
+                true,
+            );
+        }
         match envelope::classify(frame) {
             Err(err) => {
                 reply_to.send(refusal(&err, true));
@@ -29,7 +46,7 @@ impl McpServer {
             Ok(Incoming::Notification { .. } | Incoming::Response { .. }) => FrameOutcome::NoReply,
             Ok(Incoming::Request { id, method, params }) => {
                 let id = id.get().to_owned();
-                self.modern_request(session, &id, &method, params, Some(headers), reply_to, true)
+                self.modern_request(session, &id, &method, params, None, Some(headers), reply_to, true)
             }
         }
     }
@@ -53,7 +70,9 @@ impl McpServer {
     }
 
     /// A request of MCP 2026-07-28: the envelope ladder, the era's method table, the in-flight
-    /// checks, then `server/discover`, `subscriptions/listen` or a method of the table.
+    /// checks, then `server/discover`, `subscriptions/listen` or a method of the table. `read`
+    /// is a `tools/call` already read with its message (the frame and its params' head;
+    /// `params` is then `None`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn modern_request(
         &self,
@@ -61,6 +80,7 @@ impl McpServer {
         id: &str,
         method: &str,
         params: Option<&RawValue>,
+        read: Option<(&str, head::Head<'_>)>,
         headers: Option<&RoutingHeaders<'_>>,
         reply_to: Arc<dyn Outbound>,
         inline: bool,
@@ -80,7 +100,10 @@ impl McpServer {
             return FrameOutcome::Answered;
         }
         // The params are read once: the ladder checks that reading, and a `tools/call` keeps it.
-        let head = head::Head::read(params);
+        let (text, head) = match read {
+            Some((frame, head)) => (Some(frame), Some(head)),
+            None => (None, head::Head::read(params)),
+        };
         let envelope = match modern::validate(method, head.as_ref(), headers) {
             Ok(envelope) => envelope,
             Err(refused) => {
@@ -110,7 +133,10 @@ impl McpServer {
             "subscriptions/listen" => self.listen(session, id, params, &envelope, reply_to),
             _ => {
                 let envelope = Some(Arc::new(envelope));
-                let request = head::Request::new(id, method, params, head.as_ref());
+                let request = match (text, &head) {
+                    (Some(frame), Some(head)) => head::Request::call_in(id, frame, head),
+                    _ => head::Request::new(id, method, params, head.as_ref()),
+                };
                 let (request, envelope) = if inline {
                     match self.try_inline(session, request, &reply_to, envelope) {
                         None => return FrameOutcome::Answered,

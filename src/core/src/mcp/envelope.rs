@@ -487,12 +487,90 @@ mod tests {
         }
     }
 
+    /// One member of a generated message: its key and its value's text.
+    fn member() -> impl Strategy<Value = (String, String)> {
+        let key = prop_oneof![
+            Just("jsonrpc"),
+            Just("id"),
+            Just("method"),
+            Just("params"),
+            Just("result"),
+            Just("error"),
+            Just("extra"),
+        ];
+        let value = prop_oneof![
+            Just(r#""2.0""#.to_owned()),
+            Just(r#""tools/call""#.to_owned()),
+            Just(r#""tools\u002fcall""#.to_owned()),
+            Just("null".to_owned()),
+            (-1000_i64..1000).prop_map(|n| n.to_string()),
+            "[a-z\\\\\"]{0,6}".prop_map(|t| serde_json::Value::from(t).to_string()),
+            Just(r#"{"name":"get_quote","arguments":{"symbol":"SPY"}}"#.to_owned()),
+            Just(r#"{"name":"get_quote","name":"x"}"#.to_owned()),
+            Just(r#"{"arguments":[1,{"a":null}],"_meta":{"progressToken":"p","io.modelcontextprotocol/protocolVersion":"2026-07-28"},"requestState":"s"}"#.to_owned()),
+            Just(r#"{"_meta":5,"inputResponses":{"k":true}}"#.to_owned()),
+            Just("[1,2]".to_owned()),
+            Just("{}".to_owned()),
+        ];
+        (key, value).prop_map(|(k, v)| (k.to_owned(), v))
+    }
+
     proptest! {
         #[test]
         fn classify_never_panics(text in "\\PC{0,200}") {
             let _ = classify(&text);
             let _ = classify_call(&text);
             let _ = split_batch(&text);
+        }
+
+        /// The one-pass read of a call agrees with `classify` and `Head::read` wherever it
+        /// answers, whatever the members, their order, repeats and values.
+        #[test]
+        fn a_call_read_in_one_pass_agrees_with_the_general_path(
+            well_formed in proptest::bool::ANY,
+            order in Just(vec![0_usize, 1, 2, 3]).prop_shuffle(),
+            members in proptest::collection::vec(member(), 0..5),
+        ) {
+            // Half the frames start from a well-formed call (in any member order) and add members
+            // to it, so both answers of the one-pass read are exercised.
+            let call = [
+                ("jsonrpc", r#""2.0""#),
+                ("id", "-3"),
+                ("method", r#""tools/call""#),
+                ("params", r#"{"name":"get_quote","arguments":{"symbol":"SPY"},"_meta":{"progressToken":1}}"#),
+            ];
+            let base = order
+                .iter()
+                .filter(|_| well_formed)
+                .filter_map(|i| call.get(*i))
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+            let members: Vec<(String, String)> = base.chain(members).collect();
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+                .collect();
+            let frame = format!("{{{}}}", body.join(","));
+            if let Some((id, head)) = classify_call(&frame) {
+                match classify(&frame) {
+                    Ok(Incoming::Request { id: general_id, method, params }) => {
+                        prop_assert_eq!(general_id.get(), id.get());
+                        prop_assert_eq!(method, "tools/call");
+                        let general = crate::mcp::head::Head::read(params);
+                        prop_assert!(general.is_some(), "{}", frame);
+                        let general = general.unwrap();
+                        let text = |raw: Option<&RawValue>| raw.map(|r| r.get().to_owned());
+                        prop_assert_eq!(text(general.name), text(head.name));
+                        prop_assert_eq!(text(general.arguments), text(head.arguments));
+                        prop_assert_eq!(text(general.request_state), text(head.request_state));
+                        prop_assert_eq!(text(general.input_responses), text(head.input_responses));
+                        prop_assert_eq!(
+                            general.meta.and_then(|m| m.progress_token).map(|r| r.get().to_owned()),
+                            head.meta.and_then(|m| m.progress_token).map(|r| r.get().to_owned())
+                        );
+                    }
+                    other => prop_assert!(false, "{} was read as a call but classified {:?}", frame, other),
+                }
+            }
         }
     }
 }

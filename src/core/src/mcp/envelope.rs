@@ -65,25 +65,30 @@ pub(crate) enum EnvelopeError {
     },
 }
 
+/// A message's members, each the raw text of its value; `P` is how the params are read (raw, or
+/// a call's head read in the same pass, [`classify_call`]).
 #[derive(Deserialize)]
-struct RawMessage<'a> {
+#[serde(bound(deserialize = "P: Deserialize<'de>"))]
+struct Message<'a, P> {
     #[serde(borrow, default, deserialize_with = "present")]
     jsonrpc: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     method: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
+    #[serde(default, deserialize_with = "present")]
+    params: Option<P>,
     #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     error: Option<&'a RawValue>,
 }
 
+type RawMessage<'a> = Message<'a, &'a RawValue>;
+
 /// A present field, even `null`, is `Some` (serde's `Option` would make `null` absent).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(deserializer).map(Some)
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// True for an id MCP accepts: a string or an integer (any sign, any size), not null.
@@ -161,23 +166,6 @@ pub(crate) fn classify(frame: &str) -> Result<Incoming<'_>, EnvelopeError> {
     }
 }
 
-/// A `tools/call` request whose params are read in the same pass as the message.
-#[derive(Deserialize)]
-struct CallMessage<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    jsonrpc: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    method: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    params: Option<ObjectHead<'a>>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
-}
-
 /// A params head read only from a JSON object (a derived struct would also read an array by
 /// position).
 struct ObjectHead<'a>(crate::mcp::head::Head<'a>);
@@ -207,7 +195,7 @@ pub(crate) fn classify_call(frame: &str) -> Option<(&RawValue, crate::mcp::head:
     if !frame.starts_with('{') {
         return None;
     }
-    let message: CallMessage<'_> = serde_json::from_str(frame).ok()?;
+    let message: Message<'_, ObjectHead<'_>> = serde_json::from_str(frame).ok()?;
     let id = message.id.filter(|id| is_valid_id(id))?;
     let well_formed = message.jsonrpc.map(RawValue::get) == Some("\"2.0\"")
         && message.method.map(RawValue::get) == Some("\"tools/call\"")

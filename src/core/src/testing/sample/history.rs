@@ -26,8 +26,8 @@ struct Booked {
 
 /// The sample account's history, consistent with its positions: a deposit, 100 SPY bought at
 /// 500, a SPY put sold for 4.00 and bought back for 1.50, a SPY dividend, an AAPL call that
-/// expired, and the short AAPL put (`put`, sold for 3.00); 60 weekdays of net liq ending at the
-/// balances' 100 000; three watchlists.
+/// expired, and the short AAPL put (`put`, sold for 3.00); 60 weekday closes of net liq ending,
+/// at the last close before `now`, at the balances' 100 000; three watchlists.
 pub(super) fn sample_history(
     now: Timestamp,
     put: &str,
@@ -197,9 +197,10 @@ pub(super) fn sample_history(
             }
         })
         .collect();
-    let mut days: Vec<Date> = (0..90)
+    // Closes already made: today's 20:00 UTC point exists only once that time has passed.
+    let mut days: Vec<Date> = (0..95)
         .map(|k| today.add_days(-k))
-        .filter(|d| !d.is_weekend())
+        .filter(|d| !d.is_weekend() && d.at_utc(20, 0) <= now)
         .take(60)
         .collect();
     days.reverse();
@@ -254,4 +255,32 @@ pub(super) fn sample_history(
         },
     ];
     (transactions, net_liq, watchlists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The market the fake TastyTrade serves is built at the real clock, so the series must be
+    /// whole at any hour: before a weekday's close (today's point is not made yet), after it,
+    /// and at the weekend.
+    #[test]
+    fn net_liq_ends_at_the_last_close_already_made_whatever_the_hour() {
+        let monday = Date::from_ymd(2026, 12, 7).unwrap();
+        for (now, last) in [
+            (monday.at_utc(0, 7), Date::from_ymd(2026, 12, 4).unwrap()),
+            (monday.at_utc(19, 59), Date::from_ymd(2026, 12, 4).unwrap()),
+            (monday.at_utc(20, 0), monday),
+            (
+                monday.add_days(-1).at_utc(12, 0),
+                Date::from_ymd(2026, 12, 4).unwrap(),
+            ),
+        ] {
+            let (_, points, _) = sample_history(now, "AAPL", 200.0, monday.add_days(30));
+            assert_eq!(points.len(), 60, "{now}");
+            assert!(points.iter().all(|p| p.time <= now), "{now}");
+            let end = points.last().unwrap();
+            assert_eq!((end.time, end.close), (last.at_utc(20, 0), 100_000.0), "{now}");
+        }
+    }
 }

@@ -3,8 +3,9 @@
 //! phases: MCP 2025-11-25 with sessions answered in JSON and framed as SSE (a client that accepts
 //! only `text/event-stream`), then MCP 2026-07-28 without sessions, JSON and SSE-framed.
 //! Reports throughput, p50/p99 latency, failures and the server's CPU per call, and its peak
-//! RSS. The phases are interleaved over `TTAI_BENCH_ROUNDS` rounds (3) and the medians reported,
-//! so a noisy moment of a shared machine does not decide a comparison; `TTAI_BENCH_PHASE=<text>`
+//! RSS. The phases are interleaved over `TTAI_BENCH_ROUNDS` rounds (3), every other round in
+//! reverse order, and the medians reported, with the eras' calls/s ratio round by round (and
+//! its median), so a noisy moment of a shared machine does not decide a comparison; `TTAI_BENCH_PHASE=<text>`
 //! runs only the phases whose name contains it.
 //!
 //! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`; `TTAI_BENCH_BIN=PATH`
@@ -185,10 +186,39 @@ fn main() {
     let mut results: Vec<Vec<Phase>> = phases.iter().map(|_| Vec::new()).collect();
     for round in 1..=rounds {
         println!("round {round}:");
-        for ((name, requests), results) in phases.iter().zip(&mut results) {
+        // Every other round runs the phases in reverse, so no phase always follows the same one.
+        let mut order: Vec<usize> = (0..phases.len()).collect();
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for i in order {
+            let (name, requests) = &phases[i];
             let phase = run_phase(&authority, requests.clone(), calls / sessions, pid);
             println!("  {name}: {phase}");
-            results.push(phase);
+            results[i].push(phase);
+        }
+    }
+    // The eras compared round by round (each pair measured minutes apart at most), and the
+    // median of those ratios: steadier on a shared machine than a ratio of two medians.
+    for framing in ["JSON answers", "SSE-framed"] {
+        let of = |era: &str| {
+            phases
+                .iter()
+                .position(|(name, _)| name.contains(era) && name.contains(framing))
+        };
+        if let (Some(legacy), Some(modern)) = (of("2025-11-25"), of("2026-07-28")) {
+            let mut ratios: Vec<f64> = results[modern]
+                .iter()
+                .zip(&results[legacy])
+                .map(|(m, l)| m.calls_per_s / l.calls_per_s)
+                .collect();
+            let listed: Vec<String> = ratios.iter().map(|r| format!("{r:.3}")).collect();
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "2026-07-28 / 2025-11-25 calls/s, {framing}, round by round: {} (median {:.3})",
+                listed.join(" "),
+                ratios[ratios.len() / 2]
+            );
         }
     }
     println!("median of {rounds} rounds:");
@@ -199,11 +229,12 @@ fn main() {
             values[values.len() / 2]
         };
         println!(
-            "  {name}:\n    {:.0} calls/s   p50 {:.3} ms   p99 {:.3} ms   server CPU {:.1} µs per call   failures {}",
+            "  {name}:\n    {:.0} calls/s   p50 {:.3} ms   p99 {:.3} ms   server CPU {:.1} µs per call   client CPU {:.1} µs per call   failures {}",
             median(|p| p.calls_per_s),
             median(|p| p.p50_ms),
             median(|p| p.p99_ms),
             median(|p| p.cpu_us.unwrap_or(f64::NAN)),
+            median(|p| p.client_cpu_us.unwrap_or(f64::NAN)),
             results.iter().map(|p| p.failures).sum::<usize>()
         );
     }
@@ -221,6 +252,8 @@ struct Phase {
     p50_ms: f64,
     p99_ms: f64,
     cpu_us: Option<f64>,
+    /// This client's own CPU (its 32 threads share the machine with the server).
+    client_cpu_us: Option<f64>,
     failures: usize,
 }
 
@@ -228,11 +261,12 @@ impl std::fmt::Display for Phase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms, server CPU {:.1} µs per call, failures {}",
+            "{:.0} calls/s, p50 {:.3} ms, p99 {:.3} ms, server CPU {:.1} µs per call, client CPU {:.1}, failures {}",
             self.calls_per_s,
             self.p50_ms,
             self.p99_ms,
             self.cpu_us.unwrap_or(f64::NAN),
+            self.client_cpu_us.unwrap_or(f64::NAN),
             self.failures
         )
     }
@@ -243,6 +277,7 @@ impl std::fmt::Display for Phase {
 /// figures are the server's).
 fn run_phase(authority: &str, requests: Vec<String>, per_connection: usize, pid: u32) -> Phase {
     let cpu_before = cpu_of(pid);
+    let client_before = cpu_of(std::process::id());
     let start = Instant::now();
     let handles: Vec<_> = requests
         .into_iter()
@@ -311,17 +346,22 @@ fn run_phase(authority: &str, requests: Vec<String>, per_connection: usize, pid:
         failures += f;
     }
     let elapsed = start.elapsed();
-    let cpu = match (cpu_before, cpu_of(pid)) {
+    let used = |before: Option<Duration>, pid: u32| match (before, cpu_of(pid)) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
+    let cpu = used(cpu_before, pid);
+    let client = used(client_before, std::process::id());
+    let count = latencies.len() as f64;
+    let per_call = |cpu: Duration| cpu.as_secs_f64() * 1e6 / count;
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
     Phase {
         calls_per_s: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
-        cpu_us: cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / latencies.len() as f64),
+        cpu_us: cpu.map(per_call),
+        client_cpu_us: client.map(per_call),
         failures,
     }
 }

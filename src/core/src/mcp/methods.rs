@@ -378,6 +378,8 @@ fn uri_of<'a>(params: &'a Map<String, Value>, method: &str) -> RpcResult<&'a str
 pub(crate) enum Reply {
     Value(Value),
     Call(CallAnswer),
+    /// `tools/list`, written from the text prepared once.
+    Tools(super::tools::ToolsList),
 }
 
 /// The engine's method table: runs `call` (whose params, when present, are an object) and
@@ -388,8 +390,8 @@ pub(crate) async fn call(core: &Arc<EngineCore>, request: &RequestCtx, call: &Re
         "ping" => json!({}),
         "tools/list" => {
             check_cursor(&object_params(params)?)?;
-            let list = core.tools.list_json_for(request.accepts_views()).clone();
-            cacheable(request, list, CacheHint::STATIC)
+            let hint = request.envelope.is_some().then_some(CacheHint::STATIC);
+            return Ok(Reply::Tools(core.tools.list_for(request.accepts_views(), hint)));
         }
         "tools/call" => return tools_call(core, request, call).await.map(Reply::Call),
         "logging/setLevel" => {

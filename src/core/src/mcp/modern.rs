@@ -59,6 +59,16 @@ pub enum CacheScope {
     Private,
 }
 
+impl CacheScope {
+    /// The value of `cacheScope`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheScope::Public => "public",
+            CacheScope::Private => "private",
+        }
+    }
+}
+
 /// A result's freshness hint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheHint {
@@ -89,14 +99,7 @@ impl CacheHint {
     pub(crate) fn apply(self, result: &mut Value) {
         if let Some(map) = result.as_object_mut() {
             map.insert("ttlMs".into(), self.ttl_ms.into());
-            map.insert(
-                "cacheScope".into(),
-                match self.scope {
-                    CacheScope::Public => "public",
-                    CacheScope::Private => "private",
-                }
-                .into(),
-            );
+            map.insert("cacheScope".into(), self.scope.as_str().into());
         }
     }
 }

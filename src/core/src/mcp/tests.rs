@@ -21,7 +21,7 @@ impl Tool for Boom {
             title: "Boom",
             description: "panics",
             input_schema: json!({"type": "object"}),
-            output_schema: json!({"type": "object"}),
+            output_schema: || json!({"type": "object"}),
             hints: Hints::READS_LOCAL,
         }
     }
@@ -286,7 +286,7 @@ async fn every_standard_tool_answers_with_content_matching_its_output_schema() {
         let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
         assert_eq!(&text, structured, "the text content is the same JSON");
         let (spec, _) = h.server.tools().get(tool).unwrap();
-        let problems = schema::validate(&spec.output_schema, structured);
+        let problems = schema::validate(&(spec.output_schema)(), structured);
         assert!(problems.is_empty(), "{tool}: {problems:?}");
         assert_eq!(structured["source"], "fake");
     }
@@ -534,7 +534,7 @@ async fn alert_tools_set_list_delete_and_notify_subscribers() {
     let structured = &set["result"]["structuredContent"];
     assert_eq!(set["result"]["isError"], false, "{set}");
     let (spec, _) = h.server.tools().get("set_price_alert").unwrap();
-    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    assert!(schema::validate(&(spec.output_schema)(), structured).is_empty());
     let id = structured["alert"]["id"].as_str().unwrap().to_owned();
     h.one(r#"{"jsonrpc":"2.0","id":9,"method":"resources/unsubscribe","params":{"uri":"alerts://active"}}"#)
         .await;
@@ -592,7 +592,7 @@ async fn knowledge_is_searchable_and_readable_as_resources() {
         "{structured}"
     );
     let (spec, _) = h.server.tools().get("search_knowledge").unwrap();
-    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    assert!(schema::validate(&(spec.output_schema)(), structured).is_empty());
     let empty = h.call("search_knowledge", json!({"query": "   "})).await;
     assert_eq!(
         empty["result"]["structuredContent"]["error"]["code"],
@@ -679,7 +679,7 @@ async fn analysis_tools_match_their_schemas_and_the_full_analysis_reports_progre
         let result = &reply["result"];
         assert_eq!(result["isError"], false, "{tool} {args}: {reply}");
         let (spec, _) = h.server.tools().get(tool).unwrap();
-        let problems = schema::validate(&spec.output_schema, &result["structuredContent"]);
+        let problems = schema::validate(&(spec.output_schema)(), &result["structuredContent"]);
         assert!(problems.is_empty(), "{tool}: {problems:?}");
     }
     let weekly = h
@@ -742,7 +742,7 @@ async fn analysis_tools_match_their_schemas_and_the_full_analysis_reports_progre
     let answer = messages.iter().find(|m| m["id"] == "full").unwrap();
     let structured = &answer["result"]["structuredContent"];
     let (spec, _) = h.server.tools().get("run_full_analysis").unwrap();
-    assert!(schema::validate(&spec.output_schema, structured).is_empty());
+    assert!(schema::validate(&(spec.output_schema)(), structured).is_empty());
     assert!(["sell", "wait", "avoid"].contains(&structured["recommendation"]["action"].as_str().unwrap()));
     let history = h
         .call("get_analysis_history", json!({"include_details": true}))

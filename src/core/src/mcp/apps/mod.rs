@@ -135,20 +135,6 @@ pub fn tool_meta(view: &View) -> Value {
     })
 }
 
-/// A `tools/list` answer with the `_meta` of every tool that has a view.
-pub(crate) fn with_tool_views(list: &Value) -> Value {
-    let mut list = list.clone();
-    if let Some(tools) = list.get_mut("tools").and_then(Value::as_array_mut) {
-        for tool in tools {
-            let view = tool.get("name").and_then(Value::as_str).and_then(tool_view);
-            if let (Some(view), Some(map)) = (view, tool.as_object_mut()) {
-                map.insert("_meta".into(), tool_meta(view));
-            }
-        }
-    }
-    list
-}
-
 fn resource_entry(view: &View) -> Value {
     json!({
         "uri": view.uri,

@@ -54,7 +54,7 @@ impl Tool for AnalyzeChart {
                 &["symbol"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }

@@ -77,7 +77,7 @@ impl Tool for AnalyzeOptions {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -243,7 +243,7 @@ mod tests {
                 .await
                 .unwrap();
             let value = output.structured_value();
-            let problems = schema::validate(&AnalyzeOptions.spec().output_schema, &value);
+            let problems = schema::validate(&(AnalyzeOptions.spec().output_schema)(), &value);
             assert!(problems.is_empty(), "{problems:?}");
             let candidates = value["candidates"].as_array().unwrap().clone();
             let ranked = value["candidates_ranked"].as_u64().unwrap() as usize;

@@ -122,7 +122,7 @@ impl Tool for AnalyzePayoff {
                 &["symbol", "legs"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }

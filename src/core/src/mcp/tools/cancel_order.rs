@@ -34,7 +34,7 @@ impl Tool for CancelOrder {
                 &["order_id"],
                 true,
             ),
-            output_schema: derived::<crate::app::orders::CancelView>(),
+            output_schema: derived::<crate::app::orders::CancelView>,
             hints: Hints::CHANGES_BROKER,
         }
     }

@@ -30,7 +30,7 @@ impl Tool for DeleteAlert {
                 &["id"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::DELETES_LOCAL,
         }
     }

@@ -143,7 +143,7 @@ impl Tool for GetAnalysisHistory {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_LOCAL,
         }
     }

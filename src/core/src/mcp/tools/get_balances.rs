@@ -19,7 +19,7 @@ impl Tool for GetBalances {
             description: "Balances of the account (the default one unless `account` is given): net liquidating value, \
                 cash, stock and option buying power, maintenance requirement and excess.",
             input_schema: object(&[account_argument()], &[], true),
-            output_schema: derived::<BalancesView>(),
+            output_schema: derived::<BalancesView>,
             hints: Hints::READS_BROKER,
         }
     }

@@ -110,7 +110,7 @@ impl Tool for GetMarketMetrics {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }

@@ -22,7 +22,7 @@ impl Tool for GetMarketStatus {
                 closes marked), when the state next changes, and the holidays and early closes of the next 60 days. \
                 When it is closed, quotes are the last session's.",
             input_schema: object(&[], &[], true),
-            output_schema: derived::<MarketStatusView>(),
+            output_schema: derived::<MarketStatusView>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -49,7 +49,7 @@ mod tests {
             .await
             .unwrap()
             .structured_value();
-        let problems = schema::validate(&GetMarketStatus.spec().output_schema, &value);
+        let problems = schema::validate(&(GetMarketStatus.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         // 2025-06-13 20:00 UTC is 16:00 EDT: the close, after hours until 20:00.
         assert_eq!(value["state"], "extended");

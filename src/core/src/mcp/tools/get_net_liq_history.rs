@@ -91,7 +91,7 @@ impl Tool for GetNetLiqHistory {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output>(),
+            output_schema: derived::<Output>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -144,7 +144,7 @@ mod tests {
         let args = Args::from_value(Some(json!({"time_back": "all", "include_chart": true}))).unwrap();
         let output = GetNetLiqHistory.call(&app, args, &ctx()).await.unwrap();
         let value = output.structured_value();
-        let problems = schema::validate(&GetNetLiqHistory.spec().output_schema, &value);
+        let problems = schema::validate(&(GetNetLiqHistory.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         assert_eq!(value["chart"]["mime_type"], "image/png");
         assert_eq!(output.images.len(), 1);

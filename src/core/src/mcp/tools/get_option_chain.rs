@@ -225,7 +225,7 @@ impl Tool for GetOptionChain {
                 &["symbol"],
                 true,
             ),
-            output_schema: derived::<Answer<'static>>(),
+            output_schema: derived::<Answer<'static>>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -355,7 +355,7 @@ mod tests {
             .call(&app, Args::from_value(Some(args)).unwrap(), &test_context())
             .await?;
         let value = output.structured_value();
-        let problems = schema::validate(&GetOptionChain.spec().output_schema, &value);
+        let problems = schema::validate(&(GetOptionChain.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         Ok(value)
     }
@@ -490,7 +490,7 @@ mod tests {
     #[tokio::test]
     async fn the_schema_leaves_contract_fields_optional_and_holds_the_rest() {
         let chain = call(json!({"symbol": "SPY", "fields": ["bid"]})).await.unwrap();
-        let schema_of = GetOptionChain.spec().output_schema;
+        let schema_of = (GetOptionChain.spec().output_schema)();
         for (pointer, broken) in [
             ("/expirations/0/strikes/0/strike", json!("550")),
             ("/expirations/0/strikes/0/call/bid", json!("1.25")),

@@ -120,7 +120,7 @@ impl Tool for GetPortfolioRisk {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -175,7 +175,7 @@ mod tests {
 
     fn valid(output: &ToolOutput) -> Value {
         let value = output.structured_value();
-        let problems = schema::validate(&GetPortfolioRisk.spec().output_schema, &value);
+        let problems = schema::validate(&(GetPortfolioRisk.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         value
     }
@@ -198,7 +198,7 @@ mod tests {
         assert!(iv > 0.05 && iv < 1.0, "{iv}");
         // The derived schema holds the answer to its types: a missing field, an unknown strategy or
         // a number where a list belongs are refused.
-        let schema_of = GetPortfolioRisk.spec().output_schema;
+        let schema_of = (GetPortfolioRisk.spec().output_schema)();
         for (pointer, broken) in [
             ("", json!("totals")),
             ("/groups/0/strategy", json!("bear_hug")),

@@ -20,7 +20,7 @@ impl Tool for GetPositions {
                 average open price, mark, market value, unrealized and day P&L, and for options the strike, \
                 expiration and days to expiration.",
             input_schema: object(&[account_argument()], &[], true),
-            output_schema: derived::<PositionsView>(),
+            output_schema: derived::<PositionsView>,
             hints: Hints::READS_BROKER,
         }
     }

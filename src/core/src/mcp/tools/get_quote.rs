@@ -136,7 +136,7 @@ impl Tool for GetQuote {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }

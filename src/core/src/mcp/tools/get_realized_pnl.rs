@@ -43,7 +43,7 @@ impl Tool for GetRealizedPnl {
                 &[],
                 true,
             ),
-            output_schema: derived::<RealizedView>(),
+            output_schema: derived::<RealizedView>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -79,7 +79,7 @@ mod tests {
             .await
             .unwrap()
             .structured_value();
-        let problems = schema::validate(&GetRealizedPnl.spec().output_schema, &value);
+        let problems = schema::validate(&(GetRealizedPnl.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         assert_eq!(value["realized"], 357.58);
         let bad = Args::from_value(Some(json!({"symbol": "not a symbol!"}))).unwrap();

@@ -137,7 +137,7 @@ impl Tool for GetTransactions {
                 &[],
                 true,
             ),
-            output_schema: derived::<TransactionsView>(),
+            output_schema: derived::<TransactionsView>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -163,7 +163,7 @@ mod tests {
             .call(&app, Args::from_value(Some(args)).unwrap(), &test_context())
             .await?;
         let value = output.structured_value();
-        let problems = schema::validate(&GetTransactions.spec().output_schema, &value);
+        let problems = schema::validate(&(GetTransactions.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         Ok(value)
     }

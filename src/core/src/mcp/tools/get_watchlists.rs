@@ -26,7 +26,7 @@ impl Tool for GetWatchlists {
                 &[],
                 true,
             ),
-            output_schema: derived::<WatchlistsView>(),
+            output_schema: derived::<WatchlistsView>,
             hints: Hints::READS_BROKER,
         }
     }
@@ -62,7 +62,7 @@ mod tests {
             }
         };
         let all = call(json!({})).await.unwrap();
-        assert!(schema::validate(&GetWatchlists.spec().output_schema, &all).is_empty());
+        assert!(schema::validate(&(GetWatchlists.spec().output_schema)(), &all).is_empty());
         let names: Vec<&str> = all["watchlists"]
             .as_array()
             .unwrap()

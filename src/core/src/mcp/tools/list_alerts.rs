@@ -104,7 +104,7 @@ impl Tool for ListAlerts {
                 &[],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_LOCAL,
         }
     }
@@ -163,7 +163,7 @@ mod tests {
             .call(app, Args::from_value(Some(args)).unwrap(), &test_context())
             .await?;
         let value = output.structured_value();
-        let problems = schema::validate(&ListAlerts.spec().output_schema, &value);
+        let problems = schema::validate(&(ListAlerts.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}\n{value:#}");
         Ok(value)
     }

@@ -35,7 +35,7 @@ impl Tool for ListOrders {
                 &[],
                 true,
             ),
-            output_schema: derived::<crate::app::orders::OrdersView>(),
+            output_schema: derived::<crate::app::orders::OrdersView>,
             hints: Hints::READS_BROKER,
         }
     }

@@ -27,6 +27,7 @@ mod list_orders;
 mod order_args;
 mod place_order;
 mod preview_order;
+mod registry;
 mod replay_clock;
 mod run_backtest;
 mod run_full_analysis;
@@ -35,13 +36,14 @@ mod search_symbols;
 pub(crate) mod set_price_alert;
 mod window_args;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 pub use args::Args;
+pub use registry::ToolRegistry;
+pub(crate) use registry::ToolsList;
 pub use run_backtest::BacktestLab;
 
 use super::envelope;
@@ -62,8 +64,9 @@ pub struct ToolSpec {
     pub description: &'static str,
     /// JSON Schema of the arguments.
     pub input_schema: Value,
-    /// JSON Schema of `structuredContent`.
-    pub output_schema: Value,
+    /// JSON Schema of `structuredContent`, generated when asked for (`tools/list` builds it
+    /// once; a call never needs it).
+    pub output_schema: fn() -> Value,
     /// What kind of tool it is: the annotations a client sees, and how the engine runs it.
     pub hints: Hints,
 }
@@ -139,7 +142,7 @@ impl ToolSpec {
             "title": self.title,
             "description": self.description,
             "inputSchema": self.input_schema,
-            "outputSchema": self.output_schema,
+            "outputSchema": (self.output_schema)(),
             "annotations": {
                 "title": self.title,
                 "readOnlyHint": self.hints.read_only,
@@ -355,168 +358,6 @@ pub trait Tool: Send + Sync {
 
     /// Runs the tool.
     async fn call(&self, app: &App, args: Args, ctx: &ToolContext) -> Result<ToolOutput, AppError>;
-}
-
-/// The tools a server offers. Their specs (names, descriptions, JSON schemas) and the
-/// `tools/list` answer are built once, on first use or by [`ToolRegistry::prepare`] on another
-/// thread at start-up: building them takes about a millisecond and a half, which `initialize`
-/// does not need to wait for.
-pub struct ToolRegistry {
-    tools: Vec<Arc<dyn Tool>>,
-    prepared: std::sync::OnceLock<Prepared>,
-}
-
-/// What is built from the tools once.
-struct Prepared {
-    specs: Vec<ToolSpec>,
-    by_name: HashMap<&'static str, usize>,
-    list_json: Value,
-    /// The same list with the MCP Apps `_meta.ui` of the tools that have a view.
-    views_list_json: Value,
-}
-
-impl std::fmt::Debug for ToolRegistry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.specs().map(|s| s.name)).finish()
-    }
-}
-
-impl ToolRegistry {
-    /// A registry of the given tools, in listing order.
-    pub fn new(tools: Vec<Arc<dyn Tool>>) -> ToolRegistry {
-        ToolRegistry {
-            tools,
-            prepared: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// Builds the specs and the `tools/list` answer now (a caller that needs them meanwhile
-    /// waits for this build rather than starting another).
-    pub fn prepare(&self) {
-        let _ = self.prepared();
-    }
-
-    fn prepared(&self) -> &Prepared {
-        self.prepared.get_or_init(|| {
-            let specs: Vec<ToolSpec> = self.tools.iter().map(|t| t.spec()).collect();
-            let by_name = specs.iter().enumerate().map(|(i, s)| (s.name, i)).collect();
-            let list_json = json!({ "tools": specs.iter().map(ToolSpec::to_json).collect::<Vec<_>>() });
-            let views_list_json = super::apps::with_tool_views(&list_json);
-            Prepared {
-                specs,
-                by_name,
-                list_json,
-                views_list_json,
-            }
-        })
-    }
-
-    /// The market-data and account tools every broker supports.
-    pub fn standard() -> Vec<Arc<dyn Tool>> {
-        vec![
-            Arc::new(get_quote::GetQuote),
-            Arc::new(get_option_chain::GetOptionChain),
-            Arc::new(get_positions::GetPositions),
-            Arc::new(get_balances::GetBalances),
-            Arc::new(get_market_metrics::GetMarketMetrics),
-            Arc::new(search_symbols::SearchSymbols),
-            Arc::new(get_portfolio_risk::GetPortfolioRisk),
-        ]
-    }
-
-    /// The account's history, watchlists and the market's hours.
-    pub fn history_and_market() -> Vec<Arc<dyn Tool>> {
-        vec![
-            Arc::new(get_transactions::GetTransactions),
-            Arc::new(get_realized_pnl::GetRealizedPnl),
-            Arc::new(get_net_liq_history::GetNetLiqHistory),
-            Arc::new(get_watchlists::GetWatchlists),
-            Arc::new(get_market_status::GetMarketStatus),
-        ]
-    }
-
-    /// Price alerts and analysis history (they need the store).
-    pub fn alerts_and_history() -> Vec<Arc<dyn Tool>> {
-        vec![
-            Arc::new(set_price_alert::SetPriceAlert),
-            Arc::new(list_alerts::ListAlerts),
-            Arc::new(delete_alert::DeleteAlert),
-            Arc::new(get_analysis_history::GetAnalysisHistory),
-        ]
-    }
-
-    /// The analyses: chart, options, full analysis.
-    pub fn analysis() -> Vec<Arc<dyn Tool>> {
-        vec![
-            Arc::new(analyze_chart::AnalyzeChart),
-            Arc::new(analyze_options::AnalyzeOptions),
-            Arc::new(run_full_analysis::RunFullAnalysis),
-        ]
-    }
-
-    /// The payoff of an options position (any legs).
-    pub fn payoff() -> Vec<Arc<dyn Tool>> {
-        vec![Arc::new(analyze_payoff::AnalyzePayoff)]
-    }
-
-    /// Backtests on the replay of a tape, run by `lab` on a replay of its own.
-    pub fn backtest(lab: Arc<dyn BacktestLab>) -> Vec<Arc<dyn Tool>> {
-        vec![Arc::new(run_backtest::RunBacktest::new(lab))]
-    }
-
-    /// The knowledge base.
-    pub fn knowledge() -> Vec<Arc<dyn Tool>> {
-        vec![Arc::new(search_knowledge::SearchKnowledge)]
-    }
-
-    /// Orders: preview (read-only), place and cancel (person-confirmed, off unless the server
-    /// allows orders), list.
-    pub fn orders() -> Vec<Arc<dyn Tool>> {
-        vec![
-            Arc::new(preview_order::PreviewOrder),
-            Arc::new(place_order::PlaceOrder),
-            Arc::new(list_orders::ListOrders),
-            Arc::new(cancel_order::CancelOrder),
-        ]
-    }
-
-    /// Tools that exist only for a replay broker.
-    pub fn replay() -> Vec<Arc<dyn Tool>> {
-        vec![Arc::new(replay_clock::ReplayClockTool)]
-    }
-
-    /// The `tools/list` result.
-    pub fn list_json(&self) -> &Value {
-        &self.prepared().list_json
-    }
-
-    /// The `tools/list` result for a client that renders MCP Apps views (`views`) or not.
-    pub fn list_json_for(&self, views: bool) -> &Value {
-        let prepared = self.prepared();
-        if views {
-            &prepared.views_list_json
-        } else {
-            &prepared.list_json
-        }
-    }
-
-    /// A tool by name.
-    pub fn get(&self, name: &str) -> Option<(&ToolSpec, &Arc<dyn Tool>)> {
-        let prepared = self.prepared();
-        let index = *prepared.by_name.get(name)?;
-        Some((prepared.specs.get(index)?, self.tools.get(index)?))
-    }
-
-    /// True when `name` is a long-running tool ([`ToolSpec::long_running`]); false for a tool
-    /// it does not know.
-    pub fn is_long_running(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|(spec, _)| spec.hints.long_running)
-    }
-
-    /// Every tool's spec, in listing order.
-    pub fn specs(&self) -> impl Iterator<Item = &ToolSpec> {
-        self.prepared().specs.iter()
-    }
 }
 
 fn empty_raw() -> Box<serde_json::value::RawValue> {

@@ -26,7 +26,7 @@ impl Tool for PlaceOrder {
                 runs without --allow-orders, when the client cannot show the form, or beyond the server's limits \
                 (contracts and buying power per order). Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
-            output_schema: derived::<crate::app::orders::PlacedView>(),
+            output_schema: derived::<crate::app::orders::PlacedView>,
             hints: Hints::CHANGES_BROKER,
         }
     }

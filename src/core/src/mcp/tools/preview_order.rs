@@ -26,7 +26,7 @@ impl Tool for PreviewOrder {
                 what is not held, the advice's sizing caps, the limit against the market). Places nothing; \
                 place_order takes the same arguments. Says paper: true when orders are simulated.",
             input_schema: order_input_schema(),
-            output_schema: derived::<crate::app::orders::PreviewView>(),
+            output_schema: derived::<crate::app::orders::PreviewView>,
             hints: Hints::READS_BROKER,
         }
     }

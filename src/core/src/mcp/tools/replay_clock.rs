@@ -47,7 +47,7 @@ impl Tool for ReplayClockTool {
                 &[],
                 true,
             ),
-            output_schema: derived::<crate::app::ClockView>(),
+            output_schema: derived::<crate::app::ClockView>,
             hints: Hints::WRITES_LOCAL,
         }
     }

@@ -183,7 +183,7 @@ impl Tool for RunBacktest {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_LOCAL.long_running(),
         }
     }

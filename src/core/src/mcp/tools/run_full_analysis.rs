@@ -53,7 +53,7 @@ impl Tool for RunFullAnalysis {
                 &["symbol", "strategy"],
                 true,
             ),
-            output_schema: output_schema(),
+            output_schema,
             hints: Hints::WRITES.long_running(),
         }
     }
@@ -282,7 +282,7 @@ mod tests {
             .await
             .unwrap();
         let value = output.structured_value();
-        let problems = schema::validate(&RunFullAnalysis.spec().output_schema, &value);
+        let problems = schema::validate(&(RunFullAnalysis.spec().output_schema)(), &value);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(value["options"].get("account").is_none());
         let method = value["options"]["method"].as_object().unwrap();
@@ -313,13 +313,13 @@ mod tests {
             let mut wrong = value.clone();
             *wrong.pointer_mut(broken.0).unwrap() = broken.1;
             assert!(
-                !schema::validate(&RunFullAnalysis.spec().output_schema, &wrong).is_empty(),
+                !schema::validate(&(RunFullAnalysis.spec().output_schema)(), &wrong).is_empty(),
                 "{}",
                 broken.0
             );
         }
         let mut wrong = value.clone();
         wrong.as_object_mut().unwrap().remove("recommendation");
-        assert!(!schema::validate(&RunFullAnalysis.spec().output_schema, &wrong).is_empty());
+        assert!(!schema::validate(&(RunFullAnalysis.spec().output_schema)(), &wrong).is_empty());
     }
 }

@@ -74,7 +74,7 @@ impl Tool for SearchKnowledge {
                 &["query"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_LOCAL,
         }
     }

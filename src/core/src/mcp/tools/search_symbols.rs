@@ -63,7 +63,7 @@ impl Tool for SearchSymbols {
                 &["query"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::READS_BROKER,
         }
     }

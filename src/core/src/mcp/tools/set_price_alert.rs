@@ -59,7 +59,7 @@ impl Tool for SetPriceAlert {
                 &["symbol", "condition", "threshold"],
                 true,
             ),
-            output_schema: derived::<Output<'static>>(),
+            output_schema: derived::<Output<'static>>,
             hints: Hints::WRITES,
         }
     }

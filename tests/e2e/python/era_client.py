@@ -17,6 +17,8 @@ from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from mcp.client.subscriptions import ListenNotSupportedError, ResourceUpdated
 
+from ttai_stdio import with_clock
+
 ALERTS = "alerts://active"
 
 
@@ -27,7 +29,7 @@ async def main() -> None:
         target = StdioServerParameters(
             command=binary,
             args=["--broker", "replay", "--replay-at", "2026-03-02T21:00:00Z", "serve"],
-            env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn", "TTAI_ALERT_INTERVAL": "200ms"},
+            env=with_clock({"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn", "TTAI_ALERT_INTERVAL": "200ms"}),
         )
     else:
         target = rest[0]

@@ -14,6 +14,8 @@ import sys
 import mcp.types as types
 from mcp import Client, StdioServerParameters
 
+from ttai_stdio import with_clock
+
 
 class Person:
     """Answers every confirmation form by a script and remembers what it was shown."""
@@ -42,7 +44,7 @@ def server(binary, data_dir, env, allow_orders=True):
     env = dict(env, TTAI_DATA_DIR=data_dir, TTAI_LOG_LEVEL="warn")
     if allow_orders:
         env["TTAI_ALLOW_ORDERS"] = "1"
-    return StdioServerParameters(command=binary, args=["serve"], env=env)
+    return StdioServerParameters(command=binary, args=["serve"], env=with_clock(env))
 
 
 def outcome(result):

@@ -22,6 +22,8 @@ import mcp.types as types
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
+from ttai_stdio import with_clock
+
 MODE = "2026-07-28"
 
 
@@ -65,9 +67,9 @@ async def main() -> None:
     args = sys.argv[1:]
     if len(args) == 6:
         binary, data_dir, api_url, secret, refresh, occ = args
-        target = StdioServerParameters(command=binary, args=["serve"], env={
+        target = StdioServerParameters(command=binary, args=["serve"], env=with_clock({
             "TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn", "TTAI_ALLOW_ORDERS": "1",
-            "TASTYTRADE_API_URL": api_url, "TASTYTRADE_CLIENT_SECRET": secret, "TASTYTRADE_REFRESH_TOKEN": refresh})
+            "TASTYTRADE_API_URL": api_url, "TASTYTRADE_CLIENT_SECRET": secret, "TASTYTRADE_REFRESH_TOKEN": refresh}))
         order = {"symbol": "SPY", "legs": [{"symbol": occ, "action": "sell_to_open", "quantity": 1}], "price": 99.0,
                  "price_effect": "credit", "time_in_force": "gtc"}
     else:

@@ -15,6 +15,8 @@ import sys
 import mcp.types as types
 from mcp import Client, StdioServerParameters
 
+from ttai_stdio import with_clock
+
 START = "2026-05-08T21:00:00Z"
 AFTER = "2026-06-19T21:00:00Z"
 
@@ -28,7 +30,7 @@ def server(binary, data_dir, at):
     return StdioServerParameters(
         command=binary,
         args=["--broker", "replay", "--replay-at", at, "--allow-orders", "serve"],
-        env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn"},
+        env=with_clock({"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn"}),
     )
 
 

@@ -12,6 +12,8 @@ import sys
 import mcp.types as types
 from mcp import Client, StdioServerParameters
 
+from ttai_stdio import with_clock
+
 
 async def accept(context, params):
     code = params.requested_schema["properties"]["order"]["oneOf"][0]["const"]
@@ -23,8 +25,8 @@ async def main() -> None:
     params = StdioServerParameters(
         command=binary,
         args=["--paper", "--allow-orders", "serve"],
-        env={"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn", "TASTYTRADE_API_URL": api_url,
-             "TASTYTRADE_CLIENT_SECRET": secret, "TASTYTRADE_REFRESH_TOKEN": refresh},
+        env=with_clock({"TTAI_DATA_DIR": data_dir, "TTAI_LOG_LEVEL": "warn", "TASTYTRADE_API_URL": api_url,
+                        "TASTYTRADE_CLIENT_SECRET": secret, "TASTYTRADE_REFRESH_TOKEN": refresh}),
     )
     order = {"symbol": "SPY", "legs": [{"symbol": occ, "action": "sell_to_open", "quantity": 1}]}
     summary = {}

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{InstrumentType, OptionType, Position, Symbol, round4};
+use crate::domain::{InstrumentType, OptionType, Position, Symbol, new_york_date, round4};
 use crate::error::AppError;
 
 /// One position as tools and resources show it.
@@ -162,7 +162,7 @@ impl App {
             // A failed quote request is not fatal: the previous close stands in.
             self.quotes(&unmarked).await.unwrap_or_default()
         };
-        let today = self.broker().now().date();
+        let today = new_york_date(self.broker().now());
         let views: Vec<PositionView> = positions
             .iter()
             .map(|p| {

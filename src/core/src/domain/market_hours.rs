@@ -63,6 +63,13 @@ pub fn new_york_clock(at: Timestamp) -> (Date, u32, u32) {
     }
 }
 
+/// The trading date of an instant: New York's calendar date, by which sessions and expirations
+/// are dated. Days to expiration count from it: on a Thursday evening in New York (already Friday
+/// in UTC) a Friday expiration is one day out, not expiring today.
+pub fn new_york_date(at: Timestamp) -> Date {
+    new_york_clock(at).0
+}
+
 /// What the market is doing, TastyTrade's `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -536,6 +543,27 @@ mod tests {
             new_york_clock("2026-11-28T04:30:00Z".parse().unwrap()),
             (d("2026-11-27"), 23, 30)
         );
+    }
+
+    #[test]
+    fn the_trading_date_is_new_yorks_across_year_end_and_both_dst_switches() {
+        for (at, date) in [
+            // 22:30 EST on 31 December, 1 January in UTC.
+            ("2027-01-01T03:30:00Z", "2026-12-31"),
+            ("2027-01-01T05:00:00Z", "2027-01-01"),
+            // The spring switch (02:00 EST becomes 03:00 EDT on 14 March 2027).
+            ("2027-03-14T04:59:00Z", "2027-03-13"),
+            ("2027-03-14T07:30:00Z", "2027-03-14"),
+            // After it, New York's midnight is 04:00 UTC.
+            ("2027-03-15T03:59:00Z", "2027-03-14"),
+            ("2027-03-15T04:00:00Z", "2027-03-15"),
+            // The autumn switch (02:00 EDT becomes 01:00 EST on 7 November 2027).
+            ("2027-11-07T03:59:00Z", "2027-11-06"),
+            ("2027-11-08T04:30:00Z", "2027-11-07"),
+            ("2027-11-08T05:00:00Z", "2027-11-08"),
+        ] {
+            assert_eq!(new_york_date(at.parse().unwrap()), d(date), "{at}");
+        }
     }
 
     #[test]

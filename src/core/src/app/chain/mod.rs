@@ -14,7 +14,7 @@ pub use analytics::{
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{BrokerGreeks, OptionChain, OptionContract, OptionType, Symbol, round4};
+use crate::domain::{BrokerGreeks, OptionChain, OptionContract, OptionType, Symbol, new_york_date, round4};
 use crate::error::AppError;
 use crate::time::Date;
 
@@ -273,7 +273,7 @@ impl App {
     /// The chain of `symbol`, cut down by `filter`.
     pub async fn chain_view(&self, symbol: &Symbol, filter: &ChainFilter) -> Result<ChainView, AppError> {
         let chain = self.option_chain(symbol).await?;
-        let today = self.broker().now().date();
+        let today = new_york_date(self.broker().now());
         let price = self.chain_underlying_price(&chain).await;
         let rate = self.config().risk_free_rate;
         // Options on a future: Black-76, the futures price growing at no cost of carry.
@@ -443,5 +443,50 @@ mod tests {
         assert_eq!(around(&strikes, Some(200.0), Some(1)), 3..5);
         assert_eq!(around(&strikes, None, Some(1)), 0..5);
         assert_eq!(around(&[], Some(100.0), Some(3)), 0..0);
+    }
+
+    /// Thursday 2025-07-17 21:30 in New York is already Friday in UTC: the sample's Friday
+    /// 2025-07-18 expiration is one day out (not 0 DTE) in the chain and in the positions, and
+    /// is today once New York's date is Friday.
+    #[tokio::test]
+    async fn days_to_expiration_count_from_new_yorks_date() {
+        use std::sync::Arc;
+
+        use crate::testing::{FakeBroker, InMemoryStore, sample_config, sample_market};
+
+        let broker = Arc::new(FakeBroker::new(
+            sample_market(),
+            "2025-07-18T01:30:00Z".parse().unwrap(),
+        ));
+        let app = App::new(broker.clone(), Arc::new(InMemoryStore::new()), sample_config());
+        let friday = Date::from_ymd(2025, 7, 18).unwrap();
+        let filter = ChainFilter {
+            expiration: Some(friday),
+            dte_min: 0,
+            dte_max: 60,
+            strikes_around: Some(1),
+            nearest: false,
+        };
+        let dte = |view: &ChainView| view.expirations.first().map(|e| e.dte);
+        let chain = app
+            .chain_view(&Symbol::parse("SPY").unwrap(), &filter)
+            .await
+            .unwrap();
+        assert_eq!(dte(&chain), Some(1));
+        let positions = app.positions_view(None).await.unwrap();
+        let put = positions
+            .positions
+            .iter()
+            .find(|p| p.expiration.is_some())
+            .unwrap();
+        assert_eq!(put.expiration.as_deref(), Some("2025-07-18"));
+        assert_eq!(put.dte, Some(1));
+        // 00:30 on Friday in New York (EDT, UTC-4).
+        broker.set_now("2025-07-18T04:30:00Z".parse().unwrap());
+        let chain = app
+            .chain_view(&Symbol::parse("SPY").unwrap(), &filter)
+            .await
+            .unwrap();
+        assert_eq!(dte(&chain), Some(0));
     }
 }

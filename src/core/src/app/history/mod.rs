@@ -13,10 +13,10 @@ use serde::Serialize;
 use super::App;
 use crate::domain::{
     AccountNumber, MAX_TRANSACTIONS_PER_PAGE, Symbol, TradeAction, Transaction, TransactionQuery,
-    new_york_clock, round_to,
+    new_york_date, round_to,
 };
 use crate::error::AppError;
-use crate::time::{Date, Timestamp};
+use crate::time::Date;
 
 pub use net_liq::{Drawdown, NetLiqAt, NetLiqRequest, NetLiqView};
 pub use realized::{Realized, UnderlyingRealized, Unmatched};
@@ -240,11 +240,6 @@ fn cents(value: f64) -> f64 {
     round_to(value, 2) + 0.0
 }
 
-/// Today's date in New York by the broker's clock.
-fn today(now: Timestamp) -> Date {
-    new_york_clock(now).0
-}
-
 /// `start..=end` with the defaults, checked.
 fn period(
     start: Option<Date>,
@@ -271,7 +266,7 @@ impl App {
     ) -> Result<TransactionsView, AppError> {
         let (number, _) = self.resolve_account(request.account.as_deref()).await?;
         let now = self.broker().now();
-        let (start, end) = period(request.start, request.end, today(now), |end| {
+        let (start, end) = period(request.start, request.end, new_york_date(now), |end| {
             end.add_days(-DEFAULT_TRANSACTION_DAYS)
         })?;
         let cursor = request.cursor.unwrap_or(Cursor {
@@ -343,7 +338,7 @@ impl App {
     pub async fn realized_pnl(&self, request: &RealizedRequest) -> Result<RealizedView, AppError> {
         let (number, _) = self.resolve_account(request.account.as_deref()).await?;
         let now = self.broker().now();
-        let (start, end) = period(request.start, request.end, today(now), |end| {
+        let (start, end) = period(request.start, request.end, new_york_date(now), |end| {
             Date::from_ymd(end.ymd().0, 1, 1).unwrap_or(end)
         })?;
         let history_from = start.add_days(-OPENING_LOOKBACK_DAYS);

@@ -15,7 +15,8 @@ use crate::app::portfolio_risk::requirement::{self, SliceFacts};
 use crate::app::portfolio_risk::strategy::{LegShape, Strategy, recognise};
 use crate::domain::{
     AccountNumber, BuyingPowerEffect, InstrumentType, OptionType, Order, OrderLegState, OrderMessage,
-    OrderPreview, OrderRequest, OrderStatus, Position, PriceEffect, Symbol, order_fees, parse_occ, round_to,
+    OrderPreview, OrderRequest, OrderStatus, Position, PriceEffect, Symbol, new_york_date, order_fees,
+    parse_occ, round_to,
 };
 use crate::time::{Date, Timestamp};
 
@@ -195,7 +196,7 @@ pub fn dry_run_on(
             account,
             book: &book,
             spot,
-            today: now.date(),
+            today: new_york_date(now),
             buying_power,
             margin_account,
             now,

@@ -8,7 +8,8 @@ use crate::app::analysis::OptionsAnalysis;
 use crate::app::{App, AppEvent};
 use crate::domain::{
     AccountNumber, AnalysisId, InstrumentType, LimitPrice, MAX_ORDER_LEGS, OptionType, OrderLeg,
-    OrderRequest, PriceEffect, Symbol, TickClass, TimeInForce, TradeAction, occ_symbol, parse_occ, round4,
+    OrderRequest, PriceEffect, Symbol, TickClass, TimeInForce, TradeAction, new_york_date, occ_symbol,
+    parse_occ, round4,
 };
 use crate::error::AppError;
 use crate::ports::NewAnalysis;
@@ -268,7 +269,7 @@ impl App {
     /// Resolves `spec` into the exact order, priced from the market now when no price is given.
     pub(crate) async fn ticket(&self, spec: &OrderSpec) -> Result<Ticket, AppError> {
         let (account, _) = self.resolve_account(spec.account.as_deref()).await?;
-        let today = self.broker().now().date();
+        let today = new_york_date(self.broker().now());
         let (underlying, mut legs, from): (Symbol, Vec<LegSpec>, Option<FromAnalysis>) = match &spec.source {
             OrderSource::Candidate { analysis_id, rank } => {
                 let record = self

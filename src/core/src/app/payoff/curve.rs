@@ -5,7 +5,7 @@ use super::{
     LegKind, METHOD_PNL, METHOD_POP, Payoff, PayoffMethod, PayoffPoint, PayoffRequest, PricedLeg, Scenario,
 };
 use crate::app::{Pricing, years_to_expiry};
-use crate::domain::{OptionType, round_to, round4};
+use crate::domain::{OptionType, new_york_date, round_to, round4};
 use crate::error::AppError;
 use crate::quant::bsm::{self, BsmInput};
 use crate::time::{Date, Timestamp};
@@ -219,7 +219,7 @@ pub(super) fn compute(
         })
         .collect();
     warnings.extend(nearest_strike_warnings(&legs));
-    let quote_date = market.pricing.quotes_at.date();
+    let quote_date = new_york_date(market.pricing.quotes_at);
     Ok(Payoff {
         symbol: request.symbol.as_str().to_owned(),
         underlying_price: spot,
@@ -228,7 +228,7 @@ pub(super) fn compute(
         expiration: first.to_string(),
         dte: quote_date.days_until(first),
         days_forward: request.days_forward,
-        today_date: market.today.date().to_string(),
+        today_date: new_york_date(market.today).to_string(),
         iv_shift: request.iv_shift,
         breakevens,
         max_profit,

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::app::chain::years_to_expiry;
-use crate::domain::{OptionType, Symbol, occ_symbol};
+use crate::domain::{OptionType, Symbol, new_york_date, occ_symbol};
 use crate::quant::bsm::{self, BsmInput};
 use crate::time::{Date, Timestamp};
 
@@ -286,7 +286,7 @@ pub struct PricedLeg {
 
 /// Values every leg of the book now; `None` for legs without a price or volatility.
 pub fn price_book(book: &Book) -> Vec<Option<PricedLeg>> {
-    let today = book.now.date();
+    let today = new_york_date(book.now);
     book.legs
         .iter()
         .map(|leg| {

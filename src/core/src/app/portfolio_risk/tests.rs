@@ -716,6 +716,36 @@ fn twenty_one_days_to_expiration_says_close_or_roll() {
     assert!(signals_of(&book).is_empty());
 }
 
+/// Thursday 2026-12-17 21:30 in New York (EST) is Friday 02:30 UTC: a short put expiring Friday
+/// has one day to run, not "expires today", until New York's date is Friday.
+#[test]
+fn days_to_expiration_count_from_new_yorks_date_in_the_evening() {
+    let friday = Date::from_ymd(2026, 12, 18).unwrap();
+    let kind = LegKind::Option {
+        option_type: OptionType::Put,
+        strike: 45.0,
+        expiration: friday,
+    };
+    let leg = RiskLeg::new(&sym("ABC"), kind, -1.0, 1.00)
+        .marked(0.70)
+        .with_vol(0.3, VolSource::ChainMid);
+    let mut book = single(leg, market("ABC", 50.0, 1.0));
+    for (now, dte) in [("2026-12-18T02:30:00Z", 1), ("2026-12-18T05:30:00Z", 0)] {
+        book.now = now.parse().unwrap();
+        let priced = price_book(&book);
+        assert_eq!(priced[0].as_ref().map(|p| p.dte), Some(Some(dte)), "{now}");
+        let signals = signals_of(&book);
+        let signal = signals.iter().find(|s| s.rule == Rule::Dte21).unwrap();
+        assert_eq!(signal.numbers["dte"], dte, "{now}");
+        assert_eq!(
+            signal.message.contains("expires today"),
+            dte == 0,
+            "{now}: {}",
+            signal.message
+        );
+    }
+}
+
 #[test]
 fn a_tested_short_strike_is_flagged_with_its_distance_and_delta() {
     // ABC at 44 under the 45 strike: in the money.

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::get_quote::{finite, found_and_missing};
 use super::{Args, Hints, Tool, ToolContext, ToolOutput, ToolSpec};
 use crate::app::App;
-use crate::domain::MarketMetrics;
+use crate::domain::{MarketMetrics, new_york_date};
 use crate::error::AppError;
 use crate::mcp::schema::{derived, object, string};
 use crate::time::{Date, Timestamp};
@@ -129,7 +129,7 @@ impl Tool for GetMarketMetrics {
             (None, None) => return Err(AppError::invalid("symbols", "is required")),
         };
         let metrics = app.broker().market_metrics(&symbols).await?;
-        let today = app.broker().now().date();
+        let today = new_york_date(app.broker().now());
         let (found, missing) =
             found_and_missing(&symbols, &metrics, |m| &m.symbol, |m| MetricsView::of(m, today));
         if found.is_empty() {

@@ -7,7 +7,7 @@ use super::volatility::iv_context;
 use super::{OptionsInput, rank_candidates, size_candidates};
 use crate::app::analysis::sizing::{self, AccountContext, RiskLimits};
 use crate::app::{App, ExpectedMove, MODEL_NAME, Pricing, expected_move};
-use crate::domain::{OptionType, Symbol, round4};
+use crate::domain::{OptionType, Symbol, new_york_date, round4};
 use crate::error::{AppError, ErrorCode};
 use crate::time::Timestamp;
 
@@ -111,7 +111,7 @@ impl App {
             }
             _ => (true, None),
         };
-        let today = self.broker().now().date();
+        let today = new_york_date(self.broker().now());
         let input = OptionsInput {
             chain: &chain,
             pricing,

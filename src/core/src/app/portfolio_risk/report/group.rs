@@ -8,7 +8,7 @@ use crate::app::portfolio_risk::requirement;
 use crate::app::portfolio_risk::scenario::{ScenarioGrid, nest, worst};
 use crate::app::portfolio_risk::signals::{self, GroupFacts};
 use crate::app::portfolio_risk::strategy::Strategy;
-use crate::domain::round_to;
+use crate::domain::{new_york_date, round_to};
 
 fn signed(v: f64) -> String {
     let text = if v.fract() == 0.0 {
@@ -65,7 +65,7 @@ pub(super) fn build_group(
     full_grid: bool,
 ) -> Built {
     let cells = grid.cells();
-    let today = book.now.date();
+    let today = new_york_date(book.now);
     let mut exposure = Exposure::empty(book.reference_price.is_some());
     let mut legs = Vec::new();
     let mut facts = Vec::new();

@@ -56,7 +56,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
-use ttai_core::domain::{Account, AccountNumber, OptionChain};
+use ttai_core::domain::{Account, AccountNumber, OptionChain, new_york_date};
 use ttai_core::ports::{BrokerError, BrokerPort, Credentials};
 use ttai_core::time::Timestamp;
 
@@ -242,7 +242,7 @@ impl TastyTradeBroker {
     async fn price_chain(&self, chain: &mut OptionChain) -> Result<(), BrokerError> {
         let to_price = mapping::contracts_to_price(
             chain,
-            self.now().date(),
+            new_york_date(self.now()),
             chain.underlying_price,
             CHAIN_MAX_DTE,
             CHAIN_STRIKE_BAND,

@@ -203,6 +203,9 @@ pub(super) fn index_line(at: Timestamp, op: Op, start: usize, end: usize, key: &
 fn parse_index(index: &[u8], tape_len: usize, file: &str) -> Option<Collector> {
     let text = std::str::from_utf8(index).ok()?;
     let mut collector = Collector::new(file);
+    // Keyed by the index's own text while reading: thousands of lines share a few dozen keys,
+    // which are copied once each at the end.
+    let mut entries: HashMap<(Op, &str), Vec<Entry>> = HashMap::new();
     for line in text.lines() {
         collector.line_no += 1;
         let mut fields = line.splitn(5, '\t');
@@ -210,18 +213,22 @@ fn parse_index(index: &[u8], tape_len: usize, file: &str) -> Option<Collector> {
         let op = op_from(fields.next()?)?;
         let start: usize = fields.next()?.parse().ok()?;
         let end: usize = fields.next()?.parse().ok()?;
-        let key = fields.next()?.to_owned();
+        let key = fields.next()?;
         if start >= end || end > tape_len || collector.last.is_some_and(|last| at < last) {
             return None;
         }
         collector.last = Some(at);
         collector.start.get_or_insert(at);
-        collector.entries.entry((op, key)).or_default().push(Entry {
+        entries.entry((op, key)).or_default().push(Entry {
             at,
             line: collector.line_no,
             stored: Stored::Member { start, end },
         });
     }
+    collector.entries = entries
+        .into_iter()
+        .map(|((op, key), list)| ((op, key.to_owned()), list))
+        .collect();
     Some(collector)
 }
 

@@ -146,6 +146,8 @@ async fn broker(settings: &Settings, choice: SessionChoice) -> anyhow::Result<Br
                 }
                 None => ReplayBroker::demo(settings.replay_at),
             });
+            // Read on the blocking pool while the rest starts: the first call needs the tape.
+            replay.start_loading();
             Ok((replay.clone(), Some(replay), None))
         }
         BrokerChoice::Tastytrade => {

@@ -256,8 +256,11 @@ async fn serve(
     let SignalWatch {
         trigger, shutdown, ..
     } = watch;
-    // Background work (tape, database, alert monitor, tool schemas) starts once the transport
-    // is listening: on two cores it would otherwise compete with the first answer.
+    // Background work (the tape if its read has not finished, the tool list, the database, the
+    // alert monitor) starts once the transport is listening: on two cores it would otherwise
+    // compete with the first answer. The tape's read itself began at composition
+    // (`ReplayBroker::start_loading`): the first call needs it, and it takes less than a
+    // millisecond on the other core.
     {
         let composed = composed.clone();
         let settings = settings.clone();

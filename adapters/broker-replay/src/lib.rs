@@ -4,8 +4,9 @@
 //! the tape's end), and `NotFound` otherwise; candle series are the union of every recorded bar up
 //! to the clock. Every answer's source is `replay:<tape name>` and synthetic tapes say so.
 //!
-//! The key decision: the tape is parsed off the async runtime, once, on first use (or when
-//! [`ReplayBroker::preload`] is called), so start-up stays within a few milliseconds; entries keep
+//! The key decision: the tape is parsed off the async runtime, once: started at composition
+//! ([`ReplayBroker::start_loading`], on the blocking pool while the server starts), else on
+//! first use or [`ReplayBroker::preload`], so start-up stays within a few milliseconds; entries keep
 //! their JSON text and are decoded per answer, so the tape's memory is its text size.
 
 mod recorder;
@@ -89,6 +90,8 @@ pub struct ReplayBroker {
     synthetic_hint: bool,
     start_at: Option<Timestamp>,
     loaded: OnceCell<Result<Loaded, TapeError>>,
+    /// A read started early ([`ReplayBroker::start_loading`]), taken by the first use.
+    pending: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<Tape, TapeError>>>>,
 }
 
 impl std::fmt::Debug for ReplayBroker {
@@ -109,12 +112,27 @@ impl ReplayBroker {
             synthetic_hint: synthetic,
             start_at,
             loaded: OnceCell::new(),
+            pending: std::sync::Mutex::new(None),
         }
     }
 
     /// A broker over the bundled demo tape.
     pub fn demo(start_at: Option<Timestamp>) -> ReplayBroker {
         ReplayBroker::new(demo_tape(), DEMO_TAPE_NAME, true, start_at)
+    }
+
+    /// Starts reading the tape on the runtime's blocking pool and returns at once: the first
+    /// use (or [`ReplayBroker::preload`]) then waits for this read instead of starting its own.
+    /// Must be called within a Tokio runtime.
+    pub fn start_loading(&self) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pending.is_none() && !self.loaded.initialized() {
+            let source = self.source.clone();
+            *pending = Some(tokio::task::spawn_blocking(move || tape::load(&source)));
+        }
     }
 
     /// Reads the tape now (off the runtime); errors name the file and line.
@@ -129,9 +147,13 @@ impl ReplayBroker {
         let result = self
             .loaded
             .get_or_init(|| async {
-                let source = self.source.clone();
                 let start_at = self.start_at;
-                let parsed = tokio::task::spawn_blocking(move || tape::load(&source))
+                let started = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+                let reading = started.unwrap_or_else(|| {
+                    let source = self.source.clone();
+                    tokio::task::spawn_blocking(move || tape::load(&source))
+                });
+                let parsed = reading
                     .await
                     .unwrap_or_else(|e| Err(TapeError::Io { path: "tape".into(), message: format!("loader failed: {e}") }));
                 parsed.map(|tape| {
@@ -516,6 +538,34 @@ mod tests {
         let account = &accounts[0].number;
         assert!(!broker.positions(account).await.unwrap().is_empty());
         assert!(broker.balances(account).await.unwrap().net_liquidating_value > 0.0);
+    }
+
+    #[tokio::test]
+    async fn a_read_started_early_is_the_one_the_first_use_waits_for() {
+        let broker = ReplayBroker::demo(None);
+        broker.start_loading();
+        broker.start_loading(); // a second start adds no second read
+        assert!(broker.pending.lock().unwrap().is_some());
+        let quotes = broker.quotes(&[sym("SPY")]).await.unwrap();
+        assert_eq!(quotes.len(), 1);
+        assert!(broker.pending.lock().unwrap().is_none(), "taken by the first use");
+        assert!(broker.loaded.initialized());
+        // Once loaded, nothing more is started.
+        broker.start_loading();
+        assert!(broker.pending.lock().unwrap().is_none());
+        // A damaged tape read early is reported by the first use, as one read on first use is.
+        let damaged = ReplayBroker::new(
+            TapeSource::Embedded {
+                manifest: b"{not json",
+                tape_gz: b"",
+                index: None,
+            },
+            "damaged",
+            false,
+            None,
+        );
+        damaged.start_loading();
+        assert!(damaged.preload().await.is_err());
     }
 
     #[tokio::test]

@@ -123,15 +123,18 @@ impl ReplayBroker {
 
     /// Starts reading the tape on the runtime's blocking pool and returns at once: the first
     /// use (or [`ReplayBroker::preload`]) then waits for this read instead of starting its own.
-    /// Must be called within a Tokio runtime.
+    /// Outside a Tokio runtime it does nothing (the first use reads the tape).
     pub fn start_loading(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if pending.is_none() && !self.loaded.initialized() {
             let source = self.source.clone();
-            *pending = Some(tokio::task::spawn_blocking(move || tape::load(&source)));
+            *pending = Some(runtime.spawn_blocking(move || tape::load(&source)));
         }
     }
 
@@ -566,6 +569,13 @@ mod tests {
         );
         damaged.start_loading();
         assert!(damaged.preload().await.is_err());
+        // Outside a runtime nothing is started; the first use reads the tape itself.
+        let outside = std::thread::spawn(|| {
+            let broker = ReplayBroker::demo(None);
+            broker.start_loading();
+            broker.pending.lock().unwrap().is_none()
+        });
+        assert!(outside.join().unwrap());
     }
 
     #[tokio::test]

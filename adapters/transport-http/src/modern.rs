@@ -232,15 +232,28 @@ impl Outbound for ModernSink {
 }
 
 /// Closes the request's engine session when the response is done with it (or dropped because
-/// the client went away): whatever still runs for it is cancelled.
-struct SessionGuard {
-    server: Arc<dyn FrameHandler>,
-    session: Arc<dyn FrameSession>,
+/// the client went away): whatever still runs for it is cancelled. It borrows the server while
+/// the answer is awaited in the handler (no count of a pointer every request shares is
+/// written), and owns it once the answer becomes a stream that outlives the handler.
+struct SessionGuard<H: AsRef<dyn FrameHandler>> {
+    server: H,
+    session: Option<Arc<dyn FrameSession>>,
 }
 
-impl Drop for SessionGuard {
+impl SessionGuard<&Arc<dyn FrameHandler>> {
+    fn owned(mut self) -> SessionGuard<Arc<dyn FrameHandler>> {
+        SessionGuard {
+            server: self.server.clone(),
+            session: self.session.take(),
+        }
+    }
+}
+
+impl<H: AsRef<dyn FrameHandler>> Drop for SessionGuard<H> {
     fn drop(&mut self) {
-        self.server.close(&*self.session);
+        if let Some(session) = self.session.take() {
+            self.server.as_ref().close(&*session);
+        }
     }
 }
 
@@ -265,8 +278,8 @@ pub(crate) async fn post(
     let sink = Arc::new(ModernSink::default());
     let session = server.open_stateless(sink.clone());
     let guard = SessionGuard {
-        server: server.clone(),
-        session: session.clone(),
+        server,
+        session: Some(session.clone()),
     };
     let outcome = server.handle_stateless(&*session, body, &routing, sink.clone());
     drop(session);
@@ -279,7 +292,7 @@ pub(crate) async fn post(
                 "Not Acceptable: subscriptions/listen answers with text/event-stream; accept it",
             );
         }
-        FrameOutcome::Listening => return stream(None, sink, guard, true),
+        FrameOutcome::Listening => return stream(None, sink, guard.owned(), true),
         FrameOutcome::Answered | FrameOutcome::Pending => {}
     }
     // The first message decides the framing: the answer alone is JSON, a notification first
@@ -288,13 +301,13 @@ pub(crate) async fn post(
         Some(first) => first,
         None => match tokio::time::timeout(DEFER, sink.next()).await {
             Ok(first) => first,
-            Err(_) if sse_ok => return stream(None, sink, guard, false),
+            Err(_) if sse_ok => return stream(None, sink, guard.owned(), false),
             Err(_) => sink.next().await,
         },
     };
     match first {
         Message::Answer(answer) => answer_response(answer, json_ok),
-        Message::Note(note) if sse_ok => stream(Some(note), sink, guard, false),
+        Message::Note(note) if sse_ok => stream(Some(note), sink, guard.owned(), false),
         // A client that reads JSON only: its notifications cannot be delivered; the answer can.
         Message::Note(_) | Message::Lost => loop {
             if let Message::Answer(answer) = sink.next().await {
@@ -331,12 +344,17 @@ fn sse_headers(response: &mut Resp) {
 /// answer (which ends it), the client leaves (dropping the body closes the session), or a listen
 /// stream is lost (its client stopped reading). At shutdown a listen stream ends with its result
 /// (`McpServer::end_listens`) and a request's stream with its answer within the drain period.
-fn stream(first: Option<String>, sink: Arc<ModernSink>, guard: SessionGuard, listening: bool) -> Resp {
+fn stream(
+    first: Option<String>,
+    sink: Arc<ModernSink>,
+    guard: SessionGuard<Arc<dyn FrameHandler>>,
+    listening: bool,
+) -> Resp {
     struct State {
         first: Option<String>,
         sink: Arc<ModernSink>,
         done: bool,
-        _guard: SessionGuard,
+        _guard: SessionGuard<Arc<dyn FrameHandler>>,
     }
     let state = State {
         first,

@@ -3,7 +3,8 @@
 //! (`handle_frame_inline`, as stdio and an HTTP session do), a 2026-07-28 request on a
 //! connection (stdio) and a 2026-07-28 request over HTTP (`open_stateless`, `handle_stateless`
 //! with its routing headers, `close_session`: an engine session per request). Answers are
-//! counted and dropped. Median nanoseconds per call over 9 runs of 50 000.
+//! counted and dropped. Median nanoseconds per call over 9 rounds of 50 000, the cases
+//! interleaved round by round, and each case's median difference from the first.
 //!
 //! Run with `cargo bench -p ttai-core --features testing --bench engine` (`-- TEXT` runs only
 //! the cases whose name contains TEXT, e.g. to profile one).
@@ -38,25 +39,45 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn measure(name: &str, mut call: impl FnMut()) -> usize {
+/// A named case: one call per invocation.
+type Case<'a> = (&'a str, Box<dyn FnMut() + 'a>);
+
+/// Runs the cases interleaved, `RUNS` rounds of `CALLS` calls of each (after a warm-up), so a
+/// noisy moment of the machine falls on every case alike, and prints each case's median
+/// nanoseconds per call and its difference from the first case's in the same rounds. Returns
+/// the calls made.
+fn measure(mut cases: Vec<Case<'_>>) -> usize {
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    if only.is_some_and(|only| !name.contains(&only)) {
-        return 0;
+    cases.retain(|(name, _)| only.as_ref().is_none_or(|only| name.contains(only.as_str())));
+    let mut calls = 0;
+    for (_, call) in &mut cases {
+        for _ in 0..2_000 {
+            call();
+        }
+        calls += 2_000;
     }
-    for _ in 0..2_000 {
-        call();
-    }
-    let runs: Vec<f64> = (0..RUNS)
-        .map(|_| {
+    let mut runs: Vec<Vec<f64>> = cases.iter().map(|_| Vec::new()).collect();
+    for _ in 0..RUNS {
+        for ((_, call), runs) in cases.iter_mut().zip(&mut runs) {
             let start = Instant::now();
             for _ in 0..CALLS {
                 call();
             }
-            start.elapsed().as_nanos() as f64 / CALLS as f64
-        })
-        .collect();
-    println!("{name:<58} median {:>6.0} ns per call", median(runs));
-    2_000 + RUNS * CALLS
+            runs.push(start.elapsed().as_nanos() as f64 / CALLS as f64);
+            calls += CALLS;
+        }
+    }
+    for ((name, _), case) in cases.iter().zip(&runs) {
+        let versus = runs.first().map_or(String::new(), |first| {
+            let differences = case.iter().zip(first).map(|(c, f)| c - f).collect();
+            format!("   {:+5.0} ns against the first case", median(differences))
+        });
+        println!(
+            "{name:<58} median {:>6.0} ns per call{versus}",
+            median(case.clone())
+        );
+    }
+    calls
 }
 
 fn main() {
@@ -85,29 +106,37 @@ fn main() {
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
         out.clone(),
     );
-    let mut calls = 0;
-    calls += measure("2025-11-25, a session (stdio, HTTP session)", || {
-        let outcome = server.handle_frame_inline(&legacy, LEGACY, out.clone());
-        assert!(matches!(outcome, FrameOutcome::Answered));
-    });
-
     let connection = server.open_session(out.clone());
-    calls += measure("2026-07-28, on a connection (stdio)", || {
-        let outcome = server.handle_frame_inline(&connection, MODERN, out.clone());
-        assert!(matches!(outcome, FrameOutcome::Answered));
-    });
-
     let headers = RoutingHeaders {
         protocol_version: Header::Value("2026-07-28"),
         method: Header::Value("tools/call"),
         name: Header::Value("get_quote"),
     };
-    calls += measure("2026-07-28, a request without a session (HTTP)", || {
-        let session = server.open_stateless(out.clone());
-        let outcome = server.handle_stateless(&session, MODERN, &headers, out.clone());
-        assert!(matches!(outcome, FrameOutcome::Answered));
-        server.close_session(&session);
-    });
+    let calls = measure(vec![
+        (
+            "2025-11-25, a session (stdio, HTTP session)",
+            Box::new(|| {
+                let outcome = server.handle_frame_inline(&legacy, LEGACY, out.clone());
+                assert!(matches!(outcome, FrameOutcome::Answered));
+            }),
+        ),
+        (
+            "2026-07-28, on a connection (stdio)",
+            Box::new(|| {
+                let outcome = server.handle_frame_inline(&connection, MODERN, out.clone());
+                assert!(matches!(outcome, FrameOutcome::Answered));
+            }),
+        ),
+        (
+            "2026-07-28, a request without a session (HTTP)",
+            Box::new(|| {
+                let session = server.open_stateless(out.clone());
+                let outcome = server.handle_stateless(&session, MODERN, &headers, out.clone());
+                assert!(matches!(outcome, FrameOutcome::Answered));
+                server.close_session(&session);
+            }),
+        ),
+    ]);
     let answered = sink.0.load(Ordering::Relaxed);
     assert_eq!(answered, calls + 1, "every call answered");
 }

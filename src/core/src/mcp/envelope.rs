@@ -297,11 +297,13 @@ pub(crate) fn notification(method: &str, params: &serde_json::Value) -> String {
 }
 
 /// A success response with a raw id, `result` serialized straight into it; `stamp` (a modern
-/// result's leading members, `modern::result_stamp`) is spliced in first when the result is an
-/// object. A result that cannot be serialized is -32603.
+/// result's era members, `modern::result_stamp`) is appended as the object's last members when
+/// the result is an object, so nothing already written moves. A result that cannot be
+/// serialized is -32603.
 pub(crate) fn result_response<T: serde::Serialize>(id: &str, result: &T, stamp: Option<&str>) -> String {
     const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"id\":";
-    let mut out = Vec::with_capacity(256);
+    // Room for a quote's answer without growing; a larger one grows as it is written.
+    let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(HEAD.as_bytes());
     out.extend_from_slice(id.as_bytes());
     out.extend_from_slice(b",\"result\":");
@@ -312,14 +314,15 @@ pub(crate) fn result_response<T: serde::Serialize>(id: &str, result: &T, stamp: 
     }
     if let Some(stamp) = stamp
         && out.get(at) == Some(&b'{')
+        && out.last() == Some(&b'}')
     {
-        let empty = out.get(at + 1) == Some(&b'}');
-        let mut members = Vec::with_capacity(stamp.len() + 1);
-        members.extend_from_slice(stamp.as_bytes());
+        let empty = out.len() == at + 2;
+        out.pop();
         if !empty {
-            members.push(b',');
+            out.push(b',');
         }
-        out.splice(at + 1..at + 1, members);
+        out.extend_from_slice(stamp.as_bytes());
+        out.push(b'}');
     }
     out.push(b'}');
     // serde_json writes UTF-8, and the id and the stamp are text.
@@ -417,7 +420,7 @@ mod tests {
     }
 
     #[test]
-    fn answers_carry_the_clients_id_exactly_and_the_stamp_first() {
+    fn answers_carry_the_clients_id_exactly_and_the_stamp_last() {
         let empty = serde_json::json!({});
         assert_eq!(
             result_response("\"abc\"", &empty, None),
@@ -434,7 +437,11 @@ mod tests {
         );
         assert_eq!(
             result_response("7", &serde_json::json!({"tools":[]}), Some(stamp)),
-            r#"{"jsonrpc":"2.0","id":7,"result":{"resultType":"complete","tools":[]}}"#
+            r#"{"jsonrpc":"2.0","id":7,"result":{"tools":[],"resultType":"complete"}}"#
+        );
+        assert_eq!(
+            result_response("7", &serde_json::json!({"a":{"b":{}}}), Some(stamp)),
+            r#"{"jsonrpc":"2.0","id":7,"result":{"a":{"b":{}},"resultType":"complete"}}"#
         );
         // Only an object takes the stamp.
         assert_eq!(

@@ -92,18 +92,11 @@ pub(crate) struct CallToolResult {
     structured_content: Box<RawValue>,
     #[serde(rename = "isError")]
     is_error: bool,
-    /// An MCP Apps view-model (`super::apps`), for clients that render views, and under MCP
-    /// 2026-07-28 the server's identity.
+    /// An MCP Apps view-model (`super::apps`), for clients that render views, with under MCP
+    /// 2026-07-28 the server's identity beside it. (A modern result without a view-model takes
+    /// its era members from the response's stamp, `envelope::result_response`.)
     #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
-    meta: Option<ResultMeta>,
-}
-
-/// A result's `_meta`: built for this result, or the server's stamp serialized once.
-#[derive(Clone, Serialize)]
-#[serde(untagged)]
-enum ResultMeta {
-    Built(Value),
-    Stamp(SharedRaw),
+    meta: Option<Value>,
 }
 
 /// JSON serialized once and shared: written as it is, never copied per result.
@@ -132,7 +125,7 @@ fn tool_result(
         content,
         structured_content: structured,
         is_error,
-        meta: meta.map(ResultMeta::Built),
+        meta,
     }
 }
 
@@ -145,17 +138,13 @@ pub(crate) enum CallAnswer {
 }
 
 impl CallAnswer {
-    /// The era's fields on a complete result: under 2026-07-28 `resultType` and the server's
-    /// identity in `_meta` (beside a view-model).
+    /// The era's fields on a complete result with a view-model: under 2026-07-28 `resultType`,
+    /// and the server's identity beside the view-model in `_meta`. Any other result is stamped
+    /// as the response is written ([`Reply::stamped`]).
     fn complete(mut result: CallToolResult, core: &EngineCore, modern: bool) -> CallAnswer {
-        if modern {
+        if modern && let Some(meta) = result.meta.take() {
             result.result_type = Some(ResultType::Complete);
-            result.meta = Some(match result.meta.take() {
-                Some(ResultMeta::Built(meta)) => {
-                    ResultMeta::Built(modern::stamp_meta(meta, &core.server_info))
-                }
-                _ => ResultMeta::Stamp(core.meta_stamp.clone()),
-            });
+            result.meta = Some(modern::stamp_meta(meta, &core.server_info));
         }
         CallAnswer::Complete(result)
     }
@@ -380,6 +369,19 @@ pub(crate) enum Reply {
     Call(CallAnswer),
     /// `tools/list`, written from the text prepared once.
     Tools(super::tools::ToolsList),
+}
+
+impl Reply {
+    /// True when the result already carries the 2026-07-28 era's members (`resultType`, the
+    /// server's identity): a request for input, or a tool result with a view-model. Any other
+    /// modern result takes the server's stamp as it is written.
+    pub(crate) fn stamped(&self) -> bool {
+        match self {
+            Reply::Call(CallAnswer::Complete(result)) => result.result_type.is_some(),
+            Reply::Call(CallAnswer::InputRequired(_)) => true,
+            Reply::Value(_) | Reply::Tools(_) => false,
+        }
+    }
 }
 
 /// The engine's method table: runs `call` (whose params, when present, are an object) and

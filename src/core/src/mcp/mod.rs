@@ -41,7 +41,6 @@ mod stateless;
 pub mod tools;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::value::RawValue;
@@ -84,12 +83,10 @@ pub(crate) struct EngineCore {
     sessions: Mutex<HashMap<u64, Weak<Session>>>,
     /// Open `subscriptions/listen` streams (2026-07-28).
     listeners: Arc<listen::Listeners>,
-    /// `"resultType":"complete","_meta":{…serverInfo…}`, what every modern result starts with.
+    /// `"resultType":"complete","_meta":{…serverInfo…}`, the members every modern result ends with.
     stamp: String,
     /// The server's identity as modern results carry it.
     pub(crate) server_info: Value,
-    /// `{"io.modelcontextprotocol/serverInfo":…}`, a modern tool result's `_meta`.
-    pub(crate) meta_stamp: methods::SharedRaw,
     /// The key that seals `requestState` ([`input`]); set by the composition root.
     state_key: std::sync::OnceLock<StateKey>,
     /// The origin of the engine's monotonic milliseconds (request-state expiry).
@@ -150,7 +147,6 @@ impl RequestCtx {
 
 struct Inner {
     core: Arc<EngineCore>,
-    next_session_id: AtomicU64,
     /// Turns for batches to execute ([`Limits::max_concurrent_batches`]).
     batch_turns: Arc<tokio::sync::Semaphore>,
 }
@@ -189,7 +185,6 @@ impl McpServer {
             tools,
             stamp: modern::result_stamp(&info),
             server_info: modern::server_info(&info),
-            meta_stamp: modern::meta_stamp(&info),
             info,
             limits,
             sessions: Mutex::new(HashMap::new()),
@@ -199,11 +194,7 @@ impl McpServer {
             used_states: Arc::new(input::UsedStates::new(Arc::new(move || ms_since(epoch)))),
         });
         let server = McpServer {
-            inner: Arc::new(Inner {
-                core,
-                next_session_id: AtomicU64::new(1),
-                batch_turns,
-            }),
+            inner: Arc::new(Inner { core, batch_turns }),
         };
         server.start_event_pump();
         server
@@ -248,13 +239,12 @@ impl McpServer {
     /// in the session table, closed by the transport with [`McpServer::close_session`] when the
     /// response ends or the client goes away (which cancels what is still running).
     pub fn open_stateless(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
-        let id = self.inner.next_session_id.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Session::stateless(id, outbound))
+        Arc::new(Session::stateless(session::next_id(), outbound))
     }
 
     /// Opens a session whose unsolicited messages go to `outbound`.
     pub fn open_session(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
-        let id = self.inner.next_session_id.fetch_add(1, Ordering::Relaxed);
+        let id = session::next_id();
         let session = Arc::new(Session::new(id, outbound));
         self.inner
             .core
@@ -346,15 +336,15 @@ impl McpServer {
                 FrameOutcome::NoReply
             }
             Ok(Incoming::Request { id, method, params }) => {
-                let id = id.get().to_owned();
+                let id = id.get();
                 match self.era_of(session, &method, params) {
                     Era::Modern => {
                         return self
-                            .modern_request(session, &id, &method, params, None, None, reply_to, inline);
+                            .modern_request(session, id, &method, params, None, None, reply_to, inline);
                     }
                     _ if modern::has_envelope(params) => {
                         reply_to.send(envelope::error_response(
-                            Some(&id),
+                            Some(id),
                             codes::INVALID_REQUEST,
                             "Invalid Request: this connection began with initialize (a handshake version); MCP 2026-07-28 requests need a connection of their own",
                             None,
@@ -363,15 +353,15 @@ impl McpServer {
                     }
                     _ => {}
                 }
-                if let Some(refused) = self.admit(session, &id, &method) {
+                if let Some(refused) = self.admit(session, id, &method) {
                     reply_to.send(refused);
                     return FrameOutcome::Answered;
                 }
                 if method == "initialize" {
-                    reply_to.send(self.initialize(session, &id, params));
+                    reply_to.send(self.initialize(session, id, params));
                     return FrameOutcome::Answered;
                 }
-                let request = head::Request::new(&id, &method, params, None);
+                let request = head::Request::new(id, &method, params, None);
                 let request = if inline {
                     match self.try_inline(session, request, &reply_to, None) {
                         None => return FrameOutcome::Answered,

@@ -147,7 +147,7 @@ fn decoded_header(value: &str) -> Option<Cow<'_, str>> {
 
 /// The `resultType` of an MCP 2026-07-28 result: every type the era's results may have, the
 /// one place a new one is added (each result of the era is shaped through this module:
-/// [`result_stamp`] for the engine's answers (spliced in by `envelope::result_response`), the tool results in
+/// [`result_stamp`] for the engine's answers (appended by `envelope::result_response`), the tool results in
 /// `methods.rs` and the listen results in `listen.rs` take their type from here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResultType {
@@ -400,12 +400,14 @@ fn check_headers(
     Ok(())
 }
 
-/// The server's identity as results carry it.
+/// The server's identity as every result carries it: `{name, version}`, as the revision's
+/// stamp is specified and the SDKs' servers send it. The human title is `server/discover`'s
+/// alone, so that each result does not repeat 50 bytes no client reads there.
 pub(crate) fn server_info(info: &ServerInfo) -> Value {
-    json!({ "name": info.name, "title": protocol::TITLE, "version": info.version })
+    json!({ "name": info.name, "version": info.version })
 }
 
-/// What every modern result starts with: `"resultType":"complete","_meta":{…serverInfo…}`,
+/// The members every modern result ends with: `"resultType":"complete","_meta":{…serverInfo…}`,
 /// serialized once per server.
 pub(crate) fn result_stamp(info: &ServerInfo) -> String {
     let meta = json!({ keys::SERVER_INFO: server_info(info) });
@@ -426,14 +428,6 @@ pub(crate) fn stamp_meta(meta: Value, server_info: &Value) -> Value {
     Value::Object(map)
 }
 
-/// `{"io.modelcontextprotocol/serverInfo":{…}}`, the `_meta` of a modern tool result without a
-/// view-model, serialized once per server.
-pub(crate) fn meta_stamp(info: &ServerInfo) -> super::methods::SharedRaw {
-    let raw = serde_json::value::to_raw_value(&json!({ keys::SERVER_INFO: server_info(info) }))
-        .unwrap_or_else(|_| RawValue::NULL.to_owned());
-    super::methods::SharedRaw(std::sync::Arc::from(raw))
-}
-
 /// The `server/discover` result.
 pub(crate) fn discover(info: &ServerInfo, views: bool) -> Value {
     let mut result = json!({
@@ -441,7 +435,9 @@ pub(crate) fn discover(info: &ServerInfo, views: bool) -> Value {
         "supportedVersions": MODERN_VERSIONS,
         "capabilities": apps::with_extension(protocol::capabilities(), views),
         "instructions": protocol::INSTRUCTIONS,
-        "_meta": { keys::SERVER_INFO: server_info(info) },
+        "_meta": { keys::SERVER_INFO: {
+            "name": info.name, "title": protocol::TITLE, "version": info.version,
+        } },
     });
     CacheHint::STATIC.apply(&mut result);
     result

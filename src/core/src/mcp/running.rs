@@ -108,7 +108,7 @@ impl McpServer {
         let outcome = CatchUnwind::new(methods::call(core, &context, request)).await;
         match outcome {
             Ok(Ok(reply)) => {
-                let stamp = (modern && request.method != "tools/call").then_some(core.stamp.as_str());
+                let stamp = (modern && !reply.stamped()).then_some(core.stamp.as_str());
                 envelope::result_response(id, &reply, stamp)
             }
             Ok(Err(mut error)) => {

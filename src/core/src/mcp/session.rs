@@ -115,6 +115,29 @@ struct SessionState {
     elicitation: bool,
 }
 
+/// The next engine session number: unique in the process (across servers), never 0. Each
+/// thread takes numbers a block at a time, so that opening a session, which a stateless HTTP
+/// request does every time, does not write a counter that every thread shares.
+pub(crate) fn next_id() -> u64 {
+    use std::cell::Cell;
+    use std::sync::atomic::AtomicU64;
+    const BLOCK: u64 = 1024;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        /// The thread's next number and the end of its block.
+        static BLOCK_LEFT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    BLOCK_LEFT.with(|left| {
+        let (mut next, mut end) = left.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        left.set((next + 1, end));
+        next
+    })
+}
+
 /// A connected client. Cheap to share; all state is behind short, non-async locks.
 pub struct Session {
     id: u64,
@@ -427,5 +450,23 @@ impl Session {
     /// True once closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_numbers_are_unique_across_threads_and_blocks() {
+        let numbers: Vec<u64> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..3000).map(|_| next_id()).collect::<Vec<_>>()))
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let unique: std::collections::HashSet<u64> = numbers.iter().copied().collect();
+        assert_eq!(unique.len(), numbers.len(), "no number given twice");
+        assert!(!unique.contains(&0));
     }
 }

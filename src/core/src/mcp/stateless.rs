@@ -25,10 +25,9 @@ impl McpServer {
         if headers.method == Header::Value("tools/call")
             && let Some((id, head)) = envelope::classify_call(frame)
         {
-            let id = id.get().to_owned();
             return self.modern_request(
                 session,
-                &id,
+                id.get(),
                 "tools/call",
                 None,
                 Some((frame, head)),
@@ -44,10 +43,16 @@ impl McpServer {
             }
             // Over HTTP a client cancels by closing the response; nothing else is expected.
             Ok(Incoming::Notification { .. } | Incoming::Response { .. }) => FrameOutcome::NoReply,
-            Ok(Incoming::Request { id, method, params }) => {
-                let id = id.get().to_owned();
-                self.modern_request(session, &id, &method, params, None, Some(headers), reply_to, true)
-            }
+            Ok(Incoming::Request { id, method, params }) => self.modern_request(
+                session,
+                id.get(),
+                &method,
+                params,
+                None,
+                Some(headers),
+                reply_to,
+                true,
+            ),
         }
     }
 
@@ -120,7 +125,10 @@ impl McpServer {
             ));
             return FrameOutcome::Answered;
         }
-        if let Some(refused) = self.admit_flight(session, id) {
+        // A stateless session holds this request alone: nothing else can be in flight on it.
+        if !session.is_stateless()
+            && let Some(refused) = self.admit_flight(session, id)
+        {
             reply_to.send(refused);
             return FrameOutcome::Answered;
         }

@@ -93,9 +93,10 @@ async fn the_first_request_decides_the_era_and_discover_describes_the_server() {
     assert_eq!(result["capabilities"]["resources"]["subscribe"], true);
     assert_eq!(result["ttlMs"], crate::mcp::modern::ttl::STATIC_MS);
     assert_eq!(result["cacheScope"], "public");
+    // Discovery names the server in full, title included.
     assert_eq!(
-        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
-        "ttai"
+        result["_meta"]["io.modelcontextprotocol/serverInfo"],
+        json!({"name": "ttai", "title": crate::mcp::protocol::TITLE, "version": "test"})
     );
     assert!(result["instructions"].as_str().unwrap().contains("options"));
     // The removed methods, and a handshake on this connection, are refused.
@@ -246,9 +247,10 @@ async fn results_carry_the_era_fields_and_ttls_that_reflect_the_data() {
     let result = &quote["result"];
     assert_eq!(result["resultType"], "complete");
     assert_eq!(result["isError"], false);
+    // Every other result is stamped with the short identity the revision specifies.
     assert_eq!(
-        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
-        "ttai"
+        result["_meta"]["io.modelcontextprotocol/serverInfo"],
+        json!({"name": "ttai", "version": "test"})
     );
     assert!(result.get("ttlMs").is_none());
     // Every answer matches the tool's output schema as before.

@@ -6,7 +6,9 @@
 //! RSS. The phases are interleaved over `TTAI_BENCH_ROUNDS` rounds (3), every other round in
 //! reverse order, and the medians reported, with the eras' calls/s ratio round by round (and
 //! its median), so a noisy moment of a shared machine does not decide a comparison; `TTAI_BENCH_PHASE=<text>`
-//! runs only the phases whose name contains it.
+//! runs only the phases whose name contains it. `TTAI_BENCH_PAIRED=N` instead alternates N
+//! calls of each era on one thread and reports what the 2026-07-28 era adds or saves per call
+//! (see `paired`).
 //!
 //! Run: `cargo bench --bench http` (optionally `-- SESSIONS CALLS`; `TTAI_BENCH_BIN=PATH`
 //! measures another build). With `TTAI_BENCH_URL` set
@@ -170,6 +172,17 @@ fn main() {
             modern("text/event-stream"),
         ),
     ];
+    if let Some(pairs) = std::env::var("TTAI_BENCH_PAIRED")
+        .ok()
+        .and_then(|p| p.parse::<usize>().ok())
+    {
+        let legacy = legacy("application/json, text/event-stream").swap_remove(0);
+        let modern = modern("application/json, text/event-stream").swap_remove(0);
+        paired(&authority, &legacy, &modern, pairs);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     let rounds: usize = std::env::var("TTAI_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -284,52 +297,12 @@ fn run_phase(authority: &str, requests: Vec<String>, per_connection: usize, pid:
         .map(|request| {
             let authority = authority.to_owned();
             std::thread::spawn(move || {
-                use std::io::{Read, Write};
-                let mut stream = std::net::TcpStream::connect(&authority).unwrap();
-                stream.set_nodelay(true).unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut connection = Connection::open(&authority);
                 let mut latencies = Vec::with_capacity(per_connection);
                 let mut failures = 0;
-                let mut line = String::new();
                 for _ in 0..per_connection {
                     let t = Instant::now();
-                    stream.write_all(request.as_bytes()).unwrap();
-                    line.clear();
-                    reader.read_line(&mut line).unwrap();
-                    let ok = line.starts_with("HTTP/1.1 200");
-                    let mut length = 0usize;
-                    let mut chunked = false;
-                    loop {
-                        line.clear();
-                        reader.read_line(&mut line).unwrap();
-                        let l = line.trim_end().to_ascii_lowercase();
-                        if l.is_empty() {
-                            break;
-                        }
-                        if let Some(v) = l.strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        chunked |= l.starts_with("transfer-encoding:") && l.contains("chunked");
-                    }
-                    let mut body = Vec::new();
-                    if chunked {
-                        loop {
-                            line.clear();
-                            reader.read_line(&mut line).unwrap();
-                            let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
-                            let mut chunk = vec![0; size + 2];
-                            reader.read_exact(&mut chunk).unwrap();
-                            if size == 0 {
-                                break;
-                            }
-                            body.extend_from_slice(&chunk[..size]);
-                        }
-                    } else {
-                        body.resize(length, 0);
-                        reader.read_exact(&mut body).unwrap();
-                    }
-                    let text = String::from_utf8_lossy(&body);
-                    if !ok || text.contains("\"isError\":true") || !text.contains("\"result\"") {
+                    if !connection.call(&request) {
                         failures += 1;
                     }
                     latencies.push(t.elapsed());
@@ -364,4 +337,146 @@ fn run_phase(authority: &str, requests: Vec<String>, per_connection: usize, pid:
         client_cpu_us: client.map(per_call),
         failures,
     }
+}
+
+/// The eras compared call by call: one thread alternates a handshake-era call (on its
+/// session's connection) with a 2026-07-28 call (on a connection of its own), `pairs` times,
+/// so both see the machine in the same moment and a noisy neighbour cannot favour either. The
+/// server is otherwise idle, so each latency is one call's whole path (client, kernel, server):
+/// the difference of a pair is what the era adds or saves on it. Reports each era's median and
+/// the median and mean (with its 95 % interval) of the differences.
+fn paired(authority: &str, legacy: &str, modern: &str, pairs: usize) {
+    let mut old = Connection::open(authority);
+    let mut new = Connection::open(authority);
+    for _ in 0..2_000 {
+        assert!(old.call(legacy) && new.call(modern), "warm-up calls answered");
+    }
+    let mut olds = Vec::with_capacity(pairs);
+    let mut news = Vec::with_capacity(pairs);
+    let mut failures = 0;
+    for i in 0..pairs {
+        // Alternate which era goes first, so neither always follows the other.
+        let mut time = |c: &mut Connection, r: &str| {
+            let t = Instant::now();
+            failures += usize::from(!c.call(r));
+            t.elapsed().as_secs_f64() * 1e6
+        };
+        let (o, n) = if i % 2 == 0 {
+            let o = time(&mut old, legacy);
+            (o, time(&mut new, modern))
+        } else {
+            let n = time(&mut new, modern);
+            (time(&mut old, legacy), n)
+        };
+        olds.push(o);
+        news.push(n);
+    }
+    let mut differences: Vec<f64> = news.iter().zip(&olds).map(|(n, o)| n - o).collect();
+    let count = differences.len() as f64;
+    let mean = differences.iter().sum::<f64>() / count;
+    let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (count - 1.0)).sqrt();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "paired, {pairs} calls of each era alternated on one thread: 2025-11-25 median {:.2} µs, 2026-07-28 median {:.2} µs; 2026-07-28 minus 2025-11-25 per call: median {:+.3} µs, mean {:+.3} µs (95 % interval {:+.3} to {:+.3}); failures {failures}",
+        median(&mut olds),
+        median(&mut news),
+        median(&mut differences),
+        mean,
+        mean - 1.96 * sd / count.sqrt(),
+        mean + 1.96 * sd / count.sqrt(),
+    );
+}
+
+/// A raw keep-alive HTTP/1.1 connection that sends one pre-built request at a time and reads
+/// its answer. It allocates nothing per call (one buffer for every answer, header names
+/// matched in place), so that the client costs as little as it can.
+struct Connection {
+    stream: std::net::TcpStream,
+    reader: BufReader<std::net::TcpStream>,
+    line: String,
+    body: Vec<u8>,
+}
+
+impl Connection {
+    fn open(authority: &str) -> Connection {
+        let stream = std::net::TcpStream::connect(authority).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Connection {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+            line: String::new(),
+            body: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Sends `request` and reads its answer: true for a `tools/call` result that is not a tool
+    /// error.
+    fn call(&mut self, request: &str) -> bool {
+        use std::io::{Read, Write};
+        let (line, body, reader) = (&mut self.line, &mut self.body, &mut self.reader);
+        self.stream.write_all(request.as_bytes()).unwrap();
+        line.clear();
+        reader.read_line(line).unwrap();
+        let ok = line.starts_with("HTTP/1.1 200");
+        let mut length = 0usize;
+        let mut chunked = false;
+        loop {
+            line.clear();
+            reader.read_line(line).unwrap();
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some(v) = header_value(line, "content-length") {
+                length = v.parse().unwrap_or(0);
+            }
+            chunked |= header_value(line, "transfer-encoding").is_some_and(|v| v.contains("chunked"));
+        }
+        body.clear();
+        if chunked {
+            loop {
+                line.clear();
+                reader.read_line(line).unwrap();
+                let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+                let at = body.len();
+                body.resize(at + size + 2, 0);
+                reader.read_exact(&mut body[at..]).unwrap();
+                body.truncate(at + size);
+                if size == 0 {
+                    break;
+                }
+            }
+        } else {
+            body.resize(length, 0);
+            reader.read_exact(body).unwrap();
+        }
+        ok && answered_without_error(body)
+    }
+}
+
+/// The value of the header `line` when it is `name`'s (matched without allocating).
+fn header_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let (key, value) = line.split_once(':')?;
+    key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+}
+
+/// True for a `tools/call` result that is not a tool error, read as cheaply as the answers
+/// allow, so the client's cost does not grow with the answer's length: the result's head at
+/// the start (in JSON or as an SSE event), then its `isError` found from the end, where both
+/// eras write it (the 2026-07-28 stamp follows it).
+fn answered_without_error(body: &[u8]) -> bool {
+    const KEY: &[u8] = b"\"isError\":";
+    // The SSE framing (a priming event, the event's id) comes before the result's head.
+    let head = body.get(..body.len().min(256)).unwrap_or_default();
+    let has_result = head.windows(b"\"result\":".len()).any(|w| w == b"\"result\":");
+    let is_error = body
+        .windows(KEY.len())
+        .rev()
+        .position(|w| w == KEY)
+        .map(|from_end| body.len() - KEY.len() - from_end);
+    has_result
+        && is_error
+            .is_some_and(|at| body.get(at + KEY.len()..at + KEY.len() + 5) == Some(b"false".as_slice()))
 }

@@ -316,6 +316,7 @@ pub async fn clock_and_source_are_reported(h: &dyn BrokerHarness) {
         }
     }
     assert!(!broker.info().source.is_empty());
+    assert_eq!(broker.is_live(), broker.info().live, "is_live agrees with info");
 }
 
 /// Transactions come a page at a time, newest first, each exactly as the scenario booked it

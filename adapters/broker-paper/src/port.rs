@@ -23,6 +23,10 @@ impl BrokerPort for PaperBroker {
         true
     }
 
+    fn is_live(&self) -> bool {
+        self.inner.is_live()
+    }
+
     fn now(&self) -> Timestamp {
         self.inner.now()
     }

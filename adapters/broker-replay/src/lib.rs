@@ -261,6 +261,10 @@ impl BrokerPort for ReplayBroker {
         }
     }
 
+    fn is_live(&self) -> bool {
+        false
+    }
+
     fn now(&self) -> Timestamp {
         match self.loaded.get() {
             Some(Ok(loaded)) => loaded.clock.now(),

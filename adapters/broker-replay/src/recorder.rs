@@ -150,6 +150,9 @@ impl BrokerPort for Recorder {
     fn info(&self) -> BrokerInfo {
         self.inner.info()
     }
+    fn is_live(&self) -> bool {
+        self.inner.is_live()
+    }
     fn now(&self) -> Timestamp {
         self.inner.now()
     }

@@ -27,6 +27,10 @@ impl BrokerPort for TastyTradeBroker {
         }
     }
 
+    fn is_live(&self) -> bool {
+        true
+    }
+
     fn now(&self) -> Timestamp {
         (self.inner.now)()
     }

@@ -134,7 +134,7 @@ impl MarketCache {
     }
 
     fn clock(broker: &dyn BrokerPort) -> Option<Timestamp> {
-        (!broker.info().live).then(|| broker.now())
+        (!broker.is_live()).then(|| broker.now())
     }
 
     /// Quotes for `symbols`: fresh cache entries, shared in-flight fetches, and one batched broker

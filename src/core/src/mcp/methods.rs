@@ -81,22 +81,71 @@ fn check_cursor(params: &Map<String, Value>) -> RpcResult<()> {
     }
 }
 
-/// `tools/call` result, with the structured content serialized once.
-#[derive(Clone, Serialize)]
+/// `tools/call` result, with the structured content serialized once and written twice: as
+/// `structuredContent`, and as the text of the first content block, which MCP asks of a tool
+/// with an output schema (written from the same text, not copied into a block of its own).
+#[derive(Clone)]
 pub(crate) struct CallToolResult {
     /// `complete` under MCP 2026-07-28; absent in the handshake era.
-    #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
     result_type: Option<ResultType>,
-    content: Vec<Value>,
-    #[serde(rename = "structuredContent")]
     structured_content: Box<RawValue>,
-    #[serde(rename = "isError")]
+    /// Content blocks after the text one.
+    images: Vec<super::ImageContent>,
     is_error: bool,
     /// An MCP Apps view-model (`super::apps`), for clients that render views, with under MCP
     /// 2026-07-28 the server's identity beside it. (A modern result without a view-model takes
     /// its era members from the response's stamp, `envelope::result_response`.)
-    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
     meta: Option<Value>,
+}
+
+impl Serialize for CallToolResult {
+    /// `{resultType?, content, structuredContent, isError, _meta?}`; each content block's
+    /// members in the order of their names, as a JSON object of them was always written.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        #[derive(Serialize)]
+        struct Text<'a> {
+            text: &'a str,
+            r#type: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Image<'a> {
+            data: &'a str,
+            #[serde(rename = "mimeType")]
+            mime_type: &'a str,
+            r#type: &'static str,
+        }
+        struct Blocks<'a>(&'a CallToolResult);
+        impl Serialize for Blocks<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let result = self.0;
+                let mut blocks = serializer.serialize_seq(Some(1 + result.images.len()))?;
+                blocks.serialize_element(&Text {
+                    text: result.structured_content.get(),
+                    r#type: "text",
+                })?;
+                for image in &result.images {
+                    blocks.serialize_element(&Image {
+                        data: &image.data_base64,
+                        mime_type: image.mime_type,
+                        r#type: "image",
+                    })?;
+                }
+                blocks.end()
+            }
+        }
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(result_type) = &self.result_type {
+            map.serialize_entry("resultType", result_type)?;
+        }
+        map.serialize_entry("content", &Blocks(self))?;
+        map.serialize_entry("structuredContent", &self.structured_content)?;
+        map.serialize_entry("isError", &self.is_error)?;
+        if let Some(meta) = &self.meta {
+            map.serialize_entry("_meta", meta)?;
+        }
+        map.end()
+    }
 }
 
 /// JSON serialized once and shared: written as it is, never copied per result.
@@ -115,15 +164,10 @@ fn tool_result(
     meta: Option<Value>,
     is_error: bool,
 ) -> CallToolResult {
-    let mut content = Vec::with_capacity(1 + images.len());
-    content.push(json!({ "type": "text", "text": structured.get() }));
-    for image in images {
-        content.push(json!({ "type": "image", "data": image.data_base64, "mimeType": image.mime_type }));
-    }
     CallToolResult {
         result_type: None,
-        content,
         structured_content: structured,
+        images,
         is_error,
         meta,
     }

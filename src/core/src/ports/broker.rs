@@ -87,6 +87,12 @@ pub trait BrokerPort: Send + Sync {
     /// Where answers come from.
     fn info(&self) -> BrokerInfo;
 
+    /// `info().live`, asked on every quote (whose cache keeps a replay's clock): an adapter
+    /// answers it without building its `info`. Default: from `info`.
+    fn is_live(&self) -> bool {
+        self.info().live
+    }
+
     /// The market clock: wall time for a live broker, the replay clock for a tape.
     fn now(&self) -> Timestamp;
 

@@ -144,7 +144,7 @@ fn handshake_era(version: Option<ProtocolVersion>) -> Result<(), String> {
 pub(crate) fn consent_for(ctx: &ToolContext) -> Box<dyn Consent> {
     match &ctx.envelope {
         Some(envelope) => Box::new(InputConsent {
-            forms: accepts_forms(&envelope.capabilities),
+            forms: envelope.capabilities().is_some_and(accepts_forms),
             round: ctx.input.clone(),
         }),
         None => Box::new(ElicitationConsent::new(ctx.session.clone(), ctx.reply_to.clone())),

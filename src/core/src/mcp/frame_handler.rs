@@ -9,16 +9,15 @@ use super::envelope::{self, codes};
 use super::{FrameOutcome, McpServer, Session};
 use crate::ports::{FrameHandler, FrameSession, Outbound, RoutingHeaders};
 
-/// An engine session behind the port's trait.
-struct EngineSession(Arc<Session>);
-
-impl FrameSession for EngineSession {
+/// An engine session is the port's session itself (no wrapper to allocate per session, which a
+/// stateless HTTP request opens every time).
+impl FrameSession for Session {
     fn in_flight(&self) -> usize {
-        self.0.in_flight()
+        Session::in_flight(self)
     }
 
     fn protocol_version(&self) -> Option<&'static str> {
-        self.0.protocol_version().map(|version| version.as_str())
+        Session::protocol_version(self).map(|version| version.as_str())
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -26,9 +25,14 @@ impl FrameSession for EngineSession {
     }
 }
 
-/// The engine session behind `session`; `None` for one another handler opened.
-fn engine(session: &dyn FrameSession) -> Option<&Arc<Session>> {
-    session.as_any().downcast_ref::<EngineSession>().map(|s| &s.0)
+/// The engine session `session` is; `None` for one another handler opened.
+fn engine_ref(session: &dyn FrameSession) -> Option<&Session> {
+    session.as_any().downcast_ref::<Session>()
+}
+
+/// The engine session `session` is, shared, for a request that keeps it.
+fn engine(session: &dyn FrameSession) -> Option<Arc<Session>> {
+    engine_ref(session).and_then(Session::arc)
 }
 
 /// The answer to a frame on a session this engine did not open (a transport's bug, never a
@@ -50,16 +54,16 @@ impl FrameHandler for McpServer {
     }
 
     fn open(&self, outbound: Arc<dyn Outbound>) -> Arc<dyn FrameSession> {
-        Arc::new(EngineSession(self.open_session(outbound)))
+        self.open_session(outbound)
     }
 
     fn open_stateless(&self, outbound: Arc<dyn Outbound>) -> Arc<dyn FrameSession> {
-        Arc::new(EngineSession(McpServer::open_stateless(self, outbound)))
+        McpServer::open_stateless(self, outbound)
     }
 
     fn handle(&self, session: &dyn FrameSession, frame: &str, reply_to: Arc<dyn Outbound>) -> FrameOutcome {
         match engine(session) {
-            Some(session) => self.handle_frame(session, frame, reply_to),
+            Some(session) => self.handle_frame(&session, frame, reply_to),
             None => foreign(&reply_to),
         }
     }
@@ -71,7 +75,7 @@ impl FrameHandler for McpServer {
         reply_to: Arc<dyn Outbound>,
     ) -> FrameOutcome {
         match engine(session) {
-            Some(session) => self.handle_frame_inline(session, frame, reply_to),
+            Some(session) => self.handle_frame_inline(&session, frame, reply_to),
             None => foreign(&reply_to),
         }
     }
@@ -84,7 +88,7 @@ impl FrameHandler for McpServer {
         reply_to: Arc<dyn Outbound>,
     ) -> FrameOutcome {
         match engine(session) {
-            Some(session) => McpServer::handle_stateless(self, session, frame, headers, reply_to),
+            Some(session) => McpServer::handle_stateless(self, &session, frame, headers, reply_to),
             None => foreign(&reply_to),
         }
     }
@@ -92,7 +96,7 @@ impl FrameHandler for McpServer {
     fn end_listens(&self, session: Option<&dyn FrameSession>) {
         match session {
             Some(session) => {
-                if let Some(session) = engine(session) {
+                if let Some(session) = engine_ref(session) {
                     McpServer::end_listens(self, Some(session));
                 }
             }
@@ -101,7 +105,7 @@ impl FrameHandler for McpServer {
     }
 
     fn close(&self, session: &dyn FrameSession) {
-        if let Some(session) = engine(session) {
+        if let Some(session) = engine_ref(session) {
             self.close_session(session);
         }
     }
@@ -129,6 +133,32 @@ mod tests {
 
     #[test]
     fn a_session_another_handler_opened_is_not_the_engines() {
+        assert!(engine_ref(&Stranger).is_none());
         assert!(engine(&Stranger).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_session_the_port_opened_is_the_engines_own_and_outlives_the_call() {
+        let server = McpServer::new(
+            Arc::new(crate::testing::sample_app(crate::testing::sample_market())),
+            super::super::ToolRegistry::new(super::super::ToolRegistry::standard()),
+            super::super::ServerInfo {
+                name: "ttai".into(),
+                version: "test".into(),
+            },
+        );
+        let out: Arc<dyn Outbound> = Arc::new(crate::testing::CollectingOutbound::new());
+        for port in [
+            FrameHandler::open(&server, out.clone()),
+            FrameHandler::open_stateless(&server, out.clone()),
+        ] {
+            let session = engine(&*port).expect("the engine's session");
+            assert!(std::ptr::eq(Arc::as_ptr(&session), engine_ref(&*port).unwrap()));
+            // A request keeps its own count: the session lives while either holds it.
+            assert_eq!(Arc::strong_count(&session), 2);
+            drop(port);
+            assert!(!session.is_closed());
+            assert_eq!(Arc::strong_count(&session), 1);
+        }
     }
 }

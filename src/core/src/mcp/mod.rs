@@ -131,7 +131,7 @@ pub(crate) struct RequestCtx {
     pub(crate) session: Arc<Session>,
     pub(crate) reply_to: Arc<dyn Outbound>,
     /// The request's own envelope (MCP 2026-07-28); `None` in the handshake era.
-    pub(crate) envelope: Option<Arc<Envelope>>,
+    pub(crate) envelope: Option<Envelope>,
 }
 
 impl RequestCtx {
@@ -239,13 +239,13 @@ impl McpServer {
     /// in the session table, closed by the transport with [`McpServer::close_session`] when the
     /// response ends or the client goes away (which cancels what is still running).
     pub fn open_stateless(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
-        Arc::new(Session::stateless(session::next_id(), outbound))
+        Session::shared(Session::stateless(session::next_id(), outbound))
     }
 
     /// Opens a session whose unsolicited messages go to `outbound`.
     pub fn open_session(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
         let id = session::next_id();
-        let session = Arc::new(Session::new(id, outbound));
+        let session = Session::shared(Session::new(id, outbound));
         self.inner
             .core
             .sessions
@@ -256,7 +256,7 @@ impl McpServer {
     }
 
     /// Ends a session: aborts its in-flight requests, stops its notifications.
-    pub fn close_session(&self, session: &Arc<Session>) {
+    pub fn close_session(&self, session: &Session) {
         session.close();
         if session.is_stateless() {
             // Never in the table: no lock shared by every request.

@@ -173,11 +173,13 @@ impl serde::Serialize for ResultType {
     }
 }
 
-/// What one modern request's envelope says about its client.
+/// What one modern request's envelope says about its client. Cheap to copy: a request's
+/// context and its tool's each hold one.
 #[derive(Clone, Debug)]
 pub(crate) struct Envelope {
-    /// The client's capabilities for this request (an object).
-    pub(crate) capabilities: Value,
+    /// The client's capabilities for this request (an object); `None` for `{}`, what most
+    /// requests declare, which then costs nothing to keep.
+    capabilities: Option<std::sync::Arc<Value>>,
     /// [`apps::accepts_views`] of those capabilities.
     pub(crate) views: bool,
     /// The least severe log level the request wants; `None`: no `notifications/message`.
@@ -187,7 +189,14 @@ pub(crate) struct Envelope {
 impl Envelope {
     /// True when the client declared `capability` (a top-level key of its capabilities).
     pub(crate) fn declares(&self, capability: &str) -> bool {
-        self.capabilities.get(capability).is_some_and(Value::is_object)
+        self.capabilities()
+            .and_then(|c| c.get(capability))
+            .is_some_and(Value::is_object)
+    }
+
+    /// The client's capabilities, unless it declared none (`{}`).
+    pub(crate) fn capabilities(&self) -> Option<&Value> {
+        self.capabilities.as_deref()
     }
 }
 
@@ -291,11 +300,11 @@ pub(crate) fn validate(
     if !MODERN_VERSIONS.contains(&version.as_ref()) {
         return Err(unsupported_version(&version));
     }
-    let capabilities: Value = match capabilities.get() {
-        "{}" => Value::Object(Map::new()),
-        text => serde_json::from_str(text).unwrap_or(Value::Null),
+    let capabilities: Option<Value> = match capabilities.get() {
+        "{}" => None,
+        text => Some(serde_json::from_str(text).unwrap_or(Value::Null)),
     };
-    if !capabilities.is_object() {
+    if capabilities.as_ref().is_some_and(|c| !c.is_object()) {
         return Err(Refusal::new(
             codes::INVALID_PARAMS,
             "Invalid params: io.modelcontextprotocol/clientCapabilities must be an object",
@@ -310,9 +319,10 @@ pub(crate) fn validate(
             )
         })?),
     };
+    let capabilities = capabilities.filter(|c| c.as_object().is_some_and(|m| !m.is_empty()));
     Ok(Envelope {
-        views: apps::accepts_views(&capabilities),
-        capabilities,
+        views: capabilities.as_ref().is_some_and(apps::accepts_views),
+        capabilities: capabilities.map(std::sync::Arc::new),
         log_level,
     })
 }

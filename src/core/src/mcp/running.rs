@@ -14,8 +14,8 @@ impl McpServer {
         session: &Arc<Session>,
         request: Request,
         reply_to: &Arc<dyn Outbound>,
-        envelope: Option<Arc<Envelope>>,
-    ) -> Option<(Request, Option<Arc<Envelope>>)> {
+        envelope: Option<Envelope>,
+    ) -> Option<(Request, Option<Envelope>)> {
         if request
             .tool_name()
             .is_some_and(|name| self.tools().is_long_running(&name))
@@ -59,7 +59,7 @@ impl McpServer {
         session: Arc<Session>,
         request: Request,
         reply_to: Arc<dyn Outbound>,
-        envelope: Option<Arc<Envelope>>,
+        envelope: Option<Envelope>,
     ) {
         let server = self.clone();
         let key = request.id.clone();
@@ -87,7 +87,7 @@ impl McpServer {
         session: &Arc<Session>,
         request: &Request,
         reply_to: Arc<dyn Outbound>,
-        envelope: Option<Arc<Envelope>>,
+        envelope: Option<Envelope>,
     ) -> String {
         let id = request.id.as_str();
         if request.params.as_deref().is_some_and(|p| !p.starts_with('{')) {

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -160,6 +160,9 @@ pub struct Session {
     era: AtomicU8,
     /// A session of one stateless request (HTTP at 2026-07-28): it ends with its response.
     stateless: bool,
+    /// This session's own `Arc` (set by [`Session::shared`]), so that the transport port can
+    /// hand the engine the session itself and the engine still keep it alive for its requests.
+    me: Weak<Session>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -188,7 +191,21 @@ impl Session {
             client_requests: ClientRequests::default(),
             era: AtomicU8::new(Era::Undecided.as_u8()),
             stateless: false,
+            me: Weak::new(),
         }
+    }
+
+    /// `session` shared, knowing its own `Arc` ([`Session::arc`]).
+    pub(crate) fn shared(session: Session) -> Arc<Session> {
+        Arc::new_cyclic(|me| Session {
+            me: me.clone(),
+            ..session
+        })
+    }
+
+    /// This session's `Arc`, for a session made by [`Session::shared`] (`None` otherwise).
+    pub(crate) fn arc(&self) -> Option<Arc<Session>> {
+        self.me.upgrade()
     }
 
     /// A session for one request of the 2026-07-28 era on a transport without sessions.

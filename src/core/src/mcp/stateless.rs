@@ -140,7 +140,7 @@ impl McpServer {
             }
             "subscriptions/listen" => self.listen(session, id, params, &envelope, reply_to),
             _ => {
-                let envelope = Some(Arc::new(envelope));
+                let envelope = Some(envelope);
                 let request = match (text, &head) {
                     (Some(frame), Some(head)) => head::Request::call_in(id, frame, head),
                     _ => head::Request::new(id, method, params, head.as_ref()),

@@ -271,7 +271,7 @@ pub struct ToolContext {
     pub(crate) session: Arc<Session>,
     pub(crate) reply_to: Arc<dyn Outbound>,
     pub(crate) progress_token: Option<Value>,
-    pub(crate) envelope: Option<Arc<Envelope>>,
+    pub(crate) envelope: Option<Envelope>,
     pub(crate) input: Option<InputRound>,
 }
 

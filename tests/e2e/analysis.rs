@@ -163,3 +163,28 @@ fn the_full_analysis_reports_progress_and_lands_in_history() {
             .any(|v| v == "AAPL")
     );
 }
+
+/// The first tool call of a fresh process sees the tape's "now", as every later one does: a
+/// chart analysed first thing covers the same 450 days (the same bars, the same support levels)
+/// as the same analysis asked again. It used to take every bar since the epoch, because the
+/// clock answered before the tape was read.
+#[test]
+fn the_first_call_of_a_fresh_process_reads_the_tapes_clock() {
+    let analyse = |ttai: &mut Ttai| {
+        let chart = ttai.call("analyze_chart", json!({"symbol": "SPY", "timeframe": "daily"}));
+        assert_eq!(chart["isError"], false, "{chart}");
+        let chart = &chart["structuredContent"];
+        (chart["bars"].clone(), chart["levels"].clone())
+    };
+    let mut ttai = Ttai::spawn(&["--broker", "replay", "serve"]);
+    ttai.initialize("2025-11-25");
+    let first = analyse(&mut ttai);
+    let again = analyse(&mut ttai);
+    assert_eq!(
+        first, again,
+        "the first analysis of the process is the same as the next"
+    );
+    // About 450 calendar days of trading days, not the tape's two years.
+    let bars = first.0.as_u64().unwrap();
+    assert!((300..=330).contains(&bars), "{bars} bars");
+}

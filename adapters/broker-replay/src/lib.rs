@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
-use tokio::sync::OnceCell;
 use ttai_core::domain::{
     Account, AccountNumber, Balances, Candle, MarketCalendar, MarketMetrics, MarketSession, NetLiqPoint,
     NetLiqWindow, OptionChain, Position, Quote, Symbol, SymbolMatch, Timeframe, Transaction, TransactionPage,
@@ -89,9 +88,11 @@ pub struct ReplayBroker {
     name: String,
     synthetic_hint: bool,
     start_at: Option<Timestamp>,
-    loaded: OnceCell<Result<Loaded, TapeError>>,
-    /// A read started early ([`ReplayBroker::start_loading`]), taken by the first use.
-    pending: std::sync::Mutex<Option<tokio::task::JoinHandle<Result<Tape, TapeError>>>>,
+    /// The tape once read: set once, by the first read (early on the blocking pool, or by the
+    /// first use), which every other use waits for, including the clock's `now`.
+    loaded: Arc<std::sync::OnceLock<Result<Loaded, TapeError>>>,
+    /// True once a read was started early ([`ReplayBroker::start_loading`]).
+    started: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for ReplayBroker {
@@ -111,8 +112,8 @@ impl ReplayBroker {
             name: name.to_owned(),
             synthetic_hint: synthetic,
             start_at,
-            loaded: OnceCell::new(),
-            pending: std::sync::Mutex::new(None),
+            loaded: Arc::new(std::sync::OnceLock::new()),
+            started: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -128,57 +129,47 @@ impl ReplayBroker {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut pending = self
-            .pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pending.is_none() && !self.loaded.initialized() {
-            let source = self.source.clone();
-            *pending = Some(runtime.spawn_blocking(move || tape::load(&source)));
+        if self.loaded.get().is_some() || self.started.swap(true, Ordering::AcqRel) {
+            return;
         }
+        let (cell, source, start_at) = (self.loaded.clone(), self.source.clone(), self.start_at);
+        drop(runtime.spawn_blocking(move || {
+            cell.get_or_init(|| read(&source, start_at));
+        }));
     }
 
     /// Reads the tape now (off the runtime); errors name the file and line.
     pub async fn preload(&self) -> Result<Manifest, TapeError> {
-        match self.loaded().await {
-            Ok(loaded) => Ok(loaded.tape.manifest.clone()),
-            Err(err) => Err(err.clone()),
+        self.loaded().await.map(|loaded| loaded.tape.manifest.clone())
+    }
+
+    /// The tape, read once: by the read started early, or else here, off the runtime's
+    /// threads (a use that comes while another reads waits for that read).
+    async fn loaded(&self) -> Result<&Loaded, TapeError> {
+        if self.loaded.get().is_none() {
+            let (cell, source, start_at) = (self.loaded.clone(), self.source.clone(), self.start_at);
+            let _ = tokio::task::spawn_blocking(move || {
+                cell.get_or_init(|| read(&source, start_at));
+            })
+            .await;
+        }
+        match self.loaded.get() {
+            Some(Ok(loaded)) => Ok(loaded),
+            Some(Err(err)) => Err(err.clone()),
+            None => Err(TapeError::Io {
+                path: "tape".into(),
+                message: "the tape's reader failed".into(),
+            }),
         }
     }
 
-    async fn loaded(&self) -> Result<&Loaded, &TapeError> {
-        let result = self
-            .loaded
-            .get_or_init(|| async {
-                let start_at = self.start_at;
-                let started = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-                let reading = started.unwrap_or_else(|| {
-                    let source = self.source.clone();
-                    tokio::task::spawn_blocking(move || tape::load(&source))
-                });
-                let parsed = reading
-                    .await
-                    .unwrap_or_else(|e| Err(TapeError::Io { path: "tape".into(), message: format!("loader failed: {e}") }));
-                parsed.map(|tape| {
-                    let now = start_at.map_or(tape.end, |t| t).millis().clamp(tape.start.millis(), tape.end.millis());
-                    let chain_times = tape
-                        .entries
-                        .iter()
-                        .filter(|((op, _), _)| *op == Op::OptionChain)
-                        .map(|((_, key), entries)| (key.clone(), entries.iter().map(|e| e.at).collect()))
-                        .collect();
-                    let clock = Arc::new(Clock {
-                        now: AtomicI64::new(now),
-                        start: tape.start.millis(),
-                        end: tape.end.millis(),
-                        chain_times,
-                    });
-                    tracing::info!(tape = %tape.manifest.name, start = %tape.start, end = %tape.end, "replay tape loaded");
-                    Loaded { tape, clock }
-                })
-            })
-            .await;
-        result.as_ref()
+    /// The tape, read once, on this thread if no read has it yet: for the clock, which must not
+    /// answer before the tape says what "now" is.
+    fn loaded_now(&self) -> Option<&Loaded> {
+        self.loaded
+            .get_or_init(|| read(&self.source, self.start_at))
+            .as_ref()
+            .ok()
     }
 
     async fn tape(&self) -> Result<&Loaded, BrokerError> {
@@ -187,6 +178,27 @@ impl ReplayBroker {
             message: e.to_string(),
         })
     }
+}
+
+/// Reads the tape and sets its clock: at `start_at` (clamped to the tape's span), else at its end.
+fn read(source: &TapeSource, start_at: Option<Timestamp>) -> Result<Loaded, TapeError> {
+    tape::load(source).map(|tape| {
+        let now = start_at.map_or(tape.end, |t| t).millis().clamp(tape.start.millis(), tape.end.millis());
+        let chain_times = tape
+            .entries
+            .iter()
+            .filter(|((op, _), _)| *op == Op::OptionChain)
+            .map(|((_, key), entries)| (key.clone(), entries.iter().map(|e| e.at).collect()))
+            .collect();
+        let clock = Arc::new(Clock {
+            now: AtomicI64::new(now),
+            start: tape.start.millis(),
+            end: tape.end.millis(),
+            chain_times,
+        });
+        tracing::info!(tape = %tape.manifest.name, start = %tape.start, end = %tape.end, "replay tape loaded");
+        Loaded { tape, clock }
+    })
 }
 
 fn decode<T: DeserializeOwned>(tape: &Tape, entry: &Entry) -> Result<T, BrokerError> {
@@ -266,9 +278,11 @@ impl BrokerPort for ReplayBroker {
     }
 
     fn now(&self) -> Timestamp {
-        match self.loaded.get() {
-            Some(Ok(loaded)) => loaded.clock.now(),
-            _ => self.start_at.unwrap_or(Timestamp::from_millis(0)),
+        // Before the tape is read, "now" is not known: wait for the read (once, at start-up)
+        // rather than answer another instant.
+        match self.loaded_now() {
+            Some(loaded) => loaded.clock.now(),
+            None => self.start_at.unwrap_or(Timestamp::from_millis(0)),
         }
     }
 
@@ -552,14 +566,10 @@ mod tests {
         let broker = ReplayBroker::demo(None);
         broker.start_loading();
         broker.start_loading(); // a second start adds no second read
-        assert!(broker.pending.lock().unwrap().is_some());
+        assert!(broker.started.load(Ordering::Acquire));
         let quotes = broker.quotes(&[sym("SPY")]).await.unwrap();
         assert_eq!(quotes.len(), 1);
-        assert!(broker.pending.lock().unwrap().is_none(), "taken by the first use");
-        assert!(broker.loaded.initialized());
-        // Once loaded, nothing more is started.
-        broker.start_loading();
-        assert!(broker.pending.lock().unwrap().is_none());
+        assert!(broker.loaded.get().is_some_and(Result::is_ok));
         // A damaged tape read early is reported by the first use, as one read on first use is.
         let damaged = ReplayBroker::new(
             TapeSource::Embedded {
@@ -573,13 +583,41 @@ mod tests {
         );
         damaged.start_loading();
         assert!(damaged.preload().await.is_err());
+        assert!(damaged.quotes(&[sym("SPY")]).await.is_err());
         // Outside a runtime nothing is started; the first use reads the tape itself.
         let outside = std::thread::spawn(|| {
             let broker = ReplayBroker::demo(None);
             broker.start_loading();
-            broker.pending.lock().unwrap().is_none()
+            !broker.started.load(Ordering::Acquire) && broker.loaded.get().is_none()
         });
         assert!(outside.join().unwrap());
+    }
+
+    /// "Now" is the tape's, even asked before the tape was read: the first tool of a fresh
+    /// process that reads the clock first (a chart's window, a DTE) must not get another
+    /// instant. It used to answer the epoch (or `--replay-at` unclamped) until the read was done.
+    #[tokio::test]
+    async fn now_is_the_tapes_even_before_the_tape_is_read() {
+        let end: Timestamp = "2026-11-20T21:00:00Z".parse().unwrap();
+        // Nothing read yet, no read started: `now` reads the tape itself.
+        assert_eq!(ReplayBroker::demo(None).now(), end);
+        // A read started early and still going: `now` waits for it.
+        let early = ReplayBroker::demo(None);
+        early.start_loading();
+        assert_eq!(early.now(), end);
+        // `--replay-at` is clamped to the tape's span, before and after the read.
+        let after_the_tape = end.add_millis(400 * ttai_core::time::MS_PER_DAY);
+        let clamped = ReplayBroker::demo(Some(after_the_tape));
+        assert_eq!(clamped.now(), end);
+        let inside = end.add_millis(-10 * ttai_core::time::MS_PER_DAY);
+        assert_eq!(ReplayBroker::demo(Some(inside)).now(), inside);
+        // A chart's window taken first thing holds the same bars as once the tape is read.
+        let fresh = ReplayBroker::demo(None);
+        let since = fresh.now().add_millis(-450 * ttai_core::time::MS_PER_DAY);
+        let first = fresh.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
+        let again = fresh.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
+        assert_eq!(first.len(), again.len());
+        assert!(first.first().is_some_and(|c| c.time >= since));
     }
 
     #[tokio::test]

@@ -196,21 +196,7 @@ impl HttpSession {
     /// Appends a message to a stream and sends it if the stream is live.
     pub(crate) fn push(&self, stream: &str, event: Option<&'static str>, data: String, last: bool) {
         let mut streams = lock(&self.streams);
-        if !streams.map.contains_key(stream) && streams.map.len() >= KEEP_STREAMS {
-            let finished: Vec<String> = streams
-                .map
-                .iter()
-                .filter(|(_, s)| s.done)
-                .map(|(k, _)| k.clone())
-                .collect();
-            let excess = streams.map.len() + 1 - KEEP_STREAMS;
-            for key in finished.into_iter().take(excess) {
-                if let Some(state) = streams.map.remove(&key) {
-                    let bytes: usize = state.events.iter().map(|(_, _, e)| e.data.len()).sum();
-                    self.release(&mut streams, bytes);
-                }
-            }
-        }
+        self.make_room(&mut streams, stream);
         streams.order += 1;
         let order = streams.order;
         let size = data.len();
@@ -252,6 +238,30 @@ impl HttpSession {
         self.enforce_budget(&mut streams, stream, seq);
     }
 
+    /// Before a stream `stream` is added: at [`KEEP_STREAMS`], drops the finished streams whose
+    /// last event is oldest (releasing their bytes) until there is room. Streams still going
+    /// are never dropped. Every place that adds a stream calls this (a POST's stream is added
+    /// when it opens, before its first event), so a session keeps at most `KEEP_STREAMS` finished
+    /// streams and each call costs the same however many POSTs came before.
+    fn make_room(&self, streams: &mut Streams, stream: &str) {
+        if streams.map.contains_key(stream) {
+            return;
+        }
+        while streams.map.len() >= KEEP_STREAMS {
+            let oldest = streams
+                .map
+                .iter()
+                .filter(|(_, s)| s.done)
+                .min_by_key(|(_, s)| s.events.back().map_or(0, |(_, order, _)| *order))
+                .map(|(name, _)| name.clone());
+            let Some(name) = oldest else { return };
+            if let Some(state) = streams.map.remove(&name) {
+                let bytes: usize = state.events.iter().map(|(_, _, e)| e.data.len()).sum();
+                self.release(streams, bytes);
+            }
+        }
+    }
+
     /// Forgets `bytes` of retained data.
     fn release(&self, streams: &mut Streams, bytes: usize) {
         streams.bytes = streams.bytes.saturating_sub(bytes);
@@ -267,15 +277,17 @@ impl HttpSession {
             if !over {
                 return;
             }
+            // The name is copied once, for the stream chosen, not for every candidate.
             let oldest = streams
                 .map
                 .iter()
                 .filter_map(|(name, s)| {
                     let (seq, order, _) = s.events.front()?;
-                    (!(name == keep_stream && *seq == keep_seq)).then_some((*order, name.clone()))
+                    (!(name == keep_stream && *seq == keep_seq)).then_some((*order, name))
                 })
-                .min();
-            let Some((_, name)) = oldest else { return };
+                .min()
+                .map(|(_, name)| name.clone());
+            let Some(name) = oldest else { return };
             let mut freed = 0;
             let mut remove = false;
             if let Some(state) = streams.map.get_mut(&name)
@@ -295,6 +307,7 @@ impl HttpSession {
     /// Opens a new stream (a POST's, the legacy stream) live from its first event.
     pub(crate) fn open_stream(&self, stream: &str) -> mpsc::Receiver<SseItem> {
         let mut streams = lock(&self.streams);
+        self.make_room(&mut streams, stream);
         let state = streams.map.entry(stream.to_owned()).or_default();
         let (tx, rx) = mpsc::channel(LIVE_QUEUE);
         state.live = Some(tx);
@@ -318,6 +331,7 @@ impl HttpSession {
                 first_kept: None,
             });
         }
+        self.make_room(&mut streams, stream);
         let state = streams.map.entry(stream.to_owned()).or_default();
         if let Some(after) = after
             && after < state.dropped_through
@@ -589,6 +603,46 @@ mod tests {
         assert_eq!(rx.try_recv().unwrap().data.len(), 50_002);
         session.forget_streams();
         assert_eq!(shared.used.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_session_keeps_its_newest_finished_post_streams_however_many_it_opened() {
+        // Regression: a POST's stream is added when it opens, and the limit on kept streams was
+        // applied only to streams added by their first event, so a session answering in SSE kept
+        // every stream until the byte budget dropped them, and each answer then scanned them all.
+        let shared = Retention::new(1 << 30, 1 << 30);
+        let session = HttpSession::new("s".into(), Flavor::Streamable, None, shared.clone());
+        for n in 1..=500 {
+            let stream = session.new_post_stream();
+            let mut rx = session.open_stream(&stream);
+            session.push(&stream, None, format!("[{n}]"), true);
+            assert_eq!(
+                rx.try_recv().unwrap().data.as_ref(),
+                format!("[{n}]"),
+                "delivered live"
+            );
+        }
+        assert_eq!(lock(&session.streams).map.len(), KEEP_STREAMS);
+        // The newest are kept, the oldest dropped (and a resume of one says so).
+        let (replay, _) = session.attach("p500", Some(0)).unwrap();
+        assert_eq!(replay[0].data.as_ref(), "[500]");
+        let (replay, _) = session
+            .attach(&format!("p{}", 500 - KEEP_STREAMS + 1), Some(0))
+            .unwrap();
+        assert_eq!(replay.len(), 1);
+        assert!(session.attach("p1", Some(0)).is_err());
+        assert_eq!(shared.used.load(Ordering::Relaxed), session.retained_bytes());
+        // A stream still going is never dropped to make room.
+        let going = session.new_post_stream();
+        let _live = session.open_stream(&going);
+        session.push(&going, None, "[progress]".into(), false);
+        for _ in 0..2 * KEEP_STREAMS {
+            let stream = session.new_post_stream();
+            session.open_stream(&stream);
+            session.push(&stream, None, "[x]".into(), true);
+        }
+        assert!(session.knows_stream(&going));
+        assert_eq!(session.attach(&going, Some(0)).unwrap().0.len(), 1);
     }
 
     #[test]

@@ -132,10 +132,16 @@ impl ReplayBroker {
         if self.loaded.get().is_some() || self.started.swap(true, Ordering::AcqRel) {
             return;
         }
+        drop(runtime.spawn_blocking(self.reader()));
+    }
+
+    /// The one read, as a job for the blocking pool: it sets `loaded`, or waits for the read
+    /// that is already setting it.
+    fn reader(&self) -> impl FnOnce() + Send + 'static {
         let (cell, source, start_at) = (self.loaded.clone(), self.source.clone(), self.start_at);
-        drop(runtime.spawn_blocking(move || {
+        move || {
             cell.get_or_init(|| read(&source, start_at));
-        }));
+        }
     }
 
     /// Reads the tape now (off the runtime); errors name the file and line.
@@ -147,11 +153,7 @@ impl ReplayBroker {
     /// threads (a use that comes while another reads waits for that read).
     async fn loaded(&self) -> Result<&Loaded, TapeError> {
         if self.loaded.get().is_none() {
-            let (cell, source, start_at) = (self.loaded.clone(), self.source.clone(), self.start_at);
-            let _ = tokio::task::spawn_blocking(move || {
-                cell.get_or_init(|| read(&source, start_at));
-            })
-            .await;
+            let _ = tokio::task::spawn_blocking(self.reader()).await;
         }
         match self.loaded.get() {
             Some(Ok(loaded)) => Ok(loaded),
@@ -611,13 +613,15 @@ mod tests {
         assert_eq!(clamped.now(), end);
         let inside = end.add_millis(-10 * ttai_core::time::MS_PER_DAY);
         assert_eq!(ReplayBroker::demo(Some(inside)).now(), inside);
-        // A chart's window taken first thing holds the same bars as once the tape is read.
+        // A chart's 450-day window taken first thing starts 450 days before the tape's end, not
+        // at the tape's first bar (two years back).
         let fresh = ReplayBroker::demo(None);
-        let since = fresh.now().add_millis(-450 * ttai_core::time::MS_PER_DAY);
-        let first = fresh.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
-        let again = fresh.candles(&sym("SPY"), Timeframe::Daily, since).await.unwrap();
-        assert_eq!(first.len(), again.len());
-        assert!(first.first().is_some_and(|c| c.time >= since));
+        let window = 450 * ttai_core::time::MS_PER_DAY;
+        let first = fresh
+            .candles(&sym("SPY"), Timeframe::Daily, fresh.now().add_millis(-window))
+            .await
+            .unwrap();
+        assert!(first.first().is_some_and(|c| c.time >= end.add_millis(-window)));
     }
 
     #[tokio::test]

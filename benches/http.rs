@@ -28,7 +28,7 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, cpu_of, memory_mb};
+use common::{bin, cpu_ns_of, cpu_of, memory_mb};
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -179,6 +179,7 @@ fn main() {
         let legacy = legacy("application/json, text/event-stream").swap_remove(0);
         let modern = modern("application/json, text/event-stream").swap_remove(0);
         paired(&authority, &legacy, &modern, pairs);
+        server_cpu_paired(&authority, &legacy, &modern, pairs, pid);
         let _ = child.kill();
         let _ = child.wait();
         return;
@@ -387,6 +388,52 @@ fn paired(authority: &str, legacy: &str, modern: &str, pairs: usize) {
         mean,
         mean - 1.96 * sd / count.sqrt(),
         mean + 1.96 * sd / count.sqrt(),
+    );
+}
+
+/// The server's CPU per call of each era, to the nanosecond: blocks of 500 calls of one era and
+/// then of the other (alternating which goes first), one thread, the server's threads' CPU read
+/// before and after each block. Reports each era's median and the median difference of the
+/// blocks' pairs: what the 2026-07-28 era adds or saves in the server alone, where `paired`
+/// measures the whole path (client and kernel too).
+fn server_cpu_paired(authority: &str, legacy: &str, modern: &str, pairs: usize, pid: u32) {
+    const BLOCK: usize = 500;
+    let mut old = Connection::open(authority);
+    let mut new = Connection::open(authority);
+    let blocks = (pairs / BLOCK).max(3);
+    let run = |c: &mut Connection, r: &str| -> Option<f64> {
+        let before = cpu_ns_of(pid)?;
+        for _ in 0..BLOCK {
+            assert!(c.call(r), "answered");
+        }
+        Some((cpu_ns_of(pid)? - before) as f64 / BLOCK as f64 / 1e3)
+    };
+    let (mut olds, mut news) = (Vec::new(), Vec::new());
+    for i in 0..blocks {
+        let (o, n) = if i % 2 == 0 {
+            let o = run(&mut old, legacy);
+            (o, run(&mut new, modern))
+        } else {
+            let n = run(&mut new, modern);
+            (run(&mut old, legacy), n)
+        };
+        let (Some(o), Some(n)) = (o, n) else {
+            println!("server CPU per call: not readable for pid {pid}");
+            return;
+        };
+        olds.push(o);
+        news.push(n);
+    }
+    let mut differences: Vec<f64> = news.iter().zip(&olds).map(|(n, o)| n - o).collect();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "server CPU per call, {blocks} blocks of {BLOCK} calls of each era alternated: 2025-11-25 median {:.2} µs, 2026-07-28 median {:.2} µs; 2026-07-28 minus 2025-11-25 per call: median {:+.3} µs",
+        median(&mut olds),
+        median(&mut news),
+        median(&mut differences),
     );
 }
 

@@ -25,7 +25,7 @@ use ttai_core::ports::{FrameHandler, FrameOutcome, FrameSession, Header, Outboun
 use warp::http::{HeaderMap, HeaderValue, StatusCode};
 use warp::reply::Reply;
 
-use super::reply::names;
+use super::reply::{names, roomy};
 use super::sessions::LIVE_QUEUE;
 use super::{Resp, plain};
 
@@ -335,6 +335,7 @@ fn answer_response(answer: String, json_ok: bool) -> Resp {
 
 fn sse_headers(response: &mut Resp) {
     let headers = response.headers_mut();
+    roomy(headers);
     headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
     headers.insert("cache-control", HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));

@@ -19,13 +19,28 @@ pub(crate) fn header(headers: &HeaderMap, name: impl warp::http::header::AsHeade
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Headers a response's map has room for: hyper parses the connection's next request into the
+/// map of the response before it (emptied), and a request with more headers than the map holds
+/// makes it grow, two allocations per request. MCP clients send 9 to 12 headers (Host, Accept,
+/// Accept-Encoding, Connection, User-Agent, Content-Type, Content-Length, the MCP headers, an
+/// Authorization); a map made for the few headers of a response holds 6.
+pub(crate) const HEADER_ROOM: usize = 12;
+
+/// Makes room for [`HEADER_ROOM`] headers in a response's map that has none allocated yet (in
+/// the same two allocations its first header would make).
+pub(crate) fn roomy(headers: &mut HeaderMap) {
+    if headers.capacity() == 0 {
+        headers.reserve(HEADER_ROOM);
+    }
+}
+
 pub(crate) fn plain(status: StatusCode, body: impl Into<String>) -> Resp {
     // The answer moves into the body: a large answer is never copied.
     let mut response = Resp::new(body.into().into());
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
+    let headers = response.headers_mut();
+    roomy(headers);
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
     response
 }
 
@@ -177,6 +192,15 @@ pub(crate) async fn read_body(
     })
 }
 
+/// True when a Content-Type names `application/json` (in any case, with any parameters).
+fn names_json(content_type: &str) -> bool {
+    const JSON: &[u8] = b"application/json";
+    content_type
+        .as_bytes()
+        .windows(JSON.len())
+        .any(|w| w.eq_ignore_ascii_case(JSON))
+}
+
 /// A JSON-RPC POST body: declared as JSON (or undeclared), within its budgets, and UTF-8.
 pub(crate) async fn json_body(
     state: &State,
@@ -185,9 +209,7 @@ pub(crate) async fn json_body(
     modern: bool,
 ) -> Result<(String, HeldBody), Resp> {
     let refuse = if modern { modern::refuse } else { refuse };
-    if header(headers, warp::http::header::CONTENT_TYPE)
-        .is_some_and(|ct| !ct.to_ascii_lowercase().contains("application/json"))
-    {
+    if header(headers, warp::http::header::CONTENT_TYPE).is_some_and(|ct| !names_json(ct)) {
         return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             -32600,
@@ -220,4 +242,44 @@ pub(crate) fn with_session_id(mut response: Resp, id: &str) -> Resp {
         response.headers_mut().insert("mcp-session-id", value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_content_type_is_told_in_any_case_and_with_parameters() {
+        assert!(names_json("application/json"));
+        assert!(names_json("Application/JSON; charset=utf-8"));
+        assert!(!names_json("text/plain"));
+        assert!(!names_json("application/js"));
+        assert!(!names_json(""));
+    }
+
+    #[test]
+    fn an_answers_header_map_has_room_for_a_clients_next_request() {
+        // hyper parses the connection's next request into this map: a client's dozen headers
+        // must fit without growing it.
+        let answer = plain(StatusCode::OK, "{}");
+        assert!(
+            answer.headers().capacity() >= HEADER_ROOM,
+            "{}",
+            answer.headers().capacity()
+        );
+        let mut headers = HeaderMap::new();
+        roomy(&mut headers);
+        let before = headers.capacity();
+        for i in 0..HEADER_ROOM {
+            headers.insert(
+                warp::http::HeaderName::from_bytes(format!("x-{i}").as_bytes()).unwrap(),
+                HeaderValue::from_static("v"),
+            );
+        }
+        assert_eq!(
+            headers.capacity(),
+            before,
+            "{HEADER_ROOM} headers fit without growing"
+        );
+    }
 }

@@ -239,7 +239,7 @@ impl McpServer {
     /// in the session table, closed by the transport with [`McpServer::close_session`] when the
     /// response ends or the client goes away (which cancels what is still running).
     pub fn open_stateless(&self, outbound: Arc<dyn Outbound>) -> Arc<Session> {
-        Session::shared(Session::stateless(session::next_id(), outbound))
+        Session::stateless(session::next_id(), outbound)
     }
 
     /// Opens a session whose unsolicited messages go to `outbound`.

@@ -158,6 +158,10 @@ pub struct Session {
     /// Requests sent to the client, waiting for its answers.
     client_requests: ClientRequests,
     era: AtomicU8,
+    /// Set before anything is registered that closing must end (a request in flight, a listen
+    /// stream, a request to the client): a session that never held one closes with a store,
+    /// which is most stateless requests (answered inline).
+    held: AtomicBool,
     /// A session of one stateless request (HTTP at 2026-07-28): it ends with its response.
     stateless: bool,
     /// This session's own `Arc` (set by [`Session::shared`]), so that the transport port can
@@ -179,6 +183,10 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(id: u64, outbound: Arc<dyn Outbound>) -> Session {
+        Session::made(id, outbound, false, Era::Undecided, Weak::new())
+    }
+
+    fn made(id: u64, outbound: Arc<dyn Outbound>, stateless: bool, era: Era, me: Weak<Session>) -> Session {
         Session {
             id,
             outbound,
@@ -189,9 +197,10 @@ impl Session {
             initialized: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             client_requests: ClientRequests::default(),
-            era: AtomicU8::new(Era::Undecided.as_u8()),
-            stateless: false,
-            me: Weak::new(),
+            era: AtomicU8::new(era.as_u8()),
+            held: AtomicBool::new(false),
+            stateless,
+            me,
         }
     }
 
@@ -208,14 +217,10 @@ impl Session {
         self.me.upgrade()
     }
 
-    /// A session for one request of the 2026-07-28 era on a transport without sessions.
-    pub(crate) fn stateless(id: u64, outbound: Arc<dyn Outbound>) -> Session {
-        let session = Session {
-            stateless: true,
-            ..Session::new(id, outbound)
-        };
-        session.set_era(Era::Modern);
-        session
+    /// A session for one request of the 2026-07-28 era on a transport without sessions, shared
+    /// as [`Session::shared`] makes it (built in place: one is made per request).
+    pub(crate) fn stateless(id: u64, outbound: Arc<dyn Outbound>) -> Arc<Session> {
+        Arc::new_cyclic(|me| Session::made(id, outbound, true, Era::Modern, me.clone()))
     }
 
     /// The protocol era of this session.
@@ -275,7 +280,10 @@ impl Session {
         params: &Value,
         timeout: std::time::Duration,
     ) -> Result<Value, ClientRequestError> {
-        if self.is_closed() {
+        // Marked before closing is checked, and `close` stores before it reads the mark: one of
+        // the two always sees the other.
+        self.held.store(true, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
             return Err(ClientRequestError::Closed);
         }
         self.client_requests.request(sink, method, params, timeout).await
@@ -368,6 +376,7 @@ impl Session {
     }
 
     pub(crate) fn begin_request(&self, key: &str) {
+        self.held.store(true, Ordering::SeqCst);
         lock(&self.in_flight).insert(key.to_owned(), None);
     }
 
@@ -408,6 +417,7 @@ impl Session {
     /// Records an open listen stream (its task's abort handle); false when the session already
     /// holds `max` streams.
     pub(crate) fn add_listen(&self, key: &str, handle: AbortHandle, max: usize) -> bool {
+        self.held.store(true, Ordering::SeqCst);
         let mut listens = lock(&self.listens);
         if listens.len() >= max {
             return false;
@@ -451,7 +461,12 @@ impl Session {
 
     /// Ends the session: aborts what is in flight and drops later messages.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.closed.store(true, Ordering::SeqCst);
+        if !self.held.load(Ordering::SeqCst) {
+            // Nothing was ever registered: nothing to abort, and nobody waits (`below` waits
+            // only while something is in flight).
+            return;
+        }
         self.client_requests.close();
         for (_, handle) in lock(&self.in_flight).drain() {
             if let Some(handle) = handle {
@@ -473,6 +488,45 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn closing_ends_what_a_session_held_and_a_session_that_held_nothing_closes_alike() {
+        let out: Arc<dyn Outbound> = Arc::new(crate::testing::CollectingOutbound::new());
+        // Held nothing: closed, and nothing can be registered with the client afterwards.
+        let idle = Session::stateless(next_id(), out.clone());
+        idle.close();
+        assert!(idle.is_closed());
+        let asked = idle
+            .request_client(
+                &*out,
+                "elicitation/create",
+                &json!({}),
+                std::time::Duration::from_secs(5),
+            )
+            .await;
+        assert!(matches!(asked, Err(ClientRequestError::Closed)), "{asked:?}");
+        // A request in flight and a listen stream: both aborted, and a waiter for the session
+        // to drain wakes.
+        let busy = Session::stateless(next_id(), out.clone());
+        busy.begin_request("1");
+        let request = tokio::spawn(std::future::pending::<()>());
+        busy.attach_abort("1", request.abort_handle());
+        let listen = tokio::spawn(std::future::pending::<()>());
+        assert!(busy.add_listen("2", listen.abort_handle(), 4));
+        let waiter = {
+            let busy = busy.clone();
+            tokio::spawn(async move { busy.drained().await })
+        };
+        tokio::task::yield_now().await;
+        busy.close();
+        assert!(request.await.unwrap_err().is_cancelled());
+        assert!(listen.await.unwrap_err().is_cancelled());
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .expect("the waiter woke")
+            .unwrap();
+        assert_eq!((busy.in_flight(), busy.listens()), (0, 0));
+    }
 
     #[test]
     fn session_numbers_are_unique_across_threads_and_blocks() {

@@ -518,11 +518,17 @@ fn answered_without_error(body: &[u8]) -> bool {
     // The SSE framing (a priming event, the event's id) comes before the result's head.
     let head = body.get(..body.len().min(256)).unwrap_or_default();
     let has_result = head.windows(b"\"result\":".len()).any(|w| w == b"\"result\":");
-    let is_error = body
-        .windows(KEY.len())
-        .rev()
-        .position(|w| w == KEY)
-        .map(|from_end| body.len() - KEY.len() - from_end);
+    // Backwards from quote to quote: a byte compared per byte passed, and a whole key only at
+    // a quote (a window compared at every position cost the longer 2026-07-28 tail 0.2 µs).
+    let mut end = body.len();
+    let mut is_error = None;
+    while let Some(at) = body[..end].iter().rposition(|&b| b == b'"') {
+        if body[at..].starts_with(KEY) {
+            is_error = Some(at);
+            break;
+        }
+        end = at;
+    }
     has_result
         && is_error
             .is_some_and(|at| body.get(at + KEY.len()..at + KEY.len() + 5) == Some(b"false".as_slice()))

@@ -52,8 +52,8 @@ pub(crate) fn is_modern(headers: &HeaderMap, body: &str) -> bool {
     if has_modern_header(headers) {
         return true;
     }
-    // One scan on the handshake era's path; a parse only when the key's text is there.
-    if !body.contains(ENVELOPE_KEY) {
+    // One scan on the handshake era's path; a parse only when the key's text may be there.
+    if !ttai_core::mcp::modern::may_carry_envelope(body) {
         return false;
     }
     let Ok(message) = serde_json::from_str::<serde_json::Value>(body) else {
@@ -75,14 +75,8 @@ fn routing_header<'a>(headers: &'a HeaderMap, name: &warp::http::HeaderName) -> 
     if values.next().is_some() {
         return Header::Invalid;
     }
-    let bytes = value.as_bytes();
-    if bytes
-        .iter()
-        .any(|b| !(b.is_ascii_graphic() || *b == b' ' || *b == b'\t'))
-    {
-        return Header::Invalid;
-    }
-    match std::str::from_utf8(bytes) {
+    // `to_str` accepts exactly visible ASCII, space and tab, in one pass.
+    match value.to_str() {
         Ok(text) => Header::Value(text.trim()),
         Err(_) => Header::Invalid,
     }

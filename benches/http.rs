@@ -356,19 +356,15 @@ fn paired(authority: &str, legacy: &str, modern: &str, pairs: usize) {
     let mut news = Vec::with_capacity(pairs);
     let mut failures = 0;
     for i in 0..pairs {
-        // Alternate which era goes first, so neither always follows the other.
         let mut time = |c: &mut Connection, r: &str| {
             let t = Instant::now();
             failures += usize::from(!c.call(r));
             t.elapsed().as_secs_f64() * 1e6
         };
-        let (o, n) = if i % 2 == 0 {
-            let o = time(&mut old, legacy);
-            (o, time(&mut new, modern))
-        } else {
-            let n = time(&mut new, modern);
-            (time(&mut old, legacy), n)
-        };
+        let (o, n) = in_turn(i, |era| match era {
+            Era::Legacy => time(&mut old, legacy),
+            Era::Modern => time(&mut new, modern),
+        });
         olds.push(o);
         news.push(n);
     }
@@ -376,10 +372,6 @@ fn paired(authority: &str, legacy: &str, modern: &str, pairs: usize) {
     let count = differences.len() as f64;
     let mean = differences.iter().sum::<f64>() / count;
     let sd = (differences.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (count - 1.0)).sqrt();
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "paired, {pairs} calls of each era alternated on one thread: 2025-11-25 median {:.2} µs, 2026-07-28 median {:.2} µs; 2026-07-28 minus 2025-11-25 per call: median {:+.3} µs, mean {:+.3} µs (95 % interval {:+.3} to {:+.3}); failures {failures}",
         median(&mut olds),
@@ -389,6 +381,30 @@ fn paired(authority: &str, legacy: &str, modern: &str, pairs: usize) {
         mean - 1.96 * sd / count.sqrt(),
         mean + 1.96 * sd / count.sqrt(),
     );
+}
+
+/// Which era a measurement is of.
+enum Era {
+    Legacy,
+    Modern,
+}
+
+/// The `i`th pair of measurements, (handshake era, 2026-07-28): the handshake era first on even
+/// turns and second on odd ones, so that neither always follows the other.
+fn in_turn<T>(i: usize, mut measure: impl FnMut(Era) -> T) -> (T, T) {
+    if i.is_multiple_of(2) {
+        let legacy = measure(Era::Legacy);
+        (legacy, measure(Era::Modern))
+    } else {
+        let modern = measure(Era::Modern);
+        (measure(Era::Legacy), modern)
+    }
+}
+
+/// The middle value (sorts `values`).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// The server's CPU per call of each era, to the nanosecond: blocks of 500 calls of one era and
@@ -410,13 +426,10 @@ fn server_cpu_paired(authority: &str, legacy: &str, modern: &str, pairs: usize, 
     };
     let (mut olds, mut news) = (Vec::new(), Vec::new());
     for i in 0..blocks {
-        let (o, n) = if i % 2 == 0 {
-            let o = run(&mut old, legacy);
-            (o, run(&mut new, modern))
-        } else {
-            let n = run(&mut new, modern);
-            (run(&mut old, legacy), n)
-        };
+        let (o, n) = in_turn(i, |era| match era {
+            Era::Legacy => run(&mut old, legacy),
+            Era::Modern => run(&mut new, modern),
+        });
         let (Some(o), Some(n)) = (o, n) else {
             println!("server CPU per call: not readable for pid {pid}");
             return;
@@ -425,10 +438,6 @@ fn server_cpu_paired(authority: &str, legacy: &str, modern: &str, pairs: usize, 
         news.push(n);
     }
     let mut differences: Vec<f64> = news.iter().zip(&olds).map(|(n, o)| n - o).collect();
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "server CPU per call, {blocks} blocks of {BLOCK} calls of each era alternated: 2025-11-25 median {:.2} µs, 2026-07-28 median {:.2} µs; 2026-07-28 minus 2025-11-25 per call: median {:+.3} µs",
         median(&mut olds),

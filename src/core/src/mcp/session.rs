@@ -441,8 +441,11 @@ impl Session {
         lock(&self.in_flight).len()
     }
 
-    /// Waits until fewer than `limit` requests are in flight (or the session is closed).
+    /// Waits until fewer than `limit` requests are in flight (or the session is closed); a
+    /// `limit` of 0 counts as 1 (nothing in flight), so only a session holding a request ever
+    /// waits here, which `close` relies on.
     pub async fn below(&self, limit: usize) {
+        let limit = limit.max(1);
         loop {
             let finished = self.finished.notified();
             tokio::pin!(finished);

@@ -516,6 +516,33 @@ async fn completions_suggest_symbols_for_prompt_arguments() {
 }
 
 #[tokio::test]
+async fn an_alert_set_where_the_price_already_is_says_it_fires_at_the_next_check() {
+    let h = Harness::new();
+    h.init("2025-11-25").await;
+    let met = h
+        .call(
+            "set_price_alert",
+            json!({"symbol": "SPY", "condition": "below", "threshold": 9999}),
+        )
+        .await;
+    let met = &met["result"]["structuredContent"];
+    assert_eq!(met["already_met"], true, "{met}");
+    assert!(
+        met["current_price"].as_f64().is_some_and(|p| p <= 9999.0),
+        "{met}"
+    );
+    let (spec, _) = h.server.tools().get("set_price_alert").unwrap();
+    assert!(schema::validate(&(spec.output_schema)(), met).is_empty());
+    let not_yet = h
+        .call(
+            "set_price_alert",
+            json!({"symbol": "SPY", "condition": "above", "threshold": 9999}),
+        )
+        .await;
+    assert_eq!(not_yet["result"]["structuredContent"]["already_met"], false);
+}
+
+#[tokio::test]
 async fn alert_tools_set_list_delete_and_notify_subscribers() {
     let h = Harness::new();
     h.init("2025-11-25").await;
@@ -536,6 +563,10 @@ async fn alert_tools_set_list_delete_and_notify_subscribers() {
     let (spec, _) = h.server.tools().get("set_price_alert").unwrap();
     assert!(schema::validate(&(spec.output_schema)(), structured).is_empty());
     let id = structured["alert"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        structured["already_met"], false,
+        "SPY is far below 9999: {structured}"
+    );
     h.one(r#"{"jsonrpc":"2.0","id":9,"method":"resources/unsubscribe","params":{"uri":"alerts://active"}}"#)
         .await;
     let listed = h.call("list_alerts", json!({})).await;

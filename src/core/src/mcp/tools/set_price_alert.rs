@@ -21,6 +21,9 @@ struct Output<'a> {
     current_price: Option<f64>,
     /// How far the threshold is from the current price, percent.
     distance_percent: Option<f64>,
+    /// The price already meets the condition: the alert fires at the next check (within
+    /// seconds) instead of when the price next gets there. `null` without a price.
+    already_met: Option<bool>,
     /// Active alerts now.
     active_alerts: usize,
 }
@@ -36,7 +39,8 @@ impl Tool for SetPriceAlert {
                 background every few seconds and survives restarts. When it fires, every connected client gets a \
                 `notifications/message` (level warning, logger ttai.alerts), the desktop app a line on stderr or a \
                 webhook a POST; one that fired while no client was connected is reported by the next list_alerts \
-                (`fired_while_away`).",
+                (`fired_while_away`). `already_met` says when the price is already there: such an alert fires at \
+                the next check.",
             input_schema: object(
                 &[
                     ("symbol", string("ticker to watch", false)),
@@ -90,6 +94,7 @@ impl Tool for SetPriceAlert {
             alert: AlertView::of(&alert),
             current_price: price,
             distance_percent: distance,
+            already_met: price.map(|p| condition.is_met(p, threshold)),
             active_alerts: active,
         }))
     }

@@ -322,6 +322,23 @@ impl McpServer {
             }
             return self.handle_batch(session, frame, reply_to);
         }
+        // A connection of the 2026-07-28 era (stdio): a well-formed `tools/call` is read in one
+        // pass with its params, as over HTTP (`handle_stateless`); anything else takes the
+        // general path below.
+        if session.era() == Era::Modern
+            && let Some((id, head)) = envelope::classify_call(frame)
+        {
+            return self.modern_request(
+                session,
+                id.get(),
+                "tools/call",
+                None,
+                Some((frame, head)),
+                None,
+                reply_to,
+                inline,
+            );
+        }
         match envelope::classify(frame) {
             Err(err) => {
                 reply_to.send(refusal(&err, session.era() == Era::Modern));

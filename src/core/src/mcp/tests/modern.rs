@@ -609,7 +609,61 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// On a 2026-07-28 connection a `tools/call` is read in one pass with its params; the
+        /// answer is byte for byte the general path's (the message read, then its params).
+        #[test]
+        fn a_tools_call_read_in_one_pass_is_answered_as_the_general_path_answers(
+            name in prop_oneof![Just("get_quote".to_owned()), Just("get_balances".to_owned()), "[a-z_]{0,10}"],
+            symbol in prop_oneof![Just(json!("SPY")), Just(json!("")), Just(json!(7)), Just(Value::Null)],
+            meta in meta(),
+            progress in prop::option::of(any::<u16>()),
+            id in prop_oneof![any::<i32>().prop_map(|i| json!(i)), "[a-z0-9]{1,8}".prop_map(|s| json!(s))],
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let h = harness();
+                h.one(&req(json!(0), "server/discover", json!({}), json!({}))).await;
+                let mut meta = meta.clone();
+                if let (Some(token), Value::Object(m)) = (progress, &mut meta) {
+                    m.insert("progressToken".into(), json!(token));
+                }
+                let frame = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": {"name": name, "arguments": {"symbol": symbol}, "_meta": meta}}).to_string();
+                prop_assert!(crate::mcp::envelope::classify_call(&frame).is_some(), "{}", frame);
+                // The answer (progress notifications aside), once it has come.
+                let answer = |out: Arc<CollectingOutbound>| async move {
+                    let mut seen = 1;
+                    loop {
+                        let messages = out.wait_for(seen, Duration::from_secs(5)).await;
+                        let answers: Vec<String> =
+                            messages.iter().filter(|m| !m.contains("\"method\"")).cloned().collect();
+                        if !answers.is_empty() || messages.len() < seen {
+                            return answers;
+                        }
+                        seen = messages.len() + 1;
+                    }
+                };
+                // One after the other: the same id may not be in flight twice.
+                let out = Arc::new(CollectingOutbound::new());
+                let fast_outcome = h.server.handle_frame(&h.session, &frame, out.clone());
+                let fast = answer(out).await;
+                let Ok(crate::mcp::envelope::Incoming::Request { id, method, params }) =
+                    crate::mcp::envelope::classify(&frame)
+                else {
+                    panic!("a request: {frame}");
+                };
+                let out = Arc::new(CollectingOutbound::new());
+                let general_outcome =
+                    h.server.modern_request(&h.session, id.get(), &method, params, None, None, out.clone(), false);
+                let general = answer(out).await;
+                prop_assert_eq!(fast_outcome, general_outcome);
+                prop_assert_eq!(fast.len(), 1, "{:?}", fast);
+                prop_assert_eq!(fast, general, "{}", frame);
+                Ok(())
+            })?;
+        }
+
         #[test]
         fn modern_answers_are_well_formed_and_never_carry_a_null_id(
             requests in prop::collection::vec((method(), meta(), prop::option::of("[a-z:/]{0,16}"), any::<i16>()), 1..6)

@@ -326,18 +326,9 @@ impl McpServer {
         // pass with its params, as over HTTP (`handle_stateless`); anything else takes the
         // general path below.
         if session.era() == Era::Modern
-            && let Some((id, head)) = envelope::classify_call(frame)
+            && let Some(read) = envelope::classify_call(frame)
         {
-            return self.modern_request(
-                session,
-                id.get(),
-                "tools/call",
-                None,
-                Some((frame, head)),
-                None,
-                reply_to,
-                inline,
-            );
+            return self.modern_call(session, frame, read, None, reply_to, inline);
         }
         match envelope::classify(frame) {
             Err(err) => {

@@ -23,18 +23,9 @@ impl McpServer {
         // The routing header names the method before the body is read: a well-formed call is
         // read in one pass with its params (anything else takes the general path below).
         if headers.method == Header::Value("tools/call")
-            && let Some((id, head)) = envelope::classify_call(frame)
+            && let Some(read) = envelope::classify_call(frame)
         {
-            return self.modern_request(
-                session,
-                id.get(),
-                "tools/call",
-                None,
-                Some((frame, head)),
-                Some(headers),
-                reply_to,
-                true,
-            );
+            return self.modern_call(session, frame, read, Some(headers), reply_to, true);
         }
         match envelope::classify(frame) {
             Err(err) => {
@@ -157,6 +148,29 @@ impl McpServer {
                 FrameOutcome::Pending
             }
         }
+    }
+
+    /// A 2026-07-28 `tools/call` already read in one pass with its message
+    /// (`envelope::classify_call`), over HTTP (`headers`) or on a stdio connection.
+    pub(super) fn modern_call(
+        &self,
+        session: &Arc<Session>,
+        frame: &str,
+        (id, head): (&RawValue, head::Head<'_>),
+        headers: Option<&RoutingHeaders<'_>>,
+        reply_to: Arc<dyn Outbound>,
+        inline: bool,
+    ) -> FrameOutcome {
+        self.modern_request(
+            session,
+            id.get(),
+            "tools/call",
+            None,
+            Some((frame, head)),
+            headers,
+            reply_to,
+            inline,
+        )
     }
 
     /// `subscriptions/listen`: the acknowledgement, then the stream (module `listen`), which

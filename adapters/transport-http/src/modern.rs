@@ -40,16 +40,82 @@ const ENVELOPE_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 
 /// True when the request's `MCP-Protocol-Version` names a version that is not a handshake one.
 pub(crate) fn has_modern_header(headers: &HeaderMap) -> bool {
-    headers.get_all(names::MCP_PROTOCOL_VERSION).iter().any(|v| {
-        v.to_str()
-            .map_or(true, |v| ProtocolVersion::parse(v.trim()).is_none())
-    })
+    headers
+        .get_all(names::MCP_PROTOCOL_VERSION)
+        .iter()
+        .any(names_modern)
+}
+
+/// True for a version header value that is not a handshake version (or not visible ASCII).
+fn names_modern(value: &HeaderValue) -> bool {
+    value
+        .to_str()
+        .map_or(true, |v| ProtocolVersion::parse(v.trim()).is_none())
+}
+
+/// A POST's routing headers and its era as they tell it, read in one pass over the header map.
+pub(crate) struct Routing<'a> {
+    /// `MCP-Protocol-Version` names a version that is not a handshake one ([`has_modern_header`]).
+    pub(crate) modern: bool,
+    /// `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`, for the engine to check against the
+    /// body.
+    pub(crate) headers: RoutingHeaders<'a>,
+}
+
+/// Reads [`Routing`]: each header compared once by name, instead of three lookups that each
+/// hash a name (and a fourth for the era).
+pub(crate) fn routing<'a>(headers: &'a HeaderMap) -> Routing<'a> {
+    /// The first value of a header, and whether it came more than once.
+    #[derive(Default)]
+    struct Seen<'a> {
+        first: Option<&'a HeaderValue>,
+        again: bool,
+    }
+    let (mut version, mut method, mut name) = (Seen::default(), Seen::default(), Seen::default());
+    let mut modern = false;
+    for (key, value) in headers {
+        let seen = if *key == names::MCP_PROTOCOL_VERSION {
+            modern |= names_modern(value);
+            &mut version
+        } else if *key == names::MCP_METHOD {
+            &mut method
+        } else if *key == names::MCP_NAME {
+            &mut name
+        } else {
+            continue;
+        };
+        if seen.first.is_some() {
+            seen.again = true;
+        } else {
+            seen.first = Some(value);
+        }
+    }
+    // One routing header: sent once, in visible ASCII (space and tab allowed inside), trimmed.
+    let read = |seen: Seen<'a>| match seen {
+        Seen { first: None, .. } => Header::Absent,
+        Seen { again: true, .. } => Header::Invalid,
+        // `to_str` accepts exactly visible ASCII, space and tab, in one pass.
+        Seen {
+            first: Some(value), ..
+        } => match value.to_str() {
+            Ok(text) => Header::Value(text.trim()),
+            Err(_) => Header::Invalid,
+        },
+    };
+    Routing {
+        modern,
+        headers: RoutingHeaders {
+            protocol_version: read(version),
+            method: read(method),
+            name: read(name),
+        },
+    }
 }
 
 /// True when a POST belongs to the 2026-07-28 era: its version header says so, or its body is a
 /// request (not `initialize`) with the envelope in `params._meta`.
-pub(crate) fn is_modern(headers: &HeaderMap, body: &str) -> bool {
-    if has_modern_header(headers) {
+pub(crate) fn is_modern(routing: &Routing<'_>, body: &str) -> bool {
+    if routing.modern {
         return true;
     }
     // One scan on the handshake era's path; a parse only when the key's text may be there.
@@ -64,30 +130,6 @@ pub(crate) fn is_modern(headers: &HeaderMap, body: &str) -> bool {
             .pointer("/params/_meta")
             .and_then(|meta| meta.get(ENVELOPE_KEY))
             .is_some()
-}
-
-/// One routing header: sent once, in visible ASCII (space and tab allowed inside), trimmed.
-fn routing_header<'a>(headers: &'a HeaderMap, name: &warp::http::HeaderName) -> Header<'a> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
-        return Header::Absent;
-    };
-    if values.next().is_some() {
-        return Header::Invalid;
-    }
-    // `to_str` accepts exactly visible ASCII, space and tab, in one pass.
-    match value.to_str() {
-        Ok(text) => Header::Value(text.trim()),
-        Err(_) => Header::Invalid,
-    }
-}
-
-fn routing_headers(headers: &HeaderMap) -> RoutingHeaders<'_> {
-    RoutingHeaders {
-        protocol_version: routing_header(headers, &names::MCP_PROTOCOL_VERSION),
-        method: routing_header(headers, &names::MCP_METHOD),
-        name: routing_header(headers, &names::MCP_NAME),
-    }
 }
 
 /// A refusal before the engine saw the request: a JSON-RPC error without an id (never `null`).
@@ -263,12 +305,11 @@ fn event(message: &str) -> Bytes {
 /// Serves one POST of the modern era (`body` already read within the budgets).
 pub(crate) async fn post(
     server: &Arc<dyn FrameHandler>,
-    headers: &HeaderMap,
+    routing: RoutingHeaders<'_>,
     body: &str,
     json_ok: bool,
     sse_ok: bool,
 ) -> Resp {
-    let routing = routing_headers(headers);
     let sink = Arc::new(ModernSink::default());
     let session = server.open_stateless(sink.clone());
     let guard = SessionGuard {
@@ -395,6 +436,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         let modern_body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
         let legacy_body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        let is_modern = |headers: &HeaderMap, body: &str| is_modern(&routing(headers), body);
         assert!(is_modern(&headers, modern_body));
         assert!(!is_modern(&headers, legacy_body));
         let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
@@ -409,6 +451,14 @@ mod tests {
         assert!(is_modern(&headers, init));
         headers.insert("mcp-protocol-version", HeaderValue::from_static("v999.0.0"));
         assert!(has_modern_header(&headers));
+        assert!(routing(&headers).modern);
+        headers.append("mcp-protocol-version", HeaderValue::from_static("2025-11-25"));
+        assert!(
+            has_modern_header(&headers) && routing(&headers).modern,
+            "any value decides"
+        );
+        headers.insert("mcp-protocol-version", HeaderValue::from_static("2025-06-18"));
+        assert!(!has_modern_header(&headers) && !routing(&headers).modern);
     }
 
     #[test]
@@ -421,10 +471,26 @@ mod tests {
             "mcp-protocol-version",
             HeaderValue::from_bytes(b"2026-07-28\xe9").unwrap(),
         );
-        let read = routing_headers(&headers);
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let read = routing(&headers).headers;
         assert_eq!(read.method, Header::Value("tools/call"));
         assert_eq!(read.name, Header::Invalid);
         assert_eq!(read.protocol_version, Header::Invalid);
+        assert!(
+            routing(&headers).modern,
+            "a version header not in visible ASCII is not a handshake one"
+        );
+        let empty = HeaderMap::new();
+        let none = routing(&empty);
+        assert_eq!(
+            (
+                none.modern,
+                none.headers.method,
+                none.headers.name,
+                none.headers.protocol_version
+            ),
+            (false, Header::Absent, Header::Absent, Header::Absent)
+        );
     }
 
     #[test]

@@ -50,13 +50,44 @@ pub(crate) fn refuse(status: StatusCode, code: i32, message: &str) -> Resp {
     plain(status, body.to_string())
 }
 
-pub(crate) fn accepts(headers: &HeaderMap, mime: &str) -> bool {
-    header(headers, warp::http::header::ACCEPT).is_none_or(|accept| {
-        accept.split(',').any(|part| {
-            let part = part.split(';').next().unwrap_or_default().trim();
-            part.eq_ignore_ascii_case(mime) || part == "*/*"
-        })
-    })
+/// The answer framings a request's `Accept` header allows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Accepted {
+    /// `application/json`.
+    pub(crate) json: bool,
+    /// `text/event-stream`.
+    pub(crate) sse: bool,
+}
+
+/// What `Accept` allows, read in one pass: both framings when it is absent (or not visible
+/// ASCII) or names `*/*`; otherwise those it names, in any case, parameters ignored.
+pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
+    match header(headers, warp::http::header::ACCEPT) {
+        None => Accepted {
+            json: true,
+            sse: true,
+        },
+        Some(accept) => accepted_in(accept),
+    }
+}
+
+fn accepted_in(accept: &str) -> Accepted {
+    let mut allowed = Accepted {
+        json: false,
+        sse: false,
+    };
+    for part in accept.as_bytes().split(|&b| b == b',') {
+        let media = part.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+        if media == b"*/*" {
+            return Accepted {
+                json: true,
+                sse: true,
+            };
+        }
+        allowed.json |= media.eq_ignore_ascii_case(b"application/json");
+        allowed.sse |= media.eq_ignore_ascii_case(b"text/event-stream");
+    }
+    allowed
 }
 
 pub(crate) fn new_session_id() -> Option<String> {
@@ -247,6 +278,87 @@ pub(crate) fn with_session_id(mut response: Resp, id: &str) -> Resp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The reading `accepted` replaced, one framing at a time: the property below holds the
+    /// one-pass reading to it.
+    fn accepts_by_splitting(accept: &str, mime: &str) -> bool {
+        accept.split(',').any(|part| {
+            let part = part.split(';').next().unwrap_or_default().trim();
+            part.eq_ignore_ascii_case(mime) || part == "*/*"
+        })
+    }
+
+    #[test]
+    fn accept_is_read_for_both_framings_at_once() {
+        let read = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("accept", HeaderValue::from_str(accept).unwrap());
+            accepted(&headers)
+        };
+        let both = Accepted {
+            json: true,
+            sse: true,
+        };
+        assert_eq!(accepted(&HeaderMap::new()), both);
+        assert_eq!(read("application/json, text/event-stream"), both);
+        assert_eq!(
+            read("Application/JSON;q=0.9"),
+            Accepted {
+                json: true,
+                sse: false
+            }
+        );
+        assert_eq!(
+            read(" text/event-stream ; charset=utf-8"),
+            Accepted {
+                json: false,
+                sse: true
+            }
+        );
+        assert_eq!(read("text/html, */*;q=0.1"), both);
+        assert_eq!(
+            read("text/html"),
+            Accepted {
+                json: false,
+                sse: false
+            }
+        );
+        assert_eq!(
+            read("application/json-seq"),
+            Accepted {
+                json: false,
+                sse: false
+            }
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn accept_read_in_one_pass_allows_what_splitting_allowed(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("application/json".to_owned()),
+                    Just("TEXT/Event-Stream".to_owned()),
+                    Just("*/*".to_owned()),
+                    "[ \t]{0,2}[a-zA-Z*/;=, \t.-]{0,24}[ \t]{0,2}",
+                ],
+                0..5,
+            ),
+            separators in proptest::collection::vec("[,;]", 0..5),
+        ) {
+            let mut accept = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                accept.push_str(part);
+                if let Some(separator) = separators.get(i) {
+                    accept.push_str(separator);
+                }
+            }
+            let read = accepted_in(&accept);
+            prop_assert_eq!(read.json, accepts_by_splitting(&accept, "application/json"));
+            prop_assert_eq!(read.sse, accepts_by_splitting(&accept, "text/event-stream"));
+        }
+    }
 
     #[test]
     fn a_json_content_type_is_told_in_any_case_and_with_parameters() {

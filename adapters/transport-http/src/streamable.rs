@@ -102,9 +102,12 @@ pub(crate) async fn post_mcp(
     client: Option<std::net::IpAddr>,
     body: impl Stream<Item = Result<impl Buf, warp::Error>> + Unpin,
 ) -> Resp {
-    let json_ok = accepts(headers, "application/json");
-    let sse_ok = accepts(headers, "text/event-stream");
-    let modern_header = modern::has_modern_header(headers);
+    let Accepted {
+        json: json_ok,
+        sse: sse_ok,
+    } = accepted(headers);
+    let routing = modern::routing(headers);
+    let modern_header = routing.modern;
     if !json_ok && !sse_ok {
         let refuse = if modern_header { modern::refuse } else { refuse };
         return refuse(
@@ -120,8 +123,8 @@ pub(crate) async fn post_mcp(
     };
     let text = body.as_str();
     // The era is decided before any session is looked at.
-    if modern_header || modern::is_modern(headers, text) {
-        return modern::post(&state.server, headers, text, json_ok, sse_ok).await;
+    if modern::is_modern(&routing, text) {
+        return modern::post(&state.server, routing.headers, text, json_ok, sse_ok).await;
     }
     let (session, created) = match header(headers, names::MCP_SESSION_ID) {
         Some(_) => match session_of(state, headers) {
@@ -207,7 +210,7 @@ pub(crate) async fn post_mcp(
 }
 
 pub(crate) fn get_mcp(state: &Arc<State>, headers: &HeaderMap) -> Resp {
-    if !accepts(headers, "text/event-stream") {
+    if !accepted(headers).sse {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
             -32600,

@@ -164,6 +164,67 @@ fn the_full_analysis_reports_progress_and_lands_in_history() {
     );
 }
 
+/// A recommendation says what the management rules say about what the account already holds in
+/// the symbol, as `get_portfolio_risk` says it: on the demo account the 3 short AAPL 265 calls
+/// (sold at 2.40, marked 0.07) have captured 97 % of their $720 credit, and buying them back
+/// costs $21, which is the step that frees the shares for a new call.
+#[test]
+fn the_full_analysis_says_what_to_do_with_what_is_already_held() {
+    let mut ttai = Ttai::spawn(&["--broker", "replay", "serve"]);
+    ttai.initialize("2025-11-25");
+    let full = ttai.call(
+        "run_full_analysis",
+        json!({"symbol": "AAPL", "strategy": "covered_call"}),
+    );
+    assert_eq!(full["isError"], false, "{full}");
+    let recommendation = &full["structuredContent"]["recommendation"];
+    assert_eq!(recommendation["action"], "avoid", "{recommendation}");
+    let risk = ttai.call("get_portfolio_risk", json!({"symbol": "AAPL"}));
+    assert_eq!(
+        recommendation["position_signals"], risk["structuredContent"]["signals"],
+        "the same rules as get_portfolio_risk"
+    );
+    let signals = recommendation["position_signals"].as_array().unwrap();
+    let take_profit = signals
+        .iter()
+        .find(|s| s["rule"] == "take_profit")
+        .expect("the take-profit rule fires");
+    assert_eq!(take_profit["severity"], "action");
+    assert_eq!(take_profit["numbers"]["credit_received"], 720.0);
+    assert_eq!(take_profit["numbers"]["cost_to_close"], 21.0);
+    assert_eq!(take_profit["numbers"]["profit_captured_percent"], 97.1);
+    let reasons: Vec<&str> = recommendation["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons[0].contains("naked call"),
+        "the first reason states the decision: {reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("before adding to AAPL, manage what you hold")
+                && r.contains("buying back costs $21.00")),
+        "{reasons:?}"
+    );
+    // Nothing held in IWM: nothing to manage, and no such reason.
+    let iwm = ttai.call(
+        "run_full_analysis",
+        json!({"symbol": "IWM", "strategy": "spread"}),
+    );
+    let recommendation = &iwm["structuredContent"]["recommendation"];
+    assert_eq!(recommendation["position_signals"], json!([]));
+    assert!(
+        !recommendation["reasons"]
+            .to_string()
+            .contains("manage what you hold"),
+        "{recommendation}"
+    );
+}
+
 /// The first tool call of a fresh process sees the tape's "now", as every later one does: a
 /// chart analysed first thing covers the same 450 days (the same bars, the same support levels)
 /// as the same analysis asked again. It used to take every bar since the epoch, because the

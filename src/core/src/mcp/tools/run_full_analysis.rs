@@ -32,8 +32,11 @@ impl Tool for RunFullAnalysis {
                 candidates for the strategy, the account's context (positions in the symbol with their open price \
                 and P&L, exposure to it, option buying power in use, the caps) and a recommendation (sell, wait or \
                 avoid) with how many contracts fit, the order at a limit price on the tick, its reasons, its \
-                cautions by severity (any blocking one means wait or avoid) and how to manage the trade, plus \
-                relevant knowledge passages. The result is saved and listed by get_analysis_history. Sends \
+                cautions by severity (any blocking one means wait or avoid) and how to manage the trade; what the \
+                management rules of get_portfolio_risk say about the positions already held in the symbol \
+                (position_signals: take profit, 21 DTE, a tested strike, ex-dividend, earnings; each one that \
+                calls for action is also a reason: manage what you hold before adding to it), plus relevant \
+                knowledge passages. The result is saved and listed by get_analysis_history. Sends \
                 progress notifications when the request has a progressToken.",
             input_schema: object(
                 &props(&[

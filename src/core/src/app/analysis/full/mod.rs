@@ -17,6 +17,9 @@ use recommend::recommend;
 use super::chart::ChartAnalysis;
 use super::options::{Candidate, OptionsAnalysis, Strategy};
 use super::sizing::AccountContext;
+use crate::app::portfolio_risk::RiskRequest;
+use crate::app::portfolio_risk::scenario::{MoveBasis, ScenarioGrid};
+use crate::app::portfolio_risk::signals::Signal;
 use crate::app::{App, AppEvent};
 use crate::domain::{Symbol, Timeframe};
 use crate::error::AppError;
@@ -48,7 +51,7 @@ pub struct Caution {
     pub severity: Severity,
     /// A stable name: not_eligible, naked_call, below_basis, no_contracts_fit, earnings,
     /// iv_rank_low, negative_expected_value, trend_against, level_not_protecting, liquidity,
-    /// existing_short_options, not_sized.
+    /// existing_short_options, not_sized, position_signals_unavailable.
     pub code: &'static str,
     /// What it is, with the numbers.
     pub message: String,
@@ -87,6 +90,11 @@ pub struct Recommendation {
     pub cautions: Vec<Caution>,
     /// How to manage it once open.
     pub management: Vec<String>,
+    /// What the management rules of `get_portfolio_risk` (take profit at 50 %, close or roll at
+    /// 21 DTE, a tested short strike, ex-dividend, earnings) say about the positions already held
+    /// in the symbol, most urgent first. Each `action` one is also a reason: manage what you hold
+    /// before adding to it.
+    pub position_signals: Vec<Signal>,
 }
 
 /// A knowledge passage relevant to the trade.
@@ -191,6 +199,12 @@ impl App {
                     .await?
             }
         };
+        // A trader manages what is already held in the symbol before adding to it.
+        let held = if account.positions_in_symbol.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.position_signals(symbol).await
+        };
         progress.report(3.0, STAGES, "account checked");
 
         let recommendation = recommend(
@@ -199,6 +213,7 @@ impl App {
             &account,
             &request,
             overrides.contracts.unwrap_or(1),
+            held,
         );
         let base = self.knowledge().await;
         let query = match strategy {
@@ -253,6 +268,27 @@ impl App {
         self.emit(AppEvent::ResourceUpdated(format!("history://analyses/{symbol}")));
         progress.report(5.0, STAGES, "saved");
         Ok(result)
+    }
+}
+
+impl App {
+    /// The management signals of the positions held in `symbol`, as `get_portfolio_risk` gives
+    /// them for that symbol (its grid reduced to the one cell the signals do not need more of).
+    async fn position_signals(&self, symbol: &Symbol) -> Result<Vec<Signal>, AppError> {
+        let request = RiskRequest {
+            account: None,
+            symbol: Some(symbol.clone()),
+            grid: ScenarioGrid {
+                moves_percent: vec![0.0],
+                iv_shifts: vec![0.0],
+                days: vec![0],
+                move_basis: MoveBasis::Symbol,
+            },
+            include_chart: false,
+            group_grids: false,
+        };
+        let (report, _) = self.portfolio_risk(&request).await?;
+        Ok(report.signals)
     }
 }
 
@@ -319,6 +355,90 @@ mod tests {
             .unwrap()
             .block_on(app.run_full_analysis_with(&spy, strategy, overrides, &Quiet))
             .unwrap()
+    }
+
+    #[test]
+    fn what_is_held_in_the_symbol_is_judged_by_the_portfolio_rules_and_named_in_the_reasons() {
+        // A short SPY put sold at 2.00 and marked 0.20: 90 % of its credit captured.
+        let mut market = sample_market();
+        let account = market.accounts[0].number.clone();
+        let expiration = market.chains[0].expirations[0].date;
+        market.positions.push(Position {
+            account,
+            symbol: Symbol::parse(&occ_symbol("SPY", expiration, OptionType::Put, 400.0)).unwrap(),
+            instrument_type: InstrumentType::EquityOption,
+            underlying: Symbol::parse("SPY").unwrap(),
+            quantity: -2.0,
+            average_open_price: 2.0,
+            close_price: Some(0.2),
+            mark: Some(0.2),
+            multiplier: 100.0,
+            option_type: Some(OptionType::Put),
+            strike: Some(400.0),
+            expiration: Some(expiration),
+            opened_at: None,
+        });
+        let app = sample_app(market);
+        let full = run(&app, Strategy::Csp, &FullOptions::default());
+        let r = &full.recommendation;
+        let spy = Symbol::parse("SPY").unwrap();
+        let risk = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(app.portfolio_risk(&RiskRequest {
+                symbol: Some(spy),
+                ..RiskRequest::default_book()
+            }))
+            .unwrap()
+            .0;
+        assert_eq!(
+            r.position_signals, risk.signals,
+            "the rules of get_portfolio_risk"
+        );
+        let take_profit = r
+            .position_signals
+            .iter()
+            .find(|s| s.rule == crate::app::portfolio_risk::signals::Rule::TakeProfit)
+            .expect("90 % captured takes profit");
+        assert_eq!(take_profit.numbers["credit_received"], 400.0);
+        assert_eq!(take_profit.numbers["cost_to_close"], 40.0);
+        let actions: Vec<&Signal> = r
+            .position_signals
+            .iter()
+            .filter(|s| s.severity == crate::app::portfolio_risk::signals::Severity::Action)
+            .collect();
+        assert!(!actions.is_empty());
+        for signal in actions {
+            assert!(
+                r.reasons
+                    .iter()
+                    .skip(1)
+                    .any(|reason| reason.ends_with(&signal.message)
+                        && reason.starts_with("before adding to SPY, manage what you hold: ")),
+                "{:?}",
+                r.reasons
+            );
+        }
+        // Nothing held: nothing to judge, and no such reason.
+        let clean = run(&app_without_spy_options(), Strategy::Csp, &FullOptions::default());
+        assert!(clean.recommendation.position_signals.is_empty());
+        assert!(
+            !clean
+                .recommendation
+                .reasons
+                .iter()
+                .any(|r| r.contains("manage what you hold"))
+        );
+    }
+
+    /// The sample market without SPY options held (its shares kept).
+    fn app_without_spy_options() -> App {
+        let mut market = sample_market();
+        market
+            .positions
+            .retain(|p| !(p.underlying.as_str() == "SPY" && p.option_type.is_some()));
+        sample_app(market)
     }
 
     #[test]

@@ -5,7 +5,9 @@ use super::{Caution, Recommendation, Severity};
 use crate::app::analysis::chart::ChartAnalysis;
 use crate::app::analysis::options::{Candidate, IV_RANK_LOW, OptionsAnalysis, OptionsRequest, Strategy};
 use crate::app::analysis::sizing::AccountContext;
+use crate::app::portfolio_risk::signals::{self, Signal};
 use crate::domain::{OptionType, TickClass};
+use crate::error::AppError;
 
 /// "the 540 put", "the 540 / 535 bull put spread", "the 465 call against the shares".
 fn describe(c: &Candidate) -> String {
@@ -96,7 +98,43 @@ fn blocking(c: &Candidate, request_allows_earnings: bool, allow_below_basis: boo
     out
 }
 
+/// The recommendation, with what the management rules say about the positions already held in
+/// the symbol (`held`; the error's message when they could not be checked).
 pub(super) fn recommend(
+    chart: &ChartAnalysis,
+    options: &OptionsAnalysis,
+    account: &AccountContext,
+    request: &OptionsRequest,
+    wanted: i64,
+    held: Result<Vec<Signal>, AppError>,
+) -> Recommendation {
+    let mut recommendation = decide(chart, options, account, request, wanted);
+    let symbol = options.symbol.as_str();
+    match held {
+        Ok(mut signals) => {
+            signals.sort_by_key(|s| s.severity);
+            recommendation.reasons.extend(
+                signals
+                    .iter()
+                    .filter(|s| s.severity == signals::Severity::Action)
+                    .map(|s| format!("before adding to {symbol}, manage what you hold: {}", s.message)),
+            );
+            recommendation.position_signals = signals;
+        }
+        Err(e) => recommendation.cautions.push(Caution::new(
+            Severity::Minor,
+            "position_signals_unavailable",
+            format!(
+                "the management rules could not be checked on the positions held in {symbol}: {}",
+                e.message
+            ),
+        )),
+    }
+    recommendation
+}
+
+/// The decision on the trade itself: sell, wait or avoid, with its reasons and cautions.
+fn decide(
     chart: &ChartAnalysis,
     options: &OptionsAnalysis,
     account: &AccountContext,
@@ -204,6 +242,7 @@ pub(super) fn recommend(
         reasons,
         cautions,
         management,
+        position_signals: Vec::new(),
     }
 }
 
@@ -431,6 +470,7 @@ fn not_now(
         reasons,
         cautions,
         management: Vec::new(),
+        position_signals: Vec::new(),
     }
 }
 

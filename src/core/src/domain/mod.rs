@@ -52,18 +52,49 @@ pub use tick::{LimitPrice, PENNY_ALL, PENNY_PROGRAM, TickClass};
 
 /// Rounds a computed money value to 4 decimals so that `(1.1 + 1.2) / 2` prints as `1.15`.
 pub fn round4(value: f64) -> f64 {
-    if value.is_finite() {
-        (value * 10_000.0).round() / 10_000.0
-    } else {
-        value
-    }
+    round_to(value, 4)
 }
 
-/// Rounds to `places` decimals.
+/// Rounds to `places` decimals. A value that rounds to zero is `0`, never `-0` (which JSON
+/// would print as `-0.0`: a "negative" P&L of nothing).
 pub fn round_to(value: f64, places: i32) -> f64 {
     if !value.is_finite() {
         return value;
     }
     let scale = 10_f64.powi(places);
-    (value * scale).round() / scale
+    // Adding +0 turns -0 into +0 and changes nothing else.
+    (value * scale).round() / scale + 0.0
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn rounding_to_nothing_is_zero_not_negative_zero() {
+        for value in [-0.0, -0.001, -0.004_9, -1e-12] {
+            let rounded = round_to(value, 2);
+            assert!(rounded == 0.0 && rounded.is_sign_positive(), "{value} -> {rounded}");
+            assert_eq!(serde_json::to_string(&rounded).unwrap(), "0.0");
+            assert!(round4(value / 100.0).is_sign_positive());
+        }
+        assert_eq!(round_to(-0.005_1, 2), -0.01);
+        assert_eq!(round4((1.1 + 1.2) / 2.0), 1.15);
+        assert!(round_to(f64::NAN, 2).is_nan());
+        assert_eq!(round_to(f64::NEG_INFINITY, 2), f64::NEG_INFINITY);
+    }
+
+    proptest! {
+        #[test]
+        fn rounding_keeps_the_sign_of_what_is_left(value in -1e6f64..1e6, places in 0i32..6) {
+            let rounded = round_to(value, places);
+            prop_assert!((rounded - value).abs() <= 0.5 / 10f64.powi(places) + 1e-9);
+            if rounded != 0.0 {
+                prop_assert_eq!(rounded.is_sign_negative(), value < 0.0);
+            } else {
+                prop_assert!(rounded.is_sign_positive());
+            }
+        }
+    }
 }

@@ -225,6 +225,92 @@ fn the_full_analysis_says_what_to_do_with_what_is_already_held() {
     );
 }
 
+/// Options past their expiration that the broker still lists, as the demo tape's positions do
+/// on Monday 2026-06-01 (recorded before Friday 2026-05-29's expiration): the SPY 555 put
+/// expired worthless (SPY above 590) and no longer counts, so it no longer fills the exposure
+/// cap; the 3 AAPL 240 calls expired in the money (AAPL above 246), so the 300 shares they cover
+/// are to be called away and no new call is recommended against them, and nothing tells the
+/// trader to buy back or roll an option that cannot be traded any more.
+#[test]
+fn options_past_expiration_count_for_what_they_left() {
+    let mut ttai = Ttai::spawn(&["--broker", "replay", "serve"]);
+    ttai.initialize("2025-11-25");
+    let clock = ttai.call("replay_clock", json!({"to": "2026-06-01"}));
+    assert_eq!(clock["isError"], false, "{clock}");
+    let positions = ttai.call("get_positions", json!({}));
+    let positions = &positions["structuredContent"];
+    let expired = positions["expired"].as_array().unwrap();
+    let find = |underlying: &str| {
+        expired
+            .iter()
+            .find(|e| e["underlying"] == underlying)
+            .unwrap_or_else(|| panic!("{underlying} expired: {positions}"))
+    };
+    let put = find("SPY");
+    assert_eq!(put["expiration"], "2026-05-29");
+    assert_eq!(
+        (&put["in_the_money"], &put["counted"]),
+        (&json!(false), &json!(false))
+    );
+    assert!(put["underlying_price"].as_f64().unwrap() > 555.0, "{put}");
+    let calls = find("AAPL");
+    assert_eq!(
+        (&calls["in_the_money"], &calls["counted"]),
+        (&json!(true), &json!(true))
+    );
+    assert!(
+        calls["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("300 shares sold (called away) at 240 by assignment"),
+        "{calls}"
+    );
+    let listed: Vec<&str> = positions["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["underlying"].as_str().unwrap())
+        .collect();
+    assert!(
+        !listed.contains(&"SPY"),
+        "the worthless put is left out: {listed:?}"
+    );
+
+    // SPY: nothing at risk any more; the put is named as expired, not counted.
+    let spy = ttai.call("run_full_analysis", json!({"symbol": "SPY", "strategy": "csp"}));
+    let spy = &spy["structuredContent"];
+    assert_eq!(spy["account"]["exposure"]["total"], 0.0, "{}", spy["account"]);
+    assert_eq!(spy["account"]["expired_in_symbol"][0]["counted"], false);
+    assert_eq!(spy["recommendation"]["position_signals"], json!([]));
+
+    // AAPL: the shares are spoken for by the assignment; the reasons say so, and no rule says
+    // to buy back or roll the expired calls.
+    let aapl = ttai.call(
+        "run_full_analysis",
+        json!({"symbol": "AAPL", "strategy": "covered_call"}),
+    );
+    let recommendation = &aapl["structuredContent"]["recommendation"];
+    assert_eq!(recommendation["action"], "avoid", "{recommendation}");
+    let first = recommendation["reasons"][0].as_str().unwrap();
+    assert!(
+        first.contains("3 of them expired in the money") && !first.contains("close one first"),
+        "{first}"
+    );
+    let signals = recommendation["position_signals"].as_array().unwrap();
+    assert!(
+        signals
+            .iter()
+            .any(|s| s["rule"] == "expired" && s["severity"] == "action"),
+        "{signals:?}"
+    );
+    assert!(
+        signals
+            .iter()
+            .all(|s| s["rule"] != "take_profit" && s["rule"] != "dte_21"),
+        "{signals:?}"
+    );
+}
+
 /// The first tool call of a fresh process sees the tape's "now", as every later one does: a
 /// chart analysed first thing covers the same 450 days (the same bars, the same support levels)
 /// as the same analysis asked again. It used to take every bar since the epoch, because the

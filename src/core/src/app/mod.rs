@@ -55,7 +55,7 @@ pub use market_status::{ChangeView, ClosureView, MarketStatusView, SessionView};
 pub use payoff::{
     LegKind, LegRequest, MAX_LEGS, Payoff, PayoffMethod, PayoffPoint, PayoffRequest, PricedLeg, Scenario,
 };
-pub use portfolio::{BalancesView, PositionView, PositionsView};
+pub use portfolio::{BalancesView, ExpiredView, PositionView, PositionsView};
 pub use replay::ClockView;
 pub use watchlists::{WatchlistView, WatchlistsView};
 

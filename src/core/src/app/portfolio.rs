@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{InstrumentType, OptionType, Position, Symbol, new_york_date, round4};
+use crate::domain::{Expired, InstrumentType, OptionType, Position, Symbol, new_york_date, round4};
 use crate::error::AppError;
 
 /// One position as tools and resources show it.
@@ -64,12 +64,92 @@ pub struct PositionsView {
     pub total_unrealized_pnl: f64,
     /// Sum of day P&L (where known).
     pub total_day_pnl: f64,
+    /// Options past their expiration date that the broker still lists (it removes them when it
+    /// processes expirations, overnight), each with what the expiration left at the
+    /// underlying's latest price. One that expired worthless is not in `positions`, the totals
+    /// or any analysis; one in the money (or not known) stays in `positions`, its assignment or
+    /// exercise pending.
+    pub expired: Vec<ExpiredView>,
     /// Market clock time of the answer.
     pub as_of: String,
     /// Data source.
     pub source: String,
     /// True for made-up data.
     pub synthetic: bool,
+}
+
+/// An option past its expiration date that the broker still lists.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ExpiredView {
+    /// OCC symbol.
+    pub symbol: String,
+    /// Underlying symbol.
+    pub underlying: String,
+    /// Signed quantity (negative = short).
+    pub quantity: f64,
+    /// call or put.
+    pub option_type: OptionType,
+    /// Strike.
+    pub strike: Option<f64>,
+    /// Expiration date.
+    pub expiration: String,
+    /// The underlying's latest price, what the outcome is judged at.
+    pub underlying_price: Option<f64>,
+    /// In the money at that price (assigned or exercised), false: expired worthless, null: not
+    /// known.
+    pub in_the_money: Option<bool>,
+    /// Still in `positions` and the analyses (true unless it expired worthless).
+    pub counted: bool,
+    /// What the expiration left, in a sentence.
+    pub outcome: String,
+}
+
+/// What an option finishing in the money does to shares: "300 shares sold (called away) at 240
+/// by assignment" for 3 short calls.
+pub(crate) fn shares_moved(option_type: OptionType, quantity: f64, multiplier: f64, strike: f64) -> String {
+    let shares = (quantity * multiplier).abs();
+    let (how, moved) = match (option_type, quantity < 0.0) {
+        (OptionType::Put, true) => ("assignment", "bought"),
+        (OptionType::Call, true) => ("assignment", "sold (called away)"),
+        (OptionType::Call, false) => ("exercise", "bought"),
+        (OptionType::Put, false) => ("exercise", "sold"),
+    };
+    format!("{shares} shares {moved} at {strike} by {how}")
+}
+
+/// What an option past its expiration left, in a sentence a trader reads: worthless and left
+/// out, or the shares its assignment or exercise moves (counted as held until the broker
+/// processes it), or not known.
+pub(crate) fn expiry_outcome(position: &Position, expired: &Expired, price: Option<f64>) -> String {
+    let underlying = position.underlying.as_str();
+    let date = expired.expiration;
+    let at = match price {
+        Some(price) => format!(" ({underlying} at {price}, the latest price)"),
+        None => String::new(),
+    };
+    let strike = position.strike.unwrap_or_default();
+    match expired.in_the_money {
+        Some(false) => {
+            format!("expired worthless on {date}{at}: nothing follows from it, and it is left out")
+        }
+        Some(true) => format!(
+            "expired in the money on {date}{at}: {} when the broker processes it; counted as held until then, and nothing is left to close",
+            shares_moved(
+                position.option_type.unwrap_or(OptionType::Call),
+                position.quantity,
+                position.multiplier,
+                strike
+            )
+        ),
+        None => format!(
+            "expired on {date}; whether in the money is not known{}: counted as held until the broker processes it",
+            if price.is_some() {
+                " (the price is at the strike)"
+            } else {
+                " (no price for the underlying)"
+            }
+        ),
+    }
 }
 
 /// The balances of an account.
@@ -151,18 +231,51 @@ impl App {
         let (number, _) = self.resolve_account(account).await?;
         let mut positions = self.broker().positions(&number).await?;
         positions.sort_by(|a, b| a.underlying.cmp(&b.underlying).then(a.symbol.cmp(&b.symbol)));
-        let unmarked: Vec<Symbol> = positions
+        let today = new_york_date(self.broker().now());
+        let past = |p: &Position| p.past_expiration(today, None).is_some();
+        // Quoted: what the broker gave no mark, and the underlyings of options past expiration.
+        let mut wanted: Vec<Symbol> = positions
             .iter()
             .filter(|p| p.mark.is_none())
             .map(|p| p.symbol.clone())
             .collect();
-        let quotes = if unmarked.is_empty() {
+        for p in positions.iter().filter(|p| past(p)) {
+            if !wanted.contains(&p.underlying) {
+                wanted.push(p.underlying.clone());
+            }
+        }
+        let quotes = if wanted.is_empty() {
             Vec::new()
         } else {
             // A failed quote request is not fatal: the previous close stands in.
-            self.quotes(&unmarked).await.unwrap_or_default()
+            self.quotes(&wanted).await.unwrap_or_default()
         };
-        let today = new_york_date(self.broker().now());
+        let price_of = |s: &Symbol| {
+            quotes
+                .iter()
+                .find(|q| &q.symbol == s)
+                .and_then(|q| q.mark_price())
+        };
+        let mut expired = Vec::new();
+        positions.retain(|p| {
+            let price = price_of(&p.underlying);
+            let Some(after) = p.past_expiration(today, price) else {
+                return true;
+            };
+            expired.push(ExpiredView {
+                symbol: p.symbol.to_string(),
+                underlying: p.underlying.to_string(),
+                quantity: p.quantity,
+                option_type: p.option_type.unwrap_or(OptionType::Call),
+                strike: p.strike,
+                expiration: after.expiration.to_string(),
+                underlying_price: price,
+                in_the_money: after.in_the_money,
+                counted: !after.worthless(),
+                outcome: expiry_outcome(p, &after, price),
+            });
+            !after.worthless()
+        });
         let views: Vec<PositionView> = positions
             .iter()
             .map(|p| {
@@ -191,6 +304,7 @@ impl App {
             total_unrealized_pnl: round4(views.iter().filter_map(|v| v.unrealized_pnl).sum()),
             total_day_pnl: round4(views.iter().filter_map(|v| v.day_pnl).sum()),
             positions: views,
+            expired,
             as_of: self.broker().now().to_string(),
             source: source.source,
             synthetic: source.synthetic,
@@ -219,5 +333,95 @@ impl App {
             source: source.source,
             synthetic: source.synthetic,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{InstrumentType, occ_symbol};
+    use crate::testing::{sample_app, sample_market, sample_now};
+
+    /// Options past their expiration that the broker still lists: the worthless one leaves the
+    /// positions and the totals, the one in the money stays (its assignment pending), and both
+    /// are listed with what the expiration left.
+    #[test]
+    fn options_past_expiration_are_told_apart_and_the_worthless_one_is_left_out() {
+        let mut market = sample_market();
+        let account = market.accounts[0].number.clone();
+        let yesterday = new_york_date(sample_now()).add_days(-1);
+        let option = |option_type, strike: f64, quantity: f64, mark: f64| Position {
+            account: account.clone(),
+            symbol: Symbol::parse(&occ_symbol("SPY", yesterday, option_type, strike)).unwrap(),
+            instrument_type: InstrumentType::EquityOption,
+            underlying: Symbol::parse("SPY").unwrap(),
+            quantity,
+            average_open_price: 2.0,
+            close_price: Some(mark),
+            mark: Some(mark),
+            multiplier: 100.0,
+            option_type: Some(option_type),
+            strike: Some(strike),
+            expiration: Some(yesterday),
+            opened_at: None,
+        };
+        // SPY trades near 590: a 100 put expired worthless, a 100 call deep in the money.
+        market.positions.push(option(OptionType::Put, 100.0, -2.0, 0.0));
+        market
+            .positions
+            .push(option(OptionType::Call, 100.0, -1.0, 400.0));
+        let before = sample_market().positions.len();
+        let view = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(sample_app(market).positions_view(None))
+            .unwrap();
+        assert_eq!(view.positions.len(), before + 1, "the worthless put is left out");
+        assert_eq!(view.count, before + 1);
+        assert!(view.positions.iter().any(|p| p.strike == Some(100.0)
+            && p.option_type == Some(OptionType::Call)
+            && p.dte == Some(-1)));
+        assert_eq!(view.expired.len(), 2);
+        let put = view
+            .expired
+            .iter()
+            .find(|e| e.option_type == OptionType::Put)
+            .unwrap();
+        assert_eq!((put.in_the_money, put.counted), (Some(false), false));
+        assert!(put.outcome.starts_with("expired worthless on"), "{}", put.outcome);
+        let call = view
+            .expired
+            .iter()
+            .find(|e| e.option_type == OptionType::Call)
+            .unwrap();
+        assert_eq!((call.in_the_money, call.counted), (Some(true), true));
+        assert!(
+            call.outcome
+                .contains("100 shares sold (called away) at 100 by assignment"),
+            "{}",
+            call.outcome
+        );
+        assert!(call.underlying_price.is_some_and(|p| p > 100.0));
+    }
+
+    #[test]
+    fn what_an_option_in_the_money_does_to_shares() {
+        assert_eq!(
+            shares_moved(OptionType::Put, -2.0, 100.0, 555.0),
+            "200 shares bought at 555 by assignment"
+        );
+        assert_eq!(
+            shares_moved(OptionType::Call, -3.0, 100.0, 240.0),
+            "300 shares sold (called away) at 240 by assignment"
+        );
+        assert_eq!(
+            shares_moved(OptionType::Call, 1.0, 100.0, 50.5),
+            "100 shares bought at 50.5 by exercise"
+        );
+        assert_eq!(
+            shares_moved(OptionType::Put, 1.0, 100.0, 50.0),
+            "100 shares sold at 50 by exercise"
+        );
     }
 }

@@ -139,11 +139,103 @@ impl Position {
     pub fn unrealized_pnl(&self, mark: f64) -> f64 {
         (mark - self.average_open_price) * self.quantity * self.multiplier
     }
+
+    /// For an option whose expiration date is before `today` (the broker lists it until it
+    /// processes expirations, overnight), what the expiration left, judged at `underlying_price`;
+    /// `None` for anything else.
+    pub fn past_expiration(&self, today: Date, underlying_price: Option<f64>) -> Option<Expired> {
+        let (option_type, expiration) = (self.option_type?, self.expiration?);
+        if expiration >= today {
+            return None;
+        }
+        let in_the_money = match (self.strike, underlying_price) {
+            (Some(strike), Some(price)) if price.is_finite() && price > 0.0 && price != strike => {
+                Some(match option_type {
+                    OptionType::Call => price > strike,
+                    OptionType::Put => price < strike,
+                })
+            }
+            _ => None,
+        };
+        Some(Expired {
+            expiration,
+            in_the_money,
+        })
+    }
+}
+
+/// What an option past its expiration date left.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Expired {
+    /// Its expiration date.
+    pub expiration: Date,
+    /// In the money at the underlying's price (exercised or assigned: shares move when the
+    /// broker processes it); `Some(false)`: expired worthless; `None`: not known (no price, or
+    /// exactly at the strike).
+    pub in_the_money: Option<bool>,
+}
+
+impl Expired {
+    /// Expired worthless: nothing follows from it, and nothing of it counts any more.
+    pub fn worthless(&self) -> bool {
+        self.in_the_money == Some(false)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_option_past_its_expiration_is_told_worthless_or_in_the_money() {
+        let date = |s: &str| s.parse::<Date>().unwrap();
+        let option = |option_type, strike: f64| Position {
+            account: AccountNumber::new("5WT00001"),
+            symbol: Symbol::parse("SPY   260529P00555000").unwrap(),
+            instrument_type: InstrumentType::EquityOption,
+            underlying: Symbol::parse("SPY").unwrap(),
+            quantity: -1.0,
+            average_open_price: 5.0,
+            close_price: None,
+            mark: Some(0.0),
+            multiplier: 100.0,
+            option_type: Some(option_type),
+            strike: Some(strike),
+            expiration: Some(date("2026-05-29")),
+            opened_at: None,
+        };
+        let put = option(OptionType::Put, 555.0);
+        // On its expiration day and before, it is open.
+        assert_eq!(put.past_expiration(date("2026-05-29"), Some(500.0)), None);
+        let after = date("2026-06-01");
+        let worthless = put.past_expiration(after, Some(560.0)).unwrap();
+        assert!(worthless.worthless());
+        assert_eq!(worthless.expiration, date("2026-05-29"));
+        assert_eq!(
+            put.past_expiration(after, Some(550.0)).unwrap().in_the_money,
+            Some(true)
+        );
+        let call = option(OptionType::Call, 240.0);
+        assert_eq!(
+            call.past_expiration(after, Some(246.1)).unwrap().in_the_money,
+            Some(true)
+        );
+        assert!(call.past_expiration(after, Some(230.0)).unwrap().worthless());
+        // No price, or exactly at the strike: not known, never taken for worthless.
+        for price in [None, Some(240.0), Some(f64::NAN), Some(0.0)] {
+            let expired = call.past_expiration(after, price).unwrap();
+            assert_eq!(expired.in_the_money, None);
+            assert!(!expired.worthless());
+        }
+        // Shares have no expiration.
+        let shares = Position {
+            option_type: None,
+            strike: None,
+            expiration: None,
+            ..put
+        };
+        assert_eq!(shares.past_expiration(after, Some(1.0)), None);
+    }
 
     #[test]
     fn account_numbers_are_masked() {

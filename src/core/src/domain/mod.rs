@@ -21,7 +21,7 @@ mod paper;
 mod quote;
 mod tick;
 
-pub use account::{Account, AccountNumber, Balances, Position};
+pub use account::{Account, AccountNumber, Balances, Expired, Position};
 pub use alert::{
     Alert, AlertCondition, AlertId, AlertStatus, NewAlert, Notification, NotificationId, PendingNotification,
 };
@@ -75,7 +75,10 @@ mod rounding_tests {
     fn rounding_to_nothing_is_zero_not_negative_zero() {
         for value in [-0.0, -0.001, -0.004_9, -1e-12] {
             let rounded = round_to(value, 2);
-            assert!(rounded == 0.0 && rounded.is_sign_positive(), "{value} -> {rounded}");
+            assert!(
+                rounded == 0.0 && rounded.is_sign_positive(),
+                "{value} -> {rounded}"
+            );
             assert_eq!(serde_json::to_string(&rounded).unwrap(), "0.0");
             assert!(round4(value / 100.0).is_sign_positive());
         }

@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::app::PositionView;
+use crate::app::{ExpiredView, PositionView};
 use crate::domain::{InstrumentType, OptionType, round_to};
 
 /// The default per-underlying exposure cap, percent of net liq.
@@ -80,6 +80,10 @@ pub struct AccountContext {
     pub buying_power_in_use_percent: Option<f64>,
     /// Positions in the underlying, with average open price, mark, unrealized P&L.
     pub positions_in_symbol: Vec<PositionView>,
+    /// Options in the underlying past their expiration that the broker still lists, with what
+    /// the expiration left: one that expired worthless is not in `positions_in_symbol` nor the
+    /// exposure; one in the money (or not known) is, its assignment or exercise pending.
+    pub expired_in_symbol: Vec<ExpiredView>,
     /// Shares held (signed).
     pub shares_held: f64,
     /// Average open price of the shares.
@@ -383,6 +387,7 @@ pub fn account_context(
     let lots = ((shares_held - 100.0 * short_calls) / 100.0).floor();
     let exposure = exposure(&held, price, net_liq);
     AccountContext {
+        expired_in_symbol: Vec::new(),
         account,
         net_liquidating_value: net_liq,
         derivative_buying_power,

@@ -8,7 +8,10 @@
 //! - an ex-dividend date before a short call's expiration: early assignment when the call is in
 //!   the money and its extrinsic value is below the dividend (`basics/assignment-and-exercise.md`);
 //! - an earnings date before an option's expiration (`basics/implied-volatility.md`, "Earnings
-//!   and IV crush").
+//!   and IV crush");
+//! - an option past its expiration that the broker still lists: the assignment or exercise
+//!   pending when it finished in the money, and no other rule for it (it cannot be closed or
+//!   rolled) (`basics/assignment-and-exercise.md`).
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -42,6 +45,9 @@ pub enum Rule {
     ExDividend,
     /// An earnings report before expiration.
     Earnings,
+    /// An option past its expiration that the broker still lists: its assignment or exercise
+    /// is pending, and nothing is left to close or roll.
+    Expired,
 }
 
 impl Rule {
@@ -50,7 +56,7 @@ impl Rule {
         match self {
             Rule::TakeProfit | Rule::Dte21 => "knowledge://documents/risk/managing-winners.md",
             Rule::TestedShortStrike => "knowledge://documents/risk/defending-tested-sides.md",
-            Rule::ExDividend => "knowledge://documents/basics/assignment-and-exercise.md",
+            Rule::ExDividend | Rule::Expired => "knowledge://documents/basics/assignment-and-exercise.md",
             Rule::Earnings => "knowledge://documents/basics/implied-volatility.md",
         }
     }
@@ -207,16 +213,67 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
         group,
         out: Vec::new(),
     };
+    let spot = group.underlying.price;
+    // Options past their expiration date (the broker lists them until it processes them): what
+    // is pending; the rules that close or roll apply to the others only.
+    let past = |s: &SliceFacts| s.dte.is_some_and(|d| d < 0);
+    for slice in group.slices.iter().filter(|s| past(s)) {
+        let Some((option_type, strike, expiration)) = slice.kind.option() else {
+            continue;
+        };
+        let leg = format!(
+            "{} {expiration} {strike} {}",
+            slice.quantity,
+            option_type.as_str()
+        );
+        let in_the_money = spot.filter(|p| *p != strike).map(|p| match option_type {
+            OptionType::Call => p > strike,
+            OptionType::Put => p < strike,
+        });
+        let (severity, what) = match (in_the_money, spot) {
+            (Some(true), Some(p)) => (
+                Severity::Action,
+                format!(
+                    "expired in the money ({} at {p}, the latest price): {} when the broker processes it",
+                    group.underlying.symbol,
+                    crate::app::portfolio::shares_moved(
+                        option_type,
+                        slice.quantity,
+                        slice.multiplier,
+                        strike
+                    )
+                ),
+            ),
+            (Some(false), _) => (Severity::Info, "expired worthless".to_owned()),
+            _ => (
+                Severity::Warning,
+                "whether it finished in the money is not known: watch for an assignment".to_owned(),
+            ),
+        };
+        b.push(
+            Some(&slice.symbol),
+            Rule::Expired,
+            severity,
+            format!(
+                "{}: the {leg} is past its expiration, still listed by the broker: {what}; nothing is left to close or roll",
+                group.label
+            ),
+            numbers(&[
+                ("days_past_expiration", json!(-slice.dte.unwrap_or_default())),
+                ("in_the_money", in_the_money.map_or(Value::Null, Value::Bool)),
+                ("underlying_price", spot.map_or(Value::Null, |p| json!(p))),
+            ]),
+        );
+    }
     let options: Vec<&SliceFacts> = group
         .slices
         .iter()
-        .filter(|s| s.kind.option().is_some())
+        .filter(|s| s.kind.option().is_some() && !past(s))
         .collect();
     if options.is_empty() {
         return b.out;
     }
     let shorts: Vec<&SliceFacts> = options.iter().copied().filter(|s| s.quantity < 0.0).collect();
-    let spot = group.underlying.price;
 
     // Take profit / 21 DTE, for credit structures whose every option has a mark.
     let credit: f64 = options

@@ -697,6 +697,67 @@ fn take_profit_at_half_the_credit_with_the_numbers() {
     assert!(signals_of(&book).is_empty());
 }
 
+/// An option past its expiration that the broker still lists: what the expiration left, and no
+/// rule that would buy it back or roll it (it cannot be traded any more).
+#[test]
+fn an_option_past_expiration_says_what_is_pending_and_nothing_to_close() {
+    // Three short XYZ 240 calls that expired two days ago with XYZ at 246.64, sold at 2.40 and
+    // marked at 6.64: assignment calls the 300 shares away at 240.
+    let mut book = single(
+        option("XYZ", OptionType::Call, 240.0, -2, -3.0, 0.25, 2.40, 6.64),
+        market("XYZ", 246.64, 1.0),
+    );
+    book.legs.push(stock("XYZ", 300.0, 228.12, 246.64));
+    let signals = signals_of(&book);
+    assert_eq!(
+        signals.len(),
+        1,
+        "only the expiry, no 21 DTE or tested strike: {signals:?}"
+    );
+    let s = &signals[0];
+    assert_eq!((s.rule, s.severity), (Rule::Expired, Severity::Action));
+    assert!(
+        s.message
+            .contains("300 shares sold (called away) at 240 by assignment"),
+        "{}",
+        s.message
+    );
+    assert!(
+        s.message.contains("nothing is left to close or roll"),
+        "{}",
+        s.message
+    );
+    assert_eq!(s.numbers["days_past_expiration"], 2);
+    assert_eq!(s.numbers["in_the_money"], true);
+    assert_eq!(
+        s.knowledge,
+        "knowledge://documents/basics/assignment-and-exercise.md"
+    );
+    // Out of the money it expired worthless: said, but nothing to act on.
+    let book = single(
+        option("XYZ", OptionType::Put, 45.0, -1, -1.0, 0.3, 1.00, 0.0),
+        market("XYZ", 50.0, 1.0),
+    );
+    let signals = signals_of(&book);
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(
+        (signals[0].rule, signals[0].severity),
+        (Rule::Expired, Severity::Info)
+    );
+    // Beside a live option, the live one keeps its rules: the 21 DTE one here.
+    let mut book = single(
+        option("ABC", OptionType::Put, 45.0, -3, -1.0, 0.3, 1.00, 0.0),
+        market("ABC", 50.0, 1.0),
+    );
+    book.legs
+        .push(option("ABC", OptionType::Put, 44.0, 20, -1.0, 0.3, 1.00, 0.70));
+    let rules: Vec<Rule> = signals_of(&book).iter().map(|s| s.rule).collect();
+    assert!(
+        rules.contains(&Rule::Expired) && rules.contains(&Rule::Dte21),
+        "{rules:?}"
+    );
+}
+
 #[test]
 fn twenty_one_days_to_expiration_says_close_or_roll() {
     let book = single(

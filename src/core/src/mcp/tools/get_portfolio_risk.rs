@@ -75,8 +75,9 @@ impl Tool for GetPortfolioRisk {
                 delta in SPY shares, notional, estimated buying power and share of net liq, concentration; a scenario \
                 grid (moves × IV shifts × days, full repricing, worst cell named) for the book and each group; and \
                 management signals from the knowledge base's rules (50 % profit, 21 DTE, tested short strike, \
-                ex-dividend before a short call's expiration, earnings before expiration) with the numbers behind \
-                each. `symbol` limits it to one underlying; include_chart adds the grid as a heat-map PNG.",
+                ex-dividend before a short call's expiration, earnings before expiration, an option past its \
+                expiration still listed: its pending assignment, and nothing to close) with the numbers behind \
+                each; an option that expired worthless is left out, with a warning. `symbol` limits it to one underlying; include_chart adds the grid as a heat-map PNG.",
             input_schema: object(
                 &[
                     account_argument(),

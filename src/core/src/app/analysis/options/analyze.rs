@@ -39,7 +39,7 @@ impl App {
                 .unwrap_or(defaults.max_bp_usage_percent),
             min_credit_to_width: request.min_credit_to_width,
         };
-        Ok(sizing::account_context(
+        let mut context = sizing::account_context(
             balances.account,
             balances.net_liquidating_value,
             balances.derivative_buying_power,
@@ -47,7 +47,13 @@ impl App {
             symbol.as_str(),
             price,
             limits,
-        ))
+        );
+        context.expired_in_symbol = positions
+            .expired
+            .into_iter()
+            .filter(|e| e.underlying == symbol.as_str())
+            .collect();
+        Ok(context)
     }
 
     /// The options request defaults with the settings' minimum credit / width.
@@ -270,10 +276,24 @@ fn covered_call_eligibility(symbol: &Symbol, account: &AccountContext) -> (bool,
                 )
             })
             .collect();
+        // Calls past their expiration that still count finished in the money: their shares go.
+        let assigned = account
+            .expired_in_symbol
+            .iter()
+            .filter(|e| e.counted && e.option_type == OptionType::Call && e.quantity < 0.0)
+            .map(|e| -e.quantity)
+            .sum::<f64>();
+        let next = if assigned <= 0.0 {
+            "Wait for these to expire or close one first".to_owned()
+        } else {
+            format!(
+                "{assigned} of them expired in the money: their shares are to be called away when the broker processes the assignment, and nothing is left to close. Wait until it shows"
+            )
+        };
         return (
             false,
             Some(format!(
-                "all {shares} shares of {symbol} are already covered by {} short call(s) ({}): another call would be a naked call. Wait for these to expire or close one first",
+                "all {shares} shares of {symbol} are already covered by {} short call(s) ({}): another call would be a naked call. {next}",
                 account.short_calls,
                 calls.join(", ")
             )),

@@ -5,7 +5,7 @@ use super::{Caution, Recommendation, Severity};
 use crate::app::analysis::chart::ChartAnalysis;
 use crate::app::analysis::options::{Candidate, IV_RANK_LOW, OptionsAnalysis, OptionsRequest, Strategy};
 use crate::app::analysis::sizing::AccountContext;
-use crate::app::portfolio_risk::signals::{self, Signal};
+use crate::app::portfolio_risk::signals::{self, Signal, dollars};
 use crate::domain::{OptionType, TickClass};
 use crate::error::AppError;
 
@@ -343,8 +343,10 @@ fn pick_cautions(pick: &Candidate, chart: &ChartAnalysis, options: &OptionsAnaly
             Severity::Major,
             "below_basis",
             format!(
-                "the {} strike is below the {} cost basis (accepted by allow_below_basis): assignment realises ${:.0} per contract",
-                pick.short_strike, b.cost_basis, b.pnl_if_assigned
+                "the {} strike is below the {} cost basis (accepted by allow_below_basis): assignment realises {} per contract",
+                pick.short_strike,
+                b.cost_basis,
+                dollars(b.pnl_if_assigned, 0)
             ),
         ));
     }
@@ -401,12 +403,12 @@ fn facts(pick: &Candidate, options: &OptionsAnalysis, chart: &ChartAnalysis) -> 
     }
     if let Some(b) = &pick.basis {
         facts.push(format!(
-            "against the {} cost basis: return {}%, breakeven {}, P&L if assigned ${:+.0} per contract (${:+.0} from today's price)",
+            "against the {} cost basis: return {}%, breakeven {}, P&L if assigned {} per contract ({} from today's price)",
             b.cost_basis,
             b.return_on_basis_percent,
             b.breakeven_on_basis,
-            b.pnl_if_assigned,
-            b.pnl_if_assigned_from_price
+            signed_dollars(b.pnl_if_assigned),
+            signed_dollars(b.pnl_if_assigned_from_price)
         ));
     }
     if pick.levels.protected_by_level == Some(true) {
@@ -452,6 +454,16 @@ fn management(pick: &Candidate, symbol: &str) -> Vec<String> {
         )),
     }
     management
+}
+
+/// Whole dollars with their sign, "+$1,496" or "-$9,797", as a P&L is read.
+fn signed_dollars(v: f64) -> String {
+    let text = dollars(v, 0);
+    if text.starts_with('-') || text == "$0" {
+        text
+    } else {
+        format!("+{text}")
+    }
 }
 
 /// A `wait` or `avoid` without a trade.
@@ -522,4 +534,18 @@ fn nothing_to_sell(options: &OptionsAnalysis, account: &AccountContext) -> Recom
         vec![reason],
         Vec::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pnl_in_words_has_its_sign_before_the_dollar_and_its_thousands_grouped() {
+        assert_eq!(signed_dollars(-9_797.0), "-$9,797");
+        assert_eq!(signed_dollars(1_496.4), "+$1,496");
+        assert_eq!(signed_dollars(0.2), "$0");
+        assert_eq!(signed_dollars(-0.2), "$0");
+        assert_eq!(signed_dollars(1_234_567.0), "+$1,234,567");
+    }
 }

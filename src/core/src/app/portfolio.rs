@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{Expired, InstrumentType, OptionType, Position, Symbol, new_york_date, round4};
+use crate::domain::{Expired, InstrumentType, OptionType, Position, Quote, Symbol, new_york_date, round4};
 use crate::error::AppError;
+use crate::time::Date;
 
 /// One position as tools and resources show it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -102,6 +103,28 @@ pub struct ExpiredView {
     pub counted: bool,
     /// What the expiration left, in a sentence.
     pub outcome: String,
+}
+
+/// Takes the options that expired worthless out of `positions` (options past their expiration
+/// that the broker still lists; what they left is judged at the underlying's mark in `quotes`),
+/// and hands every option past its expiration, with what it left and that price, to `seen`.
+pub(crate) fn drop_expired_worthless(
+    positions: &mut Vec<Position>,
+    today: Date,
+    quotes: &[Quote],
+    mut seen: impl FnMut(&Position, &Expired, Option<f64>),
+) {
+    positions.retain(|p| {
+        let price = quotes
+            .iter()
+            .find(|q| q.symbol == p.underlying)
+            .and_then(Quote::mark_price);
+        let Some(after) = p.past_expiration(today, price) else {
+            return true;
+        };
+        seen(p, &after, price);
+        !after.worthless()
+    });
 }
 
 /// What an option finishing in the money does to shares: "300 shares sold (called away) at 240
@@ -250,18 +273,8 @@ impl App {
             // A failed quote request is not fatal: the previous close stands in.
             self.quotes(&wanted).await.unwrap_or_default()
         };
-        let price_of = |s: &Symbol| {
-            quotes
-                .iter()
-                .find(|q| &q.symbol == s)
-                .and_then(|q| q.mark_price())
-        };
         let mut expired = Vec::new();
-        positions.retain(|p| {
-            let price = price_of(&p.underlying);
-            let Some(after) = p.past_expiration(today, price) else {
-                return true;
-            };
+        drop_expired_worthless(&mut positions, today, &quotes, |p, after, price| {
             expired.push(ExpiredView {
                 symbol: p.symbol.to_string(),
                 underlying: p.underlying.to_string(),
@@ -272,9 +285,8 @@ impl App {
                 underlying_price: price,
                 in_the_money: after.in_the_money,
                 counted: !after.worthless(),
-                outcome: expiry_outcome(p, &after, price),
+                outcome: expiry_outcome(p, after, price),
             });
-            !after.worthless()
         });
         let views: Vec<PositionView> = positions
             .iter()

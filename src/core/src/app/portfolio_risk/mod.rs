@@ -25,6 +25,7 @@ use std::task::Poll;
 
 use super::App;
 use super::chain::{Pricing, analyse_contract, years_to_expiry};
+use super::portfolio::{drop_expired_worthless, expiry_outcome};
 use crate::domain::{InstrumentType, MarketMetrics, OptionChain, Position, Quote, Symbol, new_york_date};
 use crate::error::{AppError, ErrorCode};
 use crate::quant::bsm;
@@ -182,23 +183,8 @@ impl App {
         // An option past its expiration that the broker still lists: left out when it expired
         // worthless, kept (with its pending assignment or exercise said) otherwise.
         let today = new_york_date(self.broker().now());
-        let price_of = |s: &Symbol| {
-            quotes
-                .iter()
-                .find(|q| &q.symbol == s)
-                .and_then(|q| q.mark_price())
-        };
-        positions.retain(|p| {
-            let price = price_of(&p.underlying);
-            let Some(after) = p.past_expiration(today, price) else {
-                return true;
-            };
-            warnings.push(format!(
-                "{}: {}",
-                p.symbol,
-                crate::app::portfolio::expiry_outcome(p, &after, price)
-            ));
-            !after.worthless()
+        drop_expired_worthless(&mut positions, today, &quotes, |p, after, price| {
+            warnings.push(format!("{}: {}", p.symbol, expiry_outcome(p, after, price)));
         });
         underlyings.retain(|u| positions.iter().any(|p| &p.underlying == u));
         let metrics = self.metrics_in_chunks(&wanted, &mut warnings).await;

@@ -252,12 +252,16 @@ fn options_past_expiration_count_for_what_they_left() {
         (&put["in_the_money"], &put["counted"]),
         (&json!(false), &json!(false))
     );
+    // Judged at the close of its expiration day, the tape's SPY bar of 2026-05-29.
+    assert_eq!(put["price_is_expiration_close"], true, "{put}");
     assert!(put["underlying_price"].as_f64().unwrap() > 555.0, "{put}");
     let calls = find("AAPL");
     assert_eq!(
         (&calls["in_the_money"], &calls["counted"]),
         (&json!(true), &json!(true))
     );
+    assert_eq!(calls["price_is_expiration_close"], true, "{calls}");
+    assert!(calls["underlying_price"].as_f64().unwrap() > 240.0, "{calls}");
     assert!(
         calls["outcome"]
             .as_str()

@@ -117,6 +117,7 @@ fn book(days: i32) -> Book {
                 dividend_yield: 0.0,
                 earnings_date: None,
                 ex_dividend_date: None,
+                expiration_closes: Vec::new(),
             })
             .collect(),
         reference_price: Some(590.0),

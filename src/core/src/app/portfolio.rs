@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::App;
-use crate::domain::{Expired, InstrumentType, OptionType, Position, Quote, Symbol, new_york_date, round4};
+use crate::domain::{
+    Expired, InstrumentType, OptionType, Position, Quote, Symbol, Timeframe, new_york_date, round4,
+};
 use crate::error::AppError;
 use crate::time::Date;
 
@@ -66,10 +68,10 @@ pub struct PositionsView {
     /// Sum of day P&L (where known).
     pub total_day_pnl: f64,
     /// Options past their expiration date that the broker still lists (it removes them when it
-    /// processes expirations, overnight), each with what the expiration left at the
-    /// underlying's latest price. One that expired worthless is not in `positions`, the totals
-    /// or any analysis; one in the money (or not known) stays in `positions`, its assignment or
-    /// exercise pending.
+    /// processes expirations, overnight), each with what the expiration left, judged at the
+    /// underlying's close on the expiration day (else its latest price). One that expired
+    /// worthless is not in `positions`, the totals or any analysis; one in the money (or not
+    /// known) stays in `positions`, its assignment or exercise pending.
     pub expired: Vec<ExpiredView>,
     /// Market clock time of the answer.
     pub as_of: String,
@@ -94,8 +96,11 @@ pub struct ExpiredView {
     pub strike: Option<f64>,
     /// Expiration date.
     pub expiration: String,
-    /// The underlying's latest price, what the outcome is judged at.
+    /// What the outcome is judged at: the underlying's close on the expiration day when the
+    /// broker has that daily bar, else its latest price.
     pub underlying_price: Option<f64>,
+    /// True when `underlying_price` is the expiration day's close.
+    pub price_is_expiration_close: bool,
     /// In the money at that price (assigned or exercised), false: expired worthless, null: not
     /// known.
     pub in_the_money: Option<bool>,
@@ -105,26 +110,94 @@ pub struct ExpiredView {
     pub outcome: String,
 }
 
+/// The price an option past its expiration is judged at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Judged {
+    /// The underlying's price.
+    pub(crate) price: f64,
+    /// It is the close of the expiration day (else the latest price: the broker had no bar).
+    pub(crate) at_expiration: bool,
+}
+
+/// The underlying's close on `expiration` among `closes` (underlying, day, close), else its
+/// latest mark in `quotes`.
+pub(crate) fn judged_price(
+    underlying: &Symbol,
+    expiration: Date,
+    closes: &[(Symbol, Date, f64)],
+    quotes: &[Quote],
+) -> Option<Judged> {
+    let close = closes
+        .iter()
+        .find(|(u, day, _)| u == underlying && *day == expiration)
+        .map(|(_, _, close)| Judged {
+            price: *close,
+            at_expiration: true,
+        });
+    close.or_else(|| {
+        quotes
+            .iter()
+            .find(|q| &q.symbol == underlying)
+            .and_then(Quote::mark_price)
+            .map(|price| Judged {
+                price,
+                at_expiration: false,
+            })
+    })
+}
+
 /// Takes the options that expired worthless out of `positions` (options past their expiration
-/// that the broker still lists; what they left is judged at the underlying's mark in `quotes`),
-/// and hands every option past its expiration, with what it left and that price, to `seen`.
+/// that the broker still lists, judged at [`judged_price`]), and hands every option past its
+/// expiration, with what it left and that price, to `seen`.
 pub(crate) fn drop_expired_worthless(
     positions: &mut Vec<Position>,
     today: Date,
+    closes: &[(Symbol, Date, f64)],
     quotes: &[Quote],
-    mut seen: impl FnMut(&Position, &Expired, Option<f64>),
+    mut seen: impl FnMut(&Position, &Expired, Option<Judged>),
 ) {
     positions.retain(|p| {
-        let price = quotes
-            .iter()
-            .find(|q| q.symbol == p.underlying)
-            .and_then(Quote::mark_price);
-        let Some(after) = p.past_expiration(today, price) else {
+        let Some(expiration) = p.expiration.filter(|_| p.option_type.is_some()) else {
             return true;
         };
-        seen(p, &after, price);
+        let judged = judged_price(&p.underlying, expiration, closes, quotes);
+        let Some(after) = p.past_expiration(today, judged.map(|j| j.price)) else {
+            return true;
+        };
+        seen(p, &after, judged);
         !after.worthless()
     });
+}
+
+impl App {
+    /// The underlyings' closes on the expiration days of the options in `positions` past their
+    /// expiration (a daily bar of that day from the broker; none when it has no such bar or
+    /// fails: the latest price stands in).
+    pub(crate) async fn expiration_closes(
+        &self,
+        positions: &[Position],
+        today: Date,
+    ) -> Vec<(Symbol, Date, f64)> {
+        let mut wanted: Vec<(Symbol, Date)> = Vec::new();
+        for p in positions {
+            if let Some(expiration) = p.expiration.filter(|e| p.option_type.is_some() && *e < today)
+                && !wanted.iter().any(|(u, e)| *u == p.underlying && *e == expiration)
+            {
+                wanted.push((p.underlying.clone(), expiration));
+            }
+        }
+        let mut closes = Vec::new();
+        for (underlying, expiration) in wanted {
+            let since = expiration.add_days(-7).at_utc(0, 0);
+            let Ok(bars) = self.broker().candles(&underlying, Timeframe::Daily, since).await else {
+                continue;
+            };
+            if let Some(bar) = bars.iter().find(|bar| bar.time.date() == expiration) {
+                closes.push((underlying, expiration, bar.close));
+            }
+        }
+        closes
+    }
 }
 
 /// What an option finishing in the money does to shares: "300 shares sold (called away) at 240
@@ -143,11 +216,18 @@ pub(crate) fn shares_moved(option_type: OptionType, quantity: f64, multiplier: f
 /// What an option past its expiration left, in a sentence a trader reads: worthless and left
 /// out, or the shares its assignment or exercise moves (counted as held until the broker
 /// processes it), or not known.
-pub(crate) fn expiry_outcome(position: &Position, expired: &Expired, price: Option<f64>) -> String {
+pub(crate) fn expiry_outcome(position: &Position, expired: &Expired, judged: Option<Judged>) -> String {
     let underlying = position.underlying.as_str();
     let date = expired.expiration;
-    let at = match price {
-        Some(price) => format!(" ({underlying} at {price}, the latest price)"),
+    let price = judged.map(|j| j.price);
+    let at = match judged {
+        Some(Judged {
+            price,
+            at_expiration: true,
+        }) => format!(" ({underlying} closed at {price} that day)"),
+        Some(Judged { price, .. }) => {
+            format!(" ({underlying} at {price}, the latest price: the broker gave no close for that day)")
+        }
         None => String::new(),
     };
     let strike = position.strike.unwrap_or_default();
@@ -273,8 +353,9 @@ impl App {
             // A failed quote request is not fatal: the previous close stands in.
             self.quotes(&wanted).await.unwrap_or_default()
         };
+        let closes = self.expiration_closes(&positions, today).await;
         let mut expired = Vec::new();
-        drop_expired_worthless(&mut positions, today, &quotes, |p, after, price| {
+        drop_expired_worthless(&mut positions, today, &closes, &quotes, |p, after, judged| {
             expired.push(ExpiredView {
                 symbol: p.symbol.to_string(),
                 underlying: p.underlying.to_string(),
@@ -282,10 +363,11 @@ impl App {
                 option_type: p.option_type.unwrap_or(OptionType::Call),
                 strike: p.strike,
                 expiration: after.expiration.to_string(),
-                underlying_price: price,
+                underlying_price: judged.map(|j| j.price),
+                price_is_expiration_close: judged.is_some_and(|j| j.at_expiration),
                 in_the_money: after.in_the_money,
                 counted: !after.worthless(),
-                outcome: expiry_outcome(p, after, price),
+                outcome: expiry_outcome(p, after, judged),
             });
         });
         let views: Vec<PositionView> = positions
@@ -415,6 +497,78 @@ mod tests {
             call.outcome
         );
         assert!(call.underlying_price.is_some_and(|p| p > 100.0));
+    }
+
+    /// What an option past its expiration left is judged at the underlying's close on that day
+    /// when the broker has the bar, not at its price since.
+    #[test]
+    fn an_option_past_expiration_is_judged_at_its_expiration_days_close() {
+        let market = sample_market();
+        let account = market.accounts[0].number.clone();
+        let spy = Symbol::parse("SPY").unwrap();
+        let yesterday = new_york_date(sample_now()).add_days(-1);
+        let close = market
+            .candles
+            .iter()
+            .find(|(s, t, _)| *s == spy && *t == Timeframe::Daily)
+            .and_then(|(_, _, bars)| bars.iter().find(|b| b.time.date() == yesterday))
+            .map(|b| b.close)
+            .expect("the sample has yesterday's bar");
+        let latest = market
+            .quotes
+            .iter()
+            .find(|q| q.symbol == spy)
+            .and_then(Quote::mark_price)
+            .unwrap();
+        assert!(
+            (close - latest).abs() > 0.5,
+            "the test needs the two apart: {close} {latest}"
+        );
+        // A strike between the two: in the money at the close, out of it at the latest price.
+        let strike = ((close + latest) / 2.0).round();
+        let option_type = if close < latest {
+            OptionType::Put
+        } else {
+            OptionType::Call
+        };
+        let mut market = market;
+        market.positions.push(Position {
+            account,
+            symbol: Symbol::parse(&occ_symbol("SPY", yesterday, option_type, strike)).unwrap(),
+            instrument_type: InstrumentType::EquityOption,
+            underlying: spy,
+            quantity: -1.0,
+            average_open_price: 2.0,
+            close_price: Some(0.0),
+            mark: Some(0.0),
+            multiplier: 100.0,
+            option_type: Some(option_type),
+            strike: Some(strike),
+            expiration: Some(yesterday),
+            opened_at: None,
+        });
+        let view = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(sample_app(market).positions_view(None))
+            .unwrap();
+        let expired = &view.expired[0];
+        assert_eq!(expired.underlying_price, Some(close));
+        assert!(expired.price_is_expiration_close);
+        assert_eq!((expired.in_the_money, expired.counted), (Some(true), true));
+        assert!(
+            expired
+                .outcome
+                .contains(&format!("SPY closed at {close} that day")),
+            "{}",
+            expired.outcome
+        );
+        assert!(
+            view.positions
+                .iter()
+                .any(|p| p.expiration.as_deref() == Some(&*yesterday.to_string()))
+        );
     }
 
     #[test]

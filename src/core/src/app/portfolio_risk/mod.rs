@@ -183,8 +183,9 @@ impl App {
         // An option past its expiration that the broker still lists: left out when it expired
         // worthless, kept (with its pending assignment or exercise said) otherwise.
         let today = new_york_date(self.broker().now());
-        drop_expired_worthless(&mut positions, today, &quotes, |p, after, price| {
-            warnings.push(format!("{}: {}", p.symbol, expiry_outcome(p, after, price)));
+        let closes = self.expiration_closes(&positions, today).await;
+        drop_expired_worthless(&mut positions, today, &closes, &quotes, |p, after, judged| {
+            warnings.push(format!("{}: {}", p.symbol, expiry_outcome(p, after, judged)));
         });
         underlyings.retain(|u| positions.iter().any(|p| &p.underlying == u));
         let metrics = self.metrics_in_chunks(&wanted, &mut warnings).await;
@@ -240,6 +241,11 @@ impl App {
                     .unwrap_or(config.dividend_yield),
                 earnings_date: m.and_then(|m| m.earnings_date),
                 ex_dividend_date: m.and_then(|m| m.ex_dividend_date),
+                expiration_closes: closes
+                    .iter()
+                    .filter(|(u, _, _)| u == symbol)
+                    .map(|(_, day, close)| (*day, *close))
+                    .collect(),
             });
         }
         let now = self.broker().now();

@@ -163,6 +163,21 @@ pub struct UnderlyingState {
     pub earnings_date: Option<Date>,
     /// Next ex-dividend date, when known.
     pub ex_dividend_date: Option<Date>,
+    /// Its close on the expiration days of options past their expiration that are still
+    /// listed, where the broker had that day's bar: what those options are judged at.
+    pub expiration_closes: Vec<(Date, f64)>,
+}
+
+impl UnderlyingState {
+    /// What an option expiring on `expiration` is judged at once past it: the close of that day
+    /// (true) when known, else the price now (false).
+    pub fn judged_at(&self, expiration: Date) -> Option<(f64, bool)> {
+        self.expiration_closes
+            .iter()
+            .find(|(day, _)| *day == expiration)
+            .map(|(_, close)| (*close, true))
+            .or_else(|| self.price.map(|price| (price, false)))
+    }
 }
 
 /// The whole book at one instant.

@@ -226,16 +226,25 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
             slice.quantity,
             option_type.as_str()
         );
-        let in_the_money = spot.filter(|p| *p != strike).map(|p| match option_type {
-            OptionType::Call => p > strike,
-            OptionType::Put => p < strike,
-        });
-        let (severity, what) = match (in_the_money, spot) {
-            (Some(true), Some(p)) => (
+        // Judged at the expiration day's close when the broker had it, else at the price now.
+        let judged = group.underlying.judged_at(expiration);
+        let in_the_money = judged
+            .filter(|(p, _)| *p != strike)
+            .map(|(p, _)| match option_type {
+                OptionType::Call => p > strike,
+                OptionType::Put => p < strike,
+            });
+        let (severity, what) = match (in_the_money, judged) {
+            (Some(true), Some((p, at_expiration))) => (
                 Severity::Action,
                 format!(
-                    "expired in the money ({} at {p}, the latest price): {} when the broker processes it",
+                    "expired in the money ({} {}): {} when the broker processes it",
                     group.underlying.symbol,
+                    if at_expiration {
+                        format!("closed at {p} that day")
+                    } else {
+                        format!("at {p}, the latest price")
+                    },
                     crate::app::portfolio::shares_moved(
                         option_type,
                         slice.quantity,
@@ -261,7 +270,8 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
             numbers(&[
                 ("days_past_expiration", json!(-slice.dte.unwrap_or_default())),
                 ("in_the_money", in_the_money.map_or(Value::Null, Value::Bool)),
-                ("underlying_price", spot.map_or(Value::Null, |p| json!(p))),
+                ("underlying_price", judged.map_or(Value::Null, |(p, _)| json!(p))),
+                ("price_is_expiration_close", judged.map_or(Value::Null, |(_, at)| Value::Bool(at))),
             ]),
         );
     }

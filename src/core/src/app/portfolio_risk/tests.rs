@@ -68,6 +68,7 @@ fn market(symbol: &str, price: f64, beta: f64) -> UnderlyingState {
         dividend_yield: 0.0,
         earnings_date: None,
         ex_dividend_date: None,
+        expiration_closes: Vec::new(),
     }
 }
 
@@ -733,6 +734,29 @@ fn an_option_past_expiration_says_what_is_pending_and_nothing_to_close() {
         s.knowledge,
         "knowledge://documents/basics/assignment-and-exercise.md"
     );
+    // Judged at the expiration day's close when the broker had it: a 240 put that closed in the
+    // money at 238 on its day is assigned, whatever the price is now (250).
+    let mut state = market("XYZ", 250.0, 1.0);
+    state.expiration_closes = vec![(in_days(-2), 238.0)];
+    let book = single(
+        option("XYZ", OptionType::Put, 240.0, -2, -1.0, 0.25, 3.00, 0.0),
+        state,
+    );
+    let signals = signals_of(&book);
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(
+        (signals[0].rule, signals[0].severity),
+        (Rule::Expired, Severity::Action)
+    );
+    assert!(
+        signals[0].message.contains("XYZ closed at 238 that day")
+            && signals[0]
+                .message
+                .contains("100 shares bought at 240 by assignment"),
+        "{}",
+        signals[0].message
+    );
+    assert_eq!(signals[0].numbers["price_is_expiration_close"], true);
     // Out of the money it expired worthless: said, but nothing to act on.
     let book = single(
         option("XYZ", OptionType::Put, 45.0, -1, -1.0, 0.3, 1.00, 0.0),

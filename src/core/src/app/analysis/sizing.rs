@@ -16,6 +16,7 @@
 
 use serde::Serialize;
 
+use crate::app::portfolio_risk::signals::dollars;
 use crate::app::{ExpiredView, PositionView};
 use crate::domain::{InstrumentType, OptionType, round_to};
 
@@ -206,29 +207,32 @@ pub fn size(
         ),
         "shares" => format!("{contracts} lot(s) of 100 shares are not yet covered by a short call"),
         "exposure" if contracts == 0 => format!(
-            "the account already has ${:.0} ({}% of net liq) at risk in this underlying; the cap is {}% (${:.0}) and one contract adds ${:.0}",
-            context.exposure.total,
+            "the account already has {} ({}% of net liq) at risk in this underlying; the cap is {}% ({}) and one contract adds {}",
+            dollars(context.exposure.total, 0),
             pct(context.exposure.total).unwrap_or_default(),
             limits.max_exposure_percent,
-            cap_exposure,
-            exposure_per_contract
+            dollars(cap_exposure, 0),
+            dollars(exposure_per_contract, 0)
         ),
         "exposure" => format!(
-            "{contracts} contract(s) keep the exposure to this underlying within {}% of net liq (${:.0} now, ${:.0} per contract, cap ${:.0})",
-            limits.max_exposure_percent, context.exposure.total, exposure_per_contract, cap_exposure
+            "{contracts} contract(s) keep the exposure to this underlying within {}% of net liq ({} now, {} per contract, cap {})",
+            limits.max_exposure_percent,
+            dollars(context.exposure.total, 0),
+            dollars(exposure_per_contract, 0),
+            dollars(cap_exposure, 0)
         ),
         _ if contracts == 0 => format!(
-            "option buying power in use is {}% of net liq (${:.0} available); one contract needs ${:.0} and the cap is {}% in use after the trade",
+            "option buying power in use is {}% of net liq ({} available); one contract needs {} and the cap is {}% in use after the trade",
             pct(in_use).unwrap_or_default(),
-            context.derivative_buying_power,
-            bp_per_contract,
+            dollars(context.derivative_buying_power, 0),
+            dollars(bp_per_contract, 0),
             limits.max_bp_usage_percent
         ),
         _ => format!(
-            "{contracts} contract(s) keep option buying power in use within {}% of net liq ({}% now, ${:.0} per contract)",
+            "{contracts} contract(s) keep option buying power in use within {}% of net liq ({}% now, {} per contract)",
             limits.max_bp_usage_percent,
             pct(in_use).unwrap_or_default(),
-            bp_per_contract
+            dollars(bp_per_contract, 0)
         ),
     };
     Sizing {
@@ -504,6 +508,13 @@ mod tests {
         let s = size(&c, 9_500.0, 9_500.0, None);
         assert_eq!(s.contracts, 0);
         assert!(s.note.contains("cap is 10%"), "{}", s.note);
+        assert!(
+            s.note.contains("already has $2,000")
+                && s.note.contains("($10,000)")
+                && s.note.ends_with("one contract adds $9,500"),
+            "dollars as a trader reads them: {}",
+            s.note
+        );
         // With 45 % in use, a 1 000 spread: buying power room 5 000 → 5; exposure 8 → 5 fit.
         let c = context(vec![position("XYZ", 20.0, None)], 100_000.0, 55_000.0);
         let s = size(&c, 1_000.0, 1_000.0, None);

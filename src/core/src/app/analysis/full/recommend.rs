@@ -90,8 +90,10 @@ fn blocking(c: &Candidate, request_allows_earnings: bool, allow_below_basis: boo
             Severity::Blocking,
             "below_basis",
             format!(
-                "the {} strike is below the {} cost basis: assignment would realise ${:.0} per contract",
-                c.short_strike, b.cost_basis, b.pnl_if_assigned
+                "the {} strike is below the {} cost basis: assignment would realise {} per contract",
+                c.short_strike,
+                b.cost_basis,
+                dollars(b.pnl_if_assigned, 0)
             ),
         ));
     }

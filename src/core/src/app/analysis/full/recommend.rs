@@ -45,14 +45,14 @@ fn order(symbol: &str, c: &Candidate, contracts: i64) -> String {
 /// The facts of the best candidate, for reasons of a sell or a wait.
 fn trade_facts(c: &Candidate, verb: &str) -> String {
     format!(
-        "{verb} {} expiring {} ({} DTE) at a {:.2} limit (mid {}, natural {:.2}): ${:.0} credit per contract",
+        "{verb} {} expiring {} ({} DTE) at a {:.2} limit (mid {}, natural {:.2}): {} credit per contract",
         describe(c),
         c.expiration,
         c.dte,
         c.credit,
         c.price.mid,
         c.price.natural,
-        c.credit_per_contract
+        dollars(c.credit_per_contract, 0)
     )
 }
 
@@ -212,13 +212,13 @@ fn decide(
 
     let size = if fit > contracts {
         format!(
-            "${:.0} for {contracts}; up to {fit} fit the caps, a ceiling rather than a target",
-            pick.credit_per_contract * contracts as f64
+            "{} for {contracts}; up to {fit} fit the caps, a ceiling rather than a target",
+            dollars(pick.credit_per_contract * contracts as f64, 0)
         )
     } else {
         format!(
-            "${:.0} for {contracts}",
-            pick.credit_per_contract * contracts as f64
+            "{} for {contracts}",
+            dollars(pick.credit_per_contract * contracts as f64, 0)
         )
     };
     let mut reasons = vec![format!(

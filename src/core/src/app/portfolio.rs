@@ -7,7 +7,7 @@ use crate::domain::{
     Expired, InstrumentType, OptionType, Position, Quote, Symbol, Timeframe, new_york_date, round4,
 };
 use crate::error::AppError;
-use crate::time::Date;
+use crate::time::{Date, Timestamp};
 
 /// One position as tools and resources show it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -151,7 +151,7 @@ pub(crate) fn judged_price(
 /// expiration, with what it left and that price, to `seen`.
 pub(crate) fn drop_expired_worthless(
     positions: &mut Vec<Position>,
-    today: Date,
+    now: Timestamp,
     closes: &[(Symbol, Date, f64)],
     quotes: &[Quote],
     mut seen: impl FnMut(&Position, &Expired, Option<Judged>),
@@ -161,7 +161,7 @@ pub(crate) fn drop_expired_worthless(
             return true;
         };
         let judged = judged_price(&p.underlying, expiration, closes, quotes);
-        let Some(after) = p.past_expiration(today, judged.map(|j| j.price)) else {
+        let Some(after) = p.past_expiration(now, judged.map(|j| j.price)) else {
             return true;
         };
         seen(p, &after, judged);
@@ -176,11 +176,11 @@ impl App {
     pub(crate) async fn expiration_closes(
         &self,
         positions: &[Position],
-        today: Date,
+        now: Timestamp,
     ) -> Vec<(Symbol, Date, f64)> {
         let mut wanted: Vec<(Symbol, Date)> = Vec::new();
         for p in positions {
-            if let Some(expiration) = p.expiration.filter(|e| p.option_type.is_some() && *e < today)
+            if let Some(expiration) = p.expiration.filter(|_| p.past_expiration(now, None).is_some())
                 && !wanted.iter().any(|(u, e)| *u == p.underlying && *e == expiration)
             {
                 wanted.push((p.underlying.clone(), expiration));
@@ -334,8 +334,9 @@ impl App {
         let (number, _) = self.resolve_account(account).await?;
         let mut positions = self.broker().positions(&number).await?;
         positions.sort_by(|a, b| a.underlying.cmp(&b.underlying).then(a.symbol.cmp(&b.symbol)));
-        let today = new_york_date(self.broker().now());
-        let past = |p: &Position| p.past_expiration(today, None).is_some();
+        let now = self.broker().now();
+        let today = new_york_date(now);
+        let past = |p: &Position| p.past_expiration(now, None).is_some();
         // Quoted: what the broker gave no mark, and the underlyings of options past expiration.
         let mut wanted: Vec<Symbol> = positions
             .iter()
@@ -353,9 +354,9 @@ impl App {
             // A failed quote request is not fatal: the previous close stands in.
             self.quotes(&wanted).await.unwrap_or_default()
         };
-        let closes = self.expiration_closes(&positions, today).await;
+        let closes = self.expiration_closes(&positions, now).await;
         let mut expired = Vec::new();
-        drop_expired_worthless(&mut positions, today, &closes, &quotes, |p, after, judged| {
+        drop_expired_worthless(&mut positions, now, &closes, &quotes, |p, after, judged| {
             expired.push(ExpiredView {
                 symbol: p.symbol.to_string(),
                 underlying: p.underlying.to_string(),

@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{InstrumentType, OptionType, Symbol};
+use super::{InstrumentType, OptionType, Symbol, new_york_time};
 use crate::time::{Date, Timestamp};
 
 /// A brokerage account number. Shown masked (`5WT•••01`) everywhere but in the broker calls.
@@ -140,12 +140,12 @@ impl Position {
         (mark - self.average_open_price) * self.quantity * self.multiplier
     }
 
-    /// For an option whose expiration date is before `today` (the broker lists it until it
-    /// processes expirations, overnight), what the expiration left, judged at `underlying_price`;
-    /// `None` for anything else.
-    pub fn past_expiration(&self, today: Date, underlying_price: Option<f64>) -> Option<Expired> {
+    /// For an option past its expiration at `now` (16:00 New York on its expiration date, when
+    /// it stops trading; the broker lists it until it processes expirations, overnight), what
+    /// the expiration left, judged at `underlying_price`; `None` for anything else.
+    pub fn past_expiration(&self, now: Timestamp, underlying_price: Option<f64>) -> Option<Expired> {
         let (option_type, expiration) = (self.option_type?, self.expiration?);
-        if expiration >= today {
+        if now < new_york_time(expiration, 16, 0) {
             return None;
         }
         let in_the_money = match (self.strike, underlying_price) {
@@ -205,9 +205,16 @@ mod tests {
             opened_at: None,
         };
         let put = option(OptionType::Put, 555.0);
-        // On its expiration day and before, it is open.
-        assert_eq!(put.past_expiration(date("2026-05-29"), Some(500.0)), None);
-        let after = date("2026-06-01");
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // Before 16:00 New York (20:00 UTC in May) on its expiration day, it trades.
+        assert_eq!(put.past_expiration(at("2026-05-28T20:00:00Z"), Some(500.0)), None);
+        assert_eq!(put.past_expiration(at("2026-05-29T19:59:59Z"), Some(500.0)), None);
+        // From the close that day it is past its expiration, listed until it is processed.
+        let closed = put
+            .past_expiration(at("2026-05-29T20:00:00Z"), Some(500.0))
+            .unwrap();
+        assert_eq!(closed.in_the_money, Some(true));
+        let after = at("2026-06-01T00:00:00Z");
         let worthless = put.past_expiration(after, Some(560.0)).unwrap();
         assert!(worthless.worthless());
         assert_eq!(worthless.expiration, date("2026-05-29"));

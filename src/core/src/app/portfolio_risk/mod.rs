@@ -26,7 +26,7 @@ use std::task::Poll;
 use super::App;
 use super::chain::{Pricing, analyse_contract, years_to_expiry};
 use super::portfolio::{drop_expired_worthless, expiry_outcome};
-use crate::domain::{InstrumentType, MarketMetrics, OptionChain, Position, Quote, Symbol, new_york_date};
+use crate::domain::{InstrumentType, MarketMetrics, OptionChain, Position, Quote, Symbol};
 use crate::error::{AppError, ErrorCode};
 use crate::quant::bsm;
 use model::{BetaSource, Book, LegKind, RiskLeg, UnderlyingState, VolSource};
@@ -182,9 +182,9 @@ impl App {
         let quotes = self.quotes(&wanted).await?;
         // An option past its expiration that the broker still lists: left out when it expired
         // worthless, kept (with its pending assignment or exercise said) otherwise.
-        let today = new_york_date(self.broker().now());
-        let closes = self.expiration_closes(&positions, today).await;
-        drop_expired_worthless(&mut positions, today, &closes, &quotes, |p, after, judged| {
+        let now = self.broker().now();
+        let closes = self.expiration_closes(&positions, now).await;
+        drop_expired_worthless(&mut positions, now, &closes, &quotes, |p, after, judged| {
             warnings.push(format!("{}: {}", p.symbol, expiry_outcome(p, after, judged)));
         });
         underlyings.retain(|u| positions.iter().any(|p| &p.underlying == u));

@@ -121,6 +121,9 @@ pub struct SliceFacts {
     pub t: f64,
     /// Days to expiration (options).
     pub dte: Option<i32>,
+    /// An option past 16:00 New York on its expiration date: it no longer trades, and the
+    /// broker lists it until it processes expirations.
+    pub expired: bool,
 }
 
 /// A group, with what the rules look at.
@@ -216,7 +219,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     let spot = group.underlying.price;
     // Options past their expiration date (the broker lists them until it processes them): what
     // is pending; the rules that close or roll apply to the others only.
-    let past = |s: &SliceFacts| s.dte.is_some_and(|d| d < 0);
+    let past = |s: &SliceFacts| s.expired;
     for slice in group.slices.iter().filter(|s| past(s)) {
         let Some((option_type, strike, expiration)) = slice.kind.option() else {
             continue;
@@ -268,7 +271,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
                 group.label
             ),
             numbers(&[
-                ("days_past_expiration", json!(-slice.dte.unwrap_or_default())),
+                ("days_past_expiration", json!(-slice.dte.unwrap_or_default().min(0))),
                 ("in_the_money", in_the_money.map_or(Value::Null, Value::Bool)),
                 ("underlying_price", judged.map_or(Value::Null, |(p, _)| json!(p))),
                 ("price_is_expiration_close", judged.map_or(Value::Null, |(_, at)| Value::Bool(at))),

@@ -831,6 +831,37 @@ fn days_to_expiration_count_from_new_yorks_date_in_the_evening() {
     }
 }
 
+/// On its expiration day an option trades until 16:00 New York and no longer after: at 15:59
+/// the 21 DTE rule says it expires today; at 16:30, listed until the broker processes it, it is
+/// past its expiration and nothing says to close or roll it.
+#[test]
+fn at_the_close_of_its_expiration_day_an_option_is_past_its_expiration() {
+    let friday = Date::from_ymd(2026, 12, 18).unwrap();
+    let kind = LegKind::Option {
+        option_type: OptionType::Put,
+        strike: 45.0,
+        expiration: friday,
+    };
+    let leg = RiskLeg::new(&sym("ABC"), kind, -1.0, 1.00)
+        .marked(0.05)
+        .with_vol(0.3, VolSource::ChainMid);
+    let mut book = single(leg, market("ABC", 50.0, 1.0));
+    book.now = "2026-12-18T20:59:00Z".parse().unwrap();
+    let rules: Vec<Rule> = signals_of(&book).iter().map(|s| s.rule).collect();
+    assert!(
+        rules.contains(&Rule::TakeProfit) && !rules.contains(&Rule::Expired),
+        "{rules:?}"
+    );
+    book.now = "2026-12-18T21:30:00Z".parse().unwrap();
+    let signals = signals_of(&book);
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(
+        (signals[0].rule, signals[0].severity),
+        (Rule::Expired, Severity::Info)
+    );
+    assert_eq!(signals[0].numbers["days_past_expiration"], 0);
+}
+
 #[test]
 fn a_tested_short_strike_is_flagged_with_its_distance_and_delta() {
     // ABC at 44 under the 45 strike: in the money.

@@ -18,10 +18,10 @@ impl Tool for GetPositions {
             title: "Get positions",
             description: "Open positions of the account (the default one unless `account` is given): quantity, \
                 average open price, mark, market value, unrealized and day P&L, and for options the strike, \
-                expiration and days to expiration. Options past their expiration (from 16:00 New York on the expiration date) that the broker still lists \
-                (until it processes expirations) are in `expired` with what the expiration left: one that expired \
-                worthless is left out of the positions, the totals and every analysis; one in the money stays, its \
-                assignment or exercise pending.",
+                expiration and days to expiration. Options past their expiration (from 16:00 New York on the \
+                expiration date) that the broker still lists (until it processes expirations) are in `expired` \
+                with what the expiration left: one that expired worthless is left out of the positions, the \
+                totals and every analysis; one in the money stays, its assignment or exercise pending.",
             input_schema: object(&[account_argument()], &[], true),
             output_schema: derived::<PositionsView>,
             hints: Hints::READS_BROKER,

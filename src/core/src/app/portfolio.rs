@@ -119,31 +119,25 @@ pub(crate) struct Judged {
     pub(crate) at_expiration: bool,
 }
 
-/// The underlying's close on `expiration` among `closes` (underlying, day, close), else its
-/// latest mark in `quotes`.
+/// The underlying's close on `expiration` among its `closes` (day, close), else its `latest`
+/// price.
 pub(crate) fn judged_price(
-    underlying: &Symbol,
     expiration: Date,
-    closes: &[(Symbol, Date, f64)],
-    quotes: &[Quote],
+    closes: impl IntoIterator<Item = (Date, f64)>,
+    latest: Option<f64>,
 ) -> Option<Judged> {
-    let close = closes
-        .iter()
-        .find(|(u, day, _)| u == underlying && *day == expiration)
-        .map(|(_, _, close)| Judged {
-            price: *close,
+    let close = closes.into_iter().find(|(day, _)| *day == expiration);
+    match (close, latest) {
+        (Some((_, price)), _) => Some(Judged {
+            price,
             at_expiration: true,
-        });
-    close.or_else(|| {
-        quotes
-            .iter()
-            .find(|q| &q.symbol == underlying)
-            .and_then(Quote::mark_price)
-            .map(|price| Judged {
-                price,
-                at_expiration: false,
-            })
-    })
+        }),
+        (None, Some(price)) => Some(Judged {
+            price,
+            at_expiration: false,
+        }),
+        (None, None) => None,
+    }
 }
 
 /// Takes the options that expired worthless out of `positions` (options past their expiration
@@ -160,7 +154,15 @@ pub(crate) fn drop_expired_worthless(
         let Some(expiration) = p.expiration.filter(|_| p.option_type.is_some()) else {
             return true;
         };
-        let judged = judged_price(&p.underlying, expiration, closes, quotes);
+        let underlying_closes = closes
+            .iter()
+            .filter(|(u, _, _)| *u == p.underlying)
+            .map(|(_, day, close)| (*day, *close));
+        let latest = quotes
+            .iter()
+            .find(|q| q.symbol == p.underlying)
+            .and_then(Quote::mark_price);
+        let judged = judged_price(expiration, underlying_closes, latest);
         let Some(after) = p.past_expiration(now, judged.map(|j| j.price)) else {
             return true;
         };
@@ -437,16 +439,12 @@ mod tests {
     use crate::domain::{InstrumentType, occ_symbol};
     use crate::testing::{sample_app, sample_market, sample_now};
 
-    /// Options past their expiration that the broker still lists: the worthless one leaves the
-    /// positions and the totals, the one in the money stays (its assignment pending), and both
-    /// are listed with what the expiration left.
-    #[test]
-    fn options_past_expiration_are_told_apart_and_the_worthless_one_is_left_out() {
-        let mut market = sample_market();
-        let account = market.accounts[0].number.clone();
+    /// A SPY option of the sample account that expired yesterday, sold at 2.00 and marked at
+    /// `mark`.
+    fn expired_spy(option_type: OptionType, strike: f64, quantity: f64, mark: f64) -> Position {
         let yesterday = new_york_date(sample_now()).add_days(-1);
-        let option = |option_type, strike: f64, quantity: f64, mark: f64| Position {
-            account: account.clone(),
+        Position {
+            account: sample_market().accounts[0].number.clone(),
             symbol: Symbol::parse(&occ_symbol("SPY", yesterday, option_type, strike)).unwrap(),
             instrument_type: InstrumentType::EquityOption,
             underlying: Symbol::parse("SPY").unwrap(),
@@ -459,19 +457,32 @@ mod tests {
             strike: Some(strike),
             expiration: Some(yesterday),
             opened_at: None,
-        };
-        // SPY trades near 590: a 100 put expired worthless, a 100 call deep in the money.
-        market.positions.push(option(OptionType::Put, 100.0, -2.0, 0.0));
-        market
-            .positions
-            .push(option(OptionType::Call, 100.0, -1.0, 400.0));
-        let before = sample_market().positions.len();
-        let view = tokio::runtime::Builder::new_current_thread()
+        }
+    }
+
+    /// The sample account's positions with `extra` added, as `get_positions` shows them.
+    fn view_with(extra: Vec<Position>) -> PositionsView {
+        let mut market = sample_market();
+        market.positions.extend(extra);
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap()
             .block_on(sample_app(market).positions_view(None))
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Options past their expiration that the broker still lists: the worthless one leaves the
+    /// positions and the totals, the one in the money stays (its assignment pending), and both
+    /// are listed with what the expiration left.
+    #[test]
+    fn options_past_expiration_are_told_apart_and_the_worthless_one_is_left_out() {
+        // SPY trades near 590: a 100 put expired worthless, a 100 call deep in the money.
+        let view = view_with(vec![
+            expired_spy(OptionType::Put, 100.0, -2.0, 0.0),
+            expired_spy(OptionType::Call, 100.0, -1.0, 400.0),
+        ]);
+        let before = sample_market().positions.len();
         assert_eq!(view.positions.len(), before + 1, "the worthless put is left out");
         assert_eq!(view.count, before + 1);
         assert!(view.positions.iter().any(|p| p.strike == Some(100.0)
@@ -505,7 +516,6 @@ mod tests {
     #[test]
     fn an_option_past_expiration_is_judged_at_its_expiration_days_close() {
         let market = sample_market();
-        let account = market.accounts[0].number.clone();
         let spy = Symbol::parse("SPY").unwrap();
         let yesterday = new_york_date(sample_now()).add_days(-1);
         let close = market
@@ -532,28 +542,7 @@ mod tests {
         } else {
             OptionType::Call
         };
-        let mut market = market;
-        market.positions.push(Position {
-            account,
-            symbol: Symbol::parse(&occ_symbol("SPY", yesterday, option_type, strike)).unwrap(),
-            instrument_type: InstrumentType::EquityOption,
-            underlying: spy,
-            quantity: -1.0,
-            average_open_price: 2.0,
-            close_price: Some(0.0),
-            mark: Some(0.0),
-            multiplier: 100.0,
-            option_type: Some(option_type),
-            strike: Some(strike),
-            expiration: Some(yesterday),
-            opened_at: None,
-        });
-        let view = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(sample_app(market).positions_view(None))
-            .unwrap();
+        let view = view_with(vec![expired_spy(option_type, strike, -1.0, 0.0)]);
         let expired = &view.expired[0];
         assert_eq!(expired.underlying_price, Some(close));
         assert!(expired.price_is_expiration_close);

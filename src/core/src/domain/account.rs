@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{InstrumentType, OptionType, Symbol, new_york_time};
+use super::{InstrumentType, OptionType, Symbol, expiry_instant};
 use crate::time::{Date, Timestamp};
 
 /// A brokerage account number. Shown masked (`5WT•••01`) everywhere but in the broker calls.
@@ -145,21 +145,14 @@ impl Position {
     /// the expiration left, judged at `underlying_price`; `None` for anything else.
     pub fn past_expiration(&self, now: Timestamp, underlying_price: Option<f64>) -> Option<Expired> {
         let (option_type, expiration) = (self.option_type?, self.expiration?);
-        if now < new_york_time(expiration, 16, 0) {
+        if now < expiry_instant(expiration) {
             return None;
         }
-        let in_the_money = match (self.strike, underlying_price) {
-            (Some(strike), Some(price)) if price.is_finite() && price > 0.0 && price != strike => {
-                Some(match option_type {
-                    OptionType::Call => price > strike,
-                    OptionType::Put => price < strike,
-                })
-            }
-            _ => None,
-        };
         Some(Expired {
             expiration,
-            in_the_money,
+            in_the_money: self
+                .strike
+                .and_then(|strike| option_type.in_the_money(strike, underlying_price)),
         })
     }
 }

@@ -119,6 +119,17 @@ impl OptionType {
             OptionType::Put => "put",
         }
     }
+
+    /// Whether an option of this type struck at `strike` finishes in the money with its
+    /// underlying at `price`; `None` when that is not known: no usable price, or exactly at the
+    /// strike.
+    pub fn in_the_money(self, strike: f64, price: Option<f64>) -> Option<bool> {
+        let price = price.filter(|p| p.is_finite() && *p > 0.0 && *p != strike)?;
+        Some(match self {
+            OptionType::Call => price > strike,
+            OptionType::Put => price < strike,
+        })
+    }
 }
 
 /// One answer of a symbol search.

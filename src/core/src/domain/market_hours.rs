@@ -42,6 +42,12 @@ pub fn new_york_time(date: Date, hour: u32, minute: u32) -> Timestamp {
     }
 }
 
+/// Options stop trading and settle at the close: 16:00 America/New_York on the expiration date,
+/// which is 21:00 UTC under EST and 20:00 UTC under EDT (the time zone database decides).
+pub fn expiry_instant(expiration: Date) -> Timestamp {
+    new_york_time(expiration, 16, 0)
+}
+
 /// The New York date and time (hours, minutes) of an instant.
 pub fn new_york_clock(at: Timestamp) -> (Date, u32, u32) {
     match jiff::Timestamp::from_millisecond(at.millis()) {

@@ -37,8 +37,9 @@ pub use history::{
 };
 pub use instrument::{InstrumentType, OptionType, Symbol, SymbolError, SymbolMatch, rank_symbol_matches};
 pub use market_hours::{
-    MarketCalendar, MarketSession, MarketState, SessionTimes, new_york_clock, new_york_date, new_york_time,
-    nyse_half_day_name, nyse_half_days, nyse_holiday_name, nyse_holidays, nyse_special_closure,
+    MarketCalendar, MarketSession, MarketState, SessionTimes, expiry_instant, new_york_clock, new_york_date,
+    new_york_time, nyse_half_day_name, nyse_half_days, nyse_holiday_name, nyse_holidays,
+    nyse_special_closure,
 };
 pub use metrics::MarketMetrics;
 pub use order::{

@@ -40,23 +40,7 @@ pub struct ContractAnalytics {
     pub prob_itm: Option<f64>,
 }
 
-/// New York's time zone, compiled in from the IANA database (no file is read at run time).
-static NEW_YORK: jiff::tz::TimeZone = jiff::tz::get!("America/New_York");
-
-/// Options stop trading and settle at the close: 16:00 America/New_York on the expiration date,
-/// which is 21:00 UTC under EST and 20:00 UTC under EDT (the time zone database decides).
-pub fn expiry_instant(expiration: Date) -> Timestamp {
-    let (year, month, day) = expiration.ymd();
-    let civil = match (i16::try_from(year), i8::try_from(month), i8::try_from(day)) {
-        (Ok(y), Ok(m), Ok(d)) => jiff::civil::DateTime::new(y, m, d, 16, 0, 0, 0),
-        _ => return expiration.at_utc(21, 0),
-    };
-    match civil.and_then(|dt| NEW_YORK.to_timestamp(dt)) {
-        Ok(instant) => Timestamp::from_millis(instant.as_millisecond()),
-        // Only outside jiff's years (±9999), where no option expires.
-        Err(_) => expiration.at_utc(21, 0),
-    }
-}
+pub use crate::domain::expiry_instant;
 
 /// Years (ACT/365) from `from` to the close of `expiration`, 0 when past.
 pub fn years_to_expiry(from: Timestamp, expiration: Date) -> f64 {

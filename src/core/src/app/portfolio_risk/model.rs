@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::app::chain::years_to_expiry;
+use crate::app::portfolio::{Judged, judged_price};
 use crate::domain::{OptionType, Symbol, new_york_date, occ_symbol};
 use crate::quant::bsm::{self, BsmInput};
 use crate::time::{Date, Timestamp};
@@ -170,13 +171,9 @@ pub struct UnderlyingState {
 
 impl UnderlyingState {
     /// What an option expiring on `expiration` is judged at once past it: the close of that day
-    /// (true) when known, else the price now (false).
-    pub fn judged_at(&self, expiration: Date) -> Option<(f64, bool)> {
-        self.expiration_closes
-            .iter()
-            .find(|(day, _)| *day == expiration)
-            .map(|(_, close)| (*close, true))
-            .or_else(|| self.price.map(|price| (price, false)))
+    /// when known, else the price now.
+    pub(crate) fn judged_at(&self, expiration: Date) -> Option<Judged> {
+        judged_price(expiration, self.expiration_closes.iter().copied(), self.price)
     }
 }
 

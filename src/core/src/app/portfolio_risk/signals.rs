@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::{LegKind, UnderlyingState};
 use super::strategy::Strategy;
+use crate::app::portfolio::Judged;
 use crate::domain::{OptionType, round_to};
 use crate::time::Date;
 
@@ -219,8 +220,7 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
     let spot = group.underlying.price;
     // Options past their expiration date (the broker lists them until it processes them): what
     // is pending; the rules that close or roll apply to the others only.
-    let past = |s: &SliceFacts| s.expired;
-    for slice in group.slices.iter().filter(|s| past(s)) {
+    for slice in group.slices.iter().filter(|s| s.expired) {
         let Some((option_type, strike, expiration)) = slice.kind.option() else {
             continue;
         };
@@ -231,14 +231,15 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
         );
         // Judged at the expiration day's close when the broker had it, else at the price now.
         let judged = group.underlying.judged_at(expiration);
-        let in_the_money = judged
-            .filter(|(p, _)| *p != strike)
-            .map(|(p, _)| match option_type {
-                OptionType::Call => p > strike,
-                OptionType::Put => p < strike,
-            });
+        let in_the_money = option_type.in_the_money(strike, judged.map(|j| j.price));
         let (severity, what) = match (in_the_money, judged) {
-            (Some(true), Some((p, at_expiration))) => (
+            (
+                Some(true),
+                Some(Judged {
+                    price: p,
+                    at_expiration,
+                }),
+            ) => (
                 Severity::Action,
                 format!(
                     "expired in the money ({} {}): {} when the broker processes it",
@@ -273,15 +274,18 @@ pub fn signals(group: &GroupFacts<'_>) -> Vec<Signal> {
             numbers(&[
                 ("days_past_expiration", json!(-slice.dte.unwrap_or_default().min(0))),
                 ("in_the_money", in_the_money.map_or(Value::Null, Value::Bool)),
-                ("underlying_price", judged.map_or(Value::Null, |(p, _)| json!(p))),
-                ("price_is_expiration_close", judged.map_or(Value::Null, |(_, at)| Value::Bool(at))),
+                ("underlying_price", judged.map_or(Value::Null, |j| json!(j.price))),
+                (
+                    "price_is_expiration_close",
+                    judged.map_or(Value::Null, |j| Value::Bool(j.at_expiration)),
+                ),
             ]),
         );
     }
     let options: Vec<&SliceFacts> = group
         .slices
         .iter()
-        .filter(|s| s.kind.option().is_some() && !past(s))
+        .filter(|s| s.kind.option().is_some() && !s.expired)
         .collect();
     if options.is_empty() {
         return b.out;

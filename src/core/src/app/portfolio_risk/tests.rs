@@ -801,20 +801,23 @@ fn twenty_one_days_to_expiration_says_close_or_roll() {
     assert!(signals_of(&book).is_empty());
 }
 
+/// One short ABC 45 put expiring Friday 2026-12-18, sold at 1.00 and marked at `mark`.
+fn friday_put(mark: f64) -> RiskLeg {
+    let kind = LegKind::Option {
+        option_type: OptionType::Put,
+        strike: 45.0,
+        expiration: Date::from_ymd(2026, 12, 18).unwrap(),
+    };
+    RiskLeg::new(&sym("ABC"), kind, -1.0, 1.00)
+        .marked(mark)
+        .with_vol(0.3, VolSource::ChainMid)
+}
+
 /// Thursday 2026-12-17 21:30 in New York (EST) is Friday 02:30 UTC: a short put expiring Friday
 /// has one day to run, not "expires today", until New York's date is Friday.
 #[test]
 fn days_to_expiration_count_from_new_yorks_date_in_the_evening() {
-    let friday = Date::from_ymd(2026, 12, 18).unwrap();
-    let kind = LegKind::Option {
-        option_type: OptionType::Put,
-        strike: 45.0,
-        expiration: friday,
-    };
-    let leg = RiskLeg::new(&sym("ABC"), kind, -1.0, 1.00)
-        .marked(0.70)
-        .with_vol(0.3, VolSource::ChainMid);
-    let mut book = single(leg, market("ABC", 50.0, 1.0));
+    let mut book = single(friday_put(0.70), market("ABC", 50.0, 1.0));
     for (now, dte) in [("2026-12-18T02:30:00Z", 1), ("2026-12-18T05:30:00Z", 0)] {
         book.now = now.parse().unwrap();
         let priced = price_book(&book);
@@ -836,16 +839,7 @@ fn days_to_expiration_count_from_new_yorks_date_in_the_evening() {
 /// past its expiration and nothing says to close or roll it.
 #[test]
 fn at_the_close_of_its_expiration_day_an_option_is_past_its_expiration() {
-    let friday = Date::from_ymd(2026, 12, 18).unwrap();
-    let kind = LegKind::Option {
-        option_type: OptionType::Put,
-        strike: 45.0,
-        expiration: friday,
-    };
-    let leg = RiskLeg::new(&sym("ABC"), kind, -1.0, 1.00)
-        .marked(0.05)
-        .with_vol(0.3, VolSource::ChainMid);
-    let mut book = single(leg, market("ABC", 50.0, 1.0));
+    let mut book = single(friday_put(0.05), market("ABC", 50.0, 1.0));
     book.now = "2026-12-18T20:59:00Z".parse().unwrap();
     let rules: Vec<Rule> = signals_of(&book).iter().map(|s| s.rule).collect();
     assert!(

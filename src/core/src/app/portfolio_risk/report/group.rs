@@ -8,7 +8,7 @@ use crate::app::portfolio_risk::requirement;
 use crate::app::portfolio_risk::scenario::{ScenarioGrid, nest, worst};
 use crate::app::portfolio_risk::signals::{self, GroupFacts};
 use crate::app::portfolio_risk::strategy::Strategy;
-use crate::domain::{new_york_date, new_york_time, round_to};
+use crate::domain::{expiry_instant, new_york_date, round_to};
 
 fn signed(v: f64) -> String {
     let text = if v.fract() == 0.0 {
@@ -137,7 +137,7 @@ pub(super) fn build_group(
             vol: priced_leg.filter(|_| option.is_some()).map(|p| p.market.vol),
             t: priced_leg.map_or(0.0, |p| p.market.t),
             dte: option.map(|(_, _, e)| today.days_until(e)),
-            expired: option.is_some_and(|(_, _, e)| book.now >= new_york_time(e, 16, 0)),
+            expired: option.is_some_and(|(_, _, e)| book.now >= expiry_instant(e)),
         });
         legs.push(LegView {
             symbol: leg.symbol.clone(),

@@ -12,22 +12,50 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// The text of one JSON value as it was sent, borrowed from the frame: what serde_json's
+/// `RawValue` holds, also made by the frame scanner (`scan`), which has already checked it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// The value's text.
+    pub(crate) fn get(self) -> &'a str {
+        self.0
+    }
+
+    /// A `RawValue`'s text.
+    pub(crate) fn of(raw: &'a RawValue) -> Raw<'a> {
+        Raw(raw.get())
+    }
+
+    /// A value the scanner found; `text` is one whole JSON value.
+    pub(super) fn scanned(text: &'a str) -> Raw<'a> {
+        Raw(text)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(deserializer).map(|raw| Raw(raw.get()))
+    }
+}
+
 /// The members of a request's params the engine reads; each the raw text of its value, and
 /// `_meta` read for the keys the engine knows in the same pass.
-#[derive(Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 pub(crate) struct Head<'a> {
     #[serde(rename = "_meta", borrow, default)]
     pub(crate) meta: Option<MetaHead<'a>>,
     #[serde(borrow, default)]
-    pub(crate) name: Option<&'a RawValue>,
+    pub(crate) name: Option<Raw<'a>>,
     #[serde(borrow, default)]
-    pub(crate) uri: Option<&'a RawValue>,
+    pub(crate) uri: Option<Raw<'a>>,
     #[serde(borrow, default)]
-    pub(crate) arguments: Option<&'a RawValue>,
+    pub(crate) arguments: Option<Raw<'a>>,
     #[serde(rename = "inputResponses", borrow, default)]
-    pub(crate) input_responses: Option<&'a RawValue>,
+    pub(crate) input_responses: Option<Raw<'a>>,
     #[serde(rename = "requestState", borrow, default)]
-    pub(crate) request_state: Option<&'a RawValue>,
+    pub(crate) request_state: Option<Raw<'a>>,
 }
 
 impl<'a> Head<'a> {
@@ -44,19 +72,19 @@ impl<'a> Head<'a> {
 
 /// The keys of `_meta` the engine reads (the raw text of each value): the 2026-07-28 envelope
 /// and the progress token. Read without holding the rest of `_meta`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct MetaHead<'a> {
     /// `_meta` was an object with each envelope key at most once; otherwise nothing of it is
     /// read (a `_meta` of another type has no progress token and no envelope).
     pub(crate) readable: bool,
     /// `io.modelcontextprotocol/protocolVersion`.
-    pub(crate) version: Option<&'a RawValue>,
+    pub(crate) version: Option<Raw<'a>>,
     /// `io.modelcontextprotocol/clientCapabilities`.
-    pub(crate) capabilities: Option<&'a RawValue>,
+    pub(crate) capabilities: Option<Raw<'a>>,
     /// `io.modelcontextprotocol/logLevel`.
-    pub(crate) log_level: Option<&'a RawValue>,
+    pub(crate) log_level: Option<Raw<'a>>,
     /// `progressToken` (the last one when repeated, as a map would read it).
-    pub(crate) progress_token: Option<&'a RawValue>,
+    pub(crate) progress_token: Option<Raw<'a>>,
 }
 
 /// A key of `_meta`, told apart without being copied (an escaped key is unescaped first).
@@ -110,7 +138,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for MetaHead<'a> {
                         MetaKey::Capabilities => &mut head.capabilities,
                         MetaKey::LogLevel => &mut head.log_level,
                         MetaKey::ProgressToken => {
-                            head.progress_token = Some(map.next_value::<&'de RawValue>()?);
+                            head.progress_token = Some(map.next_value::<Raw<'de>>()?);
                             continue;
                         }
                         MetaKey::Other => {
@@ -118,7 +146,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for MetaHead<'a> {
                             continue;
                         }
                     };
-                    let value = map.next_value::<&'de RawValue>()?;
+                    let value = map.next_value::<Raw<'de>>()?;
                     if slot.replace(value).is_some() {
                         // An envelope key named twice: which one the client meant is unknown.
                         head.readable = false;
@@ -171,7 +199,7 @@ pub(crate) struct CallSpans {
 }
 
 /// The position of `inner`, a slice of `outer`, in `outer`.
-fn span(outer: &str, inner: &RawValue) -> Option<Range<usize>> {
+fn span(outer: &str, inner: Raw<'_>) -> Option<Range<usize>> {
     let start = (inner.get().as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
     let end = start.checked_add(inner.get().len())?;
     (end <= outer.len()).then_some(start..end)
@@ -226,7 +254,7 @@ impl Request {
     }
 
     fn spans_in(outer: &str, head: &Head<'_>) -> CallSpans {
-        let at = |member: Option<&RawValue>| member.and_then(|m| span(outer, m));
+        let at = |member: Option<Raw<'_>>| member.and_then(|m| span(outer, m));
         CallSpans {
             name: at(head.name),
             arguments: at(head.arguments),
@@ -380,9 +408,9 @@ mod tests {
         );
         let head = Head::read(Some(&params)).unwrap();
         let meta = head.meta.as_ref().and_then(MetaHead::envelope).unwrap();
-        assert_eq!(meta.version.map(RawValue::get), Some(r#""2026-07-28""#));
-        assert_eq!(meta.capabilities.map(RawValue::get), Some("{}"));
-        assert_eq!(meta.log_level.map(RawValue::get), Some(r#""info""#));
+        assert_eq!(meta.version.map(Raw::get), Some(r#""2026-07-28""#));
+        assert_eq!(meta.capabilities.map(Raw::get), Some("{}"));
+        assert_eq!(meta.log_level.map(Raw::get), Some(r#""info""#));
         let params = raw(
             r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/protocolVersion":"1900-01-01"}}"#,
         );

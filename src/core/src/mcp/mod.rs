@@ -35,6 +35,7 @@ mod prompts;
 pub mod protocol;
 mod resources;
 mod running;
+mod scan;
 pub(crate) mod schema;
 pub mod session;
 mod stateless;

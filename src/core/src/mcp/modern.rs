@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::envelope::{self, codes};
-use super::head::{Head, MetaHead};
+use super::head::{Head, MetaHead, Raw};
 use super::session::LogLevel;
 use super::{ServerInfo, apps, protocol};
 
@@ -254,12 +254,12 @@ pub(crate) fn has_envelope(params: Option<&RawValue>) -> bool {
     Head::read(Some(params)).is_some_and(|head| meta_of(&head).is_some_and(|meta| meta.version.is_some()))
 }
 
-fn as_string(raw: &RawValue) -> Option<String> {
+fn as_string(raw: Raw<'_>) -> Option<String> {
     serde_json::from_str::<String>(raw.get()).ok()
 }
 
 /// A JSON string's text, borrowed when it has no escapes (a tool's name, a plain URI).
-fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+fn as_str(raw: Raw<'_>) -> Option<Cow<'_, str>> {
     match raw.get().strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
         _ => as_string(raw).map(Cow::Owned),

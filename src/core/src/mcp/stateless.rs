@@ -156,7 +156,7 @@ impl McpServer {
         &self,
         session: &Arc<Session>,
         frame: &str,
-        (id, head): (&RawValue, head::Head<'_>),
+        (id, head): (head::Raw<'_>, head::Head<'_>),
         headers: Option<&RoutingHeaders<'_>>,
         reply_to: Arc<dyn Outbound>,
         inline: bool,

@@ -125,9 +125,22 @@ fn head<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Head<'a>>
 /// is that object (an object ends at its own closing brace, whatever follows it) and what was
 /// found in it is where it was, so it is not read again.
 fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<MetaHead<'a>>> {
-    if scan.skip_whitespace()? != b'{' {
+    let first = scan.skip_whitespace()?;
+    if first != b'{' {
         let value = frame.get(scan.value(depth)?)?;
-        return Some((value != "null").then(MetaHead::default));
+        // serde reads a `_meta` of another type as that type: a string is unescaped and a
+        // number converted, which can fail (a lone surrogate's escape, 1e400). Those are
+        // serde's to read.
+        let unsure = match first {
+            b'"' => value.contains('\\'),
+            b'-' | b'0'..=b'9' => true,
+            _ => false,
+        };
+        return if unsure {
+            None
+        } else {
+            Some((value != "null").then(MetaHead::default))
+        };
     }
     let start = scan.at;
     let remembered = LAST_META.with(|last| {
@@ -639,7 +652,6 @@ mod tests {
     fn the_meta_of_any_type_is_read_as_serde_reads_it() {
         for meta in [
             "null",
-            "5",
             "\"x\"",
             "[1,{}]",
             "true",
@@ -652,6 +664,19 @@ mod tests {
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","_meta":{meta}}}}}"#
             );
             assert_eq!(agrees(&frame).unwrap(), Some(true), "{frame}");
+        }
+        // A `_meta` string or number is converted by serde, which can refuse it: left to serde.
+        for meta in ["5", "-1.5", "1e400", "\"\\udc00\"", "\"a\\nb\""] {
+            let frame = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","_meta":{meta}}}}}"#
+            );
+            assert_eq!(agrees(&frame).unwrap(), None, "{frame}");
+        }
+        for refused in ["1e400", "\"\\udc00\""] {
+            let frame = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"x","_meta":{refused}}}}}"#
+            );
+            assert!(classify_call_by_serde(&frame).is_none(), "{frame}");
         }
     }
 
@@ -691,7 +716,7 @@ mod tests {
             Just("null".to_owned()),
             Just("true".to_owned()),
             Just("false".to_owned()),
-            "-?(0|[1-9][0-9]{0,3})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,2})?",
+            "-?(0|[1-9][0-9]{0,3})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?",
             string(),
         ];
         leaf.prop_recursive(4, 32, 4, |inner| {
@@ -733,7 +758,11 @@ mod tests {
             }),
             // Another type (an object's keys are the first arm's: one with an escape would be
             // serde's to read).
-            1 => json().prop_filter("not an object", |j| !j.starts_with('{')),
+            // A number or a string with an escape is serde's (it converts them).
+            1 => json().prop_filter("not an object, a number or an escaped string", |j| {
+                !j.starts_with(['{', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+                    && !(j.starts_with('"') && j.contains('\\'))
+            }),
         ]
     }
 

@@ -313,8 +313,7 @@ impl Scan<'_> {
             return None;
         }
         self.at += 1;
-        if self.skip_whitespace()? == b'}' {
-            self.at += 1;
+        if self.closes(b'}')? {
             return Some(());
         }
         loop {
@@ -329,13 +328,8 @@ impl Scan<'_> {
             let bytes = self.bytes;
             let key = if escaped { None } else { Some(bytes.get(key)?) };
             member(key, self, depth)?;
-            match self.skip_whitespace()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.ends(b'}')? {
+                return Some(());
             }
         }
     }
@@ -343,21 +337,35 @@ impl Scan<'_> {
     fn array(&mut self, depth: u32) -> Option<()> {
         let depth = depth.checked_sub(1)?;
         self.at += 1;
-        if self.skip_whitespace()? == b']' {
-            self.at += 1;
+        if self.closes(b']')? {
             return Some(());
         }
         loop {
             self.value(depth)?;
-            match self.skip_whitespace()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.ends(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// Right after an opening bracket: `true` (and past it) when `close` follows at once.
+    fn closes(&mut self, close: u8) -> Option<bool> {
+        let found = self.skip_whitespace()? == close;
+        if found {
+            self.at += 1;
+        }
+        Some(found)
+    }
+
+    /// After a member or an element: `true` past the closing `close`, `false` past a comma,
+    /// `None` for anything else.
+    fn ends(&mut self, close: u8) -> Option<bool> {
+        let byte = self.skip_whitespace()?;
+        if byte != b',' && byte != close {
+            return None;
+        }
+        self.at += 1;
+        Some(byte == close)
     }
 
     /// A string at its opening quote: the range of what is between the quotes, and whether it

@@ -95,16 +95,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 
 /// True for an id MCP accepts: a string or an integer (any sign, any size), not null.
 pub(crate) fn is_valid_id(raw: &RawValue) -> bool {
-    is_valid_id_text(raw.get())
-}
-
-/// [`is_valid_id`] on a value's text.
-pub(crate) fn is_valid_id_text(text: &str) -> bool {
-    if text.starts_with('"') {
-        return true;
-    }
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    Raw::of(raw).is_id()
 }
 
 /// Classifies one JSON object frame (not a batch).

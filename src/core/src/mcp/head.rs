@@ -12,6 +12,22 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// `_meta` keys of the envelope and of results.
+pub(crate) mod keys {
+    // (`io.modelcontextprotocol/clientInfo` is not read: nothing ttai answers depends on it.)
+
+    /// The request's protocol version.
+    pub(crate) const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+    /// The client's capabilities for this request.
+    pub(crate) const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+    /// The least severe `notifications/message` level the request wants.
+    pub(crate) const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+    /// The server's name and version, on every result.
+    pub(crate) const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+    /// The `subscriptions/listen` request a notification belongs to.
+    pub(crate) const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+}
+
 /// The text of one JSON value as it was sent, borrowed from the frame: what serde_json's
 /// `RawValue` holds, also made by the frame scanner (`scan`), which has already checked it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +42,16 @@ impl<'a> Raw<'a> {
     /// A `RawValue`'s text.
     pub(crate) fn of(raw: &'a RawValue) -> Raw<'a> {
         Raw(raw.get())
+    }
+
+    /// True for an id MCP accepts: a string or an integer (any sign, any size), not null.
+    pub(crate) fn is_id(self) -> bool {
+        let text = self.0;
+        if text.starts_with('"') {
+            return true;
+        }
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// A value the scanner found; `text` is one whole JSON value.
@@ -106,9 +132,9 @@ impl<'de> Deserialize<'de> for MetaKey {
             }
             fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<MetaKey, E> {
                 Ok(match key {
-                    super::modern::keys::PROTOCOL_VERSION => MetaKey::Version,
-                    super::modern::keys::CLIENT_CAPABILITIES => MetaKey::Capabilities,
-                    super::modern::keys::LOG_LEVEL => MetaKey::LogLevel,
+                    keys::PROTOCOL_VERSION => MetaKey::Version,
+                    keys::CLIENT_CAPABILITIES => MetaKey::Capabilities,
+                    keys::LOG_LEVEL => MetaKey::LogLevel,
                     "progressToken" => MetaKey::ProgressToken,
                     _ => MetaKey::Other,
                 })

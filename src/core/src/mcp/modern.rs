@@ -22,21 +22,7 @@ use super::{ServerInfo, apps, protocol};
 /// and so does every -32022 refusal.
 pub const MODERN_VERSIONS: [&str; 1] = ["2026-07-28"];
 
-/// `_meta` keys of the envelope and of results.
-pub mod keys {
-    /// The request's protocol version.
-    pub const PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
-    /// The client's capabilities for this request.
-    pub const CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
-    /// The client's name and version.
-    pub const CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
-    /// The least severe `notifications/message` level the request wants.
-    pub const LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
-    /// The server's name and version, on every result.
-    pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
-    /// The `subscriptions/listen` request a notification belongs to.
-    pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
-}
+pub(crate) use super::head::keys;
 
 /// Freshness hints (`ttlMs`, `cacheScope`) of the cacheable results.
 pub mod ttl {

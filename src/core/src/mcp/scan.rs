@@ -11,8 +11,7 @@
 
 use std::ops::Range;
 
-use super::head::{Head, MetaHead, Raw};
-use super::modern::keys;
+use super::head::{Head, MetaHead, Raw, keys};
 
 /// Objects and arrays nested deeper than this are left to serde.
 const MAX_DEPTH: u32 = 64;
@@ -40,13 +39,9 @@ pub(crate) fn call(frame: &str) -> Option<(Raw<'_>, Head<'_>)> {
     if !well_formed {
         return None;
     }
-    let id = text(&top.id).filter(|id| is_valid_id(id))?;
-    Some((Raw::scanned(id), top.params?))
-}
-
-/// An id MCP accepts: a string or an integer (`envelope::is_valid_id`).
-fn is_valid_id(text: &str) -> bool {
-    super::envelope::is_valid_id_text(text)
+    let id = Raw::scanned(text(&top.id)?);
+    id.is_id().then_some(())?;
+    Some((id, top.params?))
 }
 
 /// A message's members as serde's derive of `envelope::Message` reads them: each at most once

@@ -4,10 +4,12 @@
 //! envelope in `_meta`), without serde's machinery.
 //!
 //! It is a shortcut, never a second set of rules: whenever it cannot be sure what serde would
-//! read (a key with an escape where the key matters, nesting deeper than [`MAX_DEPTH`], a member named twice, anything
-//! that is not a well-formed `tools/call`) it answers `None`, and serde reads the frame. What it
-//! does answer is what serde answers: the property tests below hold it to serde on generated and
-//! damaged frames. It allocates nothing and cannot panic (every byte is read with `get`).
+//! read (a key with an escape where the key matters, nesting deeper than [`MAX_DEPTH`], a member
+//! named twice, a `_meta` that serde would convert, anything that is not a well-formed
+//! `tools/call`) it answers `None`, and serde reads the frame. What it does answer is what serde
+//! answers: the property tests below hold it to serde on generated and damaged frames. It cannot
+//! panic (every byte is read with `get`) and allocates nothing but the copy of a `_meta` it
+//! remembers ([`LAST_META`]).
 
 use std::ops::Range;
 

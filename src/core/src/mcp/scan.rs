@@ -140,7 +140,8 @@ fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<Me
         };
     }
     let start = scan.at;
-    let remembered = LAST_META.with(|last| {
+    // `try_with`: a thread being torn down has no memory, and nothing here may panic.
+    let remembered = LAST_META.try_with(|last| {
         let last = last.try_borrow().ok()?;
         let text = last.text.as_bytes();
         (!text.is_empty() && scan.bytes.get(start..)?.starts_with(text)).then(|| {
@@ -148,7 +149,7 @@ fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<Me
             last.found.moved(start)
         })
     });
-    if let Some(found) = remembered.flatten() {
+    if let Some(found) = remembered.ok().flatten().flatten() {
         return Some(Some(found.head(frame)));
     }
     let mut found = Found {
@@ -175,7 +176,7 @@ fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<Me
     })?;
     let end = scan.at;
     if end - start <= MEMO_MAX {
-        LAST_META.with(|last| {
+        let _ = LAST_META.try_with(|last| {
             if let (Ok(mut last), Some(text)) = (last.try_borrow_mut(), frame.get(start..end)) {
                 last.text.clear();
                 last.text.push_str(text);

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::head::{Head, Raw};
+use super::scan::Scanned;
 
 /// JSON-RPC error codes used by the engine.
 pub mod codes {
@@ -188,10 +189,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for ObjectHead<'a> {
 /// else, which [`classify`] then reads and answers as it always does: this is a shortcut for the
 /// most common request, never a second set of rules.
 ///
-/// The frame scanner (`scan`) reads it first; what the scanner leaves (it is not sure) serde
-/// reads, by the same rules.
+/// The frame scanner (`scan`) reads it first; a frame it read to the end and found not to be a
+/// call is not read again, and what it is not sure of serde reads, by the same rules.
 pub(crate) fn classify_call(frame: &str) -> Option<(Raw<'_>, Head<'_>)> {
-    super::scan::call(frame).or_else(|| classify_call_by_serde(frame))
+    match super::scan::read(frame) {
+        Scanned::Call(id, head) => Some((id, head)),
+        Scanned::NotACall => None,
+        Scanned::Unsure => classify_call_by_serde(frame),
+    }
 }
 
 /// [`classify_call`] by serde alone: the scanner's fallback and the rule its tests hold it to.

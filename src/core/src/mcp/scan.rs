@@ -3,13 +3,13 @@
 //! `envelope::classify_call` finds (the id, and the params' [`Head`] with the 2026-07-28
 //! envelope in `_meta`), without serde's machinery.
 //!
-//! It is a shortcut, never a second set of rules: whenever it cannot be sure what serde would
-//! read (a key with an escape where the key matters, nesting deeper than [`MAX_DEPTH`], a member
-//! named twice, a `_meta` that serde would convert, anything that is not a well-formed
-//! `tools/call`) it answers `None`, and serde reads the frame. What it does answer is what serde
-//! answers: the property tests below hold it to serde on generated and damaged frames. It cannot
-//! panic (every byte is read with `get`) and allocates nothing but the copy of a `_meta` it
-//! remembers ([`LAST_META`]).
+//! It is a shortcut, never a second set of rules. A frame it reads to its end is a call or
+//! [`Scanned::NotACall`], and either answer is serde's. Whenever it cannot be sure what serde
+//! would read (a key with an escape where the key matters, nesting deeper than [`MAX_DEPTH`], a
+//! member named twice, a `_meta` that serde would convert, JSON it refuses) it answers
+//! [`Scanned::Unsure`], and serde reads the frame. The property tests below hold its answers to
+//! serde's on generated and damaged frames. It cannot panic (every byte is read with `get`) and
+//! allocates nothing but the copy of a `_meta` it remembers ([`LAST_META`]).
 
 use std::ops::Range;
 
@@ -18,32 +18,47 @@ use super::head::{Head, MetaHead, Raw, keys};
 /// Objects and arrays nested deeper than this are left to serde.
 const MAX_DEPTH: u32 = 64;
 
-/// A `tools/call` request's id and its params' head, when `frame` is one that the scanner is
-/// sure of.
-pub(crate) fn call(frame: &str) -> Option<(Raw<'_>, Head<'_>)> {
+/// What the scanner makes of a frame.
+#[derive(Debug)]
+pub(crate) enum Scanned<'a> {
+    /// A well-formed `tools/call`: its id and its params' head, as serde reads them.
+    Call(Raw<'a>, Head<'a>),
+    /// Read to its end, and not a well-formed `tools/call` (another method, a response, no
+    /// params, an invalid id, something after the message): serde would say the same, so it
+    /// need not be asked.
+    NotACall,
+    /// Serde's to read: the scanner could not be sure.
+    Unsure,
+}
+
+/// Reads `frame` as a `tools/call`.
+pub(crate) fn read(frame: &str) -> Scanned<'_> {
     if !frame.starts_with('{') {
-        return None;
+        return Scanned::NotACall;
     }
     let mut scan = Scan {
         bytes: frame.as_bytes(),
         at: 0,
     };
     let mut top = Top::default();
-    scan.object(MAX_DEPTH, |key, scan, depth| top.member(frame, key, scan, depth))?;
+    if scan
+        .object(MAX_DEPTH, |key, scan, depth| top.member(frame, key, scan, depth))
+        .is_none()
+    {
+        return Scanned::Unsure;
+    }
     if scan.skip_whitespace().is_some() {
-        return None;
+        return Scanned::NotACall;
     }
     let text = |range: &Option<Range<usize>>| range.clone().and_then(|r| frame.get(r));
     let well_formed = text(&top.jsonrpc) == Some("\"2.0\"")
         && text(&top.method) == Some("\"tools/call\"")
         && top.result.is_none()
         && top.error.is_none();
-    if !well_formed {
-        return None;
+    match (well_formed, text(&top.id).map(Raw::scanned), top.params) {
+        (true, Some(id), Some(head)) if id.is_id() => Scanned::Call(id, head),
+        _ => Scanned::NotACall,
     }
-    let id = Raw::scanned(text(&top.id)?);
-    id.is_id().then_some(())?;
-    Some((id, top.params?))
 }
 
 /// A message's members as serde's derive of `envelope::Message` reads them: each at most once
@@ -144,12 +159,14 @@ fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<Me
     let remembered = LAST_META.try_with(|last| {
         let last = last.try_borrow().ok()?;
         let text = last.text.as_bytes();
-        (!text.is_empty() && scan.bytes.get(start..)?.starts_with(text)).then(|| {
-            scan.at += text.len();
-            last.found.moved(start)
-        })
+        if text.is_empty() || !scan.bytes.get(start..)?.starts_with(text) {
+            return None;
+        }
+        let found = last.found.moved(start)?;
+        scan.at += text.len();
+        Some(found)
     });
-    if let Some(found) = remembered.ok().flatten().flatten() {
+    if let Some(found) = remembered.ok().flatten() {
         return Some(Some(found.head(frame)));
     }
     let mut found = Found {
@@ -177,10 +194,13 @@ fn meta<'a>(frame: &'a str, scan: &mut Scan<'_>, depth: u32) -> Option<Option<Me
     let end = scan.at;
     if end - start <= MEMO_MAX {
         let _ = LAST_META.try_with(|last| {
-            if let (Ok(mut last), Some(text)) = (last.try_borrow_mut(), frame.get(start..end)) {
+            let in_text = found.relative_to(start);
+            if let (Ok(mut last), Some(text), Some(in_text)) =
+                (last.try_borrow_mut(), frame.get(start..end), in_text)
+            {
                 last.text.clear();
                 last.text.push_str(text);
-                last.found = found.relative_to(start);
+                last.found = in_text;
             }
         });
     }
@@ -241,8 +261,8 @@ impl Found {
     }
 
     /// Positions in the frame as positions in `_meta`'s text, which starts at `start`.
-    fn relative_to(&self, start: usize) -> Found {
-        self.map(|at| at.checked_sub(start)).unwrap_or(Found::NONE)
+    fn relative_to(&self, start: usize) -> Option<Found> {
+        self.map(|at| at.checked_sub(start))
     }
 
     /// Positions in a remembered `_meta`'s text as positions in a frame where it starts at
@@ -512,9 +532,20 @@ mod tests {
 
     /// The scanner's answer agrees with serde's wherever the scanner answers, and a frame it
     /// answers is JSON.
+    /// The scanner's call, when it reads one.
+    fn call(frame: &str) -> Option<(Raw<'_>, Head<'_>)> {
+        match read(frame) {
+            Scanned::Call(id, head) => Some((id, head)),
+            Scanned::NotACall | Scanned::Unsure => None,
+        }
+    }
+
     fn agrees(frame: &str) -> Result<Option<bool>, TestCaseError> {
-        let scanned = call(frame);
         let by_serde = classify_call_by_serde(frame);
+        if let Scanned::NotACall = read(frame) {
+            prop_assert!(by_serde.is_none(), "serde reads {} as a call", frame);
+        }
+        let scanned = call(frame);
         if let Some(scanned) = &scanned {
             // As serde_json reads JSON it does not unescape (a lone surrogate's `\u` escape is
             // four hex digits to it, as to the scanner).
